@@ -1,0 +1,85 @@
+"""The node registry: every node the engine can run, by class_type name."""
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from typing import Any, Iterable
+
+from .node import Node
+from .spec import NodeSpec, spec_from_node_class
+
+log = logging.getLogger(__name__)
+
+
+class NameClash(ValueError):
+    """A node name that is already registered (first registration wins)."""
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._specs: dict[str, NodeSpec] = {}
+        self.clashes: list[dict] = []
+
+    def add(self, spec: NodeSpec) -> None:
+        existing = self._specs.get(spec.name)
+        if existing is not None:
+            clash = {"name": spec.name, "kept": existing.source, "refused": spec.source}
+            self.clashes.append(clash)
+            raise NameClash(f"node {spec.name!r} from {spec.source} clashes with the one from "
+                            f"{existing.source}; the first one is kept. Rename the node class to fix this.")
+        self._specs[spec.name] = spec
+
+    def add_class(self, cls: type[Node], source: str = "builtin") -> NodeSpec:
+        spec = spec_from_node_class(cls, source)
+        self.add(spec)
+        return spec
+
+    def add_module(self, module: Any, source: str = "builtin") -> list[NodeSpec]:
+        """Register every Node subclass defined in ``module`` (not imported ones)."""
+        added = []
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Node) and value is not Node
+                    and value.__module__ == module.__name__ and not value.__dict__.get("abstract", False)):
+                added.append(self.add_class(value, source))
+        return added
+
+    def get(self, name: str) -> NodeSpec | None:
+        return self._specs.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self):
+        return iter(self._specs.values())
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self) -> list[str]:
+        return list(self._specs)
+
+    def object_info(self, env: Any = None, names: Iterable[str] | None = None) -> dict:
+        result = {}
+        for name in (names if names is not None else self._specs):
+            spec = self._specs.get(name)
+            if spec is None:
+                continue
+            try:
+                result[name] = spec.object_info(env)
+            except Exception as exc:  # a plugin's broken combo must not take down /object_info
+                log.warning("object_info for %s failed: %s", name, exc)
+        return result
+
+
+def builtin_registry() -> Registry:
+    """A registry holding every built-in node module under nodeflow.nodes."""
+    import nodeflow.nodes as pkg
+
+    registry = Registry()
+    for info in sorted(pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."), key=lambda i: i.name):
+        if info.ispkg:
+            continue
+        module = importlib.import_module(info.name)
+        registry.add_module(module)
+    return registry
