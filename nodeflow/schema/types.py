@@ -166,7 +166,10 @@ class Float(Input):
                 raise InputError("invalid_input_type", f"expected a FLOAT, got the string {value[:80]!r}") from None
         if not isinstance(value, (int, float)):
             raise InputError("invalid_input_type", f"expected a FLOAT, got {type(value).__name__}")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise InputError("invalid_input_type", "the number is too large for a FLOAT") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise InputError("invalid_input_type", f"expected a finite FLOAT, got {value}")
         return _check_range(value, self.min, self.max)

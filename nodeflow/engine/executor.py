@@ -1,0 +1,273 @@
+"""The executor: runs a validated prompt node by node, serving unchanged nodes from the
+output cache, emitting ComfyUI's websocket events, honouring interrupts.
+
+Internally every output value is a list of items (ComfyUI list semantics): a plain node
+produces ``[value]``; an OUTPUT_IS_LIST output produces many; a node whose inputs are lists
+runs once per index unless it declares ``input_is_list``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any
+
+import networkx as nx
+
+from nodeflow.graph.validate import is_link, unwrap_literal
+from nodeflow.schema.node import NodeResult
+from nodeflow.schema.registry import Registry
+from nodeflow.schema.spec import NodeSpec
+
+from .context import ExecutionContext, Interrupted
+from .job import Emit, Job, JobResult
+from .output_cache import OutputCache
+from .signature import cache_keys, needed_nodes
+
+
+class NodeFailure(Exception):
+    """A node raised; carries what execution_error reports."""
+
+    def __init__(self, node_id: str, spec: NodeSpec, exc: BaseException, inputs: dict):
+        super().__init__(str(exc))
+        self.node_id, self.spec, self.exc, self.inputs = node_id, spec, exc, inputs
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def normalise_result(spec: NodeSpec, raw: Any) -> tuple[tuple, dict | None]:
+    """Turn what a node returned into (outputs tuple, ui dict or None)."""
+    ui = None
+    if isinstance(raw, NodeResult):
+        outputs, ui = raw.outputs, raw.ui
+    elif isinstance(raw, dict) and ("ui" in raw or "result" in raw):
+        outputs, ui = raw.get("result", ()), raw.get("ui")
+    elif isinstance(raw, tuple):
+        outputs = raw
+    elif raw is None:
+        outputs = ()
+    else:
+        outputs = (raw,)
+    if not isinstance(outputs, (tuple, list)):
+        outputs = (outputs,)
+    outputs = tuple(outputs)
+    if len(outputs) < len(spec.outputs):
+        if len(outputs) == 0 and spec.output_node:
+            outputs = (None,) * len(spec.outputs)
+        else:
+            raise TypeError(f"node {spec.name} returned {len(outputs)} values for {len(spec.outputs)} outputs")
+    return outputs[: len(spec.outputs)], ui
+
+
+def _merge_ui(into: dict | None, ui: dict | None) -> dict | None:
+    if ui is None:
+        return into
+    if into is None:
+        return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in ui.items()}
+    for key, value in ui.items():
+        if isinstance(value, (list, tuple)) and isinstance(into.get(key), list):
+            into[key].extend(value)
+        else:
+            into[key] = value
+    return into
+
+
+def _describe(value: Any) -> Any:
+    """A short JSON-safe description of an input value for error reports."""
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return value if not isinstance(value, str) else value[:200]
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__}{tuple(shape)}"
+    if isinstance(value, list):
+        return [_describe(v) for v in value[:4]]
+    return type(value).__name__
+
+
+class Engine:
+    """Runs prompts. Holds the output cache (shared across prompts) and the model manager."""
+
+    def __init__(self, registry: Registry, env: Any, models: Any = None, cache_ram_gb: float = 4.0,
+                 cache_enabled: bool = True) -> None:
+        self.registry = registry
+        self.env = env
+        self.models = models
+        self.cache = OutputCache(int(cache_ram_gb * 1024 ** 3) if cache_enabled else 0)
+
+    def free(self, unload_models: bool = False, free_memory: bool = False) -> None:
+        if free_memory or unload_models:
+            self.cache.clear()
+        if unload_models and self.models is not None and hasattr(self.models, "free"):
+            self.models.free()
+
+    # -- one prompt ---------------------------------------------------------------------
+    def execute(self, job: Job, emit: Emit, interrupt: threading.Event) -> JobResult:
+        prompt = {str(k): v for k, v in job.prompt.items()}
+        result = JobResult(status="success")
+
+        def record(event: str, data: dict) -> None:
+            result.messages.append([event, data])
+            emit(event, data)
+
+        record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
+        graph = needed_nodes(prompt, [str(o) for o in job.outputs_to_execute])
+        order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
+        keys = cache_keys(self.registry, self.env, prompt, order)
+        cached = [nid for nid in order if keys[nid] in self.cache]
+        record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
+        result.cached = list(cached)
+
+        values: dict[str, list[list]] = {}
+        try:
+            self._run_all(job, prompt, [str(o) for o in job.outputs_to_execute], keys, values, emit,
+                          interrupt, result)
+        except Interrupted:
+            current = result.executed[-1] if result.executed else None
+            node_id = getattr(self, "_current", current)
+            result.status = "interrupted"
+            result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
+                            "node_type": prompt.get(node_id, {}).get("class_type") if node_id else None,
+                            "executed": list(result.executed), "timestamp": _now()}
+            record("execution_interrupted", result.error)
+        except NodeFailure as failure:
+            result.status = "error"
+            exc = failure.exc
+            result.error = {
+                "prompt_id": job.prompt_id, "node_id": failure.node_id, "node_type": failure.spec.name,
+                "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
+                "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
+                "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
+                "current_inputs": {k: _describe(v) for k, v in failure.inputs.items()},
+                "current_outputs": sorted(values), "timestamp": _now(),
+            }
+            record("execution_error", result.error)
+        else:
+            record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
+        emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
+        return result
+
+    def _run_all(self, job: Job, prompt: dict, outputs: list[str], keys: dict[str, str],
+                 values: dict, emit: Emit, interrupt: threading.Event, result: JobResult) -> None:
+        """Pull-based scheduling with an explicit stack (no recursion limit on long chains);
+        lazy inputs are evaluated only when the node asks for them."""
+        stack = list(reversed(outputs))
+        requested_lazy: dict[str, set[str]] = {}
+        while stack:
+            nid = stack[-1]
+            if nid in values:
+                stack.pop()
+                continue
+            if interrupt.is_set():
+                self._current = nid
+                raise Interrupted()
+            node = prompt[nid]
+            spec = self.registry.get(node["class_type"])
+            hit = self.cache.get(keys[nid])
+            if hit is not None:
+                outs, ui = hit
+                values[nid] = outs
+                if ui is not None:
+                    result.outputs[nid] = ui
+                    emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+                stack.pop()
+                continue
+            inputs = node.get("inputs") or {}
+            lazy_names = {d.name for d in spec.inputs.values() if d.desc is not None and d.desc.lazy}
+            wanted = requested_lazy.get(nid, set())
+            missing = [str(v[0]) for name, v in inputs.items()
+                       if is_link(v) and name in spec.inputs and (name not in lazy_names or name in wanted)
+                       and str(v[0]) not in values]
+            if missing:
+                stack.extend(missing)
+                continue
+            if lazy_names and spec.check_lazy is not None:
+                asked = self._ask_lazy(job, nid, spec, prompt, values, emit, interrupt, lazy_names, wanted)
+                new = {n for n in asked if n in lazy_names and is_link(inputs.get(n))} - wanted
+                if new:
+                    requested_lazy[nid] = wanted | new
+                    continue
+            self._current = nid
+            outs, ui = self._run_node(job, nid, spec, prompt, values, emit, interrupt, lazy_names - wanted)
+            values[nid] = outs
+            result.executed.append(nid)
+            self.cache.put(keys[nid], (outs, ui))
+            if ui is not None:
+                result.outputs[nid] = ui
+                emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+            stack.pop()
+
+    def _gather(self, job: Job, nid: str, spec: NodeSpec, prompt: dict, values: dict,
+                skip: set[str]) -> dict[str, list]:
+        """Every input as a list of items (links: the source's output list)."""
+        inputs = prompt[nid].get("inputs") or {}
+        gathered: dict[str, list] = {}
+        for decl in spec.inputs.values():
+            if decl.section == "hidden":
+                hidden = {"PROMPT": job.prompt, "EXTRA_PNGINFO": job.extra_data.get("extra_pnginfo"),
+                          "UNIQUE_ID": nid, "DYNPROMPT": None}.get(decl.hidden)
+                gathered[decl.name] = [hidden]
+                continue
+            if decl.name not in inputs:
+                continue
+            value = inputs[decl.name]
+            if is_link(value):
+                if decl.name in skip:
+                    gathered[decl.name] = [None]
+                else:
+                    gathered[decl.name] = values[str(value[0])][value[1]]
+            else:
+                value = unwrap_literal(value)
+                gathered[decl.name] = [decl.desc.check(value, self.env) if decl.is_widget else value]
+        return gathered
+
+    def _context(self, job: Job, nid: str, emit: Emit, interrupt: threading.Event) -> ExecutionContext:
+        return ExecutionContext(job.prompt_id, nid, emit, interrupt, env=self.env, models=self.models)
+
+    def _instance(self, job: Job, nid: str, spec: NodeSpec, emit: Emit, interrupt: threading.Event) -> Any:
+        obj = spec.make()
+        try:
+            obj.ctx = self._context(job, nid, emit, interrupt)
+        except AttributeError:  # classes with __slots__ simply don't get a context
+            pass
+        return obj
+
+    def _ask_lazy(self, job, nid, spec, prompt, values, emit, interrupt, lazy_names, wanted) -> list[str]:
+        gathered = self._gather(job, nid, spec, prompt, values, lazy_names - wanted)
+        kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
+        obj = self._instance(job, nid, spec, emit, interrupt)
+        try:
+            asked = spec.check_lazy(obj, kwargs) or []
+        except Exception as exc:
+            raise NodeFailure(nid, spec, exc, kwargs) from exc
+        return [asked] if isinstance(asked, str) else list(asked)
+
+    def _run_node(self, job: Job, nid: str, spec: NodeSpec, prompt: dict, values: dict, emit: Emit,
+                  interrupt: threading.Event, skip: set[str]) -> tuple[list[list], dict | None]:
+        emit("executing", {"node": nid, "display_node": nid, "prompt_id": job.prompt_id})
+        gathered = self._gather(job, nid, spec, prompt, values, skip)
+        if spec.input_is_list:
+            calls = [gathered]
+        else:
+            lengths = [len(v) for v in gathered.values()]
+            count = 0 if any(n == 0 for n in lengths) else max(lengths, default=1)
+            calls = [{k: v[min(i, len(v) - 1)] for k, v in gathered.items()} for i in range(count)]
+        outs: list[list] = [[] for _ in spec.outputs]
+        ui: dict | None = None
+        for kwargs in calls:
+            obj = self._instance(job, nid, spec, emit, interrupt)
+            try:
+                raw = spec.call(obj, kwargs)
+                produced, node_ui = normalise_result(spec, raw)
+            except Interrupted:
+                raise
+            except Exception as exc:
+                raise NodeFailure(nid, spec, exc, kwargs) from exc
+            for slot, (out, value) in enumerate(zip(spec.outputs, produced)):
+                if out.is_list and isinstance(value, (list, tuple)):
+                    outs[slot].extend(value)
+                else:
+                    outs[slot].append(value)
+            ui = _merge_ui(ui, node_ui)
+        return outs, ui

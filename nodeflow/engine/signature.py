@@ -1,0 +1,75 @@
+"""Cache keys: a node's key hashes its class, version, literal inputs, fingerprint and the keys
+of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from typing import Any
+
+import networkx as nx
+
+from nodeflow.graph.validate import is_link, unwrap_literal
+from nodeflow.schema.registry import Registry
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+def _never_cache(fingerprint: Any) -> bool:
+    return isinstance(fingerprint, float) and math.isnan(fingerprint)
+
+
+def literal_inputs(registry: Registry, env: Any, node: dict) -> dict:
+    """The node's widget values, normalised by their descriptors."""
+    spec = registry.get(node["class_type"])
+    result = {}
+    for name, value in (node.get("inputs") or {}).items():
+        decl = spec.inputs.get(name)
+        if decl is None or decl.section == "hidden" or is_link(value):
+            continue
+        value = unwrap_literal(value)
+        result[name] = decl.desc.check(value, env) if decl.is_widget else value
+    return result
+
+
+def needed_nodes(prompt: dict, outputs: list[str]) -> nx.DiGraph:
+    """The subgraph of ``outputs`` and everything they depend on (edges source -> consumer)."""
+    graph = nx.DiGraph()
+    stack = list(outputs)
+    while stack:
+        nid = stack.pop()
+        if nid in graph and graph.nodes[nid].get("seen"):
+            continue
+        graph.add_node(nid, seen=True)
+        for value in (prompt[nid].get("inputs") or {}).values():
+            if is_link(value):
+                src = str(value[0])
+                graph.add_edge(src, nid)
+                stack.append(src)
+    return graph
+
+
+def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str]) -> dict[str, str]:
+    """Keys for every node in ``order`` (a topological order)."""
+    keys: dict[str, str] = {}
+    for nid in order:
+        node = prompt[nid]
+        spec = registry.get(node["class_type"])
+        literals = literal_inputs(registry, env, node)
+        fingerprint = None
+        if spec.fingerprint is not None:
+            try:
+                fingerprint = spec.fingerprint(env, literals)
+            except Exception:
+                fingerprint = float("nan")
+        links = sorted((name, keys[str(v[0])], v[1]) for name, v in (node.get("inputs") or {}).items()
+                       if is_link(v) and name in spec.inputs)
+        if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links):
+            keys[nid] = f"volatile:{uuid.uuid4().hex}"
+            continue
+        material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links])
+        keys[nid] = hashlib.sha256(material.encode()).hexdigest()
+    return keys
