@@ -20,6 +20,7 @@ class Registry:
     def __init__(self) -> None:
         self._specs: dict[str, NodeSpec] = {}
         self.clashes: list[dict] = []
+        self.failed_modules: dict[str, str] = {}
 
     def add(self, spec: NodeSpec) -> None:
         existing = self._specs.get(spec.name)
@@ -80,6 +81,11 @@ def builtin_registry() -> Registry:
     for info in sorted(pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."), key=lambda i: i.name):
         if info.ispkg:
             continue
-        module = importlib.import_module(info.name)
+        try:
+            module = importlib.import_module(info.name)
+        except Exception as exc:  # one broken module must not take every node down
+            log.error("built-in node module %s failed to import: %s", info.name, exc)
+            registry.failed_modules[info.name] = f"{type(exc).__name__}: {exc}"
+            continue
         registry.add_module(module)
     return registry

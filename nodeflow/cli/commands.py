@@ -1,0 +1,117 @@
+"""The subcommands of ``python -m nodeflow``: each is (help, add_arguments, handler)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from .workflow_file import CliError, read_json, to_api_prompt
+
+
+def _runtime_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("workflow", help="workflow file: API prompt, NodeFlow or ComfyUI editor JSON, or a PNG")
+    parser.add_argument("--base-directory", default=None, help="folder holding models/ input/ output/ (default: the NodeFlow folder)")
+    parser.add_argument("--cpu", action="store_true", help="run on the CPU even when a GPU is present")
+    parser.add_argument("--disable-custom-nodes", action="store_true", help="do not load custom_nodes/")
+
+
+def _load(args: argparse.Namespace, output: str | None = None):
+    from nodeflow.runtime import build_runtime
+
+    runtime = build_runtime(args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes,
+                            output_directory=output)
+    data = read_json(args.workflow)
+    prompt, warnings = to_api_prompt(data, runtime.registry.object_info(runtime.env))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return runtime, prompt, data
+
+
+def _print_errors(validation) -> None:
+    if validation.error:
+        print(f"error: {validation.error['message']}" + (f": {validation.error['details']}" if validation.error['details'] else ""),
+              file=sys.stderr)
+    for node_id, entry in validation.node_errors.items():
+        for err in entry["errors"]:
+            print(f"node {node_id} ({entry['class_type']}): {err['type']}: {err['message']}"
+                  + (f" [{err['details']}]" if err.get("details") else ""), file=sys.stderr)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from nodeflow.graph.validate import validate_prompt
+
+    try:
+        runtime, prompt, _ = _load(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    validation = validate_prompt(runtime.registry, runtime.env, prompt)
+    _print_errors(validation)
+    if validation.ok and not validation.node_errors:
+        print(f"ok: {len(prompt)} nodes, outputs {', '.join(validation.outputs)}")
+        return 0
+    return 1
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from nodeflow.engine.job import Job
+    from nodeflow.graph.validate import validate_prompt
+
+    try:
+        runtime, prompt, data = _load(args, args.output)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    validation = validate_prompt(runtime.registry, runtime.env, prompt)
+    if not validation.ok:
+        _print_errors(validation)
+        return 1
+    _print_errors(validation)  # outputs that failed validation are skipped, but said
+    bar = tqdm(total=0, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+    def emit(event: str, payload: dict) -> None:
+        if event == "executing" and payload.get("node"):
+            node = prompt[payload["node"]]
+            bar.reset(total=0)
+            bar.set_description(f"{payload['node']} {node['class_type']}")
+        elif event == "progress":
+            if bar.total != payload["max"]:
+                bar.reset(total=payload["max"])
+            bar.n = payload["value"]
+            bar.refresh()
+        elif event == "text":
+            bar.write(payload["text"], end="")
+
+    extra = {"extra_pnginfo": {"workflow": data}} if isinstance(data, dict) and "nodes" in data else {}
+    job = Job(prompt_id=uuid.uuid4().hex, prompt=prompt, outputs_to_execute=validation.outputs, extra_data=extra)
+    result = runtime.engine.execute(job, emit, threading.Event())
+    bar.close()
+    if result.status != "success":
+        err = result.error or {}
+        print(f"error: node {err.get('node_id')} ({err.get('node_type')}) failed: "
+              f"{err.get('exception_type', '')}: {err.get('exception_message', 'interrupted')}", file=sys.stderr)
+        return 1
+    for node_id, ui in result.outputs.items():
+        for image in ui.get("images", []):
+            folder = runtime.env.directory(image.get("type", "output"))
+            print(Path(folder, image.get("subfolder", ""), image["filename"]))
+        for text in ui.get("text", []):
+            print(f"{node_id}: {text}")
+    return 0
+
+
+def _run_args(parser: argparse.ArgumentParser) -> None:
+    _runtime_args(parser)
+    parser.add_argument("--output", default=None, help="output folder (default: output/ under the base directory)")
+
+
+COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
+    "run": ("run a workflow headless and print where its outputs went", _run_args, run_command),
+    "validate": ("check a workflow and print every validation error (exit 1 on any)", _runtime_args, validate_command),
+}

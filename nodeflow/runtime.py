@@ -1,0 +1,77 @@
+"""Assemble a runnable NodeFlow: folders, node registry (built-ins + plugins), model manager
+and engine. Shared by the server's main.py and the headless CLI."""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodeflow.engine.executor import Engine
+from nodeflow.folders import Folders
+from nodeflow.schema.registry import Registry, builtin_registry
+
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Runtime:
+    env: Folders
+    registry: Registry
+    engine: Engine
+    models: Any = None
+    plugin_status: list = field(default_factory=list)
+
+
+def _model_manager(cpu: bool, lowvram: bool) -> Any:
+    try:
+        manager_mod = importlib.import_module("nodeflow.models.manager")
+    except ImportError as exc:  # the model package is optional for non-model workflows
+        log.warning("model manager unavailable: %s", exc)
+        return None
+    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram)
+
+
+def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[str]]:
+    candidates = [Path(f) for f in (files or [])] or [base / "extra_model_paths.yaml"]
+    merged: dict[str, list[str]] = {}
+    for path in candidates:
+        if not path.exists():
+            continue
+        try:
+            parse = importlib.import_module("nodeflow.models.extra_paths").load_extra_model_paths
+        except (ImportError, AttributeError):
+            log.warning("cannot read %s: extra model path support is not installed", path)
+            continue
+        for kind, paths in parse(path).items():
+            merged.setdefault(kind, []).extend(paths)
+    return merged
+
+
+def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False, lowvram: bool = False,
+                  cache_ram_gb: float = 4.0, cache_enabled: bool = True, extra_model_paths: list[str] | None = None,
+                  custom_nodes: bool = True, custom_node_whitelist: list[str] | None = None,
+                  extra_node_modules: list[str] | None = None, output_directory: str | Path | None = None) -> Runtime:
+    base = Path(base_directory or REPO_ROOT).resolve()
+    extra = _extra_model_paths(base, extra_model_paths)
+    env = Folders(base, extra_model_paths={k: v for k, v in extra.items() if k != "custom_nodes"},
+                  output_directory=str(output_directory) if output_directory else None)
+    env.ensure()
+    registry = builtin_registry()
+    for name in extra_node_modules or []:
+        registry.add_module(importlib.import_module(name), source=name)
+    status: list = []
+    if custom_nodes:
+        try:
+            plugins = importlib.import_module("nodeflow.plugins.loader")
+        except ImportError:
+            plugins = None
+        if plugins is not None:
+            folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
+            unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
+            status = plugins.load_plugins(registry, unique, whitelist=custom_node_whitelist)
+    models = _model_manager(cpu, lowvram)
+    engine = Engine(registry, env, models=models, cache_ram_gb=cache_ram_gb, cache_enabled=cache_enabled)
+    return Runtime(env=env, registry=registry, engine=engine, models=models, plugin_status=status)
