@@ -1,0 +1,142 @@
+"""Train the demo pack's text-to-image model: a small CLIP text encoder (real CLIP tokenizer)
+and a cross-attention UNet, on latents of the shapes data encoded by the trained demo VAE.
+
+    python -m nodeflow.demo.train_t2i --vae demo_build/vae.pt --out demo_build/t2i.pt --steps 3000
+
+eps-prediction on the SD1 discrete schedule (scaled-linear betas 0.00085..0.012, 1000 steps),
+min-SNR-5 loss weighting, EMA 0.999, 10% empty captions (the CFG negative). Seeded.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import AutoencoderKL, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel
+
+from .shapes import caption, random_scene, render
+from .train_vae import SD1_SCALE
+
+TEXT_CONFIG = dict(vocab_size=49408, hidden_size=64, intermediate_size=256, num_hidden_layers=3,
+                   num_attention_heads=1, max_position_embeddings=77, hidden_act="quick_gelu",
+                   bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, projection_dim=64)
+UNET_CONFIG = dict(
+    sample_size=8, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(64, 128),
+    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    cross_attention_dim=64, attention_head_dim=8, norm_num_groups=32, use_linear_projection=False,
+)
+
+
+def sd1_alphas_cumprod() -> torch.Tensor:
+    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
+    return torch.cumprod(1 - betas, 0).float()
+
+
+def default_tokenizer() -> Callable[[list[str]], torch.Tensor]:
+    """The CLIP tokenizer NodeFlow ships, padded SD1-style (EOS) to 77 tokens."""
+    from nodeflow.models.clip_tokenizer import load_clip_tokenizer  # shipped files, no download
+
+    tokenizer = load_clip_tokenizer()
+
+    def tokenize(texts: list[str]) -> torch.Tensor:
+        return tokenizer(texts, padding="max_length", max_length=77, truncation=True, return_tensors="pt").input_ids
+
+    return tokenize
+
+
+def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> tuple[torch.Tensor, list[str]]:
+    rng = random.Random(seed)
+    latents, captions = [], []
+    with torch.no_grad():
+        for start in range(0, count, batch):
+            scenes = [random_scene(rng) if rng.random() < 0.15 else random_scene(rng, max_shapes=1)
+                      for _ in range(min(batch, count - start))]
+            pixels = np.stack([np.asarray(render(s, 64, jitter=rng)) for s in scenes])
+            x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1
+            latents.append(vae.encode(x).latent_dist.mean * SD1_SCALE)
+            captions.extend(caption(s) for s in scenes)
+    return torch.cat(latents), captions
+
+
+def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Path,
+          tokenize: Callable[[list[str]], torch.Tensor]) -> dict:
+    torch.manual_seed(seed)
+    saved = torch.load(vae_path, weights_only=True)
+    vae = AutoencoderKL(**saved["config"])
+    vae.load_state_dict(saved["state_dict"])
+    vae.eval()
+    start = time.time()
+    latents, captions = encode_pool(vae, pool, seed)
+    tokens = tokenize(captions)
+    empty = tokenize([""])[0]
+    print(json.dumps({"pool": pool, "latent_std": round(float(latents.std()), 4),
+                      "encode_s": round(time.time() - start, 1)}), flush=True)
+
+    text = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
+    unet = UNet2DConditionModel(**UNET_CONFIG)
+    ema_text, ema_unet = copy.deepcopy(text).eval(), copy.deepcopy(unet).eval()
+    params = list(text.parameters()) + list(unet.parameters())
+    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=5e-4, total_steps=steps + 1, pct_start=0.03)
+    ac = sd1_alphas_cumprod()
+    snr = ac / (1 - ac)
+    gen = torch.Generator().manual_seed(seed)
+    for step in range(steps):
+        idx = torch.randint(0, latents.shape[0], (batch,), generator=gen)
+        x0 = latents[idx]
+        ids = tokens[idx].clone()
+        drop = torch.rand(batch, generator=gen) < 0.1
+        ids[drop] = empty
+        t = torch.randint(0, 1000, (batch,), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        a = ac[t].view(-1, 1, 1, 1)
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
+        context = text(input_ids=ids).last_hidden_state
+        pred = unet(xt, t, encoder_hidden_states=context).sample
+        weight = torch.clamp(snr[t], max=5.0) / snr[t]  # min-SNR-5 for eps prediction
+        loss = (weight * (pred - noise).pow(2).mean(dim=(1, 2, 3))).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            for ema, live in ((ema_text, text), (ema_unet, unet)):
+                for pe, pl in zip(ema.parameters(), live.parameters()):
+                    pe.lerp_(pl, 0.001 if step > 200 else 1.0)
+        if step % 50 == 0 or step == steps - 1:
+            print(json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
+                  flush=True)
+    report = {"steps": steps, "batch": batch, "seconds": round(time.time() - start, 1)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"text_config": TEXT_CONFIG, "unet_config": UNET_CONFIG, "text": ema_text.state_dict(),
+                "unet": ema_unet.state_dict(), "report": report}, out)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vae", type=Path, default=Path("demo_build/vae.pt"))
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=4321)
+    parser.add_argument("--pool", type=int, default=24000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("demo_build/t2i.pt"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(json.dumps(train(args.vae, args.steps, args.batch, args.seed, args.pool, args.out, default_tokenizer())),
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
