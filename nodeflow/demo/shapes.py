@@ -117,3 +117,23 @@ def shape_mask(scene: Scene, index: int, size: int = 64) -> Image.Image:
     shape = scene.shapes[index]
     white = Scene((Shape(shape.kind, "white", shape.size, shape.position),), "black")
     return render(white, size).convert("L").point(lambda v: 255 if v > 64 else 0)
+
+
+def parse_caption(text: str) -> Scene | None:
+    """The scene a caption describes, or None when the text is not a caption of this data set."""
+    import re
+
+    words = "|".join
+    one = (rf"a ({words(SIZES)}) ({words(COLOURS)}) ({words(SHAPES)})")
+    where = words(POSITIONS)
+    match = re.fullmatch(rf"{one}(?: and {one})? on a ({words(BACKGROUNDS)}) background, ({where})(?: and ({where}))?",
+                         text.strip())
+    if not match:
+        return None
+    g = match.groups()
+    if (g[3] is None) != (g[8] is None):
+        return None
+    shapes = [Shape(g[2], g[1], g[0], g[7])]
+    if g[3] is not None:
+        shapes.append(Shape(g[5], g[4], g[3], g[8]))
+    return Scene(tuple(shapes), g[6])

@@ -35,3 +35,15 @@ def test_shape_pixels_have_the_named_colour_and_background_elsewhere():
                       "bottom right": (0, 0), "center": (0, 0)}[scene.shapes[0].position]
         assert scene.shapes[0].position in POSITIONS
         assert np.abs(pixels[corner_far] - BACKGROUNDS[scene.background]).max() < 5
+
+
+def test_parse_caption_inverts_caption_and_rejects_other_text():
+    from nodeflow.demo.shapes import parse_caption
+
+    rng = random.Random(5)
+    for _ in range(300):
+        scene = random_scene(rng)
+        assert parse_caption(caption(scene)) == scene
+    for bad in ("a red star", "a large red star on a blue background, top left", "",
+                "a large red star on a black background, top left and top right"):
+        assert parse_caption(bad) is None, bad
