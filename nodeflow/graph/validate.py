@@ -69,6 +69,8 @@ def _check_literal(decl: InputDecl, value: Any, env: Any) -> dict | None:
     value = unwrap_literal(value)
     desc = decl.desc
     extra = {"input_name": decl.name, "input_config": None, "received_value": _short(value)}
+    if not desc.is_widget and desc.type_name == "*":
+        return None  # an any-typed socket accepts a literal as well as a link
     if not desc.is_widget:
         return error("invalid_input_type", f"Input '{decl.name}' expects a link from a {desc.type_name} output",
                      f"{decl.name}: connect an output of type {desc.type_name} instead of a literal value", extra)

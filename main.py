@@ -1,0 +1,75 @@
+"""Start NodeFlow: ``python main.py [--listen IP] [--port N] [--cpu] [--base-directory DIR]``."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from nodeflow.runtime import REPO_ROOT, build_runtime
+from nodeflow.server.app import create_app
+from nodeflow.server.cli_args import parser
+from nodeflow.server.config import ServerConfig
+
+
+def torch_system_info(models) -> dict:
+    """Device facts for /system_stats (kept here: the server package never imports torch)."""
+    if models is not None and hasattr(models, "stats"):
+        return models.stats()
+    try:
+        import torch
+    except ImportError:
+        return {"devices": []}
+    return {"pytorch_version": torch.__version__,
+            "devices": [{"name": "cpu", "type": "cpu", "index": None, "vram_total": 0, "vram_free": 0}]}
+
+
+def workflow_converter(runtime):
+    """Editor workflows given to POST /prompt under "workflow" become API prompts."""
+    try:
+        from nodeflow.cli.workflow_file import to_api_prompt
+    except ImportError:
+        return None
+
+    def convert(workflow: dict):
+        from nodeflow.cli.workflow_file import CliError
+
+        try:
+            return to_api_prompt(workflow, runtime.registry.object_info(runtime.env))
+        except CliError as exc:
+            raise ValueError(str(exc)) from None
+
+    return convert
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, cache_ram_gb=args.cache_ram,
+                            cache_enabled=not args.cache_none, extra_model_paths=args.extra_model_paths_config,
+                            custom_nodes=not args.disable_custom_nodes,
+                            custom_node_whitelist=args.whitelist_custom_nodes,
+                            extra_node_modules=args.extra_node_module)
+    for module, error in runtime.registry.failed_modules.items():
+        logging.error("node module %s is unavailable: %s", module, error)
+    config = ServerConfig(listen=args.listen, port=args.port, web_dir=REPO_ROOT / "web",
+                          database=Path(args.database) if args.database else None,
+                          max_upload_mb=args.max_upload_size, max_history=args.max_history,
+                          system_info=lambda: torch_system_info(runtime.models),
+                          plugin_status=runtime.plugin_status)
+    app = create_app(config, runtime.registry, runtime.engine, runtime.env,
+                     workflow_to_prompt=workflow_converter(runtime))
+    recovered = app["store"].recovered
+    if recovered:
+        logging.warning("%d prompt(s) were running when the server last stopped; they are in the history as "
+                        "interrupted", len(recovered))
+    host = args.listen
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"NodeFlow: {len(runtime.registry)} nodes; open http://{shown}:{args.port}", flush=True)
+    web.run_app(app, host=host, port=args.port, print=None, handle_signals=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

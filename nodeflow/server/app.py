@@ -1,0 +1,106 @@
+"""The aiohttp application factory: state on the app object, thin handlers in routes_*.py."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+from aiohttp import WSMsgType, web
+
+from . import routes_files, routes_info, routes_prompt, routes_userdata
+from .config import ServerConfig
+from .hub import Hub
+from .queue_store import QueueStore
+from .security import json_errors, origin_guard
+from .worker import Worker
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
+ROUTE_TABLES = (routes_prompt.routes, routes_info.routes, routes_files.routes, routes_userdata.routes)
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    sid = request.query.get("clientId") or uuid.uuid4().hex
+    hub: Hub = request.app["hub"]
+    hub.add(sid, ws)
+    try:
+        await hub.send("status", {"status": {"exec_info": {"queue_remaining": request.app["store"].remaining()}},
+                                  "sid": sid}, sid)
+        async for msg in ws:  # the editor sends nothing we must act on; keep the socket open
+            if msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        hub.remove(sid, ws)
+    return ws
+
+
+def _add_routes(app: web.Application, extra_routes: list[web.RouteTableDef]) -> None:
+    for table in (*ROUTE_TABLES, *extra_routes):
+        for route in table:
+            for prefix in ("", "/api"):
+                app.router.add_route(route.method, prefix + route.path, route.handler)
+    for prefix in ("", "/api"):
+        app.router.add_get(prefix + "/ws", websocket)
+
+
+def _add_static(app: web.Application, config: ServerConfig) -> None:
+    for name, folder in config.extension_dirs.items():
+        app.router.add_static(f"/extensions/{name}", folder, follow_symlinks=False)
+    web_dir = config.web_dir
+    if web_dir is None or not (web_dir / "index.html").exists():
+        async def no_editor(request: web.Request) -> web.Response:
+            return web.Response(text="NodeFlow is running; the editor files (web/index.html) are missing.")
+        app.router.add_get("/", no_editor)
+        return
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(web_dir / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get("/", index)
+    app.router.add_static("/", web_dir, follow_symlinks=False)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    response = await handler(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.content_type == "text/html" or request.path == "/":
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
+               workflow_to_prompt: Callable[[dict], tuple[dict, list]] | None = None,
+               extra_routes: list[web.RouteTableDef] | None = None) -> web.Application:
+    """Build the app. The worker thread starts with the app and stops with it."""
+    app = web.Application(middlewares=[json_errors, origin_guard, security_headers],
+                          client_max_size=int(config.max_upload_mb * 1024 * 1024))
+    app["config"], app["registry"], app["engine"], app["env"] = config, registry, engine, env
+    app["workflow_to_prompt"] = workflow_to_prompt
+    app["hub"] = Hub()
+    app["store"] = QueueStore(Path(config.database or env.user_dir / "nodeflow.db"), config.max_history)
+
+    async def broadcast_status() -> None:
+        await app["hub"].send("status", {"status": {"exec_info": {"queue_remaining": app["store"].remaining()}}})
+
+    app["broadcast_status"] = broadcast_status
+
+    async def start_worker(app: web.Application) -> None:
+        app["worker"] = Worker(app["store"], engine, asyncio.get_running_loop(), app["hub"].send)
+        app["worker"].start()
+
+    async def stop_worker(app: web.Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, app["worker"].stop)
+        for ws in list(app["hub"].sockets.values()):
+            await ws.close()
+        app["store"].close()
+
+    app.on_startup.append(start_worker)
+    app.on_shutdown.append(stop_worker)
+    _add_routes(app, extra_routes or [])
+    _add_static(app, config)
+    return app

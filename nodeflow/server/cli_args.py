@@ -1,0 +1,29 @@
+"""Command-line flags of ``python main.py``."""
+from __future__ import annotations
+
+import argparse
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python main.py", description="Start the NodeFlow server and editor.")
+    p.add_argument("--listen", nargs="?", const="0.0.0.0", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; --listen alone means all interfaces)")
+    p.add_argument("--port", type=int, default=8188, help="port (default 8188)")
+    p.add_argument("--cpu", action="store_true", help="run models on the CPU even when a GPU is present")
+    p.add_argument("--lowvram", action="store_true", help="keep model weights off the GPU between uses")
+    p.add_argument("--base-directory", default=None,
+                   help="folder holding models/ input/ output/ temp/ user/ (default: the NodeFlow folder)")
+    p.add_argument("--extra-model-paths-config", action="append", default=None,
+                   help="an extra_model_paths.yaml to read (may be given more than once)")
+    p.add_argument("--cache-ram", type=float, default=4.0, metavar="GB", help="RAM budget of the output cache")
+    p.add_argument("--cache-none", action="store_true", help="cache no node outputs (re-run everything)")
+    p.add_argument("--max-upload-size", type=float, default=100.0, metavar="MB", help="largest upload accepted")
+    p.add_argument("--max-history", type=int, default=10000, help="history entries kept")
+    p.add_argument("--database", default=None, help="SQLite file of the queue and history (default user/nodeflow.db)")
+    p.add_argument("--disable-custom-nodes", action="store_true", help="do not load plugins from custom_nodes/")
+    p.add_argument("--whitelist-custom-nodes", nargs="*", default=None, metavar="PACK",
+                   help="load only these plugin packs")
+    p.add_argument("--extra-node-module", action="append", default=[], metavar="MODULE",
+                   help="import MODULE and register its Node classes (for tests and experiments)")
+    p.add_argument("--verbose", action="store_true", help="debug logging")
+    return p

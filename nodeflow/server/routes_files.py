@@ -1,0 +1,186 @@
+"""/upload/image, /upload/mask and /view: files in and out of input/output/temp, never outside."""
+from __future__ import annotations
+
+import io
+import json
+import mimetypes
+import os
+import warnings
+from pathlib import Path
+
+from aiohttp import web
+from PIL import Image
+
+from nodeflow.folders import UnsafePath, check_name, safe_join
+
+from .security import json_error
+
+routes = web.RouteTableDef()
+IMAGE_FORMATS = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WEBP": (".webp",), "GIF": (".gif",),
+                 "BMP": (".bmp",), "TIFF": (".tif", ".tiff")}
+INLINE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "video/mp4", "video/webm",
+                "audio/mpeg", "audio/wav", "audio/ogg", "audio/flac"}
+
+
+def _folder(request: web.Request, kind: str | None, default: str = "input") -> Path:
+    kind = kind or default
+    if kind not in ("input", "output", "temp"):
+        raise UnsafePath(f"type must be input, output or temp, got {kind[:40]!r}")
+    return request.app["env"].directory(kind)
+
+
+def check_image(data: bytes, filename: str, max_pixels: int) -> str:
+    """Decode enough to prove ``data`` is an image whose kind agrees with its name; return the format."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt, (width, height) = probe.format, probe.size
+                if width * height > max_pixels:
+                    raise ValueError(f"the image is {width}x{height}, over the limit of {max_pixels} pixels")
+                probe.verify()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ValueError("the image is too large to decode safely (decompression bomb guard)") from None
+    except ValueError:
+        raise
+    except Exception:
+        raise ValueError("the file is not an image that can be decoded (PNG, JPEG, WebP, GIF, BMP, TIFF)") from None
+    ext = os.path.splitext(filename)[1].lower()
+    allowed = IMAGE_FORMATS.get(fmt)
+    if allowed is None:
+        raise ValueError(f"image format {fmt} is not accepted")
+    if ext and ext not in allowed:
+        raise ValueError(f"the file name ends in {ext} but the content is {fmt}; rename it to {allowed[0]}")
+    return fmt
+
+
+def _free_name(folder: Path, name: str, overwrite: bool) -> str:
+    if overwrite or not (folder / name).exists():
+        return name
+    stem, ext = os.path.splitext(name)
+    counter = 1
+    while (folder / f"{stem} ({counter}){ext}").exists():
+        counter += 1
+    return f"{stem} ({counter}){ext}"
+
+
+async def _read_upload(request: web.Request) -> tuple[dict, bytes | None, str]:
+    if not request.content_type.startswith("multipart/"):
+        raise ValueError("send the file as multipart/form-data with the field 'image'")
+    fields: dict = {}
+    data, filename = None, ""
+    reader = await request.multipart()
+    async for part in reader:
+        if part.name == "image":
+            filename = part.filename or "upload.png"
+            data = await part.read(decode=False)
+        elif part.name:
+            fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")
+    return fields, data, filename
+
+
+async def _save(request: web.Request, fields: dict, data: bytes, filename: str) -> web.Response:
+    filename = os.path.basename(filename.replace("\\", "/"))
+    check_name(filename, allow_subdirs=False)
+    folder = _folder(request, fields.get("type"))
+    target_dir = safe_join(folder, fields.get("subfolder", "")) if fields.get("subfolder") else folder
+    target_dir.mkdir(parents=True, exist_ok=True)
+    safe_join(folder, *(p for p in [fields.get("subfolder", "")] if p))  # re-check after mkdir (symlinks)
+    overwrite = fields.get("overwrite", "").lower() in ("true", "1")
+    name = _free_name(target_dir, filename, overwrite)
+    safe_join(target_dir, name).write_bytes(data)
+    return web.json_response({"name": name, "subfolder": fields.get("subfolder", ""), "type": fields.get("type") or "input"})
+
+
+@routes.post("/upload/image")
+async def upload_image(request: web.Request) -> web.Response:
+    try:
+        fields, data, filename = await _read_upload(request)
+        if data is None:
+            return json_error(400, "no 'image' field in the upload")
+        check_image(data, filename, request.app["config"].max_upload_pixels)
+        return await _save(request, fields, data, filename)
+    except UnsafePath as exc:
+        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    except ValueError as exc:
+        return json_error(400, str(exc), "invalid_upload")
+
+
+@routes.post("/upload/mask")
+async def upload_mask(request: web.Request) -> web.Response:
+    """The uploaded image's alpha becomes the alpha of ``original_ref``; saved as PNG."""
+    try:
+        fields, data, filename = await _read_upload(request)
+        if data is None:
+            return json_error(400, "no 'image' field in the upload")
+        check_image(data, filename, request.app["config"].max_upload_pixels)
+        try:
+            ref = json.loads(fields.get("original_ref", ""))
+            assert isinstance(ref, dict) and isinstance(ref.get("filename"), str)
+        except (ValueError, AssertionError):
+            return json_error(400, "original_ref must be JSON {filename, subfolder?, type?} naming the original image")
+        folder = _folder(request, ref.get("type"))
+        original_path = safe_join(folder, *(p for p in (ref.get("subfolder", ""), ref["filename"]) if p))
+        if not original_path.is_file():
+            return json_error(404, f"original image {ref['filename'][:100]!r} not found", "not_found")
+        with Image.open(original_path) as original, Image.open(io.BytesIO(data)) as mask:
+            result = original.convert("RGBA")
+            alpha = mask.convert("RGBA").getchannel("A").resize(result.size)
+            result.putalpha(alpha)
+            buf = io.BytesIO()
+            result.save(buf, format="PNG")
+        name = os.path.splitext(os.path.basename(filename))[0] + ".png"
+        return await _save(request, fields, buf.getvalue(), name)
+    except UnsafePath as exc:
+        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    except ValueError as exc:
+        return json_error(400, str(exc), "invalid_upload")
+
+
+@routes.get("/view")
+async def view(request: web.Request) -> web.StreamResponse:
+    query = request.query
+    name = query.get("filename", "")
+    try:
+        folder = _folder(request, query.get("type"), default="output")
+        parts = [p for p in (query.get("subfolder", ""), name) if p]
+        if not name:
+            return json_error(400, "give ?filename=NAME (and type=input|output|temp, subfolder=...)")
+        path = safe_join(folder, *parts)
+    except UnsafePath as exc:
+        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    if not path.is_file():
+        return json_error(404, f"file {name[:100]!r} not found", "not_found")
+    preview, channel = query.get("preview"), query.get("channel")
+    if preview or channel:
+        try:
+            return _converted(path, preview, channel)
+        except Exception as exc:
+            return json_error(400, f"cannot convert {name[:100]!r}: {exc}")
+    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
+    if ctype not in INLINE_TYPES:
+        headers["Content-Disposition"] = f'attachment; filename="{path.name.encode("ascii", "replace").decode()}"'
+        if ctype.startswith("text/") or ctype.endswith(("xml", "javascript", "json")) or "svg" in ctype:
+            ctype = "application/octet-stream"
+    return web.FileResponse(path, headers={**headers, "Content-Type": ctype})
+
+
+def _converted(path: Path, preview: str | None, channel: str | None) -> web.Response:
+    with Image.open(path) as img:
+        img.load()
+        if channel == "a":
+            img = img.convert("RGBA").getchannel("A").convert("RGB") if "A" in img.getbands() else Image.new("RGB", img.size, "white")
+        elif channel == "rgb":
+            img = img.convert("RGB")
+        fmt, quality = "PNG", 90
+        if preview:
+            kind, _, q = preview.partition(";")
+            fmt = {"webp": "WEBP", "jpeg": "JPEG", "jpg": "JPEG", "png": "PNG"}.get(kind.lower(), "WEBP")
+            quality = int(q) if q.isdigit() else 90
+        if fmt == "JPEG":
+            img = img.convert("RGB")
+        buf = io.BytesIO()
+        img.save(buf, format=fmt, quality=quality)
+    return web.Response(body=buf.getvalue(), content_type=f"image/{fmt.lower()}",
+                        headers={"X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,159 @@
+"""POST/GET /prompt, /queue, /interrupt, /history."""
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from nodeflow.graph.validate import validate_prompt
+
+from .queue_store import QueuedPrompt
+from .requests import BadRequest, bad, json_object
+
+routes = web.RouteTableDef()
+
+
+def _invalid(message: str, details: str = "", status: int = 400) -> web.Response:
+    return web.json_response({"error": {"type": "invalid_prompt", "message": message, "details": details,
+                                        "extra_info": {}}, "node_errors": {}}, status=status)
+
+
+@routes.get("/prompt")
+async def get_prompt(request: web.Request) -> web.Response:
+    return web.json_response({"exec_info": {"queue_remaining": request.app["store"].remaining()}})
+
+
+@routes.post("/prompt")
+async def post_prompt(request: web.Request) -> web.Response:
+    app = request.app
+    try:
+        body = await json_object(request)
+    except BadRequest as exc:
+        return _invalid(exc.message, status=exc.status)
+    prompt = body.get("prompt")
+    if prompt is None and "workflow" in body and app.get("workflow_to_prompt"):
+        try:
+            prompt, _warnings = app["workflow_to_prompt"](body["workflow"])
+        except ValueError as exc:
+            return _invalid(f"the workflow could not be converted: {exc}")
+    if not isinstance(prompt, dict):
+        return _invalid("the body needs a 'prompt' object (API format: {node_id: {class_type, inputs}})"
+                        + (" or a 'workflow' (editor format)" if app.get("workflow_to_prompt") else ""),
+                        f"got {type(prompt).__name__} for 'prompt'")
+    extra_data = body.get("extra_data", {})
+    if not isinstance(extra_data, dict):
+        return _invalid("'extra_data' must be an object")
+    client_id = body.get("client_id")
+    if client_id is not None and not isinstance(client_id, str):
+        return _invalid("'client_id' must be a string")
+    prompt_id = body.get("prompt_id") or uuid.uuid4().hex
+    if not isinstance(prompt_id, str) or len(prompt_id) > 200:
+        return _invalid("'prompt_id' must be a string of at most 200 characters")
+    if app["store"].exists(prompt_id):
+        return _invalid(f"a prompt with id {prompt_id!r} already exists; leave prompt_id out to get a new one")
+    targets = body.get("partial_execution_targets")
+
+    validation = validate_prompt(app["registry"], app["env"], prompt, targets)
+    if not validation.ok:
+        return web.json_response({"error": validation.error, "node_errors": validation.node_errors}, status=400)
+
+    number = body.get("number")
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        number = app["store"].next_number(front=bool(body.get("front")))
+    if client_id:
+        extra_data = {**extra_data, "client_id": client_id}
+    app["store"].add(QueuedPrompt(prompt_id, float(number), {str(k): v for k, v in prompt.items()}, extra_data,
+                                  validation.outputs, client_id))
+    app["worker"].notify()
+    await app["broadcast_status"]()
+    return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": validation.node_errors})
+
+
+@routes.get("/queue")
+async def get_queue(request: web.Request) -> web.Response:
+    running, pending = request.app["store"].queue()
+    return web.json_response({"queue_running": [p.as_queue_item() for p in running],
+                              "queue_pending": [p.as_queue_item() for p in pending]})
+
+
+def _id_list(body: dict, key: str) -> list[str] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"'{key}' must be a list of prompt ids (strings)")
+    return value
+
+
+@routes.post("/queue")
+async def post_queue(request: web.Request) -> web.Response:
+    store = request.app["store"]
+    try:
+        body = await json_object(request, allow_empty=True)
+        delete = _id_list(body, "delete")
+    except BadRequest as exc:
+        return bad(exc)
+    if body.get("clear"):
+        store.delete_pending()
+    if delete:
+        store.delete_pending(delete)
+        for prompt_id in delete:  # deleting the running prompt interrupts it
+            request.app["worker"].interrupt_prompt(prompt_id)
+    await request.app["broadcast_status"]()
+    return web.Response(status=200)
+
+
+@routes.post("/interrupt")
+async def post_interrupt(request: web.Request) -> web.Response:
+    try:
+        body = await json_object(request, allow_empty=True)
+    except BadRequest as exc:
+        return bad(exc)
+    prompt_id = body.get("prompt_id")
+    if prompt_id is not None and not isinstance(prompt_id, str):
+        return bad(BadRequest("'prompt_id' must be a string"))
+    request.app["worker"].interrupt_prompt(prompt_id)
+    return web.Response(status=200)
+
+
+def _int_param(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"query parameter '{name}' must be a whole number, got {raw[:50]!r}") from None
+    if value < 0:
+        raise BadRequest(f"query parameter '{name}' must not be negative")
+    return value
+
+
+@routes.get("/history")
+async def get_history(request: web.Request) -> web.Response:
+    try:
+        max_items = _int_param(request, "max_items", None)
+        offset = _int_param(request, "offset", 0) or 0
+    except BadRequest as exc:
+        return bad(exc)
+    return web.json_response(request.app["store"].history(max_items=max_items, offset=offset))
+
+
+@routes.get("/history/{prompt_id}")
+async def get_history_item(request: web.Request) -> web.Response:
+    return web.json_response(request.app["store"].history(prompt_id=request.match_info["prompt_id"]))
+
+
+@routes.post("/history")
+async def post_history(request: web.Request) -> web.Response:
+    store = request.app["store"]
+    try:
+        body = await json_object(request, allow_empty=True)
+        delete = _id_list(body, "delete")
+    except BadRequest as exc:
+        return bad(exc)
+    if body.get("clear"):
+        store.delete_history()
+    if delete:
+        store.delete_history(delete)
+    return web.Response(status=200)
