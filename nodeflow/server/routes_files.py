@@ -7,6 +7,7 @@ import mimetypes
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import web
 from PIL import Image
@@ -80,7 +81,7 @@ async def _read_upload(request: web.Request) -> tuple[dict, bytes | None, str]:
 
 
 async def _save(request: web.Request, fields: dict, data: bytes, filename: str) -> web.Response:
-    filename = os.path.basename(filename.replace("\\", "/"))
+    filename = os.path.basename(unquote(filename).replace("\\", "/"))
     check_name(filename, allow_subdirs=False)
     folder = _folder(request, fields.get("type"))
     target_dir = safe_join(folder, fields.get("subfolder", "")) if fields.get("subfolder") else folder

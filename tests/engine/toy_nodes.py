@@ -66,7 +66,7 @@ class Fail(Node):
 class Slow(Node):
     """Reports progress every step; interruptible."""
     category = "test"
-    inputs = {"value": Socket("INT"), "steps": Int(default=5, min=1, max=1000)}
+    inputs = {"value": Socket("INT"), "steps": Int(default=5, min=1, max=100000)}
     outputs = {"INT": Socket("INT")}
 
     def run(self, value, steps):
