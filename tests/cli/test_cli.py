@@ -1,0 +1,52 @@
+"""python -m nodeflow run / validate as a user types them."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def nodeflow(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "nodeflow", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+PROMPT = {
+    "1": {"class_type": "EmptyImage", "inputs": {"width": 16, "height": 8, "batch_size": 2, "color": 0xFF0000}},
+    "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
+    "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "cli"}},
+}
+
+
+def test_run_writes_outputs_and_prints_their_paths(tmp_path):
+    wf = tmp_path / "wf.json"
+    wf.write_text(json.dumps(PROMPT))
+    out = tmp_path / "out"
+    result = nodeflow("run", wf, "--output", out, "--base-directory", tmp_path, "--disable-custom-nodes")
+    assert result.returncode == 0, result.stderr
+    paths = [Path(line) for line in result.stdout.split()]
+    assert [p.name for p in paths] == ["cli_00001_.png", "cli_00002_.png"]
+    with Image.open(paths[0]) as img:
+        assert img.size == (16, 8) and img.getpixel((0, 0)) == (0, 255, 255)
+        assert json.loads(img.text["prompt"]) == PROMPT
+
+
+def test_validate_reports_errors_and_exit_codes(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(PROMPT))
+    result = nodeflow("validate", good, "--base-directory", tmp_path, "--disable-custom-nodes")
+    assert result.returncode == 0 and result.stdout.startswith("ok:")
+    bad = dict(PROMPT)
+    bad["1"] = {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 8, "batch_size": 1, "color": 0}}
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    result = nodeflow("validate", tmp_path / "bad.json", "--base-directory", tmp_path, "--disable-custom-nodes")
+    assert result.returncode == 1
+    assert "node 1 (EmptyImage): value_smaller_than_min" in result.stderr
+    (tmp_path / "broken.json").write_text("{not json")
+    result = nodeflow("validate", tmp_path / "broken.json", "--base-directory", tmp_path, "--disable-custom-nodes")
+    assert result.returncode == 2 and "not valid JSON (line 1" in result.stderr
+    result = nodeflow("run", tmp_path / "missing.json", "--base-directory", tmp_path)
+    assert result.returncode == 2 and "no such file" in result.stderr
