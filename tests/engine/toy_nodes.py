@@ -147,3 +147,17 @@ class WithPrompt(Node):
     def run(self, value, prompt, uid):
         RUNS.append("WithPrompt")
         return NodeResult(ui={"text": [f"{uid}:{len(prompt)}"]})
+
+
+class Previewer(Node):
+    """Sends one preview image and one streamed text piece, then passes its input on."""
+    category = "test"
+    inputs = {"value": Socket("INT")}
+    outputs = {"INT": Socket("INT")}
+
+    def run(self, value):
+        from PIL import Image as PILImage
+
+        self.ctx.progress(1, 1, preview=PILImage.new("RGB", (8, 8), (255, 0, 0)))
+        self.ctx.send_text("tok")
+        return value
