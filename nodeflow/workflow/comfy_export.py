@@ -1,0 +1,73 @@
+"""NodeFlow workflow -> ComfyUI editor format (0.4), so ComfyUI users can open what we share."""
+from __future__ import annotations
+
+from .errors import warning
+from .widgets import input_specs, is_widget, values_by_position
+
+MODE_NUMBERS = {"active": 0, "muted": 2, "bypassed": 4}
+
+
+def _int_id(node_id: str, fallback: dict) -> int:
+    if node_id.isdigit():
+        return int(node_id)
+    return fallback.setdefault(node_id, 100000 + len(fallback))
+
+
+def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
+    ids: dict[str, int] = {}
+    warnings: list[dict] = []
+    incoming = {(l["to"][0], l["to"][1]): l for l in workflow["links"]}
+    outgoing: dict[tuple[str, int], list[int]] = {}
+    for link in workflow["links"]:
+        outgoing.setdefault((link["from"][0], link["from"][1]), []).append(link["id"])
+    nodes, links, order = [], [], 0
+    slot_of: dict[tuple[str, str], int] = {}
+    for node in workflow["nodes"]:
+        info = object_info.get(node["type"])
+        nid = _int_id(node["id"], ids)
+        inputs, outputs = [], []
+        if info is None:
+            warnings.append(warning(node["id"], f"unknown node type {node['type']!r} exported without its inputs"))
+            widgets_values = node.get("widgets_values") or list((node.get("widgets") or {}).values())
+        else:
+            for name, spec, _ in input_specs(info):
+                linked = incoming.get((node["id"], name))
+                if is_widget(spec) and linked is None:
+                    continue
+                entry = {"name": name, "type": spec[0] if isinstance(spec[0], str) else "COMBO",
+                         "link": linked["id"] if linked else None}
+                if is_widget(spec):
+                    entry["widget"] = {"name": name}
+                slot_of[(node["id"], name)] = len(inputs)
+                inputs.append(entry)
+            for slot, (kind, name) in enumerate(zip(info.get("output", []), info.get("output_name", []))):
+                outputs.append({"name": name, "type": kind, "links": outgoing.get((node["id"], slot)) or None,
+                                "slot_index": slot})
+            widgets_values = values_by_position(info, node.get("widgets") or {}, node.get("controls") or {})
+        order += 1
+        nodes.append({"id": nid, "type": node["type"], "pos": node.get("pos", [0, 0]), "size": node.get("size", [300, 100]),
+                      "flags": {"collapsed": True} if node.get("collapsed") else {}, "order": order,
+                      "mode": MODE_NUMBERS.get(node.get("mode", "active"), 0), "inputs": inputs, "outputs": outputs,
+                      "properties": {"Node name for S&R": node["type"], "nodeflow_version": node.get("version")},
+                      "widgets_values": widgets_values,
+                      **({"title": node["title"]} if node.get("title") else {}),
+                      **({"color": node["color"]} if node.get("color") else {}),
+                      **({"bgcolor": node["bgcolor"]} if node.get("bgcolor") else {})})
+    for link in workflow["links"]:
+        (src, slot), (dst, name) = link["from"], link["to"]
+        if (dst, name) not in slot_of:
+            continue
+        links.append([link["id"], _int_id(src, ids), slot, _int_id(dst, ids), slot_of[(dst, name)], link.get("type") or "*"])
+    for note in workflow.get("notes") or []:
+        order += 1
+        nodes.append({"id": _int_id(str(note["id"]), ids), "type": "MarkdownNote" if note.get("markdown") else "Note",
+                      "pos": note.get("pos", [0, 0]), "size": note.get("size", [300, 120]), "flags": {}, "order": order,
+                      "mode": 0, "inputs": [], "outputs": [], "properties": {}, "widgets_values": [note.get("text", "")]})
+    viewport = workflow.get("viewport") or {}
+    return {"last_node_id": max((n["id"] for n in nodes), default=0),
+            "last_link_id": max((l[0] for l in links), default=0), "nodes": nodes, "links": links,
+            "groups": [{"title": g.get("title", ""), "bounding": g.get("bounding", [0, 0, 0, 0]),
+                        "color": g.get("color") or "#3f789e", "font_size": 24, "flags": {}}
+                       for g in workflow.get("groups") or []],
+            "config": {}, "extra": {"ds": {"offset": viewport.get("offset", [0, 0]), "scale": viewport.get("scale", 1.0)}},
+            "version": 0.4}, warnings

@@ -1,0 +1,130 @@
+"""ComfyUI editor workflows (0.4 with link arrays, 1.x with link objects) -> NodeFlow workflows."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import model
+from .errors import WorkflowError, warning
+from .widgets import default_value, input_specs, is_widget, values_by_name
+
+EDITOR_ONLY = {"PrimitiveNode", "Reroute", "Note", "MarkdownNote"}
+MODE_NAMES = {0: "active", 2: "muted", 4: "bypassed"}
+
+
+def _links(workflow: dict) -> dict[int, dict]:
+    """Every link as {id, origin_id, origin_slot, target_id, target_slot, type}, by id."""
+    links = workflow.get("links") or []
+    if not isinstance(links, list):
+        raise WorkflowError("ComfyUI workflow: 'links' must be a list")
+    result = {}
+    for link in links:
+        if isinstance(link, list) and len(link) >= 6:
+            entry = dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link[:6]))
+        elif isinstance(link, dict):
+            entry = link
+        else:
+            raise WorkflowError(f"ComfyUI workflow: a link must be [id, from, slot, to, slot, type], got {str(link)[:80]}")
+        result[entry["id"]] = entry
+    return result
+
+
+def _nodes(workflow: dict) -> dict[str, dict]:
+    nodes = workflow.get("nodes")
+    if not isinstance(nodes, list):
+        raise WorkflowError("ComfyUI workflow: 'nodes' must be a list")
+    result = {}
+    for node in nodes:
+        if not isinstance(node, dict) or "id" not in node or not isinstance(node.get("type"), str):
+            raise WorkflowError(f"ComfyUI workflow: every node needs an 'id' and a 'type' (got {str(node)[:80]})")
+        result[str(node["id"])] = node
+    return result
+
+
+def _input_name(node: dict, slot: int) -> str | None:
+    inputs = node.get("inputs") or []
+    if 0 <= slot < len(inputs):
+        return inputs[slot].get("name")
+    return None
+
+
+def _resolve_source(nodes: dict, links: dict, link_id: Any, depth: int = 0) -> tuple[str, int] | None:
+    """Follow Reroute nodes back to the real (node id, output slot)."""
+    link = links.get(link_id)
+    if link is None or depth > 100:
+        return None
+    origin = nodes.get(str(link["origin_id"]))
+    if origin is None:
+        return None
+    if origin["type"] == "Reroute":
+        inputs = origin.get("inputs") or []
+        return _resolve_source(nodes, links, inputs[0].get("link"), depth + 1) if inputs else None
+    return str(link["origin_id"]), int(link["origin_slot"])
+
+
+def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
+    nodes, links = _nodes(workflow), _links(workflow)
+    result, warnings = model.empty(), []
+    primitive_values: dict[tuple[str, str], Any] = {}
+    for nid, node in nodes.items():
+        if node["type"] != "PrimitiveNode":
+            continue
+        value = (node.get("widgets_values") or [None])[0]
+        for output in node.get("outputs") or []:
+            for link_id in output.get("links") or []:
+                link = links.get(link_id)
+                if link:
+                    target = nodes.get(str(link["target_id"]))
+                    name = _input_name(target, link["target_slot"]) if target else None
+                    if name:
+                        primitive_values[(str(link["target_id"]), name)] = value
+
+    for nid, node in nodes.items():
+        kind = node["type"]
+        if kind in ("Note", "MarkdownNote"):
+            result["notes"].append({"id": nid, "text": str((node.get("widgets_values") or [""])[0]),
+                                    "pos": node.get("pos", [0, 0]), "size": node.get("size", [300, 120]),
+                                    "markdown": kind == "MarkdownNote"})
+            continue
+        if kind in EDITOR_ONLY:
+            continue
+        info = object_info.get(kind)
+        entry = {"id": nid, "type": kind, "version": (node.get("properties") or {}).get("nodeflow_version"),
+                 "pos": list(node.get("pos") or [0, 0])[:2], "size": list(node.get("size") or [200, 100])[:2],
+                 "title": node.get("title"), "color": node.get("color"), "bgcolor": node.get("bgcolor"),
+                 "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
+                 "collapsed": bool((node.get("flags") or {}).get("collapsed")), "widgets": {}, "controls": {}}
+        if info is None:
+            warnings.append(warning(nid, f"unknown node type {kind!r}: install the plugin that provides it; "
+                                         "the node is kept but cannot run"))
+            entry["widgets_values"] = node.get("widgets_values")  # kept so nothing is lost
+        else:
+            entry["widgets"], entry["controls"] = values_by_name(info, node.get("widgets_values"))
+            for name, spec, section in input_specs(info):
+                if section == "required" and is_widget(spec) and name not in entry["widgets"]:
+                    entry["widgets"][name] = default_value(spec)
+                    warnings.append(warning(nid, f"{kind}: no value for {name!r} in the file; using the default "
+                                                 f"{entry['widgets'][name]!r}"))
+        for (target, name), value in primitive_values.items():
+            if target == nid:
+                entry["widgets"][name] = value
+        result["nodes"].append(entry)
+
+    kept = {n["id"] for n in result["nodes"]}
+    for link in links.values():
+        target = str(link["target_id"])
+        if target not in kept:
+            continue
+        name = _input_name(nodes[target], link["target_slot"])
+        source = _resolve_source(nodes, links, link["id"])
+        if name is None or source is None or source[0] not in kept:
+            continue
+        result["links"].append({"id": link["id"], "from": [source[0], source[1]], "to": [target, name],
+                                "type": link.get("type")})
+    for group in workflow.get("groups") or []:
+        if isinstance(group, dict):
+            result["groups"].append({"title": group.get("title", ""), "bounding": group.get("bounding", [0, 0, 0, 0]),
+                                     "color": group.get("color")})
+    ds = (workflow.get("extra") or {}).get("ds") or {}
+    if ds:
+        result["viewport"] = {"offset": ds.get("offset", [0, 0]), "scale": ds.get("scale", 1.0)}
+    return result, warnings
