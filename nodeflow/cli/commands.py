@@ -115,3 +115,40 @@ COMMANDS: dict[str, tuple[str, Callable, Callable]] = {
     "run": ("run a workflow headless and print where its outputs went", _run_args, run_command),
     "validate": ("check a workflow and print every validation error (exit 1 on any)", _runtime_args, validate_command),
 }
+
+
+def convert_command(args: argparse.Namespace) -> int:
+    from nodeflow.runtime import build_runtime
+    from nodeflow.workflow import convert
+    from nodeflow.workflow.image_metadata import workflow_from_image
+
+    runtime = build_runtime(args.base_directory, custom_nodes=not args.disable_custom_nodes)
+    object_info = runtime.registry.object_info(runtime.env)
+    source = Path(args.input)
+    try:
+        if source.suffix.lower() in (".png", ".webp") and source.exists():
+            data, warnings = workflow_from_image(source.read_bytes(), object_info)
+        else:
+            data, warnings = read_json(args.input), []
+        target = {"api": convert.to_api, "nodeflow": convert.to_nodeflow, "comfyui": convert.to_comfyui}[args.to]
+        result, more = target(data, object_info)
+    except (CliError, convert.WorkflowError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for warning in warnings + more:
+        print(f"warning: node {warning['node']}: {warning['message']}", file=sys.stderr)
+    Path(args.output).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"wrote {args.output} ({args.to} format)")
+    return 0
+
+
+def _convert_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="workflow JSON (any format) or a PNG/WebP carrying one")
+    parser.add_argument("output", help="file to write")
+    parser.add_argument("--to", choices=["api", "nodeflow", "comfyui"], default="nodeflow")
+    parser.add_argument("--base-directory", default=None)
+    parser.add_argument("--disable-custom-nodes", action="store_true")
+
+
+COMMANDS["convert"] = ("convert a workflow between NodeFlow, ComfyUI editor and API formats", _convert_args,
+                       convert_command)
