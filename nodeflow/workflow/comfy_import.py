@@ -40,6 +40,16 @@ def _nodes(workflow: dict) -> dict[str, dict]:
     return result
 
 
+def _point(value: Any, default: list) -> list[float]:
+    """Positions and sizes come as [x, y] or, in older files, as {"0": x, "1": y}."""
+    if isinstance(value, dict):
+        value = [value.get("0"), value.get("1")]
+    try:
+        return [float(value[0]), float(value[1])]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return list(default)
+
+
 def _input_name(node: dict, slot: int) -> str | None:
     inputs = node.get("inputs") or []
     if 0 <= slot < len(inputs):
@@ -82,14 +92,14 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         kind = node["type"]
         if kind in ("Note", "MarkdownNote"):
             result["notes"].append({"id": nid, "text": str((node.get("widgets_values") or [""])[0]),
-                                    "pos": node.get("pos", [0, 0]), "size": node.get("size", [300, 120]),
+                                    "pos": _point(node.get("pos"), [0, 0]), "size": _point(node.get("size"), [300, 120]),
                                     "markdown": kind == "MarkdownNote"})
             continue
         if kind in EDITOR_ONLY:
             continue
         info = object_info.get(kind)
         entry = {"id": nid, "type": kind, "version": (node.get("properties") or {}).get("nodeflow_version"),
-                 "pos": list(node.get("pos") or [0, 0])[:2], "size": list(node.get("size") or [200, 100])[:2],
+                 "pos": _point(node.get("pos"), [0, 0]), "size": _point(node.get("size"), [200, 100]),
                  "title": node.get("title"), "color": node.get("color"), "bgcolor": node.get("bgcolor"),
                  "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
                  "collapsed": bool((node.get("flags") or {}).get("collapsed")), "widgets": {}, "controls": {}}
