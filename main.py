@@ -54,7 +54,13 @@ def main(argv: list[str] | None = None) -> None:
                             extra_node_modules=args.extra_node_module)
     for module, error in runtime.registry.failed_modules.items():
         logging.error("node module %s is unavailable: %s", module, error)
+    for status in runtime.plugin_status:
+        if status.ok:
+            logging.info("plugin %s: %d nodes in %.2f s", status.name, len(status.nodes), status.import_seconds)
+    packs = [status for status in runtime.plugin_status if status.ok and status.web_directory]
     config = ServerConfig(listen=args.listen, port=args.port, web_dir=REPO_ROOT / "web",
+                          extensions=[script for status in packs for script in status.scripts],
+                          extension_dirs={status.name: Path(status.web_directory) for status in packs},
                           database=Path(args.database) if args.database else None,
                           max_upload_mb=args.max_upload_size, max_history=args.max_history,
                           system_info=lambda: torch_system_info(runtime.models),

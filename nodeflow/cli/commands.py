@@ -152,3 +152,25 @@ def _convert_args(parser: argparse.ArgumentParser) -> None:
 
 COMMANDS["convert"] = ("convert a workflow between NodeFlow, ComfyUI editor and API formats", _convert_args,
                        convert_command)
+
+
+def new_node_command(args: argparse.Namespace) -> int:
+    from nodeflow.plugins.scaffold import scaffold_pack
+
+    try:
+        target = scaffold_pack(Path(args.dest), args.name)
+    except (ValueError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {target}: edit {target / '__init__.py'}, run its test with "
+          f"python -m pytest {target / 'tests'}, restart NodeFlow to load it")
+    return 0
+
+
+def _new_node_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="pack name (a Python identifier, e.g. my_nodes)")
+    parser.add_argument("--dest", default="custom_nodes", help="folder to create the pack in (default custom_nodes)")
+
+
+COMMANDS["new-node"] = ("create a plugin pack with a typed node, a web extension and a test", _new_node_args,
+                        new_node_command)

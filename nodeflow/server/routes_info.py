@@ -89,3 +89,10 @@ async def features(request: web.Request) -> web.Response:
 @routes.get("/extensions")
 async def extensions(request: web.Request) -> web.Response:
     return web.json_response(request.app["config"].extensions)
+
+
+@routes.get("/nodeflow/plugins")
+async def plugins(request: web.Request) -> web.Response:
+    """Every plugin pack found: status, import time, error, nodes, clashes, web scripts."""
+    statuses = request.app["config"].plugin_status
+    return web.json_response([s.to_dict() if hasattr(s, "to_dict") else s for s in statuses])

@@ -19,9 +19,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(base, port):
+def start(base, port, custom_nodes=False):
+    flags = [] if custom_nodes else ["--disable-custom-nodes"]
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", str(base),
-                             "--disable-custom-nodes", "--extra-node-module", "tests.engine.toy_nodes"],
+                             *flags, "--extra-node-module", "tests.engine.toy_nodes"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(300):
         try:
