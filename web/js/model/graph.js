@@ -1,0 +1,166 @@
+// The graph model: nodes, links and widget values, with no DOM. Every edit goes through a
+// command (commands.js) so it can be undone. Serialises to the NodeFlow workflow format v1.
+import { defaultValue, inputSpecs, options, typesMatch, widgetKind } from "./types.js";
+
+export class Graph {
+  constructor() {
+    this.nodes = new Map();
+    this.links = new Map();
+    this.groups = [];
+    this.notes = [];
+    this.nextNodeId = 1;
+    this.nextLinkId = 1;
+    this.viewport = { offset: [0, 0], scale: 1 };
+  }
+
+  /** A node of `type` from its /object_info entry (`info`), not yet added. */
+  makeNode(type, info, pos = [0, 0], id = null) {
+    const node = {
+      id: id ?? String(this.nextNodeId),
+      type,
+      title: null,
+      version: info ? info.version ?? null : null,
+      pos: [pos[0], pos[1]],
+      size: [240, 80],
+      mode: "active",
+      collapsed: false,
+      color: null,
+      widgets: {},
+      controls: {},
+      inputs: [],
+      outputs: [],
+      missing: !info,
+    };
+    if (info) {
+      for (const { name, spec } of inputSpecs(info)) {
+        const kind = widgetKind(spec);
+        if (kind) {
+          node.widgets[name] = defaultValue(spec);
+          if (options(spec).control_after_generate) node.controls[name] = "fixed";
+        } else {
+          node.inputs.push({ name, type: Array.isArray(spec[0]) ? "COMBO" : spec[0] });
+        }
+      }
+      (info.output || []).forEach((type, i) => node.outputs.push({ name: (info.output_name || [])[i] || type, type }));
+    }
+    return node;
+  }
+
+  addNode(node) {
+    if (this.nodes.has(node.id)) throw new Error(`node id ${node.id} is already used`);
+    this.nodes.set(node.id, node);
+    const numeric = Number(node.id);
+    if (Number.isInteger(numeric) && numeric >= this.nextNodeId) this.nextNodeId = numeric + 1;
+    return node;
+  }
+
+  removeNode(id) {
+    const node = this.nodes.get(id);
+    if (!node) return null;
+    const removedLinks = [...this.links.values()].filter((l) => l.from[0] === id || l.to[0] === id);
+    for (const link of removedLinks) this.links.delete(link.id);
+    this.nodes.delete(id);
+    return { node, links: removedLinks };
+  }
+
+  outputType(nodeId, slot) {
+    const node = this.nodes.get(nodeId);
+    return node && node.outputs[slot] ? node.outputs[slot].type : null;
+  }
+
+  inputType(nodeId, name) {
+    const node = this.nodes.get(nodeId);
+    const input = node && node.inputs.find((i) => i.name === name);
+    return input ? input.type : null;
+  }
+
+  canConnect(fromId, slot, toId, inputName) {
+    if (fromId === toId) return false;
+    const out = this.outputType(fromId, slot);
+    const inp = this.inputType(toId, inputName);
+    if (out === null || inp === null || !typesMatch(out, inp)) return false;
+    return !this.reaches(toId, fromId);
+  }
+
+  /** Is `target` downstream of `start`? (a link start -> ... -> target would close a cycle) */
+  reaches(start, target) {
+    const stack = [start];
+    const seen = new Set();
+    while (stack.length) {
+      const id = stack.pop();
+      if (id === target) return true;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      for (const link of this.links.values()) if (link.from[0] === id) stack.push(link.to[0]);
+    }
+    return false;
+  }
+
+  linkInto(nodeId, inputName) {
+    for (const link of this.links.values()) if (link.to[0] === nodeId && link.to[1] === inputName) return link;
+    return null;
+  }
+
+  linksFrom(nodeId, slot) {
+    return [...this.links.values()].filter((l) => l.from[0] === nodeId && l.from[1] === slot);
+  }
+
+  /** Connect; replaces a link already feeding that input. Returns {link, replaced}. */
+  connect(fromId, slot, toId, inputName, id = null) {
+    if (!this.canConnect(fromId, slot, toId, inputName)) {
+      throw new Error(`cannot connect ${fromId}:${slot} to ${toId}.${inputName}`);
+    }
+    const replaced = this.linkInto(toId, inputName);
+    if (replaced) this.links.delete(replaced.id);
+    const link = { id: id ?? this.nextLinkId, from: [fromId, slot], to: [toId, inputName], type: this.outputType(fromId, slot) };
+    this.links.set(link.id, link);
+    if (link.id >= this.nextLinkId) this.nextLinkId = link.id + 1;
+    return { link, replaced };
+  }
+
+  toJSON() {
+    const nodes = [...this.nodes.values()].map((n) => ({
+      id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
+      color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: { ...n.widgets },
+      controls: { ...n.controls },
+    }));
+    const links = [...this.links.values()].map((l) => ({ id: l.id, from: [...l.from], to: [...l.to], type: l.type }));
+    return { format: "nodeflow-workflow", version: 1, nodes, links, groups: this.groups.map((g) => ({ ...g })),
+      notes: this.notes.map((n) => ({ ...n })), viewport: { offset: [...this.viewport.offset], scale: this.viewport.scale } };
+  }
+
+  /** Load a NodeFlow workflow; `objectInfo` rebuilds each node's sockets. Returns warnings. */
+  static fromJSON(data, objectInfo) {
+    if (!data || data.format !== "nodeflow-workflow") throw new Error("not a NodeFlow workflow");
+    const graph = new Graph();
+    const warnings = [];
+    for (const saved of data.nodes || []) {
+      const info = objectInfo[saved.type];
+      const node = graph.makeNode(saved.type, info, saved.pos || [0, 0], String(saved.id));
+      if (!info) warnings.push({ node: node.id, message: `unknown node type ${saved.type}: install the plugin that provides it` });
+      else if (saved.version && info.version && saved.version !== info.version) {
+        warnings.push({ node: node.id, message: `${saved.type} was saved with version ${saved.version}; this NodeFlow has ${info.version}` });
+      }
+      Object.assign(node, {
+        title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
+        size: saved.size ? [...saved.size] : node.size,
+      });
+      for (const [name, value] of Object.entries(saved.widgets || {})) {
+        if (!info || name in node.widgets) node.widgets[name] = value;
+      }
+      Object.assign(node.controls, saved.controls || {});
+      graph.addNode(node);
+    }
+    for (const link of data.links || []) {
+      try {
+        graph.connect(String(link.from[0]), link.from[1], String(link.to[0]), link.to[1], link.id);
+      } catch {
+        warnings.push({ node: String(link.to[0]), message: `link into ${link.to[1]} could not be restored` });
+      }
+    }
+    graph.groups = (data.groups || []).map((g) => ({ ...g }));
+    graph.notes = (data.notes || []).map((n) => ({ ...n }));
+    if (data.viewport) graph.viewport = { offset: [...(data.viewport.offset || [0, 0])], scale: data.viewport.scale || 1 };
+    return { graph, warnings };
+  }
+}

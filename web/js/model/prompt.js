@@ -1,0 +1,56 @@
+// Graph -> API prompt ({id: {class_type, inputs, _meta}}): muted nodes left out, bypassed nodes
+// passed through (each input feeds the output of the same type).
+
+export function buildPrompt(graph) {
+  const incoming = new Map();
+  for (const link of graph.links.values()) {
+    if (!incoming.has(link.to[0])) incoming.set(link.to[0], new Map());
+    incoming.get(link.to[0]).set(link.to[1], link);
+  }
+  const sourceOf = (nodeId, slot, wanted, seen = new Set()) => {
+    const node = graph.nodes.get(nodeId);
+    if (!node || seen.has(nodeId) || node.missing || node.mode === "muted") return null;
+    if (node.mode === "bypassed") {
+      seen.add(nodeId);
+      const want = wanted || (node.outputs[slot] && node.outputs[slot].type);
+      for (const link of (incoming.get(nodeId) || new Map()).values()) {
+        if (link.type === want) return sourceOf(link.from[0], link.from[1], want, seen);
+      }
+      return null;
+    }
+    return [nodeId, slot];
+  };
+  const prompt = {};
+  for (const node of graph.nodes.values()) {
+    if (node.mode !== "active" || node.missing) continue;
+    const inputs = {};
+    for (const [name, value] of Object.entries(node.widgets)) inputs[name] = Array.isArray(value) ? { __value__: value } : value;
+    for (const [name, link] of incoming.get(node.id) || new Map()) {
+      const source = sourceOf(link.from[0], link.from[1], link.type);
+      if (source) inputs[name] = source;
+    }
+    prompt[node.id] = { class_type: node.type, inputs, _meta: { title: node.title || node.type } };
+  }
+  return prompt;
+}
+
+/** After a queue: apply control_after_generate to seed-like widgets. Returns changed names. */
+export function applyControls(graph, specsOf, random = Math.random) {
+  const changed = [];
+  for (const node of graph.nodes.values()) {
+    for (const [name, mode] of Object.entries(node.controls)) {
+      const spec = specsOf(node.type, name);
+      const opts = (spec && spec[1]) || {};
+      const min = opts.min ?? 0;
+      const max = Math.min(opts.max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+      let value = Number(node.widgets[name]) || 0;
+      if (mode === "increment") value = Math.min(max, value + 1);
+      else if (mode === "decrement") value = Math.max(min, value - 1);
+      else if (mode === "randomize") value = Math.floor(min + random() * (Math.min(max, 2 ** 50) - min));
+      else continue;
+      node.widgets[name] = value;
+      changed.push([node.id, name]);
+    }
+  }
+  return changed;
+}
