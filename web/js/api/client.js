@@ -1,0 +1,95 @@
+// HTTP and websocket client for the NodeFlow (ComfyUI-compatible) API.
+
+export class ApiClient extends EventTarget {
+  constructor(base = "") {
+    super();
+    this.base = base;
+    this.clientId = sessionStorage.getItem("nodeflow.clientId") || crypto.randomUUID().replace(/-/g, "");
+    sessionStorage.setItem("nodeflow.clientId", this.clientId);
+    this.socket = null;
+    this.retry = 500;
+  }
+
+  async json(path, init = {}) {
+    const response = await fetch(this.base + path, init);
+    const text = await response.text();
+    let body = null;
+    try { body = text ? JSON.parse(text) : null; } catch { body = { error: { message: text } }; }
+    if (!response.ok) {
+      const error = new Error((body && body.error && body.error.message) || `${response.status} ${response.statusText}`);
+      error.status = response.status;
+      error.body = body;
+      throw error;
+    }
+    return body;
+  }
+
+  post(path, body) {
+    return this.json(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  }
+
+  objectInfo() { return this.json("/object_info"); }
+  queue() { return this.json("/queue"); }
+  history(maxItems = 50) { return this.json(`/history?max_items=${maxItems}`); }
+  extensions() { return this.json("/extensions"); }
+  interrupt() { return this.post("/interrupt", {}); }
+  deleteQueued(ids) { return this.post("/queue", { delete: ids }); }
+  clearQueue() { return this.post("/queue", { clear: true }); }
+
+  queuePrompt(prompt, workflow) {
+    return this.post("/prompt", { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow } } });
+  }
+
+  /** Any workflow format (or a PNG/WebP File) -> NodeFlow format, through the backend converter. */
+  async convert(data) {
+    if (data instanceof Blob) {
+      return this.json("/nodeflow/convert?to=nodeflow", { method: "POST", headers: { "Content-Type": data.type || "image/png" }, body: data });
+    }
+    return this.post("/nodeflow/convert", { workflow: data, to: "nodeflow" });
+  }
+
+  async uploadImage(file) {
+    const form = new FormData();
+    form.append("image", file, file.name);
+    return this.json("/upload/image", { method: "POST", body: form });
+  }
+
+  viewUrl(image) {
+    const q = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder || "", type: image.type || "output" });
+    return `${this.base}/view?${q}`;
+  }
+
+  /** Connect the websocket; reconnects on its own. Emits "ws:<type>" events and "preview"/"text". */
+  connect() {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${proto}://${location.host}${this.base}/ws?clientId=${this.clientId}`);
+    socket.binaryType = "arraybuffer";
+    this.socket = socket;
+    socket.addEventListener("open", () => { this.retry = 500; this.dispatchEvent(new CustomEvent("connected")); });
+    socket.addEventListener("message", (event) => this.onMessage(event.data));
+    socket.addEventListener("close", () => {
+      this.dispatchEvent(new CustomEvent("disconnected"));
+      setTimeout(() => this.connect(), this.retry);
+      this.retry = Math.min(this.retry * 2, 8000);
+    });
+  }
+
+  onMessage(data) {
+    if (typeof data === "string") {
+      const message = JSON.parse(data);
+      this.dispatchEvent(new CustomEvent(`ws:${message.type}`, { detail: message.data }));
+      return;
+    }
+    const view = new DataView(data);
+    const kind = view.getUint32(0);
+    if (kind === 1) {
+      const format = view.getUint32(4) === 2 ? "image/png" : "image/jpeg";
+      this.dispatchEvent(new CustomEvent("preview", { detail: new Blob([data.slice(8)], { type: format }) }));
+    } else if (kind === 3) {
+      const length = view.getUint32(4);
+      const decoder = new TextDecoder();
+      const node = decoder.decode(data.slice(8, 8 + length));
+      this.dispatchEvent(new CustomEvent("text", { detail: { node, text: decoder.decode(data.slice(8 + length)) } }));
+    }
+  }
+}

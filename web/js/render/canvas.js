@@ -1,0 +1,354 @@
+// The renderer: draws the graph on a <canvas>. It only draws; it changes nothing.
+import { comboOptions, typeColor, typesMatch } from "../model/types.js";
+import { TITLE_H, nodeLayout } from "./layout.js";
+
+const THEME = {
+  background: "#1b1c1f", grid: "#25272b", node: "#2b2d31", nodeTitle: "#35383e", text: "#e4e4e4", dim: "#9a9ca3",
+  widget: "#222428", selected: "#f0f0f0", executing: "#4caf50", error: "#ff5252", muted: "#55575c", bypassed: "#7a4fa8",
+};
+
+export class CanvasView {
+  constructor(canvas, state) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.state = state; // {graph, objectInfo, selection, runtime, drag}
+    this.layouts = new Map();
+    this.frameRequested = false;
+    this.frames = 0;
+    this.images = new Map(); // url -> HTMLImageElement
+  }
+
+  get view() { return this.state.graph.viewport; }
+
+  toGraph(clientX, clientY) {
+    const rect = this.canvas.getBoundingClientRect();
+    const { offset, scale } = this.view;
+    return [(clientX - rect.left) / scale - offset[0], (clientY - rect.top) / scale - offset[1]];
+  }
+
+  toScreen(gx, gy) {
+    const rect = this.canvas.getBoundingClientRect();
+    const { offset, scale } = this.view;
+    return [(gx + offset[0]) * scale + rect.left, (gy + offset[1]) * scale + rect.top];
+  }
+
+  layout(node) {
+    const runtime = this.state.runtime;
+    const extras = { hasImage: !!(runtime.images.get(node.id) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
+    const info = this.state.objectInfo[node.type];
+    const layout = nodeLayout(node, info, extras);
+    this.layouts.set(node.id, layout);
+    return layout;
+  }
+
+  requestDraw() {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => { this.frameRequested = false; this.draw(); });
+  }
+
+  resize() {
+    const ratio = window.devicePixelRatio || 1;
+    const { clientWidth, clientHeight } = this.canvas;
+    if (this.canvas.width !== Math.round(clientWidth * ratio) || this.canvas.height !== Math.round(clientHeight * ratio)) {
+      this.canvas.width = Math.round(clientWidth * ratio);
+      this.canvas.height = Math.round(clientHeight * ratio);
+    }
+    return ratio;
+  }
+
+  draw() {
+    this.frames += 1;
+    const ratio = this.resize();
+    const ctx = this.ctx;
+    const { offset, scale } = this.view;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.fillStyle = THEME.background;
+    ctx.fillRect(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
+    ctx.setTransform(ratio * scale, 0, 0, ratio * scale, ratio * scale * offset[0], ratio * scale * offset[1]);
+    const visible = this.visibleRect();
+    this.drawGrid(visible);
+    for (const group of this.state.graph.groups) this.drawGroup(group);
+    const layouts = [];
+    for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
+    for (const link of this.state.graph.links.values()) this.drawLink(link);
+    const drag = this.state.drag;
+    if (drag && drag.kind === "link") this.drawDragLink(drag);
+    for (const [node, layout] of layouts) {
+      if (layout.x > visible.x + visible.w || layout.y > visible.y + visible.h || layout.x + layout.w < visible.x || layout.y + layout.h < visible.y) continue;
+      this.drawNode(node, layout);
+    }
+    if (drag && drag.kind === "select") this.drawSelection(drag);
+  }
+
+  visibleRect() {
+    const { offset, scale } = this.view;
+    return { x: -offset[0], y: -offset[1], w: this.canvas.clientWidth / scale, h: this.canvas.clientHeight / scale };
+  }
+
+  drawGrid(v) {
+    const ctx = this.ctx;
+    const step = 40;
+    if (this.view.scale < 0.4) return;
+    ctx.strokeStyle = THEME.grid;
+    ctx.lineWidth = 1 / this.view.scale;
+    ctx.beginPath();
+    for (let x = Math.floor(v.x / step) * step; x < v.x + v.w; x += step) { ctx.moveTo(x, v.y); ctx.lineTo(x, v.y + v.h); }
+    for (let y = Math.floor(v.y / step) * step; y < v.y + v.h; y += step) { ctx.moveTo(v.x, y); ctx.lineTo(v.x + v.w, y); }
+    ctx.stroke();
+  }
+
+  drawGroup(group) {
+    const [x, y, w, h] = group.bounding;
+    const ctx = this.ctx;
+    ctx.fillStyle = (group.color || "#3f789e") + "33";
+    ctx.strokeStyle = group.color || "#3f789e";
+    ctx.lineWidth = 2;
+    ctx.fillRect(x, y, w, h);
+    ctx.strokeRect(x, y, w, h);
+    ctx.fillStyle = THEME.text;
+    ctx.font = "bold 20px system-ui, sans-serif";
+    ctx.fillText(String(group.title || ""), x + 10, y + 26);
+  }
+
+  curve(x1, y1, x2, y2, color, width = 3) {
+    const ctx = this.ctx;
+    const dx = Math.max(40, Math.abs(x2 - x1) * 0.5);
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.bezierCurveTo(x1 + dx, y1, x2 - dx, y2, x2, y2);
+    ctx.stroke();
+  }
+
+  slotPoint(nodeId, side, key) {
+    const node = this.state.graph.nodes.get(nodeId);
+    if (!node) return null;
+    const layout = this.layouts.get(nodeId) || this.layout(node);
+    if (layout.collapsed) return side === "out" ? [layout.x + layout.w, layout.y + TITLE_H / 2] : [layout.x, layout.y + TITLE_H / 2];
+    const slot = side === "out" ? layout.outputs[key] : layout.inputs.find((i) => i.name === key);
+    return slot ? [slot.x, slot.y] : null;
+  }
+
+  drawLink(link) {
+    const a = this.slotPoint(link.from[0], "out", link.from[1]);
+    const b = this.slotPoint(link.to[0], "in", link.to[1]);
+    if (a && b) this.curve(a[0], a[1], b[0], b[1], typeColor(link.type));
+  }
+
+  drawDragLink(drag) {
+    const [gx, gy] = drag.pointer;
+    const start = drag.fromOutput ? this.slotPoint(drag.nodeId, "out", drag.slot) : this.slotPoint(drag.nodeId, "in", drag.input);
+    if (!start) return;
+    if (drag.fromOutput) this.curve(start[0], start[1], gx, gy, typeColor(drag.type), 2);
+    else this.curve(gx, gy, start[0], start[1], typeColor(drag.type), 2);
+  }
+
+  drawSelection(drag) {
+    const ctx = this.ctx;
+    const [x1, y1] = drag.start;
+    const [x2, y2] = drag.pointer;
+    ctx.strokeStyle = "#8ab4f8";
+    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = 1 / this.view.scale;
+    ctx.strokeRect(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1));
+    ctx.setLineDash([]);
+  }
+
+  drawNode(node, L) {
+    const ctx = this.ctx;
+    const runtime = this.state.runtime;
+    const selected = this.state.selection.has(node.id);
+    const error = runtime.errors.get(node.id);
+    const executing = runtime.executing === node.id;
+    ctx.save();
+    if (node.mode === "muted") ctx.globalAlpha = 0.45;
+    ctx.fillStyle = node.mode === "bypassed" ? THEME.bypassed : THEME.node;
+    roundRect(ctx, L.x, L.y, L.w, L.h, 8);
+    ctx.fill();
+    ctx.fillStyle = node.color || THEME.nodeTitle;
+    roundRect(ctx, L.x, L.y, L.w, TITLE_H, L.collapsed ? 8 : [8, 8, 0, 0]);
+    ctx.fill();
+    ctx.fillStyle = THEME.text;
+    ctx.font = "600 14px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    const info = this.state.objectInfo[node.type];
+    const title = node.title || (info && info.display_name) || node.type;
+    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - 20), L.x + 10, L.y + TITLE_H / 2);
+    const progress = runtime.progress.get(node.id);
+    if (progress && progress.max > 0) {
+      ctx.fillStyle = THEME.executing;
+      ctx.fillRect(L.x, L.y + TITLE_H - 3, L.w * Math.min(1, progress.value / progress.max), 3);
+    }
+    if (!L.collapsed) {
+      this.drawSlots(node, L);
+      this.drawWidgets(node, L);
+      this.drawOutputs(node, L);
+    }
+    const outline = error ? THEME.error : executing ? THEME.executing : selected ? THEME.selected : null;
+    if (outline) {
+      ctx.strokeStyle = outline;
+      ctx.lineWidth = error || executing ? 3 : 2;
+      roundRect(ctx, L.x - 2, L.y - 2, L.w + 4, L.h + 4, 10);
+      ctx.stroke();
+    }
+    if (error) {
+      ctx.fillStyle = THEME.error;
+      ctx.font = "12px system-ui, sans-serif";
+      ctx.textBaseline = "top";
+      wrapText(ctx, error, L.x, L.y + L.h + 8, Math.max(L.w, 260), 15, 4);
+    }
+    ctx.restore();
+  }
+
+  drawSlots(node, L) {
+    const ctx = this.ctx;
+    const drag = this.state.drag;
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    for (const input of L.inputs) {
+      const linked = this.state.graph.linkInto(node.id, input.name);
+      const glow = drag && drag.kind === "link" && drag.fromOutput && drag.nodeId !== node.id && typesMatch(drag.type, input.type);
+      dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), !!linked || glow);
+      ctx.fillStyle = THEME.dim;
+      ctx.fillText(input.name, input.x + 12, input.y);
+    }
+    ctx.textAlign = "right";
+    for (const output of L.outputs) {
+      const glow = drag && drag.kind === "link" && !drag.fromOutput && drag.nodeId !== node.id && typesMatch(output.type, drag.type);
+      dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.state.graph.linksFrom(node.id, output.slot).length > 0 || glow);
+      ctx.fillStyle = THEME.dim;
+      ctx.fillText(output.name, output.x - 12, output.y);
+    }
+    ctx.textAlign = "left";
+  }
+
+  drawWidgets(node, L) {
+    const ctx = this.ctx;
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    for (const row of L.widgets) {
+      const linked = this.state.graph.linkInto(node.id, row.name);
+      ctx.fillStyle = THEME.widget;
+      roundRect(ctx, row.x, row.y, row.w, row.h, row.h / 2);
+      ctx.fill();
+      const mid = row.y + row.h / 2;
+      const [label, value] = widgetText(node, row);
+      ctx.fillStyle = linked ? THEME.muted : THEME.dim;
+      ctx.fillText(label, row.x + 12, mid);
+      ctx.fillStyle = THEME.text;
+      ctx.textAlign = "right";
+      const room = row.w - ctx.measureText(label).width - 40;
+      ctx.fillText(clip(ctx, value, room), row.x + row.w - 12, mid);
+      ctx.textAlign = "left";
+      if (row.kind === "INT" || row.kind === "FLOAT") {
+        ctx.fillStyle = THEME.dim;
+        ctx.fillText("‹", row.x + 4, mid);
+        ctx.fillText("›", row.x + row.w - 8, mid);
+      }
+    }
+  }
+
+  drawOutputs(node, L) {
+    if (!L.image) return;
+    const ctx = this.ctx;
+    const runtime = this.state.runtime;
+    const text = runtime.texts.get(node.id);
+    const urls = runtime.images.get(node.id);
+    const preview = runtime.previews.get(node.id);
+    if (preview && runtime.executing === node.id) return drawFit(ctx, preview, L.image);
+    if (urls && urls.length) {
+      const img = this.image(urls[urls.length - 1]);
+      if (img.complete && img.naturalWidth) drawFit(ctx, img, L.image);
+      return;
+    }
+    if (preview) return drawFit(ctx, preview, L.image);
+    if (text) {
+      ctx.fillStyle = THEME.widget;
+      ctx.fillRect(L.image.x, L.image.y, L.image.w, L.image.h);
+      ctx.fillStyle = THEME.text;
+      ctx.font = "12px ui-monospace, monospace";
+      ctx.textBaseline = "top";
+      wrapText(ctx, text, L.image.x + 6, L.image.y + 6, L.image.w - 12, 15, Math.floor(L.image.h / 15));
+    }
+  }
+
+  image(url) {
+    let img = this.images.get(url);
+    if (!img) {
+      img = new Image();
+      img.addEventListener("load", () => this.requestDraw());
+      img.src = url;
+      this.images.set(url, img);
+    }
+    return img;
+  }
+}
+
+function widgetText(node, row) {
+  const value = node.widgets[row.name];
+  if (row.control) return ["control after generate", node.controls[row.name] || "fixed"];
+  if (row.upload) return ["upload", "choose file…"];
+  if (row.kind === "BOOLEAN") return [row.name, value ? "true" : "false"];
+  if (row.kind === "FLOAT") return [row.name, Number(value).toFixed(decimals(row.spec))];
+  if (row.kind === "COMBO") return [row.name, String(value ?? comboOptions(row.spec)[0] ?? "")];
+  return [row.name, String(value ?? "").replace(/\n/g, " ⏎ ")];
+}
+
+function decimals(spec) {
+  const opts = spec[1] || {};
+  const step = opts.round || opts.step || 0.01;
+  return Math.min(4, Math.max(0, -Math.floor(Math.log10(step))));
+}
+
+function clip(ctx, text, width) {
+  text = String(text);
+  if (width <= 0) return "";
+  if (ctx.measureText(text).width <= width) return text;
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ctx.measureText(text.slice(0, mid) + "…").width <= width) lo = mid; else hi = mid - 1;
+  }
+  return text.slice(0, lo) + "…";
+}
+
+function wrapText(ctx, text, x, y, width, lineHeight, maxLines) {
+  const words = String(text).split(/(\s+)/);
+  let line = "";
+  let lines = 0;
+  for (const word of words) {
+    if (ctx.measureText(line + word).width > width && line) {
+      ctx.fillText(line, x, y + lines * lineHeight);
+      line = word.trimStart();
+      if (++lines >= maxLines) return;
+    } else line += word;
+  }
+  if (line && lines < maxLines) ctx.fillText(line, x, y + lines * lineHeight);
+}
+
+function drawFit(ctx, img, r) {
+  const w = img.naturalWidth || img.width;
+  const h = img.naturalHeight || img.height;
+  if (!w || !h || r.w <= 0 || r.h <= 0) return;
+  const s = Math.min(r.w / w, r.h / h);
+  ctx.imageSmoothingEnabled = s < 1;
+  ctx.drawImage(img, r.x + (r.w - w * s) / 2, r.y + (r.h - h * s) / 2, w * s, h * s);
+}
+
+function dot(ctx, x, y, r, color, filled) {
+  ctx.beginPath();
+  ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fillStyle = filled ? color : "#1b1c1f";
+  ctx.fill();
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2;
+  ctx.stroke();
+}
+
+function roundRect(ctx, x, y, w, h, r) {
+  ctx.beginPath();
+  ctx.roundRect(x, y, w, h, r);
+}

@@ -1,0 +1,48 @@
+// Node geometry in graph coordinates, shared by the renderer and hit-testing.
+import { inputSpecs, options, widgetKind } from "../model/types.js";
+
+export const TITLE_H = 28;
+export const ROW_H = 22;
+export const WIDGET_H = 24;
+export const PAD = 6;
+export const MIN_W = 200;
+export const IMAGE_H = 180;
+
+/** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}]. */
+export function widgetRows(node, info) {
+  if (!info) return [];
+  const rows = [];
+  for (const { name, spec } of inputSpecs(info)) {
+    const kind = widgetKind(spec);
+    if (!kind) continue;
+    rows.push({ name, kind, spec });
+    if (options(spec).control_after_generate) rows.push({ name, kind: "CONTROL", spec, control: true });
+    if (options(spec).image_upload) rows.push({ name, kind: "UPLOAD", spec, upload: true });
+  }
+  return rows;
+}
+
+/** Full geometry of a node: body rect, slot centres, widget rects, image rect. */
+export function nodeLayout(node, info, extras = {}) {
+  const [x, y] = node.pos;
+  if (node.collapsed) {
+    return { x, y, w: Math.max(140, node.size[0] * 0.6), h: TITLE_H, inputs: [], outputs: [], widgets: [], image: null, collapsed: true };
+  }
+  const w = Math.max(MIN_W, node.size[0]);
+  const rows = Math.max(node.inputs.length, node.outputs.length);
+  const slotTop = y + TITLE_H + PAD;
+  const inputs = node.inputs.map((input, i) => ({ name: input.name, type: input.type, x, y: slotTop + i * ROW_H + ROW_H / 2 }));
+  const outputs = node.outputs.map((output, i) => ({ slot: i, name: output.name, type: output.type, x: x + w, y: slotTop + i * ROW_H + ROW_H / 2 }));
+  const widgetTop = slotTop + rows * ROW_H + (rows ? 4 : 0);
+  const widgets = widgetRows(node, info).map((row, i) => ({ ...row, x: x + 10, y: widgetTop + i * WIDGET_H, w: w - 20, h: WIDGET_H - 4 }));
+  let contentBottom = widgetTop + widgets.length * WIDGET_H + PAD;
+  const hasImage = extras.hasImage || extras.hasText;
+  const minH = contentBottom - y + (hasImage ? IMAGE_H : 0);
+  const h = Math.max(minH, node.size[1]);
+  const image = hasImage ? { x: x + 6, y: contentBottom, w: w - 12, h: y + h - contentBottom - 6 } : null;
+  return { x, y, w, h, inputs, outputs, widgets, image, collapsed: false };
+}
+
+export function inside(px, py, r) {
+  return px >= r.x && px <= r.x + r.w && py >= r.y && py <= r.y + r.h;
+}

@@ -1,0 +1,196 @@
+// Turns pointer and keyboard events on the canvas into commands; never draws.
+import { connect, disconnect, moveNodes, removeNodes, resizeNode } from "../model/commands.js";
+import { typesMatch } from "../model/types.js";
+import { TITLE_H, inside } from "../render/layout.js";
+
+const SLOT_HIT = 10;
+
+export class Interaction {
+  constructor(app) {
+    this.app = app;
+    this.canvas = app.view.canvas;
+    this.dragCounter = 0;
+    const c = this.canvas;
+    c.addEventListener("pointerdown", (e) => this.down(e));
+    window.addEventListener("pointermove", (e) => this.move(e));
+    window.addEventListener("pointerup", (e) => this.up(e));
+    c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+    c.addEventListener("dblclick", (e) => this.dblclick(e));
+    c.addEventListener("contextmenu", (e) => this.contextmenu(e));
+    window.addEventListener("keydown", (e) => this.key(e));
+  }
+
+  get state() { return this.app.state; }
+  get graph() { return this.app.state.graph; }
+
+  /** What is under graph point (x, y): {kind, node, ...} or null; topmost node first. */
+  hit(x, y) {
+    const nodes = [...this.graph.nodes.values()].reverse();
+    for (const node of nodes) {
+      const L = this.app.view.layouts.get(node.id) || this.app.view.layout(node);
+      for (const out of L.outputs) if (Math.hypot(x - out.x, y - out.y) <= SLOT_HIT) return { kind: "output", node, slot: out.slot, type: out.type };
+      for (const inp of L.inputs) if (Math.hypot(x - inp.x, y - inp.y) <= SLOT_HIT) return { kind: "input", node, input: inp.name, type: inp.type };
+      if (!inside(x, y, { x: L.x - 4, y: L.y, w: L.w + 8, h: L.h })) continue;
+      if (!L.collapsed && x > L.x + L.w - 14 && y > L.y + L.h - 14) return { kind: "resize", node };
+      for (const row of L.widgets) if (inside(x, y, row)) return { kind: "widget", node, row };
+      return { kind: y < L.y + TITLE_H ? "title" : "body", node, layout: L };
+    }
+    return null;
+  }
+
+  down(e) {
+    this.app.closeOverlays();
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    if (e.button === 1 || (e.button === 0 && e.altKey)) return this.startPan(e);
+    if (e.button !== 0) return;
+    this.canvas.setPointerCapture?.(e.pointerId);
+    const hit = this.hit(x, y);
+    const drag = { startClient: [e.clientX, e.clientY], start: [x, y], pointer: [x, y], moved: false };
+    if (!hit) {
+      if (e.ctrlKey || e.shiftKey) Object.assign(drag, { kind: "select", additive: true });
+      else { this.state.selection.clear(); Object.assign(drag, { kind: "pan", offset: [...this.graph.viewport.offset] }); }
+    } else if (hit.kind === "output") {
+      Object.assign(drag, { kind: "link", fromOutput: true, nodeId: hit.node.id, slot: hit.slot, type: hit.type });
+    } else if (hit.kind === "input") {
+      const existing = this.graph.linkInto(hit.node.id, hit.input);
+      if (existing) {  // detach and re-route from the same source
+        this.app.run(disconnect(existing.id));
+        Object.assign(drag, { kind: "link", fromOutput: true, nodeId: existing.from[0], slot: existing.from[1], type: existing.type });
+      } else Object.assign(drag, { kind: "link", fromOutput: false, nodeId: hit.node.id, input: hit.input, type: hit.type });
+    } else if (hit.kind === "resize") {
+      Object.assign(drag, { kind: "resize", nodeId: hit.node.id, size: [...hit.node.size], key: `resize${++this.dragCounter}` });
+    } else if (hit.kind === "widget") {
+      Object.assign(drag, { kind: "widget", nodeId: hit.node.id, row: hit.row, value: hit.node.widgets[hit.row.name] });
+    } else {
+      if (!this.state.selection.has(hit.node.id)) {
+        if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
+        this.state.selection.add(hit.node.id);
+      } else if (e.ctrlKey) this.state.selection.delete(hit.node.id);
+      Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, last: [x, y] });
+    }
+    this.state.drag = drag;
+    this.app.view.requestDraw();
+  }
+
+  startPan(e) {
+    e.preventDefault();
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    this.state.drag = { kind: "pan", startClient: [e.clientX, e.clientY], start: [x, y], pointer: [x, y], offset: [...this.graph.viewport.offset] };
+  }
+
+  move(e) {
+    const drag = this.state.drag;
+    if (!drag) return;
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    drag.pointer = [x, y];
+    if (Math.hypot(e.clientX - drag.startClient[0], e.clientY - drag.startClient[1]) > 3) drag.moved = true;
+    const scale = this.graph.viewport.scale;
+    if (drag.kind === "pan") {
+      this.graph.viewport.offset = [drag.offset[0] + (e.clientX - drag.startClient[0]) / scale,
+        drag.offset[1] + (e.clientY - drag.startClient[1]) / scale];
+      this.app.viewChanged();
+    } else if (drag.kind === "move" && drag.moved) {
+      const dx = x - drag.last[0];
+      const dy = y - drag.last[1];
+      drag.last = [x, y];
+      if (dx || dy) this.app.run(moveNodes(drag.ids, dx, dy, drag.key));
+    } else if (drag.kind === "resize") {
+      this.app.run(resizeNode(drag.nodeId, [Math.max(180, drag.size[0] + x - drag.start[0]),
+        Math.max(60, drag.size[1] + y - drag.start[1])], drag.key));
+    } else if (drag.kind === "widget" && drag.moved && (drag.row.kind === "INT" || drag.row.kind === "FLOAT")) {
+      this.app.widgets.drag(drag, e.clientX - drag.startClient[0]);
+    }
+    this.app.view.requestDraw();
+  }
+
+  up(e) {
+    const drag = this.state.drag;
+    if (!drag) return;
+    this.state.drag = null;
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    if (drag.kind === "link") this.dropLink(drag, x, y, e);
+    else if (drag.kind === "select") this.finishSelect(drag);
+    else if (drag.kind === "widget" && !drag.moved) this.app.widgets.click(drag.nodeId, drag.row, x, e);
+    this.app.view.requestDraw();
+  }
+
+  dropLink(drag, x, y, e) {
+    const hit = this.hit(x, y);
+    if (drag.fromOutput) {
+      let target = hit && hit.kind === "input" ? hit : null;
+      if (!target && hit && (hit.kind === "body" || hit.kind === "title" || hit.kind === "widget")) {
+        const free = hit.node.inputs.find((i) => typesMatch(drag.type, i.type) && !this.graph.linkInto(hit.node.id, i.name));
+        const any = hit.node.inputs.find((i) => typesMatch(drag.type, i.type));
+        const pick = free || any;
+        if (pick) target = { node: hit.node, input: pick.name };
+      }
+      if (target && this.graph.canConnect(drag.nodeId, drag.slot, target.node.id, target.input)) {
+        this.app.run(connect(drag.nodeId, drag.slot, target.node.id, target.input));
+      } else if (!hit && drag.moved) {
+        this.app.openSearch(e.clientX, e.clientY, { output: drag });
+      }
+    } else {
+      const source = hit && hit.kind === "output" ? hit : null;
+      if (source && this.graph.canConnect(source.node.id, source.slot, drag.nodeId, drag.input)) {
+        this.app.run(connect(source.node.id, source.slot, drag.nodeId, drag.input));
+      } else if (!hit && drag.moved) {
+        this.app.openSearch(e.clientX, e.clientY, { input: drag });
+      }
+    }
+  }
+
+  finishSelect(drag) {
+    const [x1, y1] = drag.start;
+    const [x2, y2] = drag.pointer;
+    const box = { x: Math.min(x1, x2), y: Math.min(y1, y2), w: Math.abs(x2 - x1), h: Math.abs(y2 - y1) };
+    for (const node of this.graph.nodes.values()) {
+      const L = this.app.view.layouts.get(node.id);
+      if (L && L.x >= box.x && L.y >= box.y && L.x + L.w <= box.x + box.w && L.y + L.h <= box.y + box.h) this.state.selection.add(node.id);
+    }
+  }
+
+  wheel(e) {
+    e.preventDefault();
+    const view = this.graph.viewport;
+    const [gx, gy] = this.app.view.toGraph(e.clientX, e.clientY);
+    const factor = Math.exp(-e.deltaY * (e.ctrlKey ? 0.01 : 0.0015));
+    view.scale = Math.min(4, Math.max(0.1, view.scale * factor));
+    const rect = this.canvas.getBoundingClientRect();
+    view.offset = [(e.clientX - rect.left) / view.scale - gx, (e.clientY - rect.top) / view.scale - gy];
+    this.app.viewChanged();
+  }
+
+  dblclick(e) {
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    const hit = this.hit(x, y);
+    if (!hit) this.app.openSearch(e.clientX, e.clientY);
+    else if (hit.kind === "title") this.app.rename(hit.node.id, e.clientX, e.clientY);
+  }
+
+  contextmenu(e) {
+    e.preventDefault();
+    const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    const hit = this.hit(x, y);
+    if (hit && hit.node) this.app.nodeMenu(hit.node, e.clientX, e.clientY);
+    else this.app.libraryMenu(e.clientX, e.clientY);
+  }
+
+  key(e) {
+    const target = e.target;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) return;
+    const ctrl = e.ctrlKey || e.metaKey;
+    const selection = [...this.state.selection];
+    if (ctrl && e.key === "Enter") { e.preventDefault(); this.app.queue(); }
+    else if (ctrl && (e.key === "z" || e.key === "Z") && !e.shiftKey) { e.preventDefault(); this.app.undo(); }
+    else if (ctrl && (e.key === "y" || ((e.key === "z" || e.key === "Z") && e.shiftKey))) { e.preventDefault(); this.app.redo(); }
+    else if (ctrl && e.key === "a") { e.preventDefault(); for (const id of this.graph.nodes.keys()) this.state.selection.add(id); }
+    else if ((e.key === "Delete" || e.key === "Backspace") && selection.length) { this.app.run(removeNodes(selection)); this.state.selection.clear(); }
+    else if (ctrl && e.key === "m" && selection.length) { e.preventDefault(); this.app.toggleMode(selection, "muted"); }
+    else if (ctrl && e.key === "b" && selection.length) { e.preventDefault(); this.app.toggleMode(selection, "bypassed"); }
+    else if (e.key === ".") this.app.fitView();
+    else if (e.key === "Escape") { this.app.closeOverlays(); this.state.selection.clear(); }
+    else return;
+    this.app.view.requestDraw();
+  }
+}
+

@@ -1,0 +1,50 @@
+// The queue panel: running and pending prompts, cancel one, clear; and the errors panel.
+
+export class QueuePanel {
+  constructor(app, element) {
+    this.app = app;
+    this.element = element;
+  }
+
+  async refresh() {
+    let queue;
+    try { queue = await this.app.api.queue(); } catch { return; }
+    const rows = [];
+    const add = (item, running) => {
+      const li = document.createElement("li");
+      const label = document.createElement("span");
+      label.textContent = `${running ? "▶ running" : "⏳ pending"} #${item[0]} · ${Object.keys(item[2]).length} nodes`;
+      const cancel = document.createElement("button");
+      cancel.textContent = running ? "Interrupt" : "Cancel";
+      cancel.addEventListener("click", async () => {
+        if (running) await this.app.api.interrupt(); else await this.app.api.deleteQueued([item[1]]);
+        this.refresh();
+      });
+      li.append(label, cancel);
+      rows.push(li);
+    };
+    queue.queue_running.forEach((item) => add(item, true));
+    queue.queue_pending.forEach((item) => add(item, false));
+    if (!rows.length) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = "The queue is empty.";
+      rows.push(li);
+    }
+    this.element.querySelector("ul").replaceChildren(...rows);
+  }
+}
+
+export function showErrors(element, errors) {
+  const list = element.querySelector("ul");
+  list.replaceChildren(...errors.map(({ node, title, message }) => {
+    const li = document.createElement("li");
+    const strong = document.createElement("strong");
+    strong.textContent = node ? `#${node} ${title || ""}` : "Prompt";
+    const text = document.createElement("span");
+    text.textContent = ` ${message}`;
+    li.append(strong, text);
+    return li;
+  }));
+  element.hidden = errors.length === 0;
+}

@@ -1,0 +1,142 @@
+// Editing widget values: click, drag-to-change numbers, text and combo overlays, uploads.
+// Overlays are DOM elements over the canvas; user text goes in via .value/.textContent only.
+import { setWidget } from "../model/commands.js";
+import { comboOptions, normaliseNumber, options } from "../model/types.js";
+
+const CONTROLS = ["fixed", "increment", "decrement", "randomize"];
+
+export class WidgetEditor {
+  constructor(app) {
+    this.app = app;
+    this.typing = 0;
+  }
+
+  set(nodeId, name, value, mergeKey = null) {
+    this.app.run(setWidget(nodeId, name, value, mergeKey));
+  }
+
+  step(row) {
+    const opts = options(row.spec);
+    return opts.step ?? (row.kind === "INT" ? 1 : 0.01);
+  }
+
+  drag(drag, dxPixels) {
+    const node = this.app.state.graph.nodes.get(drag.nodeId);
+    if (!node) return;
+    const steps = Math.round(dxPixels / 6);
+    const value = normaliseNumber(drag.row.spec, Number(drag.value) + steps * this.step(drag.row));
+    if (value !== node.widgets[drag.row.name]) this.set(drag.nodeId, drag.row.name, value, `drag-${drag.startClient.join(",")}`);
+  }
+
+  click(nodeId, row, graphX, event) {
+    const node = this.app.state.graph.nodes.get(nodeId);
+    if (!node) return;
+    if (row.control) {
+      const next = CONTROLS[(CONTROLS.indexOf(node.controls[row.name] || "fixed") + 1) % CONTROLS.length];
+      node.controls[row.name] = next;
+      this.app.changed();
+      return;
+    }
+    if (row.upload) return this.pickFile(nodeId, row.name);
+    if (row.kind === "BOOLEAN") return this.set(nodeId, row.name, !node.widgets[row.name]);
+    if (row.kind === "INT" || row.kind === "FLOAT") {
+      if (graphX < row.x + 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) - this.step(row)));
+      if (graphX > row.x + row.w - 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) + this.step(row)));
+      return this.textOverlay(node, row, event);
+    }
+    if (row.kind === "COMBO") return this.comboOverlay(node, row, event);
+    return this.textOverlay(node, row, event);
+  }
+
+  place(element, row) {
+    const [sx, sy] = this.app.view.toScreen(row.x, row.y);
+    const scale = this.app.state.graph.viewport.scale;
+    Object.assign(element.style, { left: `${sx}px`, top: `${sy}px`, minWidth: `${Math.max(160, row.w * scale)}px` });
+  }
+
+  textOverlay(node, row, event) {
+    const multiline = !!options(row.spec).multiline;
+    const field = document.createElement(multiline ? "textarea" : "input");
+    field.className = "widget-editor";
+    field.dataset.node = node.id;
+    field.dataset.widget = row.name;
+    field.value = String(node.widgets[row.name] ?? "");
+    this.place(field, row);
+    const key = `type-${++this.typing}`;
+    const commit = () => {
+      let value = field.value;
+      if (row.kind === "INT" || row.kind === "FLOAT") value = normaliseNumber(row.spec, value);
+      if (value !== node.widgets[row.name]) this.set(node.id, row.name, value, key);
+    };
+    field.addEventListener("keydown", (e) => {
+      e.stopPropagation();
+      if (e.key === "Enter" && (!multiline || e.ctrlKey)) { commit(); this.app.closeOverlays(); }
+      if (e.key === "Escape") this.app.closeOverlays();
+    });
+    field.addEventListener("blur", () => { commit(); field.remove(); });
+    this.app.showOverlay(field);
+    field.focus();
+    field.select?.();
+  }
+
+  comboOverlay(node, row) {
+    const box = document.createElement("div");
+    box.className = "combo-editor";
+    const filter = document.createElement("input");
+    filter.placeholder = "filter…";
+    const list = document.createElement("ul");
+    const values = comboOptions(row.spec);
+    const render = () => {
+      list.replaceChildren();
+      const q = filter.value.toLowerCase();
+      for (const value of values.filter((v) => String(v).toLowerCase().includes(q)).slice(0, 200)) {
+        const item = document.createElement("li");
+        item.textContent = String(value);
+        if (value === node.widgets[row.name]) item.className = "current";
+        item.addEventListener("pointerdown", (e) => { e.preventDefault(); this.set(node.id, row.name, value); this.app.closeOverlays(); });
+        list.append(item);
+      }
+      if (!list.children.length) {
+        const empty = document.createElement("li");
+        empty.className = "empty";
+        empty.textContent = values.length ? "no match" : "no files: add some to the folder";
+        list.append(empty);
+      }
+    };
+    filter.addEventListener("input", render);
+    filter.addEventListener("keydown", (e) => {
+      e.stopPropagation();
+      if (e.key === "Enter" && list.firstChild && list.firstChild.className !== "empty") {
+        this.set(node.id, row.name, values.find((v) => String(v) === list.firstChild.textContent));
+        this.app.closeOverlays();
+      }
+      if (e.key === "Escape") this.app.closeOverlays();
+    });
+    box.append(filter, list);
+    this.place(box, row);
+    render();
+    this.app.showOverlay(box);
+    filter.focus();
+  }
+
+  pickFile(nodeId, name) {
+    const input = document.createElement("input");
+    input.type = "file";
+    input.accept = "image/*";
+    input.addEventListener("change", () => { if (input.files[0]) this.upload(nodeId, name, input.files[0]); });
+    input.click();
+  }
+
+  async upload(nodeId, name, file) {
+    try {
+      const result = await this.app.api.uploadImage(file);
+      const value = result.subfolder ? `${result.subfolder}/${result.name}` : result.name;
+      await this.app.refreshObjectInfo();
+      this.set(nodeId, name, value);
+      this.app.state.runtime.images.set(nodeId, [this.app.api.viewUrl({ filename: result.name, subfolder: result.subfolder, type: "input" })]);
+      this.app.view.requestDraw();
+    } catch (err) {
+      this.app.toast(`Upload failed: ${err.message}`, "error");
+    }
+  }
+}
