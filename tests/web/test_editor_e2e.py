@@ -1,0 +1,107 @@
+"""The editor in a real browser against a real server: build, connect, set, queue, see; open by
+drag and drop; survive a reload; show validation errors on the right node; load extensions."""
+import json
+from pathlib import Path
+
+from .conftest import add_node, clear_canvas, drag, slot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def graph(page):
+    return page.evaluate("() => window.nodeflow.graph.toJSON()")
+
+
+def test_build_connect_set_queue_and_see_the_output(page, server):
+    clear_canvas(page)
+    source = add_node(page, 200, 250, "EmptyImage")
+    invert = add_node(page, 560, 250, "Invert Image")
+    save = add_node(page, 900, 250, "Save Image")
+    assert [n["type"] for n in graph(page)["nodes"]] == ["EmptyImage", "ImageInvert", "SaveImage"]
+    drag(page, slot(page, source, "out", 0), slot(page, invert, "in", "image"))
+    drag(page, slot(page, invert, "out", 0), slot(page, save, "in", "images"))
+    links = graph(page)["links"]
+    assert sorted((l["from"][0], l["to"][1]) for l in links) == [(source, "image"), (invert, "images")]
+    # an IMAGE output cannot go into... a node input of another type: dropping on a widget row does nothing
+    for name, value in (("width", "48"), ("height", "32")):
+        x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [source, name])
+        page.mouse.click(x, y)
+        field = page.wait_for_selector(".widget-editor")
+        field.fill(value)
+        page.keyboard.press("Enter")
+    page.evaluate("([n]) => { const node = window.nodeflow.graph.nodes.get(n); node.widgets.filename_prefix = 'e2e'; }", [save])
+    nodes = {n["id"]: n for n in graph(page)["nodes"]}
+    assert nodes[source]["widgets"]["width"] == 48 and nodes[source]["widgets"]["height"] == 32
+    page.click("#queue-button")
+    page.wait_for_function("(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save, timeout=30000)
+    output = server["base"] / "output" / "e2e_00001_.png"
+    assert output.exists()
+    from PIL import Image
+    with Image.open(output) as img:
+        assert img.size == (48, 32)
+        assert json.loads(img.text["workflow"])["format"] == "nodeflow-workflow"
+
+
+def test_undo_redo_and_delete(page):
+    clear_canvas(page)
+    node = add_node(page, 300, 300, "EmptyImage")
+    page.keyboard.press("Control+z")
+    assert graph(page)["nodes"] == []
+    page.keyboard.press("Control+y")
+    assert [n["id"] for n in graph(page)["nodes"]] == [node]
+    page.mouse.click(*slot(page, node, "out", 0)[:1], slot(page, node, "out", 0)[1] - 30)
+    page.evaluate("([n]) => window.nodeflow.app.state.selection = new Set([n])", [node])
+    page.keyboard.press("Delete")
+    assert graph(page)["nodes"] == []
+
+
+def test_drop_a_comfyui_workflow_file_onto_the_canvas(page):
+    workflow = {"version": 0.4, "last_node_id": 2, "last_link_id": 1, "groups": [], "config": {}, "extra": {},
+                "nodes": [{"id": 1, "type": "EmptyImage", "pos": [100, 100], "size": [250, 120], "mode": 0, "inputs": [],
+                           "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}], "widgets_values": [64, 64, 1, 0]},
+                          {"id": 2, "type": "PreviewImage", "pos": [450, 100], "size": [250, 250], "mode": 0,
+                           "inputs": [{"name": "images", "type": "IMAGE", "link": 1}], "outputs": [], "widgets_values": []}],
+                "links": [[1, 1, 0, 2, 0, "IMAGE"]]}
+    page.evaluate("""(text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'dropped.json', {type: 'application/json'}));
+        document.getElementById('canvas').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, clientX: 400, clientY: 300, bubbles: true}));
+    }""", json.dumps(workflow))
+    page.wait_for_function("() => window.nodeflow.graph.nodes.size === 2 && window.nodeflow.graph.nodes.has('2')")
+    loaded = graph(page)
+    assert {n["type"] for n in loaded["nodes"]} == {"EmptyImage", "PreviewImage"}
+    assert loaded["nodes"][0]["widgets"] == {"width": 64, "height": 64, "batch_size": 1, "color": 0}
+    assert loaded["links"][0]["from"] == ["1", 0] and loaded["links"][0]["to"] == ["2", "images"]
+
+
+def test_reload_restores_the_workflow(page):
+    clear_canvas(page)
+    node = add_node(page, 400, 300, "EmptyImage")
+    page.evaluate("([n]) => { window.nodeflow.graph.nodes.get(n).widgets.width = 77; window.nodeflow.app.changed(); }", [node])
+    page.wait_for_timeout(700)  # autosave is debounced
+    before = graph(page)
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    after = graph(page)
+    assert after["nodes"] == before["nodes"] and after["nodes"][0]["widgets"]["width"] == 77
+
+
+def test_validation_error_shows_on_the_right_node(page):
+    clear_canvas(page)
+    load = add_node(page, 200, 250, "Load Image")
+    preview = add_node(page, 600, 250, "Preview Image")
+    drag(page, slot(page, load, "out", 0), slot(page, preview, "in", "images"))
+    page.evaluate("([n]) => { window.nodeflow.graph.nodes.get(n).widgets.image = 'missing.png'; }", [load])
+    page.click("#queue-button")
+    page.wait_for_function("(id) => window.nodeflow.app.state.runtime.errors.has(id)", arg=load, timeout=15000)
+    message = page.evaluate("(id) => window.nodeflow.app.state.runtime.errors.get(id)", load)
+    assert "missing.png" in message
+    assert page.is_visible("#error-panel") and "missing.png" in page.inner_text("#error-panel")
+    assert page.evaluate("(id) => window.nodeflow.app.state.runtime.errors.has(id)", preview) is False
+
+
+def test_plugin_extension_runs_in_the_editor(page):
+    clear_canvas(page)
+    node = add_node(page, 300, 300, "Vignette")
+    assert page.evaluate("(id) => window.nodeflow.graph.nodes.get(id).type", node) == "ExampleVignette"
+    assert page.evaluate("(id) => window.nodeflow.graph.nodes.get(id).color", node) == "#4a3a6a"
