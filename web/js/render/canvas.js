@@ -71,6 +71,14 @@ export class CanvasView {
     for (const group of this.state.graph.groups) this.drawGroup(group);
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
+    // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
+    this.linkedIn = new Set();
+    this.linkedOut = new Set();
+    for (const link of this.state.graph.links.values()) {
+      this.linkedIn.add(`${link.to[0]}\u0000${link.to[1]}`);
+      this.linkedOut.add(`${link.from[0]}\u0000${link.from[1]}`);
+    }
+    this.detailed = scale >= 0.45;
     for (const link of this.state.graph.links.values()) this.drawLink(link);
     const drag = this.state.drag;
     if (drag && drag.kind === "link") this.drawDragLink(drag);
@@ -208,16 +216,18 @@ export class CanvasView {
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (const input of L.inputs) {
-      const linked = this.state.graph.linkInto(node.id, input.name);
+      const linked = this.linkedIn.has(`${node.id}\u0000${input.name}`);
       const glow = drag && drag.kind === "link" && drag.fromOutput && drag.nodeId !== node.id && typesMatch(drag.type, input.type);
-      dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), !!linked || glow);
+      dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), linked || glow);
+      if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;
       ctx.fillText(input.name, input.x + 12, input.y);
     }
     ctx.textAlign = "right";
     for (const output of L.outputs) {
       const glow = drag && drag.kind === "link" && !drag.fromOutput && drag.nodeId !== node.id && typesMatch(output.type, drag.type);
-      dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.state.graph.linksFrom(node.id, output.slot).length > 0 || glow);
+      dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.linkedOut.has(`${node.id}\u0000${output.slot}`) || glow);
+      if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;
       ctx.fillText(output.name, output.x - 12, output.y);
     }
@@ -229,8 +239,9 @@ export class CanvasView {
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (const row of L.widgets) {
-      const linked = this.state.graph.linkInto(node.id, row.name);
+      const linked = this.linkedIn.has(`${node.id}\u0000${row.name}`);
       ctx.fillStyle = THEME.widget;
+      if (!this.detailed) { ctx.fillRect(row.x, row.y, row.w, row.h); continue; }
       roundRect(ctx, row.x, row.y, row.w, row.h, row.h / 2);
       ctx.fill();
       const mid = row.y + row.h / 2;
