@@ -45,7 +45,12 @@ def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[st
         except (ImportError, AttributeError):
             log.warning("cannot read %s: extra model path support is not installed", path)
             continue
-        for kind, paths in parse(path).items():
+        try:
+            found = parse(path)
+        except ValueError as exc:  # a broken config is reported; NodeFlow starts without it
+            log.error("ignoring %s", exc)
+            continue
+        for kind, paths in found.items():
             merged.setdefault(kind, []).extend(paths)
     return merged
 
