@@ -9,7 +9,16 @@ import networkx as nx
 
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import InputDecl, NodeSpec
-from nodeflow.schema.types import InputError, types_match
+from nodeflow.schema.types import Boolean, Float, InputError, Int, String, types_match
+
+
+# Core data types that only ever arrive through links.
+LINK_ONLY_TYPES = {"IMAGE", "MASK", "LATENT", "CONDITIONING", "MODEL", "CLIP", "VAE", "NOISE", "SAMPLER", "SIGMAS",
+                   "GUIDER", "UPSCALE_MODEL", "CLIP_VISION", "CLIP_VISION_OUTPUT", "CONTROL_NET", "STYLE_MODEL", "GLIGEN"}
+
+
+PRIMITIVES = {"INT": Int(default=None), "FLOAT": Float(default=None), "STRING": String(default=None),
+              "BOOLEAN": Boolean(default=None)}
 
 
 @dataclass
@@ -69,8 +78,10 @@ def _check_literal(decl: InputDecl, value: Any, env: Any) -> dict | None:
     value = unwrap_literal(value)
     desc = decl.desc
     extra = {"input_name": decl.name, "input_config": None, "received_value": _short(value)}
-    if not desc.is_widget and desc.type_name == "*":
-        return None  # an any-typed socket accepts a literal as well as a link
+    if not desc.is_widget and desc.type_name in PRIMITIVES:
+        desc = PRIMITIVES[desc.type_name]  # a primitive socket given a value: check it as that widget would
+    elif not desc.is_widget and (desc.type_name == "*" or desc.type_name not in LINK_ONLY_TYPES):
+        return None  # any-typed and plugin-defined sockets accept literals (an editor widget may supply them)
     if not desc.is_widget:
         return error("invalid_input_type", f"Input '{decl.name}' expects a link from a {desc.type_name} output",
                      f"{decl.name}: connect an output of type {desc.type_name} instead of a literal value", extra)

@@ -87,8 +87,15 @@ def test_literal_checks(registry, env):
         p["2"]["inputs"].update(inputs)
         assert only_error(check(registry, env, p))["type"] == kind, inputs
     p = good()
-    p["2"]["inputs"]["a"] = 5  # a literal where a link is needed
+    p["2"]["inputs"]["a"] = "five"  # a primitive socket given a literal is checked as that type
     assert only_error(check(registry, env, p))["type"] == "invalid_input_type"
+    p["2"]["inputs"]["a"] = 5
+    assert check(registry, env, p).ok
+    p = {"1": {"class_type": "TakesImage", "inputs": {"image": [[0.5]]}}}  # data types only come through links
+    v = check(registry, env, p)
+    assert v.node_errors["1"]["errors"][0]["type"] in ("invalid_input_type", "bad_linked_input")
+    p["1"]["inputs"]["image"] = "picture.png"
+    assert only_error(check(registry, env, p), "1")["type"] == "invalid_input_type"
 
 
 def test_combo_and_float(registry, env):

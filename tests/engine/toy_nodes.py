@@ -161,3 +161,14 @@ class Previewer(Node):
         self.ctx.progress(1, 1, preview=PILImage.new("RGB", (8, 8), (255, 0, 0)))
         self.ctx.send_text("tok")
         return value
+
+
+class TakesImage(Node):
+    """An output node with a link-only IMAGE input."""
+    category = "test"
+    output_node = True
+    inputs = {"image": Socket("IMAGE")}
+    outputs = {}
+
+    def run(self, image):
+        return NodeResult(ui={"text": ["image"]})

@@ -136,3 +136,23 @@ test("fuzzy search ranks exact and prefix matches first", () => {
   assert.equal(normaliseNumber(["FLOAT", { step: 0.1, min: 0, max: 1 }], 0.349), 0.3);
   assert.equal(normaliseNumber(["INT", { min: 1, max: 8 }], 99), 8);
 });
+
+test("loading a workflow saved with another node version warns", () => {
+  const g = new Graph();
+  const info = { ...INFO.ImageInvert, version: "2.0" };
+  const saved = { format: "nodeflow-workflow", version: 1, links: [],
+    nodes: [{ id: "1", type: "ImageInvert", version: "1.0", pos: [0, 0], widgets: {} }] };
+  const { warnings } = Graph.fromJSON(saved, { ImageInvert: info });
+  assert.match(warnings[0].message, /saved with version 1.0; this NodeFlow has 2.0/);
+  const node = g.makeNode("ImageInvert", info);
+  assert.equal(node.version, "2.0");
+});
+
+test("extensions can register widget types for custom sockets", () => {
+  const g = new Graph();
+  g.customWidgets.set("COLOR", { format: (v) => v });
+  const info = { input: { required: { tint: ["COLOR", { default: "#ff0000" }], image: ["IMAGE"] } }, output: [] };
+  const node = g.makeNode("Tint", info);
+  assert.deepEqual(node.widgets, { tint: "#ff0000" });
+  assert.deepEqual(node.inputs, [{ name: "image", type: "IMAGE" }]);
+});

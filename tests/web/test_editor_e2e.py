@@ -105,3 +105,33 @@ def test_plugin_extension_runs_in_the_editor(page):
     node = add_node(page, 300, 300, "Vignette")
     assert page.evaluate("(id) => window.nodeflow.graph.nodes.get(id).type", node) == "ExampleVignette"
     assert page.evaluate("(id) => window.nodeflow.graph.nodes.get(id).color", node) == "#4a3a6a"
+
+
+def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from nodeflow.workflow.image_metadata import write_png
+
+    workflow = {"format": "nodeflow-workflow", "version": 1, "links": [],
+                "nodes": [{"id": "5", "type": "EmptyImage", "pos": [100, 100], "mode": "active",
+                           "widgets": {"width": 24, "height": 24, "batch_size": 1, "color": 255}, "controls": {}}]}
+    png = write_png(Image.new("RGB", (8, 8), (255, 0, 0)), None, {"workflow": workflow})
+    drop = """([bytes, name, type, x, y]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, {type}));
+        document.getElementById('canvas').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, clientX: x, clientY: y, bubbles: true}));
+    }"""
+    page.evaluate(drop, [list(png), "shared.png", "image/png", 500, 400])
+    page.wait_for_function("() => window.nodeflow.graph.nodes.has('5')")
+    assert graph(page)["nodes"][0]["widgets"]["width"] == 24
+    clear_canvas(page)
+    load = add_node(page, 300, 300, "Load Image")
+    x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [load, "image"])
+    buf = BytesIO()
+    Image.new("RGB", (10, 6), (0, 200, 0)).save(buf, format="PNG")
+    page.evaluate(drop, [list(buf.getvalue()), "green.png", "image/png", x, y])
+    page.wait_for_function("(id) => window.nodeflow.graph.nodes.get(id).widgets.image === 'green.png'", arg=load)
+    assert (server["base"] / "input" / "green.png").exists()
+    assert page.evaluate("(id) => window.nodeflow.app.state.runtime.images.get(id).length", load) == 1

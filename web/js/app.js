@@ -39,6 +39,7 @@ class App {
     this.bindDrop();
     window.addEventListener("resize", () => this.view.requestDraw());
     await this.loadExtensions();
+    this.showPluginProblems();
     this.api.connect();
     this.queuePanel.refresh();
     this.view.requestDraw();
@@ -164,7 +165,7 @@ class App {
 
   // --- workflows --------------------------------------------------------------------------
   setGraph(data, source) {
-    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo);
+    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.state.graph.customWidgets);
     this.run(replaceGraph(graph));
     this.state.graph.viewport = graph.viewport;
     this.state.selection.clear();
@@ -338,6 +339,7 @@ class App {
   // --- extensions (plugin web scripts; hook API in docs/plugins.md) --------------------------
   registerExtension(extension) {
     this.extensions.push(extension);
+    for (const [type, factory] of Object.entries(extension.widgets || {})) this.state.graph.customWidgets.set(type, factory);
     try { extension.setup?.(this); } catch (err) { console.error(`extension ${extension.name} failed`, err); }
   }
 
@@ -349,6 +351,16 @@ class App {
     }
     for (const ext of window.nodeflowPendingExtensions || []) this.registerExtension(ext);
     window.nodeflowPendingExtensions = [];
+  }
+
+  async showPluginProblems() {
+    let packs = [];
+    try { packs = await this.api.json("/nodeflow/plugins"); } catch { return; }
+    this.plugins = packs;
+    for (const pack of packs) {
+      if (!pack.ok) this.toast(`Plugin ${pack.name} did not load: ${String(pack.error).split("\n")[0]}`, "error");
+      for (const clash of pack.clashes || []) this.toast(`Plugin ${pack.name}: ${clash}`, "warning");
+    }
   }
 }
 

@@ -11,6 +11,7 @@ export class Graph {
     this.nextNodeId = 1;
     this.nextLinkId = 1;
     this.viewport = { offset: [0, 0], scale: 1 };
+    this.customWidgets = new Map(); // socket type -> widget factory from an extension
   }
 
   /** A node of `type` from its /object_info entry (`info`), not yet added. */
@@ -33,7 +34,7 @@ export class Graph {
     };
     if (info) {
       for (const { name, spec } of inputSpecs(info)) {
-        const kind = widgetKind(spec);
+        const kind = widgetKind(spec, this.customWidgets);
         if (kind) {
           node.widgets[name] = defaultValue(spec);
           if (options(spec).control_after_generate) node.controls[name] = "fixed";
@@ -130,9 +131,10 @@ export class Graph {
   }
 
   /** Load a NodeFlow workflow; `objectInfo` rebuilds each node's sockets. Returns warnings. */
-  static fromJSON(data, objectInfo) {
+  static fromJSON(data, objectInfo, customWidgets = new Map()) {
     if (!data || data.format !== "nodeflow-workflow") throw new Error("not a NodeFlow workflow");
     const graph = new Graph();
+    graph.customWidgets = customWidgets;
     const warnings = [];
     for (const saved of data.nodes || []) {
       const info = objectInfo[saved.type];

@@ -42,10 +42,11 @@ export function options(spec) {
   return spec.length > 1 && spec[1] && typeof spec[1] === "object" ? spec[1] : {};
 }
 
-/** The widget kind of an input spec, or null for a socket. */
-export function widgetKind(spec) {
+/** The widget kind of an input spec, or null for a socket. `custom`: types extensions draw. */
+export function widgetKind(spec, custom = null) {
   const [type] = spec;
   if (options(spec).forceInput) return null;
+  if (custom && typeof type === "string" && custom.has(type)) return "CUSTOM";
   if (Array.isArray(type) || type === "COMBO") return "COMBO";
   return WIDGET_TYPES.has(type) ? type : null;
 }

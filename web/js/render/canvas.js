@@ -36,7 +36,7 @@ export class CanvasView {
     const runtime = this.state.runtime;
     const extras = { hasImage: !!(runtime.images.get(node.id) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
     const info = this.state.objectInfo[node.type];
-    const layout = nodeLayout(node, info, extras);
+    const layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
     this.layouts.set(node.id, layout);
     return layout;
   }
@@ -245,7 +245,9 @@ export class CanvasView {
       roundRect(ctx, row.x, row.y, row.w, row.h, row.h / 2);
       ctx.fill();
       const mid = row.y + row.h / 2;
-      const [label, value] = widgetText(node, row);
+      const custom = row.kind === "CUSTOM" && this.state.graph.customWidgets.get(row.spec[0]);
+      const [label, value] = custom ? [row.name, String(custom.format ? custom.format(node.widgets[row.name]) : node.widgets[row.name])]
+        : widgetText(node, row);
       ctx.fillStyle = linked ? THEME.muted : THEME.dim;
       ctx.fillText(label, row.x + 12, mid);
       ctx.fillStyle = THEME.text;

@@ -9,11 +9,11 @@ export const MIN_W = 200;
 export const IMAGE_H = 180;
 
 /** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}]. */
-export function widgetRows(node, info) {
+export function widgetRows(node, info, custom = null) {
   if (!info) return [];
   const rows = [];
   for (const { name, spec } of inputSpecs(info)) {
-    const kind = widgetKind(spec);
+    const kind = widgetKind(spec, custom);
     if (!kind) continue;
     rows.push({ name, kind, spec });
     if (options(spec).control_after_generate) rows.push({ name, kind: "CONTROL", spec, control: true });
@@ -23,7 +23,7 @@ export function widgetRows(node, info) {
 }
 
 /** Full geometry of a node: body rect, slot centres, widget rects, image rect. */
-export function nodeLayout(node, info, extras = {}) {
+export function nodeLayout(node, info, extras = {}, custom = null) {
   const [x, y] = node.pos;
   if (node.collapsed) {
     return { x, y, w: Math.max(140, node.size[0] * 0.6), h: TITLE_H, inputs: [], outputs: [], widgets: [], image: null, collapsed: true };
@@ -34,7 +34,7 @@ export function nodeLayout(node, info, extras = {}) {
   const inputs = node.inputs.map((input, i) => ({ name: input.name, type: input.type, x, y: slotTop + i * ROW_H + ROW_H / 2 }));
   const outputs = node.outputs.map((output, i) => ({ slot: i, name: output.name, type: output.type, x: x + w, y: slotTop + i * ROW_H + ROW_H / 2 }));
   const widgetTop = slotTop + rows * ROW_H + (rows ? 4 : 0);
-  const widgets = widgetRows(node, info).map((row, i) => ({ ...row, x: x + 10, y: widgetTop + i * WIDGET_H, w: w - 20, h: WIDGET_H - 4 }));
+  const widgets = widgetRows(node, info, custom).map((row, i) => ({ ...row, x: x + 10, y: widgetTop + i * WIDGET_H, w: w - 20, h: WIDGET_H - 4 }));
   let contentBottom = widgetTop + widgets.length * WIDGET_H + PAD;
   const hasImage = extras.hasImage || extras.hasText;
   const minH = contentBottom - y + (hasImage ? IMAGE_H : 0);

@@ -38,6 +38,12 @@ export class WidgetEditor {
       return;
     }
     if (row.upload) return this.pickFile(nodeId, row.name);
+    if (row.kind === "CUSTOM") {
+      const factory = this.app.state.graph.customWidgets.get(row.spec[0]);
+      const value = factory && factory.edit ? factory.edit(node.widgets[row.name], node, row.name) : undefined;
+      if (value !== undefined) this.set(nodeId, row.name, value);
+      return;
+    }
     if (row.kind === "BOOLEAN") return this.set(nodeId, row.name, !node.widgets[row.name]);
     if (row.kind === "INT" || row.kind === "FLOAT") {
       if (graphX < row.x + 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) - this.step(row)));
