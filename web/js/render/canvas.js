@@ -304,6 +304,7 @@ function widgetText(node, row) {
   if (row.control) return ["control after generate", node.controls[row.name] || "fixed"];
   if (row.upload) return ["upload", "choose file…"];
   if (row.kind === "BOOLEAN") return [row.name, value ? "true" : "false"];
+  if ((row.spec[1] || {}).display === "color") return [row.name, `#${(Number(value) >>> 0).toString(16).padStart(6, "0")}`];
   if (row.kind === "FLOAT") return [row.name, Number(value).toFixed(decimals(row.spec))];
   if (row.kind === "COMBO") return [row.name, String(value ?? comboOptions(row.spec)[0] ?? "")];
   return [row.name, String(value ?? "").replace(/\n/g, " ⏎ ")];
