@@ -14,7 +14,7 @@ from PIL import Image
 
 from nodeflow.folders import UnsafePath, check_name, safe_join
 
-from .security import json_error
+from .security import json_error, refuse_unsafe_paths
 
 routes = web.RouteTableDef()
 IMAGE_FORMATS = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WEBP": (".webp",), "GIF": (".gif",),
@@ -93,63 +93,65 @@ async def _save(request: web.Request, fields: dict, data: bytes, filename: str) 
     return web.json_response({"name": name, "subfolder": fields.get("subfolder", ""), "type": fields.get("type") or "input"})
 
 
+def upload_errors(handler):
+    """Route decorator: unsafe names and unusable images become 400s naming the problem."""
+    @refuse_unsafe_paths
+    async def wrapped(request: web.Request) -> web.Response:
+        try:
+            return await handler(request)
+        except ValueError as exc:
+            return json_error(400, str(exc), "invalid_upload")
+    return wrapped
+
+
+async def _read_image_upload(request: web.Request) -> tuple[dict, bytes, str]:
+    fields, data, filename = await _read_upload(request)
+    if data is None:
+        raise ValueError("no 'image' field in the upload")
+    check_image(data, filename, request.app["config"].max_upload_pixels)
+    return fields, data, filename
+
+
 @routes.post("/upload/image")
+@upload_errors
 async def upload_image(request: web.Request) -> web.Response:
-    try:
-        fields, data, filename = await _read_upload(request)
-        if data is None:
-            return json_error(400, "no 'image' field in the upload")
-        check_image(data, filename, request.app["config"].max_upload_pixels)
-        return await _save(request, fields, data, filename)
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
-    except ValueError as exc:
-        return json_error(400, str(exc), "invalid_upload")
+    fields, data, filename = await _read_image_upload(request)
+    return await _save(request, fields, data, filename)
 
 
 @routes.post("/upload/mask")
+@upload_errors
 async def upload_mask(request: web.Request) -> web.Response:
     """The uploaded image's alpha becomes the alpha of ``original_ref``; saved as PNG."""
+    fields, data, filename = await _read_image_upload(request)
     try:
-        fields, data, filename = await _read_upload(request)
-        if data is None:
-            return json_error(400, "no 'image' field in the upload")
-        check_image(data, filename, request.app["config"].max_upload_pixels)
-        try:
-            ref = json.loads(fields.get("original_ref", ""))
-            assert isinstance(ref, dict) and isinstance(ref.get("filename"), str)
-        except (ValueError, AssertionError):
-            return json_error(400, "original_ref must be JSON {filename, subfolder?, type?} naming the original image")
-        folder = _folder(request, ref.get("type"))
-        original_path = safe_join(folder, *(p for p in (ref.get("subfolder", ""), ref["filename"]) if p))
-        if not original_path.is_file():
-            return json_error(404, f"original image {ref['filename'][:100]!r} not found", "not_found")
-        with Image.open(original_path) as original, Image.open(io.BytesIO(data)) as mask:
-            result = original.convert("RGBA")
-            alpha = mask.convert("RGBA").getchannel("A").resize(result.size)
-            result.putalpha(alpha)
-            buf = io.BytesIO()
-            result.save(buf, format="PNG")
-        name = os.path.splitext(os.path.basename(filename))[0] + ".png"
-        return await _save(request, fields, buf.getvalue(), name)
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
-    except ValueError as exc:
-        return json_error(400, str(exc), "invalid_upload")
+        ref = json.loads(fields.get("original_ref", ""))
+        assert isinstance(ref, dict) and isinstance(ref.get("filename"), str)
+    except (ValueError, AssertionError):
+        return json_error(400, "original_ref must be JSON {filename, subfolder?, type?} naming the original image")
+    folder = _folder(request, ref.get("type"))
+    original_path = safe_join(folder, *(p for p in (ref.get("subfolder", ""), ref["filename"]) if p))
+    if not original_path.is_file():
+        return json_error(404, f"original image {ref['filename'][:100]!r} not found", "not_found")
+    with Image.open(original_path) as original, Image.open(io.BytesIO(data)) as mask:
+        result = original.convert("RGBA")
+        alpha = mask.convert("RGBA").getchannel("A").resize(result.size)
+        result.putalpha(alpha)
+        buf = io.BytesIO()
+        result.save(buf, format="PNG")
+    name = os.path.splitext(os.path.basename(filename))[0] + ".png"
+    return await _save(request, fields, buf.getvalue(), name)
 
 
 @routes.get("/view")
+@refuse_unsafe_paths
 async def view(request: web.Request) -> web.StreamResponse:
     query = request.query
     name = query.get("filename", "")
-    try:
-        folder = _folder(request, query.get("type"), default="output")
-        parts = [p for p in (query.get("subfolder", ""), name) if p]
-        if not name:
-            return json_error(400, "give ?filename=NAME (and type=input|output|temp, subfolder=...)")
-        path = safe_join(folder, *parts)
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    if not name:
+        return json_error(400, "give ?filename=NAME (and type=input|output|temp, subfolder=...)")
+    folder = _folder(request, query.get("type"), default="output")
+    path = safe_join(folder, *(p for p in (query.get("subfolder", ""), name) if p))
     if not path.is_file():
         return json_error(404, f"file {name[:100]!r} not found", "not_found")
     preview, channel = query.get("preview"), query.get("channel")

@@ -85,20 +85,28 @@ def _id_list(body: dict, key: str) -> list[str] | None:
     return value
 
 
-@routes.post("/queue")
-async def post_queue(request: web.Request) -> web.Response:
-    store = request.app["store"]
+async def _clear_or_delete(request: web.Request, clear, delete) -> list[str] | web.Response:
+    """The shared body of POST /queue and POST /history: {clear?: bool, delete?: [ids]}."""
     try:
         body = await json_object(request, allow_empty=True)
-        delete = _id_list(body, "delete")
+        ids = _id_list(body, "delete")
     except BadRequest as exc:
         return bad(exc)
     if body.get("clear"):
-        store.delete_pending()
-    if delete:
-        store.delete_pending(delete)
-        for prompt_id in delete:  # deleting the running prompt interrupts it
-            request.app["worker"].interrupt_prompt(prompt_id)
+        clear()
+    if ids:
+        delete(ids)
+    return ids or []
+
+
+@routes.post("/queue")
+async def post_queue(request: web.Request) -> web.Response:
+    store, worker = request.app["store"], request.app["worker"]
+    done = await _clear_or_delete(request, store.delete_pending, store.delete_pending)
+    if isinstance(done, web.Response):
+        return done
+    for prompt_id in done:  # deleting the running prompt interrupts it
+        worker.interrupt_prompt(prompt_id)
     await request.app["broadcast_status"]()
     return web.Response(status=200)
 
@@ -147,13 +155,5 @@ async def get_history_item(request: web.Request) -> web.Response:
 @routes.post("/history")
 async def post_history(request: web.Request) -> web.Response:
     store = request.app["store"]
-    try:
-        body = await json_object(request, allow_empty=True)
-        delete = _id_list(body, "delete")
-    except BadRequest as exc:
-        return bad(exc)
-    if body.get("clear"):
-        store.delete_history()
-    if delete:
-        store.delete_history(delete)
-    return web.Response(status=200)
+    done = await _clear_or_delete(request, store.delete_history, store.delete_history)
+    return done if isinstance(done, web.Response) else web.Response(status=200)

@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from nodeflow.folders import UnsafePath, safe_join
+from nodeflow.folders import safe_join
 
-from .security import json_error
+from .security import json_error, refuse_unsafe_paths
 
 routes = web.RouteTableDef()
 MAX_USERDATA_BYTES = 50 * 1024 * 1024
@@ -27,12 +27,10 @@ def _path(request: web.Request, name: str) -> Path:
 
 
 @routes.get("/userdata")
+@refuse_unsafe_paths
 async def list_userdata(request: web.Request) -> web.Response:
     directory = request.query.get("dir", "")
-    try:
-        base = safe_join(_root(request), directory) if directory else _root(request)
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe folder name: {exc}", "unsafe_path")
+    base = safe_join(_root(request), directory) if directory else _root(request)
     if not base.is_dir():
         return json_error(404, f"no user data folder {directory[:100]!r}", "not_found")
     recurse = request.query.get("recurse", "").lower() in ("true", "1")
@@ -46,11 +44,9 @@ async def list_userdata(request: web.Request) -> web.Response:
 
 
 @routes.get("/userdata/{file:.+?}")
+@refuse_unsafe_paths
 async def get_userdata(request: web.Request) -> web.StreamResponse:
-    try:
-        path = _path(request, request.match_info["file"])
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    path = _path(request, request.match_info["file"])
     if not path.is_file():
         return json_error(404, "no such user data file", "not_found")
     # Served as data, never as a page: no html/svg/js inline from user data.
@@ -61,12 +57,10 @@ async def get_userdata(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("/userdata/{file:.+?}/move/{dest:.+}")
+@refuse_unsafe_paths
 async def move_userdata(request: web.Request) -> web.Response:
-    try:
-        source = _path(request, request.match_info["file"])
-        dest = _path(request, request.match_info["dest"])
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    source = _path(request, request.match_info["file"])
+    dest = _path(request, request.match_info["dest"])
     if not source.is_file():
         return json_error(404, "no such user data file", "not_found")
     if dest.exists() and request.query.get("overwrite", "true").lower() == "false":
@@ -77,11 +71,9 @@ async def move_userdata(request: web.Request) -> web.Response:
 
 
 @routes.post("/userdata/{file:.+?}")
+@refuse_unsafe_paths
 async def post_userdata(request: web.Request) -> web.Response:
-    try:
-        path = _path(request, request.match_info["file"])
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    path = _path(request, request.match_info["file"])
     if path.exists() and request.query.get("overwrite", "true").lower() == "false":
         return json_error(409, "the file exists; pass overwrite=true to replace it", "conflict")
     body = await request.read()
@@ -94,11 +86,9 @@ async def post_userdata(request: web.Request) -> web.Response:
 
 
 @routes.delete("/userdata/{file:.+?}")
+@refuse_unsafe_paths
 async def delete_userdata(request: web.Request) -> web.Response:
-    try:
-        path = _path(request, request.match_info["file"])
-    except UnsafePath as exc:
-        return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    path = _path(request, request.match_info["file"])
     if not path.is_file():
         return json_error(404, "no such user data file", "not_found")
     path.unlink()

@@ -42,6 +42,21 @@ async def origin_guard(request: web.Request, handler):
     return await handler(request)
 
 
+def refuse_unsafe_paths(handler):
+    """Route decorator: a file name that tries to leave its folder becomes a 400 naming the problem."""
+    from functools import wraps
+
+    from nodeflow.folders import UnsafePath
+
+    @wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except UnsafePath as exc:
+            return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+    return wrapped
+
+
 @web.middleware
 async def json_errors(request: web.Request, handler):
     try:

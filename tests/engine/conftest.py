@@ -4,7 +4,6 @@ import pytest
 
 from nodeflow.engine.executor import Engine
 from nodeflow.engine.job import Job
-from nodeflow.folders import Folders
 from nodeflow.schema.registry import Registry
 
 from . import toy_nodes
@@ -15,13 +14,6 @@ def registry():
     reg = Registry()
     reg.add_module(toy_nodes)
     return reg
-
-
-@pytest.fixture
-def env(tmp_path):
-    folders = Folders(tmp_path)
-    folders.ensure()
-    return folders
 
 
 @pytest.fixture

@@ -3,14 +3,6 @@ import threading
 import pytest
 
 from nodeflow.engine.context import ExecutionContext
-from nodeflow.folders import Folders
-
-
-@pytest.fixture
-def env(tmp_path):
-    folders = Folders(tmp_path)
-    folders.ensure()
-    return folders
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import json
 import pytest
 
 from nodeflow.engine.executor import Engine
-from nodeflow.folders import Folders
 from nodeflow.schema.registry import Registry
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
@@ -51,13 +50,6 @@ async def receive_until(ws, kind, timeout=20, prompt_id=None):
         seen.append((data["type"], data["data"]))
         if data["type"] == kind and (prompt_id is None or data["data"].get("prompt_id") == prompt_id):
             return seen
-
-
-@pytest.fixture
-def env(tmp_path):
-    folders = Folders(tmp_path)
-    folders.ensure()
-    return folders
 
 
 @pytest.fixture
