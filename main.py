@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import sys
 from pathlib import Path
 
@@ -58,13 +59,18 @@ def main(argv: list[str] | None = None) -> None:
         if status.ok:
             logging.info("plugin %s: %d nodes in %.2f s", status.name, len(status.nodes), status.import_seconds)
     packs = [status for status in runtime.plugin_status if status.ok and status.web_directory]
+    from nodeflow.server.security import is_loopback
+
+    remote = not is_loopback(args.listen)
+    token = args.access_token or (secrets.token_urlsafe(24) if remote else None)
+    allowed = list(args.allowed_hosts) + ([args.listen] if remote and args.listen not in ("0.0.0.0", "::") else [])
     config = ServerConfig(listen=args.listen, port=args.port, web_dir=REPO_ROOT / "web",
                           extensions=[script for status in packs for script in status.scripts],
                           extension_dirs={status.name: Path(status.web_directory) for status in packs},
                           database=Path(args.database) if args.database else None,
                           max_upload_mb=args.max_upload_size, max_history=args.max_history,
                           system_info=lambda: torch_system_info(runtime.models),
-                          plugin_status=runtime.plugin_status)
+                          plugin_status=runtime.plugin_status, allowed_hosts=allowed, access_token=token)
     app = create_app(config, runtime.registry, runtime.engine, runtime.env,
                      workflow_to_prompt=workflow_converter(runtime))
     recovered = app["store"].recovered
@@ -73,7 +79,11 @@ def main(argv: list[str] | None = None) -> None:
                         "interrupted", len(recovered))
     host = args.listen
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"NodeFlow: {len(runtime.registry)} nodes; open http://{shown}:{args.port}", flush=True)
+    suffix = f"/?token={token}" if token else ""
+    print(f"NodeFlow: {len(runtime.registry)} nodes; open http://{shown}:{args.port}{suffix}", flush=True)
+    if remote and not args.allowed_hosts:
+        print("NodeFlow: reachable beyond this machine; add --allowed-hosts NAME for every host name people use "
+              "to reach it (requests under other names are refused)", flush=True)
     web.run_app(app, host=host, port=args.port, print=None, handle_signals=True)
 
 

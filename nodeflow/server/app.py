@@ -12,7 +12,7 @@ from . import routes_convert, routes_files, routes_info, routes_prompt, routes_u
 from .config import ServerConfig
 from .hub import Hub
 from .queue_store import QueueStore
-from .security import json_errors, origin_guard
+from .security import host_guard, json_errors, origin_guard, token_guard
 from .worker import Worker
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -78,7 +78,10 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
                workflow_to_prompt: Callable[[dict], tuple[dict, list]] | None = None,
                extra_routes: list[web.RouteTableDef] | None = None) -> web.Application:
     """Build the app. The worker thread starts with the app and stops with it."""
-    app = web.Application(middlewares=[json_errors, origin_guard, security_headers],
+    guards = [host_guard({h.lower() for h in config.allowed_hosts})]
+    if config.access_token:
+        guards.append(token_guard(config.access_token))
+    app = web.Application(middlewares=[json_errors, *guards, origin_guard, security_headers],
                           client_max_size=int(config.max_upload_mb * 1024 * 1024))
     app["config"], app["registry"], app["engine"], app["env"] = config, registry, engine, env
     app["workflow_to_prompt"] = workflow_to_prompt

@@ -25,5 +25,9 @@ def parser() -> argparse.ArgumentParser:
                    help="load only these plugin packs")
     p.add_argument("--extra-node-module", action="append", default=[], metavar="MODULE",
                    help="import MODULE and register its Node classes (for tests and experiments)")
+    p.add_argument("--allowed-hosts", nargs="*", default=[], metavar="NAME",
+                   help="host names (besides localhost/loopback) the server answers to, e.g. my-pc.lan")
+    p.add_argument("--access-token", default=None,
+                   help="token required on every request; generated and printed when binding beyond loopback")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p

@@ -20,3 +20,5 @@ class ServerConfig:
     extensions: list[str] = field(default_factory=list)  # JS URLs the editor loads
     extension_dirs: dict[str, Path] = field(default_factory=dict)  # url prefix name -> folder
     plugin_status: list[Any] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)  # names besides loopback; "*" allows any
+    access_token: str | None = None  # required on every route when set (non-loopback binding)

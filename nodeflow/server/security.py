@@ -1,6 +1,8 @@
 """Middlewares: refuse cross-origin state changes, and turn every error into JSON."""
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -26,6 +28,60 @@ def _origin_matches_host(origin: str, host: str) -> bool:
     default_port = {"http": "80", "https": "443"}[parts.scheme]
     strip = lambda h: h[: -len(":" + default_port)] if h.endswith(":" + default_port) else h  # noqa: E731
     return strip(origin_host) == strip(host)
+
+
+TOKEN_COOKIE = "nodeflow_token"
+
+
+def host_name(host_header: str) -> str:
+    """'Example.COM:8188' -> 'example.com'; '[::1]:8188' -> '::1'."""
+    host = (host_header or "").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_guard(allowed: set[str]):
+    """Refuse requests whose Host is not loopback or configured: a page on another name that
+    re-resolves to 127.0.0.1 (DNS rebinding) must not reach this server, not even for reads."""
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        name = host_name(request.headers.get("Host", ""))
+        if not (is_loopback(name) or name in allowed or "*" in allowed):
+            return json_error(403, f"Host {name[:100]!r} is not allowed; start NodeFlow with --allowed-hosts "
+                                   f"{name[:100]} to reach it under that name", "forbidden")
+        return await handler(request)
+    return middleware
+
+
+def token_guard(token: str):
+    """Every route needs the access token (query ?token=, cookie, or Authorization: Bearer); a
+    valid ?token= sets the cookie so the editor keeps working after the first visit."""
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        given = request.query.get("token")
+        from_query = given is not None
+        if given is None:
+            given = request.cookies.get(TOKEN_COOKIE)
+        if given is None and request.headers.get("Authorization", "").startswith("Bearer "):
+            given = request.headers["Authorization"][7:]
+        if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+            return json_error(401, "an access token is required: open the URL NodeFlow printed at start "
+                                   "(…?token=…) or send Authorization: Bearer <token>", "unauthorized")
+        response = await handler(request)
+        if from_query and isinstance(response, web.StreamResponse) and not response.prepared:
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
+        return response
+    return middleware
 
 
 @web.middleware

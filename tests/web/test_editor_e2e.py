@@ -135,3 +135,26 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     page.wait_for_function("(id) => window.nodeflow.graph.nodes.get(id).widgets.image === 'green.png'", arg=load)
     assert (server["base"] / "input" / "green.png").exists()
     assert page.evaluate("(id) => window.nodeflow.app.state.runtime.images.get(id).length", load) == 1
+
+
+def test_markup_in_workflows_is_shown_as_text_never_run(page):
+    evil = '<img src=x onerror="window.__xss=1">'
+    workflow = {"format": "nodeflow-workflow", "version": 1, "links": [],
+                "nodes": [{"id": "1", "type": "EmptyImage", "title": evil, "pos": [100, 100], "mode": "active",
+                           "widgets": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "controls": {}},
+                          {"id": "2", "type": "PrimitiveString", "title": "javascript:window.__xss=2", "pos": [100, 400],
+                           "mode": "active", "widgets": {"value": "<script>window.__xss=3</script>"}, "controls": {}},
+                          {"id": "3", "type": "<svg onload=window.__xss=4>", "pos": [500, 100], "mode": "active",
+                           "widgets": {}, "controls": {}}],
+                "notes": [{"id": "n", "text": "<iframe src=javascript:window.__xss=5>", "pos": [0, 0]}]}
+    page.evaluate("(wf) => window.nodeflow.app.loadWorkflow(wf, '<b onmouseover=window.__xss=6>x</b>')", workflow)
+    page.wait_for_selector(".toast")
+    x, y = page.evaluate("() => window.nodeflow.widgetPosition('2', 'value')")
+    page.mouse.click(x, y)  # opens the text editor overlay with the value
+    page.wait_for_selector(".widget-editor")
+    page.mouse.move(10, 10)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.evaluate("() => document.querySelectorAll('#overlays img, #toasts img, #toasts svg, iframe, b').length") == 0
+    assert "<svg onload=window.__xss=4>" in page.inner_text("#toasts")
+    assert page.input_value(".widget-editor") == "<script>window.__xss=3</script>"
