@@ -21,16 +21,19 @@ def free_port():
 
 def start(base, port, custom_nodes=False):
     flags = [] if custom_nodes else ["--disable-custom-nodes"]
+    # The server's log goes to a file: an unread pipe fills up and blocks the server.
+    log = open(Path(base) / "server.log", "ab")
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", str(base),
                              *flags, "--extra-node-module", "tests.engine.toy_nodes"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
     for _ in range(300):
         try:
             call(port, "GET", "/prompt")
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise AssertionError(proc.stderr.read().decode()[-2000:])
+                raise AssertionError((Path(base) / "server.log").read_text()[-2000:])
             time.sleep(0.1)
     raise AssertionError("server did not start")
 
