@@ -92,7 +92,7 @@ class Folders:
     def list_files(self, kind: str) -> list[str]:
         """Files of a model folder (recursively, '/'-separated) or of the input folder."""
         if kind == "input":
-            return sorted(_walk(self.input_dir, None))
+            return sorted(_walk(self.input_dir, None, contained=True))
         names: set[str] = set()
         exts = None if kind in ("prompt_expanders",) else MODEL_EXTENSIONS + (".yaml", ".json")
         for root in self.model_paths.get(kind, []):
@@ -127,18 +127,29 @@ class Folders:
         return safe_join(self.directory(kind), name)
 
 
-def _walk(root: Path, extensions: Iterable[str] | None) -> list[str]:
+def _walk(root: Path, extensions: Iterable[str] | None, contained: bool = False) -> list[str]:
+    """Files under ``root`` ('/'-separated). ``contained``: never list through links leading out."""
     if not root.is_dir():
         return []
     found = []
     exts = tuple(extensions) if extensions else None
+    root_real = os.path.realpath(root)
+    seen: set[str] = set()  # real paths visited: a symlink back to an ancestor must not loop forever
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        outside = contained and not (real == root_real or real.startswith(root_real + os.sep))
+        if real in seen or outside or len(found) > 100_000:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         rel = os.path.relpath(dirpath, root)
         for filename in filenames:
             if filename.startswith("."):
                 continue
             if exts and not filename.lower().endswith(exts):
+                continue
+            if contained and not os.path.realpath(os.path.join(dirpath, filename)).startswith(root_real + os.sep):
                 continue
             found.append(filename if rel == "." else f"{rel.replace(os.sep, '/')}/{filename}")
     return found
