@@ -12,8 +12,9 @@ from . import model
 from .api_import import import_api
 from .comfy_export import export_comfy
 from .comfy_import import import_comfy
-from .errors import WorkflowError
+from .errors import WorkflowError, warning
 from .to_api import to_api_prompt
+from .widgets import input_specs
 
 __all__ = ["WorkflowError", "detect_format", "to_api", "to_nodeflow", "to_comfyui"]
 
@@ -40,7 +41,7 @@ def to_nodeflow(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
             workflow, warnings = import_comfy(data, object_info)
         else:
             workflow, warnings = import_api(data, object_info)
-        return model.check(workflow), warnings
+        return model.check(workflow), warnings + missing_choices(workflow, object_info)
     except WorkflowError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -61,3 +62,19 @@ def to_comfyui(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
     workflow, warnings = to_nodeflow(data, object_info)
     comfy, more = export_comfy(workflow, object_info)
     return comfy, warnings + more
+
+
+def missing_choices(workflow: dict, object_info: dict) -> list[dict]:
+    """Widget values that are not among the choices here: usually a model or image file this
+    machine does not have. Reported so the user can fetch it; the workflow still loads."""
+    found = []
+    for node in workflow["nodes"]:
+        info = object_info.get(node["type"])
+        for name, spec, _ in input_specs(info or {}):
+            choices = spec[0] if isinstance(spec[0], list) else None
+            value = (node.get("widgets") or {}).get(name)
+            if choices is not None and value is not None and value not in choices:
+                found.append(warning(node["id"], f"{node['type']}.{name}: {str(value)[:120]!r} is not available here "
+                                                 f"(a missing model or input file?); put it in its folder or pick "
+                                                 f"another"))
+    return found

@@ -104,3 +104,12 @@ def test_detect_format():
     assert detect_format(image_chain()) == "comfyui"
     assert detect_format(to_nodeflow(image_chain(), OBJECT_INFO)[0]) == "nodeflow"
     assert detect_format(to_api(image_chain(), OBJECT_INFO)[0]) == "api"
+
+
+def test_missing_model_files_are_reported_not_fatal():
+    wf = json.loads((Path(__file__).resolve().parents[1] / "data" / "workflows" / "default.json").read_text())
+    workflow, warnings = to_nodeflow(wf, OBJECT_INFO)
+    assert len(workflow["nodes"]) == 7
+    missing = [w for w in warnings if "not available here" in w["message"]]
+    assert [w["node"] for w in missing] == ["4"]
+    assert "v1-5-pruned-emaonly-fp16.safetensors" in missing[0]["message"]
