@@ -37,9 +37,9 @@ def short_prompt(scene, rng: random.Random) -> str:
     words.append(shape.kind)
     text = " ".join(words)
     extra = rng.random()
-    if extra < 0.15:
+    if extra < 0.2:
         text += f" on {scene.background}"
-    elif extra < 0.3:
+    elif extra < 0.5:
         text += f" {shape.position}"
     return text
 
@@ -110,7 +110,7 @@ def train(out: Path, steps: int, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=77)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "prompt_expander")
