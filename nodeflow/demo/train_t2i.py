@@ -1,7 +1,9 @@
 """Train the demo pack's text-to-image model: a small CLIP text encoder (real CLIP tokenizer)
 and a cross-attention UNet, on latents of the shapes data encoded by the trained demo VAE.
 
-    python -m nodeflow.demo.train_t2i --vae demo_build/vae.pt --out demo_build/t2i.pt --steps 3000
+    python -m nodeflow.demo.train_t2i --out demo_build/t2i.pt --steps 2400
+
+The VAE comes from the committed ``weights/vae_diffusers.safetensors`` (or a training ``.pt``).
 
 eps-prediction on the SD1 discrete schedule (scaled-linear betas 0.00085..0.012, 1000 steps),
 min-SNR-5 loss weighting, EMA 0.999, 10% empty captions (the CFG negative). Seeded.
@@ -53,6 +55,22 @@ def default_tokenizer() -> Callable[[list[str]], torch.Tensor]:
     return tokenize
 
 
+def load_trained_vae(path: Path) -> AutoencoderKL:
+    """The demo VAE from a training ``.pt`` or from the exported fp16 safetensors (config in metadata)."""
+    if path.suffix == ".safetensors":
+        from safetensors import safe_open
+
+        with safe_open(str(path), "pt") as f:
+            config = json.loads(f.metadata()["nodeflow.vae_config"])
+            state = {k.removeprefix("vae."): f.get_tensor(k).float() for k in f.keys()}
+    else:
+        saved = torch.load(path, weights_only=True)
+        config, state = saved["config"], saved["state_dict"]
+    vae = AutoencoderKL(**config)
+    vae.load_state_dict(state)
+    return vae.eval()
+
+
 def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> tuple[torch.Tensor, list[str]]:
     rng = random.Random(seed)
     latents, captions = [], []
@@ -70,10 +88,7 @@ def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> t
 def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Path,
           tokenize: Callable[[list[str]], torch.Tensor]) -> dict:
     torch.manual_seed(seed)
-    saved = torch.load(vae_path, weights_only=True)
-    vae = AutoencoderKL(**saved["config"])
-    vae.load_state_dict(saved["state_dict"])
-    vae.eval()
+    vae = load_trained_vae(vae_path)
     start = time.time()
     latents, captions = encode_pool(vae, pool, seed)
     tokens = tokenize(captions)
@@ -125,8 +140,8 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae", type=Path, default=Path("demo_build/vae.pt"))
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--vae", type=Path, default=Path(__file__).parent / "weights" / "vae_diffusers.safetensors")
+    parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=4321)
     parser.add_argument("--pool", type=int, default=24000)

@@ -1,0 +1,163 @@
+"""The model manager: one per engine. Loaded models are shared across prompts (keyed by file
+identity, least recently used dropped first when over the RAM budget); modules are placed on the
+compute device only while a node runs them (``use``), with a VRAM budget and LRU offload."""
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Iterator
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(cpu: bool = False) -> torch.device:
+    if cpu:
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def module_bytes(module: Any) -> int:
+    """Bytes of parameters and buffers of an nn.Module (0 for anything else)."""
+    if not isinstance(module, torch.nn.Module):
+        return 0
+    return sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
+
+
+def _entry_bytes(value: Any) -> int:
+    if isinstance(value, torch.nn.Module):
+        return module_bytes(value)
+    size = getattr(value, "memory_bytes", None)
+    return int(size()) if callable(size) else 0
+
+
+class ModelManager:
+    """Device choice, dtype policy, model cache and device placement.
+
+    ``load(key, factory)`` returns the cached model for ``key`` or calls ``factory()``;
+    ``use(module)`` is a context manager that puts ``module`` on ``device`` while it runs."""
+
+    def __init__(self, cpu: bool = False, lowvram: bool = False, device: str | torch.device | None = None,
+                 ram_budget_gb: float = 12.0, vram_budget_gb: float | None = None) -> None:
+        self.device = torch.device(device) if device is not None else pick_device(cpu)
+        self.offload_device = torch.device("cpu")
+        self.lowvram = lowvram
+        self.ram_budget = int(ram_budget_gb * 2**30)
+        if vram_budget_gb is None and self.device.type == "cuda":
+            vram_budget_gb = torch.cuda.get_device_properties(self.device).total_memory / 2**30 * 0.85
+        self.vram_budget = int(vram_budget_gb * 2**30) if vram_budget_gb else None
+        self._models: OrderedDict[tuple, Any] = OrderedDict()  # key -> loaded model (LRU order)
+        self._resident: OrderedDict[int, torch.nn.Module] = OrderedDict()  # id -> module on device (LRU)
+        self._lock = threading.RLock()
+
+    # dtype policy -----------------------------------------------------------------------------
+    def dtype(self, kind: str = "unet") -> torch.dtype:
+        """fp32 on CPU; fp16 on GPUs (bf16 where supported for the UNet); the VAE stays fp32
+        on devices without bf16 (fp16 VAEs overflow to NaN)."""
+        if self.device.type == "cpu":
+            return torch.float32
+        if self.device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32 if kind == "vae" else torch.float16
+
+    # the model cache --------------------------------------------------------------------------
+    def load(self, key: tuple, factory: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+        value = factory()
+        with self._lock:
+            self._models[key] = value
+            self._models.move_to_end(key)
+            self._trim_ram(keep=key)
+        return value
+
+    def cached_keys(self) -> list[tuple]:
+        with self._lock:
+            return list(self._models)
+
+    def _trim_ram(self, keep: tuple) -> None:
+        total = sum(_entry_bytes(v) for v in self._models.values())
+        for key in list(self._models):
+            if total <= self.ram_budget:
+                break
+            if key == keep:
+                continue
+            total -= _entry_bytes(self._models.pop(key))
+            log.info("model cache over budget: dropped %s", key[:2])
+
+    # device placement -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def use(self, *modules: torch.nn.Module) -> Iterator[torch.device]:
+        """Place ``modules`` on the compute device for the duration of the block."""
+        if self.device.type == "cpu":
+            yield self.device
+            return
+        with self._lock:
+            need = sum(module_bytes(m) for m in modules)
+            self._make_room(need, keep={id(m) for m in modules})
+            for m in modules:
+                m.to(self.device)
+                self._resident[id(m)] = m
+                self._resident.move_to_end(id(m))
+        try:
+            yield self.device
+        except torch.OutOfMemoryError:
+            self.free()
+            raise
+        finally:
+            if self.lowvram:
+                with self._lock:
+                    for m in modules:
+                        self._offload(id(m))
+
+    def _make_room(self, need: int, keep: set[int]) -> None:
+        if self.vram_budget is None:
+            return
+        used = sum(module_bytes(m) for m in self._resident.values())
+        for key in list(self._resident):
+            if used + need <= self.vram_budget:
+                break
+            if key in keep:
+                continue
+            used -= module_bytes(self._resident[key])
+            self._offload(key)
+
+    def _offload(self, key: int) -> None:
+        module = self._resident.pop(key, None)
+        if module is not None:
+            module.to(self.offload_device)
+
+    def free(self) -> None:
+        """Unload every model (the /free route with unload_models, and after out-of-memory)."""
+        with self._lock:
+            for key in list(self._resident):
+                self._offload(key)
+            self._models.clear()
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def stats(self) -> dict:
+        """Device list in the /system_stats shape."""
+        dev = self.device
+        entry = {"name": str(dev), "type": dev.type, "index": dev.index or 0}
+        if dev.type == "cuda":
+            free, total = torch.cuda.mem_get_info(dev)
+            entry.update(vram_total=total, vram_free=free, torch_vram_total=torch.cuda.memory_reserved(dev),
+                         torch_vram_free=torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
+        else:
+            entry.update(vram_total=0, vram_free=0, torch_vram_total=0, torch_vram_free=0)
+        with self._lock:
+            entry["models_loaded"] = len(self._models)
+            entry["models_bytes"] = sum(_entry_bytes(v) for v in self._models.values())
+        return entry
