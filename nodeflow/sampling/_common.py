@@ -1,0 +1,131 @@
+"""Shared pieces of the samplers: extras, noise, ancestral split and small numerics.
+
+Conventions used throughout: ``x = x0 + sigma * noise`` (variance exploding),
+``denoise(x, sigma)`` returns the model's estimate of ``x0`` and
+``lambda = -log(sigma)`` is the half log signal-to-noise ratio.  Between two noise
+levels with a constant ``x0`` estimate ``D`` the probability-flow ODE is solved
+exactly by ``x' = (sigma'/sigma) * x + (1 - sigma'/sigma) * D``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import torch
+
+from .schedules import DiscreteSchedule
+
+Denoiser = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+NoiseFn = Callable[[float, float], torch.Tensor]
+Callback = Callable[[int, torch.Tensor, torch.Tensor, int], None]
+
+
+@dataclass
+class SamplerExtras:
+    """Optional inputs shared by every sampler."""
+
+    noise: Optional[NoiseFn] = None
+    seed: int = 0
+    callback: Optional[Callback] = None
+    eta: float = 1.0
+    s_noise: float = 1.0
+    schedule: Optional[DiscreteSchedule] = None
+
+
+class Run:
+    """Per-call state: sigma values as floats, the noise source and the callback."""
+
+    def __init__(self, denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
+                 extra: Optional[SamplerExtras]) -> None:
+        self.extra = extra if extra is not None else SamplerExtras()
+        self.model = denoise
+        self.sigmas = [float(s) for s in torch.as_tensor(sigmas).reshape(-1)]
+        self.steps = max(0, len(self.sigmas) - 1)
+        self.shape = x.shape
+        self.device = x.device
+        self.dtype = x.dtype
+        self._generator: Optional[torch.Generator] = None
+
+    def denoise(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
+        batch = x.shape[0] if x.ndim else 1
+        dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+        return self.model(x, torch.full((batch,), sigma, device=x.device, dtype=dtype))
+
+    def noise(self, sigma: float, sigma_next: float) -> torch.Tensor:
+        """A standard-normal tensor like ``x`` (from ``extra.noise`` or a seeded generator)."""
+        if self.extra.noise is not None:
+            return self.extra.noise(sigma, sigma_next).to(device=self.device, dtype=self.dtype)
+        if self._generator is None:
+            self._generator = torch.Generator().manual_seed(int(self.extra.seed))
+        z = torch.randn(self.shape, generator=self._generator, dtype=torch.float32)
+        return z.to(device=self.device, dtype=self.dtype)
+
+    def report(self, i: int, x: torch.Tensor, denoised: torch.Tensor) -> None:
+        if self.extra.callback is not None:
+            self.extra.callback(i, x, denoised, self.steps)
+
+
+def ancestral_split(sigma: float, sigma_next: float, eta: float = 1.0) -> tuple[float, float]:
+    """Split a step into a deterministic part down to ``sigma_down`` and fresh noise ``sigma_up``."""
+    if sigma_next <= 0.0 or eta <= 0.0:
+        return max(sigma_next, 0.0), 0.0
+    up = eta * math.sqrt(max(sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2, 0.0))
+    up = min(sigma_next, up)
+    down = math.sqrt(max(sigma_next ** 2 - up ** 2, 0.0))
+    return down, up
+
+
+def lam(sigma: float) -> float:
+    """lambda = -log(sigma)."""
+    return -math.log(sigma)
+
+
+def phi(k: int, h: float) -> float:
+    """phi_k(h) = integral_0^1 exp(-h (1 - u)) u^(k-1) / (k-1)! du  (k >= 1).
+
+    ``h * phi_1(h) = 1 - exp(-h)``; higher ones weight polynomial terms in the
+    exponential integrator.  A series is used for small h (no cancellation), the
+    recursion ``phi_{k+1} = (1/k! - phi_k) / h`` otherwise.
+    """
+    if h < 1.0:
+        # phi_k(h) = sum_{j>=0} (-h)^j / (j + k)!
+        return sum((-h) ** j / math.factorial(j + k) for j in range(30))
+    value = -math.expm1(-h) / h
+    for j in range(1, k):
+        value = (1.0 / math.factorial(j) - value) / h
+    return value
+
+
+def simpson(f: Callable[[float], float], a: float, b: float, panels: int = 8) -> float:
+    """Composite Simpson rule on [a, b]; exact for cubics with any number of panels."""
+    n = 2 * max(1, panels)
+    width = (b - a) / n
+    total = f(a) + f(b)
+    for j in range(1, n):
+        total += (4.0 if j % 2 else 2.0) * f(a + j * width)
+    return total * width / 3.0
+
+
+def lagrange_weights(nodes: Sequence[float], a: float, b: float,
+                     warp: Optional[Callable[[float], float]] = None,
+                     panels: int = 8) -> list[float]:
+    """Integrals over [a, b] of the Lagrange basis polynomials on ``nodes``.
+
+    With ``warp`` the basis is a polynomial in ``warp(s)`` while the integral is
+    still taken in ``s`` (used by DEIS, whose polynomial lives in timestep space).
+    """
+    warp = warp or (lambda s: s)
+    warped = [warp(n) for n in nodes]
+
+    def basis(j: int) -> Callable[[float], float]:
+        def f(s: float) -> float:
+            u = warp(s)
+            out = 1.0
+            for m, node in enumerate(warped):
+                if m != j:
+                    out *= (u - node) / (warped[j] - node)
+            return out
+        return f
+
+    return [simpson(basis(j), a, b, panels) for j in range(len(nodes))]

@@ -1,0 +1,272 @@
+"""Single-step samplers and the sampler registry.
+
+Each sampler is ``fn(denoise, x, sigmas, *, extra=None) -> Tensor`` where
+``denoise(x, sigma[batch])`` returns the model's clean-data estimate, ``x`` is the
+starting latent already at noise level ``sigmas[0]`` and ``sigmas`` is the
+decreasing schedule (usually ending in 0).  Whenever the next sigma is 0 a sampler
+finishes with a plain Euler step, i.e. ``x = denoised``.
+
+Multistep samplers live in :mod:`.samplers_multistep`, UniPC in :mod:`.samplers_unipc`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import torch
+
+from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam
+from .samplers_multistep import deis, dpmpp_2m, dpmpp_2m_sde, dpmpp_3m_sde, ipndm, lms
+from .samplers_unipc import uni_pc, uni_pc_bh2
+
+__all__ = [
+    "SamplerExtras", "SAMPLERS", "SAMPLER_NAMES", "get_sampler", "ancestral_split",
+    "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms",
+    "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde",
+    "ddpm", "lcm", "ddim", "uni_pc", "uni_pc_bh2", "ipndm", "deis",
+]
+
+Sampler = Callable[..., torch.Tensor]
+
+
+def _slope(x: torch.Tensor, denoised: torch.Tensor, sigma: float) -> torch.Tensor:
+    """dx/dsigma of the probability-flow ODE: (x - D) / sigma."""
+    return (x - denoised) / sigma
+
+
+@torch.no_grad()
+def euler(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+          extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Euler's method on dx/dsigma = (x - D) / sigma (Karras et al. 2022, Alg. 1 style)."""
+    run = Run(denoise, x, sigmas, extra)
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        x = denoised if s_next == 0 else x + _slope(x, denoised, s) * (s_next - s)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def ddim(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Deterministic DDIM; in the sigma parameterisation this is exactly the Euler step."""
+    return euler(denoise, x, sigmas, extra=extra)
+
+
+@torch.no_grad()
+def euler_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+                    extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Euler step down to sigma_down, then fresh noise of size sigma_up."""
+    run = Run(denoise, x, sigmas, extra)
+    eta, s_noise = run.extra.eta, run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        if s_next == 0:
+            x = denoised
+        else:
+            down, up = ancestral_split(s, s_next, eta)
+            x = x + _slope(x, denoised, s) * (down - s)
+            if up > 0:
+                x = x + run.noise(s, s_next) * (s_noise * up)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def heun(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Heun's second-order method (trapezoidal correction of the Euler step)."""
+    run = Run(denoise, x, sigmas, extra)
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        if s_next == 0:
+            x = denoised
+        else:
+            d = _slope(x, denoised, s)
+            x_euler = x + d * (s_next - s)
+            d_next = _slope(x_euler, run.denoise(x_euler, s_next), s_next)
+            x = x + (d + d_next) * (0.5 * (s_next - s))
+        run.report(i, x, denoised)
+    return x
+
+
+def _dpm2_move(run: Run, x: torch.Tensor, denoised: torch.Tensor, s: float,
+               target: float) -> torch.Tensor:
+    """DPM-Solver-2 style midpoint step from s to target (>0): slope taken at sqrt(s*target)."""
+    s_mid = math.exp(0.5 * (math.log(s) + math.log(target)))
+    x_mid = x + _slope(x, denoised, s) * (s_mid - s)
+    d_mid = _slope(x_mid, run.denoise(x_mid, s_mid), s_mid)
+    return x + d_mid * (target - s)
+
+
+@torch.no_grad()
+def dpm_2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+          extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Second-order midpoint method with the midpoint at the geometric mean of the sigmas."""
+    run = Run(denoise, x, sigmas, extra)
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        x = denoised if s_next == 0 else _dpm2_move(run, x, denoised, s, s_next)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def dpm_2_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+                    extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """dpm_2 down to sigma_down, then fresh noise of size sigma_up."""
+    run = Run(denoise, x, sigmas, extra)
+    eta, s_noise = run.extra.eta, run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        down, up = ancestral_split(s, s_next, eta)
+        if s_next == 0 or down == 0:
+            x = denoised
+        else:
+            x = _dpm2_move(run, x, denoised, s, down)
+        if up > 0:
+            x = x + run.noise(s, s_next) * (s_noise * up)
+        run.report(i, x, denoised)
+    return x
+
+
+def _exp_step(x: torch.Tensor, denoised: torch.Tensor, s: float, target: float) -> torch.Tensor:
+    """Exact ODE solution for a constant x0 estimate: D + (target / s) * (x - D)."""
+    return denoised + (x - denoised) * (target / s)
+
+
+@torch.no_grad()
+def dpmpp_2s_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+                       extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """DPM-Solver++(2S) (single-step, midpoint in lambda) down to sigma_down, plus noise."""
+    run = Run(denoise, x, sigmas, extra)
+    eta, s_noise = run.extra.eta, run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        down, up = ancestral_split(s, s_next, eta)
+        if s_next == 0 or down == 0:
+            x = denoised
+        else:
+            # midpoint in lambda = -log sigma is the geometric mean of the sigmas
+            s_mid = math.sqrt(s * down)
+            x_mid = _exp_step(x, denoised, s, s_mid)
+            x = _exp_step(x, run.denoise(x_mid, s_mid), s, down)
+        if up > 0:
+            x = x + run.noise(s, s_next) * (s_noise * up)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def dpmpp_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+              extra: Optional[SamplerExtras] = None, r: float = 0.5) -> torch.Tensor:
+    """Stochastic DPM-Solver++ (2 stages): an ancestral half step gives a second x0 estimate,
+    then an ancestral full step uses the first-order-in-lambda combination of both.
+    Noise comes from independent draws of ``extra.noise`` (no Brownian tree).
+    """
+    run = Run(denoise, x, sigmas, extra)
+    eta, s_noise = run.extra.eta, run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        if s_next == 0:
+            x = denoised
+        else:
+            h = lam(s_next) - lam(s)
+            s_mid = s * math.exp(-r * h)
+            down, up = ancestral_split(s, s_mid, eta)
+            x_mid = _exp_step(x, denoised, s, down)
+            if up > 0:
+                x_mid = x_mid + run.noise(s, s_mid) * (s_noise * up)
+            denoised_mid = run.denoise(x_mid, s_mid)
+            # linear-in-lambda x0 estimate whose average over the step is right to O(h^2)
+            w = 1.0 / (2.0 * r)
+            combined = denoised * (1.0 - w) + denoised_mid * w
+            down, up = ancestral_split(s, s_next, eta)
+            x = _exp_step(x, combined, s, down)
+            if up > 0:
+                x = x + run.noise(s, s_next) * (s_noise * up)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def ddpm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Ancestral DDPM: sample the posterior q(x_next | x, x0 = D) of the discrete chain.
+
+    Works in the variance-preserving latent ``x * sqrt(ac)`` with ``ac = 1/(1+sigma^2)``
+    and maps back; the step depends only on the two sigmas, so no schedule is needed.
+    """
+    run = Run(denoise, x, sigmas, extra)
+    s_noise = run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        if s_next == 0:
+            x = denoised
+        else:
+            ac, ac_next = 1.0 / (1.0 + s * s), 1.0 / (1.0 + s_next * s_next)
+            one_minus_ac, one_minus_ac_next = s * s * ac, s_next * s_next * ac_next
+            alpha = ac / ac_next                          # the chain's alpha for this hop
+            beta = (s * s - s_next * s_next) * ac         # 1 - alpha without cancellation
+            x_vp = x * math.sqrt(ac)
+            mean = (denoised * (math.sqrt(ac_next) * beta / one_minus_ac)
+                    + x_vp * (math.sqrt(alpha) * one_minus_ac_next / one_minus_ac))
+            var = one_minus_ac_next / one_minus_ac * beta
+            x_vp = mean + run.noise(s, s_next) * (s_noise * math.sqrt(var))
+            x = x_vp / math.sqrt(ac_next)
+        run.report(i, x, denoised)
+    return x
+
+
+@torch.no_grad()
+def lcm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
+        extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+    """Latent consistency sampling: jump to the x0 estimate, re-noise to the next sigma."""
+    run = Run(denoise, x, sigmas, extra)
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        x = denoised
+        if s_next > 0:
+            x = denoised + run.noise(s, s_next) * s_next
+        run.report(i, x, denoised)
+    return x
+
+
+SAMPLERS: dict[str, Sampler] = {
+    "euler": euler,
+    "euler_ancestral": euler_ancestral,
+    "heun": heun,
+    "dpm_2": dpm_2,
+    "dpm_2_ancestral": dpm_2_ancestral,
+    "lms": lms,
+    "dpmpp_2s_ancestral": dpmpp_2s_ancestral,
+    "dpmpp_sde": dpmpp_sde,
+    "dpmpp_2m": dpmpp_2m,
+    "dpmpp_2m_sde": dpmpp_2m_sde,
+    "dpmpp_3m_sde": dpmpp_3m_sde,
+    "ddpm": ddpm,
+    "lcm": lcm,
+    "ddim": ddim,
+    "uni_pc": uni_pc,
+    "uni_pc_bh2": uni_pc_bh2,
+    "ipndm": ipndm,
+    "deis": deis,
+}
+SAMPLER_NAMES: list[str] = list(SAMPLERS)
+
+
+def get_sampler(name: str) -> Sampler:
+    """The sampler function called ``name`` (ValueError listing the valid names otherwise)."""
+    fn = SAMPLERS.get(name)
+    if fn is None:
+        raise ValueError(f"unknown sampler {name!r}; valid choices: {', '.join(SAMPLER_NAMES)}")
+    return fn
