@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Iterable
 
 MODEL_FOLDERS = ("checkpoints", "vae", "loras", "embeddings", "upscale_models", "prompt_expanders",
-                 "clip", "unet", "configs", "text_encoders", "diffusion_models")
+                 "clip", "unet", "configs", "text_encoders", "diffusion_models", "diffusers")
+# folders that are two names for one kind (ComfyUI renamed them; both are read)
+MODEL_ALIASES = {"text_encoders": "clip", "unet": "diffusion_models"}
 MODEL_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".sft")
 MAX_NAME_LENGTH = 255
 
@@ -68,6 +70,8 @@ class Folders:
         self.user_dir = Path(user_directory or self.base / "user").resolve()
         self.models_dir = (self.base / "models").resolve()
         self.model_paths: dict[str, list[Path]] = {k: [self.models_dir / k] for k in MODEL_FOLDERS}
+        for kind, alias in MODEL_ALIASES.items():
+            self.model_paths[kind].append(self.models_dir / alias)
         for kind, paths in (extra_model_paths or {}).items():
             self.model_paths.setdefault(kind, []).extend(Path(p) for p in paths)
 

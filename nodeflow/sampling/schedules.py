@@ -218,6 +218,13 @@ def beta_scheduler(schedule: DiscreteSchedule, steps: int, alpha: float = 0.6,
     return _finish(schedule.sigmas[picked].to(torch.float64))
 
 
+def kl_optimal_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tensor:
+    """Steps uniform in arctan(sigma) (the KL-optimal schedule of "Align Your Steps")."""
+    t = torch.linspace(0, 1, steps, dtype=torch.float64)
+    lo, hi = math.atan(schedule.sigma_min), math.atan(schedule.sigma_max)
+    return _finish(torch.tan(t * lo + (1 - t) * hi))
+
+
 SCHEDULERS: dict[str, Callable[[DiscreteSchedule, int], torch.Tensor]] = {
     "normal": normal_scheduler,
     "karras": karras_scheduler,
@@ -226,6 +233,7 @@ SCHEDULERS: dict[str, Callable[[DiscreteSchedule, int], torch.Tensor]] = {
     "simple": simple_scheduler,
     "ddim_uniform": ddim_uniform_scheduler,
     "beta": beta_scheduler,
+    "kl_optimal": kl_optimal_scheduler,
 }
 SCHEDULER_NAMES: list[str] = list(SCHEDULERS)
 

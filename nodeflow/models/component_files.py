@@ -1,0 +1,74 @@
+"""Single components in their own files: a UNet (models/unet) or a text encoder (models/clip,
+models/text_encoders), in the original layout or with the checkpoint prefixes kept."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .checkpoint_file import ModelFileError, load_state_dict
+from .clip_model import CLIP
+from .detect import UNET_PREFIX, detect_checkpoint
+from .diffusion_model import DiffusionModel
+from .loader import SCALE_FACTORS, _text_encoder, _unet, make_clip
+from .patching import PatchedModule
+
+FP8 = {"fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn", "fp8_e5m2": "float8_e5m2"}
+
+
+def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> DiffusionModel:
+    """A diffusion model alone. fp8 weight dtypes are stored as fp8 and computed in the
+    manager's dtype (on CPU fp8 saves memory only)."""
+    path = Path(path)
+    sd = load_state_dict(path)
+    if not any(k.startswith(UNET_PREFIX) for k in sd):
+        sd = {UNET_PREFIX + k: v for k, v in sd.items()}
+    try:
+        info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
+    except ValueError as exc:
+        raise ModelFileError(f"{path.name}: {exc}") from None
+    dtype = manager.dtype("unet") if manager is not None else torch.float32
+    if weight_dtype in FP8 and hasattr(torch, FP8[weight_dtype]) and dtype != torch.float32:
+        dtype = getattr(torch, FP8[weight_dtype])
+    unet = _unet(info, sd, dtype)
+    if unet.dtype not in (torch.float32, torch.float16, torch.bfloat16):
+        unet = unet.to(torch.float16)  # fp8 storage is a GPU feature; compute needs a real float type
+    return DiffusionModel(PatchedModule(unet), info.family, info.prediction,
+                          in_channels=int(info.unet_config["in_channels"]), scale_factor=SCALE_FACTORS[info.family],
+                          manager=manager, source=path.name)
+
+
+CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
+
+
+def load_clip_file(path: Path, manager=None) -> CLIP:
+    """A CLIP-L (Hugging Face names, with or without ``text_model.``, or checkpoint prefixes) or an
+    OpenCLIP text tower (``token_embedding.weight``, ``transformer.resblocks.*``)."""
+    from .detect import _clip_l_config, _open_clip_config
+
+    path = Path(path)
+    sd = load_state_dict(path)
+    if any(k.startswith(("cond_stage_model.", "conditioner.")) for k in sd):
+        prefix_kind = [("cond_stage_model.transformer.text_model.", "clip_l"), ("cond_stage_model.model.", "open_clip"),
+                       ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
+                       ("conditioner.embedders.1.model.", "open_clip")]
+        prefix, kind = next(((p, k) for p, k in prefix_kind if any(key.startswith(p) for key in sd)), (None, None))
+        if prefix is None:
+            raise ModelFileError(f"{path.name}: no text encoder found")
+        sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    elif any(k.startswith("text_model.") for k in sd):
+        sd, kind = {k[len("text_model."):]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
+    elif "embeddings.token_embedding.weight" in sd:
+        kind = "clip_l"
+    elif "token_embedding.weight" in sd and any(k.startswith("transformer.resblocks.") for k in sd):
+        kind = "open_clip"
+    else:
+        raise ModelFileError(f"{path.name} is not a CLIP text encoder (no token embedding found); "
+                             "expected a CLIP-L or OpenCLIP text model file")
+    shapes = {k: tuple(v.shape) for k, v in sd.items()}
+    cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)
+    family = "sd1" if kind == "clip_l" else "sd2"
+    cfg.update(prefix="", kind=kind, hidden_state_index=-1 if family == "sd1" else -2)
+    dtype = manager.dtype("clip") if manager is not None else torch.float32
+    encoder = _text_encoder(cfg, sd, family, dtype)
+    return make_clip([encoder], family, manager)

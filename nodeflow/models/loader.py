@@ -1,0 +1,151 @@
+"""Build MODEL / CLIP / VAE objects from a single-file checkpoint (original SD layout) or a
+diffusers folder. Family and architecture come from tensor names and shapes (detect.py); weights
+are renamed (convert_*.py) and assigned into diffusers / transformers modules built on the meta
+device, so nothing is initialised twice and nothing is downloaded."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+
+from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, tensor_shapes
+from .clip_model import CLIP, EOS, TextEncoder
+from .convert_clip import clip_l_to_hf, open_clip_to_hf
+from .convert_unet import unet_to_diffusers
+from .convert_vae import vae_to_diffusers
+from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
+from .diffusion_model import DiffusionModel
+from .patching import PatchedModule
+from .vae_model import VAE, fit_latent_rgb
+
+log = logging.getLogger(__name__)
+SCALE_FACTORS = {"sd1": 0.18215, "sd2": 0.18215, "sdxl": 0.13025, "sdxl_refiner": 0.13025}
+
+
+def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+
+
+def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str) -> torch.nn.Module:
+    """Instantiate on the meta device, assign ``state`` (strict), cast to ``dtype``."""
+    with torch.device("meta"):
+        module = cls_factory()
+    missing, unexpected = module.load_state_dict(state, strict=False, assign=True)
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise ModelFileError(f"{what}: {len(missing)} missing and {len(unexpected)} unexpected weights "
+                             f"(first: {(missing or unexpected)[:3]}); the file does not match the detected "
+                             "architecture")
+    for name, buf in list(module.named_buffers()):
+        if buf.is_meta:  # non-persistent buffers (CLIP position ids) are rebuilt
+            if not name.endswith("position_ids"):
+                raise ModelFileError(f"{what}: buffer {name} is not in the file")
+            owner = module.get_submodule(name.rsplit(".", 1)[0])
+            owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(1, -1), persistent=False)
+    return module.to(dtype).eval().requires_grad_(False)
+
+
+def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype) -> torch.nn.Module:
+    from diffusers import UNet2DConditionModel
+
+    state = unet_to_diffusers(_sub(sd, info.prefixes["unet"]), info.unet_config)
+    return build_module(lambda: UNet2DConditionModel(**info.unet_config), state, dtype, "UNet")
+
+
+def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
+    from diffusers import AutoencoderKL
+
+    return build_module(lambda: AutoencoderKL(**config), state, dtype, "VAE")
+
+
+def _text_encoder(cfg: dict, sd: dict, family: str, dtype: torch.dtype) -> TextEncoder:
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    sub = _sub(sd, cfg["prefix"])
+    config = CLIPTextConfig(**clip_config_kwargs(cfg))
+    if cfg["kind"] == "clip_l":
+        module = build_module(lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder")
+        name, pad = "clip_l", EOS
+    else:
+        module = build_module(lambda: CLIPTextModelWithProjection(config),
+                              open_clip_to_hf(sub, cfg.get("num_hidden_layers")), dtype, "OpenCLIP text encoder")
+        name, pad = ("clip_h" if family == "sd2" else "clip_g"), 0
+    layer = int(cfg.get("hidden_state_index", -1))
+    return TextEncoder(PatchedModule(module), name, pad=pad, layer=layer, default_layer=layer,
+                       final_norm_on_hidden=family in ("sd1", "sd2"))
+
+
+def make_clip(encoders: list[TextEncoder], family: str, manager) -> CLIP:
+    from .clip_tokenizer import load_clip_tokenizer
+
+    pooled_from = {"sd1": "clip_l", "sd2": "clip_h"}.get(family, "clip_g")
+    return CLIP(load_clip_tokenizer(), encoders, family, manager, pooled_from=pooled_from)
+
+
+def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_clip: bool = True,
+                    prediction: str | None = None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
+    """MODEL, CLIP and VAE from one single-file checkpoint."""
+    path = Path(path)
+    try:
+        info = detect_checkpoint(tensor_shapes(path))
+    except ModelFileError:
+        raise
+    except ValueError as exc:
+        raise ModelFileError(f"{path.name}: {exc}") from None
+    metadata = file_metadata(path)
+    sd = load_state_dict(path)
+    dtype = manager.dtype("unet") if manager is not None else torch.float32
+    unet = _unet(info, sd, dtype)
+    vae = None
+    if output_vae and info.vae_config is not None:
+        vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
+        module = _vae(info.vae_config, vae_to_diffusers(_sub(sd, info.prefixes["vae"]), info.vae_config), vae_dtype)
+        scale = float(metadata.get("nodeflow.scale_factor", SCALE_FACTORS[info.family]))
+        vae = VAE(module, scale_factor=scale, manager=manager, source=path.name)
+    clip = None
+    if output_clip and info.text_configs:
+        clip = make_clip([_text_encoder(c, sd, info.family, dtype) for c in info.text_configs], info.family, manager)
+    del sd
+    model = DiffusionModel(PatchedModule(unet), info.family, prediction or metadata.get("nodeflow.prediction")
+                           or info.prediction, in_channels=int(info.unet_config["in_channels"]),
+                           scale_factor=SCALE_FACTORS[info.family], manager=manager, source=path.name)
+    if vae is not None:
+        model.latent_rgb_factors = fit_latent_rgb(vae)
+    log.info("loaded %s: %s%s, %s prediction", path.name, info.family, " inpainting" if info.inpaint else "",
+             model.prediction)
+    return model, clip, vae
+
+
+def load_vae_file(path: Path, manager=None) -> VAE:
+    """A standalone VAE: original layout (``encoder.*``/``decoder.*``, optionally under
+    ``first_stage_model.``) or diffusers layout (``encoder.down_blocks.*``)."""
+    from .detect import _vae_config  # the same shape reading the checkpoint detector uses
+
+    path = Path(path)
+    sd = load_state_dict(path)
+    if any(k.startswith("first_stage_model.") for k in sd):
+        sd = _sub(sd, "first_stage_model.")
+    shapes = {k: tuple(v.shape) for k, v in sd.items()}
+    diffusers_layout = any(".down_blocks." in k for k in sd)
+    if diffusers_layout:
+        metadata = file_metadata(path)
+        if "nodeflow.vae_config" in metadata:
+            config = json.loads(metadata["nodeflow.vae_config"])
+            sd = {k.removeprefix("vae."): v for k, v in sd.items()}
+        else:
+            raise ModelFileError(f"{path.name}: diffusers-layout VAE without a config; use the original layout")
+        state = sd
+    else:
+        try:
+            config = _vae_config(shapes, "sd1")
+        except (ValueError, KeyError) as exc:
+            raise ModelFileError(f"{path.name} is not a VAE ({exc})") from None
+        if config is None:
+            raise ModelFileError(f"{path.name} is not a VAE: no encoder/decoder weights")
+        state = vae_to_diffusers(sd, config)
+    dtype = manager.dtype("vae") if manager is not None else torch.float32
+    module = _vae(config, state, dtype)
+    scale = 0.13025 if config.get("scaling_factor") == 0.13025 else 0.18215
+    return VAE(module, scale_factor=scale, manager=manager, source=path.name)

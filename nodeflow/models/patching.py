@@ -1,0 +1,75 @@
+"""Weight patches (LoRA and friends) applied to a shared module without reloading it.
+
+Clones of a model share one ``nn.Module``; each clone carries its own list of patches. Before a
+clone runs, ``PatchedModule.activate`` makes the shared weights equal to base + that clone's
+patches: weights touched by the previous owner are restored from backups first. So removing a
+LoRA (using a clone without it) restores the exact original weights."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+# a patch computes the delta for one weight, given that weight (for shape/dtype)
+DeltaFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Patch:
+    key: str  # parameter name in the module's state_dict
+    strength: float
+    delta: DeltaFn
+    source: str = ""  # e.g. the LoRA file name, for messages
+
+
+@dataclass
+class _Shared:
+    """State shared by every clone of one module: backups and who is applied now."""
+    backups: dict[str, torch.Tensor] = field(default_factory=dict)
+    applied: tuple = ()
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+class PatchedModule:
+    """A module plus this clone's patches. ``clone()`` shares the module and the backups."""
+
+    def __init__(self, module: torch.nn.Module, patches: tuple[Patch, ...] = (), shared: _Shared | None = None) -> None:
+        self.module = module
+        self.patches = patches
+        self._shared = shared or _Shared()
+
+    def clone(self) -> "PatchedModule":
+        return PatchedModule(self.module, self.patches, self._shared)
+
+    def add_patches(self, patches: list[Patch]) -> None:
+        params = dict(self.module.named_parameters())
+        missing = [p.key for p in patches if p.key not in params]
+        if missing:
+            raise KeyError(f"patch targets weights this model does not have: {missing[:3]}")
+        self.patches = self.patches + tuple(patches)
+
+    def activate(self) -> None:
+        """Make the shared weights equal base + this clone's patches."""
+        shared = self._shared
+        with shared.lock:
+            if shared.applied == self.patches:
+                return
+            params = dict(self.module.named_parameters())
+            with torch.no_grad():
+                for key, original in shared.backups.items():  # undo the previous owner
+                    params[key].copy_(original.to(params[key].device))
+                shared.backups.clear()
+                shared.applied = ()
+                for patch in self.patches:
+                    weight = params[patch.key]
+                    if patch.key not in shared.backups:
+                        shared.backups[patch.key] = weight.detach().to("cpu", copy=True)
+                    delta = patch.delta(weight).to(device=weight.device, dtype=torch.float32)
+                    weight.copy_((weight.float() + patch.strength * delta.reshape(weight.shape)).to(weight.dtype))
+            shared.applied = self.patches
+
+    def restore(self) -> None:
+        """Put back the original weights (no patches applied)."""
+        PatchedModule(self.module, (), self._shared).activate()

@@ -1,0 +1,73 @@
+"""Write MODEL + CLIP + VAE as one single-file checkpoint in the released (original) layout, so
+that loading it back gives identical weights (and other tools read it as an SD file)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from .clip_model import CLIP
+from .convert_clip import clip_l_from_hf, open_clip_from_hf
+from .convert_unet import unet_from_diffusers
+from .convert_vae import vae_from_diffusers
+from .diffusion_model import DiffusionModel
+from .vae_model import VAE
+
+TEXT_PREFIXES = {
+    "sd1": {"clip_l": "cond_stage_model.transformer.text_model."},
+    "sd2": {"clip_h": "cond_stage_model.model."},
+    "sdxl": {"clip_l": "conditioner.embedders.0.transformer.text_model.", "clip_g": "conditioner.embedders.1.model."},
+    "sdxl_refiner": {"clip_g": "conditioner.embedders.0.model."},
+}
+
+
+def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    out = {}
+    for k, v in module.state_dict().items():
+        v = v.detach().to("cpu")
+        if dtype is not None and v.is_floating_point():
+            v = v.to(dtype)
+        out[k] = v
+    return out
+
+
+def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
+                     dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """Every tensor under its released name; the model's and CLIP's patches (LoRA) are baked in."""
+    model.unet.activate()
+    unet_module = model.unet.module
+    tensors = {f"model.diffusion_model.{k}": v
+               for k, v in unet_from_diffusers(_state(unet_module, dtype), dict(unet_module.config)).items()}
+    if vae is not None:
+        config = dict(vae.module.config)
+        tensors.update({f"first_stage_model.{k}": v
+                        for k, v in vae_from_diffusers(_state(vae.module, dtype), config).items()})
+    if clip is not None:
+        prefixes = TEXT_PREFIXES[model.family]
+        for enc in clip.encoders:
+            if enc.name not in prefixes:
+                raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family} checkpoint")
+            enc.model.activate()
+            state = _state(enc.model.module, dtype)
+            converted = clip_l_from_hf(state) if enc.name == "clip_l" else open_clip_from_hf(state)
+            tensors.update({prefixes[enc.name] + k: v for k, v in converted.items()})
+    return {k: v.contiguous().clone() for k, v in tensors.items()}
+
+
+def save_checkpoint(path: Path, model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
+                    metadata: dict | None = None, dtype: torch.dtype | None = None) -> Path:
+    from safetensors.torch import save_file
+
+    tensors = checkpoint_state(model, clip, vae, dtype)
+    meta = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in (metadata or {}).items()}
+    if model.prediction == "v":
+        tensors["v_pred"] = torch.tensor([])
+    if vae is not None and vae.scale_factor not in (0.18215, 0.13025):
+        meta["nodeflow.scale_factor"] = str(vae.scale_factor)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    save_file(tensors, str(tmp), metadata=meta)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,123 @@
+"""The VAE socket's object: IMAGE [B,H,W,3] 0..1 <-> scaled latents [B,4,H/8,W/8], whole or in
+tiles, falling back to tiles on out-of-memory; fp32 VAE fallback when half precision gives NaN."""
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+@dataclass
+class VAE:
+    module: torch.nn.Module  # a diffusers AutoencoderKL
+    scale_factor: float = 0.18215
+    manager: object = None
+    source: str = ""
+
+    @property
+    def downscale(self) -> int:
+        return 2 ** (len(self.module.config.block_out_channels) - 1)
+
+    @property
+    def latent_channels(self) -> int:
+        return int(self.module.config.latent_channels)
+
+    def _placed(self):
+        return self.manager.use(self.module) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
+
+    def _run(self, fn, x: torch.Tensor) -> torch.Tensor:
+        with self._placed() as device:
+            dtype = next(self.module.parameters()).dtype
+            out = fn(x.to(device=device, dtype=dtype))
+            if dtype != torch.float32 and torch.isnan(out).any():  # fp16 VAEs overflow: redo in fp32
+                log.warning("VAE gave NaN in %s; running it in fp32", dtype)
+                self.module.float()
+                out = fn(x.to(device=device, dtype=torch.float32))
+        return out.float().cpu()
+
+    # whole-image ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        try:
+            return self._encode(pixels, tiled=False)
+        except (torch.OutOfMemoryError, RuntimeError) as exc:
+            if not _is_oom(exc):
+                raise
+            log.warning("VAE encode ran out of memory; retrying in tiles")
+            return self.encode_tiled(pixels)
+
+    @torch.no_grad()
+    def decode(self, latent: torch.Tensor) -> torch.Tensor:
+        try:
+            return self._decode(latent, tiled=False)
+        except (torch.OutOfMemoryError, RuntimeError) as exc:
+            if not _is_oom(exc):
+                raise
+            log.warning("VAE decode ran out of memory; retrying in tiles")
+            return self.decode_tiled(latent)
+
+    # tiled -----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_tiled(self, pixels: torch.Tensor, tile: int = 512, overlap: int = 64) -> torch.Tensor:
+        self._set_tiles(tile, overlap)
+        return self._encode(pixels, tiled=True)
+
+    @torch.no_grad()
+    def decode_tiled(self, latent: torch.Tensor, tile: int = 512, overlap: int = 64) -> torch.Tensor:
+        self._set_tiles(tile, overlap)
+        return self._decode(latent, tiled=True)
+
+    def _set_tiles(self, tile: int, overlap: int) -> None:
+        if tile <= overlap:
+            raise ValueError(f"tile_size ({tile}) must be larger than overlap ({overlap})")
+        self.module.tile_sample_min_size = tile
+        self.module.tile_latent_min_size = tile // self.downscale
+        self.module.tile_overlap_factor = overlap / tile
+
+    def _encode(self, pixels: torch.Tensor, tiled: bool) -> torch.Tensor:
+        if pixels.dim() != 4 or pixels.shape[-1] < 3:
+            raise ValueError(f"expected an IMAGE [batch, height, width, 3], got shape {list(pixels.shape)}")
+        x = pixels[..., :3].permute(0, 3, 1, 2) * 2 - 1
+        module = self.module
+
+        def fn(t: torch.Tensor) -> torch.Tensor:
+            posterior = module.tiled_encode(t, return_dict=False)[0] if tiled else module.encode(t).latent_dist
+            return posterior.mode()
+        return self._run(fn, x) * self.scale_factor
+
+    def _decode(self, latent: torch.Tensor, tiled: bool) -> torch.Tensor:
+        if latent.dim() != 4 or latent.shape[1] != self.latent_channels:
+            raise ValueError(f"this VAE decodes latents with {self.latent_channels} channels, "
+                             f"got shape {list(latent.shape)}")
+        module = self.module
+
+        def fn(z: torch.Tensor) -> torch.Tensor:
+            if tiled:
+                return module.tiled_decode(z, return_dict=False)[0]
+            return module.decode(z, return_dict=False)[0]
+        out = self._run(fn, latent / self.scale_factor)
+        return ((out + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).contiguous()
+
+    def memory_bytes(self) -> int:
+        return sum(p.numel() * p.element_size() for p in self.module.parameters())
+
+
+@torch.no_grad()
+def fit_latent_rgb(vae: VAE) -> list[list[float]]:
+    """A 4x3 (plus bias row) latent->RGB projection for live previews, fitted by least squares on
+    a few solid colours encoded with this VAE (so it fits any VAE, the demo one included)."""
+    colours = torch.tensor([[r, g, b] for r in (0.05, 0.5, 0.95) for g in (0.05, 0.5, 0.95) for b in (0.05, 0.95)])
+    size = vae.downscale * 2
+    pixels = colours[:, None, None, :].expand(-1, size, size, -1).contiguous()
+    latents = vae.encode(pixels).mean(dim=(2, 3))  # [N, C]
+    design = torch.cat([latents, torch.ones(len(latents), 1)], dim=1)
+    solution = torch.linalg.lstsq(design, colours * 2 - 1).solution  # [C+1, 3] in -1..1 units
+    return solution.tolist()

@@ -1,0 +1,163 @@
+"""Turn a MODEL plus positive/negative CONDITIONING into the denoiser D(x, sigma) the samplers
+call: input scaling, timestep lookup, eps/v prediction, conditioning areas, masks, strengths and
+timestep ranges, inpainting-model concat inputs, SDXL extras, and classifier-free guidance with
+cond and uncond in one batch when their shapes allow."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class _Cond:
+    context: torch.Tensor  # [1|B, T, D]
+    weight: torch.Tensor  # [1|B, 1, h, w] spatial weight (area x mask x strength)
+    y: dict | None
+    concat: torch.Tensor | None
+    sigma_range: tuple[float, float]  # active while sigma_low <= sigma <= sigma_high
+
+
+def _area_weight(options: dict, shape: tuple[int, ...]) -> torch.Tensor:
+    _, _, h, w = shape
+    weight = torch.zeros(1, 1, h, w)
+    area = options.get("area")
+    if area is not None:
+        ah, aw, ay, ax = (int(v) for v in area)
+        weight[:, :, ay:ay + ah, ax:ax + aw] = 1.0
+    else:
+        weight[:] = 1.0
+    mask = options.get("mask")
+    if mask is not None:
+        m = mask.float()
+        m = m[None] if m.dim() == 2 else m
+        m = F.interpolate(m[:, None], size=(h, w), mode="bilinear", align_corners=False)
+        weight = weight * m * float(options.get("mask_strength", 1.0))
+    return weight * float(options.get("strength", 1.0))
+
+
+def prepare_conds(model, conditioning: list, shape: tuple[int, ...]) -> list[_Cond]:
+    """Resolve a CONDITIONING list against a latent of ``shape`` [B, C, h, w]."""
+    if not isinstance(conditioning, list) or not conditioning:
+        raise ValueError("conditioning is empty: connect a CLIP Text Encode output")
+    batch, _, h, w = shape
+    schedule = model.schedule
+    out = []
+    for entry in conditioning:
+        context, options = entry[0], dict(entry[1]) if len(entry) > 1 else {}
+        concat = None
+        if model.in_channels > model.latent_channels:
+            concat = _inpaint_concat(options, shape)
+        start, end = float(options.get("start_percent", 0.0)), float(options.get("end_percent", 1.0))
+        sigma_high = float(schedule.percent_to_sigma(start)) if start > 0 else math.inf
+        sigma_low = float(schedule.percent_to_sigma(end)) if end < 1 else 0.0
+        out.append(_Cond(context=context.float(), weight=_area_weight(options, shape),
+                         y=model.adm(options, batch, h * 8, w * 8), concat=concat,
+                         sigma_range=(sigma_low, sigma_high)))
+    return out
+
+
+def _inpaint_concat(options: dict, shape: tuple[int, ...]) -> torch.Tensor:
+    """Mask + masked-image latent for 9-channel inpainting models (zeros = 'nothing to keep')."""
+    batch, _, h, w = shape
+    image = options.get("concat_latent_image")
+    mask = options.get("concat_mask")
+    if image is None:
+        image = torch.zeros(batch, shape[1], h, w)
+    if mask is None:
+        mask = torch.ones(batch, 1, h, w)
+    mask = mask.float()
+    mask = mask[:, None] if mask.dim() == 3 else mask
+    mask = F.interpolate(mask, size=(h, w), mode="bilinear", align_corners=False).round()
+    image = F.interpolate(image.float(), size=(h, w), mode="bilinear", align_corners=False)
+    rep = lambda t: t.repeat(math.ceil(batch / t.shape[0]), 1, 1, 1)[:batch]  # noqa: E731
+    return torch.cat([rep(mask), rep(image)], dim=1)
+
+
+def _batch(t: torch.Tensor, batch: int) -> torch.Tensor:
+    return t.repeat(math.ceil(batch / t.shape[0]), *([1] * (t.dim() - 1)))[:batch]
+
+
+class Guider:
+    """D(x, sigma) with classifier-free guidance: uncond + cfg * (cond - uncond)."""
+
+    def __init__(self, model, positive: list, negative: list | None, cfg: float, shape: tuple[int, ...]) -> None:
+        self.model = model
+        self.cfg = float(cfg)
+        self.positive = prepare_conds(model, positive, shape)
+        self.negative = prepare_conds(model, negative, shape) if negative and self.cfg != 1.0 else []
+        self.calls = 0
+
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        groups = [self.positive] + ([self.negative] if self.negative else [])
+        s = float(sigma.reshape(-1)[0])
+        active = [[c for c in g if c.sigma_range[0] <= s <= c.sigma_range[1]] or g for g in groups]
+        flat = [c for g in active for c in g]
+        outs = self._run(flat, x, sigma)
+        results, index = [], 0
+        for group in active:
+            first = outs[index]
+            num = torch.zeros_like(x)
+            den = torch.zeros_like(x[:, :1])
+            for cond in group:  # conds of one side average, weighted by area x mask x strength
+                weight = _batch(cond.weight, x.shape[0]).to(x)
+                num += outs[index] * weight
+                den += weight
+                index += 1
+            results.append(torch.where(den > 0, num / den.clamp_min(1e-8), first))
+        if len(results) == 1:
+            return results[0]
+        cond, uncond = results
+        return uncond + self.cfg * (cond - uncond)
+
+    def _run(self, conds: list[_Cond], x: torch.Tensor, sigma: torch.Tensor) -> list[torch.Tensor]:
+        """Denoised predictions for every cond; conds whose inputs have equal shapes share a batch."""
+        outs: list[torch.Tensor | None] = [None] * len(conds)
+        buckets: dict[tuple, list[int]] = {}
+        for i, c in enumerate(conds):
+            key = (tuple(c.context.shape[1:]), c.y is None, c.concat is None)
+            buckets.setdefault(key, []).append(i)
+        batch = x.shape[0]
+        for idx in buckets.values():
+            xs = torch.cat([x] * len(idx))
+            sig = sigma.reshape(-1).expand(batch).repeat(len(idx)) if sigma.numel() == 1 else sigma.repeat(len(idx))
+            ctx = torch.cat([_batch(conds[i].context, batch) for i in idx])
+            y = None
+            if conds[idx[0]].y is not None:
+                y = {k: torch.cat([_batch(conds[i].y[k], batch) for i in idx]) for k in conds[idx[0]].y}
+            concat = torch.cat([_batch(conds[i].concat, batch) for i in idx]) if conds[idx[0]].concat is not None else None
+            denoised = denoise_with_model(self.model, xs, sig, ctx, y, concat)
+            for n, i in enumerate(idx):
+                outs[i] = denoised[n * batch:(n + 1) * batch]
+        return outs  # type: ignore[return-value]
+
+
+def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,
+                       y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
+    """One network call in the sigma parameterisation: scale input, look up the timestep, and
+    turn the eps or v output into the denoised estimate."""
+    schedule = model.schedule
+    sig = sigma.reshape(-1, 1, 1, 1).to(x)
+    c_in = 1.0 / (sig ** 2 + 1).sqrt()
+    timestep = schedule.timestep(sigma.reshape(-1).float())
+    out = model.apply(x * c_in, timestep, context, y=y, concat=concat)
+    if model.prediction == "v":
+        return x * (1.0 / (sig ** 2 + 1)) - out * sig / (sig ** 2 + 1).sqrt()
+    return x - out * sig
+
+
+DenoiseFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> DenoiseFn:
+    """Inpainting by masked denoising: outside the mask the latent is held at the original,
+    re-noised to the current sigma before each call and restored in the estimate."""
+    def wrapped(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        sig = sigma.reshape(-1, 1, 1, 1).to(x)
+        x = x * mask + (latent + noise * sig) * (1 - mask)
+        return denoise(x, sigma) * mask + latent * (1 - mask)
+    return wrapped

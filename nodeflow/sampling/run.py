@@ -1,0 +1,109 @@
+"""Sampling as the KSampler family of nodes does it: seeded noise, schedule (with denoise and
+start/end steps), start point, noise mask, guidance, sampler, per-step callback."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .guidance import Guider, with_noise_mask
+from .samplers import SamplerExtras, get_sampler
+from .schedules import calculate_sigmas, split_for_denoise
+
+StepCallback = Callable[[int, torch.Tensor, torch.Tensor, int], None]
+
+
+def prepare_noise(latent: torch.Tensor, seed: int, batch_index: list[int] | None = None) -> torch.Tensor:
+    """One ``torch.randn`` over the whole batch from ``torch.manual_seed(seed)`` on the CPU, so
+    a seed gives the same noise on any device; with ``batch_index`` (a latent taken out of a
+    batch) item i gets the noise it had in the full batch."""
+    generator = torch.Generator(device="cpu").manual_seed(int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+    if not batch_index:
+        return torch.randn(latent.shape, dtype=torch.float32, generator=generator, device="cpu")
+    per_item = {}
+    for i in range(max(batch_index) + 1):
+        n = torch.randn((1, *latent.shape[1:]), dtype=torch.float32, generator=generator, device="cpu")
+        per_item[i] = n
+    return torch.cat([per_item[i] for i in batch_index])
+
+
+def _noise_mask(mask: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+    m = mask.float()
+    m = m.reshape(-1, 1, m.shape[-2], m.shape[-1])
+    m = F.interpolate(m, size=latent.shape[-2:], mode="bilinear", align_corners=False)
+    m = m.repeat(math.ceil(latent.shape[0] / m.shape[0]), 1, 1, 1)[:latent.shape[0]]
+    return m.expand(-1, latent.shape[1], -1, -1)
+
+
+def fix_channels(model, latent: torch.Tensor) -> torch.Tensor:
+    if latent.shape[1] != model.latent_channels:
+        raise ValueError(f"the latent has {latent.shape[1]} channels but this model works on "
+                         f"{model.latent_channels}; use a latent made for this model family")
+    return latent
+
+
+@dataclass
+class SampleRequest:
+    model: object
+    positive: list
+    negative: list
+    latent: dict
+    seed: int = 0
+    cfg: float = 8.0
+    sampler_name: str = "euler"
+    add_noise: bool = True
+
+
+def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepCallback | None = None,
+                       sampler_fn=None) -> dict:
+    """Run one sampler over ``sigmas`` (the SamplerCustom path). Returns a new LATENT dict."""
+    model = req.model
+    latent = fix_channels(model, req.latent["samples"].float())
+    out = dict(req.latent)
+    if sigmas.numel() < 2:
+        return out  # nothing to do (denoise 0)
+    noise = prepare_noise(latent, req.seed, req.latent.get("batch_index")) if req.add_noise else torch.zeros_like(latent)
+    s0 = float(sigmas[0])
+    max_denoise = math.isclose(s0, model.schedule.sigma_max, rel_tol=1e-5) or s0 > model.schedule.sigma_max
+    x = latent + noise * (math.sqrt(1.0 + s0 * s0) if max_denoise else s0)
+    guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape))
+    denoise = guider
+    if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
+        mask = _noise_mask(req.latent["noise_mask"], latent)
+        denoise = with_noise_mask(guider, latent, noise, mask)
+    fn = sampler_fn or get_sampler(req.sampler_name)
+    extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
+    samples = fn(denoise, x, sigmas.float(), extra=extra)
+    if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
+        samples = samples * mask + latent * (1 - mask)
+    out["samples"] = samples
+    return out
+
+
+def ksampler_sigmas(model, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
+                    end_step: int | None = None, force_full_denoise: bool = False) -> torch.Tensor:
+    """The schedule KSampler / KSamplerAdvanced use (denoise < 1 keeps the tail; start/end cut)."""
+    if steps < 1:
+        raise ValueError("steps must be at least 1")
+    sigmas = split_for_denoise(model.schedule, scheduler, steps, denoise) if denoise < 0.9999 \
+        else calculate_sigmas(model.schedule, scheduler, steps)
+    if end_step is not None and end_step < len(sigmas) - 1:
+        sigmas = sigmas[:end_step + 1].clone()
+        if force_full_denoise:
+            sigmas[-1] = 0
+    if start_step is not None:
+        if start_step >= len(sigmas) - 1:
+            return sigmas[-1:]  # nothing left to sample
+        sigmas = sigmas[start_step:]
+    return sigmas
+
+
+def ksample(req: SampleRequest, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
+            end_step: int | None = None, force_full_denoise: bool = True, callback: StepCallback | None = None) -> dict:
+    sigmas = ksampler_sigmas(req.model, scheduler, steps, denoise, start_step, end_step, force_full_denoise)
+    if sigmas.numel() < 2:
+        return dict(req.latent)
+    return sample_with_sigmas(req, sigmas, callback)

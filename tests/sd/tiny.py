@@ -1,0 +1,46 @@
+"""Tiny random SD-family models in the real formats, built at test time (shared by the SD tests)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+UNET_SD1 = dict(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+                cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32)
+VAE_CFG = dict(in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=32,
+               block_out_channels=(32, 32, 32, 32), down_block_types=("DownEncoderBlock2D",) * 4,
+               up_block_types=("UpDecoderBlock2D",) * 4, sample_size=64)
+CLIP_CFG = dict(vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=1,
+                max_position_embeddings=77, hidden_act="quick_gelu", bos_token_id=49406, eos_token_id=49407,
+                pad_token_id=49407, projection_dim=32)
+
+
+def tiny_sd1_modules(seed: int = 0, in_channels: int = 4):
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(**{**UNET_SD1, "in_channels": in_channels}).eval()
+    vae = AutoencoderKL(**VAE_CFG).eval()
+    text = CLIPTextModel(CLIPTextConfig(**CLIP_CFG)).eval()
+    return unet, vae, text
+
+
+def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.float32) -> Path:
+    """A tiny SD1-layout single-file .safetensors (names exactly as released files use)."""
+    from safetensors.torch import save_file
+
+    from nodeflow.models.convert_clip import clip_l_from_hf
+    from nodeflow.models.convert_unet import unet_from_diffusers
+    from nodeflow.models.convert_vae import vae_from_diffusers
+
+    unet, vae, text = tiny_sd1_modules(seed, in_channels)
+    tensors = {}
+    tensors.update({f"model.diffusion_model.{k}": v for k, v in unet_from_diffusers(unet.state_dict(), dict(unet.config)).items()})
+    tensors.update({f"first_stage_model.{k}": v for k, v in vae_from_diffusers(vae.state_dict(), dict(vae.config)).items()})
+    tensors.update({f"cond_stage_model.transformer.text_model.{k}": v for k, v in clip_l_from_hf(text.state_dict()).items()})
+    tensors = {k: v.detach().to(dtype).contiguous().clone() for k, v in tensors.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path))
+    return path
