@@ -78,14 +78,16 @@ class App {
   addNodeAt(type, gx, gy, pending = {}) {
     const info = this.state.objectInfo[type];
     const node = this.state.graph.makeNode(type, info, [gx, gy]);
-    this.run(addNode(node));
-    if (pending.output) {
-      const input = node.inputs.find((i) => typesMatch(pending.output.type, i.type));
-      if (input) this.run(connect(pending.output.nodeId, pending.output.slot, node.id, input.name));
-    } else if (pending.input) {
-      const slot = node.outputs.findIndex((o) => typesMatch(o.type, pending.input.type));
-      if (slot >= 0) this.run(connect(node.id, slot, pending.input.nodeId, pending.input.input));
-    }
+    this.stack.batch(`add ${type}`, () => {
+      this.run(addNode(node));
+      if (pending.output) {
+        const input = node.inputs.find((i) => typesMatch(pending.output.type, i.type));
+        if (input) this.run(connect(pending.output.nodeId, pending.output.slot, node.id, input.name));
+      } else if (pending.input) {
+        const slot = node.outputs.findIndex((o) => typesMatch(o.type, pending.input.type));
+        if (slot >= 0) this.run(connect(node.id, slot, pending.input.nodeId, pending.input.input));
+      }
+    });
     this.state.selection = new Set([node.id]);
     for (const ext of this.extensions) ext.nodeCreated?.(node, this);
     return node;
@@ -373,6 +375,13 @@ window.nodeflow = {
     app.view.layout(app.state.graph.nodes.get(String(nodeId)));
     const point = app.view.slotPoint(String(nodeId), side, key);
     return point ? app.view.toScreen(point[0], point[1]) : null;
+  },
+  /** Screen rectangle of a node (title bar included). */
+  nodeRect(nodeId) {
+    const layout = app.view.layout(app.state.graph.nodes.get(String(nodeId)));
+    const [x, y] = app.view.toScreen(layout.x, layout.y);
+    const scale = app.state.graph.viewport.scale;
+    return { x, y, w: layout.w * scale, h: layout.h * scale };
   },
   widgetPosition(nodeId, name) {
     const layout = app.view.layout(app.state.graph.nodes.get(String(nodeId)));

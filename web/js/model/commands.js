@@ -1,24 +1,58 @@
 // Every edit is a command with do/undo, run through a CommandStack (undo/redo).
 
 export class CommandStack {
-  constructor(graph, onChange = () => {}) {
+  constructor(graph, onChange = () => {}, limit = 500) {
     this.graph = graph;
     this.done = [];
     this.undone = [];
     this.onChange = onChange;
+    this.limit = limit;
+    this.open = null;     // the batch being collected (one undo step), or null
+    this.savedAt = null;  // the command on top when the workflow was last saved
   }
 
   run(command) {
     command.do(this.graph);
-    const last = this.done[this.done.length - 1];
-    if (last && command.mergeKey && last.mergeKey === command.mergeKey && last.merge) {
-      last.merge(command); // coalesce drags and typing into one undo step
+    if (this.open) {
+      this.open.commands.push(command);
     } else {
-      this.done.push(command);
+      const last = this.done[this.done.length - 1];
+      if (last && last !== this.savedAt && command.mergeKey && last.mergeKey === command.mergeKey && last.merge) {
+        last.merge(command); // coalesce drags and typing into one undo step
+      } else {
+        this.push(command);
+      }
+      this.undone = [];
     }
-    this.undone = [];
     this.onChange(command);
     return command;
+  }
+
+  /** Run `fn`; every command it runs becomes one undo step. Undone if `fn` throws. */
+  batch(label, fn) {
+    const outer = this.open;
+    const group = compound(label, []);
+    this.open = group;
+    let result;
+    try {
+      result = fn();
+    } catch (err) {
+      for (const command of [...group.commands].reverse()) command.undo(this.graph);
+      this.open = outer;
+      this.onChange(group);
+      throw err;
+    }
+    this.open = outer;
+    if (group.commands.length) {
+      if (outer) outer.commands.push(group);
+      else { this.push(group); this.undone = []; }
+    }
+    return result;
+  }
+
+  push(command) {
+    this.done.push(command);
+    if (this.done.length > this.limit) this.done.shift();
   }
 
   undo() {
@@ -38,6 +72,20 @@ export class CommandStack {
     this.onChange(command);
     return true;
   }
+
+  get top() { return this.done[this.done.length - 1] || null; }
+  /** Remember the current state as saved; `dirty` is true once it differs. */
+  markSaved() { this.savedAt = this.top; }
+  get dirty() { return this.top !== this.savedAt; }
+}
+
+/** Several commands as one undo step (done in order, undone in reverse). */
+export function compound(label, commands) {
+  return {
+    label, commands,
+    do(g) { for (const c of this.commands) c.do(g); },
+    undo(g) { for (const c of [...this.commands].reverse()) c.undo(g); },
+  };
 }
 
 export function addNode(node) {
@@ -91,6 +139,15 @@ export function setWidget(nodeId, name, value, mergeKey = null) {
     do(g) { const n = g.nodes.get(nodeId); if (before === undefined) before = n.widgets[name]; n.widgets[name] = this.value; },
     undo(g) { g.nodes.get(nodeId).widgets[name] = before; },
     merge(other) { this.value = other.value; },
+  };
+}
+
+export function setControl(nodeId, name, mode) {
+  let before;
+  return {
+    label: `control ${name}`,
+    do(g) { const n = g.nodes.get(nodeId); if (before === undefined) before = n.controls[name] ?? null; n.controls[name] = mode; },
+    undo(g) { const n = g.nodes.get(nodeId); if (before === null) delete n.controls[name]; else n.controls[name] = before; },
   };
 }
 

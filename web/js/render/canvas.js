@@ -79,8 +79,9 @@ export class CanvasView {
       this.linkedOut.add(`${link.from[0]}\u0000${link.from[1]}`);
     }
     this.detailed = scale >= 0.45;
-    for (const link of this.state.graph.links.values()) this.drawLink(link);
     const drag = this.state.drag;
+    const detached = drag && drag.kind === "link" ? drag.detach : undefined;
+    for (const link of this.state.graph.links.values()) if (link.id !== detached) this.drawLink(link);
     if (drag && drag.kind === "link") this.drawDragLink(drag);
     for (const [node, layout] of layouts) {
       if (layout.x > visible.x + visible.w || layout.y > visible.y + visible.h || layout.x + layout.w < visible.x || layout.y + layout.h < visible.y) continue;

@@ -53,9 +53,8 @@ export class Interaction {
       Object.assign(drag, { kind: "link", fromOutput: true, nodeId: hit.node.id, slot: hit.slot, type: hit.type });
     } else if (hit.kind === "input") {
       const existing = this.graph.linkInto(hit.node.id, hit.input);
-      if (existing) {  // detach and re-route from the same source
-        this.app.run(disconnect(existing.id));
-        Object.assign(drag, { kind: "link", fromOutput: true, nodeId: existing.from[0], slot: existing.from[1], type: existing.type });
+      if (existing) {  // detach and re-route from the same source; one undo step on drop
+        Object.assign(drag, { kind: "link", fromOutput: true, nodeId: existing.from[0], slot: existing.from[1], type: existing.type, detach: existing.id });
       } else Object.assign(drag, { kind: "link", fromOutput: false, nodeId: hit.node.id, input: hit.input, type: hit.type });
     } else if (hit.kind === "resize") {
       Object.assign(drag, { kind: "resize", nodeId: hit.node.id, size: [...hit.node.size], key: `resize${++this.dragCounter}` });
@@ -115,6 +114,17 @@ export class Interaction {
   }
 
   dropLink(drag, x, y, e) {
+    if (drag.detach === undefined) return this.dropNewLink(drag, x, y, e);
+    const link = this.graph.links.get(drag.detach);
+    const hit = this.hit(x, y);
+    if (!link || (hit && hit.kind === "input" && hit.node.id === link.to[0] && hit.input === link.to[1])) return; // put back
+    this.app.stack.batch("move link", () => {
+      this.app.run(disconnect(drag.detach));
+      this.dropNewLink(drag, x, y, e);
+    });
+  }
+
+  dropNewLink(drag, x, y, e) {
     const hit = this.hit(x, y);
     if (drag.fromOutput) {
       let target = hit && hit.kind === "input" ? hit : null;

@@ -1,6 +1,6 @@
 // Editing widget values: click, drag-to-change numbers, text and combo overlays, uploads.
 // Overlays are DOM elements over the canvas; user text goes in via .value/.textContent only.
-import { setWidget } from "../model/commands.js";
+import { setControl, setWidget } from "../model/commands.js";
 import { comboOptions, normaliseNumber, options } from "../model/types.js";
 
 const CONTROLS = ["fixed", "increment", "decrement", "randomize"];
@@ -33,8 +33,7 @@ export class WidgetEditor {
     if (!node) return;
     if (row.control) {
       const next = CONTROLS[(CONTROLS.indexOf(node.controls[row.name] || "fixed") + 1) % CONTROLS.length];
-      node.controls[row.name] = next;
-      this.app.changed();
+      this.app.run(setControl(nodeId, row.name, next));
       return;
     }
     if (row.upload) return this.pickFile(nodeId, row.name);
@@ -79,6 +78,7 @@ export class WidgetEditor {
       if (e.key === "Enter" && (!multiline || e.ctrlKey)) { commit(); this.app.closeOverlays(); }
       if (e.key === "Escape") this.app.closeOverlays();
     });
+    if (multiline) field.addEventListener("input", commit); // live; one undo step per editing session
     field.addEventListener("blur", () => { commit(); field.remove(); });
     this.app.showOverlay(field);
     field.focus();
