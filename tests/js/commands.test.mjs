@@ -3,15 +3,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Graph } from "../../web/js/model/graph.js";
+import { INFO } from "./fixtures.mjs";
 import { CommandStack, addNode, connect, disconnect, moveNodes, resizeNode, setControl, setProperty, setWidget } from "../../web/js/model/commands.js";
-
-export const INFO = {
-  EmptyImage: { input: { required: { width: ["INT", { default: 512, min: 1, max: 16384 }], height: ["INT", { default: 512 }] } },
-    input_order: { required: ["width", "height"] }, output: ["IMAGE"], output_name: ["IMAGE"], category: "image" },
-  ImageInvert: { input: { required: { image: ["IMAGE"] } }, output: ["IMAGE"], output_name: ["IMAGE"], category: "image" },
-  KSampler: { input: { required: { seed: ["INT", { default: 0, control_after_generate: true }], latent_image: ["LATENT"] } },
-    output: ["LATENT"], output_name: ["LATENT"], category: "sampling" },
-};
 
 function setup() {
   const g = new Graph();

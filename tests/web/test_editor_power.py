@@ -1,7 +1,38 @@
 """Editor power features in a real browser against a real server: undo of every edit kind, clipboard,
 link tools, groups/reroutes/notes, widget inputs, tabs and the workflow browser, history, keyboard,
 minimap/snap and settings. Every test drives the UI with mouse and keyboard and checks the model."""
+import pytest
+
 from .conftest import add_node, clear_canvas, drag, slot
+
+DENY_CLIPBOARD = """(() => {
+    const deny = () => Promise.reject(new DOMException('clipboard permission denied', 'NotAllowedError'));
+    navigator.clipboard.readText = deny;
+    navigator.clipboard.writeText = deny;
+})();"""
+
+
+def open_editor(context, url):
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "/")
+    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=20000)
+    page.errors = errors
+    return page
+
+
+@pytest.fixture
+def context_factory(browser):
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(viewport={"width": 1400, "height": 850}, bypass_csp=True, **options)
+        contexts.append(context)
+        return context
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def graph(page):
@@ -114,6 +145,101 @@ def test_control_after_generate_mode_is_undoable(page):
     page.mouse.click(r["x"] + r["w"] / 2, sy)
     assert nodes(page)[node]["controls"]["value"] == "increment"
     undo_redo(page, lambda: control_is(page, node, "fixed"), lambda: control_is(page, node, "increment"))
+
+
+# --- 2. copy / paste / duplicate --------------------------------------------------------------
+def build_chain(page):
+    clear_canvas(page)
+    a = add_node(page, 200, 250, "EmptyImage")
+    b = add_node(page, 600, 250, "Invert Image")
+    drag(page, slot(page, a, "out", 0), slot(page, b, "in", "image"))
+    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).widgets.width = 33; }", a)
+    return a, b
+
+
+def to_graph(page, x, y):
+    return page.evaluate("([x, y]) => window.nodeflow.view.toGraph(x, y)", [x, y])
+
+
+def test_copy_in_one_page_paste_in_another_through_the_system_clipboard(context_factory, server):
+    context = context_factory(permissions=["clipboard-read", "clipboard-write"])
+    first, second = open_editor(context, server["url"]), open_editor(context, server["url"])
+    first.bring_to_front()
+    build_chain(first)
+    first.mouse.click(700, 650)  # focus the canvas
+    first.keyboard.press("Control+a")
+    first.keyboard.press("Control+c")
+    first.wait_for_selector(".toast >> text=Copied 2 nodes")
+    assert '"nodeflow-clipboard"' in first.evaluate("() => navigator.clipboard.readText()")
+
+    second.bring_to_front()
+    clear_canvas(second)
+    second.evaluate("() => localStorage.removeItem('nodeflow.clipboard')")  # only the system clipboard is left
+    second.mouse.move(500, 400)
+    second.keyboard.press("Control+v")
+    second.wait_for_function("() => window.nodeflow.graph.nodes.size === 2")
+    pasted = graph(second)
+    by_type = {n["type"]: n for n in pasted["nodes"]}
+    assert by_type["EmptyImage"]["widgets"]["width"] == 33
+    assert [(l["from"][0], l["to"]) for l in pasted["links"]] == [(by_type["EmptyImage"]["id"], [by_type["ImageInvert"]["id"], "image"])]
+    gx, gy = to_graph(second, 500, 400)
+    left = min(n["pos"][0] for n in pasted["nodes"])
+    top = min(n["pos"][1] for n in pasted["nodes"])
+    assert abs(left - gx) < 1 and abs(top - gy) < 1
+    steps_before = steps(second)
+    second.keyboard.press("Control+z")
+    assert graph(second)["nodes"] == [] and steps(second) == steps_before - 1
+    assert first.errors == [] and second.errors == []
+
+
+def test_paste_with_outside_links_and_duplicate(context_factory, server):
+    context = context_factory(permissions=["clipboard-read", "clipboard-write"])
+    page = open_editor(context, server["url"])
+    a, b = build_chain(page)
+    page.mouse.click(*title_point(page, b))  # select only the Invert node
+    page.keyboard.press("Control+c")
+    page.wait_for_selector(".toast >> text=Copied 1 node")
+    page.mouse.move(600, 600)
+    page.keyboard.press("Control+v")
+    page.wait_for_function("() => window.nodeflow.graph.nodes.size === 3")
+    plain = [n for n in nodes(page) if n not in (a, b)][0]
+    assert not any(l["to"][0] == plain for l in graph(page)["links"])
+    page.mouse.move(900, 600)
+    page.keyboard.press("Control+Shift+v")
+    page.wait_for_function("() => window.nodeflow.graph.nodes.size === 4")
+    linked = [n for n in nodes(page) if n not in (a, b, plain)][0]
+    assert any(l["from"][0] == a and l["to"] == [linked, "image"] for l in graph(page)["links"])
+    # Ctrl+D duplicates the selection (the last paste) next to it, keeping internal links only
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+d")
+    after = graph(page)
+    assert len(after["nodes"]) == 8 and len(after["links"]) == 4  # 2 originals + 2 copies of the chain link
+    assert page.evaluate("() => window.nodeflow.app.state.selection.size") == 4
+    page.keyboard.press("Control+z")
+    assert len(graph(page)["nodes"]) == 4
+    assert page.errors == []
+
+
+def test_clipboard_falls_back_to_the_in_page_buffer_without_permission(context_factory, server):
+    context = context_factory()
+    context.add_init_script(DENY_CLIPBOARD)
+    page = open_editor(context, server["url"])
+    a, b = build_chain(page)
+    page.mouse.click(700, 650)
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+c")
+    page.wait_for_selector(".toast >> text=in-page clipboard")
+    page.mouse.move(400, 600)
+    page.keyboard.press("Control+v")
+    page.wait_for_function("() => window.nodeflow.graph.nodes.size === 4")
+    assert len(graph(page)["links"]) == 2
+    other = open_editor(context, server["url"])  # another tab of the same browser profile
+    clear_canvas(other)
+    other.mouse.move(300, 300)
+    other.keyboard.press("Control+v")
+    other.wait_for_function("() => window.nodeflow.graph.nodes.size === 2")
+    assert len(graph(other)["links"]) == 1
+    assert page.errors == [] and other.errors == []
 
 
 def assert_has(page, node_id):

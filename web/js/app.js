@@ -5,6 +5,9 @@ import { Graph } from "./model/graph.js";
 import { applyControls, buildPrompt } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
+import { ActionRegistry } from "./ui/actions.js";
+import { ClipboardActions } from "./ui/clipboard.js";
+import { registerEditorActions } from "./ui/editor_actions.js";
 import { Interaction } from "./ui/interaction.js";
 import { libraryItems, showMenu } from "./ui/menu.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
@@ -26,6 +29,9 @@ class App {
     this.view = new CanvasView($("canvas"), this.state);
     this.widgets = new WidgetEditor(this);
     this.interaction = new Interaction(this);
+    this.clipboard = new ClipboardActions(this);
+    this.actions = new ActionRegistry();
+    registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
     this.promptNodes = new Map(); // prompt_id -> node count, for the overall progress bar
   }

@@ -120,14 +120,29 @@ export class Graph {
   }
 
   toJSON() {
-    const nodes = [...this.nodes.values()].map((n) => ({
-      id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
-      color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: { ...n.widgets },
-      controls: { ...n.controls },
-    }));
+    const nodes = [...this.nodes.values()].map((n) => nodeToJSON(n));
     const links = [...this.links.values()].map((l) => ({ id: l.id, from: [...l.from], to: [...l.to], type: l.type }));
     return { format: "nodeflow-workflow", version: 1, nodes, links, groups: this.groups.map((g) => ({ ...g })),
       notes: this.notes.map((n) => ({ ...n })), viewport: { offset: [...this.viewport.offset], scale: this.viewport.scale } };
+  }
+
+  /** A node rebuilt from its saved form (sockets from `info`); not yet added. Returns {node, warning}. */
+  nodeFromJSON(saved, info, id = String(saved.id)) {
+    const node = this.makeNode(saved.type, info, saved.pos || [0, 0], id);
+    let warning = null;
+    if (!info) warning = `unknown node type ${saved.type}: install the plugin that provides it`;
+    else if (saved.version && info.version && saved.version !== info.version) {
+      warning = `${saved.type} was saved with version ${saved.version}; this NodeFlow has ${info.version}`;
+    }
+    Object.assign(node, {
+      title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
+      size: saved.size ? [...saved.size] : node.size,
+    });
+    for (const [name, value] of Object.entries(saved.widgets || {})) {
+      if (!info || name in node.widgets) node.widgets[name] = structuredClone(value);
+    }
+    Object.assign(node.controls, saved.controls || {});
+    return { node, warning };
   }
 
   /** Load a NodeFlow workflow; `objectInfo` rebuilds each node's sockets. Returns warnings. */
@@ -137,20 +152,8 @@ export class Graph {
     graph.customWidgets = customWidgets;
     const warnings = [];
     for (const saved of data.nodes || []) {
-      const info = objectInfo[saved.type];
-      const node = graph.makeNode(saved.type, info, saved.pos || [0, 0], String(saved.id));
-      if (!info) warnings.push({ node: node.id, message: `unknown node type ${saved.type}: install the plugin that provides it` });
-      else if (saved.version && info.version && saved.version !== info.version) {
-        warnings.push({ node: node.id, message: `${saved.type} was saved with version ${saved.version}; this NodeFlow has ${info.version}` });
-      }
-      Object.assign(node, {
-        title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
-        size: saved.size ? [...saved.size] : node.size,
-      });
-      for (const [name, value] of Object.entries(saved.widgets || {})) {
-        if (!info || name in node.widgets) node.widgets[name] = value;
-      }
-      Object.assign(node.controls, saved.controls || {});
+      const { node, warning } = graph.nodeFromJSON(saved, objectInfo[saved.type]);
+      if (warning) warnings.push({ node: node.id, message: warning });
       graph.addNode(node);
     }
     for (const link of data.links || []) {
@@ -165,4 +168,13 @@ export class Graph {
     if (data.viewport) graph.viewport = { offset: [...(data.viewport.offset || [0, 0])], scale: data.viewport.scale || 1 };
     return { graph, warnings };
   }
+}
+
+/** A node in the saved (NodeFlow workflow) form. */
+export function nodeToJSON(n) {
+  return {
+    id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
+    color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: structuredClone(n.widgets),
+    controls: { ...n.controls },
+  };
 }

@@ -1,5 +1,5 @@
 // Turns pointer and keyboard events on the canvas into commands; never draws.
-import { connect, disconnect, moveNodes, removeNodes, resizeNode } from "../model/commands.js";
+import { connect, disconnect, moveNodes, resizeNode } from "../model/commands.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
 
@@ -12,6 +12,7 @@ export class Interaction {
     this.dragCounter = 0;
     const c = this.canvas;
     c.addEventListener("pointerdown", (e) => this.down(e));
+    c.addEventListener("pointermove", (e) => { this.lastPointer = [e.clientX, e.clientY]; });
     window.addEventListener("pointermove", (e) => this.move(e));
     window.addEventListener("pointerup", (e) => this.up(e));
     c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
@@ -187,20 +188,20 @@ export class Interaction {
 
   key(e) {
     const target = e.target;
-    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT")) return;
-    const ctrl = e.ctrlKey || e.metaKey;
-    const selection = [...this.state.selection];
-    if (ctrl && e.key === "Enter") { e.preventDefault(); this.app.queue(); }
-    else if (ctrl && (e.key === "z" || e.key === "Z") && !e.shiftKey) { e.preventDefault(); this.app.undo(); }
-    else if (ctrl && (e.key === "y" || ((e.key === "z" || e.key === "Z") && e.shiftKey))) { e.preventDefault(); this.app.redo(); }
-    else if (ctrl && e.key === "a") { e.preventDefault(); for (const id of this.graph.nodes.keys()) this.state.selection.add(id); }
-    else if ((e.key === "Delete" || e.key === "Backspace") && selection.length) { this.app.run(removeNodes(selection)); this.state.selection.clear(); }
-    else if (ctrl && e.key === "m" && selection.length) { e.preventDefault(); this.app.toggleMode(selection, "muted"); }
-    else if (ctrl && e.key === "b" && selection.length) { e.preventDefault(); this.app.toggleMode(selection, "bypassed"); }
-    else if (e.key === ".") this.app.fitView();
-    else if (e.key === "Escape") { this.app.closeOverlays(); this.state.selection.clear(); }
-    else return;
+    if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable)) return;
+    const action = this.app.actions.forEvent(e);
+    if (!action) return;
+    e.preventDefault();
+    action.run();
     this.app.view.requestDraw();
   }
+
+  /** Where the pointer last was over the canvas, in graph coordinates (the view centre before that). */
+  pointerGraph() {
+    if (this.lastPointer) return this.app.view.toGraph(...this.lastPointer);
+    const rect = this.canvas.getBoundingClientRect();
+    return this.app.view.toGraph(rect.left + rect.width / 2, rect.top + rect.height / 2);
+  }
 }
+
 
