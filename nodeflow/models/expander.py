@@ -234,7 +234,9 @@ def generate(expander: Expander, text: str, *, seed: int = 0, max_new_tokens: in
         device = next(model.parameters()).device
         step_input, cache = torch.tensor([prompt_ids], device=device), None
         for step in range(budget):
-            out = model(input_ids=step_input, use_cache=True, **{cache_arg: cache}, **extra)
+            seen = len(prompt_ids) + len(new_ids)
+            mask = torch.ones((1, seen), dtype=torch.long, device=device)  # one unpadded sequence
+            out = model(input_ids=step_input, attention_mask=mask, use_cache=True, **{cache_arg: cache}, **extra)
             cache = getattr(out, cache_arg, None)
             logits = out.logits[0, -1].float().cpu()
             if rules is None:

@@ -187,9 +187,9 @@ class WordRules:
     @staticmethod
     def split(generated: str) -> tuple[list[str], str]:
         """(complete words, trailing partial word) of the generated text."""
-        partial = TRAILING_WORD_RE.search(generated.lower())
+        partial = TRAILING_WORD_RE.search(generated)
         head = generated[: partial.start()] if partial else generated
-        return words_of(head), partial.group() if partial else ""
+        return words_of(head), partial.group().lower() if partial else ""
 
     def forbidden(self, generated: str, stop_ids: set[int]) -> torch.Tensor | None:
         """Bool mask of forbidden token ids for the next step (None = no constraint)."""
@@ -238,8 +238,7 @@ class WordRules:
     def committed(self, generated: str, final: bool) -> str:
         """The part of the text that is safe to stream (never retracted later)."""
         text = generated.rstrip("\ufffd")
-        if self.whitelist is not None:
-            _, partial = self.split(text)
-            if partial and (not final or partial not in self.whitelist):
-                text = text[: len(text) - len(partial)]
+        partial = TRAILING_WORD_RE.search(text) if self.whitelist is not None else None
+        if partial and (not final or partial.group().lower() not in self.whitelist):
+            text = text[: partial.start()]
         return text
