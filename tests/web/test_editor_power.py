@@ -242,6 +242,53 @@ def test_clipboard_falls_back_to_the_in_page_buffer_without_permission(context_f
     assert page.errors == [] and other.errors == []
 
 
+# --- 3. link tools ----------------------------------------------------------------------------
+def test_dropping_a_link_on_empty_canvas_searches_and_connects_the_matching_slot(page):
+    clear_canvas(page)
+    mask = add_node(page, 200, 200, "SolidMask")
+    start = slot(page, mask, "out", 0)
+    drag(page, start, (start[0] + 300, start[1] + 250))
+    field = page.wait_for_selector(".search-box input")
+    assert "MASK" in field.get_attribute("placeholder")
+    listed = page.inner_text(".search-box ul")
+    assert "ImageCompositeMasked" in listed and "Invert Image" not in listed  # filtered to nodes taking a MASK
+    count = steps(page)
+    page.keyboard.type("ImageCompositeMasked")
+    page.keyboard.press("Enter")
+    composite = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].at(-1).id")
+    assert [(l["from"], l["to"]) for l in graph(page)["links"]] == [([mask, 0], [composite, "mask"])]
+    assert steps(page) == count + 1  # the new node and its link are one undo step
+    page.keyboard.press("Control+z")
+    assert list(nodes(page)) == [mask] and graph(page)["links"] == []
+
+    # from an input: the search lists nodes with a matching output and connects that output
+    blend = add_node(page, 700, 200, "ImageBlend")
+    end = slot(page, blend, "in", "image2")
+    drag(page, end, (end[0] - 250, end[1] + 300))
+    page.wait_for_selector(".search-box input")
+    page.keyboard.type("EmptyImage")
+    page.keyboard.press("Enter")
+    source = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].at(-1).id")
+    assert [(l["from"], l["to"]) for l in graph(page)["links"]] == [([source, 0], [blend, "image2"])]
+
+
+def test_shift_drag_from_an_output_moves_all_its_links(page):
+    clear_canvas(page)
+    a = add_node(page, 150, 150, "EmptyImage")
+    d = add_node(page, 150, 500, "EmptyImage")
+    b = add_node(page, 650, 100, "Invert Image")
+    c = add_node(page, 650, 400, "Invert Image")
+    drag(page, slot(page, a, "out", 0), slot(page, b, "in", "image"))
+    drag(page, slot(page, a, "out", 0), slot(page, c, "in", "image"))
+    page.keyboard.down("Shift")
+    drag(page, slot(page, a, "out", 0), slot(page, d, "out", 0))
+    page.keyboard.up("Shift")
+    sources = lambda: sorted((l["from"][0], l["to"][0]) for l in graph(page)["links"])
+    assert sources() == sorted([(d, b), (d, c)])
+    page.keyboard.press("Control+z")
+    assert sources() == sorted([(a, b), (a, c)])
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

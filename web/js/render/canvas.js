@@ -218,7 +218,7 @@ export class CanvasView {
     ctx.textBaseline = "middle";
     for (const input of L.inputs) {
       const linked = this.linkedIn.has(`${node.id}\u0000${input.name}`);
-      const glow = drag && drag.kind === "link" && drag.fromOutput && drag.nodeId !== node.id && typesMatch(drag.type, input.type);
+      const glow = drag && drag.kind === "link" && drag.fromOutput && !drag.relink && drag.nodeId !== node.id && typesMatch(drag.type, input.type);
       dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), linked || glow);
       if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;
@@ -226,7 +226,7 @@ export class CanvasView {
     }
     ctx.textAlign = "right";
     for (const output of L.outputs) {
-      const glow = drag && drag.kind === "link" && !drag.fromOutput && drag.nodeId !== node.id && typesMatch(output.type, drag.type);
+      const glow = drag && drag.kind === "link" && (!drag.fromOutput || drag.relink) && drag.nodeId !== node.id && typesMatch(output.type, drag.type);
       dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.linkedOut.has(`${node.id}\u0000${output.slot}`) || glow);
       if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;

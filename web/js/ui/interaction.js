@@ -51,7 +51,8 @@ export class Interaction {
       if (e.ctrlKey || e.shiftKey) Object.assign(drag, { kind: "select", additive: true });
       else { this.state.selection.clear(); Object.assign(drag, { kind: "pan", offset: [...this.graph.viewport.offset] }); }
     } else if (hit.kind === "output") {
-      Object.assign(drag, { kind: "link", fromOutput: true, nodeId: hit.node.id, slot: hit.slot, type: hit.type });
+      const relink = e.shiftKey && this.graph.linksFrom(hit.node.id, hit.slot).length > 0; // move all its links
+      Object.assign(drag, { kind: "link", fromOutput: true, relink, nodeId: hit.node.id, slot: hit.slot, type: hit.type });
     } else if (hit.kind === "input") {
       const existing = this.graph.linkInto(hit.node.id, hit.input);
       if (existing) {  // detach and re-route from the same source; one undo step on drop
@@ -115,6 +116,7 @@ export class Interaction {
   }
 
   dropLink(drag, x, y, e) {
+    if (drag.relink) return this.moveLinks(drag, this.hit(x, y));
     if (drag.detach === undefined) return this.dropNewLink(drag, x, y, e);
     const link = this.graph.links.get(drag.detach);
     const hit = this.hit(x, y);
@@ -148,6 +150,19 @@ export class Interaction {
         this.app.openSearch(e.clientX, e.clientY, { input: drag });
       }
     }
+  }
+
+  /** Shift-drag from an output onto another output (or node): every link moves to the new source. */
+  moveLinks(drag, hit) {
+    if (!hit || hit.node.id === drag.nodeId || !(hit.kind === "output" || hit.kind === "title" || hit.kind === "body")) return;
+    const slot = hit.kind === "output" ? hit.slot : hit.node.outputs.findIndex((o) => typesMatch(o.type, drag.type));
+    if (slot < 0) return;
+    const links = this.graph.linksFrom(drag.nodeId, drag.slot);
+    this.app.stack.batch("move links", () => {
+      for (const link of links) {
+        if (this.graph.canConnect(hit.node.id, slot, link.to[0], link.to[1])) this.app.run(connect(hit.node.id, slot, link.to[0], link.to[1]));
+      }
+    });
   }
 
   finishSelect(drag) {
