@@ -133,6 +133,10 @@ class Expander:
             self._index = VocabIndex(self.tokenizer, size)
         return self._index
 
+    def memory_bytes(self) -> int:
+        """Size of the weights (the model manager's RAM budget counts it)."""
+        return sum(t.numel() * t.element_size() for t in [*self.model.parameters(), *self.model.buffers()])
+
     def max_positions(self) -> int | None:
         config = self.model.config
         return getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", None)

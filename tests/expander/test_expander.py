@@ -362,7 +362,7 @@ class FakeModels:
 
 def test_nodes_use_the_model_manager(env_with_models):
     models = FakeModels()
-    texts = []
+    texts: list = []
     for _ in range(2):
         loader, expand = expander_nodes.PromptExpanderLoader(), expander_nodes.ExpandPrompt()
         for node in (loader, expand):
@@ -373,6 +373,20 @@ def test_nodes_use_the_model_manager(env_with_models):
                             top_p=0.9, mode="continue")
         assert result.ui == {"text": [result.outputs[0]]}
     assert len(models.cache) == 1 and models.used == 2
+
+
+def test_nodes_with_the_real_model_manager(env_with_models):
+    from nodeflow.models.manager import ModelManager
+
+    manager = ModelManager(cpu=True)
+    loader = expander_nodes.PromptExpanderLoader()
+    loader.ctx = ExecutionContext("p", "1", lambda *a: None, threading.Event(), env=env_with_models, models=manager)
+    first = loader.run(model_name="tiny_chat")
+    assert loader.run(model_name="tiny_chat") is first and first.memory_bytes() > 0
+    expand = expander_nodes.ExpandPrompt()
+    expand.ctx = loader.ctx
+    result = expand.run(first, "red star", seed=0, max_new_tokens=3, temperature=0, top_k=0, top_p=1.0, mode="instruct")
+    assert isinstance(result.outputs[0], str)
 
 
 def test_loader_fingerprint_follows_the_files(env_with_models):
