@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from PIL import Image
 
 from nodeflow.folders import UnsafePath, check_name, safe_join
@@ -70,13 +71,16 @@ async def _read_upload(request: web.Request) -> tuple[dict, bytes | None, str]:
         raise ValueError("send the file as multipart/form-data with the field 'image'")
     fields: dict = {}
     data, filename = None, ""
-    reader = await request.multipart()
-    async for part in reader:
-        if part.name == "image":
-            filename = part.filename or "upload.png"
-            data = await part.read(decode=False)
-        elif part.name:
-            fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if part.name == "image":
+                filename = part.filename or "upload.png"
+                data = await part.read(decode=False)
+            elif part.name:
+                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")
+    except HttpProcessingError as exc:  # a part with malformed headers: the client's fault, not ours
+        raise ValueError(f"the multipart body is malformed: {exc.message}"[:300]) from None
     return fields, data, filename
 
 

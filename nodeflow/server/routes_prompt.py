@@ -1,6 +1,7 @@
 """POST/GET /prompt, /queue, /interrupt, /history."""
 from __future__ import annotations
 
+import math
 import uuid
 
 from aiohttp import web
@@ -11,11 +12,19 @@ from .queue_store import QueuedPrompt
 from .requests import BadRequest, bad, json_object
 
 routes = web.RouteTableDef()
+SQLITE_MAX_INT = 2**63 - 1
 
 
 def _invalid(message: str, details: str = "", status: int = 400) -> web.Response:
     return web.json_response({"error": {"type": "invalid_prompt", "message": message, "details": details,
                                         "extra_info": {}}, "node_errors": {}}, status=status)
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 @routes.get("/prompt")
@@ -51,14 +60,17 @@ async def post_prompt(request: web.Request) -> web.Response:
         return _invalid("'prompt_id' must be a string of at most 200 characters")
     if app["store"].exists(prompt_id):
         return _invalid(f"a prompt with id {prompt_id!r} already exists; leave prompt_id out to get a new one")
+    number = body.get("number")
+    explicit_number = isinstance(number, (int, float)) and not isinstance(number, bool)
+    if explicit_number and not _finite(number):  # NaN/inf/huge: not storable, not valid JSON to send back
+        return _invalid("'number' must be a finite number")
     targets = body.get("partial_execution_targets")
 
     validation = validate_prompt(app["registry"], app["env"], prompt, targets)
     if not validation.ok:
         return web.json_response({"error": validation.error, "node_errors": validation.node_errors}, status=400)
 
-    number = body.get("number")
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
+    if not explicit_number:
         number = app["store"].next_number(front=bool(body.get("front")))
     if client_id:
         extra_data = {**extra_data, "client_id": client_id}
@@ -134,7 +146,7 @@ def _int_param(request: web.Request, name: str, default: int | None) -> int | No
         raise BadRequest(f"query parameter '{name}' must be a whole number, got {raw[:50]!r}") from None
     if value < 0:
         raise BadRequest(f"query parameter '{name}' must not be negative")
-    return value
+    return min(value, SQLITE_MAX_INT)  # larger means "all"; SQLite cannot take more than 64 bits
 
 
 @routes.get("/history")

@@ -43,7 +43,7 @@ async def list_userdata(request: web.Request) -> web.Response:
     return web.json_response(files)
 
 
-@routes.get("/userdata/{file:.+?}")
+@routes.get(r"/userdata/{file:[\s\S]+?}")
 @refuse_unsafe_paths
 async def get_userdata(request: web.Request) -> web.StreamResponse:
     path = _path(request, request.match_info["file"])
@@ -56,7 +56,7 @@ async def get_userdata(request: web.Request) -> web.StreamResponse:
                                            "Content-Security-Policy": "default-src 'none'; sandbox"})
 
 
-@routes.post("/userdata/{file:.+?}/move/{dest:.+}")
+@routes.post(r"/userdata/{file:[\s\S]+?}/move/{dest:[\s\S]+}")
 @refuse_unsafe_paths
 async def move_userdata(request: web.Request) -> web.Response:
     source = _path(request, request.match_info["file"])
@@ -70,7 +70,7 @@ async def move_userdata(request: web.Request) -> web.Response:
     return web.json_response(str(dest.relative_to(_root(request))).replace(os.sep, "/"))
 
 
-@routes.post("/userdata/{file:.+?}")
+@routes.post(r"/userdata/{file:[\s\S]+?}")
 @refuse_unsafe_paths
 async def post_userdata(request: web.Request) -> web.Response:
     path = _path(request, request.match_info["file"])
@@ -85,7 +85,7 @@ async def post_userdata(request: web.Request) -> web.Response:
     return web.json_response(str(path.relative_to(_root(request))).replace(os.sep, "/"))
 
 
-@routes.delete("/userdata/{file:.+?}")
+@routes.delete(r"/userdata/{file:[\s\S]+?}")
 @refuse_unsafe_paths
 async def delete_userdata(request: web.Request) -> web.Response:
     path = _path(request, request.match_info["file"])
