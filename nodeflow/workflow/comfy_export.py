@@ -13,12 +13,38 @@ def _int_id(node_id: str, fallback: dict) -> int:
     return fallback.setdefault(node_id, 100000 + len(fallback))
 
 
+def _expand_via(links: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Links with reroute points -> hops through Reroute nodes (links through the same points from
+    the same source share them). Returns (links, reroutes [{"id", "pos", "type"}])."""
+    numeric = [l["id"] for l in links if isinstance(l.get("id"), int)]
+    next_link = max(numeric, default=0) + 1
+    expanded, reroutes, by_key = [], [], {}
+    for link in links:
+        via = link.get("via") or []
+        if not via:
+            expanded.append(link)
+            continue
+        source = list(link["from"])
+        for i, point in enumerate(via):
+            key = repr((link["from"], via[:i + 1]))
+            if key not in by_key:
+                rid = f"reroute:{len(reroutes) + 1}"
+                by_key[key] = rid
+                reroutes.append({"id": rid, "pos": list(point), "type": link.get("type") or "*"})
+                expanded.append({"id": next_link, "from": source, "to": [rid, ""], "type": link.get("type")})
+                next_link += 1
+            source = [by_key[key], 0]
+        expanded.append({**link, "from": source})
+    return expanded, reroutes
+
+
 def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
     ids: dict[str, int] = {}
     warnings: list[dict] = []
-    incoming = {(l["to"][0], l["to"][1]): l for l in workflow["links"]}
+    all_links, reroutes = _expand_via(workflow["links"])
+    incoming = {(l["to"][0], l["to"][1]): l for l in all_links}
     outgoing: dict[tuple[str, int], list[int]] = {}
-    for link in workflow["links"]:
+    for link in all_links:
         outgoing.setdefault((link["from"][0], link["from"][1]), []).append(link["id"])
     nodes, links, order = [], [], 0
     slot_of: dict[tuple[str, str], int] = {}
@@ -53,7 +79,16 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
                       **({"title": node["title"]} if node.get("title") else {}),
                       **({"color": node["color"]} if node.get("color") else {}),
                       **({"bgcolor": node["bgcolor"]} if node.get("bgcolor") else {})})
-    for link in workflow["links"]:
+    for reroute in reroutes:
+        order += 1
+        rid = reroute["id"]
+        slot_of[(rid, "")] = 0
+        feed = incoming.get((rid, ""))
+        nodes.append({"id": _int_id(rid, ids), "type": "Reroute", "pos": reroute["pos"], "size": [75, 26], "flags": {},
+                      "order": order, "mode": 0, "inputs": [{"name": "", "type": "*", "link": feed["id"] if feed else None}],
+                      "outputs": [{"name": "", "type": reroute["type"], "links": outgoing.get((rid, 0)) or None, "slot_index": 0}],
+                      "properties": {"showOutputText": False, "horizontal": False}})
+    for link in all_links:
         (src, slot), (dst, name) = link["from"], link["to"]
         if (dst, name) not in slot_of:
             continue

@@ -57,8 +57,10 @@ def _input_name(node: dict, slot: int) -> str | None:
     return None
 
 
-def _resolve_source(nodes: dict, links: dict, link_id: Any, depth: int = 0) -> tuple[str, int] | None:
-    """Follow Reroute nodes back to the real (node id, output slot)."""
+def _resolve_source(nodes: dict, links: dict, link_id: Any, via: list | None = None,
+                    depth: int = 0) -> tuple[str, int] | None:
+    """Follow Reroute nodes back to the real (node id, output slot); their positions go to ``via``
+    (source first), which the NodeFlow format keeps as the link's reroute points."""
     link = links.get(link_id)
     if link is None or depth > 100:
         return None
@@ -67,7 +69,9 @@ def _resolve_source(nodes: dict, links: dict, link_id: Any, depth: int = 0) -> t
         return None
     if origin["type"] == "Reroute":
         inputs = origin.get("inputs") or []
-        return _resolve_source(nodes, links, inputs[0].get("link"), depth + 1) if inputs else None
+        if via is not None:
+            via.insert(0, _point(origin.get("pos"), [0, 0]))
+        return _resolve_source(nodes, links, inputs[0].get("link"), via, depth + 1) if inputs else None
     return str(link["origin_id"]), int(link["origin_slot"])
 
 
@@ -125,11 +129,12 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         if target not in kept:
             continue
         name = _input_name(nodes[target], link["target_slot"])
-        source = _resolve_source(nodes, links, link["id"])
+        via: list = []
+        source = _resolve_source(nodes, links, link["id"], via)
         if name is None or source is None or source[0] not in kept:
             continue
         result["links"].append({"id": link["id"], "from": [source[0], source[1]], "to": [target, name],
-                                "type": link.get("type")})
+                                "type": link.get("type"), **({"via": via} if via else {})})
     for group in workflow.get("groups") or []:
         if isinstance(group, dict):
             result["groups"].append({"title": group.get("title", ""), "bounding": group.get("bounding", [0, 0, 0, 0]),

@@ -289,6 +289,139 @@ def test_shift_drag_from_an_output_moves_all_its_links(page):
     assert sources() == sorted([(a, b), (a, c)])
 
 
+# --- 4. groups, reroutes, notes ------------------------------------------------------------------
+def groups(page):
+    return graph(page)["groups"]
+
+
+def group_point(page, index, where="title"):
+    """Screen point on group `index`: its title bar or its bottom-right resize corner."""
+    return page.evaluate("""([i, where]) => { const [x, y, w, h] = window.nodeflow.graph.groups[i].bounding;
+        return where === 'title' ? window.nodeflow.view.toScreen(x + w / 2, y + 12) : window.nodeflow.view.toScreen(x + w - 5, y + h - 5); }""",
+                         [index, where])
+
+
+def menu(page, label):
+    page.click(f".context-menu li >> text='{label}'")
+
+
+def test_groups_create_title_colour_move_resize_nest_and_undo(page):
+    clear_canvas(page)
+    a = add_node(page, 200, 200, "EmptyImage")
+    b = add_node(page, 650, 200, "Invert Image")
+    page.mouse.click(*title_point(page, a))
+    page.keyboard.press("Control+g")
+    assert [g["title"] for g in groups(page)] == ["Group"]
+    inner = groups(page)[0]["bounding"]
+    ax, ay = nodes(page)[a]["pos"]
+    assert inner[0] < ax and inner[1] < ay and inner[0] + inner[2] > ax + 200
+
+    # double-click the title to edit it; markup is just text
+    page.mouse.dblclick(*group_point(page, 0))
+    field = page.wait_for_selector("input.widget-editor")
+    field.fill("<b>Inputs</b>")
+    page.keyboard.press("Enter")
+    assert groups(page)[0]["title"] == "<b>Inputs</b>"
+    assert page.evaluate("() => document.querySelectorAll('#overlays b').length") == 0
+
+    # colour from the group's context menu
+    page.mouse.click(*group_point(page, 0), button="right")
+    page.hover(".context-menu li >> text='Colour'")
+    menu(page, "red")
+    assert groups(page)[0]["color"] == "#a1453f"
+
+    # a group around everything encloses the first: nested, drawn below it
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Control+g")
+    assert [g["title"] for g in groups(page)] == ["Group", "<b>Inputs</b>"]
+
+    # dragging the outer group's title moves both nodes and the inner group, as one undo step
+    before = {n: nodes(page)[n]["pos"] for n in (a, b)}
+    inner_before = groups(page)[1]["bounding"]
+    start = group_point(page, 0)
+    drag(page, start, (start[0] + 50, start[1] + 80))
+    scale = page.evaluate("() => window.nodeflow.graph.viewport.scale")
+    moved = {n: nodes(page)[n]["pos"] for n in (a, b)}
+    for n in (a, b):
+        assert abs(moved[n][0] - before[n][0] - 50 / scale) < 1 and abs(moved[n][1] - before[n][1] - 80 / scale) < 1
+    assert abs(groups(page)[1]["bounding"][0] - inner_before[0] - 50 / scale) < 1
+    page.keyboard.press("Control+z")
+    assert {n: nodes(page)[n]["pos"] for n in (a, b)} == before and groups(page)[1]["bounding"] == inner_before
+    page.keyboard.press("Control+y")
+
+    # dragging the inner group moves only its node
+    start = group_point(page, 1)
+    drag(page, start, (start[0], start[1] + 60))
+    assert nodes(page)[b]["pos"] == moved[b] and nodes(page)[a]["pos"][1] > moved[a][1]
+
+    # resize from the corner, undo
+    size = groups(page)[0]["bounding"][2:]
+    corner = group_point(page, 0, "corner")
+    drag(page, corner, (corner[0] + 70, corner[1] + 40))
+    assert groups(page)[0]["bounding"][2] > size[0] and groups(page)[0]["bounding"][3] > size[1]
+    page.keyboard.press("Control+z")
+    assert groups(page)[0]["bounding"][2:] == size
+
+    # remove the inner group from its menu (nodes stay), then undo
+    page.mouse.click(*group_point(page, 1), button="right")
+    menu(page, "Remove group (keep nodes)")
+    assert [g["title"] for g in groups(page)] == ["Group"] and len(nodes(page)) == 2
+    page.keyboard.press("Control+z")
+    assert [g["title"] for g in groups(page)] == ["Group", "<b>Inputs</b>"]
+
+    # groups survive a reload (autosave) with their titles and colours
+    page.wait_for_timeout(700)
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert [(g["title"], g["color"]) for g in groups(page)] == [("Group", "#3f789e"), ("<b>Inputs</b>", "#a1453f")]
+
+
+def queued_prompt(page):
+    with page.expect_request(lambda r: r.url.endswith("/prompt") and r.method == "POST") as request:
+        page.click("#queue-button")
+    import json
+    return json.loads(request.value.post_data)
+
+
+def test_reroute_on_a_link_and_notes_never_reach_the_prompt(page):
+    clear_canvas(page)
+    a = add_node(page, 200, 200, "EmptyImage")
+    b = add_node(page, 800, 450, "Save Image")
+    drag(page, slot(page, a, "out", 0), slot(page, b, "in", "images"))
+    start, end = slot(page, a, "out", 0), slot(page, b, "in", "images")
+    count = steps(page)
+    page.mouse.click((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)  # the handle in the link's middle
+    menu(page, "Add reroute")
+    reroute = [n for n, v in nodes(page).items() if v["type"] == "Reroute"]
+    assert reroute == [] and steps(page) == count + 1  # saved form: no Reroute node, a via point instead
+    saved = graph(page)
+    assert len(saved["links"]) == 1 and saved["links"][0]["from"] == [a, 0] and len(saved["links"][0]["via"]) == 1
+    live = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].filter(n => n.type === 'Reroute').map(n => n.id)")
+    assert len(live) == 1
+    # the reroute can be dragged like a node; the via point follows
+    r = rect(page, live[0])
+    drag(page, (r["x"] + r["w"] / 2, r["y"] + r["h"] / 2), (r["x"] + r["w"] / 2, r["y"] + 200))
+    assert graph(page)["links"][0]["via"][0][1] > saved["links"][0]["via"][0][1] + 100
+
+    note = add_node(page, 300, 600, "Note")
+    x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [note, "text"])
+    page.mouse.click(x, y)
+    page.wait_for_selector("textarea.widget-editor")
+    page.keyboard.type("<script>window.__xss = 1</script> remember")
+    page.mouse.click(1300, 120)  # leave the editor
+    saved = graph(page)
+    assert [n["text"] for n in saved["notes"]] == ["<script>window.__xss = 1</script> remember"]
+    assert all(n["type"] not in ("Note", "Reroute") for n in saved["nodes"])
+    page.keyboard.press("Control+z")  # the whole typing session is one step
+    assert graph(page)["notes"][0]["text"] == ""
+    page.keyboard.press("Control+y")
+
+    sent = queued_prompt(page)
+    assert {v["class_type"] for v in sent["prompt"].values()} == {"EmptyImage", "SaveImage"}
+    assert sent["prompt"][b]["inputs"]["images"] == [a, 0]
+    assert page.evaluate("() => window.__xss") is None
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

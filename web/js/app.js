@@ -1,12 +1,14 @@
 // The editor application: wires the model, the renderer, the interaction layer and the API.
 import { ApiClient } from "./api/client.js";
-import { CommandStack, addNode, connect, removeNodes, replaceGraph, setProperty } from "./model/commands.js";
+import { CommandStack, addNode, connect, replaceGraph, setProperty } from "./model/commands.js";
+import { EDITOR_NODES } from "./model/editor_nodes.js";
 import { Graph } from "./model/graph.js";
 import { applyControls, buildPrompt } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
 import { ActionRegistry } from "./ui/actions.js";
 import { ClipboardActions } from "./ui/clipboard.js";
+import { ContextMenus } from "./ui/context_menus.js";
 import { registerEditorActions } from "./ui/editor_actions.js";
 import { Interaction } from "./ui/interaction.js";
 import { libraryItems, showMenu } from "./ui/menu.js";
@@ -30,6 +32,7 @@ class App {
     this.widgets = new WidgetEditor(this);
     this.interaction = new Interaction(this);
     this.clipboard = new ClipboardActions(this);
+    this.menus = new ContextMenus(this);
     this.actions = new ActionRegistry();
     registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
@@ -53,7 +56,7 @@ class App {
   }
 
   async refreshObjectInfo() {
-    this.state.objectInfo = await this.api.objectInfo();
+    this.state.objectInfo = { ...(await this.api.objectInfo()), ...EDITOR_NODES };
   }
 
   // --- edits ------------------------------------------------------------------------------
@@ -105,19 +108,8 @@ class App {
     this.run(setProperty(ids, "mode", all ? "active" : mode));
   }
 
-  rename(nodeId, clientX, clientY) {
-    const node = this.state.graph.nodes.get(nodeId);
-    const field = document.createElement("input");
-    field.className = "widget-editor";
-    field.value = node.title || (this.state.objectInfo[node.type] || {}).display_name || node.type;
-    Object.assign(field.style, { left: `${clientX}px`, top: `${clientY}px` });
-    const commit = () => { if (field.value && field.value !== node.title) this.run(setProperty([nodeId], "title", field.value)); };
-    field.addEventListener("keydown", (e) => { e.stopPropagation(); if (e.key === "Enter") { commit(); this.closeOverlays(); } if (e.key === "Escape") this.closeOverlays(); });
-    field.addEventListener("blur", () => { commit(); field.remove(); });
-    this.showOverlay(field);
-    field.focus();
-    field.select();
-  }
+  rename(nodeId, clientX, clientY) { this.menus.renameNode(nodeId, clientX, clientY); }
+  nodeMenu(node, clientX, clientY) { this.menus.nodeMenu(node, clientX, clientY); }
 
   fitView() {
     const layouts = [...this.state.graph.nodes.values()].map((n) => this.view.layout(n));
@@ -147,21 +139,6 @@ class App {
 
   openSearch(clientX, clientY, pending) { this.closeOverlays(); openSearch(this, clientX, clientY, pending); }
   libraryMenu(clientX, clientY) { this.closeOverlays(); showMenu(this, clientX, clientY, libraryItems(this, clientX, clientY)); }
-
-  nodeMenu(node, clientX, clientY) {
-    this.closeOverlays();
-    const ids = this.state.selection.has(node.id) ? [...this.state.selection] : [node.id];
-    const items = [
-      { label: "Rename", run: () => this.rename(node.id, clientX, clientY) },
-      { label: node.collapsed ? "Expand" : "Collapse", run: () => this.run(setProperty([node.id], "collapsed", !node.collapsed)) },
-      { label: node.mode === "muted" ? "Unmute" : "Mute", run: () => this.toggleMode(ids, "muted") },
-      { label: node.mode === "bypassed" ? "Remove bypass" : "Bypass", run: () => this.toggleMode(ids, "bypassed") },
-      { label: "Delete", run: () => { this.run(removeNodes(ids)); this.state.selection.clear(); } },
-    ];
-    for (const ext of this.extensions) for (const item of ext.menuItems?.(node, this) || []) items.push(item);
-    this.state.selection = new Set(ids);
-    showMenu(this, clientX, clientY, items);
-  }
 
   toast(message, kind = "info") {
     const el = document.createElement("div");

@@ -181,15 +181,15 @@ export function replaceGraph(load) {
 }
 
 function snapshot(g) {
-  return { nodes: new Map(g.nodes), links: new Map(g.links), groups: g.groups, notes: g.notes,
-    nextNodeId: g.nextNodeId, nextLinkId: g.nextLinkId };
+  return { nodes: new Map(g.nodes), links: new Map(g.links), groups: [...g.groups],
+    nextNodeId: g.nextNodeId, nextLinkId: g.nextLinkId, nextGroupId: g.nextGroupId };
 }
 
 function restore(g, s) {
   g.nodes = new Map(s.nodes);
   g.links = new Map(s.links);
-  g.groups = s.groups;
-  g.notes = s.notes;
+  g.groups = [...s.groups];
+  g.nextGroupId = s.nextGroupId;
   g.nextNodeId = s.nextNodeId;
   g.nextLinkId = s.nextLinkId;
 }

@@ -1,14 +1,15 @@
 // The graph model: nodes, links and widget values, with no DOM. Every edit goes through a
 // command (commands.js) so it can be undone. Serialises to the NodeFlow workflow format v1.
+import { EDITOR_NODES, exportEditorNodes, importEditorNodes } from "./editor_nodes.js";
 import { defaultValue, inputSpecs, options, typesMatch, widgetKind } from "./types.js";
 
 export class Graph {
   constructor() {
     this.nodes = new Map();
     this.links = new Map();
-    this.groups = [];
-    this.notes = [];
+    this.groups = []; // [{id, title, bounding: [x, y, w, h], color}]
     this.nextNodeId = 1;
+    this.nextGroupId = 1;
     this.nextLinkId = 1;
     this.viewport = { offset: [0, 0], scale: 1 };
     this.customWidgets = new Map(); // socket type -> widget factory from an extension
@@ -16,13 +17,14 @@ export class Graph {
 
   /** A node of `type` from its /object_info entry (`info`), not yet added. */
   makeNode(type, info, pos = [0, 0], id = null) {
+    info = info || EDITOR_NODES[type] || null;
     const node = {
       id: id ?? String(this.nextNodeId),
       type,
       title: null,
       version: info ? info.version ?? null : null,
       pos: [pos[0], pos[1]],
-      size: [240, 80],
+      size: info && info.default_size ? [...info.default_size] : [240, 80],
       mode: "active",
       collapsed: false,
       color: null,
@@ -64,13 +66,21 @@ export class Graph {
     return { node, links: removedLinks };
   }
 
-  outputType(nodeId, slot) {
+  outputType(nodeId, slot, depth = 0) {
     const node = this.nodes.get(nodeId);
+    if (node && node.type === "Reroute" && depth < 100) { // a reroute carries the type of what feeds it
+      const up = this.linkInto(nodeId, "input");
+      return up ? this.outputType(up.from[0], up.from[1], depth + 1) : "*";
+    }
     return node && node.outputs[slot] ? node.outputs[slot].type : null;
   }
 
-  inputType(nodeId, name) {
+  inputType(nodeId, name, depth = 0) {
     const node = this.nodes.get(nodeId);
+    if (node && node.type === "Reroute" && depth < 100) { // ... and takes what its targets take
+      const down = this.linksFrom(nodeId, 0)[0];
+      return down ? this.inputType(down.to[0], down.to[1], depth + 1) : "*";
+    }
     const input = node && node.inputs.find((i) => i.name === name);
     return input ? input.type : null;
   }
@@ -122,8 +132,9 @@ export class Graph {
   toJSON() {
     const nodes = [...this.nodes.values()].map((n) => nodeToJSON(n));
     const links = [...this.links.values()].map((l) => ({ id: l.id, from: [...l.from], to: [...l.to], type: l.type }));
-    return { format: "nodeflow-workflow", version: 1, nodes, links, groups: this.groups.map((g) => ({ ...g })),
-      notes: this.notes.map((n) => ({ ...n })), viewport: { offset: [...this.viewport.offset], scale: this.viewport.scale } };
+    return exportEditorNodes(this, { format: "nodeflow-workflow", version: 1, nodes, links,
+      groups: this.groups.map((g) => ({ ...g, bounding: [...g.bounding] })), notes: [],
+      viewport: { offset: [...this.viewport.offset], scale: this.viewport.scale } });
   }
 
   /** A node rebuilt from its saved form (sockets from `info`); not yet added. Returns {node, warning}. */
@@ -156,15 +167,22 @@ export class Graph {
       if (warning) warnings.push({ node: node.id, message: warning });
       graph.addNode(node);
     }
-    for (const link of data.links || []) {
+    const links = data.links || [];
+    for (const link of links) if (Number.isInteger(link.id) && link.id >= graph.nextLinkId) graph.nextLinkId = link.id + 1;
+    const failed = (link) => warnings.push({ node: String(link.to[0]), message: `link into ${link.to[1]} could not be restored` });
+    for (const link of links.filter((l) => !(l.via && l.via.length))) {
       try {
         graph.connect(String(link.from[0]), link.from[1], String(link.to[0]), link.to[1], link.id);
       } catch {
-        warnings.push({ node: String(link.to[0]), message: `link into ${link.to[1]} could not be restored` });
+        failed(link);
       }
     }
-    graph.groups = (data.groups || []).map((g) => ({ ...g }));
-    graph.notes = (data.notes || []).map((n) => ({ ...n }));
+    importEditorNodes(graph, data, links.filter((l) => l.via && l.via.length), failed);
+    graph.groups = (data.groups || []).map((g) => ({ ...g, id: String(g.id ?? `g${graph.nextGroupId}`), bounding: [...(g.bounding || [0, 0, 0, 0])] }));
+    for (const g of graph.groups) {
+      const n = Number(String(g.id).replace(/^g/, ""));
+      if (Number.isInteger(n) && n >= graph.nextGroupId) graph.nextGroupId = n + 1;
+    }
     if (data.viewport) graph.viewport = { offset: [...(data.viewport.offset || [0, 0])], scale: data.viewport.scale || 1 };
     return { graph, warnings };
   }

@@ -1,5 +1,7 @@
 // Graph -> API prompt ({id: {class_type, inputs, _meta}}): muted nodes left out, bypassed nodes
-// passed through (each input feeds the output of the same type).
+// passed through (each input feeds the output of the same type); editor-only nodes (notes,
+// reroutes) never appear, links through reroutes go to their real source.
+import { isEditorOnly } from "./editor_nodes.js";
 
 export function buildPrompt(graph) {
   const incoming = new Map();
@@ -10,6 +12,11 @@ export function buildPrompt(graph) {
   const sourceOf = (nodeId, slot, wanted, seen = new Set()) => {
     const node = graph.nodes.get(nodeId);
     if (!node || seen.has(nodeId) || node.missing || node.mode === "muted") return null;
+    if (node.type === "Reroute") {
+      seen.add(nodeId);
+      const link = (incoming.get(nodeId) || new Map()).get("input");
+      return link ? sourceOf(link.from[0], link.from[1], wanted, seen) : null;
+    }
     if (node.mode === "bypassed") {
       seen.add(nodeId);
       const want = wanted || (node.outputs[slot] && node.outputs[slot].type);
@@ -22,7 +29,7 @@ export function buildPrompt(graph) {
   };
   const prompt = {};
   for (const node of graph.nodes.values()) {
-    if (node.mode !== "active" || node.missing) continue;
+    if (node.mode !== "active" || node.missing || isEditorOnly(node.type)) continue;
     const inputs = {};
     for (const [name, value] of Object.entries(node.widgets)) inputs[name] = Array.isArray(value) ? { __value__: value } : value;
     for (const [name, link] of incoming.get(node.id) || new Map()) {

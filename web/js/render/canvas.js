@@ -1,11 +1,18 @@
 // The renderer: draws the graph on a <canvas>. It only draws; it changes nothing.
-import { comboOptions, typeColor, typesMatch } from "../model/types.js";
-import { TITLE_H, nodeLayout } from "./layout.js";
+import { typeColor, typesMatch } from "../model/types.js";
+import { drawGroup } from "./groups.js";
+import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
+import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js";
 
-const THEME = {
-  background: "#1b1c1f", grid: "#25272b", node: "#2b2d31", nodeTitle: "#35383e", text: "#e4e4e4", dim: "#9a9ca3",
-  widget: "#222428", selected: "#f0f0f0", executing: "#4caf50", error: "#ff5252", muted: "#55575c", bypassed: "#7a4fa8",
+export const THEMES = {
+  dark: { background: "#1b1c1f", grid: "#25272b", node: "#2b2d31", nodeTitle: "#35383e", text: "#e4e4e4", dim: "#9a9ca3",
+    widget: "#222428", selected: "#f0f0f0", executing: "#4caf50", error: "#ff5252", muted: "#55575c", bypassed: "#7a4fa8",
+    note: "#4a4326", noteText: "#f3e9c6", slotHole: "#1b1c1f" },
+  light: { background: "#f4f5f7", grid: "#e2e4e8", node: "#ffffff", nodeTitle: "#dde1e8", text: "#1d1f23", dim: "#5c6069",
+    widget: "#eef0f3", selected: "#1d4ed8", executing: "#2e7d32", error: "#d32f2f", muted: "#b0b3b9", bypassed: "#c7a8ec",
+    note: "#fff4c2", noteText: "#3b3521", slotHole: "#ffffff" },
 };
+let THEME = THEMES.dark;
 
 export class CanvasView {
   constructor(canvas, state) {
@@ -16,6 +23,14 @@ export class CanvasView {
     this.frameRequested = false;
     this.frames = 0;
     this.images = new Map(); // url -> HTMLImageElement
+    this.linkStyle = "spline"; // or "straight"
+    this.afterDraw = null; // called after each frame (the minimap)
+  }
+
+  setTheme(name) {
+    THEME = THEMES[name] || THEMES.dark;
+    this.theme = THEME;
+    this.requestDraw();
   }
 
   get view() { return this.state.graph.viewport; }
@@ -68,7 +83,7 @@ export class CanvasView {
     ctx.setTransform(ratio * scale, 0, 0, ratio * scale, ratio * scale * offset[0], ratio * scale * offset[1]);
     const visible = this.visibleRect();
     this.drawGrid(visible);
-    for (const group of this.state.graph.groups) this.drawGroup(group);
+    for (const group of this.state.graph.groups) drawGroup(ctx, group, THEME, this.state.selectedGroup === group.id, scale);
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
     // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
@@ -81,13 +96,14 @@ export class CanvasView {
     this.detailed = scale >= 0.45;
     const drag = this.state.drag;
     const detached = drag && drag.kind === "link" ? drag.detach : undefined;
-    for (const link of this.state.graph.links.values()) if (link.id !== detached) this.drawLink(link);
+    for (const link of this.state.graph.links.values()) if (link.id !== detached) this.drawLink(link, visible);
     if (drag && drag.kind === "link") this.drawDragLink(drag);
     for (const [node, layout] of layouts) {
       if (layout.x > visible.x + visible.w || layout.y > visible.y + visible.h || layout.x + layout.w < visible.x || layout.y + layout.h < visible.y) continue;
       this.drawNode(node, layout);
     }
     if (drag && drag.kind === "select") this.drawSelection(drag);
+    if (this.afterDraw) this.afterDraw();
   }
 
   visibleRect() {
@@ -107,19 +123,6 @@ export class CanvasView {
     ctx.stroke();
   }
 
-  drawGroup(group) {
-    const [x, y, w, h] = group.bounding;
-    const ctx = this.ctx;
-    ctx.fillStyle = (group.color || "#3f789e") + "33";
-    ctx.strokeStyle = group.color || "#3f789e";
-    ctx.lineWidth = 2;
-    ctx.fillRect(x, y, w, h);
-    ctx.strokeRect(x, y, w, h);
-    ctx.fillStyle = THEME.text;
-    ctx.font = "bold 20px system-ui, sans-serif";
-    ctx.fillText(String(group.title || ""), x + 10, y + 26);
-  }
-
   curve(x1, y1, x2, y2, color, width = 3) {
     const ctx = this.ctx;
     const dx = Math.max(40, Math.abs(x2 - x1) * 0.5);
@@ -127,7 +130,8 @@ export class CanvasView {
     ctx.lineWidth = width;
     ctx.beginPath();
     ctx.moveTo(x1, y1);
-    ctx.bezierCurveTo(x1 + dx, y1, x2 - dx, y2, x2, y2);
+    if (this.linkStyle === "straight") ctx.lineTo(x2, y2);
+    else ctx.bezierCurveTo(x1 + dx, y1, x2 - dx, y2, x2, y2);
     ctx.stroke();
   }
 
@@ -140,10 +144,16 @@ export class CanvasView {
     return slot ? [slot.x, slot.y] : null;
   }
 
-  drawLink(link) {
+  drawLink(link, visible) {
     const a = this.slotPoint(link.from[0], "out", link.from[1]);
     const b = this.slotPoint(link.to[0], "in", link.to[1]);
-    if (a && b) this.curve(a[0], a[1], b[0], b[1], typeColor(link.type));
+    if (!a || !b) return;
+    const color = typeColor(link.type);
+    this.curve(a[0], a[1], b[0], b[1], color);
+    if (!this.detailed) return;
+    const [mx, my] = linkMidpoint(a, b); // the handle that opens the link menu (reroute, delete)
+    if (mx < visible.x || my < visible.y || mx > visible.x + visible.w || my > visible.y + visible.h) return;
+    dot(this.ctx, mx, my, 4, color, true, THEME.slotHole);
   }
 
   drawDragLink(drag) {
@@ -167,6 +177,7 @@ export class CanvasView {
 
   drawNode(node, L) {
     const ctx = this.ctx;
+    if (L.reroute) return this.drawReroute(node, L);
     const runtime = this.state.runtime;
     const selected = this.state.selection.has(node.id);
     const error = runtime.errors.get(node.id);
@@ -219,7 +230,7 @@ export class CanvasView {
     for (const input of L.inputs) {
       const linked = this.linkedIn.has(`${node.id}\u0000${input.name}`);
       const glow = drag && drag.kind === "link" && drag.fromOutput && !drag.relink && drag.nodeId !== node.id && typesMatch(drag.type, input.type);
-      dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), linked || glow);
+      dot(ctx, input.x, input.y, glow ? 7 : 5, typeColor(input.type), linked || glow, THEME.slotHole);
       if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;
       ctx.fillText(input.name, input.x + 12, input.y);
@@ -227,7 +238,7 @@ export class CanvasView {
     ctx.textAlign = "right";
     for (const output of L.outputs) {
       const glow = drag && drag.kind === "link" && (!drag.fromOutput || drag.relink) && drag.nodeId !== node.id && typesMatch(output.type, drag.type);
-      dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.linkedOut.has(`${node.id}\u0000${output.slot}`) || glow);
+      dot(ctx, output.x, output.y, glow ? 7 : 5, typeColor(output.type), this.linkedOut.has(`${node.id}\u0000${output.slot}`) || glow, THEME.slotHole);
       if (!this.detailed) continue;
       ctx.fillStyle = THEME.dim;
       ctx.fillText(output.name, output.x - 12, output.y);
@@ -240,6 +251,7 @@ export class CanvasView {
     ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     for (const row of L.widgets) {
+      if (row.note) { this.drawNoteText(node, row); continue; }
       const linked = this.linkedIn.has(`${node.id}\u0000${row.name}`);
       ctx.fillStyle = THEME.widget;
       if (!this.detailed) { ctx.fillRect(row.x, row.y, row.w, row.h); continue; }
@@ -262,6 +274,39 @@ export class CanvasView {
         ctx.fillText("›", row.x + row.w - 8, mid);
       }
     }
+  }
+
+  drawReroute(node, L) {
+    const ctx = this.ctx;
+    const type = this.state.graph.outputType(node.id, 0);
+    ctx.fillStyle = THEME.node;
+    roundRect(ctx, L.x, L.y, L.w, L.h, L.h / 2);
+    ctx.fill();
+    ctx.strokeStyle = this.state.selection.has(node.id) ? THEME.selected : typeColor(type);
+    ctx.lineWidth = 2;
+    ctx.stroke();
+    const linkedIn = this.linkedIn.has(`${node.id}\u0000input`);
+    dot(ctx, L.inputs[0].x, L.inputs[0].y, 5, typeColor(type), linkedIn, THEME.slotHole);
+    dot(ctx, L.outputs[0].x, L.outputs[0].y, 5, typeColor(type), this.linkedOut.has(`${node.id}\u00000`), THEME.slotHole);
+  }
+
+  drawNoteText(node, row) {
+    const ctx = this.ctx;
+    ctx.fillStyle = THEME.note;
+    ctx.fillRect(row.x, row.y, row.w, row.h);
+    ctx.fillStyle = THEME.noteText;
+    ctx.font = "13px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    const text = String(node.widgets[row.name] ?? "");
+    let room = Math.max(1, Math.floor((row.h - 12) / 17));
+    let line = 0;
+    for (const para of text.split("\n")) {
+      if (room <= 0) break;
+      const used = para ? wrapText(ctx, para, row.x + 8, row.y + 6 + line * 17, row.w - 16, 17, room) : 1;
+      line += used;
+      room -= used;
+    }
+    ctx.textBaseline = "middle";
   }
 
   drawOutputs(node, L) {
@@ -298,72 +343,4 @@ export class CanvasView {
     }
     return img;
   }
-}
-
-function widgetText(node, row) {
-  const value = node.widgets[row.name];
-  if (row.control) return ["control after generate", node.controls[row.name] || "fixed"];
-  if (row.upload) return ["upload", "choose file…"];
-  if (row.kind === "BOOLEAN") return [row.name, value ? "true" : "false"];
-  if ((row.spec[1] || {}).display === "color") return [row.name, `#${(Number(value) >>> 0).toString(16).padStart(6, "0")}`];
-  if (row.kind === "FLOAT") return [row.name, Number(value).toFixed(decimals(row.spec))];
-  if (row.kind === "COMBO") return [row.name, String(value ?? comboOptions(row.spec)[0] ?? "")];
-  return [row.name, String(value ?? "").replace(/\n/g, " ⏎ ")];
-}
-
-function decimals(spec) {
-  const opts = spec[1] || {};
-  const step = opts.round || opts.step || 0.01;
-  return Math.min(4, Math.max(0, -Math.floor(Math.log10(step))));
-}
-
-function clip(ctx, text, width) {
-  text = String(text);
-  if (width <= 0) return "";
-  if (ctx.measureText(text).width <= width) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ctx.measureText(text.slice(0, mid) + "…").width <= width) lo = mid; else hi = mid - 1;
-  }
-  return text.slice(0, lo) + "…";
-}
-
-function wrapText(ctx, text, x, y, width, lineHeight, maxLines) {
-  const words = String(text).split(/(\s+)/);
-  let line = "";
-  let lines = 0;
-  for (const word of words) {
-    if (ctx.measureText(line + word).width > width && line) {
-      ctx.fillText(line, x, y + lines * lineHeight);
-      line = word.trimStart();
-      if (++lines >= maxLines) return;
-    } else line += word;
-  }
-  if (line && lines < maxLines) ctx.fillText(line, x, y + lines * lineHeight);
-}
-
-function drawFit(ctx, img, r) {
-  const w = img.naturalWidth || img.width;
-  const h = img.naturalHeight || img.height;
-  if (!w || !h || r.w <= 0 || r.h <= 0) return;
-  const s = Math.min(r.w / w, r.h / h);
-  ctx.imageSmoothingEnabled = s < 1;
-  ctx.drawImage(img, r.x + (r.w - w * s) / 2, r.y + (r.h - h * s) / 2, w * s, h * s);
-}
-
-function dot(ctx, x, y, r, color, filled) {
-  ctx.beginPath();
-  ctx.arc(x, y, r, 0, Math.PI * 2);
-  ctx.fillStyle = filled ? color : "#1b1c1f";
-  ctx.fill();
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 2;
-  ctx.stroke();
-}
-
-function roundRect(ctx, x, y, w, h, r) {
-  ctx.beginPath();
-  ctx.roundRect(x, y, w, h, r);
 }

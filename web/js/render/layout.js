@@ -7,6 +7,13 @@ export const WIDGET_H = 24;
 export const PAD = 6;
 export const MIN_W = 200;
 export const IMAGE_H = 180;
+export const REROUTE_W = 40;
+export const REROUTE_H = 22;
+
+/** The middle of a link drawn from a to b (the same for straight lines and the symmetric spline). */
+export function linkMidpoint(a, b) {
+  return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+}
 
 /** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}]. */
 export function widgetRows(node, info, custom = null) {
@@ -25,6 +32,19 @@ export function widgetRows(node, info, custom = null) {
 /** Full geometry of a node: body rect, slot centres, widget rects, image rect. */
 export function nodeLayout(node, info, extras = {}, custom = null) {
   const [x, y] = node.pos;
+  const editor = info && info.editor;
+  if (editor === "reroute") {
+    const [w, h] = [REROUTE_W, REROUTE_H];
+    return { x, y, w, h, inputs: [{ name: "input", type: "*", x, y: y + h / 2 }], outputs: [{ slot: 0, name: "", type: "*", x: x + w, y: y + h / 2 }],
+      widgets: [], image: null, collapsed: false, reroute: true };
+  }
+  if (editor === "note" && !node.collapsed) {
+    const w = Math.max(160, node.size[0]);
+    const h = Math.max(TITLE_H + 50, node.size[1]);
+    const [row] = widgetRows(node, info, custom);
+    const text = { ...row, x: x + 8, y: y + TITLE_H + 6, w: w - 16, h: h - TITLE_H - 14, note: true };
+    return { x, y, w, h, inputs: [], outputs: [], widgets: [text], image: null, collapsed: false, note: true };
+  }
   if (node.collapsed) {
     return { x, y, w: Math.max(140, node.size[0] * 0.6), h: TITLE_H, inputs: [], outputs: [], widgets: [], image: null, collapsed: true };
   }

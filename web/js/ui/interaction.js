@@ -1,7 +1,9 @@
 // Turns pointer and keyboard events on the canvas into commands; never draws.
 import { connect, disconnect, moveNodes, resizeNode } from "../model/commands.js";
+import { groupContents, moveGroup, resizeGroup } from "../model/groups.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
+import { hitGroup, hitLinkHandle } from "./canvas_hits.js";
 
 const SLOT_HIT = 10;
 
@@ -32,6 +34,7 @@ export class Interaction {
       for (const out of L.outputs) if (Math.hypot(x - out.x, y - out.y) <= SLOT_HIT) return { kind: "output", node, slot: out.slot, type: out.type };
       for (const inp of L.inputs) if (Math.hypot(x - inp.x, y - inp.y) <= SLOT_HIT) return { kind: "input", node, input: inp.name, type: inp.type };
       if (!inside(x, y, { x: L.x - 4, y: L.y, w: L.w + 8, h: L.h })) continue;
+      if (L.reroute) return { kind: "body", node, layout: L };
       if (!L.collapsed && x > L.x + L.w - 14 && y > L.y + L.h - 14) return { kind: "resize", node };
       for (const row of L.widgets) if (inside(x, y, row)) return { kind: "widget", node, row };
       return { kind: y < L.y + TITLE_H ? "title" : "body", node, layout: L };
@@ -47,7 +50,19 @@ export class Interaction {
     this.canvas.setPointerCapture?.(e.pointerId);
     const hit = this.hit(x, y);
     const drag = { startClient: [e.clientX, e.clientY], start: [x, y], pointer: [x, y], moved: false };
-    if (!hit) {
+    const link = !hit && hitLinkHandle(this.graph, this.app.view, x, y);
+    const group = !hit && !link && hitGroup(this.graph, x, y);
+    this.state.selectedGroup = group && group.kind !== "group-body" ? group.group.id : null;
+    if (link) {
+      this.app.menus.linkMenu(link, e.clientX, e.clientY);
+      return;
+    } else if (group && group.kind === "group-title") {
+      if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
+      const { nodeIds, groupIds } = groupContents(this.graph, group.group);
+      Object.assign(drag, { kind: "group-move", groupIds: [group.group.id, ...groupIds], ids: nodeIds, key: `group${++this.dragCounter}`, last: [x, y] });
+    } else if (group && group.kind === "group-resize") {
+      Object.assign(drag, { kind: "group-resize", groupId: group.group.id, size: group.group.bounding.slice(2), key: `gsize${++this.dragCounter}` });
+    } else if (!hit) {
       if (e.ctrlKey || e.shiftKey) Object.assign(drag, { kind: "select", additive: true });
       else { this.state.selection.clear(); Object.assign(drag, { kind: "pan", offset: [...this.graph.viewport.offset] }); }
     } else if (hit.kind === "output") {
@@ -95,6 +110,13 @@ export class Interaction {
       const dy = y - drag.last[1];
       drag.last = [x, y];
       if (dx || dy) this.app.run(moveNodes(drag.ids, dx, dy, drag.key));
+    } else if (drag.kind === "group-move" && drag.moved) {
+      const dx = x - drag.last[0];
+      const dy = y - drag.last[1];
+      drag.last = [x, y];
+      if (dx || dy) this.app.run(moveGroup(drag.groupIds, drag.ids, dx, dy, drag.key));
+    } else if (drag.kind === "group-resize") {
+      this.app.run(resizeGroup(drag.groupId, [Math.max(120, drag.size[0] + x - drag.start[0]), Math.max(80, drag.size[1] + y - drag.start[1])], drag.key));
     } else if (drag.kind === "resize") {
       this.app.run(resizeNode(drag.nodeId, [Math.max(180, drag.size[0] + x - drag.start[0]),
         Math.max(60, drag.size[1] + y - drag.start[1])], drag.key));
@@ -189,16 +211,22 @@ export class Interaction {
   dblclick(e) {
     const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
     const hit = this.hit(x, y);
-    if (!hit) this.app.openSearch(e.clientX, e.clientY);
-    else if (hit.kind === "title") this.app.rename(hit.node.id, e.clientX, e.clientY);
+    const group = !hit && hitGroup(this.graph, x, y);
+    if (group && group.kind === "group-title") this.app.menus.renameGroup(group.group, e.clientX, e.clientY);
+    else if (!hit) this.app.openSearch(e.clientX, e.clientY);
+    else if (hit.kind === "title" && !hit.layout.reroute) this.app.rename(hit.node.id, e.clientX, e.clientY);
   }
 
   contextmenu(e) {
     e.preventDefault();
     const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
     const hit = this.hit(x, y);
-    if (hit && hit.node) this.app.nodeMenu(hit.node, e.clientX, e.clientY);
-    else this.app.libraryMenu(e.clientX, e.clientY);
+    if (hit && hit.node) return this.app.nodeMenu(hit.node, e.clientX, e.clientY);
+    const link = hitLinkHandle(this.graph, this.app.view, x, y);
+    if (link) return this.app.menus.linkMenu(link, e.clientX, e.clientY);
+    const group = hitGroup(this.graph, x, y);
+    if (group) return this.app.menus.groupMenu(group.group, e.clientX, e.clientY);
+    this.app.libraryMenu(e.clientX, e.clientY);
   }
 
   key(e) {
