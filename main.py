@@ -45,7 +45,14 @@ def workflow_converter(runtime):
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    from nodeflow.server.security import parse_cors_origins
+
+    try:
+        cors_origins = parse_cors_origins(args.enable_cors_header)
+    except ValueError as exc:
+        cli.error(str(exc))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, cache_ram_gb=args.cache_ram,
@@ -70,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
                           database=Path(args.database) if args.database else None,
                           max_upload_mb=args.max_upload_size, max_history=args.max_history,
                           system_info=lambda: torch_system_info(runtime.models),
-                          plugin_status=runtime.plugin_status, allowed_hosts=allowed, access_token=token)
+                          plugin_status=runtime.plugin_status, allowed_hosts=allowed, access_token=token,
+                          cors_origins=cors_origins)
     app = create_app(config, runtime.registry, runtime.engine, runtime.env,
                      workflow_to_prompt=workflow_converter(runtime))
     recovered = app["store"].recovered

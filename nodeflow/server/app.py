@@ -12,7 +12,7 @@ from . import openapi, routes_convert, routes_files, routes_info, routes_prompt,
 from .config import ServerConfig
 from .hub import Hub
 from .queue_store import QueueStore
-from .security import host_guard, json_errors, origin_guard, token_guard
+from .security import cors_guard, host_guard, json_errors, origin_guard, token_guard
 from .worker import Worker
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -79,6 +79,8 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
                extra_routes: list[web.RouteTableDef] | None = None) -> web.Application:
     """Build the app. The worker thread starts with the app and stops with it."""
     guards = [host_guard({h.lower() for h in config.allowed_hosts})]
+    if config.cors_origins:
+        guards.append(cors_guard(config.cors_origins))  # raises ValueError for '*' or a malformed origin
     if config.access_token:
         guards.append(token_guard(config.access_token))
     app = web.Application(middlewares=[json_errors, *guards, origin_guard, security_headers],

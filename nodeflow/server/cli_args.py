@@ -29,5 +29,8 @@ def parser() -> argparse.ArgumentParser:
                    help="host names (besides localhost/loopback) the server answers to, e.g. my-pc.lan")
     p.add_argument("--access-token", default=None,
                    help="token required on every request; generated and printed when binding beyond loopback")
+    p.add_argument("--enable-cors-header", nargs="?", const="*", action="append", default=[], metavar="ORIGIN",
+                   help="let web pages from ORIGIN (e.g. https://my-app.example.com) call the API from the browser; "
+                        "repeat it or separate origins with commas. '*' (any site) is refused")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p

@@ -22,3 +22,4 @@ class ServerConfig:
     plugin_status: list[Any] = field(default_factory=list)
     allowed_hosts: list[str] = field(default_factory=list)  # names besides loopback; "*" allows any
     access_token: str | None = None  # required on every route when set (non-loopback binding)
+    cors_origins: list[str] = field(default_factory=list)  # --enable-cors-header; '*' is refused

@@ -84,11 +84,98 @@ def token_guard(token: str):
     return middleware
 
 
+CORS_ORIGIN_KEY = "nodeflow_cors_origin"  # request key: the Origin, when it is one named with --enable-cors-header
+CORS_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
+CORS_HEADERS = "Content-Type, Authorization, Comfy-User"
+
+
+def normalize_origin(value: str) -> str | None:
+    """'HTTPS://App.Example:443/' -> 'https://app.example'; None when ``value`` is not an http(s) origin."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username is not None
+            or parts.password is not None or parts.path not in ("", "/") or parts.query or parts.fragment):
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def parse_cors_origins(values: list[str] | None) -> list[str]:
+    """The --enable-cors-header values (repeated and/or comma-separated) as normalized origins.
+    '*' is refused: it would let any web site drive this server."""
+    origins: list[str] = []
+    for value in values or []:
+        for item in (v.strip() for v in value.split(",")):
+            if not item:
+                continue
+            if item == "*":
+                raise ValueError("--enable-cors-header '*' is refused: it would let every web site you visit use "
+                                 "this server (queue prompts, read outputs, write and delete files). Name the "
+                                 "origins that may, e.g. --enable-cors-header https://my-app.example.com")
+            origin = normalize_origin(item)
+            if origin is None:
+                raise ValueError(f"--enable-cors-header {item[:100]!r} is not an origin; give scheme://host[:port] "
+                                 "with http or https and no path, e.g. https://my-app.example.com or "
+                                 "http://localhost:5173")
+            if origin not in origins:
+                origins.append(origin)
+    return origins
+
+
+def _add_vary_origin(headers) -> None:
+    vary = headers.get("Vary", "")
+    if "origin" not in vary.lower():
+        headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+
+
+def cors_guard(origins: list[str]):
+    """Cross-origin access for the origins named with --enable-cors-header, and for them only: their
+    responses carry Access-Control-Allow-Origin (the request's own Origin, never '*'), their preflight
+    OPTIONS is answered, and origin_guard lets their state changes through. Sits after host_guard
+    (the Host allow-list still applies) and before token_guard (a preflight carries no token; the
+    real request still needs it)."""
+    allowed = set(parse_cors_origins(origins))
+
+    def decorate(headers, origin: str | None) -> None:
+        _add_vary_origin(headers)
+        if origin is not None:
+            headers["Access-Control-Allow-Origin"] = origin
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        origin = request.headers.get("Origin")
+        named = origin if origin is not None and normalize_origin(origin) in allowed else None
+        if named is not None:
+            request[CORS_ORIGIN_KEY] = named
+            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                response = web.Response(status=204, headers={
+                    "Access-Control-Allow-Methods": CORS_METHODS, "Access-Control-Allow-Headers": CORS_HEADERS,
+                    "Access-Control-Max-Age": "600"})
+                decorate(response.headers, named)
+                return response
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            decorate(exc.headers, named)
+            raise
+        if not response.prepared:
+            decorate(response.headers, named)
+        return response
+    return middleware
+
+
 @web.middleware
 async def origin_guard(request: web.Request, handler):
     """A state-changing request from another origin (or `Origin: null`) is refused: a web page
-    elsewhere must not queue prompts or write files on this machine. No Origin = a script."""
-    if request.method in STATE_CHANGING:
+    elsewhere must not queue prompts or write files on this machine. No Origin = a script. Origins
+    named with --enable-cors-header (cors_guard marks them) are let through."""
+    if request.method in STATE_CHANGING and request.get(CORS_ORIGIN_KEY) is None:
         origin = request.headers.get("Origin")
         if origin is not None and not _origin_matches_host(origin, request.host or ""):
             return json_error(403, f"cross-origin request refused: Origin {origin[:100]!r} does not match Host "
@@ -120,8 +207,12 @@ async def json_errors(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        return json_error(exc.status, exc.reason if not exc.text or exc.text.startswith(str(exc.status)) else exc.text,
-                          "http_error")
+        response = json_error(exc.status, exc.reason if not exc.text or exc.text.startswith(str(exc.status))
+                              else exc.text, "http_error")
+        for name in ("Allow", "Vary", "Access-Control-Allow-Origin"):  # set by aiohttp (405) or cors_guard
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
     except Exception as exc:  # never a bare 500 page; log it and say what failed
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, f"internal error: {type(exc).__name__}: {exc}"[:500], "internal_error")
