@@ -19,8 +19,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(base, port, custom_nodes=False):
-    flags = [] if custom_nodes else ["--disable-custom-nodes"]
+def start(base, port, custom_nodes=False, extra_args=()):
+    flags = ([] if custom_nodes else ["--disable-custom-nodes"]) + list(extra_args)
     # The server's log goes to a file: an unread pipe fills up and blocks the server.
     log = open(Path(base) / "server.log", "ab")
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", str(base),
