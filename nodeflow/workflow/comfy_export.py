@@ -52,7 +52,15 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         info = object_info.get(node["type"])
         nid = _int_id(node["id"], ids)
         inputs, outputs = [], []
-        if info is None:
+        if node["type"] == "PrimitiveNode":  # editor-only: one output feeding converted widgets
+            feeds = [l for l in all_links if l["from"][0] == node["id"]]
+            kind = (feeds[0].get("type") if feeds else None) or "*"
+            outputs.append({"name": kind, "type": kind, "links": [l["id"] for l in feeds] or None, "slot_index": 0,
+                            **({"widget": {"name": feeds[0]["to"][1]}} if feeds else {})})
+            value = (node.get("widgets") or {}).get("value")
+            control = (node.get("controls") or {}).get("value")
+            widgets_values = [value] + ([control] if control else [])
+        elif info is None:
             warnings.append(warning(node["id"], f"unknown node type {node['type']!r} exported without its inputs"))
             widgets_values = node.get("widgets_values") or list((node.get("widgets") or {}).values())
         else:

@@ -1,6 +1,7 @@
 """NodeFlow workflow -> API prompt: muted nodes dropped, bypassed nodes passed through by type."""
 from __future__ import annotations
 
+from .comfy_import import EDITOR_ONLY
 from .errors import warning
 from .widgets import default_value, input_specs, is_widget
 
@@ -38,8 +39,8 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
 
     prompt: dict[str, dict] = {}
     for nid, node in nodes.items():
-        if node.get("mode", "active") != "active":
-            continue
+        if node.get("mode", "active") != "active" or node["type"] in EDITOR_ONLY:
+            continue  # editor-only nodes (a PrimitiveNode's value is already in the widgets it feeds)
         info = object_info.get(node["type"])
         if info is None:
             warnings.append(warning(nid, f"unknown node type {node['type']!r} left out: install the plugin that "

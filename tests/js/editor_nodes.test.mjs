@@ -101,3 +101,42 @@ test("groups: contents, nesting order, undoable move/resize/title/colour/remove"
   assert.deepEqual(saved.groups, g.groups);
   assert.equal(saved.nextGroupId, 3);
 });
+
+test("widgets convert to inputs and back (undoable); links into widgets convert on load", async () => {
+  const { convertWidget, disconnect } = await import("../../web/js/model/commands.js");
+  const g = new Graph();
+  const stack = new CommandStack(g);
+  const a = g.addNode(g.makeNode("EmptyImage", INFO.EmptyImage, [0, 0]));
+  stack.run(convertWidget(a.id, "width", INFO.EmptyImage.input.required.width));
+  assert.deepEqual(a.inputs.map((i) => [i.name, i.type, i.widget]), [["width", "INT", true]]);
+  stack.undo();
+  assert.deepEqual(a.inputs, []);
+  stack.redo();
+  const p = g.addNode(g.makeNode("PrimitiveNode", null, [0, 200]));
+  stack.run(connect(p.id, 0, a.id, "width"));
+  assert.equal(p.widgets.value, 512); // adopted from the widget it feeds
+  assert.equal(g.outputType(p.id, 0), "INT");
+  p.widgets.value = 64;
+  assert.equal(buildPrompt(g)[a.id].inputs.width, 64);
+  assert.equal(buildPrompt(g)[p.id], undefined);
+  const json = JSON.parse(JSON.stringify(g.toJSON()));
+  assert.deepEqual(json.nodes.find((n) => n.id === a.id).converted, ["width"]);
+  assert.equal(json.nodes.find((n) => n.id === a.id).widgets.width, 64);
+  delete json.nodes.find((n) => n.id === a.id).converted; // a link alone is enough to convert on load
+  const loaded = Graph.fromJSON(json, ALL).graph;
+  assert.equal(loaded.linkInto(a.id, "width").from[0], p.id);
+  assert.equal(buildPrompt(loaded)[a.id].inputs.width, 64);
+  // a primitive only feeds converted widgets; converting back disconnects (one batch)
+  const b = g.addNode(g.makeNode("ImageInvert", INFO.ImageInvert, [300, 0]));
+  assert.equal(g.canConnect(p.id, 0, b.id, "image"), false);
+  stack.batch("to widget", () => {
+    stack.run(disconnect(g.linkInto(a.id, "width").id));
+    stack.run(convertWidget(a.id, "width", null, false));
+  });
+  assert.deepEqual(a.inputs, []);
+  assert.equal(g.links.size, 0);
+  stack.undo();
+  assert.equal(g.linkInto(a.id, "width").from[0], p.id);
+  stack.undo(); // the connect: the primitive forgets the adopted value
+  assert.equal("value" in p.widgets, false);
+});

@@ -422,6 +422,71 @@ def test_reroute_on_a_link_and_notes_never_reach_the_prompt(page):
     assert page.evaluate("() => window.__xss") is None
 
 
+# --- 5. widget inputs, primitives, bulk mute/bypass ------------------------------------------------
+def widget_point(page, node_id, name):
+    return page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [node_id, name])
+
+
+def inputs_of(page, node_id):
+    return page.evaluate("(n) => window.nodeflow.graph.nodes.get(n).inputs.map(i => i.name)", node_id)
+
+
+def test_widgets_convert_to_inputs_and_a_primitive_feeds_several(page):
+    clear_canvas(page)
+    empty = add_node(page, 550, 200, "EmptyImage")
+    save = add_node(page, 1000, 200, "Save Image")
+    drag(page, slot(page, empty, "out", 0), slot(page, save, "in", "images"))
+    for name in ("width", "height"):
+        page.mouse.click(*widget_point(page, empty, name), button="right")
+        menu(page, f"Convert {name} to input")
+    assert inputs_of(page, empty) == ["width", "height"]
+    assert widget_point(page, empty, "width") is None  # no longer drawn as a widget
+    page.keyboard.press("Control+z")
+    assert inputs_of(page, empty) == ["width"]
+    page.keyboard.press("Control+y")
+
+    primitive = add_node(page, 150, 450, "Primitive")
+    drag(page, slot(page, primitive, "out", 0), slot(page, empty, "in", "width"))
+    drag(page, slot(page, primitive, "out", 0), slot(page, empty, "in", "height"))
+    assert sorted(l["to"][1] for l in graph(page)["links"] if l["from"][0] == primitive) == ["height", "width"]
+    assert nodes(page)[primitive]["widgets"]["value"] == 512  # taken from the first widget it feeds
+    page.mouse.click(*widget_point(page, primitive, "value"))
+    page.wait_for_selector(".widget-editor").fill("40")
+    page.keyboard.press("Enter")
+    sent = queued_prompt(page)["prompt"]
+    assert primitive not in sent
+    assert sent[empty]["inputs"]["width"] == 40 and sent[empty]["inputs"]["height"] == 40
+    saved = nodes(page)[empty]
+    assert saved["converted"] == ["width", "height"] and saved["widgets"]["width"] == 40
+
+    # back to a widget from the input's menu: the link goes too, in one undo step
+    x, y = slot(page, empty, "in", "height")
+    page.mouse.click(x, y, button="right")
+    menu(page, "Convert height to widget")
+    assert inputs_of(page, empty) == ["width"] and widget_point(page, empty, "height") is not None
+    assert [l["to"][1] for l in graph(page)["links"] if l["from"][0] == primitive] == ["width"]
+    page.keyboard.press("Control+z")
+    assert inputs_of(page, empty) == ["width", "height"] and len(graph(page)["links"]) == 3
+
+
+def test_bulk_mute_and_bypass_of_the_selection(page):
+    clear_canvas(page)
+    ids = [add_node(page, 200 + 350 * i, 250, "EmptyImage") for i in range(3)]
+    page.mouse.click(*title_point(page, ids[0]))
+    page.keyboard.down("Shift")
+    page.mouse.click(*title_point(page, ids[1]))
+    page.keyboard.up("Shift")
+    modes = lambda: [nodes(page)[n]["mode"] for n in ids]
+    page.keyboard.press("Control+m")
+    assert modes() == ["muted", "muted", "active"]
+    page.keyboard.press("Control+m")
+    assert modes() == ["active", "active", "active"]
+    page.keyboard.press("Control+b")
+    assert modes() == ["bypassed", "bypassed", "active"]
+    page.keyboard.press("Control+z")
+    assert modes() == ["active", "active", "active"]
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

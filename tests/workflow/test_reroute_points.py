@@ -1,4 +1,4 @@
-"""Reroute points: ComfyUI Reroute nodes <-> `via` points on NodeFlow links, both ways."""
+"""Editor-only nodes in saved files: reroute points (via) <-> ComfyUI Reroute nodes, PrimitiveNode."""
 from .test_editor_only_nodes import OBJECT_INFO, image_chain
 
 from nodeflow.workflow.convert import to_api, to_comfyui, to_nodeflow
@@ -35,3 +35,25 @@ def test_links_through_the_same_points_share_one_reroute():
     workflow["links"] = [l for l in workflow["links"] if not (l["to"] == ["5", "images"] and l["id"] != 99)]
     comfy, _ = to_comfyui(workflow, OBJECT_INFO)
     assert len([n for n in comfy["nodes"] if n["type"] == "Reroute"]) == 2
+
+
+def test_an_editor_primitive_node_is_skipped_by_the_server_and_exported_for_comfyui():
+    workflow = {"format": "nodeflow-workflow", "version": 1,
+                "nodes": [{"id": "1", "type": "EmptyImage", "pos": [0, 0], "converted": ["width", "height"],
+                           "widgets": {"width": 96, "height": 96, "batch_size": 1, "color": 0}},
+                          {"id": "2", "type": "PrimitiveNode", "pos": [0, 200], "widgets": {"value": 96}, "controls": {}},
+                          {"id": "3", "type": "PreviewImage", "pos": [300, 0], "widgets": {}}],
+                "links": [{"id": 1, "from": ["2", 0], "to": ["1", "width"], "type": "INT"},
+                          {"id": 2, "from": ["2", 0], "to": ["1", "height"], "type": "INT"},
+                          {"id": 3, "from": ["1", 0], "to": ["3", "images"], "type": "IMAGE"}]}
+    prompt, warnings = to_api(workflow, OBJECT_INFO)
+    assert warnings == [] and set(prompt) == {"1", "3"}
+    assert prompt["1"]["inputs"]["width"] == 96 and prompt["1"]["inputs"]["height"] == 96
+    comfy, _ = to_comfyui(workflow, OBJECT_INFO)
+    primitive = next(n for n in comfy["nodes"] if n["type"] == "PrimitiveNode")
+    assert primitive["outputs"][0]["links"] == [1, 2] and primitive["outputs"][0]["type"] == "INT"
+    assert primitive["widgets_values"] == [96]
+    empty = next(n for n in comfy["nodes"] if n["id"] == 1)
+    assert [i["name"] for i in empty["inputs"]] == ["width", "height"]
+    back, _ = to_nodeflow(comfy, OBJECT_INFO)
+    assert to_api(back, OBJECT_INFO)[0] == prompt

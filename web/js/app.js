@@ -1,7 +1,7 @@
 // The editor application: wires the model, the renderer, the interaction layer and the API.
 import { ApiClient } from "./api/client.js";
 import { CommandStack, addNode, connect, replaceGraph, setProperty } from "./model/commands.js";
-import { EDITOR_NODES } from "./model/editor_nodes.js";
+import { EDITOR_NODES, effectiveInfo } from "./model/editor_nodes.js";
 import { Graph } from "./model/graph.js";
 import { applyControls, buildPrompt } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
@@ -220,7 +220,8 @@ class App {
         this.view.requestDraw();
         return;
       }
-      const specOf = (type, name) => (inputSpecs(this.state.objectInfo[type] || {}).find((s) => s.name === name) || {}).spec;
+      const specOf = (type, name, node) => (inputSpecs(effectiveInfo(this.state.graph, node, this.state.objectInfo) || {})
+        .find((s) => s.name === name) || {}).spec;
       if (applyControls(this.state.graph, specOf).length) this.changed();
     }
     this.queuePanel.refresh();

@@ -1,4 +1,6 @@
 // Every edit is a command with do/undo, run through a CommandStack (undo/redo).
+import { adoptTargetValue } from "./editor_nodes.js";
+import { widgetInput } from "./types.js";
 
 export class CommandStack {
   constructor(graph, onChange = () => {}, limit = 500) {
@@ -116,12 +118,35 @@ export function moveNodes(ids, dx, dy, mergeKey = null) {
 export function connect(fromId, slot, toId, inputName) {
   let made = null;
   let replaced = null;
+  let unadopt = () => {};
   return {
     label: "connect",
-    do(g) { ({ link: made, replaced } = g.connect(fromId, slot, toId, inputName, made ? made.id : null)); },
-    undo(g) { g.links.delete(made.id); if (replaced) g.links.set(replaced.id, replaced); },
+    do(g) {
+      ({ link: made, replaced } = g.connect(fromId, slot, toId, inputName, made ? made.id : null));
+      unadopt = adoptTargetValue(g, fromId, toId, inputName);
+    },
+    undo(g) { g.links.delete(made.id); if (replaced) g.links.set(replaced.id, replaced); unadopt(); },
   };
 }
+
+/** Show widget `name` as an input socket (so a link can feed it), or back (`toInput` false). */
+export function convertWidget(nodeId, name, spec, toInput = true) {
+  let index = -1;
+  let entry = null;
+  const apply = (g, on) => {
+    const node = g.nodes.get(nodeId);
+    if (on) node.inputs.splice(index < 0 ? node.inputs.length : index, 0, entry);
+    else { index = node.inputs.findIndex((i) => i.name === name); entry = node.inputs[index]; node.inputs.splice(index, 1); }
+  };
+  return {
+    label: toInput ? `convert ${name} to input` : `convert ${name} to widget`,
+    do(g) {
+      if (toInput) { entry = entry || widgetInput(name, spec); apply(g, true); } else apply(g, false);
+    },
+    undo(g) { apply(g, !toInput); },
+  };
+}
+
 
 export function disconnect(linkId) {
   let link = null;

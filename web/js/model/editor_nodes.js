@@ -13,6 +13,11 @@ export const EDITOR_NODES = {
     output: [], output_name: [], category: "utils", display_name: "Markdown Note", editor: "note", default_size: [320, 160],
     description: "A note kept as markdown source; never executes.",
   },
+  PrimitiveNode: {
+    input: { required: {} }, input_order: { required: [] }, output: ["*"], output_name: ["connect to widget input"],
+    category: "utils", display_name: "Primitive", editor: "primitive", default_size: [260, 80],
+    description: "One value feeding widget inputs (converted widgets) of other nodes; takes the first one's type.",
+  },
   Reroute: {
     input: { required: { input: ["*"] } }, input_order: { required: ["input"] }, output: ["*"], output_name: [""],
     category: "utils", display_name: "Reroute", editor: "reroute", default_size: [40, 22],
@@ -22,6 +27,39 @@ export const EDITOR_NODES = {
 
 export const isEditorOnly = (type) => Object.hasOwn(EDITOR_NODES, type);
 export const editorKind = (type) => (isEditorOnly(type) ? EDITOR_NODES[type].editor : null);
+
+/** The converted-widget input a PrimitiveNode feeds first ({name, type, spec, widget}), or null. */
+export function primitiveTarget(graph, nodeId) {
+  for (const link of graph.links.values()) {
+    if (link.from[0] !== nodeId) continue;
+    const target = graph.nodes.get(link.to[0]);
+    const input = target && target.inputs.find((i) => i.name === link.to[1]);
+    if (input && input.spec) return { node: target, input };
+  }
+  return null;
+}
+
+/** The /object_info entry a node is drawn and edited with: a PrimitiveNode borrows its target's spec. */
+export function effectiveInfo(graph, node, objectInfo) {
+  const info = objectInfo[node.type] || EDITOR_NODES[node.type];
+  if (node.type !== "PrimitiveNode") return info;
+  const target = primitiveTarget(graph, node.id);
+  if (!target) return info;
+  return { ...info, input: { required: { value: target.input.spec } }, input_order: { required: ["value"] },
+    output: [target.input.type], output_name: [target.input.name] };
+}
+
+/** Connecting a PrimitiveNode for the first time: it takes the target widget's value. Returns an undo. */
+export function adoptTargetValue(graph, fromId, toId, inputName) {
+  const source = graph.nodes.get(fromId);
+  const target = graph.nodes.get(toId);
+  if (!source || source.type !== "PrimitiveNode" || !target || "value" in source.widgets) return () => {};
+  source.widgets.value = structuredClone(target.widgets[inputName]);
+  const input = target.inputs.find((i) => i.name === inputName);
+  const control = input && input.spec && (input.spec[1] || {}).control_after_generate && !source.controls.value;
+  if (control) source.controls.value = target.controls[inputName] || "fixed";
+  return () => { delete source.widgets.value; if (control) delete source.controls.value; };
+}
 
 /** Where the value on (nodeId, slot) really comes from, following reroutes back. */
 export function upstream(graph, nodeId, slot, seen = new Set()) {
@@ -58,7 +96,15 @@ export function exportEditorNodes(graph, json) {
     if (!from) continue; // a reroute chain fed by nothing carries nothing
     links.push({ ...link, from: [...from], type: graph.outputType(from[0], from[1]) ?? link.type, ...(via.length ? { via } : {}) });
   }
-  json.nodes = json.nodes.filter((n) => !kind(n.id));
+  // A primitive's value is also written into the widgets it feeds, so the file runs without the editor.
+  const saved = new Map(json.nodes.map((n) => [n.id, n]));
+  for (const link of links) {
+    const source = graph.nodes.get(link.from[0]);
+    if (source && source.type === "PrimitiveNode" && saved.has(link.to[0]) && "value" in source.widgets) {
+      saved.get(link.to[0]).widgets[link.to[1]] = structuredClone(source.widgets.value);
+    }
+  }
+  json.nodes = json.nodes.filter((n) => !kind(n.id) || kind(n.id) === "primitive");
   json.links = links;
   json.notes = notes;
   return json;

@@ -1,7 +1,7 @@
 // The graph model: nodes, links and widget values, with no DOM. Every edit goes through a
 // command (commands.js) so it can be undone. Serialises to the NodeFlow workflow format v1.
-import { EDITOR_NODES, exportEditorNodes, importEditorNodes } from "./editor_nodes.js";
-import { defaultValue, inputSpecs, options, typesMatch, widgetKind } from "./types.js";
+import { EDITOR_NODES, exportEditorNodes, importEditorNodes, primitiveTarget } from "./editor_nodes.js";
+import { defaultValue, inputSpecs, options, typesMatch, widgetInput, widgetKind } from "./types.js";
 
 export class Graph {
   constructor() {
@@ -72,6 +72,7 @@ export class Graph {
       const up = this.linkInto(nodeId, "input");
       return up ? this.outputType(up.from[0], up.from[1], depth + 1) : "*";
     }
+    if (node && node.type === "PrimitiveNode") { const target = primitiveTarget(this, nodeId); return target ? target.input.type : "*"; }
     return node && node.outputs[slot] ? node.outputs[slot].type : null;
   }
 
@@ -90,6 +91,8 @@ export class Graph {
     const out = this.outputType(fromId, slot);
     const inp = this.inputType(toId, inputName);
     if (out === null || inp === null || !typesMatch(out, inp)) return false;
+    const source = this.nodes.get(fromId);
+    if (source.type === "PrimitiveNode" && !this.nodes.get(toId).inputs.find((i) => i.name === inputName).widget) return false;
     return !this.reaches(toId, fromId);
   }
 
@@ -123,7 +126,9 @@ export class Graph {
     }
     const replaced = this.linkInto(toId, inputName);
     if (replaced) this.links.delete(replaced.id);
-    const link = { id: id ?? this.nextLinkId, from: [fromId, slot], to: [toId, inputName], type: this.outputType(fromId, slot) };
+    let type = this.outputType(fromId, slot);
+    if (type === "*") type = this.inputType(toId, inputName); // a fresh primitive or reroute takes its target's type
+    const link = { id: id ?? this.nextLinkId, from: [fromId, slot], to: [toId, inputName], type };
     this.links.set(link.id, link);
     if (link.id >= this.nextLinkId) this.nextLinkId = link.id + 1;
     return { link, replaced };
@@ -153,7 +158,17 @@ export class Graph {
       if (!info || name in node.widgets) node.widgets[name] = structuredClone(value);
     }
     Object.assign(node.controls, saved.controls || {});
+    for (const name of saved.converted || []) this.convertOnLoad(node, info, name);
     return { node, warning };
+  }
+
+  /** Widget `name` of `node` as an input socket (loading a link or a saved conversion). */
+  convertOnLoad(node, info, name) {
+    if (!info || node.inputs.some((i) => i.name === name) || !(name in node.widgets)) return false;
+    const found = inputSpecs(info).find((s) => s.name === name);
+    if (!found) return false;
+    node.inputs.push(widgetInput(name, found.spec));
+    return true;
   }
 
   /** Load a NodeFlow workflow; `objectInfo` rebuilds each node's sockets. Returns warnings. */
@@ -168,7 +183,11 @@ export class Graph {
       graph.addNode(node);
     }
     const links = data.links || [];
-    for (const link of links) if (Number.isInteger(link.id) && link.id >= graph.nextLinkId) graph.nextLinkId = link.id + 1;
+    for (const link of links) {
+      if (Number.isInteger(link.id) && link.id >= graph.nextLinkId) graph.nextLinkId = link.id + 1;
+      const target = graph.nodes.get(String(link.to[0])); // a link into a widget: that widget was converted
+      if (target) graph.convertOnLoad(target, objectInfo[target.type], link.to[1]);
+    }
     const failed = (link) => warnings.push({ node: String(link.to[0]), message: `link into ${link.to[1]} could not be restored` });
     for (const link of links.filter((l) => !(l.via && l.via.length))) {
       try {
@@ -194,5 +213,6 @@ export function nodeToJSON(n) {
     id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
     color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: structuredClone(n.widgets),
     controls: { ...n.controls },
+    ...(n.inputs.some((i) => i.widget) ? { converted: n.inputs.filter((i) => i.widget).map((i) => i.name) } : {}),
   };
 }

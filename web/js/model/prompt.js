@@ -12,6 +12,7 @@ export function buildPrompt(graph) {
   const sourceOf = (nodeId, slot, wanted, seen = new Set()) => {
     const node = graph.nodes.get(nodeId);
     if (!node || seen.has(nodeId) || node.missing || node.mode === "muted") return null;
+    if (node.type === "PrimitiveNode") return [nodeId, slot];
     if (node.type === "Reroute") {
       seen.add(nodeId);
       const link = (incoming.get(nodeId) || new Map()).get("input");
@@ -34,7 +35,10 @@ export function buildPrompt(graph) {
     for (const [name, value] of Object.entries(node.widgets)) inputs[name] = Array.isArray(value) ? { __value__: value } : value;
     for (const [name, link] of incoming.get(node.id) || new Map()) {
       const source = sourceOf(link.from[0], link.from[1], link.type);
-      if (source) inputs[name] = source;
+      const from = source && graph.nodes.get(source[0]);
+      if (from && from.type === "PrimitiveNode") { // editor-only: its value goes in as a literal
+        if ("value" in from.widgets) inputs[name] = Array.isArray(from.widgets.value) ? { __value__: from.widgets.value } : from.widgets.value;
+      } else if (source) inputs[name] = source;
     }
     prompt[node.id] = { class_type: node.type, inputs, _meta: { title: node.title || node.type } };
   }
@@ -46,7 +50,7 @@ export function applyControls(graph, specsOf, random = Math.random) {
   const changed = [];
   for (const node of graph.nodes.values()) {
     for (const [name, mode] of Object.entries(node.controls)) {
-      const spec = specsOf(node.type, name);
+      const spec = specsOf(node.type, name, node);
       const opts = (spec && spec[1]) || {};
       const min = opts.min ?? 0;
       const max = Math.min(opts.max ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);

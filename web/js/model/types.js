@@ -75,3 +75,8 @@ export function normaliseNumber(spec, value) {
   if (round) v = Math.round(v / round) * round;
   return Number(v.toFixed(6));
 }
+
+/** The input socket a widget becomes when converted to an input. */
+export function widgetInput(name, spec) {
+  return { name, type: Array.isArray(spec[0]) ? "COMBO" : spec[0], widget: true, spec };
+}

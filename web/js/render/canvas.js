@@ -1,4 +1,5 @@
 // The renderer: draws the graph on a <canvas>. It only draws; it changes nothing.
+import { effectiveInfo } from "../model/editor_nodes.js";
 import { typeColor, typesMatch } from "../model/types.js";
 import { drawGroup } from "./groups.js";
 import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
@@ -50,7 +51,7 @@ export class CanvasView {
   layout(node) {
     const runtime = this.state.runtime;
     const extras = { hasImage: !!(runtime.images.get(node.id) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
-    const info = this.state.objectInfo[node.type];
+    const info = effectiveInfo(this.state.graph, node, this.state.objectInfo);
     const layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
     this.layouts.set(node.id, layout);
     return layout;

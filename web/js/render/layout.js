@@ -19,9 +19,10 @@ export function linkMidpoint(a, b) {
 export function widgetRows(node, info, custom = null) {
   if (!info) return [];
   const rows = [];
+  const converted = new Set(node.inputs.filter((i) => i.widget).map((i) => i.name));
   for (const { name, spec } of inputSpecs(info)) {
     const kind = widgetKind(spec, custom);
-    if (!kind) continue;
+    if (!kind || converted.has(name)) continue;
     rows.push({ name, kind, spec });
     if (options(spec).control_after_generate) rows.push({ name, kind: "CONTROL", spec, control: true });
     if (options(spec).image_upload) rows.push({ name, kind: "UPLOAD", spec, upload: true });
@@ -49,10 +50,11 @@ export function nodeLayout(node, info, extras = {}, custom = null) {
     return { x, y, w: Math.max(140, node.size[0] * 0.6), h: TITLE_H, inputs: [], outputs: [], widgets: [], image: null, collapsed: true };
   }
   const w = Math.max(MIN_W, node.size[0]);
-  const rows = Math.max(node.inputs.length, node.outputs.length);
+  const outs = editor === "primitive" ? info.output.map((type, i) => ({ name: info.output_name[i], type })) : node.outputs;
+  const rows = Math.max(node.inputs.length, outs.length);
   const slotTop = y + TITLE_H + PAD;
   const inputs = node.inputs.map((input, i) => ({ name: input.name, type: input.type, x, y: slotTop + i * ROW_H + ROW_H / 2 }));
-  const outputs = node.outputs.map((output, i) => ({ slot: i, name: output.name, type: output.type, x: x + w, y: slotTop + i * ROW_H + ROW_H / 2 }));
+  const outputs = outs.map((output, i) => ({ slot: i, name: output.name, type: output.type, x: x + w, y: slotTop + i * ROW_H + ROW_H / 2 }));
   const widgetTop = slotTop + rows * ROW_H + (rows ? 4 : 0);
   const widgets = widgetRows(node, info, custom).map((row, i) => ({ ...row, x: x + 10, y: widgetTop + i * WIDGET_H, w: w - 20, h: WIDGET_H - 4 }));
   let contentBottom = widgetTop + widgets.length * WIDGET_H + PAD;

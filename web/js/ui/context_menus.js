@@ -1,6 +1,6 @@
 // Context menus for nodes, groups and links, and the inline text editor for titles.
 // Every change goes through a command; titles are set as values and drawn as canvas text.
-import { addNode, connect, disconnect, removeNodes, setProperty } from "../model/commands.js";
+import { addNode, connect, convertWidget, disconnect, removeNodes, setProperty } from "../model/commands.js";
 import { GROUP_COLORS, GROUP_TITLE_H, addGroup, boundsAround, groupContents, makeGroup, removeGroup, setGroup } from "../model/groups.js";
 import { linkMidpoint } from "../render/layout.js";
 import { showMenu } from "./menu.js";
@@ -51,21 +51,49 @@ export class ContextMenus {
     this.inlineEdit(String(group.title ?? ""), clientX ?? sx, clientY ?? sy - 12, (title) => this.app.run(setGroup(group.id, "title", title)));
   }
 
-  nodeMenu(node, clientX, clientY) {
+  nodeMenu(node, clientX, clientY, lead = []) {
     const app = this.app;
     app.closeOverlays();
     const ids = app.state.selection.has(node.id) ? [...app.state.selection] : [node.id];
+    const widgets = app.view.layout(node).widgets.filter((row) => !row.control && !row.upload && !row.note);
+    const converted = node.inputs.filter((i) => i.widget);
     const items = [
+      ...lead,
       { label: "Rename", run: () => this.renameNode(node.id, clientX, clientY) },
       { label: node.collapsed ? "Expand" : "Collapse", run: () => app.run(setProperty([node.id], "collapsed", !node.collapsed)) },
       { label: node.mode === "muted" ? "Unmute" : "Mute", run: () => app.toggleMode(ids, "muted") },
       { label: node.mode === "bypassed" ? "Remove bypass" : "Bypass", run: () => app.toggleMode(ids, "bypassed") },
       { label: "Group selected nodes", run: () => this.groupSelection() },
+      ...(widgets.length && node.type !== "PrimitiveNode" ? [{ label: "Convert widget to input", children: widgets.map((row) => this.toInputItem(node, row)) }] : []),
+      ...(converted.length ? [{ label: "Convert input to widget", children: converted.map((i) => this.toWidgetItem(node, i.name)) }] : []),
       { label: "Delete", run: () => { app.run(removeNodes(ids)); app.state.selection.clear(); } },
     ];
     for (const ext of app.extensions) for (const item of ext.menuItems?.(node, app) || []) items.push(item);
     app.state.selection = new Set(ids);
     showMenu(app, clientX, clientY, items);
+  }
+
+  /** Right-click on a widget: convert it to an input, then the node's menu. */
+  widgetMenu(node, row, clientX, clientY) {
+    this.nodeMenu(node, clientX, clientY, node.type === "PrimitiveNode" ? [] : [this.toInputItem(node, row)]);
+  }
+
+  /** Right-click on an input: a converted widget can go back to being a widget. */
+  inputMenu(node, name, clientX, clientY) {
+    const input = node.inputs.find((i) => i.name === name);
+    this.nodeMenu(node, clientX, clientY, input && input.widget ? [this.toWidgetItem(node, name)] : []);
+  }
+
+  toInputItem(node, row) {
+    return { label: `Convert ${row.name} to input`, run: () => this.app.run(convertWidget(node.id, row.name, row.spec, true)) };
+  }
+
+  toWidgetItem(node, name) {
+    return { label: `Convert ${name} to widget`, run: () => this.app.stack.batch(`convert ${name} to widget`, () => {
+      const link = this.graph.linkInto(node.id, name);
+      if (link) this.app.run(disconnect(link.id));
+      this.app.run(convertWidget(node.id, name, null, false));
+    }) };
   }
 
   groupMenu(group, clientX, clientY) {

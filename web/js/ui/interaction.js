@@ -221,6 +221,8 @@ export class Interaction {
     e.preventDefault();
     const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
     const hit = this.hit(x, y);
+    if (hit && hit.kind === "widget" && !hit.row.control && !hit.row.upload && !hit.row.note) return this.app.menus.widgetMenu(hit.node, hit.row, e.clientX, e.clientY);
+    if (hit && hit.kind === "input") return this.app.menus.inputMenu(hit.node, hit.input, e.clientX, e.clientY);
     if (hit && hit.node) return this.app.nodeMenu(hit.node, e.clientX, e.clientY);
     const link = hitLinkHandle(this.graph, this.app.view, x, y);
     if (link) return this.app.menus.linkMenu(link, e.clientX, e.clientY);
