@@ -85,12 +85,34 @@ def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> t
     return torch.cat(latents), captions
 
 
+def save_snapshot(out: Path, text, unet, report: dict) -> None:
+    """Write the EMA weights in the format ``export.py t2i`` reads (atomically)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    torch.save({"text_config": TEXT_CONFIG, "unet_config": UNET_CONFIG, "text": text.state_dict(),
+                "unet": unet.state_dict(), "report": report}, tmp)
+    tmp.replace(out)
+
+
+def cached_pool(vae_path: Path, pool: int, seed: int, cache: Path | None) -> tuple[torch.Tensor, list[str]]:
+    """The encoded training pool, reused from ``cache`` when it was made with the same settings."""
+    key = {"vae": str(vae_path), "pool": pool, "seed": seed}
+    if cache is not None and cache.exists():
+        saved = torch.load(cache, weights_only=True)
+        if saved.get("key") == key:
+            return saved["latents"], saved["captions"]
+    latents, captions = encode_pool(load_trained_vae(vae_path), pool, seed)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"key": key, "latents": latents, "captions": captions}, cache)
+    return latents, captions
+
+
 def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Path,
-          tokenize: Callable[[list[str]], torch.Tensor]) -> dict:
+          tokenize: Callable[[list[str]], torch.Tensor], snapshot_every: int = 200) -> dict:
     torch.manual_seed(seed)
-    vae = load_trained_vae(vae_path)
     start = time.time()
-    latents, captions = encode_pool(vae, pool, seed)
+    latents, captions = cached_pool(vae_path, pool, seed, out.with_name("t2i_pool.pt"))
     tokens = tokenize(captions)
     empty = tokenize([""])[0]
     print(json.dumps({"pool": pool, "latent_std": round(float(latents.std()), 4),
@@ -131,10 +153,10 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
         if step % 50 == 0 or step == steps - 1:
             print(json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
                   flush=True)
+        if snapshot_every and step and step % snapshot_every == 0:  # a usable model even if cut short
+            save_snapshot(out, ema_text, ema_unet, {"steps": step, "of": steps, "batch": batch, "partial": True})
     report = {"steps": steps, "batch": batch, "seconds": round(time.time() - start, 1)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"text_config": TEXT_CONFIG, "unet_config": UNET_CONFIG, "text": ema_text.state_dict(),
-                "unet": ema_unet.state_dict(), "report": report}, out)
+    save_snapshot(out, ema_text, ema_unet, report)
     return report
 
 

@@ -3,7 +3,9 @@ progress (where interrupts take effect) with a cheap latent->RGB preview."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -48,6 +50,13 @@ def step_callback(ctx, model):
     def callback(step: int, x: torch.Tensor, denoised: torch.Tensor, total: int) -> None:
         ctx.progress(step + 1, total, preview=preview_image(model, denoised))
     return callback
+
+
+@dataclass(frozen=True)
+class SamplerChoice:
+    """What a SAMPLER socket carries."""
+    name: str
+    fn: Callable
 
 
 def _seed(): return Int(default=0, min=0, max=SEED_MAX, control_after_generate=True)
@@ -97,7 +106,7 @@ class KSamplerSelect(Node):
     outputs = {"SAMPLER": Sampler()}
 
     def run(self, sampler_name):
-        return (sampler_name, get_sampler(sampler_name))
+        return SamplerChoice(sampler_name, get_sampler(sampler_name))
 
 
 class BasicScheduler(Node):
@@ -131,7 +140,7 @@ class SamplerCustom(Node):
     outputs = {"output": Output("LATENT", "output"), "denoised_output": Output("LATENT", "denoised_output")}
 
     def run(self, model, add_noise, noise_seed, cfg, positive, negative, sampler, sigmas, latent_image):
-        name, fn = sampler
+        name, fn = sampler.name, sampler.fn
         last: dict = {}
         progress = step_callback(self.ctx, model)
 
