@@ -487,6 +487,110 @@ def test_bulk_mute_and_bypass_of_the_selection(page):
     assert modes() == ["active", "active", "active"]
 
 
+# --- 6. tabs and the workflow browser ----------------------------------------------------------
+def tab_names(page):
+    return page.eval_on_selector_all("#tabs .tab", "els => els.map(e => e.querySelector('.tab-name').textContent + (e.classList.contains('dirty') ? '*' : ''))")
+
+
+def click_tab(page, index):
+    page.locator("#tabs .tab").nth(index).click()
+
+
+def test_tabs_keep_their_own_history_viewport_and_dirty_state(page):
+    clear_canvas(page)
+    first = add_node(page, 300, 300, "EmptyImage")
+    page.click("#tabs .tab-new")
+    assert len(tab_names(page)) == 2 and graph(page)["nodes"] == []
+    second = add_node(page, 400, 250, "Invert Image")
+    third = add_node(page, 700, 450, "Save Image")
+    drag(page, (1200, 700), (1100, 600))  # pan this tab only
+    offset = graph(page)["viewport"]["offset"]
+    assert tab_names(page)[1].endswith("*")
+    page.keyboard.press("Control+z")
+    assert list(nodes(page)) == [second]
+    click_tab(page, 0)
+    assert list(nodes(page)) == [first] and graph(page)["viewport"]["offset"] != offset
+    page.keyboard.press("Control+z")
+    assert graph(page)["nodes"] == []
+    page.keyboard.press("Control+y")
+    click_tab(page, 1)
+    assert list(nodes(page)) == [second] and graph(page)["viewport"]["offset"] == offset
+    page.keyboard.press("Control+y")
+    assert sorted(nodes(page)) == sorted([second, third])
+
+    # closing a tab with unsaved changes asks: Cancel keeps it, Discard closes it
+    page.locator("#tabs .tab").nth(1).locator(".tab-close").click()
+    page.wait_for_selector(".dialog")
+    assert "unsaved" in page.inner_text(".dialog").lower() or "not saved" in page.inner_text(".dialog")
+    page.click(".dialog button[data-value='null']")
+    assert len(tab_names(page)) == 2
+    page.locator("#tabs .tab").nth(1).locator(".tab-close").click()
+    page.click(".dialog button[data-value='discard']")
+    assert len(tab_names(page)) == 1 and list(nodes(page)) == [first]
+
+    # open tabs come back after a reload
+    page.click("#tabs .tab-new")
+    add_node(page, 500, 300, "Note")
+    page.wait_for_timeout(700)
+    page.reload()
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert len(tab_names(page)) == 2 and len(graph(page)["notes"]) == 1
+
+
+def answer(page, text):
+    field = page.wait_for_selector(".dialog input")
+    field.fill(text)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".dialog", state="detached")
+
+
+def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
+    folder = server["base"] / "user" / "default" / "workflows"
+    clear_canvas(page)
+    node = add_node(page, 300, 300, "EmptyImage")
+    page.click("#workflows-toggle")
+    page.wait_for_selector("#workflow-panel li.empty")
+    page.mouse.click(900, 600)
+    page.keyboard.press("Control+s")  # not saved yet: asks for a name
+    answer(page, "Round <trip>")
+    saved = folder / "Round <trip>.json"
+    assert saved.exists() and tab_names(page)[-1] == "Round <trip>"
+    import json
+    assert json.loads(saved.read_text())["nodes"][0]["id"] == node
+    page.wait_for_selector("#workflow-panel li[data-path='workflows/Round <trip>.json']")
+    assert page.inner_text("#workflow-panel ul") .count("Round <trip>") == 1
+
+    # an edit makes it dirty; Ctrl+S now saves to the same file without asking
+    page.evaluate("(n) => window.nodeflow.app.run({label: 'x', do(g) { g.nodes.get(n).widgets.width = 99; }, undo(g) {}})", node)
+    assert tab_names(page)[-1] == "Round <trip>*"
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')")
+    assert json.loads(saved.read_text())["nodes"][0]["widgets"]["width"] == 99
+
+    # rename from the browser: the file moves and the open tab follows
+    page.click("#workflow-panel li[data-path='workflows/Round <trip>.json'] .wf-rename")
+    answer(page, "renamed")
+    page.wait_for_selector("#workflow-panel li[data-path='workflows/renamed.json']")
+    assert not saved.exists() and (folder / "renamed.json").exists()
+    assert tab_names(page)[-1] == "renamed"
+
+    # close the tab, open the workflow again from the browser
+    page.locator("#tabs .tab.active .tab-close").click()
+    page.click("#workflow-panel li[data-path='workflows/renamed.json'] .wf-open")
+    page.wait_for_function("() => document.querySelector('#tabs .tab.active .tab-name').textContent === 'renamed'")
+    assert nodes(page)[node]["widgets"]["width"] == 99 and not tab_names(page)[-1].endswith("*")
+
+    # save as a copy, then delete the original (after confirming)
+    page.click("#wf-save-as")
+    answer(page, "copy")
+    assert (folder / "copy.json").exists()
+    page.click("#workflow-panel li[data-path='workflows/renamed.json'] .wf-delete")
+    page.click(".dialog button[data-value='true']")
+    page.wait_for_selector("#workflow-panel li[data-path='workflows/renamed.json']", state="detached")
+    assert not (folder / "renamed.json").exists()
+    assert [p.name for p in folder.iterdir()] == ["copy.json"]
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

@@ -13,21 +13,25 @@ import { registerEditorActions } from "./ui/editor_actions.js";
 import { Interaction } from "./ui/interaction.js";
 import { libraryItems, showMenu } from "./ui/menu.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
+import { RunEvents } from "./ui/run_events.js";
 import { openSearch } from "./ui/search_box.js";
+import { Tabs } from "./ui/tabs.js";
+import { bindDrop, bindToolbar } from "./ui/toolbar.js";
 import { WidgetEditor } from "./ui/widgets.js";
+import { WorkflowBrowser } from "./ui/workflow_browser.js";
 
-const AUTOSAVE_KEY = "nodeflow.workflow";
 const $ = (id) => document.getElementById(id);
 
 class App {
   constructor() {
     this.api = new ApiClient("");
     this.extensions = [];
+    this.customWidgets = new Map(); // socket type -> widget factory from an extension, shared by every tab
     this.state = {
-      graph: new Graph(), objectInfo: {}, selection: new Set(), drag: null,
+      graph: new Graph(), objectInfo: {}, selection: new Set(), drag: null, selectedGroup: null,
       runtime: { executing: null, progress: new Map(), errors: new Map(), images: new Map(), previews: new Map(), texts: new Map() },
     };
-    this.stack = new CommandStack(this.state.graph, () => this.changed());
+    this.stack = new CommandStack(this.state.graph); // replaced by the active tab's
     this.view = new CanvasView($("canvas"), this.state);
     this.widgets = new WidgetEditor(this);
     this.interaction = new Interaction(this);
@@ -36,16 +40,20 @@ class App {
     this.actions = new ActionRegistry();
     registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
-    this.promptNodes = new Map(); // prompt_id -> node count, for the overall progress bar
+    this.runEvents = new RunEvents(this);
+    this.tabs = new Tabs(this, $("tabs"));
+    this.browser = new WorkflowBrowser(this, $("workflow-panel"));
   }
 
   async start() {
     await this.refreshObjectInfo();
-    const restored = await this.restore();
-    if (!restored) await this.loadUrl("default_workflow.json");
-    this.bindToolbar();
-    this.bindSocket();
-    this.bindDrop();
+    if (!this.tabs.restore()) {
+      const data = await (await fetch("default_workflow.json")).json();
+      if (!(await this.openInNewTab(data, "Unsaved workflow"))) this.tabs.create();
+    }
+    bindToolbar(this);
+    this.runEvents.bind();
+    bindDrop(this);
     window.addEventListener("resize", () => this.view.requestDraw());
     await this.loadExtensions();
     this.showPluginProblems();
@@ -68,20 +76,21 @@ class App {
   undo() { this.stack.undo(); }
   redo() { this.stack.redo(); }
 
-  changed() {
-    this.view.requestDraw();
-    clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.autosave(), 300);
+  /** After every edit of `tab` (the active one by default): redraw, dirty marker, keep the session. */
+  changed(tab = this.tabs.active) {
+    if (tab === this.tabs.active) this.view.requestDraw();
+    if (tab) this.tabs.touched(tab);
+    this.persistSoon(300);
   }
 
   viewChanged() {
     this.view.requestDraw();
-    clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.autosave(), 500);
+    this.persistSoon(500);
   }
 
-  autosave() {
-    try { localStorage.setItem(AUTOSAVE_KEY, JSON.stringify(this.state.graph.toJSON())); } catch { /* storage full */ }
+  persistSoon(ms) {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => this.tabs.persist(), ms);
   }
 
   addNodeAt(type, gx, gy, pending = {}) {
@@ -150,7 +159,7 @@ class App {
 
   // --- workflows --------------------------------------------------------------------------
   setGraph(data, source) {
-    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.state.graph.customWidgets);
+    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.customWidgets);
     this.run(replaceGraph(graph));
     this.state.graph.viewport = graph.viewport;
     this.state.selection.clear();
@@ -160,15 +169,40 @@ class App {
     this.view.requestDraw();
   }
 
-  async loadWorkflow(data, source = "workflow") {
+  /** Any workflow (NodeFlow, ComfyUI, API prompt, PNG/WebP) -> NodeFlow JSON, or null with a toast. */
+  async toNodeflow(data, source) {
     try {
       const nodeflow = data && data.format === "nodeflow-workflow" ? { result: data, warnings: [] } : await this.api.convert(data);
       for (const w of nodeflow.warnings || []) this.toast(`${source}: ${w.node ? `node ${w.node}: ` : ""}${w.message}`, "warning");
-      this.setGraph(nodeflow.result, source);
+      return nodeflow.result;
+    } catch (err) {
+      this.toast(`Could not open ${source}: ${err.message}`, "error");
+      return null;
+    }
+  }
+
+  /** Load into the active tab (one undoable step). */
+  async loadWorkflow(data, source = "workflow") {
+    const result = await this.toNodeflow(data, source);
+    if (!result) return false;
+    try {
+      this.setGraph(result, source);
       return true;
     } catch (err) {
       this.toast(`Could not open ${source}: ${err.message}`, "error");
       return false;
+    }
+  }
+
+  /** Open in a new tab (saved workflows, history runs). Resolves to the tab or null. */
+  async openInNewTab(data, name, path = null) {
+    const result = await this.toNodeflow(data, name);
+    if (!result) return null;
+    try {
+      return this.tabs.create({ name, path, data: result });
+    } catch (err) {
+      this.toast(`Could not open ${name}: ${err.message}`, "error");
+      return null;
     }
   }
 
@@ -177,17 +211,11 @@ class App {
     return this.loadWorkflow(data, url);
   }
 
-  async restore() {
-    const saved = localStorage.getItem(AUTOSAVE_KEY);
-    if (!saved) return false;
-    try { this.setGraph(JSON.parse(saved), "autosave"); return true; } catch { return false; }
-  }
-
-  save() {
+  exportFile() {
     const blob = new Blob([JSON.stringify(this.state.graph.toJSON(), null, 2)], { type: "application/json" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = "workflow.json";
+    a.download = `${this.tabs.active ? this.tabs.active.name.replace(/[^\w.-]+/g, "_") : "workflow"}.json`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   }
@@ -212,7 +240,7 @@ class App {
       const prompt = buildPrompt(this.state.graph);
       try {
         const result = await this.api.queuePrompt(prompt, this.state.graph.toJSON());
-        this.promptNodes.set(result.prompt_id, Object.keys(prompt).length);
+        this.runEvents.queued(result.prompt_id, this.tabs.active, Object.keys(prompt).length);
         this.showNodeErrors(result.node_errors || {});
       } catch (err) {
         const body = err.body || {};
@@ -240,92 +268,10 @@ class App {
     this.view.requestDraw();
   }
 
-  bindSocket() {
-    const runtime = this.state.runtime;
-    const on = (type, handler) => this.api.addEventListener(type, (e) => { handler(e.detail); this.view.requestDraw(); });
-    on("connected", () => { $("status").textContent = "connected"; $("status").className = "ok"; });
-    on("disconnected", () => { $("status").textContent = "reconnecting…"; $("status").className = "bad"; });
-    on("ws:status", () => this.queuePanel.refresh());
-    on("ws:execution_start", (d) => { this.running = { id: d.prompt_id, done: 0 }; runtime.previews.clear(); this.overall(0); });
-    on("ws:execution_cached", (d) => { if (this.running) this.running.done += d.nodes.length; this.overall(); });
-    on("ws:executing", (d) => {
-      if (runtime.executing) { runtime.progress.delete(runtime.executing); if (this.running) this.running.done += 1; }
-      runtime.executing = d.node;
-      if (d.node === null) { this.running = null; this.overall(null); this.queuePanel.refresh(); } else this.overall();
-    });
-    on("ws:progress", (d) => runtime.progress.set(String(d.node), { value: d.value, max: d.max }));
-    on("ws:executed", (d) => {
-      const node = this.state.graph.nodes.get(String(d.node));
-      const output = d.output || {};
-      if (output.images) runtime.images.set(String(d.node), output.images.map((img) => this.api.viewUrl(img)));
-      if (output.text) runtime.texts.set(String(d.node), output.text.join("\n"));
-      for (const ext of this.extensions) if (node) ext.executed?.(node, output, this);
-    });
-    on("ws:execution_error", (d) => {
-      const id = String(d.node_id);
-      runtime.errors.set(id, `${d.exception_type}: ${d.exception_message}`);
-      const node = this.state.graph.nodes.get(id);
-      showErrors($("error-panel"), [{ node: id, title: node ? node.title || node.type : d.node_type, message: `${d.exception_type}: ${d.exception_message}` }]);
-    });
-    on("ws:execution_interrupted", () => this.toast("Interrupted", "warning"));
-    on("preview", async (blob) => {
-      if (!runtime.executing) return;
-      const bitmap = await createImageBitmap(blob);
-      runtime.previews.set(runtime.executing, bitmap);
-      this.view.requestDraw();
-    });
-    on("text", (d) => runtime.texts.set(d.node, (runtime.texts.get(d.node) || "") + d.text));
-  }
-
-  overall(value) {
-    const bar = $("overall-progress");
-    if (value === null) { bar.style.width = "0"; return; }
-    const total = this.running ? this.promptNodes.get(this.running.id) || 1 : 1;
-    const done = this.running ? this.running.done : 0;
-    bar.style.width = `${Math.min(100, (100 * done) / total)}%`;
-  }
-
-  bindToolbar() {
-    $("queue-button").addEventListener("click", () => this.queue());
-    $("interrupt-button").addEventListener("click", () => this.api.interrupt());
-    $("save-button").addEventListener("click", () => this.save());
-    $("open-button").addEventListener("click", () => $("open-file").click());
-    $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) this.openFile(e.target.files[0]); e.target.value = ""; });
-    $("fit-button").addEventListener("click", () => this.fitView());
-    $("queue-toggle").addEventListener("click", () => { $("queue-panel").hidden = !$("queue-panel").hidden; this.queuePanel.refresh(); });
-    $("clear-queue").addEventListener("click", async () => { await this.api.clearQueue(); this.queuePanel.refresh(); });
-    $("lightbox").addEventListener("click", () => { $("lightbox").hidden = true; });
-    this.view.canvas.addEventListener("click", (e) => {
-      const [x, y] = this.view.toGraph(e.clientX, e.clientY);
-      const hit = this.interaction.hit(x, y);
-      const urls = hit && this.state.runtime.images.get(hit.node.id);
-      const layout = hit && this.view.layouts.get(hit.node.id);
-      if (urls && layout && layout.image && y > layout.image.y && e.detail === 1 && !e.shiftKey) {
-        $("lightbox-image").src = urls[urls.length - 1];
-        $("lightbox").hidden = false;
-      }
-    });
-  }
-
-  bindDrop() {
-    const canvas = this.view.canvas;
-    canvas.addEventListener("dragover", (e) => e.preventDefault());
-    canvas.addEventListener("drop", async (e) => {
-      e.preventDefault();
-      const file = e.dataTransfer && e.dataTransfer.files[0];
-      if (!file) return;
-      const [x, y] = this.view.toGraph(e.clientX, e.clientY);
-      const hit = this.interaction.hit(x, y);
-      const upload = hit && this.view.layouts.get(hit.node.id)?.widgets.find((w) => w.upload);
-      if (upload && file.type.startsWith("image/")) return this.widgets.upload(hit.node.id, upload.name, file);
-      return this.openFile(file);
-    });
-  }
-
   // --- extensions (plugin web scripts; hook API in docs/plugins.md) --------------------------
   registerExtension(extension) {
     this.extensions.push(extension);
-    for (const [type, factory] of Object.entries(extension.widgets || {})) this.state.graph.customWidgets.set(type, factory);
+    for (const [type, factory] of Object.entries(extension.widgets || {})) this.customWidgets.set(type, factory);
     try { extension.setup?.(this); } catch (err) { console.error(`extension ${extension.name} failed`, err); }
   }
 

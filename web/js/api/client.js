@@ -36,6 +36,19 @@ export class ApiClient extends EventTarget {
   deleteQueued(ids) { return this.post("/queue", { delete: ids }); }
   clearQueue() { return this.post("/queue", { clear: true }); }
 
+  // --- the user's files (ComfyUI's /userdata API): paths like "workflows/name.json" ---------------
+  userdataUrl(path) { return `/userdata/${encodeURIComponent(path)}`; }
+  listUserdata(dir) { return this.json(`/userdata?dir=${encodeURIComponent(dir)}&recurse=true`); }
+  getUserdata(path) { return this.json(this.userdataUrl(path)); }
+  saveUserdata(path, data, overwrite = true) {
+    return this.json(`${this.userdataUrl(path)}?overwrite=${overwrite}`, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: typeof data === "string" ? data : JSON.stringify(data) });
+  }
+  moveUserdata(path, dest, overwrite = false) {
+    return this.json(`${this.userdataUrl(path)}/move/${encodeURIComponent(dest)}?overwrite=${overwrite}`, { method: "POST" });
+  }
+  deleteUserdata(path) { return this.json(this.userdataUrl(path), { method: "DELETE" }); }
+
   queuePrompt(prompt, workflow) {
     return this.post("/prompt", { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow } } });
   }

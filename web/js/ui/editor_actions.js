@@ -25,5 +25,15 @@ export function registerEditorActions(app) {
   a.add({ id: "mute", name: "Mute / unmute selected nodes", keys: ["Ctrl+M"], when: some, run: () => app.toggleMode(selected(), "muted") });
   a.add({ id: "bypass", name: "Bypass / un-bypass selected nodes", keys: ["Ctrl+B"], when: some, run: () => app.toggleMode(selected(), "bypassed") });
   a.add({ id: "fit", name: "Fit the whole graph in view", keys: ["."], run: () => app.fitView() });
-  a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); } });
+  a.add({ id: "save", name: "Save workflow to the server", keys: ["Ctrl+S"], run: () => app.browser.save() });
+  a.add({ id: "save-as", name: "Save workflow as…", keys: ["Ctrl+Alt+S"], run: () => app.browser.saveAs() });
+  a.add({ id: "export", name: "Export workflow as a JSON file", run: () => app.exportFile() });
+  a.add({ id: "open-file", name: "Open a workflow file…", keys: ["Ctrl+O"], run: () => document.getElementById("open-file").click() });
+  a.add({ id: "workflows", name: "Show / hide the workflow browser", keys: ["W"], run: () => app.browser.toggle() });
+  a.add({ id: "new-tab", name: "New workflow tab", keys: ["Alt+N"], run: () => app.tabs.create() });
+  a.add({ id: "close-tab", name: "Close workflow tab", keys: ["Alt+W"], run: () => app.tabs.close(app.tabs.active) });
+  const step = (d) => () => { const t = app.tabs.tabs; app.tabs.activate(t[(t.indexOf(app.tabs.active) + d + t.length) % t.length]); };
+  a.add({ id: "next-tab", name: "Next workflow tab", keys: ["Alt+PageDown"], run: step(1) });
+  a.add({ id: "previous-tab", name: "Previous workflow tab", keys: ["Alt+PageUp"], run: step(-1) });
+  a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); state.selectedGroup = null; } });
 }

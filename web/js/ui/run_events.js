@@ -1,0 +1,80 @@
+// Websocket run events -> the run results of the tab that queued the prompt (progress, images,
+// texts, errors), the overall progress bar and the status light.
+import { showErrors } from "./queue_panel.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class RunEvents {
+  constructor(app) {
+    this.app = app;
+    this.promptTabs = new Map();  // prompt_id -> tab that queued it
+    this.promptNodes = new Map(); // prompt_id -> node count, for the overall progress bar
+    this.running = null;          // {id, done, tab}
+  }
+
+  queued(promptId, tab, nodeCount) {
+    this.promptTabs.set(promptId, tab);
+    this.promptNodes.set(promptId, nodeCount);
+  }
+
+  tabOf(d) { return (d && this.promptTabs.get(d.prompt_id)) || (this.running && this.running.tab) || this.app.tabs.active; }
+
+  bind() {
+    const app = this.app;
+    const on = (type, handler) => app.api.addEventListener(type, (e) => { handler(e.detail); app.view.requestDraw(); });
+    on("connected", () => { $("status").textContent = "connected"; $("status").className = "ok"; });
+    on("disconnected", () => { $("status").textContent = "reconnecting…"; $("status").className = "bad"; });
+    on("ws:status", () => app.queuePanel.refresh());
+    on("ws:execution_start", (d) => {
+      this.running = { id: d.prompt_id, done: 0, tab: this.tabOf(d) };
+      this.running.tab.runtime.previews.clear();
+      this.overall(0);
+    });
+    on("ws:execution_cached", (d) => { if (this.running) this.running.done += d.nodes.length; this.overall(); });
+    on("ws:executing", (d) => {
+      const runtime = this.tabOf(d).runtime;
+      if (runtime.executing) { runtime.progress.delete(runtime.executing); if (this.running) this.running.done += 1; }
+      runtime.executing = d.node;
+      if (d.node === null) {
+        this.running = null;
+        this.overall(null);
+        app.queuePanel.refresh();
+        app.finished?.(d.prompt_id);
+      } else this.overall();
+    });
+    on("ws:progress", (d) => this.tabOf(d).runtime.progress.set(String(d.node), { value: d.value, max: d.max }));
+    on("ws:executed", (d) => {
+      const tab = this.tabOf(d);
+      const node = tab.graph.nodes.get(String(d.node));
+      const output = d.output || {};
+      if (output.images) tab.runtime.images.set(String(d.node), output.images.map((img) => app.api.viewUrl(img)));
+      if (output.text) tab.runtime.texts.set(String(d.node), output.text.join("\n"));
+      for (const ext of app.extensions) if (node) ext.executed?.(node, output, app);
+    });
+    on("ws:execution_error", (d) => {
+      const tab = this.tabOf(d);
+      const id = String(d.node_id);
+      const message = `${d.exception_type}: ${d.exception_message}`;
+      tab.runtime.errors.set(id, message);
+      const node = tab.graph.nodes.get(id);
+      if (tab === app.tabs.active) showErrors($("error-panel"), [{ node: id, title: node ? node.title || node.type : d.node_type, message }]);
+    });
+    on("ws:execution_interrupted", () => app.toast("Interrupted", "warning"));
+    on("preview", async (blob) => {
+      const runtime = this.tabOf(null).runtime;
+      if (!runtime.executing) return;
+      const bitmap = await createImageBitmap(blob);
+      runtime.previews.set(runtime.executing, bitmap);
+      app.view.requestDraw();
+    });
+    on("text", (d) => { const runtime = this.tabOf(null).runtime; runtime.texts.set(d.node, (runtime.texts.get(d.node) || "") + d.text); });
+  }
+
+  overall(value) {
+    const bar = $("overall-progress");
+    if (value === null) { bar.style.width = "0"; return; }
+    const total = this.running ? this.promptNodes.get(this.running.id) || 1 : 1;
+    const done = this.running ? this.running.done : 0;
+    bar.style.width = `${Math.min(100, (100 * done) / total)}%`;
+  }
+}

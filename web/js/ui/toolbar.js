@@ -1,0 +1,47 @@
+// Toolbar buttons, side panel toggles, the output lightbox and file drops on the canvas.
+
+const $ = (id) => document.getElementById(id);
+
+export function showLightbox(url) {
+  $("lightbox-image").src = url;
+  $("lightbox").hidden = false;
+}
+
+export function bindToolbar(app) {
+  const click = (id, fn) => $(id).addEventListener("click", fn);
+  click("queue-button", () => app.queue());
+  click("interrupt-button", () => app.api.interrupt());
+  click("save-button", () => app.browser.save());
+  click("export-button", () => app.exportFile());
+  click("open-button", () => $("open-file").click());
+  $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) app.openFile(e.target.files[0]); e.target.value = ""; });
+  click("fit-button", () => app.fitView());
+  click("queue-toggle", () => { $("queue-panel").hidden = !$("queue-panel").hidden; app.queuePanel.refresh(); });
+  click("workflows-toggle", () => app.browser.toggle());
+  click("wf-save", () => app.browser.save());
+  click("wf-save-as", () => app.browser.saveAs());
+  click("clear-queue", async () => { await app.api.clearQueue(); app.queuePanel.refresh(); });
+  click("lightbox", () => { $("lightbox").hidden = true; });
+  app.view.canvas.addEventListener("click", (e) => {
+    const [x, y] = app.view.toGraph(e.clientX, e.clientY);
+    const hit = app.interaction.hit(x, y);
+    const urls = hit && app.state.runtime.images.get(hit.node.id);
+    const layout = hit && app.view.layouts.get(hit.node.id);
+    if (urls && layout && layout.image && y > layout.image.y && e.detail === 1 && !e.shiftKey) showLightbox(urls[urls.length - 1]);
+  });
+}
+
+export function bindDrop(app) {
+  const canvas = app.view.canvas;
+  canvas.addEventListener("dragover", (e) => e.preventDefault());
+  canvas.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer && e.dataTransfer.files[0];
+    if (!file) return;
+    const [x, y] = app.view.toGraph(e.clientX, e.clientY);
+    const hit = app.interaction.hit(x, y);
+    const upload = hit && app.view.layouts.get(hit.node.id)?.widgets.find((w) => w.upload);
+    if (upload && file.type.startsWith("image/")) return app.widgets.upload(hit.node.id, upload.name, file);
+    return app.openFile(file);
+  });
+}
