@@ -591,6 +591,43 @@ def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     assert [p.name for p in folder.iterdir()] == ["copy.json"]
 
 
+# --- 7. history -------------------------------------------------------------------------------
+def test_history_panel_shows_a_finished_run_and_loads_its_workflow(page):
+    clear_canvas(page)
+    source = add_node(page, 200, 250, "EmptyImage")
+    save = add_node(page, 700, 250, "Save Image")
+    drag(page, slot(page, source, "out", 0), slot(page, save, "in", "images"))
+    page.evaluate("""([a, b]) => { const g = window.nodeflow.graph;
+        Object.assign(g.nodes.get(a).widgets, {width: 24, height: 16, color: 16711680});
+        g.nodes.get(b).widgets.filename_prefix = 'history'; g.nodes.get(b).title = 'Keep <me>'; }""", [source, save])
+    with page.expect_response(lambda r: r.url.endswith("/prompt") and r.request.method == "POST") as response:
+        page.click("#queue-button")
+    prompt_id = response.value.json()["prompt_id"]
+    page.wait_for_function("(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save, timeout=30000)
+
+    page.mouse.click(1000, 650)
+    page.keyboard.press("h")
+    item = page.wait_for_selector(f"#history-panel li[data-prompt='{prompt_id}']")
+    thumb = item.query_selector("img.thumb")
+    assert "/view?" in thumb.get_attribute("src") and "history_" in thumb.get_attribute("src")
+    page.wait_for_function("(id) => document.querySelector(`#history-panel li[data-prompt='${id}'] img`).naturalWidth === 24", arg=prompt_id)
+    item.click()
+    page.wait_for_selector("#history-panel img.history-image")
+    page.click("#history-panel .history-load")
+    page.wait_for_function("() => document.querySelector('#tabs .tab.active .tab-name').textContent.startsWith('Run #')")
+    loaded = nodes(page)
+    assert {n["type"] for n in loaded.values()} == {"EmptyImage", "SaveImage"}
+    assert loaded[source]["widgets"]["width"] == 24 and loaded[save]["title"] == "Keep <me>"
+    assert graph(page)["links"][0]["to"] == [save, "images"]
+
+    page.click("#history-gallery")
+    images = page.query_selector_all("#history-panel img.gallery-image")
+    assert images
+    images[-1].click() if "history_" in images[-1].get_attribute("src") else next(
+        i for i in images if "history_" in i.get_attribute("src")).click()
+    assert page.is_visible("#lightbox") and "history_" in page.get_attribute("#lightbox-image", "src")
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

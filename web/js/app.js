@@ -12,6 +12,7 @@ import { ContextMenus } from "./ui/context_menus.js";
 import { registerEditorActions } from "./ui/editor_actions.js";
 import { Interaction } from "./ui/interaction.js";
 import { libraryItems, showMenu } from "./ui/menu.js";
+import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
 import { openSearch } from "./ui/search_box.js";
@@ -43,6 +44,12 @@ class App {
     this.runEvents = new RunEvents(this);
     this.tabs = new Tabs(this, $("tabs"));
     this.browser = new WorkflowBrowser(this, $("workflow-panel"));
+    this.history = new HistoryPanel(this, $("history-panel"));
+  }
+
+  /** A prompt finished (websocket): the history panel shows it. */
+  finished() {
+    if (this.history.visible) this.history.refresh();
   }
 
   async start() {

@@ -35,5 +35,7 @@ export function registerEditorActions(app) {
   const step = (d) => () => { const t = app.tabs.tabs; app.tabs.activate(t[(t.indexOf(app.tabs.active) + d + t.length) % t.length]); };
   a.add({ id: "next-tab", name: "Next workflow tab", keys: ["Alt+PageDown"], run: step(1) });
   a.add({ id: "previous-tab", name: "Previous workflow tab", keys: ["Alt+PageUp"], run: step(-1) });
+  a.add({ id: "history", name: "Show / hide the run history", keys: ["H"], run: () => app.history.toggle() });
+  a.add({ id: "gallery", name: "Show the output gallery", keys: ["G"], run: () => { app.history.toggle(true); app.history.show("gallery"); } });
   a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); state.selectedGroup = null; } });
 }

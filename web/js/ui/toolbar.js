@@ -18,6 +18,7 @@ export function bindToolbar(app) {
   click("fit-button", () => app.fitView());
   click("queue-toggle", () => { $("queue-panel").hidden = !$("queue-panel").hidden; app.queuePanel.refresh(); });
   click("workflows-toggle", () => app.browser.toggle());
+  click("history-toggle", () => app.history.toggle());
   click("wf-save", () => app.browser.save());
   click("wf-save-as", () => app.browser.saveAs());
   click("clear-queue", async () => { await app.api.clearQueue(); app.queuePanel.refresh(); });

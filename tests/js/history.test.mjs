@@ -1,0 +1,22 @@
+// History entries for the history panel: newest first, images as /view URLs, the run's workflow.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { historyEntries } from "../../web/js/ui/history_panel.js";
+
+test("history items become entries with image URLs and the workflow that ran", () => {
+  const workflow = { format: "nodeflow-workflow", version: 1, nodes: [], links: [] };
+  const history = {
+    a: { prompt: [3, "a", { 1: { class_type: "SaveImage" } }, { extra_pnginfo: { workflow } }, ["1"]],
+      outputs: { 1: { images: [{ filename: "x.png", subfolder: "", type: "output" }, { filename: "y.png", subfolder: "s", type: "temp" }] } },
+      status: { status_str: "success" } },
+    b: { prompt: [7, "b", { 2: { class_type: "Show" } }, {}, ["2"]], outputs: { 2: { text: ["hi"] } }, status: { status_str: "error" } },
+  };
+  const entries = historyEntries(history, (img) => `/view?filename=${img.filename}&type=${img.type}`);
+  assert.deepEqual(entries.map((e) => [e.id, e.number, e.status, e.images.length]), [["b", 7, "error", 0], ["a", 3, "success", 2]]);
+  assert.deepEqual(entries[1].images, ["/view?filename=x.png&type=output", "/view?filename=y.png&type=temp"]);
+  assert.equal(entries[1].workflow, workflow);
+  assert.equal(entries[0].workflow, null);
+  assert.deepEqual(entries[0].prompt, { 2: { class_type: "Show" } });
+  assert.deepEqual(historyEntries(null, () => ""), []);
+});
