@@ -628,6 +628,61 @@ def test_history_panel_shows_a_finished_run_and_loads_its_workflow(page):
     assert page.is_visible("#lightbox") and "history_" in page.get_attribute("#lightbox-image", "src")
 
 
+# --- 8. keyboard -------------------------------------------------------------------------------
+def test_shortcuts_help_nudging_select_all_and_fit(page):
+    clear_canvas(page)
+    a = add_node(page, 300, 300, "EmptyImage")
+    b = add_node(page, 700, 300, "Invert Image")
+    page.mouse.click(900, 700)
+    page.keyboard.press("?")
+    help_text = page.inner_text(".shortcuts-help")
+    for expected in ("Ctrl+K", "Command palette", "Ctrl+Shift+V", "Ctrl+G", "Nudge selection left", "Shift+drag"):
+        assert expected in help_text
+    page.keyboard.press("Escape")
+    assert page.query_selector(".shortcuts-help") is None
+
+    page.mouse.click(*title_point(page, a))
+    start = nodes(page)[a]["pos"]
+    count = steps(page)
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown", "Shift+ArrowRight"):
+        page.keyboard.press(key)
+    assert nodes(page)[a]["pos"] == [start[0] + 40, start[1] + 10] and nodes(page)[b]["pos"] != start
+    assert steps(page) == count + 1  # a run of nudges is one undo step
+    page.keyboard.press("Control+z")
+    assert nodes(page)[a]["pos"] == start
+
+    page.keyboard.press("Control+a")
+    assert page.evaluate("() => window.nodeflow.app.state.selection.size") == 2
+    page.evaluate("() => { window.nodeflow.graph.viewport = {offset: [-5000, -5000], scale: 2}; }")
+    page.keyboard.press(".")
+    for node_id in (a, b):
+        r = rect(page, node_id)
+        assert 0 <= r["x"] and r["x"] + r["w"] <= 1400 and 79 <= r["y"] and r["y"] + r["h"] <= 850
+
+
+def test_command_palette_lists_every_action_and_runs_one(page):
+    clear_canvas(page)
+    add_node(page, 300, 300, "EmptyImage")
+    page.mouse.click(900, 700)
+    page.keyboard.press("Control+k")
+    page.wait_for_selector(".palette input")
+    listed = page.eval_on_selector_all(".palette li", "els => els.map(e => e.dataset.action)")
+    registered = page.evaluate("() => window.nodeflow.app.actions.actions.filter(a => !a.hidden).map(a => a.id)")
+    assert sorted(listed) == sorted(registered) and len(listed) > 30
+    page.keyboard.type("nwtab")  # fuzzy: "New workflow tab"
+    assert page.get_attribute(".palette li.active", "data-action") == "new-tab"
+    tabs_before = len(tab_names(page))
+    page.keyboard.press("Enter")
+    assert len(tab_names(page)) == tabs_before + 1 and page.query_selector(".palette") is None
+    page.keyboard.press("Control+k")
+    page.keyboard.type("undo")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    assert page.get_attribute(".palette li.active", "data-action") == "undo"
+    page.keyboard.press("Escape")
+    assert page.query_selector(".palette") is None
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

@@ -15,6 +15,7 @@ import { libraryItems, showMenu } from "./ui/menu.js";
 import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
+import { DEFAULT_SETTINGS } from "./ui/settings.js";
 import { openSearch } from "./ui/search_box.js";
 import { Tabs } from "./ui/tabs.js";
 import { bindDrop, bindToolbar } from "./ui/toolbar.js";
@@ -28,6 +29,7 @@ class App {
     this.api = new ApiClient("");
     this.extensions = [];
     this.customWidgets = new Map(); // socket type -> widget factory from an extension, shared by every tab
+    this.settings = { ...DEFAULT_SETTINGS };
     this.state = {
       graph: new Graph(), objectInfo: {}, selection: new Set(), drag: null, selectedGroup: null,
       runtime: { executing: null, progress: new Map(), errors: new Map(), images: new Map(), previews: new Map(), texts: new Map() },

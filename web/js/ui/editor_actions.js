@@ -1,6 +1,8 @@
 // The editor's actions (what the keyboard, the command palette and the help panel list).
-import { removeNodes } from "../model/commands.js";
+import { moveNodes, removeNodes } from "../model/commands.js";
 import { removeGroup } from "../model/groups.js";
+import { openPalette } from "./palette.js";
+import { openShortcutsHelp } from "./shortcuts_help.js";
 
 const textSelected = () => !!(window.getSelection && String(window.getSelection()));
 
@@ -37,5 +39,17 @@ export function registerEditorActions(app) {
   a.add({ id: "previous-tab", name: "Previous workflow tab", keys: ["Alt+PageUp"], run: step(-1) });
   a.add({ id: "history", name: "Show / hide the run history", keys: ["H"], run: () => app.history.toggle() });
   a.add({ id: "gallery", name: "Show the output gallery", keys: ["G"], run: () => { app.history.toggle(true); app.history.show("gallery"); } });
+  a.add({ id: "palette", name: "Command palette", keys: ["Ctrl+K"], run: () => openPalette(app) });
+  a.add({ id: "shortcuts", name: "Keyboard shortcuts help", keys: ["?"], run: () => openShortcutsHelp(app) });
+  // Arrow keys nudge the selection (by the grid step with Shift); a run of nudges is one undo step.
+  const nudge = (dx, dy, big) => () => {
+    const ids = selected();
+    const step = big ? app.settings.gridSize : app.settings.snap ? app.settings.gridSize / 4 : 10;
+    app.run(moveNodes(ids, dx * step, dy * step, `nudge:${ids.join(",")}`));
+  };
+  for (const [key, dx, dy, dir] of [["ArrowLeft", -1, 0, "left"], ["ArrowRight", 1, 0, "right"], ["ArrowUp", 0, -1, "up"], ["ArrowDown", 0, 1, "down"]]) {
+    a.add({ id: `nudge-${dir}`, name: `Nudge selection ${dir}`, keys: [key], when: some, run: nudge(dx, dy, false) });
+    a.add({ id: `nudge-${dir}-far`, name: `Nudge selection ${dir} by a grid step`, keys: [`Shift+${key}`], when: some, run: nudge(dx, dy, true) });
+  }
   a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); state.selectedGroup = null; } });
 }
