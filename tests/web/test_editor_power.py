@@ -683,6 +683,51 @@ def test_command_palette_lists_every_action_and_runs_one(page):
     assert page.query_selector(".palette") is None
 
 
+# --- 9. minimap and snap -----------------------------------------------------------------------
+def test_minimap_toggle_and_click_to_move_the_view(page):
+    clear_canvas(page)
+    add_node(page, 200, 200, "EmptyImage")
+    far = add_node(page, 1200, 700, "Invert Image")
+    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).pos = [4000, 3000]; window.nodeflow.app.changed(); }", far)
+    assert not page.is_visible("#minimap")
+    page.mouse.click(700, 500)
+    page.keyboard.press("m")
+    page.wait_for_selector("#minimap", state="visible")
+    assert page.get_attribute("#toggle-minimap", "aria-pressed") == "true"
+    page.wait_for_function("() => window.nodeflow.app.viewControls.minimap.frame !== null")
+    box = page.query_selector("#minimap").bounding_box()
+    target = (box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8)
+    gx, gy = page.evaluate("([x, y]) => window.nodeflow.app.viewControls.minimap.toGraph(x, y)", list(target))
+    page.mouse.click(*target)
+    canvas = page.query_selector("#canvas").bounding_box()
+    cx, cy = to_graph(page, canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2)
+    assert abs(cx - gx) < 2 and abs(cy - gy) < 2 and cx > 1500  # the view went towards the far node
+    page.click("#toggle-minimap")
+    assert not page.is_visible("#minimap")
+
+
+def test_snap_to_grid_toggle(page):
+    clear_canvas(page)
+    node = add_node(page, 300, 300, "EmptyImage")
+    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).pos = [3, 7]; window.nodeflow.graph.viewport = {offset: [100, 100], scale: 1}; window.nodeflow.app.changed(); }", node)
+    page.click("#toggle-snap")
+    assert page.evaluate("() => window.nodeflow.app.settings.snap") is True
+    start = title_point(page, node)
+    drag(page, start, (start[0] + 37, start[1] + 23))
+    x, y = nodes(page)[node]["pos"]
+    assert x % 20 == 0 and y % 20 == 0 and (x, y) == (40, 40)
+    r = rect(page, node)
+    drag(page, (r["x"] + r["w"] - 4, r["y"] + r["h"] - 4), (r["x"] + r["w"] + 33, r["y"] + r["h"] + 11))
+    w, h = nodes(page)[node]["size"]
+    assert w % 20 == 0 and h % 20 == 0
+    page.mouse.click(1200, 700)
+    page.keyboard.press("Shift+s")
+    assert page.evaluate("() => window.nodeflow.app.settings.snap") is False
+    start = title_point(page, node)
+    drag(page, start, (start[0] + 7, start[1] + 3))
+    assert nodes(page)[node]["pos"] == [47, 43]
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

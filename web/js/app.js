@@ -16,6 +16,7 @@ import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
 import { DEFAULT_SETTINGS } from "./ui/settings.js";
+import { ViewControls } from "./ui/view_controls.js";
 import { openSearch } from "./ui/search_box.js";
 import { Tabs } from "./ui/tabs.js";
 import { bindDrop, bindToolbar } from "./ui/toolbar.js";
@@ -47,6 +48,19 @@ class App {
     this.tabs = new Tabs(this, $("tabs"));
     this.browser = new WorkflowBrowser(this, $("workflow-panel"));
     this.history = new HistoryPanel(this, $("history-panel"));
+    this.viewControls = new ViewControls(this);
+  }
+
+  setSetting(key, value) {
+    this.settings[key] = value;
+    this.applySettings();
+  }
+
+  applySettings() {
+    this.view.setTheme(this.settings.theme);
+    this.view.linkStyle = this.settings.linkStyle;
+    document.body.dataset.theme = this.settings.theme;
+    this.viewControls.apply();
   }
 
   /** A prompt finished (websocket): the history panel shows it. */
@@ -60,6 +74,7 @@ class App {
       const data = await (await fetch("default_workflow.json")).json();
       if (!(await this.openInNewTab(data, "Unsaved workflow"))) this.tabs.create();
     }
+    this.applySettings();
     bindToolbar(this);
     this.runEvents.bind();
     bindDrop(this);

@@ -25,6 +25,7 @@ export class CanvasView {
     this.frames = 0;
     this.images = new Map(); // url -> HTMLImageElement
     this.linkStyle = "spline"; // or "straight"
+    this.theme = THEME;
     this.afterDraw = null; // called after each frame (the minimap)
   }
 

@@ -51,5 +51,7 @@ export function registerEditorActions(app) {
     a.add({ id: `nudge-${dir}`, name: `Nudge selection ${dir}`, keys: [key], when: some, run: nudge(dx, dy, false) });
     a.add({ id: `nudge-${dir}-far`, name: `Nudge selection ${dir} by a grid step`, keys: [`Shift+${key}`], when: some, run: nudge(dx, dy, true) });
   }
+  a.add({ id: "minimap", name: "Show / hide the minimap", keys: ["M"], run: () => app.viewControls.setMinimap(!app.settings.minimap) });
+  a.add({ id: "snap", name: "Snap to grid on / off", keys: ["Shift+S"], run: () => app.viewControls.setSnap(!app.settings.snap) });
   a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); state.selectedGroup = null; } });
 }

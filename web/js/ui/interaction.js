@@ -4,6 +4,7 @@ import { groupContents, moveGroup, resizeGroup } from "../model/groups.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
 import { hitGroup, hitLinkHandle } from "./canvas_hits.js";
+import { snapValue } from "./view_controls.js";
 
 const SLOT_HIT = 10;
 
@@ -59,7 +60,8 @@ export class Interaction {
     } else if (group && group.kind === "group-title") {
       if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
       const { nodeIds, groupIds } = groupContents(this.graph, group.group);
-      Object.assign(drag, { kind: "group-move", groupIds: [group.group.id, ...groupIds], ids: nodeIds, key: `group${++this.dragCounter}`, last: [x, y] });
+      Object.assign(drag, { kind: "group-move", groupIds: [group.group.id, ...groupIds], ids: nodeIds, key: `group${++this.dragCounter}`,
+        anchor: group.group, anchorStart: group.group.bounding.slice(0, 2) });
     } else if (group && group.kind === "group-resize") {
       Object.assign(drag, { kind: "group-resize", groupId: group.group.id, size: group.group.bounding.slice(2), key: `gsize${++this.dragCounter}` });
     } else if (!hit) {
@@ -82,7 +84,7 @@ export class Interaction {
         if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
         this.state.selection.add(hit.node.id);
       } else if (e.ctrlKey) this.state.selection.delete(hit.node.id);
-      Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, last: [x, y] });
+      Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
     }
     this.state.drag = drag;
     this.app.view.requestDraw();
@@ -105,21 +107,21 @@ export class Interaction {
       this.graph.viewport.offset = [drag.offset[0] + (e.clientX - drag.startClient[0]) / scale,
         drag.offset[1] + (e.clientY - drag.startClient[1]) / scale];
       this.app.viewChanged();
-    } else if (drag.kind === "move" && drag.moved) {
-      const dx = x - drag.last[0];
-      const dy = y - drag.last[1];
-      drag.last = [x, y];
-      if (dx || dy) this.app.run(moveNodes(drag.ids, dx, dy, drag.key));
-    } else if (drag.kind === "group-move" && drag.moved) {
-      const dx = x - drag.last[0];
-      const dy = y - drag.last[1];
-      drag.last = [x, y];
-      if (dx || dy) this.app.run(moveGroup(drag.groupIds, drag.ids, dx, dy, drag.key));
+    } else if ((drag.kind === "move" || drag.kind === "group-move") && drag.moved) {
+      // the grabbed node (or group) follows the pointer, on the grid when snapping; the rest move with it
+      const s = this.app.settings;
+      const now = drag.kind === "move" ? drag.anchor.pos : drag.anchor.bounding;
+      const dx = snapValue(drag.anchorStart[0] + x - drag.start[0], s) - now[0];
+      const dy = snapValue(drag.anchorStart[1] + y - drag.start[1], s) - now[1];
+      if (dx || dy) this.app.run(drag.kind === "move" ? moveNodes(drag.ids, dx, dy, drag.key) : moveGroup(drag.groupIds, drag.ids, dx, dy, drag.key));
     } else if (drag.kind === "group-resize") {
-      this.app.run(resizeGroup(drag.groupId, [Math.max(120, drag.size[0] + x - drag.start[0]), Math.max(80, drag.size[1] + y - drag.start[1])], drag.key));
+      const s = this.app.settings;
+      this.app.run(resizeGroup(drag.groupId, [Math.max(120, snapValue(drag.size[0] + x - drag.start[0], s)),
+        Math.max(80, snapValue(drag.size[1] + y - drag.start[1], s))], drag.key));
     } else if (drag.kind === "resize") {
-      this.app.run(resizeNode(drag.nodeId, [Math.max(180, drag.size[0] + x - drag.start[0]),
-        Math.max(60, drag.size[1] + y - drag.start[1])], drag.key));
+      const s = this.app.settings;
+      this.app.run(resizeNode(drag.nodeId, [Math.max(180, snapValue(drag.size[0] + x - drag.start[0], s)),
+        Math.max(60, snapValue(drag.size[1] + y - drag.start[1], s))], drag.key));
     } else if (drag.kind === "widget" && drag.moved && (drag.row.kind === "INT" || drag.row.kind === "FLOAT")) {
       this.app.widgets.drag(drag, e.clientX - drag.startClient[0]);
     }
