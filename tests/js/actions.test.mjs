@@ -43,3 +43,11 @@ test("the palette ranks actions by fuzzy name and keeps all for an empty query",
   assert.deepEqual(rankActions(registry.actions, "zzz"), []);
   assert.deepEqual(rankActions(registry.actions, "hidden"), []);
 });
+
+test("settings read from the server keep known keys with valid values only", async () => {
+  const { DEFAULT_SETTINGS, cleanSettings } = await import("../../web/js/ui/settings.js");
+  assert.deepEqual(cleanSettings(null), DEFAULT_SETTINGS);
+  assert.deepEqual(cleanSettings({ theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true, extra: 1 }),
+    { theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true });
+  assert.deepEqual(cleanSettings({ theme: "<b>", linkStyle: 3, snap: "yes", gridSize: 9999 }), DEFAULT_SETTINGS);
+});

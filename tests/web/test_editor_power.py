@@ -728,6 +728,48 @@ def test_snap_to_grid_toggle(page):
     assert nodes(page)[node]["pos"] == [47, 43]
 
 
+# --- 10. settings --------------------------------------------------------------------------------
+def test_settings_are_saved_on_the_server_and_come_back_after_a_reload(page, server):
+    import json
+    settings_file = server["base"] / "user" / "default" / "nodeflow.settings.json"
+    workflow_file = server["base"] / "user" / "default" / "workflows" / "autosaved.json"
+    try:
+        clear_canvas(page)
+        node = add_node(page, 300, 300, "EmptyImage")
+        page.click("#settings-toggle")
+        page.select_option("#settings-panel select[name=theme]", "light")
+        page.select_option("#settings-panel select[name=linkStyle]", "straight")
+        page.check("#settings-panel input[name=snap]")
+        page.check("#settings-panel input[name=autosave]")
+        assert page.evaluate("() => document.body.dataset.theme") == "light"
+        assert page.evaluate("() => window.nodeflow.view.theme.background") == "#f4f5f7"
+        page.wait_for_function("() => window.nodeflow.app.settingsStore.saved")
+        page.evaluate("() => window.nodeflow.app.settingsStore.saved")
+        page.wait_for_timeout(300)
+        stored = json.loads(settings_file.read_text())
+        assert stored["theme"] == "light" and stored["linkStyle"] == "straight" and stored["snap"] is True and stored["autosave"] is True
+
+        # autosave: once the tab has a file, edits are written without Ctrl+S
+        page.mouse.click(900, 650)
+        page.keyboard.press("Control+s")
+        answer(page, "autosaved")
+        start = title_point(page, node)
+        drag(page, start, (start[0] + 100, start[1]))
+        page.wait_for_function("() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')", timeout=5000)
+        assert json.loads(workflow_file.read_text())["nodes"][0]["pos"] == nodes(page)[node]["pos"]
+
+        page.reload()
+        page.wait_for_function("document.body.dataset.ready === 'true'")
+        assert page.evaluate("() => document.body.dataset.theme") == "light"
+        assert page.evaluate("() => [window.nodeflow.view.linkStyle, window.nodeflow.app.settings.snap]") == ["straight", True]
+        page.click("#settings-toggle")
+        assert page.input_value("#settings-panel select[name=theme]") == "light"
+        assert page.is_checked("#settings-panel input[name=autosave]")
+    finally:
+        settings_file.unlink(missing_ok=True)
+        workflow_file.unlink(missing_ok=True)
+
+
 def assert_has(page, node_id):
     assert node_id in nodes(page)
 

@@ -15,7 +15,7 @@ import { libraryItems, showMenu } from "./ui/menu.js";
 import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
-import { DEFAULT_SETTINGS } from "./ui/settings.js";
+import { DEFAULT_SETTINGS, SettingsStore } from "./ui/settings.js";
 import { ViewControls } from "./ui/view_controls.js";
 import { openSearch } from "./ui/search_box.js";
 import { Tabs } from "./ui/tabs.js";
@@ -49,11 +49,15 @@ class App {
     this.browser = new WorkflowBrowser(this, $("workflow-panel"));
     this.history = new HistoryPanel(this, $("history-panel"));
     this.viewControls = new ViewControls(this);
+    this.settingsStore = new SettingsStore(this, $("settings-panel"));
   }
 
+  /** Change one setting: applied at once and saved to the user's settings file on the server. */
   setSetting(key, value) {
     this.settings[key] = value;
     this.applySettings();
+    this.settingsStore.saveSoon();
+    if (!this.settingsStore.element.hidden && !this.settingsStore.element.contains(document.activeElement)) this.settingsStore.render();
   }
 
   applySettings() {
@@ -70,6 +74,7 @@ class App {
 
   async start() {
     await this.refreshObjectInfo();
+    await this.settingsStore.load();
     if (!this.tabs.restore()) {
       const data = await (await fetch("default_workflow.json")).json();
       if (!(await this.openInNewTab(data, "Unsaved workflow"))) this.tabs.create();
@@ -105,6 +110,10 @@ class App {
     if (tab === this.tabs.active) this.view.requestDraw();
     if (tab) this.tabs.touched(tab);
     this.persistSoon(300);
+    if (tab && tab.path && this.settings.autosave) { // autosave: write the file a moment after the last edit
+      clearTimeout(tab.autosaveTimer);
+      tab.autosaveTimer = setTimeout(() => { if (this.tabs.isDirty(tab)) this.browser.save(tab, true); }, 1000);
+    }
   }
 
   viewChanged() {

@@ -53,5 +53,8 @@ export function registerEditorActions(app) {
   }
   a.add({ id: "minimap", name: "Show / hide the minimap", keys: ["M"], run: () => app.viewControls.setMinimap(!app.settings.minimap) });
   a.add({ id: "snap", name: "Snap to grid on / off", keys: ["Shift+S"], run: () => app.viewControls.setSnap(!app.settings.snap) });
+  a.add({ id: "settings", name: "Settings", keys: ["Ctrl+,"], run: () => app.settingsStore.toggle() });
+  a.add({ id: "theme", name: "Switch light / dark theme", run: () => app.setSetting("theme", app.settings.theme === "dark" ? "light" : "dark") });
+  a.add({ id: "link-style", name: "Switch straight / curved links", run: () => app.setSetting("linkStyle", app.settings.linkStyle === "spline" ? "straight" : "spline") });
   a.add({ id: "escape", name: "Close menus and clear the selection", keys: ["Escape"], run: () => { app.closeOverlays(); state.selection.clear(); state.selectedGroup = null; } });
 }

@@ -19,6 +19,7 @@ export function bindToolbar(app) {
   click("queue-toggle", () => { $("queue-panel").hidden = !$("queue-panel").hidden; app.queuePanel.refresh(); });
   click("workflows-toggle", () => app.browser.toggle());
   click("history-toggle", () => app.history.toggle());
+  click("settings-toggle", () => app.settingsStore.toggle());
   click("wf-save", () => app.browser.save());
   click("wf-save-as", () => app.browser.saveAs());
   click("clear-queue", async () => { await app.api.clearQueue(); app.queuePanel.refresh(); });

@@ -84,7 +84,7 @@ export class WorkflowBrowser {
   }
 
   /** Save `tab` to its file (or ask for a name first). Resolves true when saved. */
-  async save(tab = this.app.tabs.active) {
+  async save(tab = this.app.tabs.active, quiet = false) {
     if (!tab.path) return this.saveAs(tab);
     try {
       await this.app.api.saveUserdata(tab.path, tab.graph.toJSON(), true);
@@ -93,7 +93,7 @@ export class WorkflowBrowser {
       return false;
     }
     this.app.tabs.markSaved(tab);
-    this.app.toast(`Saved ${tab.name}`);
+    if (!quiet) this.app.toast(`Saved ${tab.name}`);
     if (this.visible) this.refresh();
     return true;
   }
