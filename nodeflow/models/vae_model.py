@@ -89,8 +89,9 @@ class VAE:
         module = self.module
 
         def fn(t: torch.Tensor) -> torch.Tensor:
-            posterior = module.tiled_encode(t, return_dict=False)[0] if tiled else module.encode(t).latent_dist
-            return posterior.mode()
+            if tiled:  # moments = mean and log-variance stacked; the mode is the mean
+                return module._tiled_encode(t).chunk(2, dim=1)[0]
+            return module.encode(t).latent_dist.mode()
         return self._run(fn, x) * self.scale_factor
 
     def _decode(self, latent: torch.Tensor, tiled: bool) -> torch.Tensor:
