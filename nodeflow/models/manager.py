@@ -46,10 +46,12 @@ class ModelManager:
     ``use(module)`` is a context manager that puts ``module`` on ``device`` while it runs."""
 
     def __init__(self, cpu: bool = False, lowvram: bool = False, device: str | torch.device | None = None,
-                 ram_budget_gb: float = 12.0, vram_budget_gb: float | None = None) -> None:
+                 ram_budget_gb: float = 12.0, vram_budget_gb: float | None = None,
+                 force_dtype: torch.dtype | None = None) -> None:
         self.device = torch.device(device) if device is not None else pick_device(cpu)
         self.offload_device = torch.device("cpu")
         self.lowvram = lowvram
+        self.force_dtype = force_dtype  # --force-fp16: UNet and text encoders in this dtype (VAE stays fp32)
         self.ram_budget = int(ram_budget_gb * 2**30)
         if vram_budget_gb is None and self.device.type == "cuda":
             vram_budget_gb = torch.cuda.get_device_properties(self.device).total_memory / 2**30 * 0.85
@@ -62,6 +64,8 @@ class ModelManager:
     def dtype(self, kind: str = "unet") -> torch.dtype:
         """fp32 on CPU; fp16 on GPUs (bf16 where supported for the UNet); the VAE stays fp32
         on devices without bf16 (fp16 VAEs overflow to NaN)."""
+        if self.force_dtype is not None and kind != "vae":
+            return self.force_dtype
         if self.device.type == "cpu":
             return torch.float32
         if self.device.type == "cuda" and torch.cuda.is_bf16_supported():

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from .clip_model import CLIP
-from .convert_clip import clip_l_from_hf, open_clip_from_hf
+from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_hf
 from .convert_unet import unet_from_diffusers
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
@@ -50,7 +50,10 @@ def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
                 raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family} checkpoint")
             enc.model.activate()
             state = _state(enc.model.module, dtype)
-            converted = clip_l_from_hf(state) if enc.name == "clip_l" else open_clip_from_hf(state)
+            if enc.name == "clip_l":  # released SDXL files carry CLIP-L's position ids, SD1.5 files do not
+                converted = clip_l_from_hf(state, position_ids=model.family == "sdxl")
+            else:
+                converted = open_clip_from_hf(state, logit_scale=OPEN_CLIP_LOGIT_SCALE)
             tensors.update({prefixes[enc.name] + k: v for k, v in converted.items()})
     return {k: v.contiguous().clone() for k, v in tensors.items()}
 

@@ -24,7 +24,7 @@ from nodeflow.models.convert_unet import unet_from_diffusers, unet_to_diffusers
 from nodeflow.models.convert_vae import vae_from_diffusers, vae_to_diffusers
 from nodeflow.models.detect import clip_config_kwargs, detect_checkpoint
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "data"  # copied from shared/reference
 DTYPES = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}
 VAE_TYPES = {"down_block_types": ("DownEncoderBlock2D",) * 4, "up_block_types": ("UpDecoderBlock2D",) * 4}
 
