@@ -544,6 +544,10 @@ def answer(page, text):
     page.wait_for_selector(".dialog", state="detached")
 
 
+def wait_active_tab(page, name):
+    page.wait_for_function("(name) => document.querySelector('#tabs .tab.active .tab-name').textContent === name", arg=name)
+
+
 def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     folder = server["base"] / "user" / "default" / "workflows"
     clear_canvas(page)
@@ -553,6 +557,7 @@ def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     page.mouse.click(900, 600)
     page.keyboard.press("Control+s")  # not saved yet: asks for a name
     answer(page, "Round <trip>")
+    wait_active_tab(page, "Round <trip>")
     saved = folder / "Round <trip>.json"
     assert saved.exists() and tab_names(page)[-1] == "Round <trip>"
     import json
@@ -571,6 +576,7 @@ def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     page.click("#workflow-panel li[data-path='workflows/Round <trip>.json'] .wf-rename")
     answer(page, "renamed")
     page.wait_for_selector("#workflow-panel li[data-path='workflows/renamed.json']")
+    wait_active_tab(page, "renamed")
     assert not saved.exists() and (folder / "renamed.json").exists()
     assert tab_names(page)[-1] == "renamed"
 
@@ -583,6 +589,7 @@ def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     # save as a copy, then delete the original (after confirming)
     page.click("#wf-save-as")
     answer(page, "copy")
+    wait_active_tab(page, "copy")
     assert (folder / "copy.json").exists()
     page.click("#workflow-panel li[data-path='workflows/renamed.json'] .wf-delete")
     page.click(".dialog button[data-value='true']")
@@ -743,16 +750,19 @@ def test_settings_are_saved_on_the_server_and_come_back_after_a_reload(page, ser
         page.check("#settings-panel input[name=autosave]")
         assert page.evaluate("() => document.body.dataset.theme") == "light"
         assert page.evaluate("() => window.nodeflow.view.theme.background") == "#f4f5f7"
-        page.wait_for_function("() => window.nodeflow.app.settingsStore.saved")
-        page.evaluate("() => window.nodeflow.app.settingsStore.saved")
-        page.wait_for_timeout(300)
-        stored = json.loads(settings_file.read_text())
-        assert stored["theme"] == "light" and stored["linkStyle"] == "straight" and stored["snap"] is True and stored["autosave"] is True
+        expected = {"theme": "light", "linkStyle": "straight", "snap": True, "autosave": True}
+        for _ in range(50):  # saved a moment after the last change
+            stored = json.loads(settings_file.read_text()) if settings_file.exists() else {}
+            if all(stored.get(k) == v for k, v in expected.items()):
+                break
+            page.wait_for_timeout(100)
+        assert all(stored.get(k) == v for k, v in expected.items()), stored
 
         # autosave: once the tab has a file, edits are written without Ctrl+S
         page.mouse.click(900, 650)
         page.keyboard.press("Control+s")
         answer(page, "autosaved")
+        wait_active_tab(page, "autosaved")
         start = title_point(page, node)
         drag(page, start, (start[0] + 100, start[1]))
         page.wait_for_function("() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')", timeout=5000)

@@ -85,14 +85,18 @@ export class CanvasView {
     ctx.setTransform(ratio * scale, 0, 0, ratio * scale, ratio * scale * offset[0], ratio * scale * offset[1]);
     const visible = this.visibleRect();
     this.drawGrid(visible);
-    for (const group of this.state.graph.groups) drawGroup(ctx, group, THEME, this.state.selectedGroup === group.id, scale);
+    for (const group of this.state.graph.groups) {
+      const [gx, gy, gw, gh] = group.bounding;
+      if (gx > visible.x + visible.w || gy > visible.y + visible.h || gx + gw < visible.x || gy + gh < visible.y) continue;
+      drawGroup(ctx, group, THEME, this.state.selectedGroup === group.id, scale);
+    }
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
     // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
-    this.linkedIn = new Set();
+    this.linkedIn = new Map(); // "node\0input" -> the link into it
     this.linkedOut = new Set();
     for (const link of this.state.graph.links.values()) {
-      this.linkedIn.add(`${link.to[0]}\u0000${link.to[1]}`);
+      this.linkedIn.set(`${link.to[0]}\u0000${link.to[1]}`, link);
       this.linkedOut.add(`${link.from[0]}\u0000${link.from[1]}`);
     }
     this.detailed = scale >= 0.45;
@@ -280,14 +284,15 @@ export class CanvasView {
 
   drawReroute(node, L) {
     const ctx = this.ctx;
-    const type = this.state.graph.outputType(node.id, 0);
+    const feed = this.linkedIn.get(`${node.id}\u0000input`); // its type is the source's (set when connected)
+    const type = feed ? feed.type : "*";
     ctx.fillStyle = THEME.node;
     roundRect(ctx, L.x, L.y, L.w, L.h, L.h / 2);
     ctx.fill();
     ctx.strokeStyle = this.state.selection.has(node.id) ? THEME.selected : typeColor(type);
     ctx.lineWidth = 2;
     ctx.stroke();
-    const linkedIn = this.linkedIn.has(`${node.id}\u0000input`);
+    const linkedIn = !!feed;
     dot(ctx, L.inputs[0].x, L.inputs[0].y, 5, typeColor(type), linkedIn, THEME.slotHole);
     dot(ctx, L.outputs[0].x, L.outputs[0].y, 5, typeColor(type), this.linkedOut.has(`${node.id}\u00000`), THEME.slotHole);
   }

@@ -15,9 +15,17 @@ export function linkMidpoint(a, b) {
   return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
 }
 
-/** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}]. */
+const ROWS = new WeakMap(); // info -> Map(converted names + custom widget count -> rows); rows are read-only
+
+/** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}] (cached per spec). */
 export function widgetRows(node, info, custom = null) {
   if (!info) return [];
+  let key = custom ? String(custom.size) : "0";
+  for (const input of node.inputs) if (input.widget) key += `\u0000${input.name}`;
+  let byKey = ROWS.get(info);
+  if (!byKey) ROWS.set(info, (byKey = new Map()));
+  const cached = byKey.get(key);
+  if (cached) return cached;
   const rows = [];
   const converted = new Set(node.inputs.filter((i) => i.widget).map((i) => i.name));
   for (const { name, spec } of inputSpecs(info)) {
@@ -27,6 +35,7 @@ export function widgetRows(node, info, custom = null) {
     if (options(spec).control_after_generate) rows.push({ name, kind: "CONTROL", spec, control: true });
     if (options(spec).image_upload) rows.push({ name, kind: "UPLOAD", spec, upload: true });
   }
+  byKey.set(key, rows);
   return rows;
 }
 

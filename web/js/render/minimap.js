@@ -14,23 +14,30 @@ export class Minimap {
 
   bounds() {
     const state = this.view.state;
-    const boxes = [];
+    const v = this.view.visibleRect();
+    let [x1, y1, x2, y2] = [v.x, v.y, v.x + v.w, v.y + v.h];
+    const add = (x, y, w, h) => { x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x + w); y2 = Math.max(y2, y + h); };
     for (const node of state.graph.nodes.values()) {
       const L = this.view.layouts.get(node.id);
-      boxes.push(L ? [L.x, L.y, L.w, L.h] : [node.pos[0], node.pos[1], node.size[0], node.size[1]]);
+      if (L) add(L.x, L.y, L.w, L.h); else add(node.pos[0], node.pos[1], node.size[0], node.size[1]);
     }
-    for (const group of state.graph.groups) boxes.push(group.bounding);
-    const v = this.view.visibleRect();
-    boxes.push([v.x, v.y, v.w, v.h]);
-    const x1 = Math.min(...boxes.map((b) => b[0]));
-    const y1 = Math.min(...boxes.map((b) => b[1]));
-    const x2 = Math.max(...boxes.map((b) => b[0] + b[2]));
-    const y2 = Math.max(...boxes.map((b) => b[1] + b[3]));
+    for (const group of state.graph.groups) add(...group.bounding);
     return { x: x1 - 40, y: y1 - 40, w: x2 - x1 + 80, h: y2 - y1 + 80 };
   }
 
-  draw() {
+  /** Called after every frame of the main canvas; redraws at most every `interval` ms. */
+  draw(interval = 100) {
     if (!this.visible) return;
+    const now = performance.now();
+    if (this.last && now - this.last < interval) {
+      if (!this.pending) this.pending = setTimeout(() => { this.pending = null; this.draw(0); }, interval);
+      return;
+    }
+    this.last = now;
+    this.paint();
+  }
+
+  paint() {
     const ratio = window.devicePixelRatio || 1;
     const { clientWidth: W, clientHeight: H } = this.canvas;
     if (this.canvas.width !== Math.round(W * ratio)) { this.canvas.width = Math.round(W * ratio); this.canvas.height = Math.round(H * ratio); }
