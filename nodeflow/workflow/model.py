@@ -2,16 +2,18 @@
 
     {"format": "nodeflow-workflow", "version": 1,
      "nodes": [{"id", "type", "version", "pos", "size", "title", "color", "bgcolor", "mode",
-                "collapsed", "widgets": {name: value}, "controls": {name: "randomize"}}],
+                "collapsed", "widgets": {name: value}, "controls": {name: "randomize"},
+                "converted": [widget names shown as input sockets]}],
      "links": [{"id", "from": [node_id, output_slot], "to": [node_id, input_name], "type",
                 "via": [[x, y], ...]}],
-     "groups": [{"title", "bounding": [x, y, w, h], "color"}],
-     "notes": [{"id", "text", "pos", "size", "markdown"}],
+     "groups": [{"id", "title", "bounding": [x, y, w, h], "color"}],
+     "notes": [{"id", "text", "pos", "size", "markdown", "title"}],
      "viewport": {"offset": [x, y], "scale": 1.0}}
 
 Widget values are keyed by input name, so adding or reordering a node's inputs never shifts
 them. Node ids are strings. ``mode`` is "active", "muted" (skipped) or "bypassed" (inputs
 pass through to outputs of the same type). ``via`` keeps the points of reroutes a link ran through.
+A node of type "PrimitiveNode" is editor-only: its value is also written into the widgets it feeds.
 """
 from __future__ import annotations
 
