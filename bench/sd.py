@@ -1,0 +1,99 @@
+"""Stable Diffusion benchmark: a full-size random SD1.5 checkpoint (the released layout), txt2img
+64x64, 6 steps euler/normal, CFG 7, through the engine: cold time (load + first image), warm time
+(new seed), and the bare model floor measured in the same run (the same text-encoder, UNet and VAE
+forward calls made directly, no engine). Prints JSON; the target is warm <= 1.05x floor.
+
+    python bench/sd.py [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nodeflow.engine.executor import Engine  # noqa: E402
+from nodeflow.engine.job import Job  # noqa: E402
+from nodeflow.folders import Folders  # noqa: E402
+from nodeflow.models.manager import ModelManager  # noqa: E402
+from nodeflow.schema.registry import builtin_registry  # noqa: E402
+from tests.sd.full_size import random_checkpoint  # noqa: E402
+
+STEPS, CFG = 6, 7.0
+
+
+def prompt(seed: int) -> dict:
+    return {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "sd15.safetensors"}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": f"a red star {seed}", "clip": ["1", 1]}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": f"blurry {seed}", "clip": ["1", 1]}},
+        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+        "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": seed, "steps": STEPS, "cfg": CFG,
+              "sampler_name": "euler", "scheduler": "normal", "positive": ["2", 0], "negative": ["3", 0],
+              "latent_image": ["4", 0], "denoise": 1.0}},
+        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
+        "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
+    }
+
+
+def run(engine: Engine, seed: int) -> float:
+    start = time.perf_counter()
+    result = engine.execute(Job(f"p{seed}", prompt(seed), ["7"]), lambda *a: None, threading.Event())
+    if result.status != "success":
+        raise RuntimeError(result.error)
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def floor(model, clip, vae) -> float:
+    """The same network calls, made directly: 2 text encodings, 6 batched UNet calls, 1 decode."""
+    text = clip.encoders[0].model.module
+    unet, decoder = model.unet.module, vae.module
+    ids = torch.full((1, 77), 49407)
+    ids[0, 0] = 49406
+    start = time.perf_counter()
+    context = torch.cat([text(input_ids=ids).last_hidden_state for _ in range(2)])
+    x = torch.randn(2, 4, 8, 8)
+    for t in torch.linspace(999, 0, STEPS):
+        eps = unet(x, t.expand(2), encoder_hidden_states=context, return_dict=False)[0]
+        x = x - 0.1 * eps
+    decoder.decode(x[:1] / 0.18215, return_dict=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = Folders(tmp)
+        env.ensure()
+        random_checkpoint("sd15", env.models_dir / "checkpoints" / "sd15.safetensors")
+        manager = ModelManager(cpu=True)
+        engine = Engine(builtin_registry(), env, models=manager)
+        cold = run(engine, 0)
+        warm = [run(engine, seed) for seed in range(1, args.repeats + 1)]
+        model, clip, vae = manager.load(manager.cached_keys()[0], lambda: None)
+        floors = [floor(model, clip, vae) for _ in range(args.repeats)]
+    warm_s, floor_s = statistics.median(warm), statistics.median(floors)
+    print(json.dumps({
+        "benchmark": "sd15_txt2img_64px_6steps_euler_cfg7", "device": str(manager.device),
+        "cold_s": round(cold, 2), "warm_s": round(warm_s, 3), "floor_s": round(floor_s, 3),
+        "warm_over_floor": round(warm_s / floor_s, 3), "target_warm_over_floor": 1.05,
+        "warm_runs_s": [round(w, 3) for w in warm], "floor_runs_s": [round(f, 3) for f in floors],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }))
+
+
+if __name__ == "__main__":
+    main()
