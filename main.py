@@ -16,14 +16,15 @@ from nodeflow.server.config import ServerConfig
 
 def torch_system_info(models) -> dict:
     """Device facts for /system_stats (kept here: the server package never imports torch)."""
-    if models is not None and hasattr(models, "stats"):
-        return models.stats()
     try:
         import torch
     except ImportError:
         return {"devices": []}
-    return {"pytorch_version": torch.__version__,
-            "devices": [{"name": "cpu", "type": "cpu", "index": None, "vram_total": 0, "vram_free": 0}]}
+    if models is not None and hasattr(models, "stats"):
+        devices = [models.stats()]
+    else:
+        devices = [{"name": "cpu", "type": "cpu", "index": None, "vram_total": 0, "vram_free": 0}]
+    return {"pytorch_version": torch.__version__, "devices": devices}
 
 
 def workflow_converter(runtime):
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.error(str(exc))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, cache_ram_gb=args.cache_ram,
+    runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, force_fp16=args.force_fp16, cache_ram_gb=args.cache_ram,
                             cache_enabled=not args.cache_none, extra_model_paths=args.extra_model_paths_config,
                             custom_nodes=not args.disable_custom_nodes,
                             custom_node_whitelist=args.whitelist_custom_nodes,

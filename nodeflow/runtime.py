@@ -25,13 +25,14 @@ class Runtime:
     plugin_status: list = field(default_factory=list)
 
 
-def _model_manager(cpu: bool, lowvram: bool) -> Any:
+def _model_manager(cpu: bool, lowvram: bool, force_fp16: bool = False) -> Any:
     try:
         manager_mod = importlib.import_module("nodeflow.models.manager")
     except ImportError as exc:  # the model package is optional for non-model workflows
         log.warning("model manager unavailable: %s", exc)
         return None
-    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram)
+    force = importlib.import_module("torch").float16 if force_fp16 else None
+    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, force_dtype=force)
 
 
 def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[str]]:
@@ -56,6 +57,7 @@ def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[st
 
 
 def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False, lowvram: bool = False,
+                  force_fp16: bool = False,
                   cache_ram_gb: float = 4.0, cache_enabled: bool = True, extra_model_paths: list[str] | None = None,
                   custom_nodes: bool = True, custom_node_whitelist: list[str] | None = None,
                   extra_node_modules: list[str] | None = None, output_directory: str | Path | None = None) -> Runtime:
@@ -77,6 +79,6 @@ def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False
             folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
             unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
             status = plugins.load_plugins(registry, unique, whitelist=custom_node_whitelist)
-    models = _model_manager(cpu, lowvram)
+    models = _model_manager(cpu, lowvram, force_fp16)
     engine = Engine(registry, env, models=models, cache_ram_gb=cache_ram_gb, cache_enabled=cache_enabled)
     return Runtime(env=env, registry=registry, engine=engine, models=models, plugin_status=status)

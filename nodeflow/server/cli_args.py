@@ -11,6 +11,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8188, help="port (default 8188)")
     p.add_argument("--cpu", action="store_true", help="run models on the CPU even when a GPU is present")
     p.add_argument("--lowvram", action="store_true", help="keep model weights off the GPU between uses")
+    p.add_argument("--force-fp16", action="store_true",
+                   help="keep the diffusion model and text encoders in fp16 (half the memory; the VAE stays fp32)")
     p.add_argument("--base-directory", default=None,
                    help="folder holding models/ input/ output/ temp/ user/ (default: the NodeFlow folder)")
     p.add_argument("--extra-model-paths-config", action="append", default=None,
