@@ -27,8 +27,13 @@ def tiny_sd1_modules(seed: int = 0, in_channels: int = 4):
     return unet, vae, text
 
 
-def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.float32) -> Path:
-    """A tiny SD1-layout single-file .safetensors (names exactly as released files use)."""
+DEMO_VAE = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "vae_diffusers.safetensors"
+
+
+def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.float32,
+                   trained_vae: bool = False) -> Path:
+    """A tiny SD1-layout single-file .safetensors (names exactly as released files use); with
+    ``trained_vae`` the VAE is the demo pack's trained one (for pixel-level checks)."""
     from safetensors.torch import save_file
 
     from nodeflow.models.convert_clip import clip_l_from_hf
@@ -36,6 +41,9 @@ def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.
     from nodeflow.models.convert_vae import vae_from_diffusers
 
     unet, vae, text = tiny_sd1_modules(seed, in_channels)
+    if trained_vae:
+        from nodeflow.demo.train_t2i import load_trained_vae
+        vae = load_trained_vae(DEMO_VAE)
     tensors = {}
     tensors.update({f"model.diffusion_model.{k}": v for k, v in unet_from_diffusers(unet.state_dict(), dict(unet.config)).items()})
     tensors.update({f"first_stage_model.{k}": v for k, v in vae_from_diffusers(vae.state_dict(), dict(vae.config)).items()})
