@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import uuid
 
 import numpy as np
@@ -12,6 +10,8 @@ import torch
 from PIL import Image, ImageOps, ImageSequence, PngImagePlugin
 
 from nodeflow.folders import UnsafePath, safe_join
+
+from .output_names import next_counter, resolve_prefix
 from nodeflow.imaging.convert import image_to_pils, pil_to_image
 from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.types import Combo, Hidden, Image as ImageSocket, Mask, String
@@ -100,30 +100,12 @@ class LoadImageMask(Node):
         return 1.0 - values if channel == "alpha" else values
 
 
-def _next_counter(folder, prefix: str) -> int:
-    pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)_\.png$")
-    highest = 0
-    if folder.is_dir():
-        for name in os.listdir(folder):
-            match = pattern.match(name)
-            if match:
-                highest = max(highest, int(match.group(1)))
-    return highest + 1
-
-
 def save_images(env, images: torch.Tensor, prefix: str, kind: str, prompt, extra_pnginfo) -> list[dict]:
     """Write PNGs ``{prefix}_{counter:05}_.png`` with prompt/workflow text chunks; return ui records."""
-    base = env.directory(kind)
-    prefix = prefix.strip() or "NodeFlow"
-    subfolder, _, stem = prefix.replace("\\", "/").rpartition("/")
-    try:
-        folder = safe_join(base, subfolder) if subfolder else base
-        safe_join(base, *(p for p in (subfolder, stem) if p))
-    except UnsafePath as exc:
-        raise ValueError(f"filename_prefix {prefix!r} would write outside the {kind} folder: {exc}") from None
+    folder, subfolder, stem = resolve_prefix(env, prefix, kind)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        counter = _next_counter(folder, stem)
+        counter = next_counter(folder, stem, ".png")
         results = []
         for pil in image_to_pils(images):
             info = PngImagePlugin.PngInfo()

@@ -2,34 +2,24 @@
 output-file naming shared with CheckpointSave."""
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import torch
 
-from nodeflow.folders import UnsafePath, safe_join
+from nodeflow.folders import safe_join
 from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.types import Combo, Hidden, Latent, String
+
+from .output_names import next_counter, resolve_prefix
 
 VERSION_MARK = "latent_format_version_0"
 
 
 def output_file(env, prefix: str, suffix: str) -> tuple[Path, dict]:
-    """A new ``{prefix}_{counter:05}_{suffix}`` path in the output folder (contained) and its
-    ui record."""
-    base = env.directory("output")
-    prefix = prefix.strip() or "NodeFlow"
-    subfolder, _, stem = prefix.replace("\\", "/").rpartition("/")
-    try:
-        folder = safe_join(base, subfolder) if subfolder else base
-        safe_join(base, *(p for p in (subfolder, stem) if p))
-    except UnsafePath as exc:
-        raise ValueError(f"filename_prefix {prefix!r} would write outside the output folder: {exc}") from None
+    """A new ``{prefix}_{counter:05}_{suffix}`` path in the output folder and its ui record."""
+    folder, subfolder, stem = resolve_prefix(env, prefix)
     folder.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf"^{re.escape(stem)}_(\d+)_{re.escape(suffix)}$")
-    counter = 1 + max((int(m.group(1)) for m in map(pattern.match, os.listdir(folder)) if m), default=0)
-    name = f"{stem}_{counter:05}_{suffix}"
+    name = f"{stem}_{next_counter(folder, stem, suffix):05}_{suffix}"
     return safe_join(folder, name), {"filename": name, "subfolder": subfolder, "type": "output"}
 
 
