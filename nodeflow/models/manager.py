@@ -15,6 +15,10 @@ import torch
 log = logging.getLogger(__name__)
 
 
+class OutOfMemory(RuntimeError):
+    """A model ran out of device memory; the manager has already unloaded everything."""
+
+
 def pick_device(cpu: bool = False) -> torch.device:
     if cpu:
         return torch.device("cpu")
@@ -102,24 +106,25 @@ class ModelManager:
     # device placement -------------------------------------------------------------------------
     @contextlib.contextmanager
     def use(self, *modules: torch.nn.Module) -> Iterator[torch.device]:
-        """Place ``modules`` on the compute device for the duration of the block."""
-        if self.device.type == "cpu":
-            yield self.device
-            return
-        with self._lock:
-            need = sum(module_bytes(m) for m in modules)
-            self._make_room(need, keep={id(m) for m in modules})
-            for m in modules:
-                m.to(self.device)
-                self._resident[id(m)] = m
-                self._resident.move_to_end(id(m))
+        """Place ``modules`` on the compute device for the duration of the block. Running out of
+        memory unloads every model and raises an error that says what to do."""
+        on_device = self.device.type != "cpu"
         try:
+            if on_device:
+                with self._lock:
+                    self._make_room(sum(module_bytes(m) for m in modules), keep={id(m) for m in modules})
+                    for m in modules:
+                        m.to(self.device)
+                        self._resident[id(m)] = m
+                        self._resident.move_to_end(id(m))
             yield self.device
-        except torch.OutOfMemoryError:
+        except torch.OutOfMemoryError as exc:
             self.free()
-            raise
+            raise OutOfMemory(f"out of memory on {self.device} ({str(exc).splitlines()[0][:160]}); every model "
+                              "was unloaded so the next prompt starts clean. Try a smaller image or batch, "
+                              "--lowvram, or --force-fp16.") from None
         finally:
-            if self.lowvram:
+            if on_device and self.lowvram:
                 with self._lock:
                     for m in modules:
                         self._offload(id(m))

@@ -42,3 +42,15 @@ def test_use_on_cpu_keeps_the_module_in_place():
     layer = torch.nn.Linear(2, 2)
     with manager.use(layer) as device:
         assert device.type == "cpu" and layer.weight.device.type == "cpu"
+
+
+def test_out_of_memory_unloads_models_and_says_what_to_do():
+    import pytest
+
+    from nodeflow.models.manager import OutOfMemory
+    manager = ModelManager(cpu=True)
+    manager.load(("big",), lambda: torch.nn.Linear(4, 4))
+    with pytest.raises(OutOfMemory, match="unloaded.*lowvram"):
+        with manager.use(torch.nn.Linear(2, 2)):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    assert manager.cached_keys() == []

@@ -52,3 +52,42 @@ def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path))
     return path
+
+
+OPEN_CLIP_CFG = dict(CLIP_CFG, hidden_size=64, intermediate_size=128, num_attention_heads=1, hidden_act="gelu",
+                     projection_dim=64, pad_token_id=0)
+
+
+def _open_clip_text(seed: int):
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    return CLIPTextModelWithProjection(CLIPTextConfig(**OPEN_CLIP_CFG)).eval()
+
+
+def write_tiny_family(path: Path, family: str, seed: int = 0) -> Path:
+    """Tiny SD2 (OpenCLIP under cond_stage_model.model., linear projections) or SDXL-refiner
+    (OpenCLIP-G alone under conditioner.embedders.0.model., text_time extra embedding) files."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from safetensors.torch import save_file
+
+    from nodeflow.models.convert_clip import OPEN_CLIP_LOGIT_SCALE, open_clip_from_hf
+    from nodeflow.models.convert_unet import unet_from_diffusers
+    from nodeflow.models.convert_vae import vae_from_diffusers
+
+    torch.manual_seed(seed)
+    unet_cfg = dict(UNET_SD1, cross_attention_dim=64, attention_head_dim=(1, 1), use_linear_projection=True)
+    if family == "sdxl_refiner":
+        unet_cfg.update(addition_embed_type="text_time", addition_time_embed_dim=16,
+                        projection_class_embeddings_input_dim=64 + 5 * 16)
+    unet = UNet2DConditionModel(**unet_cfg).eval()
+    vae = AutoencoderKL(**VAE_CFG).eval()
+    text = _open_clip_text(seed)
+    text_prefix = "cond_stage_model.model." if family == "sd2" else "conditioner.embedders.0.model."
+    tensors = {f"model.diffusion_model.{k}": v for k, v in unet_from_diffusers(unet.state_dict(), dict(unet.config)).items()}
+    tensors.update({f"first_stage_model.{k}": v for k, v in vae_from_diffusers(vae.state_dict(), dict(vae.config)).items()})
+    tensors.update({text_prefix + k: v for k, v in
+                    open_clip_from_hf(text.state_dict(), logit_scale=OPEN_CLIP_LOGIT_SCALE).items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().contiguous().clone() for k, v in tensors.items()}, str(path))
+    return path
