@@ -142,3 +142,13 @@ def test_unknown_checkpoint_is_a_validation_error(registry, sd_env):
     assert not check.ok
     errors = check.node_errors["1"]["errors"]
     assert errors[0]["type"] == "value_not_in_list" and "tiny.safetensors" in errors[0]["message"]
+
+
+def test_noise_is_one_cpu_randn_after_manual_seed():
+    """The compat rule: torch.manual_seed(seed), then one torch.randn over the whole batch."""
+    from nodeflow.sampling.run import prepare_noise
+    latent = torch.zeros(3, 4, 8, 8)
+    torch.manual_seed(1234)
+    expected = torch.randn(latent.shape, dtype=torch.float32, device="cpu")
+    assert torch.equal(prepare_noise(latent, 1234), expected)
+    assert torch.equal(prepare_noise(latent[:1], 1234, batch_index=[2]), expected[2:3])
