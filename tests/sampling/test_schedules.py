@@ -76,11 +76,18 @@ def test_scheduler_shape(name, steps):
 
 def test_scheduler_names_and_unknown():
     assert SCHEDULER_NAMES == ["normal", "karras", "exponential", "sgm_uniform", "simple",
-                               "ddim_uniform", "beta"]
+                               "ddim_uniform", "beta", "kl_optimal"]
     with pytest.raises(ValueError) as err:
         calculate_sigmas(SCHED, "nope", 10)
     for name in SCHEDULER_NAMES:
         assert name in str(err.value)
+
+
+def test_kl_optimal_is_uniform_in_arctan_sigma():
+    sigmas = calculate_sigmas(SCHED, "kl_optimal", 9).double()
+    angles = np.arctan(sigmas[:-1].numpy())
+    assert sigmas[-1] == 0 and np.allclose(np.diff(angles), np.diff(angles)[0], atol=1e-6)
+    assert np.isclose(sigmas[0].item(), SCHED.sigma_max, rtol=1e-6) and np.isclose(sigmas[-2].item(), SCHED.sigma_min, rtol=1e-5)
 
 
 def test_karras_closed_form():
