@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nodeflow.models.expander import Expander, _forward_kwargs, build_prompt, generate, load_expander  # noqa: E402
 
-DEMO = Path(__file__).resolve().parent.parent / "nodeflow" / "demo" / "weights" / "prompt_expander"
+DEMO = Path(__file__).resolve().parent.parent / "nodeflow" / "demo" / "weights" / "prompt_expanders" / "nodeflow-demo-expander"
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 
 

@@ -14,6 +14,8 @@ from nodeflow.schema.registry import Registry, builtin_registry
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_WEIGHTS = Path(__file__).resolve().parent / "demo" / "weights"
+DEMO_KINDS = ("checkpoints", "prompt_expanders", "upscale_models")
 
 
 @dataclass
@@ -66,6 +68,9 @@ def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False
     env = Folders(base, extra_model_paths={k: v for k, v in extra.items() if k != "custom_nodes"},
                   output_directory=str(output_directory) if output_directory else None)
     env.ensure()
+    for kind in DEMO_KINDS:  # the bundled demo pack, after the user's own folders
+        if (DEMO_WEIGHTS / kind).is_dir():
+            env.add_model_path(kind, DEMO_WEIGHTS / kind)
     registry = builtin_registry()
     for name in extra_node_modules or []:
         registry.add_module(importlib.import_module(name), source=name)

@@ -1,7 +1,7 @@
 """Judge the demo text-to-image checkpoint: generate held-out single-shape prompts through
 NodeFlow's own loader and sampler, and let the judge name the colour and shape it sees.
 
-    python -m nodeflow.demo.evaluate [--checkpoint nodeflow/demo/weights/nodeflow-demo-sd1.safetensors]
+    python -m nodeflow.demo.evaluate [--checkpoint nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .judge import COLOUR_NAMES, load_judge
 from .shapes import SHAPES, caption, random_scene
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
-CHECKPOINT = WEIGHTS / "nodeflow-demo-sd1.safetensors"
+CHECKPOINT = WEIGHTS / "checkpoints" / "nodeflow-demo-sd1.safetensors"
 HELD_OUT_SEED = 999_001  # never used by a trainer
 
 

@@ -2,7 +2,7 @@
 into one single-file checkpoint in the released SD1 layout, written through NodeFlow's own
 checkpoint saver, so CheckpointLoaderSimple loads it like any SD1.x file.
 
-    python -m nodeflow.demo.pack demo_build/t2i.pt nodeflow/demo/weights/nodeflow-demo-sd1.safetensors
+    python -m nodeflow.demo.pack demo_build/t2i.pt nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors
 """
 from __future__ import annotations
 

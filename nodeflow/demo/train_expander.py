@@ -3,7 +3,7 @@ that rewrites a short prompt ("red star") into a full caption of the shapes data
 ("a large red star on a dark blue background, top left"). It is a chat-templated model, so
 the prompt-expansion node's instruct mode drives it; saved as a Hugging Face folder.
 
-    python -m nodeflow.demo.train_expander --out nodeflow/demo/weights/prompt_expander
+    python -m nodeflow.demo.train_expander --out nodeflow/demo/weights/prompt_expanders/nodeflow-demo-expander
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2500)
     parser.add_argument("--seed", type=int, default=77)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "prompt_expander")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "prompt_expanders" / "nodeflow-demo-expander")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(json.dumps(train(args.out, args.steps, args.seed)), flush=True)

@@ -21,7 +21,7 @@ from nodeflow.models.expander_words import STOP_WORDS, split_token, words_of
 from nodeflow.nodes import display, expander_nodes
 from nodeflow.schema.registry import Registry
 
-DEMO = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "prompt_expander"
+DEMO = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "prompt_expanders" / "nodeflow-demo-expander"
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}<|system|>{{ m['content'] }}"
             "{% elif m['role'] == 'user' %}<|user|>{{ m['content'] }}"
