@@ -53,6 +53,42 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
             "steps": steps, "cfg": cfg, "sampler": sampler, "seconds": round(time.time() - start, 1)}
 
 
+def expander_quality(folder: Path = WEIGHTS / "prompt_expanders" / "nodeflow-demo-expander",
+                     count: int = 200) -> dict:
+    """Share of held-out short prompts whose greedy expansion is a valid caption of the data set
+    that keeps every word of the short prompt."""
+    from nodeflow.models.expander import generate, load_expander
+
+    from .shapes import parse_caption
+    from .train_expander import SYSTEM, short_prompt
+
+    expander = load_expander(folder)
+    rng = random.Random(HELD_OUT_SEED)
+    good, failures = 0, []
+    for _ in range(count):
+        short = short_prompt(random_scene(rng, max_shapes=1), rng)
+        text = generate(expander, short, seed=0, temperature=0.0, mode="instruct", instruction=SYSTEM).text
+        words = set(text.replace(",", " ").split())
+        if parse_caption(text) is not None and all(w in words for w in short.split()):
+            good += 1
+        elif len(failures) < 5:
+            failures.append([short, text])
+    return {"prompts": count, "valid_and_complete": good / count, "examples_of_failures": failures}
+
+
+def upscaler_quality(path: Path = WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors", count: int = 32) -> dict:
+    """PSNR of the demo upscaler and of bicubic on held-out 256x256 renders (4x from 64x64)."""
+    from nodeflow.models.upscaler import load_upscale_model
+
+    from .train_upscaler import psnr_report
+
+    descriptor = load_upscale_model(path)
+    with torch.no_grad():
+        report = psnr_report(descriptor.model.float().eval(), HELD_OUT_SEED, count)
+    report["gain_db"] = round(report["psnr_model"] - report["psnr_bicubic"], 2)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)
