@@ -85,11 +85,11 @@ def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> t
     return torch.cat(latents), captions
 
 
-def save_snapshot(out: Path, text, unet, report: dict) -> None:
-    """Write the EMA weights in the format ``export.py t2i`` reads (atomically)."""
+def save_snapshot(out: Path, text, unet, report: dict, unet_config: dict | None = None) -> None:
+    """Write the EMA weights in the format ``pack.py`` reads (atomically)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    torch.save({"text_config": TEXT_CONFIG, "unet_config": UNET_CONFIG, "text": text.state_dict(),
+    torch.save({"text_config": TEXT_CONFIG, "unet_config": unet_config or UNET_CONFIG, "text": text.state_dict(),
                 "unet": unet.state_dict(), "report": report}, tmp)
     tmp.replace(out)
 
