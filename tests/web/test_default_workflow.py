@@ -1,0 +1,15 @@
+"""First run: the editor opens on the bundled demo workflow (prompt expansion -> encode -> sample
+-> decode -> upscale -> save) and it runs offline on the demo pack, producing a 256x256 picture."""
+from PIL import Image
+
+
+def test_default_workflow_runs_on_the_demo_pack(page, server):
+    types = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].map(n => n.type)")
+    assert "ExpandPrompt" in types and "KSampler" in types and "SaveImage" in types
+    page.click("#queue-button")
+    save = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'SaveImage').id")
+    page.wait_for_function("(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save, timeout=120000)
+    outputs = sorted((server["base"] / "output").glob("NodeFlow_*.png"))
+    assert outputs
+    with Image.open(outputs[-1]) as img:
+        assert img.size == (256, 256)
