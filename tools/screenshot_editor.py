@@ -32,7 +32,7 @@ def main(out: Path) -> None:
                     time.sleep(0.1)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                page = browser.new_context(viewport={"width": 1600, "height": 800}, bypass_csp=True).new_page()
+                page = browser.new_context(viewport={"width": 1600, "height": 860}, bypass_csp=True).new_page()
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30000)
                 page.click("#queue-button")

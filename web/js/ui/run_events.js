@@ -62,9 +62,10 @@ export class RunEvents {
     on("ws:execution_interrupted", () => app.toast("Interrupted", "warning"));
     on("preview", async (blob) => {
       const runtime = this.tabOf(null).runtime;
-      if (!runtime.executing) return;
+      const node = runtime.executing;  // read before awaiting: later "executing" messages must not take it
+      if (!node) return;
       const bitmap = await createImageBitmap(blob);
-      runtime.previews.set(runtime.executing, bitmap);
+      runtime.previews.set(node, bitmap);
       app.view.requestDraw();
     });
     on("text", (d) => { const runtime = this.tabOf(null).runtime; runtime.texts.set(d.node, (runtime.texts.get(d.node) || "") + d.text); });
