@@ -54,24 +54,27 @@ def ddim(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     return euler(denoise, x, sigmas, extra=extra)
 
 
+def _ancestral(run: Run, x: torch.Tensor, move: Callable[..., torch.Tensor]) -> torch.Tensor:
+    """The loop every ancestral sampler shares: a deterministic ``move(x, denoised, s, down)`` to
+    sigma_down, then fresh noise of size sigma_up (a plain x = denoised when the next sigma is 0)."""
+    eta, s_noise = run.extra.eta, run.extra.s_noise
+    for i in range(run.steps):
+        s, s_next = run.sigmas[i], run.sigmas[i + 1]
+        denoised = run.denoise(x, s)
+        down, up = ancestral_split(s, s_next, eta)
+        x = denoised if s_next == 0 or down == 0 else move(x, denoised, s, down)
+        if up > 0:
+            x = x + run.noise(s, s_next) * (s_noise * up)
+        run.report(i, x, denoised)
+    return x
+
+
 @torch.no_grad()
 def euler_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                     extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Euler step down to sigma_down, then fresh noise of size sigma_up."""
     run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            down, up = ancestral_split(s, s_next, eta)
-            x = x + _slope(x, denoised, s) * (down - s)
-            if up > 0:
-                x = x + run.noise(s, s_next) * (s_noise * up)
-        run.report(i, x, denoised)
-    return x
+    return _ancestral(run, x, lambda x, d, s, down: x + _slope(x, d, s) * (down - s))
 
 
 @torch.no_grad()
@@ -120,19 +123,7 @@ def dpm_2_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                     extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """dpm_2 down to sigma_down, then fresh noise of size sigma_up."""
     run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        down, up = ancestral_split(s, s_next, eta)
-        if s_next == 0 or down == 0:
-            x = denoised
-        else:
-            x = _dpm2_move(run, x, denoised, s, down)
-        if up > 0:
-            x = x + run.noise(s, s_next) * (s_noise * up)
-        run.report(i, x, denoised)
-    return x
+    return _ancestral(run, x, lambda x, d, s, down: _dpm2_move(run, x, d, s, down))
 
 
 def _exp_step(x: torch.Tensor, denoised: torch.Tensor, s: float, target: float) -> torch.Tensor:
@@ -145,22 +136,12 @@ def dpmpp_2s_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
                        extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """DPM-Solver++(2S) (single-step, midpoint in lambda) down to sigma_down, plus noise."""
     run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        down, up = ancestral_split(s, s_next, eta)
-        if s_next == 0 or down == 0:
-            x = denoised
-        else:
-            # midpoint in lambda = -log sigma is the geometric mean of the sigmas
-            s_mid = math.sqrt(s * down)
-            x_mid = _exp_step(x, denoised, s, s_mid)
-            x = _exp_step(x, run.denoise(x_mid, s_mid), s, down)
-        if up > 0:
-            x = x + run.noise(s, s_next) * (s_noise * up)
-        run.report(i, x, denoised)
-    return x
+
+    def move(x: torch.Tensor, denoised: torch.Tensor, s: float, down: float) -> torch.Tensor:
+        s_mid = math.sqrt(s * down)  # the midpoint in lambda = -log sigma is the geometric mean
+        x_mid = _exp_step(x, denoised, s, s_mid)
+        return _exp_step(x, run.denoise(x_mid, s_mid), s, down)
+    return _ancestral(run, x, move)
 
 
 @torch.no_grad()
