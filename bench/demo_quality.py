@@ -24,6 +24,7 @@ def main() -> None:
     from nodeflow.demo.judge import accuracy, load_judge
     report = {"judge_on_real_renders": accuracy(load_judge(evaluate.WEIGHTS / "judge.safetensors"), evaluate.HELD_OUT_SEED, 500)}
     parts = {"text_to_image": lambda: evaluate.evaluate(count=args.count),
+             "inpainting": lambda: evaluate.inpaint_quality(),
              "prompt_expander": lambda: evaluate.expander_quality(),
              "upscaler": lambda: evaluate.upscaler_quality()}
     for name, run in parts.items():

@@ -53,6 +53,52 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
             "steps": steps, "cfg": cfg, "sampler": sampler, "seconds": round(time.time() - start, 1)}
 
 
+@torch.no_grad()
+def inpaint_quality(checkpoint: Path = WEIGHTS / "checkpoints" / "nodeflow-demo-inpaint.safetensors",
+                    count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25) -> dict:
+    """Recolour the main shape of held-out scenes: the judge must see the prompted colour, and the
+    area outside the (grown) mask must stay close to the VAE round trip of the input."""
+    import numpy as np
+    import torch.nn.functional as F
+
+    from nodeflow.models.loader import load_checkpoint
+    from nodeflow.nodes.inpaint_nodes import InpaintModelConditioning
+    from nodeflow.sampling.run import SampleRequest, ksample
+
+    from .shapes import COLOURS, Scene, _clashes, render, shape_mask
+
+    model, clip, vae = load_checkpoint(checkpoint)
+    judge = load_judge(WEIGHTS / "judge.safetensors")
+    rng = random.Random(HELD_OUT_SEED + 1)
+    scenes = held_out_scenes(count, HELD_OUT_SEED + 1)
+    empty = clip.encode("")[0]
+    hits, kept_errors = 0, []
+    for first in range(0, count, batch):
+        group = scenes[first:first + batch]
+        targets, pixels, masks, conds = [], [], [], []
+        for scene in group:
+            shape = scene.shapes[0]
+            colour = rng.choice([c for c in COLOURS if c != shape.colour and not _clashes(c, scene.background)])
+            target = Scene((type(shape)(shape.kind, colour, shape.size, shape.position),), scene.background)
+            targets.append(colour)
+            pixels.append(torch.from_numpy(np.array(render(scene, 64))).float() / 255)
+            m = torch.from_numpy(np.asarray(shape_mask(scene, 0)) > 0).float()[None, None]
+            masks.append(F.max_pool2d(m, 9, stride=1, padding=4)[0, 0])
+            conds.append(clip.encode(caption(target))[0])
+        image, mask = torch.stack(pixels), torch.stack(masks)
+        node = InpaintModelConditioning()
+        positive, negative, latent = node.run([[torch.cat(conds), {}]], [[empty, {}]], vae, image, mask, True)
+        out = ksample(SampleRequest(model, positive, negative, latent, seed=first, cfg=cfg), "normal", steps)
+        result = vae.decode(out["samples"])
+        round_trip = vae.decode(vae.encode(image))
+        outside = (1 - mask)[..., None]
+        kept_errors.append(float(((result - round_trip).abs() * outside).sum() / (outside.sum() * 3)))
+        colour_logits, _ = judge(result.permute(0, 3, 1, 2))
+        hits += sum(COLOUR_NAMES[int(c)] == t for c, t in zip(colour_logits.argmax(1), targets))
+    return {"prompts": count, "prompted_colour_rate": hits / count,
+            "unmasked_mean_abs_error": round(float(np.mean(kept_errors)), 4), "steps": steps, "cfg": cfg}
+
+
 def expander_quality(folder: Path = WEIGHTS / "prompt_expanders" / "nodeflow-demo-expander",
                      count: int = 200) -> dict:
     """Share of held-out short prompts whose greedy expansion is a valid caption of the data set
