@@ -15,7 +15,7 @@ from nodeflow.schema.registry import Registry, builtin_registry
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_WEIGHTS = Path(__file__).resolve().parent / "demo" / "weights"
-DEMO_KINDS = ("checkpoints", "prompt_expanders", "upscale_models")
+DEMO_KINDS = ("checkpoints", "prompt_expanders", "upscale_models", "unet")
 
 
 @dataclass

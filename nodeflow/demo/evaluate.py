@@ -54,20 +54,22 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
 
 
 @torch.no_grad()
-def inpaint_quality(checkpoint: Path = WEIGHTS / "checkpoints" / "nodeflow-demo-inpaint.safetensors",
+def inpaint_quality(unet: Path = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.safetensors",
                     count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25) -> dict:
     """Recolour the main shape of held-out scenes: the judge must see the prompted colour, and the
     area outside the (grown) mask must stay close to the VAE round trip of the input."""
     import numpy as np
     import torch.nn.functional as F
 
+    from nodeflow.models.component_files import load_unet_file
     from nodeflow.models.loader import load_checkpoint
     from nodeflow.nodes.inpaint_nodes import InpaintModelConditioning
     from nodeflow.sampling.run import SampleRequest, ksample
 
     from .shapes import COLOURS, Scene, _clashes, render, shape_mask
 
-    model, clip, vae = load_checkpoint(checkpoint)
+    _, clip, vae = load_checkpoint(CHECKPOINT)  # the inpainting UNet uses the t2i model's CLIP and VAE
+    model = load_unet_file(unet)
     judge = load_judge(WEIGHTS / "judge.safetensors")
     rng = random.Random(HELD_OUT_SEED + 1)
     scenes = held_out_scenes(count, HELD_OUT_SEED + 1)

@@ -16,3 +16,10 @@ def test_prompt_expander_writes_valid_captions_that_keep_every_word():
     need(PACK / "prompt_expanders" / "nodeflow-demo-expander" / "model.safetensors")
     report = evaluate.expander_quality(count=200)
     assert report["valid_and_complete"] >= 0.95, report
+
+
+def test_inpainting_takes_the_prompted_colour_and_keeps_the_rest():
+    need(PACK / "unet" / "nodeflow-demo-inpaint-unet.safetensors")
+    report = evaluate.inpaint_quality(count=100)
+    assert report["prompted_colour_rate"] >= 0.85, report
+    assert report["unmasked_mean_abs_error"] < 0.05, report
