@@ -140,11 +140,10 @@ class LatentUpscale(Node):
         s = samples["samples"]
         if width == 0 and height == 0:
             return samples
-        if width == 0:
-            width = max(64, round(s.shape[3] * height / s.shape[2] / 8) * 8 * 8 // 8)
+        if width == 0:  # keep the aspect ratio
+            width = round(s.shape[3] * height / s.shape[2])
         if height == 0:
-            height = max(64, round(s.shape[2] * width / s.shape[3]))
-            height = height if height % 8 == 0 else height
+            height = round(s.shape[2] * width / s.shape[3])
         out = dict(samples)
         out["samples"] = resize_latent(s, max(1, width // 8), max(1, height // 8), upscale_method, crop)
         return out
