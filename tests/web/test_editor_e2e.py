@@ -124,8 +124,9 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
         document.getElementById('canvas').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, clientX: x, clientY: y, bubbles: true}));
     }"""
     page.evaluate(drop, [list(png), "shared.png", "image/png", 500, 400])
-    page.wait_for_function("() => window.nodeflow.graph.nodes.has('5')")
-    assert graph(page)["nodes"][0]["widgets"]["width"] == 24
+    # the default workflow has a node "5" too: wait for the dropped one
+    page.wait_for_function("() => window.nodeflow.graph.nodes.get('5')?.type === 'EmptyImage'")
+    assert {n["id"]: n for n in graph(page)["nodes"]}["5"]["widgets"]["width"] == 24
     clear_canvas(page)
     load = add_node(page, 300, 300, "Load Image")
     x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [load, "image"])
