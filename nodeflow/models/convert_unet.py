@@ -6,7 +6,7 @@ Original keys are given without the ``model.diffusion_model.`` prefix.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import torch
 
@@ -125,20 +125,24 @@ def remap(sd: Mapping[str, torch.Tensor], table: Mapping[str, tuple[str, str]],
     return out
 
 
-def _proj_fixer(config: Mapping[str, Any]):
-    """Reshape transformer proj_in/proj_out weights into the form the config asks for."""
-    linear = bool(config.get("use_linear_projection", False))
-
+def shape_fixer(leaves: Collection[str], to_linear: bool):
+    """A remap ``fix`` that turns the weights of attention ``leaves`` into Linear [out, in] form
+    (``to_linear``) or 1x1-conv [out, in, 1, 1] form; shared by the UNet and VAE converters."""
     def fix(kind: str, leaf: str, t: torch.Tensor) -> torch.Tensor:
-        if kind != "attn" or leaf not in ("proj_in", "proj_out") or t.ndim < 2:
+        if kind != "attn" or leaf not in leaves or t.ndim < 2:
             return t
-        if linear and t.ndim == 4:
+        if to_linear and t.ndim == 4:
             return t.reshape(t.shape[0], t.shape[1])
-        if not linear and t.ndim == 2:
+        if not to_linear and t.ndim == 2:
             return t.reshape(t.shape[0], t.shape[1], 1, 1)
         return t
 
     return fix
+
+
+def _proj_fixer(config: Mapping[str, Any]):
+    """Reshape transformer proj_in/proj_out weights into the form the config asks for."""
+    return shape_fixer(("proj_in", "proj_out"), bool(config.get("use_linear_projection", False)))
 
 
 def unet_to_diffusers(sd: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, torch.Tensor]:

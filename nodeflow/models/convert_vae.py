@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import torch
 
-from nodeflow.models.convert_unet import remap
+from nodeflow.models.convert_unet import remap, shape_fixer
 
 RESNET_NAMES = {"norm1": "norm1", "conv1": "conv1", "norm2": "norm2", "conv2": "conv2",
                 "nin_shortcut": "conv_shortcut"}
@@ -50,16 +50,7 @@ def vae_module_table(config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _fixer(to_linear: bool):
-    def fix(kind: str, leaf: str, t: torch.Tensor) -> torch.Tensor:
-        if kind != "attn" or leaf not in _LINEAR_LEAVES or t.ndim < 2:
-            return t
-        if to_linear and t.ndim == 4:
-            return t.reshape(t.shape[0], t.shape[1])
-        if not to_linear and t.ndim == 2:
-            return t.reshape(t.shape[0], t.shape[1], 1, 1)
-        return t
-
-    return fix
+    return shape_fixer(_LINEAR_LEAVES, to_linear)
 
 
 def vae_to_diffusers(sd: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, torch.Tensor]:
