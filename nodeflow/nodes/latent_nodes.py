@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Combo, Float, Image, Int, Latent, Mask, Vae
 
+from .image_ops import center_crop
+
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"]
 
 
@@ -41,17 +43,8 @@ def _bislerp_axis(x: torch.Tensor, size: int, axis: int) -> torch.Tensor:
 
 def resize_latent(samples: torch.Tensor, width: int, height: int, method: str, crop: str = "disabled") -> torch.Tensor:
     """Resize latents to ``width`` x ``height`` latent pixels (crop 'center' keeps the aspect)."""
-    if crop == "center":
-        h, w = samples.shape[-2:]
-        target = width / height
-        if w / h > target:
-            new_w = round(h * target)
-            left = (w - new_w) // 2
-            samples = samples[..., :, left:left + new_w]
-        else:
-            new_h = round(w / target)
-            top = (h - new_h) // 2
-            samples = samples[..., top:top + new_h, :]
+    if crop == "center":  # the image crop, on channels-last view of the latents
+        samples = center_crop(samples.movedim(1, -1), width, height).movedim(-1, 1)
     if method == "bislerp":
         return _bislerp_axis(_bislerp_axis(samples.float(), height, 2), width, 3)
     if method not in UPSCALE_METHODS:
