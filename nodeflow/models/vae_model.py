@@ -15,6 +15,17 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
 
+def _tiles_on_oom(what: str, whole, tiled) -> torch.Tensor:
+    """Run ``whole()``; when it runs out of memory, run ``tiled()`` instead."""
+    try:
+        return whole()
+    except (torch.OutOfMemoryError, RuntimeError) as exc:
+        if not _is_oom(exc):
+            raise
+        log.warning("VAE %s ran out of memory; retrying in tiles", what)
+        return tiled()
+
+
 @dataclass
 class VAE:
     module: torch.nn.Module  # a diffusers AutoencoderKL
@@ -46,23 +57,11 @@ class VAE:
     # whole-image ---------------------------------------------------------------------------
     @torch.no_grad()
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        try:
-            return self._encode(pixels, tiled=False)
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not _is_oom(exc):
-                raise
-            log.warning("VAE encode ran out of memory; retrying in tiles")
-            return self.encode_tiled(pixels)
+        return _tiles_on_oom("encode", lambda: self._encode(pixels, tiled=False), lambda: self.encode_tiled(pixels))
 
     @torch.no_grad()
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
-        try:
-            return self._decode(latent, tiled=False)
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not _is_oom(exc):
-                raise
-            log.warning("VAE decode ran out of memory; retrying in tiles")
-            return self.decode_tiled(latent)
+        return _tiles_on_oom("decode", lambda: self._decode(latent, tiled=False), lambda: self.decode_tiled(latent))
 
     # tiled -----------------------------------------------------------------------------------
     @torch.no_grad()

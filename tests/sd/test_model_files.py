@@ -153,3 +153,18 @@ def test_diffusers_folder_loads(tmp_path, sd_env, run_prompt):
     }
     result, _ = run_prompt(prompt)
     assert result.status == "success", result.error
+
+
+def test_vae_falls_back_to_tiles_when_memory_runs_out(tiny_ckpt_file, monkeypatch):
+    _, _, vae = load_checkpoint(tiny_ckpt_file)
+    latent = torch.zeros(1, 4, 8, 8)
+    calls = []
+    real = vae._decode
+
+    def fake(latent, tiled):
+        calls.append(tiled)
+        if not tiled:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return real(latent, tiled)
+    monkeypatch.setattr(vae, "_decode", fake)
+    assert vae.decode(latent).shape == (1, 64, 64, 3) and calls == [False, True]
