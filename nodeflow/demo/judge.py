@@ -95,6 +95,12 @@ def train(steps: int, seed: int) -> tuple[Judge, dict]:
                    "held_out_accuracy": accuracy(judge, seed + 999)}
 
 
+def save_judge(judge: Judge, report: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(out),
+              metadata={"report": json.dumps(report)})
+
+
 def load_judge(path: Path) -> Judge:
     judge = Judge()
     judge.load_state_dict(load_file(str(path)))
@@ -108,9 +114,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "judge.safetensors")
     args = parser.parse_args()
     judge, report = train(args.steps, args.seed)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(args.out),
-              metadata={"report": json.dumps(report)})
+    save_judge(judge, report, args.out)
     print(json.dumps(report), flush=True)
 
 

@@ -1,8 +1,12 @@
-"""Pack the trained demo text-to-image model (text encoder + UNet from train_t2i) and the demo VAE
-into one single-file checkpoint in the released SD1 layout, written through NodeFlow's own
-checkpoint saver, so CheckpointLoaderSimple loads it like any SD1.x file.
+"""Pack trained demo weights into the files NodeFlow ships, written through its own checkpoint
+saver in the released layouts:
 
-    python -m nodeflow.demo.pack demo_build/t2i.pt nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors
+- the text-to-image model (text encoder + UNet from train_t2i) and the demo VAE as one single-file
+  SD1 checkpoint, which CheckpointLoaderSimple loads like any SD1.x file;
+- the 9-channel inpainting UNet (from train_inpaint) as a UNet-only file for UNETLoader.
+
+    python -m nodeflow.demo.pack checkpoint demo_build/t2i.pt nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors --vae demo_build/vae.pt
+    python -m nodeflow.demo.pack unet demo_build/inpaint.pt nodeflow/demo/weights/unet/nodeflow-demo-inpaint-unet.safetensors
 """
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from pathlib import Path
 import torch
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
+CHECKPOINT = WEIGHTS / "checkpoints" / "nodeflow-demo-sd1.safetensors"
+INPAINT_UNET = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.safetensors"
 
 
-def pack(t2i: Path, out: Path, vae_path: Path = WEIGHTS / "vae_diffusers.safetensors",
-         dtype: torch.dtype = torch.float16) -> dict:
+def _trained(path: Path):
+    """(DiffusionModel, CLIP, report) from a train_t2i / train_inpaint snapshot."""
     from diffusers import UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
@@ -24,32 +30,56 @@ def pack(t2i: Path, out: Path, vae_path: Path = WEIGHTS / "vae_diffusers.safeten
     from nodeflow.models.diffusion_model import DiffusionModel
     from nodeflow.models.loader import make_clip
     from nodeflow.models.patching import PatchedModule
+
+    saved = torch.load(path, weights_only=True)
+    text = CLIPTextModel(CLIPTextConfig(**saved["text_config"]))
+    text.load_state_dict(saved["text"])
+    unet = UNet2DConditionModel(**saved["unet_config"])
+    unet.load_state_dict(saved["unet"])
+    model = DiffusionModel(PatchedModule(unet.eval()), "sd1", in_channels=unet.config.in_channels)
+    clip = make_clip([TextEncoder(PatchedModule(text.eval()), "clip_l")], "sd1", None)
+    return model, clip, dict(saved.get("report", {}))
+
+
+def pack(t2i: Path, out: Path = CHECKPOINT, vae_path: Path = CHECKPOINT, dtype: torch.dtype = torch.float16) -> dict:
+    """The single-file SD1 checkpoint; the VAE comes from ``vae_path`` (train_vae's .pt or a packed
+    checkpoint, which may be ``out`` itself: it is read before ``out`` is replaced)."""
     from nodeflow.models.saver import save_checkpoint
     from nodeflow.models.vae_model import VAE
 
     from .train_t2i import load_trained_vae
 
-    saved = torch.load(t2i, weights_only=True)
-    text = CLIPTextModel(CLIPTextConfig(**saved["text_config"]))
-    text.load_state_dict(saved["text"])
-    unet = UNet2DConditionModel(**saved["unet_config"])
-    unet.load_state_dict(saved["unet"])
-    model = DiffusionModel(PatchedModule(unet.eval()), "sd1")
-    clip = make_clip([TextEncoder(PatchedModule(text.eval()), "clip_l")], "sd1", None)
     vae = VAE(load_trained_vae(vae_path))
-    report = dict(saved.get("report", {}))
+    model, clip, report = _trained(t2i)
     metadata = {"nodeflow.demo": "NodeFlow demo pack text-to-image model (shapes data set), trained by "
                                  "nodeflow/demo/train_t2i.py", "nodeflow.report": report}
     save_checkpoint(out, model, clip, vae, metadata, dtype=dtype)
     return {"bytes": out.stat().st_size, "report": report}
 
 
+def pack_unet(inpaint: Path, out: Path = INPAINT_UNET, dtype: torch.dtype = torch.float16) -> dict:
+    """The inpainting UNet alone (``model.diffusion_model.*``), used with the checkpoint's CLIP and VAE."""
+    from nodeflow.models.saver import save_checkpoint
+
+    model, _, report = _trained(inpaint)
+    metadata = {"nodeflow.demo": "NodeFlow demo pack 9-channel inpainting UNet, fine-tuned from the demo "
+                                 "text-to-image model by nodeflow/demo/train_inpaint.py; use it with "
+                                 "nodeflow-demo-sd1's CLIP and VAE", "nodeflow.report": report}
+    save_checkpoint(out, model, None, None, metadata, dtype=dtype)
+    return {"bytes": out.stat().st_size, "report": report}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("t2i", type=Path)
+    parser.add_argument("kind", choices=["checkpoint", "unet"])
+    parser.add_argument("source", type=Path)
     parser.add_argument("out", type=Path)
+    parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="checkpoint only: train_vae's .pt or a packed checkpoint")
     args = parser.parse_args()
-    print(json.dumps(pack(args.t2i, args.out)))
+    if args.kind == "checkpoint":
+        print(json.dumps(pack(args.source, args.out, args.vae)))
+    else:
+        print(json.dumps(pack_unet(args.source, args.out)))
 
 
 if __name__ == "__main__":

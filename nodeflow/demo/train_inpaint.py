@@ -21,7 +21,7 @@ from diffusers import UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
 from .shapes import caption, random_scene, render, shape_mask
-from .train_t2i import default_tokenizer, load_trained_vae, save_snapshot, sd1_alphas_cumprod
+from .train_t2i import CHECKPOINT, default_tokenizer, load_trained_vae, save_snapshot, sd1_alphas_cumprod
 from .train_vae import SD1_SCALE
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -67,7 +67,8 @@ def inpaint_pool(vae, count: int, seed: int, batch: int = 64):
     return torch.cat(lat), torch.cat(masked), torch.cat(masks), captions
 
 
-def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: int = 64) -> dict:
+def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: int = 64,
+          vae: Path = CHECKPOINT) -> dict:
     torch.manual_seed(seed)
     saved = torch.load(t2i, weights_only=True)
     text = CLIPTextModel(CLIPTextConfig(**saved["text_config"]))
@@ -79,7 +80,7 @@ def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: 
     ema = copy.deepcopy(unet).eval()
     tokenize = default_tokenizer()
     start = time.time()
-    latents, masked, masks, captions = inpaint_pool(load_trained_vae(WEIGHTS / "vae_diffusers.safetensors"), pool, seed)
+    latents, masked, masks, captions = inpaint_pool(load_trained_vae(vae), pool, seed)
     with torch.no_grad():
         contexts = torch.cat([text(input_ids=tokenize(captions[i:i + 256])).last_hidden_state
                               for i in range(0, len(captions), 256)])
@@ -122,9 +123,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=555)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("demo_build/inpaint.pt"))
+    parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="a packed demo checkpoint or train_vae's .pt")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.t2i, args.steps, args.seed, args.out)), flush=True)
+    print(json.dumps(train(args.t2i, args.steps, args.seed, args.out, vae=args.vae)), flush=True)
 
 
 if __name__ == "__main__":

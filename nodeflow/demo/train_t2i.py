@@ -1,9 +1,9 @@
 """Train the demo pack's text-to-image model: a small CLIP text encoder (real CLIP tokenizer)
 and a cross-attention UNet, on latents of the shapes data encoded by the trained demo VAE.
 
-    python -m nodeflow.demo.train_t2i --out demo_build/t2i.pt --steps 2400
+    python -m nodeflow.demo.train_t2i --out demo_build/t2i.pt --steps 4500
 
-The VAE comes from the committed ``weights/vae_diffusers.safetensors`` (or a training ``.pt``).
+The VAE comes from the committed demo checkpoint (or, when regenerating, train_vae's ``.pt``).
 
 eps-prediction on the SD1 discrete schedule (scaled-linear betas 0.00085..0.012, 1000 steps),
 min-SNR-5 loss weighting, EMA 0.999, 10% empty captions (the CFG negative). Seeded.
@@ -27,15 +27,19 @@ from transformers import CLIPTextConfig, CLIPTextModel
 from .shapes import caption, random_scene, render
 from .train_vae import SD1_SCALE
 
-TEXT_CONFIG = dict(vocab_size=49408, hidden_size=64, intermediate_size=256, num_hidden_layers=3,
+CHECKPOINT = Path(__file__).resolve().parent / "weights" / "checkpoints" / "nodeflow-demo-sd1.safetensors"
+
+TEXT_CONFIG = dict(vocab_size=49408, hidden_size=48, intermediate_size=192, num_hidden_layers=3,
                    num_attention_heads=1, max_position_embeddings=77, hidden_act="quick_gelu",
-                   bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, projection_dim=64)
+                   bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, projection_dim=48)
 UNET_CONFIG = dict(
-    sample_size=8, in_channels=4, out_channels=4, layers_per_block=2, block_out_channels=(64, 128),
+    sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(64, 128),
     down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
     up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-    cross_attention_dim=64, attention_head_dim=8, norm_num_groups=32, use_linear_projection=False,
+    cross_attention_dim=48, attention_head_dim=8, norm_num_groups=32, use_linear_projection=False,
 )
+
+LEARNING_RATE = 8e-4
 
 
 def sd1_alphas_cumprod() -> torch.Tensor:
@@ -56,18 +60,15 @@ def default_tokenizer() -> Callable[[list[str]], torch.Tensor]:
 
 
 def load_trained_vae(path: Path) -> AutoencoderKL:
-    """The demo VAE from a training ``.pt`` or from the exported fp16 safetensors (config in metadata)."""
+    """The demo VAE (float32) from a training ``.pt``, an exported diffusers-layout safetensors (config
+    in its metadata) or a packed checkpoint (``first_stage_model.*``, read by NodeFlow's loader)."""
     if path.suffix == ".safetensors":
-        from safetensors import safe_open
+        from nodeflow.models.loader import load_vae_file
 
-        with safe_open(str(path), "pt") as f:
-            config = json.loads(f.metadata()["nodeflow.vae_config"])
-            state = {k.removeprefix("vae."): f.get_tensor(k).float() for k in f.keys()}
-    else:
-        saved = torch.load(path, weights_only=True)
-        config, state = saved["config"], saved["state_dict"]
-    vae = AutoencoderKL(**config)
-    vae.load_state_dict(state)
+        return load_vae_file(path).module.float().eval()
+    saved = torch.load(path, weights_only=True)
+    vae = AutoencoderKL(**saved["config"])
+    vae.load_state_dict(saved["state_dict"])
     return vae.eval()
 
 
@@ -122,8 +123,8 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
     unet = UNet2DConditionModel(**UNET_CONFIG)
     ema_text, ema_unet = copy.deepcopy(text).eval(), copy.deepcopy(unet).eval()
     params = list(text.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=5e-4, total_steps=steps + 1, pct_start=0.03)
+    opt = torch.optim.AdamW(params, lr=LEARNING_RATE, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LEARNING_RATE, total_steps=steps + 1, pct_start=0.03)
     ac = sd1_alphas_cumprod()
     snr = ac / (1 - ac)
     gen = torch.Generator().manual_seed(seed)
@@ -162,8 +163,8 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae", type=Path, default=Path(__file__).parent / "weights" / "vae_diffusers.safetensors")
-    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--vae", type=Path, default=CHECKPOINT)
+    parser.add_argument("--steps", type=int, default=4500)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=4321)
     parser.add_argument("--pool", type=int, default=24000)

@@ -106,7 +106,7 @@ def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_ever
     with torch.no_grad():
         sample = images[:512].float() / 127.5 - 1
         latent_std = float(torch.cat([vae.encode(sample[i:i + 64]).latent_dist.mean
-                                      for i in range(0, 512, 64)]).std())
+                                      for i in range(0, len(sample), 64)]).std())
     factor = fold_latent_scale(vae, latent_std)
     report = {"steps": steps, "batch": batch, "seconds": round(time.time() - start, 1),
               "latent_std_before_fold": round(latent_std, 4), "fold_factor": round(factor, 4),

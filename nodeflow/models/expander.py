@@ -91,7 +91,7 @@ def load_expander(folder: str | Path) -> "Expander":
     try:
         model, info = AutoModelForCausalLM.from_pretrained(
             folder, local_files_only=True, trust_remote_code=False, use_safetensors=safetensors,
-            output_loading_info=True)
+            output_loading_info=True, dtype=torch.float32)  # fp16/bf16 files: CPU matmuls want float32
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ValueError(f"prompt expander folder {folder} could not be loaded: {exc}") from None

@@ -11,7 +11,7 @@ from nodeflow.models.checkpoint_file import ModelFileError, load_state_dict
 from nodeflow.models.loader import load_checkpoint
 from nodeflow.models.saver import save_checkpoint
 
-from .tiny import tiny_sd1_modules
+from .tiny import DEMO_VAE, tiny_sd1_modules
 
 
 def test_truncated_corrupt_and_foreign_files_give_clear_errors(tiny_ckpt_file, tmp_path):
@@ -122,7 +122,7 @@ def test_vae_tiled_matches_whole_within_tolerance():
     import numpy as np
     from nodeflow.demo.shapes import random_scene, render
     from nodeflow.models.loader import load_vae_file
-    vae = load_vae_file(Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "vae_diffusers.safetensors")
+    vae = load_vae_file(DEMO_VAE)  # the VAE part of the demo checkpoint
     image = torch.from_numpy(np.stack([np.asarray(render(random_scene(random.Random(0)), 256))])).float() / 255
     latent = vae.encode(image)
     decoded = vae.decode(latent)

@@ -27,7 +27,7 @@ def tiny_sd1_modules(seed: int = 0, in_channels: int = 4):
     return unet, vae, text
 
 
-DEMO_VAE = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "vae_diffusers.safetensors"
+DEMO_VAE = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "checkpoints" / "nodeflow-demo-sd1.safetensors"
 
 
 def write_tiny_sd1(path: Path, seed: int = 0, in_channels: int = 4, dtype=torch.float32,
