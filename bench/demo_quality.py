@@ -1,7 +1,7 @@
 """Demo pack quality report (prints JSON): text-to-image colour/shape accuracy judged on held-out
-prompts, prompt-expander validity, upscaler PSNR gain over bicubic, and the judge's own accuracy
-on real renders (so its verdicts can be trusted). Bars: colour >= 0.90, shape >= 0.70,
-expander >= 0.95, upscaler >= +2 dB.
+prompts, inpainting colour rate, prompt-expander validity, upscaler PSNR gain over bicubic, and the
+judge's own accuracy on real renders (so its verdicts can be trusted). Bars: colour >= 0.90,
+shape >= 0.70, inpainting >= 0.85, expander >= 0.95, upscaler >= +2 dB.
 
     python bench/demo_quality.py [--count 100]
 """
@@ -14,25 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nodeflow.demo import evaluate  # noqa: E402
+from nodeflow.demo.evaluate import full_report  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     args = parser.parse_args()
-    from nodeflow.demo.judge import accuracy, load_judge
-    report = {"judge_on_real_renders": accuracy(load_judge(evaluate.WEIGHTS / "judge.safetensors"), evaluate.HELD_OUT_SEED, 500)}
-    parts = {"text_to_image": lambda: evaluate.evaluate(count=args.count),
-             "inpainting": lambda: evaluate.inpaint_quality(),
-             "prompt_expander": lambda: evaluate.expander_quality(),
-             "upscaler": lambda: evaluate.upscaler_quality()}
-    for name, run in parts.items():
-        try:
-            report[name] = run()
-        except (FileNotFoundError, ValueError, OSError) as exc:
-            report[name] = {"missing": str(exc)[:200]}
-    print(json.dumps(report))
+    print(json.dumps(full_report(args.count)))
 
 
 if __name__ == "__main__":

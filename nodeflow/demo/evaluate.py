@@ -137,6 +137,17 @@ def upscaler_quality(path: Path = WEIGHTS / "upscale_models" / "nodeflow-demo-4x
     return report
 
 
+def full_report(count: int = 100) -> dict:
+    """Every quality figure of the pack, and the judge's own accuracy on real renders (so its
+    verdicts can be trusted). Bars: colour >= 0.90, shape >= 0.70, inpainting >= 0.85, expander >= 0.95,
+    upscaler >= +2 dB."""
+    from .judge import accuracy
+
+    return {"judge_on_real_renders": accuracy(load_judge(WEIGHTS / "judge.safetensors"), HELD_OUT_SEED, 500),
+            "text_to_image": evaluate(count=count), "inpainting": inpaint_quality(count=count),
+            "prompt_expander": expander_quality(), "upscaler": upscaler_quality()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=CHECKPOINT)

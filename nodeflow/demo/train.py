@@ -84,15 +84,6 @@ def run_stage(name: str, paths: Paths, scale: float) -> dict:
     raise ValueError(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
 
 
-def quality_report() -> dict:
-    from . import evaluate
-    from .judge import accuracy, load_judge
-
-    return {"judge_on_real_renders": accuracy(load_judge(WEIGHTS / "judge.safetensors"), evaluate.HELD_OUT_SEED, 500),
-            "text_to_image": evaluate.evaluate(), "inpainting": evaluate.inpaint_quality(),
-            "prompt_expander": evaluate.expander_quality(), "upscaler": evaluate.upscaler_quality()}
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(STAGES), help=f"comma-separated stages of {','.join(STAGES)}")
@@ -116,7 +107,9 @@ def main(argv: list[str] | None = None) -> dict:
         report["stages"][name] = {**run_stage(name, paths, args.scale), "stage_seconds": round(time.time() - stage_start, 1)}
     report["total_seconds"] = round(time.time() - started, 1)
     if paths.weights == WEIGHTS.resolve() and args.scale == 1.0:
-        report["quality"] = quality_report()
+        from .evaluate import full_report
+
+        report["quality"] = full_report()
     (paths.work / "train_report.json").write_text(json.dumps(report, indent=1))
     print(json.dumps({"total_seconds": report["total_seconds"], "report": str(paths.work / "train_report.json")}))
     return report

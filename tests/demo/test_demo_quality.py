@@ -23,3 +23,10 @@ def test_inpainting_takes_the_prompted_colour_and_keeps_the_rest():
     report = evaluate.inpaint_quality(count=100)
     assert report["prompted_colour_rate"] >= 0.85, report
     assert report["unmasked_mean_abs_error"] < 0.05, report
+
+
+def test_text_to_image_draws_the_prompted_colour_and_shape():
+    need(PACK / "checkpoints" / "nodeflow-demo-sd1.safetensors")
+    report = evaluate.evaluate(count=100)
+    assert report["colour_accuracy"] >= 0.90 and report["shape_accuracy"] >= 0.70, report
+

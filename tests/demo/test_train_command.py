@@ -1,5 +1,5 @@
 """`python -m nodeflow.demo.train` runs every stage end to end (a dry run at a tiny scale, into a
-temporary folder) and writes files the normal loaders read."""
+temporary folder) and writes files the normal loaders read; the committed pack fits its size cap."""
 import json
 
 import pytest
@@ -37,3 +37,11 @@ def test_unknown_stage_is_refused_with_the_list(capsys):
     err = capsys.readouterr().err
     assert "colour" in err and "upscaler" in err
 
+
+
+def test_committed_pack_fits_the_30_mb_cap():
+    files = [p for p in WEIGHTS.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    assert {p.suffix for p in files} >= {".safetensors", ".json"}
+    assert total <= 30_000_000, f"demo pack is {total / 1e6:.1f} MB: " + ", ".join(
+        f"{p.relative_to(WEIGHTS)} {p.stat().st_size / 1e6:.1f}" for p in sorted(files))
