@@ -1,6 +1,11 @@
 """First run: the editor opens on the bundled demo workflow (prompt expansion -> encode -> sample
 -> decode -> upscale -> save) and it runs offline on the demo pack, producing a 256x256 picture."""
+import numpy as np
+import torch
 from PIL import Image
+
+from nodeflow.demo.evaluate import WEIGHTS
+from nodeflow.demo.judge import load_judge
 
 
 def test_default_workflow_runs_on_the_demo_pack(page, server):
@@ -13,3 +18,6 @@ def test_default_workflow_runs_on_the_demo_pack(page, server):
     assert outputs
     with Image.open(outputs[-1]) as img:
         assert img.size == (256, 256)
+        picture = torch.from_numpy(np.array(img.convert("RGB"))).float()[None] / 255
+    # a recognisable picture of the prompt ("red star"), as the demo pack's judge sees it
+    assert load_judge(WEIGHTS / "judge.safetensors").classify(picture) == [("red", "star")]
