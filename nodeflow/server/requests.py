@@ -12,6 +12,10 @@ class BadRequest(Exception):
         self.message, self.status = message, status
 
 
+def _not_json(token: str):
+    raise ValueError(f"{token} is not a JSON value (JSON has no NaN or Infinity); send a finite number or null")
+
+
 async def json_object(request: web.Request, allow_empty: bool = False) -> dict:
     ctype = request.content_type
     from_browser = any(h in request.headers for h in ("Origin", "Referer", "Sec-Fetch-Mode", "Sec-Fetch-Site"))
@@ -25,8 +29,8 @@ async def json_object(request: web.Request, allow_empty: bool = False) -> dict:
             return {}
         raise BadRequest("the request body is empty; send a JSON object")
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw, parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise BadRequest(f"the request body is not valid JSON: {exc}"[:300]) from None
     if not isinstance(data, dict):
         raise BadRequest(f"the request body must be a JSON object, got {type(data).__name__}")

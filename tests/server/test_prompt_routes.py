@@ -147,6 +147,12 @@ async def test_validation_errors_are_400_with_node_errors(api):
         assert r.status == 400 and (await r.json())["error"]["message"]
     r = await api.client.post("/prompt", data=b"prompt=1", headers={"Content-Type": "text/plain"})
     assert r.status == 415
+    # Python's json would read these tokens; they are not JSON and could not be stored or sent back
+    for token in (b"NaN", b"Infinity", b"-Infinity"):
+        raw = b'{"prompt": {"1": {"class_type": "Const", "inputs": {"value": 1}}}, "extra_data": {"x": ' + token + b"}}"
+        r = await api.client.post("/prompt", data=raw, headers={"Content-Type": "application/json"})
+        message = (await r.json())["error"]["message"]
+        assert r.status == 400 and token.decode().lstrip("-") in message and "finite number" in message
 
 
 async def test_partial_validity_runs_the_valid_output(api):
