@@ -25,6 +25,7 @@ class DiffusionModel:
     latent_channels: int = 4
     scale_factor: float = 0.18215
     latent_rgb_factors: list = field(default_factory=lambda: NEUTRAL_RGB)
+    preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
     source: str = ""
 

@@ -18,7 +18,7 @@ from .convert_vae import vae_to_diffusers
 from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .patching import PatchedModule
-from .vae_model import VAE, fit_latent_rgb
+from .vae_model import VAE, fit_latent_rgb, preview_decoder
 
 log = logging.getLogger(__name__)
 SCALE_FACTORS = {"sd1": 0.18215, "sd2": 0.18215, "sdxl": 0.13025, "sdxl_refiner": 0.13025}
@@ -113,6 +113,7 @@ def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_cl
                            scale_factor=SCALE_FACTORS[info.family], manager=manager, source=path.name)
     if vae is not None:
         model.latent_rgb_factors = fit_latent_rgb(vae)
+        model.preview_vae = preview_decoder(vae)
     log.info("loaded %s: %s%s, %s prediction", path.name, info.family, " inpainting" if info.inpaint else "",
              model.prediction)
     return model, clip, vae

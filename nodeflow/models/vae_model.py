@@ -110,10 +110,20 @@ class VAE:
         return sum(p.numel() * p.element_size() for p in self.module.parameters())
 
 
+PREVIEW_DECODE_MAX_PARAMS = 5_000_000  # e.g. the demo VAE (1.25 M): decoding a preview costs a few ms
+
+
+def preview_decoder(vae: VAE) -> VAE | None:
+    """``vae`` when it is small enough to decode live previews itself. A linear latent->RGB
+    projection is a fair preview for the released SD VAEs but not for every VAE (the demo one's
+    latents are far from linear in colour), and a tiny VAE decodes faster than a UNet step."""
+    return vae if sum(p.numel() for p in vae.module.parameters()) <= PREVIEW_DECODE_MAX_PARAMS else None
+
+
 @torch.no_grad()
 def fit_latent_rgb(vae: VAE) -> list[list[float]]:
     """A 4x3 (plus bias row) latent->RGB projection for live previews, fitted by least squares on
-    a few solid colours encoded with this VAE (so it fits any VAE, the demo one included)."""
+    a few solid colours encoded with this VAE (for big VAEs; tiny ones decode their own previews)."""
     colours = torch.tensor([[r, g, b] for r in (0.05, 0.5, 0.95) for g in (0.05, 0.5, 0.95) for b in (0.05, 0.95)])
     size = vae.downscale * 2
     pixels = colours[:, None, None, :].expand(-1, size, size, -1).contiguous()

@@ -32,9 +32,15 @@ SCHEDULER_CHOICES = _ordered(list(SCHEDULER_NAMES), _ORDER["schedulers"])
 
 
 def preview_image(model, denoised: torch.Tensor):
-    """Latent -> small RGB picture through the model's fitted linear projection."""
+    """Latent -> small RGB picture: decoded by the model's VAE when that is tiny, else through the
+    linear projection fitted to the VAE at load time."""
     from PIL import Image
 
+    if getattr(model, "preview_vae", None) is not None:
+        image = model.preview_vae.decode(denoised[:1].float())[0]
+        picture = Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy())
+        picture.thumbnail((256, 256))
+        return picture
     factors = torch.tensor(model.latent_rgb_factors, dtype=torch.float32)
     lat = denoised[0].float().cpu()
     weights, bias = factors[:lat.shape[0]], (factors[lat.shape[0]] if factors.shape[0] > lat.shape[0] else 0)

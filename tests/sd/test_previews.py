@@ -1,0 +1,36 @@
+"""Live sampler previews: a tiny VAE (the demo pack's) decodes them itself, so they look like the
+final picture; big VAEs keep the fitted linear projection (cheap at any size)."""
+import random
+
+import numpy as np
+import torch
+
+from nodeflow.demo.shapes import random_scene, render
+from nodeflow.models import vae_model
+from nodeflow.models.loader import load_checkpoint
+from nodeflow.nodes.sampling_nodes import preview_image
+
+from .tiny import DEMO_VAE as DEMO_CHECKPOINT
+
+
+def _scene_and_latent(vae):
+    scene = render(random_scene(random.Random(11), max_shapes=1), 64)
+    pixels = torch.from_numpy(np.array(scene)).float()[None] / 255
+    return pixels, vae.encode(pixels)
+
+
+def test_small_vae_previews_look_like_the_picture():
+    model, _, vae = load_checkpoint(DEMO_CHECKPOINT)
+    assert model.preview_vae is vae
+    pixels, latent = _scene_and_latent(vae)
+    preview = torch.from_numpy(np.array(preview_image(model, latent))).float() / 255
+    assert preview.shape == (64, 64, 3)
+    assert (preview - pixels[0]).abs().mean() < 0.08
+
+
+def test_large_vaes_use_the_linear_projection(monkeypatch):
+    monkeypatch.setattr(vae_model, "PREVIEW_DECODE_MAX_PARAMS", 0)
+    model, _, vae = load_checkpoint(DEMO_CHECKPOINT)
+    assert model.preview_vae is None
+    _, latent = _scene_and_latent(vae)
+    assert preview_image(model, latent).size == (32, 32)  # 4x the 8x8 latent
