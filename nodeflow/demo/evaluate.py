@@ -124,7 +124,7 @@ def expander_quality(folder: Path = WEIGHTS / "prompt_expanders" / "nodeflow-dem
     return {"prompts": count, "valid_and_complete": good / count, "examples_of_failures": failures}
 
 
-def upscaler_quality(path: Path = WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors", count: int = 32) -> dict:
+def upscaler_quality(path: Path = WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors", count: int = 100) -> dict:
     """PSNR of the demo upscaler and of bicubic on held-out 256x256 renders (4x from 64x64)."""
     from nodeflow.models.upscaler import load_upscale_model
 

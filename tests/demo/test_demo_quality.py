@@ -30,3 +30,8 @@ def test_text_to_image_draws_the_prompted_colour_and_shape():
     report = evaluate.evaluate(count=100)
     assert report["colour_accuracy"] >= 0.90 and report["shape_accuracy"] >= 0.70, report
 
+
+def test_gan_upscaler_beats_bicubic_by_2_db():
+    need(PACK / "upscale_models" / "nodeflow-demo-4x.safetensors")
+    report = evaluate.upscaler_quality()
+    assert report["gain_db"] >= 2.0, report
