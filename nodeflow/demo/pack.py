@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
-CHECKPOINT = WEIGHTS / "checkpoints" / "nodeflow-demo-sd1.safetensors"
+from .evaluate import CHECKPOINT, WEIGHTS
+
 INPAINT_UNET = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.safetensors"
 
 

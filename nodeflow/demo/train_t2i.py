@@ -27,7 +27,7 @@ from transformers import CLIPTextConfig, CLIPTextModel
 from .shapes import caption, random_scene, render
 from .train_vae import SD1_SCALE
 
-CHECKPOINT = Path(__file__).resolve().parent / "weights" / "checkpoints" / "nodeflow-demo-sd1.safetensors"
+from .evaluate import CHECKPOINT  # noqa: E402 - the committed demo checkpoint, one name for it
 
 TEXT_CONFIG = dict(vocab_size=49408, hidden_size=48, intermediate_size=192, num_hidden_layers=3,
                    num_attention_heads=1, max_position_embeddings=77, hidden_act="quick_gelu",
