@@ -33,6 +33,10 @@ class SamplerExtras:
     schedule: Optional[DiscreteSchedule] = None
 
 
+# one step of a sampler: (i, x, denoised, sigma, sigma_next) -> x at sigma_next
+Step = Callable[[int, torch.Tensor, torch.Tensor, float, float], torch.Tensor]
+
+
 class Run:
     """Per-call state: sigma values as floats, the noise source and the callback."""
 
@@ -64,6 +68,21 @@ class Run:
     def report(self, i: int, x: torch.Tensor, denoised: torch.Tensor) -> None:
         if self.extra.callback is not None:
             self.extra.callback(i, x, denoised, self.steps)
+
+    def walk(self, x: torch.Tensor, step: Step) -> torch.Tensor:
+        """The loop the samplers share: denoise at each sigma, then ``x = step(i, x, denoised,
+        sigma, sigma_next)``, or ``x = denoised`` when the next sigma is 0; report every step."""
+        for i in range(self.steps):
+            s, s_next = self.sigmas[i], self.sigmas[i + 1]
+            denoised = self.denoise(x, s)
+            x = denoised if s_next == 0 else step(i, x, denoised, s, s_next)
+            self.report(i, x, denoised)
+        return x
+
+
+def slope(x: torch.Tensor, denoised: torch.Tensor, sigma: float) -> torch.Tensor:
+    """dx/dsigma of the probability-flow ODE: (x - D) / sigma."""
+    return (x - denoised) / sigma
 
 
 def ancestral_split(sigma: float, sigma_next: float, eta: float = 1.0) -> tuple[float, float]:

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam
+from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, slope
 from .samplers_multistep import deis, dpmpp_2m, dpmpp_2m_sde, dpmpp_3m_sde, ipndm, lms
 from .samplers_unipc import uni_pc, uni_pc_bh2
 
@@ -29,22 +29,11 @@ __all__ = [
 Sampler = Callable[..., torch.Tensor]
 
 
-def _slope(x: torch.Tensor, denoised: torch.Tensor, sigma: float) -> torch.Tensor:
-    """dx/dsigma of the probability-flow ODE: (x - D) / sigma."""
-    return (x - denoised) / sigma
-
-
 @torch.no_grad()
 def euler(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
           extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Euler's method on dx/dsigma = (x - D) / sigma (Karras et al. 2022, Alg. 1 style)."""
-    run = Run(denoise, x, sigmas, extra)
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        x = denoised if s_next == 0 else x + _slope(x, denoised, s) * (s_next - s)
-        run.report(i, x, denoised)
-    return x
+    return Run(denoise, x, sigmas, extra).walk(x, lambda i, x, d, s, s_next: x + slope(x, d, s) * (s_next - s))
 
 
 @torch.no_grad()
@@ -55,18 +44,15 @@ def ddim(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
 
 
 def _ancestral(run: Run, x: torch.Tensor, move: Callable[..., torch.Tensor]) -> torch.Tensor:
-    """The loop every ancestral sampler shares: a deterministic ``move(x, denoised, s, down)`` to
-    sigma_down, then fresh noise of size sigma_up (a plain x = denoised when the next sigma is 0)."""
+    """The step every ancestral sampler shares: a deterministic ``move(x, denoised, s, down)`` to
+    sigma_down, then fresh noise of size sigma_up."""
     eta, s_noise = run.extra.eta, run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         down, up = ancestral_split(s, s_next, eta)
-        x = denoised if s_next == 0 or down == 0 else move(x, denoised, s, down)
-        if up > 0:
-            x = x + run.noise(s, s_next) * (s_noise * up)
-        run.report(i, x, denoised)
-    return x
+        x = denoised if down == 0 else move(x, denoised, s, down)
+        return x + run.noise(s, s_next) * (s_noise * up) if up > 0 else x
+    return run.walk(x, step)
 
 
 @torch.no_grad()
@@ -74,7 +60,7 @@ def euler_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                     extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Euler step down to sigma_down, then fresh noise of size sigma_up."""
     run = Run(denoise, x, sigmas, extra)
-    return _ancestral(run, x, lambda x, d, s, down: x + _slope(x, d, s) * (down - s))
+    return _ancestral(run, x, lambda x, d, s, down: x + slope(x, d, s) * (down - s))
 
 
 @torch.no_grad()
@@ -82,26 +68,21 @@ def heun(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
          extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Heun's second-order method (trapezoidal correction of the Euler step)."""
     run = Run(denoise, x, sigmas, extra)
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            d = _slope(x, denoised, s)
-            x_euler = x + d * (s_next - s)
-            d_next = _slope(x_euler, run.denoise(x_euler, s_next), s_next)
-            x = x + (d + d_next) * (0.5 * (s_next - s))
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        d = slope(x, denoised, s)
+        x_euler = x + d * (s_next - s)
+        d_next = slope(x_euler, run.denoise(x_euler, s_next), s_next)
+        return x + (d + d_next) * (0.5 * (s_next - s))
+    return run.walk(x, step)
 
 
 def _dpm2_move(run: Run, x: torch.Tensor, denoised: torch.Tensor, s: float,
                target: float) -> torch.Tensor:
     """DPM-Solver-2 style midpoint step from s to target (>0): slope taken at sqrt(s*target)."""
     s_mid = math.exp(0.5 * (math.log(s) + math.log(target)))
-    x_mid = x + _slope(x, denoised, s) * (s_mid - s)
-    d_mid = _slope(x_mid, run.denoise(x_mid, s_mid), s_mid)
+    x_mid = x + slope(x, denoised, s) * (s_mid - s)
+    d_mid = slope(x_mid, run.denoise(x_mid, s_mid), s_mid)
     return x + d_mid * (target - s)
 
 
@@ -110,12 +91,7 @@ def dpm_2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
           extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Second-order midpoint method with the midpoint at the geometric mean of the sigmas."""
     run = Run(denoise, x, sigmas, extra)
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        x = denoised if s_next == 0 else _dpm2_move(run, x, denoised, s, s_next)
-        run.report(i, x, denoised)
-    return x
+    return run.walk(x, lambda i, x, d, s, s_next: _dpm2_move(run, x, d, s, s_next))
 
 
 @torch.no_grad()
@@ -153,28 +129,22 @@ def dpmpp_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     """
     run = Run(denoise, x, sigmas, extra)
     eta, s_noise = run.extra.eta, run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            h = lam(s_next) - lam(s)
-            s_mid = s * math.exp(-r * h)
-            down, up = ancestral_split(s, s_mid, eta)
-            x_mid = _exp_step(x, denoised, s, down)
-            if up > 0:
-                x_mid = x_mid + run.noise(s, s_mid) * (s_noise * up)
-            denoised_mid = run.denoise(x_mid, s_mid)
-            # linear-in-lambda x0 estimate whose average over the step is right to O(h^2)
-            w = 1.0 / (2.0 * r)
-            combined = denoised * (1.0 - w) + denoised_mid * w
-            down, up = ancestral_split(s, s_next, eta)
-            x = _exp_step(x, combined, s, down)
-            if up > 0:
-                x = x + run.noise(s, s_next) * (s_noise * up)
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        h = lam(s_next) - lam(s)
+        s_mid = s * math.exp(-r * h)
+        down, up = ancestral_split(s, s_mid, eta)
+        x_mid = _exp_step(x, denoised, s, down)
+        if up > 0:
+            x_mid = x_mid + run.noise(s, s_mid) * (s_noise * up)
+        denoised_mid = run.denoise(x_mid, s_mid)
+        # linear-in-lambda x0 estimate whose average over the step is right to O(h^2)
+        w = 1.0 / (2.0 * r)
+        combined = denoised * (1.0 - w) + denoised_mid * w
+        down, up = ancestral_split(s, s_next, eta)
+        x = _exp_step(x, combined, s, down)
+        return x + run.noise(s, s_next) * (s_noise * up) if up > 0 else x
+    return run.walk(x, step)
 
 
 @torch.no_grad()
@@ -187,24 +157,19 @@ def ddpm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     """
     run = Run(denoise, x, sigmas, extra)
     s_noise = run.extra.s_noise
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            ac, ac_next = 1.0 / (1.0 + s * s), 1.0 / (1.0 + s_next * s_next)
-            one_minus_ac, one_minus_ac_next = s * s * ac, s_next * s_next * ac_next
-            alpha = ac / ac_next                          # the chain's alpha for this hop
-            beta = (s * s - s_next * s_next) * ac         # 1 - alpha without cancellation
-            x_vp = x * math.sqrt(ac)
-            mean = (denoised * (math.sqrt(ac_next) * beta / one_minus_ac)
-                    + x_vp * (math.sqrt(alpha) * one_minus_ac_next / one_minus_ac))
-            var = one_minus_ac_next / one_minus_ac * beta
-            x_vp = mean + run.noise(s, s_next) * (s_noise * math.sqrt(var))
-            x = x_vp / math.sqrt(ac_next)
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        ac, ac_next = 1.0 / (1.0 + s * s), 1.0 / (1.0 + s_next * s_next)
+        one_minus_ac, one_minus_ac_next = s * s * ac, s_next * s_next * ac_next
+        alpha = ac / ac_next                          # the chain's alpha for this hop
+        beta = (s * s - s_next * s_next) * ac         # 1 - alpha without cancellation
+        x_vp = x * math.sqrt(ac)
+        mean = (denoised * (math.sqrt(ac_next) * beta / one_minus_ac)
+                + x_vp * (math.sqrt(alpha) * one_minus_ac_next / one_minus_ac))
+        var = one_minus_ac_next / one_minus_ac * beta
+        x_vp = mean + run.noise(s, s_next) * (s_noise * math.sqrt(var))
+        return x_vp / math.sqrt(ac_next)
+    return run.walk(x, step)
 
 
 @torch.no_grad()
@@ -212,14 +177,7 @@ def lcm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Latent consistency sampling: jump to the x0 estimate, re-noise to the next sigma."""
     run = Run(denoise, x, sigmas, extra)
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        x = denoised
-        if s_next > 0:
-            x = denoised + run.noise(s, s_next) * s_next
-        run.report(i, x, denoised)
-    return x
+    return run.walk(x, lambda i, x, d, s, s_next: d + run.noise(s, s_next) * s_next)
 
 
 SAMPLERS: dict[str, Sampler] = {

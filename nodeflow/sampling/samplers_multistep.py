@@ -15,14 +15,10 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, lagrange_weights, lam, phi
+from ._common import Denoiser, Run, SamplerExtras, lagrange_weights, lam, phi, slope
 from .schedules import DiscreteSchedule
 
 __all__ = ["lms", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ipndm", "deis"]
-
-
-def _slope(x: torch.Tensor, denoised: torch.Tensor, sigma: float) -> torch.Tensor:
-    return (x - denoised) / sigma
 
 
 @torch.no_grad()
@@ -35,44 +31,43 @@ def lms(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     """
     run = Run(denoise, x, sigmas, extra)
     slopes: list[torch.Tensor] = []
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        slopes.append(_slope(x, denoised, s))
-        slopes = slopes[-order:]
-        if s_next == 0:
-            x = denoised
-        else:
-            nodes = [run.sigmas[i - j] for j in range(len(slopes))]
-            weights = lagrange_weights(nodes, s, s_next, panels=2)
-            for w, d in zip(weights, reversed(slopes)):
-                x = x + d * w
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        nonlocal slopes
+        slopes = (slopes + [slope(x, denoised, s)])[-order:]
+        nodes = [run.sigmas[i - j] for j in range(len(slopes))]
+        weights = lagrange_weights(nodes, s, s_next, panels=2)
+        for w, d in zip(weights, reversed(slopes)):
+            x = x + d * w
+        return x
+    return run.walk(x, step)
 
 
 @torch.no_grad()
 def dpmpp_2m(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
              extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """DPM-Solver++(2M): D extrapolated linearly in lambda to the middle of the step."""
-    run = Run(denoise, x, sigmas, extra)
+    return _dpmpp_2m_walk(Run(denoise, x, sigmas, extra), x, eta=0.0)
+
+
+def _dpmpp_2m_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
+    """DPM-Solver++(2M) with the SDE's noise when ``eta`` > 0 (the ODE solver at 0)."""
+    s_noise = run.extra.s_noise
     old: Optional[torch.Tensor] = None
     h_last = 0.0
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            h = lam(s_next) - lam(s)
-            target = denoised
-            if old is not None and h_last > 0:
-                target = denoised + (denoised - old) * (h / (2.0 * h_last))
-            x = target + (x - target) * (s_next / s)
-            h_last = h
-        old = denoised
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        nonlocal old, h_last
+        h = lam(s_next) - lam(s)
+        target = denoised
+        if old is not None and h_last > 0:
+            target = denoised + (denoised - old) * (h / (2.0 * h_last))
+        x = target + (x - target) * math.exp(-(1.0 + eta) * h)
+        if eta > 0:
+            x = x + run.noise(s, s_next) * (s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
+        old, h_last = denoised, h
+        return x
+    return run.walk(x, step)
 
 
 @torch.no_grad()
@@ -80,28 +75,7 @@ def dpmpp_2m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                  extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """SDE-DPM-Solver++(2M), midpoint variant; ``extra.eta`` = 0 gives the ODE solver."""
     run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-    old: Optional[torch.Tensor] = None
-    h_last = 0.0
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            h = lam(s_next) - lam(s)
-            big_h = (1.0 + eta) * h
-            target = denoised
-            if old is not None and h_last > 0:
-                target = denoised + (denoised - old) * (h / (2.0 * h_last))
-            x = target + (x - target) * math.exp(-big_h)
-            if eta > 0:
-                x = x + run.noise(s, s_next) * (
-                    s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
-            h_last = h
-        old = denoised
-        run.report(i, x, denoised)
-    return x
+    return _dpmpp_2m_walk(run, x, run.extra.eta)
 
 
 @torch.no_grad()
@@ -115,35 +89,31 @@ def dpmpp_3m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     run = Run(denoise, x, sigmas, extra)
     eta, s_noise = run.extra.eta, run.extra.s_noise
     hist: list[tuple[float, torch.Tensor]] = []      # (lambda, D), newest last
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        if s_next == 0:
-            x = denoised
-        else:
-            h = lam(s_next) - lam(s)
-            big_h = (1.0 + eta) * h
-            x = denoised + (x - denoised) * math.exp(-big_h)
-            if len(hist) >= 1:
-                lam1, den1 = hist[-1]
-                h1 = lam(s) - lam1
-                d1_0 = (denoised - den1) * (h / h1)          # h * slope at lambda - h1/2
-                if len(hist) >= 2:
-                    lam2, den2 = hist[-2]
-                    h2 = lam1 - lam2
-                    d1_1 = (den1 - den2) * (h / h2)      # h * slope at lambda - h1 - h2/2
-                    curv = (d1_0 - d1_1) * (h / (0.5 * (h1 + h2)))   # h^2 * D''
-                    d1 = d1_0 + curv * (0.5 * h1 / h)               # h * D'(lambda)
-                    d2 = curv * 0.5
-                    x = x + d1 * (big_h * phi(2, big_h)) + d2 * (2.0 * big_h * phi(3, big_h))
-                else:
-                    x = x + d1_0 * (big_h * phi(2, big_h))
-            if eta > 0:
-                x = x + run.noise(s, s_next) * (
-                    s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        nonlocal hist
+        h = lam(s_next) - lam(s)
+        big_h = (1.0 + eta) * h
+        x = denoised + (x - denoised) * math.exp(-big_h)
+        if len(hist) >= 1:
+            lam1, den1 = hist[-1]
+            h1 = lam(s) - lam1
+            d1_0 = (denoised - den1) * (h / h1)          # h * slope at lambda - h1/2
+            if len(hist) >= 2:
+                lam2, den2 = hist[-2]
+                h2 = lam1 - lam2
+                d1_1 = (den1 - den2) * (h / h2)      # h * slope at lambda - h1 - h2/2
+                curv = (d1_0 - d1_1) * (h / (0.5 * (h1 + h2)))   # h^2 * D''
+                d1 = d1_0 + curv * (0.5 * h1 / h)               # h * D'(lambda)
+                d2 = curv * 0.5
+                x = x + d1 * (big_h * phi(2, big_h)) + d2 * (2.0 * big_h * phi(3, big_h))
+            else:
+                x = x + d1_0 * (big_h * phi(2, big_h))
+        if eta > 0:
+            x = x + run.noise(s, s_next) * (s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
         hist = (hist + [(lam(s), denoised)])[-2:]
-        run.report(i, x, denoised)
-    return x
+        return x
+    return run.walk(x, step)
 
 
 # Adams-Bashforth weights for equal steps, newest slope first.
@@ -161,18 +131,13 @@ def ipndm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     """Improved pseudo-numerical method: fixed Adams-Bashforth weights on dx/dsigma."""
     run = Run(denoise, x, sigmas, extra)
     slopes: list[torch.Tensor] = []
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        slopes = (slopes + [_slope(x, denoised, s)])[-order:]
-        if s_next == 0:
-            x = denoised
-        else:
-            weights = _AB_WEIGHTS[len(slopes) - 1]
-            step = sum(w * d for w, d in zip(weights, reversed(slopes)))
-            x = x + step * (s_next - s)
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        nonlocal slopes
+        slopes = (slopes + [slope(x, denoised, s)])[-order:]
+        weights = _AB_WEIGHTS[len(slopes) - 1]
+        return x + sum(w * d for w, d in zip(weights, reversed(slopes))) * (s_next - s)
+    return run.walk(x, step)
 
 
 @torch.no_grad()
@@ -192,19 +157,15 @@ def deis(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         return float(np.interp(math.log(max(sig, 1e-300)), log_sig, grid))
 
     slopes: list[torch.Tensor] = []
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        denoised = run.denoise(x, s)
-        slopes = (slopes + [_slope(x, denoised, s)])[-order:]
-        if s_next == 0:
-            x = denoised
-        else:
-            nodes = [run.sigmas[i - j] for j in range(len(slopes))]
-            ts = [timestep(n) for n in nodes]
-            distinct = all(abs(a - b) > 1e-9 for k, a in enumerate(ts) for b in ts[k + 1:])
-            weights = lagrange_weights(nodes, s, s_next, warp=timestep if distinct else None,
-                                       panels=16)
-            for w, d in zip(weights, reversed(slopes)):
-                x = x + d * w
-        run.report(i, x, denoised)
-    return x
+
+    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+        nonlocal slopes
+        slopes = (slopes + [slope(x, denoised, s)])[-order:]
+        nodes = [run.sigmas[i - j] for j in range(len(slopes))]
+        ts = [timestep(n) for n in nodes]
+        distinct = all(abs(a - b) > 1e-9 for k, a in enumerate(ts) for b in ts[k + 1:])
+        weights = lagrange_weights(nodes, s, s_next, warp=timestep if distinct else None, panels=16)
+        for w, d in zip(weights, reversed(slopes)):
+            x = x + d * w
+        return x
+    return run.walk(x, step)
