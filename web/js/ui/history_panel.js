@@ -19,9 +19,30 @@ export function historyEntries(history, viewUrl) {
   }).sort((a, b) => Number(b.number) - Number(a.number));
 }
 
+/** A new element of ``tag`` with a class and, when given, its text. */
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** ``container``, or a placeholder saying ``message`` inside it when it has no children. */
+function orEmpty(container, tag, message) {
+  if (!container.children.length) container.append(element(tag, "empty", message));
+  return container;
+}
+
+/** An output image that opens in the lightbox when clicked. */
+function viewable(url, className, title) {
+  const img = thumb(url, className);
+  if (title) img.title = title;
+  img.addEventListener("click", () => showLightbox(url));
+  return img;
+}
+
 function thumb(url, className = "thumb") {
-  const img = document.createElement("img");
-  img.className = className;
+  const img = element("img", className);
   img.alt = "output";
   img.loading = "lazy";
   img.src = url;
@@ -73,28 +94,19 @@ export class HistoryPanel {
   }
 
   runList() {
-    const list = document.createElement("ul");
-    list.className = "history-list";
+    const list = element("ul", "history-list");
     for (const entry of this.entries) {
-      const li = document.createElement("li");
-      li.className = "history-item";
+      const li = element("li", "history-item");
       li.dataset.prompt = entry.id;
-      const label = document.createElement("span");
-      label.textContent = `#${entry.number} · ${entry.status} · ${entry.images.length} image${entry.images.length === 1 ? "" : "s"}`;
-      const thumbs = document.createElement("span");
-      thumbs.className = "thumbs";
+      const count = entry.images.length;
+      const label = element("span", "", `#${entry.number} · ${entry.status} · ${count} image${count === 1 ? "" : "s"}`);
+      const thumbs = element("span", "thumbs");
       thumbs.append(...entry.images.slice(-4).map((url) => thumb(url)));
       li.append(label, thumbs);
       li.addEventListener("click", () => this.show("run", entry));
       list.append(li);
     }
-    if (!this.entries.length) {
-      const li = document.createElement("li");
-      li.className = "empty";
-      li.textContent = "No finished runs yet.";
-      list.append(li);
-    }
-    return list;
+    return orEmpty(list, "li", "No finished runs yet.");
   }
 
   runView(entry) {
@@ -105,40 +117,20 @@ export class HistoryPanel {
     load.className = "primary history-load";
     load.textContent = entry.workflow ? "Load workflow" : "Load workflow (from its prompt)";
     load.addEventListener("click", () => this.load(entry));
-    const title = document.createElement("p");
-    title.className = "history-title";
-    title.textContent = `Run #${entry.number} (${entry.status}), ${entry.id}`;
-    const images = document.createElement("div");
-    images.className = "history-images";
-    for (const url of entry.images) {
-      const img = thumb(url, "history-image");
-      img.addEventListener("click", () => showLightbox(url));
-      images.append(img);
-    }
-    const bar = document.createElement("div");
-    bar.className = "history-actions";
+    const title = element("p", "history-title", `Run #${entry.number} (${entry.status}), ${entry.id}`);
+    const images = element("div", "history-images");
+    images.append(...entry.images.map((url) => viewable(url, "history-image")));
+    const bar = element("div", "history-actions");
     bar.append(back, load);
     return [bar, title, images];
   }
 
   gallery() {
-    const grid = document.createElement("div");
-    grid.className = "gallery";
+    const grid = element("div", "gallery");
     for (const entry of this.entries) {
-      for (const url of entry.images) {
-        const img = thumb(url, "gallery-image");
-        img.title = `Run #${entry.number}`;
-        img.addEventListener("click", () => showLightbox(url));
-        grid.append(img);
-      }
+      grid.append(...entry.images.map((url) => viewable(url, "gallery-image", `Run #${entry.number}`)));
     }
-    if (!grid.children.length) {
-      const empty = document.createElement("p");
-      empty.className = "empty";
-      empty.textContent = "No output images yet.";
-      grid.append(empty);
-    }
-    return grid;
+    return orEmpty(grid, "p", "No output images yet.");
   }
 
   /** Open the run's workflow in a new tab. */
