@@ -15,8 +15,8 @@ import torch
 
 from .judge import COLOUR_NAMES, load_judge
 from .shapes import SHAPES, caption, random_scene
+from .plan import WEIGHTS
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
 CHECKPOINT = WEIGHTS / "checkpoints" / "nodeflow-demo-sd1.safetensors"
 HELD_OUT_SEED = 999_001  # never used by a trainer
 

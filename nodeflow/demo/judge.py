@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .shapes import COLOURS, SHAPES, random_scene, render
+from .plan import WEIGHTS, run_command, stage_arguments
 
 COLOUR_NAMES = tuple(COLOURS)
 
@@ -107,15 +108,16 @@ def load_judge(path: Path) -> Judge:
     return judge.eval()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--seed", type=int, default=99)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "judge.safetensors")
-    args = parser.parse_args()
-    judge, report = train(args.steps, args.seed)
-    save_judge(judge, report, args.out)
-    print(json.dumps(report), flush=True)
+def arguments() -> argparse.ArgumentParser:
+    return stage_arguments("judge", __doc__, WEIGHTS / "judge.safetensors")
+
+
+def main(argv: list[str] | None = None) -> None:
+    def run(args: argparse.Namespace) -> dict:
+        judge, report = train(args.steps, args.seed)
+        save_judge(judge, report, args.out)
+        return report
+    run_command(arguments(), run, argv)
 
 
 if __name__ == "__main__":

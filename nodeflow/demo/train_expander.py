@@ -18,6 +18,7 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from .shapes import BACKGROUNDS, caption, random_scene
+from .plan import WEIGHTS, run_command, stage_arguments
 
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 CHAT_TEMPLATE = (
@@ -108,15 +109,12 @@ def train(out: Path, steps: int, seed: int) -> dict:
             "params": sum(p.numel() for p in model.parameters())}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2500)
-    parser.add_argument("--seed", type=int, default=77)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "weights" / "prompt_expanders" / "nodeflow-demo-expander")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.out, args.steps, args.seed)), flush=True)
+def arguments() -> argparse.ArgumentParser:
+    return stage_arguments("expander", __doc__, WEIGHTS / "prompt_expanders" / "nodeflow-demo-expander")
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(arguments(), lambda a: train(a.out, a.steps, a.seed), argv)
 
 
 if __name__ == "__main__":

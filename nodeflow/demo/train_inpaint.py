@@ -13,6 +13,7 @@ import json
 import random
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -23,8 +24,8 @@ from transformers import CLIPTextConfig, CLIPTextModel
 from .shapes import caption, random_scene, render, shape_mask
 from .train_t2i import CHECKPOINT, default_tokenizer, load_trained_vae, save_snapshot, sd1_alphas_cumprod
 from .train_vae import SD1_SCALE
+from .plan import WEIGHTS, run_command, stage_arguments
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
 
 
 def widen_conv_in(unet: UNet2DConditionModel) -> UNet2DConditionModel:
@@ -68,7 +69,7 @@ def inpaint_pool(vae, count: int, seed: int, batch: int = 64):
 
 
 def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: int = 64,
-          vae: Path = CHECKPOINT) -> dict:
+          vae: Path = CHECKPOINT, on_step: Callable[[], None] | None = None) -> dict:
     torch.manual_seed(seed)
     saved = torch.load(t2i, weights_only=True)
     text = CLIPTextModel(CLIPTextConfig(**saved["text_config"]))
@@ -105,6 +106,8 @@ def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: 
         loss.backward()
         torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
         opt.step()
+        if on_step is not None:  # e.g. take a freed core (train.CoreShare)
+            on_step()
         with torch.no_grad():
             for pe, pl in zip(ema.parameters(), unet.parameters()):
                 pe.lerp_(pl, 0.002)
@@ -116,17 +119,15 @@ def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: 
     return report
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments() -> argparse.ArgumentParser:
+    parser = stage_arguments("inpaint", __doc__, Path("demo_build/inpaint.pt"))
     parser.add_argument("--t2i", type=Path, default=Path("demo_build/t2i.pt"))
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--seed", type=int, default=555)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("demo_build/inpaint.pt"))
     parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="a packed demo checkpoint or train_vae's .pt")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.t2i, args.steps, args.seed, args.out, vae=args.vae)), flush=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(arguments(), lambda a: train(a.t2i, a.steps, a.seed, a.out, pool=a.pool, vae=a.vae), argv)
 
 
 if __name__ == "__main__":

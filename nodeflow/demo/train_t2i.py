@@ -28,6 +28,7 @@ from .shapes import caption, random_scene, render
 from .train_vae import SD1_SCALE
 
 from .evaluate import CHECKPOINT  # noqa: E402 - the committed demo checkpoint, one name for it
+from .plan import run_command, stage_arguments
 
 TEXT_CONFIG = dict(vocab_size=49408, hidden_size=48, intermediate_size=192, num_hidden_layers=3,
                    num_attention_heads=1, max_position_embeddings=77, hidden_act="quick_gelu",
@@ -97,7 +98,8 @@ def save_snapshot(out: Path, text, unet, report: dict, unet_config: dict | None 
 
 def cached_pool(vae_path: Path, pool: int, seed: int, cache: Path | None) -> tuple[torch.Tensor, list[str]]:
     """The encoded training pool, reused from ``cache`` when it was made with the same settings."""
-    key = {"vae": str(vae_path), "pool": pool, "seed": seed}
+    stat = vae_path.stat()  # a retrained VAE at the same path must not reuse the old latents
+    key = {"vae": str(vae_path), "vae_size": stat.st_size, "vae_mtime_ns": stat.st_mtime_ns, "pool": pool, "seed": seed}
     if cache is not None and cache.exists():
         saved = torch.load(cache, weights_only=True)
         if saved.get("key") == key:
@@ -110,7 +112,8 @@ def cached_pool(vae_path: Path, pool: int, seed: int, cache: Path | None) -> tup
 
 
 def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Path,
-          tokenize: Callable[[list[str]], torch.Tensor], snapshot_every: int = 200) -> dict:
+          tokenize: Callable[[list[str]], torch.Tensor], snapshot_every: int = 200,
+          on_step: Callable[[], None] | None = None) -> dict:
     torch.manual_seed(seed)
     start = time.time()
     latents, captions = cached_pool(vae_path, pool, seed, out.with_name("t2i_pool.pt"))
@@ -147,6 +150,8 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
+        if on_step is not None:  # e.g. take a freed core (train.CoreShare)
+            on_step()
         with torch.no_grad():
             for ema, live in ((ema_text, text), (ema_unet, unet)):
                 for pe, pl in zip(ema.parameters(), live.parameters()):
@@ -161,19 +166,15 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
     return report
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vae", type=Path, default=CHECKPOINT)
-    parser.add_argument("--steps", type=int, default=4500)
+def arguments() -> argparse.ArgumentParser:
+    parser = stage_arguments("t2i", __doc__, Path("demo_build/t2i.pt"))
+    parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="a packed demo checkpoint or train_vae's .pt")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=4321)
-    parser.add_argument("--pool", type=int, default=24000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("demo_build/t2i.pt"))
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.vae, args.steps, args.batch, args.seed, args.pool, args.out, default_tokenizer())),
-          flush=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(arguments(), lambda a: train(a.vae, a.steps, a.batch, a.seed, a.pool, a.out, default_tokenizer()), argv)
 
 
 if __name__ == "__main__":

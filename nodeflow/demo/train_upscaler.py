@@ -22,8 +22,8 @@ from PIL import Image
 
 from .judge import load_judge
 from .shapes import random_scene, render
+from .plan import WEIGHTS, run_command, stage_arguments
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
 SCALE = 4
 
 
@@ -146,15 +146,14 @@ def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
     return report
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.steps, args.seed, args.out)))
+def arguments() -> argparse.ArgumentParser:
+    parser = stage_arguments("upscaler", __doc__, WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors")
+    parser.set_defaults(threads=1)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(arguments(), lambda a: train(a.steps, a.seed, a.out, images=a.pool), argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Train the demo pack's VAE (AutoencoderKL, 8x down, 4 latent channels) on the shapes data.
 
-    python -m nodeflow.demo.train_vae --out demo_build/vae.pt --steps 1800
+    python -m nodeflow.demo.train_vae --out demo_build/vae.pt     # defaults: the committed plan (plan.py)
 
 Seeded and reproducible for a given step count. Shape pixels weigh more than background in the
 loss (the probe's VAE lost small shapes and shifted red/green). After training, the latent scale
@@ -15,6 +15,7 @@ import math
 import random
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from diffusers import AutoencoderKL
 
 from .shapes import COLOURS, random_scene, render, shape_mask
+from .plan import run_command, stage_arguments
 
 SD1_SCALE = 0.18215
 VAE_CONFIG = dict(
@@ -76,7 +78,8 @@ def colour_report(vae: AutoencoderKL, seed: int, count: int = 256) -> dict:
     return {name: round(float(np.mean(v)), 1) for name, v in sorted(errors.items())}
 
 
-def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_every: int = 50) -> dict:
+def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_every: int = 50,
+          on_step: Callable[[], None] | None = None) -> dict:
     torch.manual_seed(seed)
     images, masks = make_pool(pool_size, seed)
     vae = AutoencoderKL(**VAE_CONFIG)
@@ -98,6 +101,8 @@ def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_ever
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
         opt.step()
+        if on_step is not None:  # e.g. take a freed core (train.CoreShare)
+            on_step()
         sched.step()
         if step % log_every == 0 or step == steps - 1:
             print(json.dumps({"step": step, "loss": round(loss.item(), 4),
@@ -116,17 +121,14 @@ def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_ever
     return report
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1800)
+def arguments() -> argparse.ArgumentParser:
+    parser = stage_arguments("vae", __doc__, Path("demo_build/vae.pt"))
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--pool", type=int, default=20000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path("demo_build/vae.pt"))
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    print(json.dumps(train(args.steps, args.batch, args.seed, args.out, args.pool)), flush=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_command(arguments(), lambda a: train(a.steps, a.batch, a.seed, a.out, a.pool), argv)
 
 
 if __name__ == "__main__":

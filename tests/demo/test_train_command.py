@@ -1,6 +1,8 @@
 """`python -m nodeflow.demo.train` runs every stage end to end (a dry run at a tiny scale, into a
 temporary folder) and writes files the normal loaders read; the committed pack fits its size cap."""
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -13,8 +15,11 @@ WEIGHTS = demo_train.WEIGHTS
 def test_dry_run_writes_every_file_in_loadable_formats(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # leave the test process's threads alone
     weights, work = tmp_path / "weights", tmp_path / "build"
-    report = demo_train.main(["--scale", "0.002", "--weights", str(weights), "--work", str(work), "--threads", "1"])
+    report = demo_train.main(["--scale", "0.002", "--weights", str(weights), "--work", str(work), "--threads", "2"])
     assert list(report["stages"]) == list(demo_train.STAGES)
+    # the judge/expander/upscaler lane ran in its own process beside the vae/t2i/inpaint lane
+    assert report["lanes"]["side"] == ["judge", "expander", "upscaler"]
+    assert '"stage": "upscaler"' in (work / "side_lane.log").read_text()
     assert json.loads((work / "train_report.json").read_text())["stages"]["t2i"]["steps"] == 9
 
     from nodeflow.models.component_files import load_unet_file
@@ -29,6 +34,42 @@ def test_dry_run_writes_every_file_in_loadable_formats(tmp_path, monkeypatch):
     assert load_unet_file(paths.inpaint_unet).in_channels == 9
     assert load_upscale_model(paths.upscaler).scale == 4
     assert load_expander(paths.expander).tokenizer("red star").input_ids
+
+
+def test_main_lane_takes_both_cores_once_the_side_lane_ends():
+    before = torch.get_num_threads()
+    try:
+        side = subprocess.Popen([sys.executable, "-c", "pass"])
+        share = demo_train.CoreShare(side, 2)
+        assert torch.get_num_threads() == 1
+        side.wait()
+        share()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_failing_side_lane_stops_the_run_and_names_its_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    monkeypatch.setattr(demo_train, "start_side_lane",
+                        lambda stages, args, work: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]))
+    monkeypatch.setattr(demo_train, "run_stage", lambda name, paths, scale, on_step=None: {"ran": name})
+    with pytest.raises(SystemExit) as stop:
+        demo_train.main(["--only", "vae,upscaler", "--weights", str(tmp_path / "w"), "--work", str(tmp_path / "b")])
+    assert "exit code 3" in str(stop.value) and "side_lane.log" in str(stop.value)
+
+
+@pytest.mark.parametrize("stage, module", [("judge", "judge"), ("vae", "train_vae"), ("t2i", "train_t2i"),
+                                           ("inpaint", "train_inpaint"), ("expander", "train_expander"),
+                                           ("upscaler", "train_upscaler")])
+def test_each_trainer_command_defaults_to_the_committed_plan(stage, module):
+    import importlib
+
+    from nodeflow.demo.plan import PLAN
+
+    args = importlib.import_module(f"nodeflow.demo.{module}").arguments().parse_args([])
+    steps, seed, pool = PLAN[stage]
+    assert (args.steps, args.seed, getattr(args, "pool", 0)) == (steps, seed, pool)
 
 
 def test_unknown_stage_is_refused_with_the_list(capsys):
