@@ -102,9 +102,9 @@ def start_side_lane(stages: list[str], args: argparse.Namespace, work: Path) -> 
     command = [sys.executable, "-m", "nodeflow.demo.train", "--serial", "--no-quality", "--threads", "1",
                "--only", ",".join(stages), "--scale", str(args.scale), "--weights", str(args.weights.resolve()),
                "--work", str(work / "side_lane")]
-    log = (work / "side_lane.log").open("w")
     print(json.dumps({"side_lane": stages, "log": str(work / "side_lane.log")}), flush=True)
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
+    with (work / "side_lane.log").open("w") as log:  # the child keeps its own copy of the handle
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
 
 
 def run_lane(stages: list[str], paths: Paths, scale: float, report: dict, on_step=None) -> None:
@@ -141,8 +141,11 @@ def main(argv: list[str] | None = None) -> dict:
         child = start_side_lane(side, args, paths.work)
         try:
             run_lane(main_lane, paths, args.scale, report["stages"], CoreShare(child, args.threads))
-        finally:
-            code = child.wait()
+        except BaseException:  # the main lane failed or was interrupted: do not leave the child training
+            child.terminate()
+            child.wait()
+            raise
+        code = child.wait()
         if code != 0:
             raise SystemExit(f"the side lane ({', '.join(side)}) failed with exit code {code}; "
                              f"see {paths.work / 'side_lane.log'}")

@@ -72,6 +72,24 @@ def test_each_trainer_command_defaults_to_the_committed_plan(stage, module):
     assert (args.steps, args.seed, getattr(args, "pool", 0)) == (steps, seed, pool)
 
 
+def test_a_failing_main_lane_stops_the_side_lane_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    children = []
+
+    def start(stages, args, work):
+        children.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+        return children[-1]
+
+    def fail(name, paths, scale, on_step=None):
+        raise RuntimeError(f"{name} broke")
+
+    monkeypatch.setattr(demo_train, "start_side_lane", start)
+    monkeypatch.setattr(demo_train, "run_stage", fail)
+    with pytest.raises(RuntimeError, match="vae broke"):
+        demo_train.main(["--only", "vae,upscaler", "--weights", str(tmp_path / "w"), "--work", str(tmp_path / "b")])
+    assert children[0].poll() is not None  # terminated, not left running for ten minutes
+
+
 def test_unknown_stage_is_refused_with_the_list(capsys):
     with pytest.raises(SystemExit):
         demo_train.main(["--only", "vae,colour"])
