@@ -1,6 +1,6 @@
 """The committed recipe of the demo pack, and the command line every trainer shares.
 
-``PLAN`` holds (steps, seed, data-pool size) per stage, exactly what made the committed weights;
+``PLAN`` holds steps, seed, data-pool size and batch per stage, exactly what made the committed weights;
 ``train.py`` runs it, and each trainer's own command (``python -m nodeflow.demo.train_vae`` ...)
 defaults to it, so a stage run alone reproduces its part of the pack.
 """
@@ -9,29 +9,40 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import torch
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
+
+
+class Stage(NamedTuple):
+    steps: int
+    seed: int
+    pool: int = 0  # training images rendered up front; 0: the trainer draws fresh data every step
+    batch: int = 0  # 0: the trainer's own fixed batch
+
+
 PLAN = {
-    "judge": (800, 99, 0),
-    "vae": (1500, 1234, 20000),
-    "t2i": (4500, 4321, 24000),
-    "inpaint": (600, 555, 8000),
-    "expander": (1200, 77, 0),
-    "upscaler": (3000, 2024, 1500),
+    "judge": Stage(800, 99),
+    "vae": Stage(1500, 1234, pool=20000, batch=16),
+    "t2i": Stage(3200, 4321, pool=24000, batch=64),
+    "inpaint": Stage(400, 555, pool=8000, batch=64),
+    "expander": Stage(1200, 77),
+    "upscaler": Stage(3000, 2024, pool=1500, batch=16),
 }
 
 
 def stage_arguments(stage: str, doc: str, out: Path) -> argparse.ArgumentParser:
-    """--steps/--seed(/--pool)/--threads/--out with the plan's values as defaults."""
-    steps, seed, pool = PLAN[stage]
+    """--steps/--seed(/--pool/--batch)/--threads/--out with the plan's values as defaults."""
+    plan = PLAN[stage]
     parser = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
-    parser.add_argument("--steps", type=int, default=steps)
-    parser.add_argument("--seed", type=int, default=seed)
-    if pool:
-        parser.add_argument("--pool", type=int, default=pool, help="training images rendered for this stage")
+    parser.add_argument("--steps", type=int, default=plan.steps)
+    parser.add_argument("--seed", type=int, default=plan.seed)
+    if plan.pool:
+        parser.add_argument("--pool", type=int, default=plan.pool, help="training images rendered for this stage")
+    if plan.batch:
+        parser.add_argument("--batch", type=int, default=plan.batch)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=out)
     return parser

@@ -62,7 +62,7 @@ class CoreShare:
 
 
 def run_stage(name: str, paths: Paths, scale: float, on_step=None) -> dict:
-    steps, seed, pool = PLAN[name]
+    steps, seed, pool, batch = PLAN[name]
     steps, pool = max(2, round(steps * scale)), max(64, round(pool * scale))
     if name == "judge":
         from .judge import save_judge, train
@@ -73,18 +73,19 @@ def run_stage(name: str, paths: Paths, scale: float, on_step=None) -> dict:
     if name == "vae":
         from .train_vae import train
 
-        return train(steps, 32, seed, paths.vae_pt, pool, on_step=on_step)
+        return train(steps, batch, seed, paths.vae_pt, pool, on_step=on_step)
     if name == "t2i":
         from .pack import pack
         from .train_t2i import default_tokenizer, train
 
-        report = train(paths.vae_source(), steps, 64, seed, pool, paths.t2i_pt, default_tokenizer(), on_step=on_step)
+        report = train(paths.vae_source(), steps, batch, seed, pool, paths.t2i_pt, default_tokenizer(), on_step=on_step)
         return {**report, "packed": pack(paths.t2i_pt, paths.checkpoint, paths.vae_source())}
     if name == "inpaint":
         from .pack import pack_unet
         from .train_inpaint import train
 
-        report = train(paths.t2i_pt, steps, seed, paths.inpaint_pt, pool=pool, vae=paths.vae_source(), on_step=on_step)
+        report = train(paths.t2i_pt, steps, seed, paths.inpaint_pt, pool=pool, batch=batch,
+                       vae=paths.vae_source(), on_step=on_step)
         return {**report, "packed": pack_unet(paths.inpaint_pt, paths.inpaint_unet)}
     if name == "expander":
         from .train_expander import train
@@ -93,7 +94,7 @@ def run_stage(name: str, paths: Paths, scale: float, on_step=None) -> dict:
     if name == "upscaler":
         from .train_upscaler import train
 
-        return train(steps, seed, paths.upscaler, images=pool, judge_path=paths.judge)
+        return train(steps, seed, paths.upscaler, batch=batch, images=pool, judge_path=paths.judge)
     raise ValueError(f"unknown stage {name!r}; stages are {', '.join(STAGES)}")
 
 

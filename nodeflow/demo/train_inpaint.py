@@ -127,7 +127,8 @@ def arguments() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_command(arguments(), lambda a: train(a.t2i, a.steps, a.seed, a.out, pool=a.pool, vae=a.vae), argv)
+    run_command(arguments(), lambda a: train(a.t2i, a.steps, a.seed, a.out, pool=a.pool, batch=a.batch, vae=a.vae),
+                argv)
 
 
 if __name__ == "__main__":

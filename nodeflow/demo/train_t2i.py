@@ -169,7 +169,6 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
 def arguments() -> argparse.ArgumentParser:
     parser = stage_arguments("t2i", __doc__, Path("demo_build/t2i.pt"))
     parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="a packed demo checkpoint or train_vae's .pt")
-    parser.add_argument("--batch", type=int, default=64)
     return parser
 
 

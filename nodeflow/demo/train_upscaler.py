@@ -153,7 +153,7 @@ def arguments() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_command(arguments(), lambda a: train(a.steps, a.seed, a.out, images=a.pool), argv)
+    run_command(arguments(), lambda a: train(a.steps, a.seed, a.out, batch=a.batch, images=a.pool), argv)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ def test_dry_run_writes_every_file_in_loadable_formats(tmp_path, monkeypatch):
     # the judge/expander/upscaler lane ran in its own process beside the vae/t2i/inpaint lane
     assert report["lanes"]["side"] == ["judge", "expander", "upscaler"]
     assert '"stage": "upscaler"' in (work / "side_lane.log").read_text()
-    assert json.loads((work / "train_report.json").read_text())["stages"]["t2i"]["steps"] == 9
+    written = json.loads((work / "train_report.json").read_text())["stages"]
+    assert written["t2i"]["steps"] == round(demo_train.PLAN["t2i"].steps * 0.002)  # --scale applies
+    assert written["vae"]["batch"] == demo_train.PLAN["vae"].batch  # the plan's batch, not a copy of it
 
     from nodeflow.models.component_files import load_unet_file
     from nodeflow.models.expander import load_expander
@@ -68,8 +70,7 @@ def test_each_trainer_command_defaults_to_the_committed_plan(stage, module):
     from nodeflow.demo.plan import PLAN
 
     args = importlib.import_module(f"nodeflow.demo.{module}").arguments().parse_args([])
-    steps, seed, pool = PLAN[stage]
-    assert (args.steps, args.seed, getattr(args, "pool", 0)) == (steps, seed, pool)
+    assert (args.steps, args.seed, getattr(args, "pool", 0), getattr(args, "batch", 0)) == tuple(PLAN[stage])
 
 
 def test_a_failing_main_lane_stops_the_side_lane_too(tmp_path, monkeypatch):
