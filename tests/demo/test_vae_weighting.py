@@ -1,8 +1,8 @@
 """The VAE trainer weighs the pixels of small shapes more, so that the 8x-down latents keep them."""
-
 import torch
 
 from nodeflow.demo.train_vae import make_pool, small_shape_boost
+
 
 def test_small_shapes_weigh_up_to_four_times_more_and_large_ones_not_more():
     masks = torch.zeros(3, 1, 64, 64, dtype=torch.bool)
