@@ -15,6 +15,7 @@ def test_small_shapes_weigh_up_to_four_times_more_and_large_ones_not_more():
     assert boost[2] == 4.0
     assert small_shape_boost(torch.zeros(1, 1, 8, 8, dtype=torch.bool)).item() == 4.0  # no shape: no division by 0
 
+
 def test_rendered_pool_gives_small_shapes_more_weight_than_large_ones():
     images, masks = make_pool(64, seed=5)
     boost = small_shape_boost(masks).flatten()
