@@ -15,9 +15,9 @@ import torch
 
 from .judge import COLOUR_NAMES, load_judge
 from .shapes import SHAPES, caption, random_scene
-from .plan import WEIGHTS
+from .plan import pack_path
 
-CHECKPOINT = WEIGHTS / "checkpoints" / "nodeflow-demo-sd1.safetensors"
+CHECKPOINT = pack_path("checkpoint")
 HELD_OUT_SEED = 999_001  # never used by a trainer
 
 
@@ -33,7 +33,7 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
     from nodeflow.sampling.run import SampleRequest, ksample
 
     model, clip, vae = load_checkpoint(checkpoint)
-    judge = load_judge(WEIGHTS / "judge.safetensors")
+    judge = load_judge(pack_path("judge"))
     scenes = held_out_scenes(count)
     empty = clip.encode("")[0]
     colour_hits = shape_hits = 0
@@ -54,7 +54,7 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
 
 
 @torch.no_grad()
-def inpaint_quality(unet: Path = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.safetensors",
+def inpaint_quality(unet: Path = pack_path("inpaint_unet"),
                     count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25) -> dict:
     """Recolour the main shape of held-out scenes: the judge must see the prompted colour, and the
     area outside the (grown) mask must stay close to the VAE round trip of the input."""
@@ -70,7 +70,7 @@ def inpaint_quality(unet: Path = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.
 
     _, clip, vae = load_checkpoint(CHECKPOINT)  # the inpainting UNet uses the t2i model's CLIP and VAE
     model = load_unet_file(unet)
-    judge = load_judge(WEIGHTS / "judge.safetensors")
+    judge = load_judge(pack_path("judge"))
     rng = random.Random(HELD_OUT_SEED + 1)
     scenes = held_out_scenes(count, HELD_OUT_SEED + 1)
     empty = clip.encode("")[0]
@@ -101,7 +101,7 @@ def inpaint_quality(unet: Path = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.
             "unmasked_mean_abs_error": round(float(np.mean(kept_errors)), 4), "steps": steps, "cfg": cfg}
 
 
-def expander_quality(folder: Path = WEIGHTS / "prompt_expanders" / "nodeflow-demo-expander",
+def expander_quality(folder: Path = pack_path("expander"),
                      count: int = 200) -> dict:
     """Share of held-out short prompts whose greedy expansion is a valid caption of the data set
     that keeps every word of the short prompt."""
@@ -124,7 +124,7 @@ def expander_quality(folder: Path = WEIGHTS / "prompt_expanders" / "nodeflow-dem
     return {"prompts": count, "valid_and_complete": good / count, "examples_of_failures": failures}
 
 
-def upscaler_quality(path: Path = WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors", count: int = 100) -> dict:
+def upscaler_quality(path: Path = pack_path("upscaler"), count: int = 100) -> dict:
     """PSNR of the demo upscaler and of bicubic on held-out 256x256 renders (4x from 64x64)."""
     from nodeflow.models.upscaler import load_upscale_model
 
@@ -143,7 +143,7 @@ def full_report(count: int = 100) -> dict:
     upscaler >= +2 dB."""
     from .judge import accuracy
 
-    return {"judge_on_real_renders": accuracy(load_judge(WEIGHTS / "judge.safetensors"), HELD_OUT_SEED, 500),
+    return {"judge_on_real_renders": accuracy(load_judge(pack_path("judge")), HELD_OUT_SEED, 500),
             "text_to_image": evaluate(count=count), "inpainting": inpaint_quality(count=count),
             "prompt_expander": expander_quality(), "upscaler": upscaler_quality()}
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .shapes import COLOURS, SHAPES, random_scene, render
-from .plan import WEIGHTS, run_command, stage_arguments
+from .plan import pack_path, run_command, stage_arguments
 
 COLOUR_NAMES = tuple(COLOURS)
 
@@ -109,7 +109,7 @@ def load_judge(path: Path) -> Judge:
 
 
 def arguments() -> argparse.ArgumentParser:
-    return stage_arguments("judge", __doc__, WEIGHTS / "judge.safetensors")
+    return stage_arguments("judge", __doc__, pack_path("judge"))
 
 
 def main(argv: list[str] | None = None) -> None:

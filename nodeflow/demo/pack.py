@@ -16,9 +16,10 @@ from pathlib import Path
 
 import torch
 
-from .evaluate import CHECKPOINT, WEIGHTS
+from .evaluate import CHECKPOINT
+from .plan import pack_path
 
-INPAINT_UNET = WEIGHTS / "unet" / "nodeflow-demo-inpaint-unet.safetensors"
+INPAINT_UNET = pack_path("inpaint_unet")
 
 
 def _trained(path: Path):

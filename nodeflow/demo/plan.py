@@ -14,6 +14,18 @@ from typing import Any, Callable, NamedTuple
 import torch
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
+PACK_FILES = {  # each model's place under the weights folder, in the model-folder layout the loader nodes read
+    "judge": "judge.safetensors",
+    "checkpoint": "checkpoints/nodeflow-demo-sd1.safetensors",
+    "inpaint_unet": "unet/nodeflow-demo-inpaint-unet.safetensors",
+    "expander": "prompt_expanders/nodeflow-demo-expander",
+    "upscaler": "upscale_models/nodeflow-demo-4x.safetensors",
+}
+
+
+def pack_path(model: str, weights: Path = WEIGHTS) -> Path:
+    """Where ``model`` (a key of PACK_FILES) lives in the pack at ``weights``."""
+    return weights / PACK_FILES[model]
 
 
 class Stage(NamedTuple):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from .plan import PLAN, WEIGHTS
+from .plan import PLAN, WEIGHTS, pack_path
 
 STAGES = ("judge", "vae", "t2i", "inpaint", "expander", "upscaler")
 SIDE_LANE = ("judge", "expander", "upscaler")  # independent of the vae -> t2i -> inpaint chain
@@ -34,11 +34,9 @@ SIDE_LANE = ("judge", "expander", "upscaler")  # independent of the vae -> t2i -
 class Paths:
     def __init__(self, weights: Path, work: Path) -> None:
         self.weights, self.work = weights, work
-        self.judge = weights / "judge.safetensors"
-        self.checkpoint = weights / "checkpoints" / "nodeflow-demo-sd1.safetensors"
-        self.inpaint_unet = weights / "unet" / "nodeflow-demo-inpaint-unet.safetensors"
-        self.expander = weights / "prompt_expanders" / "nodeflow-demo-expander"
-        self.upscaler = weights / "upscale_models" / "nodeflow-demo-4x.safetensors"
+        self.judge, self.checkpoint = pack_path("judge", weights), pack_path("checkpoint", weights)
+        self.inpaint_unet, self.expander = pack_path("inpaint_unet", weights), pack_path("expander", weights)
+        self.upscaler = pack_path("upscaler", weights)
         self.vae_pt, self.t2i_pt, self.inpaint_pt = work / "vae.pt", work / "t2i.pt", work / "inpaint.pt"
 
     def vae_source(self) -> Path:

@@ -18,7 +18,7 @@ from tokenizers import ByteLevelBPETokenizer
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
 from .shapes import BACKGROUNDS, caption, random_scene
-from .plan import WEIGHTS, run_command, stage_arguments
+from .plan import pack_path, run_command, stage_arguments
 
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 CHAT_TEMPLATE = (
@@ -110,7 +110,7 @@ def train(out: Path, steps: int, seed: int) -> dict:
 
 
 def arguments() -> argparse.ArgumentParser:
-    return stage_arguments("expander", __doc__, WEIGHTS / "prompt_expanders" / "nodeflow-demo-expander")
+    return stage_arguments("expander", __doc__, pack_path("expander"))
 
 
 def main(argv: list[str] | None = None) -> None:

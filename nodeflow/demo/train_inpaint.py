@@ -24,7 +24,7 @@ from transformers import CLIPTextConfig, CLIPTextModel
 from .shapes import caption, random_scene, render, shape_mask
 from .train_t2i import CHECKPOINT, default_tokenizer, load_trained_vae, save_snapshot, sd1_alphas_cumprod
 from .train_vae import SD1_SCALE
-from .plan import WEIGHTS, run_command, stage_arguments
+from .plan import run_command, stage_arguments
 
 
 

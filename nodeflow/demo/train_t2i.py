@@ -1,7 +1,7 @@
 """Train the demo pack's text-to-image model: a small CLIP text encoder (real CLIP tokenizer)
 and a cross-attention UNet, on latents of the shapes data encoded by the trained demo VAE.
 
-    python -m nodeflow.demo.train_t2i --out demo_build/t2i.pt --steps 4500
+    python -m nodeflow.demo.train_t2i --out demo_build/t2i.pt     # defaults: the committed plan (plan.py)
 
 The VAE comes from the committed demo checkpoint (or, when regenerating, train_vae's ``.pt``).
 

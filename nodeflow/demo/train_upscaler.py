@@ -22,7 +22,7 @@ from PIL import Image
 
 from .judge import load_judge
 from .shapes import random_scene, render
-from .plan import WEIGHTS, run_command, stage_arguments
+from .plan import pack_path, run_command, stage_arguments
 
 SCALE = 4
 
@@ -96,7 +96,7 @@ def crops(hr_all: torch.Tensor, lr_all: torch.Tensor, idx: torch.Tensor, gen: to
 
 
 def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
-          judge_path: Path = WEIGHTS / "judge.safetensors") -> dict:
+          judge_path: Path = pack_path("judge")) -> dict:
     """Pairs are rendered at 256 px and cut 4x like the held-out test (64 -> 256)."""
     import copy
 
@@ -147,7 +147,7 @@ def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
 
 
 def arguments() -> argparse.ArgumentParser:
-    parser = stage_arguments("upscaler", __doc__, WEIGHTS / "upscale_models" / "nodeflow-demo-4x.safetensors")
+    parser = stage_arguments("upscaler", __doc__, pack_path("upscaler"))
     parser.set_defaults(threads=1)
     return parser
 

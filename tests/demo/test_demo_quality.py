@@ -2,8 +2,7 @@
 import pytest
 
 from nodeflow.demo import evaluate
-
-PACK = evaluate.WEIGHTS
+from nodeflow.demo.plan import pack_path
 
 
 def need(path):
@@ -13,25 +12,25 @@ def need(path):
 
 
 def test_prompt_expander_writes_valid_captions_that_keep_every_word():
-    need(PACK / "prompt_expanders" / "nodeflow-demo-expander" / "model.safetensors")
+    need(pack_path("expander") / "model.safetensors")
     report = evaluate.expander_quality(count=200)
     assert report["valid_and_complete"] >= 0.95, report
 
 
 def test_inpainting_takes_the_prompted_colour_and_keeps_the_rest():
-    need(PACK / "unet" / "nodeflow-demo-inpaint-unet.safetensors")
+    need(pack_path("inpaint_unet"))
     report = evaluate.inpaint_quality(count=100)
     assert report["prompted_colour_rate"] >= 0.85, report
     assert report["unmasked_mean_abs_error"] < 0.05, report
 
 
 def test_text_to_image_draws_the_prompted_colour_and_shape():
-    need(PACK / "checkpoints" / "nodeflow-demo-sd1.safetensors")
+    need(pack_path("checkpoint"))
     report = evaluate.evaluate(count=100)
     assert report["colour_accuracy"] >= 0.90 and report["shape_accuracy"] >= 0.70, report
 
 
 def test_gan_upscaler_beats_bicubic_by_2_db():
-    need(PACK / "upscale_models" / "nodeflow-demo-4x.safetensors")
+    need(pack_path("upscaler"))
     report = evaluate.upscaler_quality()
     assert report["gain_db"] >= 2.0, report

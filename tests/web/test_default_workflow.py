@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from nodeflow.demo.evaluate import WEIGHTS
 from nodeflow.demo.judge import load_judge
+from nodeflow.demo.plan import pack_path
 
 
 def test_default_workflow_runs_on_the_demo_pack(page, server):
@@ -20,4 +20,4 @@ def test_default_workflow_runs_on_the_demo_pack(page, server):
         assert img.size == (256, 256)
         picture = torch.from_numpy(np.array(img.convert("RGB"))).float()[None] / 255
     # a recognisable picture of the prompt ("red star"), as the demo pack's judge sees it
-    assert load_judge(WEIGHTS / "judge.safetensors").classify(picture) == [("red", "star")]
+    assert load_judge(pack_path("judge")).classify(picture) == [("red", "star")]
