@@ -38,8 +38,8 @@ class Stage(NamedTuple):
 PLAN = {
     "judge": Stage(800, 99),
     "vae": Stage(1500, 1234, pool=20000, batch=16),
-    "t2i": Stage(3200, 4321, pool=24000, batch=64),
-    "inpaint": Stage(400, 555, pool=8000, batch=64),
+    "t2i": Stage(5000, 4321, pool=24000, batch=64),
+    "inpaint": Stage(600, 555, pool=8000, batch=64),
     "expander": Stage(1200, 77),
     "upscaler": Stage(3000, 2024, pool=1500, batch=16),
 }
