@@ -5,9 +5,9 @@
 Seeded and reproducible for a given step count. Shape pixels weigh more than background in the
 loss (the probe's VAE lost small shapes and shifted red/green), and those of small shapes more
 still: weight = 1 + 4 x mask x clamp(0.15 / shape area, 1, 4), which lifted the shape accuracy of
-round trips from 0.78 to 0.80 at batch 16 x 1,500 steps and lowered the colour errors. After training, the latent scale
-is folded into quant_conv / post_quant_conv so that the SD1 convention (latents * 0.18215 have
-unit std) holds for a file that loads as SD1.
+round trips from 0.78 to 0.80 at batch 16 x 1,500 steps and lowered the colour errors. After
+training, the latent scale is folded into quant_conv / post_quant_conv so that the SD1 convention
+(latents * 0.18215 have unit std) holds for a file that loads as SD1.
 """
 from __future__ import annotations
 
