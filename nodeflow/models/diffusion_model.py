@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from .latent_format import LatentFormat
 from .patching import PatchedModule
 
 # fitted per VAE at load time when a VAE is at hand (see vae_model.fit_latent_rgb); this is the
@@ -23,7 +24,7 @@ class DiffusionModel:
     prediction: str = "eps"  # "eps" | "v"
     in_channels: int = 4
     latent_channels: int = 4
-    scale_factor: float = 0.18215
+    latent_format: LatentFormat = field(default_factory=LatentFormat)
     latent_rgb_factors: list = field(default_factory=lambda: NEUTRAL_RGB)
     preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
@@ -31,6 +32,12 @@ class DiffusionModel:
 
     def clone(self) -> "DiffusionModel":
         return replace(self, unet=self.unet.clone())
+
+    def process_latent_in(self, latent: torch.Tensor) -> torch.Tensor:
+        return self.latent_format.process_in(latent)
+
+    def process_latent_out(self, latent: torch.Tensor) -> torch.Tensor:
+        return self.latent_format.process_out(latent)
 
     @property
     def schedule(self):

@@ -60,8 +60,8 @@ class Run:
         """A standard-normal tensor like ``x`` (from ``extra.noise`` or a seeded generator)."""
         if self.extra.noise is not None:
             return self.extra.noise(sigma, sigma_next).to(device=self.device, dtype=self.dtype)
-        if self._generator is None:
-            self._generator = torch.Generator().manual_seed(int(self.extra.seed))
+        if self._generator is None:  # ComfyUI seeds its per-step noise with seed + 1 on the CPU
+            self._generator = torch.Generator().manual_seed(int(self.extra.seed) + 1)
         z = torch.randn(self.shape, generator=self._generator, dtype=torch.float32)
         return z.to(device=self.device, dtype=self.dtype)
 

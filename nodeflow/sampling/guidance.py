@@ -143,7 +143,7 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
     c_in = 1.0 / (sig ** 2 + 1).sqrt()
-    timestep = schedule.timestep(sigma.reshape(-1).float())
+    timestep = schedule.nearest_timestep(sigma.reshape(-1).float())
     out = model.apply(x * c_in, timestep, context, y=y, concat=concat)
     if model.prediction == "v":
         return x * (1.0 / (sig ** 2 + 1)) - out * sig / (sig ** 2 + 1).sqrt()

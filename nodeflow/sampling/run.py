@@ -61,10 +61,11 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
                        sampler_fn=None) -> dict:
     """Run one sampler over ``sigmas`` (the SamplerCustom path). Returns a new LATENT dict."""
     model = req.model
-    latent = fix_channels(model, req.latent["samples"].float())
     out = dict(req.latent)
     if sigmas.numel() < 2:
         return out  # nothing to do (denoise 0)
+    # LATENT holds unscaled VAE latents; the samplers work in the model's own latent space
+    latent = model.process_latent_in(fix_channels(model, req.latent["samples"].float()))
     noise = prepare_noise(latent, req.seed, req.latent.get("batch_index")) if req.add_noise else torch.zeros_like(latent)
     s0 = float(sigmas[0])
     max_denoise = math.isclose(s0, model.schedule.sigma_max, rel_tol=1e-5) or s0 > model.schedule.sigma_max
@@ -79,7 +80,7 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     samples = fn(denoise, x, sigmas.float(), extra=extra)
     if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
         samples = samples * mask + latent * (1 - mask)
-    out["samples"] = samples
+    out["samples"] = model.process_latent_out(samples)
     return out
 
 

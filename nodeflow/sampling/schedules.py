@@ -78,6 +78,14 @@ class DiscreteSchedule:
         t = (low.to(torch.float64) + w).clamp(0.0, float(logs.shape[0] - 1))
         return t.to(out_dtype)
 
+    def nearest_timestep(self, sigma: torch.Tensor) -> torch.Tensor:
+        """The timestep the network is given for ``sigma``: the index of the nearest training sigma
+        in log space, as a whole number (ComfyUI's discrete models do not interpolate here)."""
+        sigma = torch.as_tensor(sigma)
+        out_dtype = sigma.dtype if sigma.is_floating_point() else torch.float32
+        distance = (sigma.to(torch.float32).clamp(min=1e-30).log().reshape(-1, 1) - self.log_sigmas.reshape(1, -1)).abs()
+        return distance.argmin(dim=1).reshape(sigma.shape).to(out_dtype)
+
     def sigma(self, t: torch.Tensor) -> torch.Tensor:
         """Sigma at (fractional) timesteps ``t``: log sigma is linear between integers."""
         t = torch.as_tensor(t, dtype=torch.float64).clamp(0.0, float(self.num_timesteps - 1))
