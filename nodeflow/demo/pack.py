@@ -29,6 +29,7 @@ def _trained(path: Path):
 
     from nodeflow.models.clip_model import TextEncoder
     from nodeflow.models.diffusion_model import DiffusionModel
+    from nodeflow.models.family import family_named
     from nodeflow.models.loader import make_clip
     from nodeflow.models.patching import PatchedModule
 
@@ -37,7 +38,8 @@ def _trained(path: Path):
     text.load_state_dict(saved["text"])
     unet = UNet2DConditionModel(**saved["unet_config"])
     unet.load_state_dict(saved["unet"])
-    model = DiffusionModel(PatchedModule(unet.eval()), "sd1", in_channels=unet.config.in_channels)
+    family = family_named("sd1").variant(inpaint=unet.config.in_channels == 9)
+    model = DiffusionModel(PatchedModule(unet.eval()), family)
     clip = make_clip([TextEncoder(PatchedModule(text.eval()), "clip_l")], "sd1", None)
     return model, clip, dict(saved.get("report", {}))
 

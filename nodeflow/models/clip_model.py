@@ -78,11 +78,11 @@ class TextEncoder:
 class CLIP:
     """Tokenise, weight and encode prompts. ``encode`` returns (cond [1,T,D], pooled|None, extras)."""
 
-    def __init__(self, tokenizer, encoders: list[TextEncoder], family: str, manager=None,
+    def __init__(self, tokenizer, encoders: list[TextEncoder], family, manager=None,
                  pooled_from: str | None = None) -> None:
         self.tokenizer = tokenizer
         self.encoders = encoders
-        self.family = family
+        self.family = family  # the ModelFamily these towers belong to
         self.manager = manager
         self.pooled_from = pooled_from  # the tower whose pooled output is the conditioning's
 

@@ -10,7 +10,8 @@ from .checkpoint_file import ModelFileError, load_state_dict
 from .clip_model import CLIP
 from .detect import UNET_PREFIX, detect_checkpoint
 from .diffusion_model import DiffusionModel
-from .loader import SCALE_FACTORS, _text_encoder, _unet, make_clip
+from .family import family_named
+from .loader import _text_encoder, _unet, make_clip
 from .patching import PatchedModule
 
 FP8 = {"fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn", "fp8_e5m2": "float8_e5m2"}
@@ -33,9 +34,7 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     unet = _unet(info, sd, dtype)
     if unet.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         unet = unet.to(torch.float16)  # fp8 storage is a GPU feature; compute needs a real float type
-    return DiffusionModel(PatchedModule(unet), info.family, info.prediction,
-                          in_channels=int(info.unet_config["in_channels"]), scale_factor=SCALE_FACTORS[info.family],
-                          manager=manager, source=path.name)
+    return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=path.name)
 
 
 CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
@@ -67,8 +66,9 @@ def load_clip_file(path: Path, manager=None) -> CLIP:
                              "expected a CLIP-L or OpenCLIP text model file")
     shapes = {k: tuple(v.shape) for k, v in sd.items()}
     cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)
-    family = "sd1" if kind == "clip_l" else "sd2"
-    cfg.update(prefix="", kind=kind, hidden_state_index=-1 if family == "sd1" else -2)
+    family = family_named("sd1" if kind == "clip_l" else "sd2")  # a lone tower: the family it came with
+    tower = family.text_towers[0]
+    cfg.update(prefix="", kind=kind)
     dtype = manager.dtype("clip") if manager is not None else torch.float32
-    encoder = _text_encoder(cfg, sd, family, dtype)
+    encoder = _text_encoder(cfg, sd, tower, dtype)
     return make_clip([encoder], family, manager)

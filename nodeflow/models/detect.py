@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from .family import ModelFamily, Recognition, recognise
+
 UNET_PREFIX = "model.diffusion_model."
 VAE_PREFIX = "first_stage_model."
 
@@ -25,7 +27,7 @@ _TEXT_PREFIXES: list[tuple[str, str, str]] = [
 ]
 
 # Keys of a text config that are ours and not CLIPTextConfig arguments.
-_TEXT_EXTRA_KEYS = ("kind", "prefix", "component", "hidden_state_index")
+_TEXT_EXTRA_KEYS = ("kind", "prefix", "component", "hidden_state_index", "tower")
 
 Shape = tuple[int, ...]
 
@@ -34,9 +36,15 @@ Shape = tuple[int, ...]
 class CheckpointInfo:
     """What a checkpoint is and how to build its diffusers / transformers models."""
 
-    family: str  # "sd1" | "sd2" | "sdxl" | "sdxl_refiner"
-    inpaint: bool
-    prediction: str  # "eps" | "v"
+    family: ModelFamily  # the variant: prediction and inpainting included
+
+    @property
+    def inpaint(self) -> bool:
+        return self.family.inpaint
+
+    @property
+    def prediction(self) -> str:
+        return self.family.prediction
     unet_config: dict[str, Any]
     vae_config: dict[str, Any] | None
     text_configs: list[dict[str, Any]] = field(default_factory=list)
@@ -121,15 +129,7 @@ def _unet_structure(u: Mapping[str, Shape]) -> dict[str, Any]:
     }
 
 
-def _head_counts(family: str, widths: Sequence[int]) -> int | tuple[int, ...]:
-    """diffusers' ``attention_head_dim`` (which is really a head count, see its docs)."""
-    if family == "sd1":
-        return 8  # SD1 uses 8 heads at every level
-    # SD2 / SDXL use 64-channel heads; tiny test models fall back to a single head.
-    return tuple(w // 64 if w % 64 == 0 else 1 for w in widths)
-
-
-def _unet_config(u: Mapping[str, Shape], family: str, pooled_dim: int | None, prediction: str) -> dict[str, Any]:
+def _unet_config(u: Mapping[str, Shape], family: ModelFamily, pooled_dim: int | None) -> dict[str, Any]:
     s = _unet_structure(u)
     widths, depths = s["widths"], s["depths"]
     if s["first_attn"] is None:
@@ -148,7 +148,7 @@ def _unet_config(u: Mapping[str, Shape], family: str, pooled_dim: int | None, pr
         tl[-1] = s["mid_depth"]
     res = s["res"]
     cfg: dict[str, Any] = {
-        "sample_size": {"sd1": 64, "sd2": 96 if prediction == "v" else 64}.get(family, 128),
+        "sample_size": family.unet_sample_size,
         "in_channels": s["in_channels"],
         "out_channels": s["out_channels"],
         "down_block_types": down,
@@ -158,14 +158,14 @@ def _unet_config(u: Mapping[str, Shape], family: str, pooled_dim: int | None, pr
         "layers_per_block": res[0] if len(set(res)) == 1 else tuple(res),
         "transformer_layers_per_block": tl[0] if len(set(tl)) == 1 else tuple(tl),
         "cross_attention_dim": cross_dim,
-        "attention_head_dim": _head_counts(family, widths),
+        "attention_head_dim": family.heads(widths),  # diffusers' name; really a head count
         "use_linear_projection": len(proj) == 2,
         "norm_num_groups": _groups(widths),
     }
     if s["time_dim"] != 4 * widths[0]:
         cfg["time_embedding_dim"] = s["time_dim"]
     if s["adm"] is not None:
-        n_ids = 5 if family == "sdxl_refiner" else 6  # size/crop(/target) or aesthetic-score ids
+        n_ids = family.time_ids or 6  # size/crop(/target) or aesthetic-score ids
         time_dim = 256
         if pooled_dim is not None and s["adm"] > pooled_dim and (s["adm"] - pooled_dim) % n_ids == 0:
             time_dim = (s["adm"] - pooled_dim) // n_ids
@@ -177,7 +177,9 @@ def _unet_config(u: Mapping[str, Shape], family: str, pooled_dim: int | None, pr
 # ----------------------------------------------------------------------------- VAE
 
 
-def _vae_config(v: Mapping[str, Shape], family: str) -> dict[str, Any] | None:
+def _vae_config(v: Mapping[str, Shape], family: ModelFamily | None = None) -> dict[str, Any] | None:
+    """diffusers AutoencoderKL config from original-layout VAE shapes. The VAE itself has no
+    latent scale: the model family it is used with applies it (LatentFormat)."""
     if not v:
         return None
     levels = _indices(v, r"encoder\.down\.(\d+)\.")
@@ -197,8 +199,7 @@ def _vae_config(v: Mapping[str, Shape], family: str) -> dict[str, Any] | None:
         "layers_per_block": per_level.pop(),
         "latent_channels": _need(v, "decoder.conv_in.weight", "VAE")[1],
         "norm_num_groups": _groups(widths),
-        "sample_size": 1024 if family.startswith("sdxl") else (768 if family == "sd2" else 512),
-        "scaling_factor": 0.13025 if family.startswith("sdxl") else 0.18215,
+        "sample_size": family.vae_sample_size if family is not None else 512,
         "use_quant_conv": "quant_conv.weight" in v,
         "use_post_quant_conv": "post_quant_conv.weight" in v,
         "mid_block_add_attention": "encoder.mid.attn_1.q.weight" in v,
@@ -268,22 +269,19 @@ def _find_text_encoders(shapes: Mapping[str, Shape]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- entry point
 
 
-def _family(u: Mapping[str, Shape], texts: list[dict[str, Any]]) -> str:
-    prefixes = {t["prefix"] for t in texts}
-    if "label_emb.0.0.weight" in u:
-        if "conditioner.embedders.1.model." in prefixes or any(t["kind"] == "clip_l" for t in texts):
-            return "sdxl"
-        if "conditioner.embedders.0.model." in prefixes:
-            return "sdxl_refiner"
-        return "sdxl_refiner" if u["label_emb.0.0.weight"][1] == 2560 else "sdxl"
-    if any(k.startswith("label_emb.") for k in u):
+def _family(u: Mapping[str, Shape], texts: list[dict[str, Any]]) -> ModelFamily:
+    if any(k.startswith("label_emb.") for k in u) and "label_emb.0.0.weight" not in u:
         raise ValueError("UNet has a class-label embedding (e.g. the x4 upscaler); not supported")
-    if "cond_stage_model.model." in prefixes:
-        return "sd2"
-    if any(p.startswith("cond_stage_model.transformer.") for p in prefixes):
-        return "sd1"
-    a = next((k for k in u if k.endswith(".proj_in.weight")), None)
-    return "sd2" if a is not None and len(u[a]) == 2 else "sd1"
+    return recognise(Recognition(unet=u, text_prefixes=frozenset(t["prefix"] for t in texts),
+                                 text_kinds=frozenset(t["kind"] for t in texts)))
+
+
+def _tower_for(family: ModelFamily, kind: str):
+    """The family's tower a detected text encoder is (each family has at most one of each layout)."""
+    for tower in family.text_towers:
+        if tower.kind == kind:
+            return tower
+    raise ValueError(f"a {kind} text encoder does not belong in a {family.label} checkpoint")
 
 
 def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
@@ -294,13 +292,15 @@ def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
         raise ValueError(f"checkpoint ({len(shapes)} tensors) has no {UNET_PREFIX}* tensors: not a Stable "
                          "Diffusion checkpoint (expected SD1/SD2/SDXL in the original single-file layout)")
     texts = _find_text_encoders(shapes)
-    family = _family(u, texts)
-    prediction = "v" if "v_pred" in shapes else "eps"
+    base = _family(u, texts)
+    in_channels = _need(u, "input_blocks.0.0.weight", "UNet")[1]
+    family = base.variant(prediction="v" if "v_pred" in shapes else "eps",
+                          inpaint=in_channels == base.latent_channels * 2 + 1)
     pooled = next((t["projection_dim"] for t in texts if t["kind"] == "open_clip"), None)
-    unet = _unet_config(u, family, pooled, prediction)
+    unet = _unet_config(u, family, pooled)
     for t in texts:
-        # SD1 reads CLIP's last layer; SD2 and SDXL read the penultimate one.
-        t["hidden_state_index"] = -1 if family == "sd1" else -2
+        tower = _tower_for(family, t["kind"])
+        t["tower"], t["hidden_state_index"] = tower.name, tower.layer
     prefixes = {"unet": UNET_PREFIX}
     vae = _vae_config(_sub(shapes, VAE_PREFIX), family)
     if vae is not None:
@@ -308,8 +308,6 @@ def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
     prefixes.update({t["component"]: t["prefix"] for t in texts})
     return CheckpointInfo(
         family=family,
-        inpaint=unet["in_channels"] == 9,
-        prediction=prediction,
         unet_config=unet,
         vae_config=vae,
         text_configs=texts,

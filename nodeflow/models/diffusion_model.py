@@ -3,35 +3,48 @@ and this clone's weight patches. ``apply`` runs the raw network on the compute d
 from __future__ import annotations
 
 import contextlib
-import functools
-import math
 from dataclasses import dataclass, field, replace
 
 import torch
 
+from .family import ModelFamily, family_named
 from .latent_format import LatentFormat
 from .patching import PatchedModule
 
-# fitted per VAE at load time when a VAE is at hand (see vae_model.fit_latent_rgb); this is the
-# fallback for a lone UNet: a plain projection of the first three latent channels
-NEUTRAL_RGB = [[0.35, 0.0, 0.0], [0.0, 0.35, 0.0], [0.0, 0.0, 0.35], [0.0, 0.0, 0.0]]
-
-
 @dataclass
 class DiffusionModel:
-    unet: PatchedModule  # wraps a diffusers UNet2DConditionModel
-    family: str  # "sd1" | "sd2" | "sdxl" | "sdxl_refiner"
-    prediction: str = "eps"  # "eps" | "v"
-    in_channels: int = 4
-    latent_channels: int = 4
-    latent_format: LatentFormat = field(default_factory=LatentFormat)
-    latent_rgb_factors: list = field(default_factory=lambda: NEUTRAL_RGB)
+    """A denoising network of one model family (``family`` is the variant: prediction type and
+    inpainting included; everything family-specific is asked of it)."""
+    unet: PatchedModule  # wraps the family's network (a diffusers UNet2DConditionModel for SD)
+    family: ModelFamily
+    latent_rgb_factors: list | None = None  # LATENT -> RGB preview projection fitted to the VAE at load time
     preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
     source: str = ""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.family, str):
+            self.family = family_named(self.family)
+
     def clone(self) -> "DiffusionModel":
         return replace(self, unet=self.unet.clone())
+
+    @property
+    def prediction(self) -> str:
+        return self.family.prediction
+
+    @property
+    def latent_format(self) -> LatentFormat:
+        return self.family.latent_format
+
+    @property
+    def latent_channels(self) -> int:
+        return self.family.latent_channels
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.unet.module.config.in_channels) if hasattr(self.unet.module, "config") \
+            else self.latent_channels
 
     def process_latent_in(self, latent: torch.Tensor) -> torch.Tensor:
         return self.latent_format.process_in(latent)
@@ -41,8 +54,8 @@ class DiffusionModel:
 
     @property
     def schedule(self):
-        """The discrete noise schedule every SD1/SD2/SDXL model was trained with."""
-        return _sd_schedule()
+        """The family's noise schedule (the discrete SD one for SD1/SD2/SDXL)."""
+        return self.family.schedule()
 
     @property
     def device(self) -> torch.device:
@@ -60,21 +73,9 @@ class DiffusionModel:
         return self.manager.use(self.unet.module)
 
     def adm(self, options: dict, batch: int, height: int, width: int) -> dict | None:
-        """SDXL's extra inputs: pooled text embedding and the size/crop conditioning vector."""
-        if self.family not in ("sdxl", "sdxl_refiner"):
-            return None
-        pooled = options.get("pooled_output")
-        if pooled is None:
-            raise ValueError("SDXL conditioning has no pooled output: encode the prompt with this model's CLIP")
-        h, w = options.get("height", height), options.get("width", width)
-        crop_h, crop_w = options.get("crop_h", 0), options.get("crop_w", 0)
-        if self.family == "sdxl":
-            values = [h, w, crop_h, crop_w, options.get("target_height", h), options.get("target_width", w)]
-        else:
-            values = [h, w, crop_h, crop_w, options.get("aesthetic_score", 6.0)]
-        time_ids = torch.tensor([values], dtype=torch.float32).repeat(batch, 1)
-        return {"text_embeds": pooled.float().repeat(math.ceil(batch / pooled.shape[0]), 1)[:batch],
-                "time_ids": time_ids}
+        """The family's extra conditioning (SDXL's pooled text and size ids), or None."""
+        extra = self.family.extra_conds
+        return extra(options, batch, height, width) if extra is not None else None
 
     def apply(self, x: torch.Tensor, timestep: torch.Tensor, context: torch.Tensor,
               y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
@@ -96,10 +97,3 @@ class DiffusionModel:
 
     def memory_bytes(self) -> int:
         return sum(p.numel() * p.element_size() for p in self.unet.module.parameters())
-
-
-@functools.lru_cache(maxsize=1)
-def _sd_schedule():
-    from nodeflow.sampling.schedules import DiscreteSchedule
-
-    return DiscreteSchedule.sd()

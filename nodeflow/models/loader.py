@@ -17,11 +17,11 @@ from .convert_unet import unet_to_diffusers
 from .convert_vae import vae_to_diffusers
 from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
+from .family import ModelFamily, TextTower, family_named
 from .patching import PatchedModule
 from .vae_model import VAE, fit_latent_rgb, preview_decoder
 
 log = logging.getLogger(__name__)
-SCALE_FACTORS = {"sd1": 0.18215, "sd2": 0.18215, "sdxl": 0.13025, "sdxl_refiner": 0.13025}
 
 
 def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -48,10 +48,8 @@ def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype
 
 
 def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype) -> torch.nn.Module:
-    from diffusers import UNet2DConditionModel
-
     state = unet_to_diffusers(_sub(sd, info.prefixes["unet"]), info.unet_config)
-    return build_module(lambda: UNet2DConditionModel(**info.unet_config), state, dtype, "UNet")
+    return build_module(lambda: info.family.network(info.unet_config), state, dtype, "UNet")
 
 
 def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
@@ -60,28 +58,30 @@ def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
     return build_module(lambda: AutoencoderKL(**config), state, dtype, "VAE")
 
 
-def _text_encoder(cfg: dict, sd: dict, family: str, dtype: torch.dtype) -> TextEncoder:
+def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype) -> TextEncoder:
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     sub = _sub(sd, cfg["prefix"])
     config = CLIPTextConfig(**clip_config_kwargs(cfg))
     if cfg["kind"] == "clip_l":
         module = build_module(lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder")
-        name, pad = "clip_l", EOS
     else:
         module = build_module(lambda: CLIPTextModelWithProjection(config),
                               open_clip_to_hf(sub, cfg.get("num_hidden_layers")), dtype, "OpenCLIP text encoder")
-        name, pad = ("clip_h" if family == "sd2" else "clip_g"), 0
-    layer = int(cfg.get("hidden_state_index", -1))
-    return TextEncoder(PatchedModule(module), name, pad=pad, layer=layer, default_layer=layer,
-                       final_norm_on_hidden=family in ("sd1", "sd2"))
+    return text_encoder_for(PatchedModule(module), tower)
 
 
-def make_clip(encoders: list[TextEncoder], family: str, manager) -> CLIP:
+def text_encoder_for(module: PatchedModule, tower: TextTower) -> TextEncoder:
+    """A loaded text model as one of its family's towers (name, pad token, layer, final norm)."""
+    return TextEncoder(module, tower.name, pad=EOS if tower.pad_with_eos else 0, layer=tower.layer,
+                       default_layer=tower.layer, final_norm_on_hidden=tower.final_norm_on_hidden)
+
+
+def make_clip(encoders: list[TextEncoder], family: ModelFamily | str, manager) -> CLIP:
     from .clip_tokenizer import load_clip_tokenizer
 
-    pooled_from = {"sd1": "clip_l", "sd2": "clip_h"}.get(family, "clip_g")
-    return CLIP(load_clip_tokenizer(), encoders, family, manager, pooled_from=pooled_from)
+    family = family_named(family) if isinstance(family, str) else family
+    return CLIP(load_clip_tokenizer(), encoders, family, manager, pooled_from=family.pooled_tower)
 
 
 def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_clip: bool = True,
@@ -102,20 +102,18 @@ def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_cl
     if output_vae and info.vae_config is not None:
         vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
         module = _vae(info.vae_config, vae_to_diffusers(_sub(sd, info.prefixes["vae"]), info.vae_config), vae_dtype)
-        scale = float(metadata.get("nodeflow.scale_factor", SCALE_FACTORS[info.family]))
-        vae = VAE(module, scale_factor=scale, manager=manager, source=path.name)
+        vae = VAE(module, manager=manager, source=path.name)
+    family = info.family.variant(prediction=prediction or metadata.get("nodeflow.prediction"))
     clip = None
     if output_clip and info.text_configs:
-        clip = make_clip([_text_encoder(c, sd, info.family, dtype) for c in info.text_configs], info.family, manager)
+        encoders = [_text_encoder(c, sd, family.tower(c["tower"]), dtype) for c in info.text_configs]
+        clip = make_clip(encoders, family, manager)
     del sd
-    model = DiffusionModel(PatchedModule(unet), info.family, prediction or metadata.get("nodeflow.prediction")
-                           or info.prediction, in_channels=int(info.unet_config["in_channels"]),
-                           scale_factor=SCALE_FACTORS[info.family], manager=manager, source=path.name)
+    model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=path.name)
     if vae is not None:
         model.latent_rgb_factors = fit_latent_rgb(vae)
         model.preview_vae = preview_decoder(vae)
-    log.info("loaded %s: %s%s, %s prediction", path.name, info.family, " inpainting" if info.inpaint else "",
-             model.prediction)
+    log.info("loaded %s: %s", path.name, family.label)
     return model, clip, vae
 
 
@@ -140,13 +138,11 @@ def load_vae_file(path: Path, manager=None) -> VAE:
         state = sd
     else:
         try:
-            config = _vae_config(shapes, "sd1")
+            config = _vae_config(shapes)
         except (ValueError, KeyError) as exc:
             raise ModelFileError(f"{path.name} is not a VAE ({exc})") from None
         if config is None:
             raise ModelFileError(f"{path.name} is not a VAE: no encoder/decoder weights")
         state = vae_to_diffusers(sd, config)
     dtype = manager.dtype("vae") if manager is not None else torch.float32
-    module = _vae(config, state, dtype)
-    scale = 0.13025 if config.get("scaling_factor") == 0.13025 else 0.18215
-    return VAE(module, scale_factor=scale, manager=manager, source=path.name)
+    return VAE(_vae(config, state, dtype), manager=manager, source=path.name)

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint_file import load_state_dict
+from .family import TextTower
 from .patching import Patch
 
 SUFFIXES = (".lora_down.weight", ".lora_up.weight", ".alpha", ".lora_A.weight", ".lora_B.weight",
@@ -64,15 +65,12 @@ def unet_candidates(param_module: str, original_name: str | None) -> list[str]:
     return keys
 
 
-def text_candidates(param_module: str, tower: str, family: str) -> list[str]:
+def text_candidates(param_module: str, tower: TextTower) -> list[str]:
     """LoRA module keys for a text-encoder module (names without a ``text_model.`` level)."""
     module = param_module.removeprefix("text_model.")
     if module.startswith("text_projection"):
         return []
-    if family == "sdxl" or family == "sdxl_refiner":
-        kohya, peft = ("lora_te1_", "text_encoder.") if tower == "clip_l" else ("lora_te2_", "text_encoder_2.")
-    else:
-        kohya, peft = "lora_te_", "text_encoder."
+    kohya, peft = tower.lora_prefixes
     return [f"{kohya}text_model_{_underscored(module)}", f"{peft}text_model.{module}", f"{peft}{module}"]
 
 
@@ -144,7 +142,7 @@ def apply_lora(model, clip, groups: dict, strength_model: float, strength_clip: 
         if strength_clip != 0:
             for enc in new_clip.encoders:
                 patches, hit = build_patches(groups, enc.model.module,
-                                             lambda t, e=enc: text_candidates(t, e.name, clip.family), source)
+                                             lambda t, e=enc: text_candidates(t, clip.family.tower(e.name)), source)
                 enc.model.add_patches([Patch(p.key, strength_clip, p.delta, source) for p in patches])
                 used |= hit
     wanted = {k for k in groups if not (model is None and re.match(r"^(lora_unet|unet\.|diffusion_model)", k))}

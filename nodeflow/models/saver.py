@@ -14,13 +14,6 @@ from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
 from .vae_model import VAE
 
-TEXT_PREFIXES = {
-    "sd1": {"clip_l": "cond_stage_model.transformer.text_model."},
-    "sd2": {"clip_h": "cond_stage_model.model."},
-    "sdxl": {"clip_l": "conditioner.embedders.0.transformer.text_model.", "clip_g": "conditioner.embedders.1.model."},
-    "sdxl_refiner": {"clip_g": "conditioner.embedders.0.model."},
-}
-
 
 def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
     out = {}
@@ -44,17 +37,17 @@ def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
         tensors.update({f"first_stage_model.{k}": v
                         for k, v in vae_from_diffusers(_state(vae.module, dtype), config).items()})
     if clip is not None:
-        prefixes = TEXT_PREFIXES[model.family]
         for enc in clip.encoders:
-            if enc.name not in prefixes:
-                raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family} checkpoint")
+            tower = model.family.tower(enc.name)
+            if tower is None:
+                raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family.label} checkpoint")
             enc.model.activate()
             state = _state(enc.model.module, dtype)
-            if enc.name == "clip_l":  # released SDXL files carry CLIP-L's position ids, SD1.5 files do not
-                converted = clip_l_from_hf(state, position_ids=model.family == "sdxl")
+            if tower.kind == "clip_l":  # OpenAI CLIP layout (released SDXL files carry its position ids, SD1.5 files not)
+                converted = clip_l_from_hf(state, position_ids=tower.saves_position_ids)
             else:
                 converted = open_clip_from_hf(state, logit_scale=OPEN_CLIP_LOGIT_SCALE)
-            tensors.update({prefixes[enc.name] + k: v for k, v in converted.items()})
+            tensors.update({tower.prefix + k: v for k, v in converted.items()})
     return {k: v.contiguous().clone() for k, v in tensors.items()}
 
 
@@ -66,8 +59,6 @@ def save_checkpoint(path: Path, model: DiffusionModel, clip: CLIP | None, vae: V
     meta = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in (metadata or {}).items()}
     if model.prediction == "v":
         tensors["v_pred"] = torch.tensor([])
-    if vae is not None and vae.scale_factor not in (0.18215, 0.13025):
-        meta["nodeflow.scale_factor"] = str(vae.scale_factor)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")

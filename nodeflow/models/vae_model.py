@@ -1,5 +1,7 @@
-"""The VAE socket's object: IMAGE [B,H,W,3] 0..1 <-> scaled latents [B,4,H/8,W/8], whole or in
-tiles, falling back to tiles on out-of-memory; fp32 VAE fallback when half precision gives NaN."""
+"""The VAE socket's object: IMAGE [B,H,W,3] 0..1 <-> latents [B,4,H/8,W/8], whole or in tiles,
+falling back to tiles on out-of-memory; fp32 VAE fallback when half precision gives NaN. Latents
+are the encoder's output as it is (ComfyUI's LATENT convention): the model family's latent format
+scales them on the way into the diffusion model, so a VAE file needs no scale of its own."""
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +31,6 @@ def _tiles_on_oom(what: str, whole, tiled) -> torch.Tensor:
 @dataclass
 class VAE:
     module: torch.nn.Module  # a diffusers AutoencoderKL
-    scale_factor: float = 0.18215
     manager: object = None
     source: str = ""
 
@@ -91,7 +92,7 @@ class VAE:
             if tiled:  # moments = mean and log-variance stacked; the mode is the mean
                 return module._tiled_encode(t).chunk(2, dim=1)[0]
             return module.encode(t).latent_dist.mode()
-        return self._run(fn, x) * self.scale_factor
+        return self._run(fn, x)
 
     def _decode(self, latent: torch.Tensor, tiled: bool) -> torch.Tensor:
         if latent.dim() != 4 or latent.shape[1] != self.latent_channels:
@@ -103,7 +104,7 @@ class VAE:
             if tiled:
                 return module.tiled_decode(z, return_dict=False)[0]
             return module.decode(z, return_dict=False)[0]
-        out = self._run(fn, latent / self.scale_factor)
+        out = self._run(fn, latent)
         return ((out + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).contiguous()
 
     def memory_bytes(self) -> int:

@@ -71,5 +71,9 @@ class LoadLatent(Node):
             raise ValueError(f"{latent} is not a readable .latent file ({exc})") from None
         if "latent_tensor" not in data:
             raise ValueError(f"{latent} has no latent_tensor; it was not written by SaveLatent")
-        scale = 1.0 if VERSION_MARK in data else 1.0 / 0.18215  # the oldest format stored unscaled latents
+        from nodeflow.models.families_sd import SD_LATENT
+
+        # marked files hold LATENTs as they are (unscaled); unmarked ones are older and hold SD1's
+        # scaled latents, as ComfyUI reads them
+        scale = 1.0 if VERSION_MARK in data else 1.0 / SD_LATENT.scale_factor
         return {"samples": data["latent_tensor"].float() * scale}

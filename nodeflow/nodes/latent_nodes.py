@@ -62,7 +62,11 @@ class EmptyLatentImage(Node):
     outputs = {"LATENT": Latent()}
 
     def run(self, width, height, batch_size):
-        return {"samples": torch.zeros(batch_size, 4, height // 8, width // 8)}
+        from nodeflow.models.families_sd import SD_LATENT
+
+        fmt = SD_LATENT  # EmptyLatentImage makes SD1/SD2/SDXL latents, as in ComfyUI (other families have their own node)
+        down = fmt.downscale
+        return {"samples": torch.zeros(batch_size, fmt.channels, height // down, width // down)}
 
 
 class VAEDecode(Node):

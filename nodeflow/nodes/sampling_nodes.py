@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
+from nodeflow.models.preview import latent_preview
 from nodeflow.sampling.run import SampleRequest, ksample, sample_with_sigmas
 from nodeflow.sampling.samplers import SAMPLERS, get_sampler
 from nodeflow.sampling.schedules import SCHEDULER_NAMES, sd_turbo_sigmas, split_for_denoise
@@ -31,30 +31,13 @@ SAMPLER_CHOICES = _ordered(list(SAMPLERS), _ORDER["samplers"])
 SCHEDULER_CHOICES = _ordered(list(SCHEDULER_NAMES), _ORDER["schedulers"])
 
 
-def preview_image(model, denoised: torch.Tensor):
-    """Latent -> small RGB picture: decoded by the model's VAE when that is tiny, else through the
-    linear projection fitted to the VAE at load time."""
-    from PIL import Image
-
-    if getattr(model, "preview_vae", None) is not None:
-        image = model.preview_vae.decode(denoised[:1].float())[0]
-        picture = Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy())
-        picture.thumbnail((256, 256))
-        return picture
-    factors = torch.tensor(model.latent_rgb_factors, dtype=torch.float32)
-    lat = denoised[0].float().cpu()
-    weights, bias = factors[:lat.shape[0]], (factors[lat.shape[0]] if factors.shape[0] > lat.shape[0] else 0)
-    rgb = torch.einsum("chw,cr->hwr", lat, weights) + bias
-    pixels = ((rgb.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-    return Image.fromarray(np.ascontiguousarray(pixels)).resize((lat.shape[2] * 4, lat.shape[1] * 4))
-
-
 def step_callback(ctx, model):
     if ctx is None:
         return None
 
     def callback(step: int, x: torch.Tensor, denoised: torch.Tensor, total: int) -> None:
-        ctx.progress(step + 1, total, preview=preview_image(model, denoised))
+        # samplers work in the model's latent space; previews read LATENTs
+        ctx.progress(step + 1, total, preview=latent_preview(model, model.process_latent_out(denoised)))
     return callback
 
 

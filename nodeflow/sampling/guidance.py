@@ -50,7 +50,7 @@ def prepare_conds(model, conditioning: list, shape: tuple[int, ...]) -> list[_Co
         context, options = entry[0], dict(entry[1]) if len(entry) > 1 else {}
         concat = None
         if model.in_channels > model.latent_channels:
-            concat = _inpaint_concat(options, shape)
+            concat = _inpaint_concat(model, options, shape)
         start, end = float(options.get("start_percent", 0.0)), float(options.get("end_percent", 1.0))
         sigma_high = float(schedule.percent_to_sigma(start)) if start > 0 else math.inf
         sigma_low = float(schedule.percent_to_sigma(end)) if end < 1 else 0.0
@@ -60,13 +60,16 @@ def prepare_conds(model, conditioning: list, shape: tuple[int, ...]) -> list[_Co
     return out
 
 
-def _inpaint_concat(options: dict, shape: tuple[int, ...]) -> torch.Tensor:
-    """Mask + masked-image latent for 9-channel inpainting models (zeros = 'nothing to keep')."""
+def _inpaint_concat(model, options: dict, shape: tuple[int, ...]) -> torch.Tensor:
+    """Mask + masked-image latent for 9-channel inpainting models (zeros = 'nothing to keep'). The
+    image comes as a LATENT (unscaled) and enters the network in the model's latent space."""
     batch, _, h, w = shape
     image = options.get("concat_latent_image")
     mask = options.get("concat_mask")
     if image is None:
         image = torch.zeros(batch, shape[1], h, w)
+    else:
+        image = model.process_latent_in(image.float())
     if mask is None:
         mask = torch.ones(batch, 1, h, w)
     mask = mask.float()

@@ -65,7 +65,8 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     if sigmas.numel() < 2:
         return out  # nothing to do (denoise 0)
     # LATENT holds unscaled VAE latents; the samplers work in the model's own latent space
-    latent = model.process_latent_in(fix_channels(model, req.latent["samples"].float()))
+    original = fix_channels(model, req.latent["samples"].float())
+    latent = model.process_latent_in(original)
     noise = prepare_noise(latent, req.seed, req.latent.get("batch_index")) if req.add_noise else torch.zeros_like(latent)
     s0 = float(sigmas[0])
     max_denoise = math.isclose(s0, model.schedule.sigma_max, rel_tol=1e-5) or s0 > model.schedule.sigma_max
@@ -78,9 +79,10 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     fn = sampler_fn or get_sampler(req.sampler_name)
     extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
     samples = fn(denoise, x, sigmas.float(), extra=extra)
+    samples = model.process_latent_out(samples)
     if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
-        samples = samples * mask + latent * (1 - mask)
-    out["samples"] = model.process_latent_out(samples)
+        samples = samples * mask + original * (1 - mask)  # the unmasked area exactly as it came in
+    out["samples"] = samples
     return out
 
 

@@ -31,7 +31,7 @@ def test_dry_run_writes_every_file_in_loadable_formats(tmp_path, monkeypatch):
 
     paths = demo_train.Paths(weights, work)
     model, clip, vae = load_checkpoint(paths.checkpoint)
-    assert (model.family, model.in_channels, vae.downscale, vae.latent_channels) == ("sd1", 4, 8, 4)
+    assert (model.family.name, model.in_channels, vae.downscale, vae.latent_channels) == ("sd1", 4, 8, 4)
     assert clip.encode("a small red star")[0].shape[1] == 77
     assert load_unet_file(paths.inpaint_unet).in_channels == 9
     assert load_upscale_model(paths.upscaler).scale == 4

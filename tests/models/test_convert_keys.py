@@ -80,7 +80,7 @@ def from_hf(cfg, sd, original_keys):
 
 def test_detect_sd15():
     info = detect_checkpoint(shapes(reference("sd15")))
-    assert (info.family, info.inpaint, info.prediction) == ("sd1", False, "eps")
+    assert (info.family.name, info.inpaint, info.prediction) == ("sd1", False, "eps")
     u = info.unet_config
     assert u["block_out_channels"] == (320, 640, 1280, 1280) and u["cross_attention_dim"] == 768
     assert u["down_block_types"] == ("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",)
@@ -100,7 +100,7 @@ def test_detect_sd15():
 
 def test_detect_sdxl():
     info = detect_checkpoint(shapes(reference("sdxl")))
-    assert (info.family, info.inpaint, info.prediction) == ("sdxl", False, "eps")
+    assert (info.family.name, info.inpaint, info.prediction) == ("sdxl", False, "eps")
     u = info.unet_config
     assert u["block_out_channels"] == (320, 640, 1280) and u["cross_attention_dim"] == 2048
     assert u["down_block_types"] == ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D")
@@ -205,7 +205,7 @@ def test_sd2_and_refiner_from_published_configs(family, unet_cfg, text_cfg, text
             **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
             **prefixed(open_clip_from_hf(text.state_dict()), text_prefix)}
     info = detect_checkpoint(shapes(ckpt))
-    assert info.family == family and info.unet_config["cross_attention_dim"] == unet_cfg["cross_attention_dim"]
+    assert info.family.name == family and info.unet_config["cross_attention_dim"] == unet_cfg["cross_attention_dim"]
     assert info.unet_config["attention_head_dim"] == unet_cfg["attention_head_dim"]
     [t] = info.text_configs
     assert {k: t[k] for k in text_cfg} == text_cfg
@@ -285,7 +285,7 @@ def test_tiny_sd1_round_trip_gives_identical_outputs():
     assert ckpt["model.diffusion_model.input_blocks.1.1.proj_in.weight"].shape == (32, 32, 1, 1)
 
     info = detect_checkpoint(shapes(ckpt))
-    assert info.family == "sd1" and info.vae_config["block_out_channels"] == (32, 64, 64, 64)
+    assert info.family.name == "sd1" and info.vae_config["block_out_channels"] == (32, 64, 64, 64)
     for key in ("block_out_channels", "layers_per_block", "down_block_types", "up_block_types",
                 "cross_attention_dim", "attention_head_dim", "norm_num_groups"):
         assert info.unet_config[key] == unet_cfg[key], key
@@ -320,7 +320,7 @@ def test_tiny_sdxl_round_trip_gives_identical_outputs():
     assert ckpt["conditioner.embedders.1.model.text_projection"].shape == (64, pooled)
 
     info = detect_checkpoint(shapes(ckpt))
-    assert info.family == "sdxl"
+    assert info.family.name == "sdxl"
     for key in ("block_out_channels", "layers_per_block", "down_block_types", "up_block_types",
                 "transformer_layers_per_block", "cross_attention_dim", "attention_head_dim",
                 "use_linear_projection", "addition_time_embed_dim", "projection_class_embeddings_input_dim"):

@@ -17,9 +17,9 @@ def family_files(tmp_path_factory):
 
 def test_detection(family_files):
     sd2, clip, _ = load_checkpoint(family_files["sd2"])
-    assert sd2.family == "sd2" and [e.name for e in clip.encoders] == ["clip_h"] and clip.encoders[0].pad == 0
+    assert sd2.family.name == "sd2" and [e.name for e in clip.encoders] == ["clip_h"] and clip.encoders[0].pad == 0
     refiner, clip, _ = load_checkpoint(family_files["sdxl_refiner"])
-    assert refiner.family == "sdxl_refiner" and [e.name for e in clip.encoders] == ["clip_g"]
+    assert refiner.family.name == "sdxl_refiner" and [e.name for e in clip.encoders] == ["clip_g"]
     cond, pooled, _ = clip.encode("a red star")
     assert cond.shape == (1, 77, 64) and pooled.shape == (1, 64)
 

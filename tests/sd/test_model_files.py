@@ -43,7 +43,7 @@ def test_pickle_checkpoints_load_only_with_weights_only(tiny_ckpt_file, tmp_path
     state = load_file(str(tiny_ckpt_file))
     torch.save({"state_dict": state}, tmp_path / "safe.ckpt")
     model, clip, vae = load_checkpoint(tmp_path / "safe.ckpt")
-    assert model.family == "sd1" and clip is not None and vae is not None
+    assert model.family.name == "sd1" and clip is not None and vae is not None
     marker = "/tmp/nodeflow_pickle_ran"
     if os.path.exists(marker):
         os.remove(marker)

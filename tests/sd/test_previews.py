@@ -8,7 +8,7 @@ import torch
 from nodeflow.demo.shapes import random_scene, render
 from nodeflow.models import vae_model
 from nodeflow.models.loader import load_checkpoint
-from nodeflow.nodes.sampling_nodes import preview_image
+from nodeflow.models.preview import latent_preview as preview_image
 
 from .tiny import DEMO_VAE as DEMO_CHECKPOINT
 

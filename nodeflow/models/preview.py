@@ -1,0 +1,34 @@
+"""Live sampler previews: a LATENT (unscaled, ComfyUI's convention) -> a small RGB picture, decoded
+by the model's VAE when that is tiny, else through the latent->RGB projection fitted to the VAE at
+load time (or, for a lone UNet, a plain projection of the first three channels)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+# a lone UNet (no VAE at hand): the first three channels of the model's own latent space as RGB
+NEUTRAL_RGB = [[0.35, 0.0, 0.0], [0.0, 0.35, 0.0], [0.0, 0.0, 0.35], [0.0, 0.0, 0.0]]
+
+
+def _projection(factors: list, latent: torch.Tensor) -> Image.Image:
+    table = torch.tensor(factors, dtype=torch.float32)
+    channels = latent.shape[0]
+    weights = table[:channels]
+    bias = table[channels] if table.shape[0] > channels else 0
+    rgb = torch.einsum("chw,cr->hwr", latent, weights) + bias
+    pixels = ((rgb.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
+    return Image.fromarray(np.ascontiguousarray(pixels)).resize((latent.shape[2] * 4, latent.shape[1] * 4))
+
+
+def latent_preview(model, latent: torch.Tensor) -> Image.Image:
+    """The first item of ``latent`` [B, C, h, w] as a picture."""
+    if getattr(model, "preview_vae", None) is not None:
+        image = model.preview_vae.decode(latent[:1].float())[0]
+        picture = Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy())
+        picture.thumbnail((256, 256))
+        return picture
+    first = latent[0].float().cpu()
+    if getattr(model, "latent_rgb_factors", None) is not None:
+        return _projection(model.latent_rgb_factors, first)
+    return _projection(NEUTRAL_RGB, model.process_latent_in(first))
