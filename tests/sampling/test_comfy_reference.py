@@ -8,7 +8,6 @@ from tests.sampling.comfy_reference import CASES, REFERENCE, expected, run_case,
 
 # cases not reproduced yet; strict, so a case that starts passing must leave this set
 GAPS = {
-    "txt2img/uni_pc/normal", "txt2img/uni_pc_bh2/normal", "img2img/uni_pc/normal/0.6",
     "txt2img/dpmpp_sde/normal", "txt2img/dpmpp_2m_sde/normal", "txt2img/dpmpp_3m_sde/normal",
     "img2img/dpmpp_2m_sde/normal/0.6",
 } | {key for key, case in CASES.items() if case["sampler"] in {
