@@ -86,13 +86,32 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     return out
 
 
+# ComfyUI's KSampler computes one step more for these samplers and drops the second-to-last sigma, so
+# that their last step (to sigma 0) starts from a larger sigma; SamplerCustom uses its sigmas as given
+DISCARD_PENULTIMATE_SIGMA_SAMPLERS = frozenset({"dpm_2", "dpm_2_ancestral", "uni_pc", "uni_pc_bh2"})
+
+
+def _without_penultimate(model, scheduler: str, steps: int) -> torch.Tensor:
+    sigmas = calculate_sigmas(model.schedule, scheduler, steps + 1)
+    return torch.cat([sigmas[:-2], sigmas[-1:]])
+
+
 def ksampler_sigmas(model, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
-                    end_step: int | None = None, force_full_denoise: bool = False) -> torch.Tensor:
-    """The schedule KSampler / KSamplerAdvanced use (denoise < 1 keeps the tail; start/end cut)."""
+                    end_step: int | None = None, force_full_denoise: bool = False,
+                    sampler_name: str | None = None) -> torch.Tensor:
+    """The schedule KSampler / KSamplerAdvanced use (denoise < 1 keeps the tail of a longer schedule;
+    start/end cut; the samplers in DISCARD_PENULTIMATE_SIGMA_SAMPLERS drop a sigma first)."""
     if steps < 1:
         raise ValueError("steps must be at least 1")
-    sigmas = split_for_denoise(model.schedule, scheduler, steps, denoise) if denoise < 0.9999 \
-        else calculate_sigmas(model.schedule, scheduler, steps)
+    if sampler_name not in DISCARD_PENULTIMATE_SIGMA_SAMPLERS:
+        sigmas = split_for_denoise(model.schedule, scheduler, steps, denoise) if denoise < 0.9999 \
+            else calculate_sigmas(model.schedule, scheduler, steps)
+    elif denoise >= 0.9999:
+        sigmas = _without_penultimate(model, scheduler, steps)
+    elif denoise <= 0.0:
+        sigmas = torch.zeros(0, dtype=torch.float32)
+    else:  # as split_for_denoise, on the shortened table
+        sigmas = _without_penultimate(model, scheduler, int(steps / denoise))[-(steps + 1):]
     if end_step is not None and end_step < len(sigmas) - 1:
         sigmas = sigmas[:end_step + 1].clone()
         if force_full_denoise:
@@ -106,7 +125,8 @@ def ksampler_sigmas(model, scheduler: str, steps: int, denoise: float = 1.0, sta
 
 def ksample(req: SampleRequest, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
             end_step: int | None = None, force_full_denoise: bool = True, callback: StepCallback | None = None) -> dict:
-    sigmas = ksampler_sigmas(req.model, scheduler, steps, denoise, start_step, end_step, force_full_denoise)
+    sigmas = ksampler_sigmas(req.model, scheduler, steps, denoise, start_step, end_step, force_full_denoise,
+                             sampler_name=req.sampler_name)
     if sigmas.numel() < 2:
         return dict(req.latent)
     return sample_with_sigmas(req, sigmas, callback)

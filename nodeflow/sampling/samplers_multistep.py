@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, lagrange_weights, lam, phi, slope
-from .schedules import DiscreteSchedule
 
 __all__ = ["lms", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ipndm", "deis"]
 
@@ -140,32 +139,54 @@ def ipndm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     return run.walk(x, step)
 
 
+# DEIS's time: that of a VP-SDE with linear beta(t) = beta_min + beta_d * t, fitted (as EDM does, and
+# ComfyUI after it) to sigma(1e-3) = 0.002 and sigma(1) = 80 whatever the model's own schedule.
+_DEIS_BETA_D = 2.0 * (math.log1p(0.002 ** 2) / 1e-3 - math.log1p(80.0 ** 2)) / (1e-3 - 1.0)
+_DEIS_BETA_MIN = math.log1p(80.0 ** 2) - 0.5 * _DEIS_BETA_D
+
+
+def _deis_time(sigma: float) -> float:
+    """The VP time t with sigma(t)^2 = exp(beta_min t + beta_d t^2 / 2) - 1."""
+    return (math.sqrt(_DEIS_BETA_MIN ** 2 + 2.0 * _DEIS_BETA_D * math.log1p(sigma * sigma))
+            - _DEIS_BETA_MIN) / _DEIS_BETA_D
+
+
+def _deis_weights(ts: list[float], t_next: float, points: int = 10_000) -> list[float]:
+    """Integrals over [ts[0], t_next] of L_j(t) dsigma/dt dt, with L_j the Lagrange basis polynomials
+    in t through ``ts`` (current time first).  Like ComfyUI's tabulated DEIS, the integral is the sum
+    over ``points`` evenly spaced t from ts[0] to t_next (both ends included) times (t_next - ts[0]) / points."""
+    tau = np.linspace(ts[0], t_next, points)
+    alpha = np.exp(-(0.5 * _DEIS_BETA_D * tau + _DEIS_BETA_MIN) * tau)    # 1 / (1 + sigma(t)^2)
+    dsigma_dt = 0.5 * (_DEIS_BETA_D * tau + _DEIS_BETA_MIN) / np.sqrt(alpha * (1.0 - alpha))
+    dtau = (t_next - ts[0]) / points
+    weights = []
+    for j, t_j in enumerate(ts):
+        basis = np.ones_like(tau)
+        for m, t_m in enumerate(ts):
+            if m != j:
+                basis *= (tau - t_m) / (t_j - t_m)
+        weights.append(float(np.sum(dsigma_dt * basis)) * dtau)
+    return weights
+
+
 @torch.no_grad()
 def deis(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
          extra: Optional[SamplerExtras] = None, order: int = 3) -> torch.Tensor:
-    """DEIS (time-based Adams-Bashforth): the slope is a polynomial in the model timestep.
+    """DEIS (Zhang & Chen 2022), the time-based Adams-Bashforth form ComfyUI calls "tab".
 
-    The weights are integrals over [sigma, sigma_next] of Lagrange polynomials in
-    ``t(sigma)`` (the schedule's fractional timestep); SD's schedule if none is given.
+    The slope dx/dsigma is extrapolated as a polynomial in the VP time of :func:`_deis_time` through
+    the last ``order`` points and integrated in sigma; the first step is an Euler step.
     """
     run = Run(denoise, x, sigmas, extra)
-    schedule = run.extra.schedule or DiscreteSchedule.sd()
-    log_sig = schedule.sigmas.to(torch.float64).log().numpy()
-    grid = np.arange(log_sig.shape[0], dtype=np.float64)
-
-    def timestep(sig: float) -> float:
-        return float(np.interp(math.log(max(sig, 1e-300)), log_sig, grid))
-
     slopes: list[torch.Tensor] = []
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal slopes
         slopes = (slopes + [slope(x, denoised, s)])[-order:]
-        nodes = [run.sigmas[i - j] for j in range(len(slopes))]
-        ts = [timestep(n) for n in nodes]
-        distinct = all(abs(a - b) > 1e-9 for k, a in enumerate(ts) for b in ts[k + 1:])
-        weights = lagrange_weights(nodes, s, s_next, warp=timestep if distinct else None, panels=16)
-        for w, d in zip(weights, reversed(slopes)):
+        if len(slopes) == 1:
+            return x + slopes[0] * (s_next - s)
+        ts = [_deis_time(run.sigmas[i - j]) for j in range(len(slopes))]
+        for w, d in zip(_deis_weights(ts, _deis_time(s_next)), reversed(slopes)):
             x = x + d * w
         return x
     return run.walk(x, step)

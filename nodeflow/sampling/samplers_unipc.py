@@ -1,116 +1,151 @@
-"""UniPC (Zhao et al. 2023): unified predictor-corrector in the data-prediction form.
+"""UniPC (Zhao et al. 2023): unified predictor-corrector, multistep, data-prediction form, run the way
+ComfyUI runs it.
 
-With ``lambda = -log sigma`` and ``h = lambda_next - lambda`` the exact step is
-``x' = e^{-h} x + sum_n h^{n+1} phi_{n+1}(h) D^{(n)}``.  UniPC writes the correction
-terms as ``B(h) * sum_m a_m D_m`` with divided differences
-``D_m = (D(lambda + r_m h) - D) / r_m`` and picks the ``a_m`` so that the first
-``p`` Taylor terms match: ``sum_m a_m r_m^(n-1) = h n! phi_{n+1}(h) / B(h)``,
-n = 1..p.  The predictor (UniP) uses earlier points (r_m < 0); the corrector (UniC)
-adds the fresh estimate at the new point (r = 1), which costs no extra model call
-because that estimate is needed by the next step anyway.  ``B(h) = h`` is "bh1",
-``B(h) = 1 - e^{-h}`` (the data-prediction form of ``e^h - 1``) is "bh2".
+UniPC works on the variance-preserving latent ``x_vp = alpha * x`` with ``alpha = 1 / sqrt(1 + sigma^2)``,
+``std = sigma * alpha`` and ``lambda = log(alpha / std) = -log sigma``.  With ``h = lambda' - lambda``
+the exact step is ``x_vp' = (std'/std) x_vp + alpha' sum_n h^{n+1} phi_{n+1}(h) D^{(n)}``.  UniPC keeps
+the first term with the current estimate D and writes the rest as ``alpha' B(h) sum_m rho_m D_m`` with
+divided differences ``D_m = (D(lambda + r_m h) - D) / r_m``, choosing the rho so that the first p Taylor
+terms match: ``sum_m rho_m r_m^(n-1) = n! h phi_{n+1}(h) / B(h)``, n = 1..p.  The predictor (UniP) uses
+earlier points (r_m < 0); the corrector (UniC) adds the estimate at the new point (r = 1), evaluated at
+the predicted x, which is kept as the next step's D (no extra model call).  ``B(h) = h`` is "bh1",
+``B(h) = 1 - e^{-h}`` "bh2".  A single unknown (order-2 predictor, order-1 corrector) takes the limit
+value 1/2 instead of the solution, which is where bh1 and bh2 differ at low order.
 
-Solving a square system exactly would cancel B(h).  A single-coefficient system
-(order-1 corrector, order-2 predictor) instead takes its h -> 0 limit ``a = 1/2``:
-``B(h) / 2`` matches ``h phi_2(h)`` to O(h^2), enough for the order, and this is
-where the bh1/bh2 choice shows.
-
-Finishing at sigma = 0 takes ``x = D(x, sigma)`` at the corrected x, which costs one
-model call more than the step count.
+How the steps are laid out (ComfyUI's port):
+- a final sigma of 0 becomes 0.001; the last step goes there with order 1, no corrector and no model
+  call, and the result is divided by the alpha of that last sigma;
+- the order is at most ``min(3, steps - 1)``; step k (1-based) uses order k while k is below it, then
+  ``min(order, steps + 1 - k)`` (so the last two steps are order 2 and 1);
+- alpha, std, lambda, h, the phi's, B(h) and the rho's are float32 as ComfyUI computes them: at sigma
+  0.001 float32 rounding in ``1 - alpha^2`` gives std 0.00098 (lambda 6.93, not 6.91), and following
+  that keeps the result within ~4e-7 of ComfyUI's instead of ~5e-6.
+With one step ComfyUI takes no step at all (order 0) and returns the scaled start; here a one-step
+schedule is a single first-order step (``x = denoised`` when it ends at 0).
 """
 from __future__ import annotations
 
-import math
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, lam, phi
+from ._common import Denoiser, Run, SamplerExtras
 
 __all__ = ["uni_pc", "uni_pc_bh2"]
 
-
-def _solve(rs: list[float], rhs: list[float]) -> list[float]:
-    """Solve sum_m a_m r_m^(n-1) = rhs_n, n = 1..len(rs) (a single unknown: 1/2)."""
-    p = len(rs)
-    if p == 1:
-        return [0.5]
-    mat = torch.tensor([[r ** n for r in rs] for n in range(p)], dtype=torch.float64)
-    vec = torch.tensor(rhs[:p], dtype=torch.float64)
-    return torch.linalg.solve(mat, vec).tolist()
+# what replaces a final sigma of 0 (lambda would be infinite there)
+_FINAL_SIGMA = 0.001
 
 
-def _unipc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
-           extra: Optional[SamplerExtras], b_of_h: Callable[[float], float],
-           max_order: int = 3) -> torch.Tensor:
+class _Level(NamedTuple):
+    """A noise level in the VP form, as float32 scalars."""
+    sigma: torch.Tensor
+    alpha: torch.Tensor
+    std: torch.Tensor
+    lam: torch.Tensor
+
+
+def _level(sigma: float) -> _Level:
+    """alpha, std and lambda of ``sigma`` from log alpha = log(1 / (sigma^2 + 1)) / 2 and
+    std = sqrt(1 - alpha^2), in float32 (ComfyUI's formulas, rounding included)."""
+    s = torch.tensor(sigma, dtype=torch.float32)
+    log_alpha = 0.5 * torch.log(1 / (s * s + 1))
+    one_minus_alpha2 = 1.0 - torch.exp(2.0 * log_alpha)
+    return _Level(s, torch.exp(log_alpha), torch.sqrt(one_minus_alpha2),
+                  log_alpha - 0.5 * torch.log(one_minus_alpha2))
+
+
+def _b_bh1(hh: torch.Tensor) -> torch.Tensor:
+    return hh
+
+
+def _b_bh2(hh: torch.Tensor) -> torch.Tensor:
+    return torch.expm1(hh)
+
+
+def _update(x: torch.Tensor, hist: list[tuple[_Level, torch.Tensor]], target: _Level, order: int,
+            b_of_hh: Callable[[torch.Tensor], torch.Tensor],
+            evaluate: Optional[Callable[[torch.Tensor], torch.Tensor]]) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """One UniPC step of ``order`` from the newest level in ``hist`` (levels with their D, oldest first)
+    to ``target``; with ``evaluate`` (D at the target for a VP x) the corrector runs too.  Returns the new
+    x_vp and the D evaluated at the predicted x (None without the corrector)."""
+    level, current = hist[-1]
+    h = target.lam - level.lam
+    rks: list[torch.Tensor] = []
+    diffs: list[torch.Tensor] = []
+    for older, estimate in reversed(hist[-order:-1]):        # newest first
+        r = (older.lam - level.lam) / h
+        rks.append(r)
+        diffs.append((estimate - current) / r)
+    rks_all = torch.stack(rks + [torch.tensor(1.0)])
+
+    # data prediction integrates in -h: hh phi_1(hh) = e^hh - 1 and B(hh) is negative like hh
+    hh = -h
+    h_phi_1 = torch.expm1(hh)
+    b_h = b_of_hh(hh)
+    rhs: list[torch.Tensor] = []
+    h_phi_k = h_phi_1 / hh - 1.0               # hh phi_2(hh)
+    factorial = 1
+    for n in range(1, order + 1):
+        rhs.append(h_phi_k * factorial / b_h)
+        factorial *= n + 1
+        h_phi_k = h_phi_k / hh - 1.0 / factorial   # hh phi_{n+2}(hh)
+    powers = torch.stack([rks_all ** n for n in range(order)])   # powers[n, m] = r_m^n
+    rhs_t = torch.stack(rhs)
+
+    base = (target.std / level.std) * x - (target.alpha * h_phi_1) * current
+    x_new = base
+    if diffs:
+        rhos_p = torch.tensor([0.5]) if order == 2 else torch.linalg.solve(powers[:-1, :-1], rhs_t[:-1])
+        x_new = base - (target.alpha * b_h) * sum(rho * d for rho, d in zip(rhos_p, diffs))
+    if evaluate is None:
+        return x_new, None
+
+    new = evaluate(x_new)
+    rhos_c = torch.tensor([0.5]) if order == 1 else torch.linalg.solve(powers, rhs_t)
+    correction = rhos_c[-1] * (new - current)
+    if diffs:
+        correction = sum(rho * d for rho, d in zip(rhos_c[:-1], diffs)) + correction
+    return base - (target.alpha * b_h) * correction, new
+
+
+def _unipc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, extra: Optional[SamplerExtras],
+           b_of_hh: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
     run = Run(denoise, x, sigmas, extra)
-    positive = sum(1 for s in run.sigmas[1:] if s > 0)      # steps not ending at 0
-    hist: list[tuple[float, torch.Tensor]] = []              # (lambda, D), newest last
-    denoised: Optional[torch.Tensor] = None
-    at_x = False                         # was `denoised` evaluated at the current x?
-    for i in range(run.steps):
-        s, s_next = run.sigmas[i], run.sigmas[i + 1]
-        if denoised is None or (s_next == 0 and not at_x):
-            # first step, or the final step after a correction moved x: evaluate at x itself
-            denoised = run.denoise(x, s)
-            at_x = True
-        current = denoised
-        if s_next == 0:
-            x = current
-            run.report(i, x, current)
-            continue
-        hist = (hist + [(lam(s), current)])[-max_order:]
-        order = min(max_order, len(hist))
-        if positive < 10:           # few steps: lower the order at the end for stability
-            order = min(order, positive - i)
-        order = max(order, 1)
+    steps = run.steps
+    if steps < 2:   # see the module docstring
+        return run.walk(x, lambda i, x, d, s, s_next: d + (x - d) * (s_next / s))
+    levels = [_level(s) for s in run.sigmas[:-1]]
+    levels.append(_level(run.sigmas[-1] if run.sigmas[-1] > 0 else _FINAL_SIGMA))
+    max_order = min(3, steps - 1)
 
-        lam_s = lam(s)
-        h = lam(s_next) - lam_s
-        b_h = b_of_h(h)
-        rhs = [h * math.factorial(n) * phi(n + 1, h) / b_h for n in range(1, order + 1)]
-        rs: list[float] = []
-        diffs: list[torch.Tensor] = []
-        for lam_m, den_m in reversed(hist[-order:-1] if order > 1 else []):
-            r = (lam_m - lam_s) / h
-            rs.append(r)
-            diffs.append((den_m - current) / r)
+    def data(x_vp: torch.Tensor, k: int) -> torch.Tensor:
+        """D at sigma k for a VP x (the network sees the VE x = x_vp * sqrt(sigma^2 + 1))."""
+        s = levels[k].sigma
+        return run.denoise(x_vp * torch.sqrt(s * s + 1.0), run.sigmas[k])
 
-        base = current + (x - current) * (s_next / s)      # e^{-h} x + (1 - e^{-h}) D
-        x_pred = base
-        if rs:
-            coeffs = _solve(rs, rhs)
-            for a, d in zip(coeffs, diffs):
-                x_pred = x_pred + d * (b_h * a)
-        new = run.denoise(x_pred, s_next)
-        # corrector: same system with the new point at r = 1
-        coeffs = _solve(rs + [1.0], rhs)
-        x = base
-        for a, d in zip(coeffs, diffs + [new - current]):
-            x = x + d * (b_h * a)
-        denoised = new                   # reused by the next step (taken before correction)
-        at_x = False
-        run.report(i, x, current)
-    return x
-
-
-def _b_bh1(h: float) -> float:
-    return h
-
-
-def _b_bh2(h: float) -> float:
-    return -math.expm1(-h)
+    x = x / torch.sqrt(1.0 + levels[0].sigma ** 2)
+    hist = [(levels[0], data(x, 0))]
+    for k in range(1, steps + 1):
+        target = levels[k]
+        order = k if k < max_order else min(max_order, steps + 1 - k)
+        evaluate = None if k == steps else (lambda x_vp, k=k: data(x_vp, k))
+        x, new = _update(x, hist, target, order, b_of_hh, evaluate)
+        if new is not None:
+            hist = (hist + [(target, new)])[-max_order:]
+        run.report(k - 1, x / target.alpha, hist[-1][1])
+    return x / levels[-1].alpha
 
 
 @torch.no_grad()
 def uni_pc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
            extra: Optional[SamplerExtras] = None) -> torch.Tensor:
-    """UniPC with B(h) = h ("bh1"), order up to 3, predictor + corrector every step."""
+    """UniPC with B(h) = h ("bh1"), order up to 3, predictor + corrector on every step but the last."""
     return _unipc(denoise, x, sigmas, extra, _b_bh1)
 
 
 @torch.no_grad()
 def uni_pc_bh2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                extra: Optional[SamplerExtras] = None) -> torch.Tensor:
-    """UniPC with B(h) = 1 - e^{-h} ("bh2", i.e. expm1 of the step), order up to 3."""
+    """UniPC with B(h) = 1 - e^{-h} ("bh2"), order up to 3, predictor + corrector but on the last step."""
     return _unipc(denoise, x, sigmas, extra, _b_bh2)

@@ -33,6 +33,8 @@ __all__ = [
     "exponential_scheduler",
     "ddim_uniform_scheduler",
     "beta_scheduler",
+    "linear_quadratic_scheduler",
+    "kl_optimal_scheduler",
 ]
 
 
@@ -226,6 +228,29 @@ def beta_scheduler(schedule: DiscreteSchedule, steps: int, alpha: float = 0.6,
     return _finish(schedule.sigmas[picked].to(torch.float64))
 
 
+def linear_quadratic_scheduler(schedule: DiscreteSchedule, steps: int, threshold_noise: float = 0.025,
+                               linear_steps: int | None = None) -> torch.Tensor:
+    """Mochi's schedule as ComfyUI has it: fractions of ``sigma_max``, first falling linearly to
+    ``1 - threshold_noise`` over ``linear_steps`` (default ``steps // 2``) steps, then along a quadratic
+    that continues with the same slope and reaches 0 at the last step."""
+    if steps == 1:
+        done = [0.0, 1.0]
+    else:
+        linear_steps = steps // 2 if linear_steps is None else linear_steps
+        quadratic_steps = steps - linear_steps
+        # the quadratic q(i) = a i^2 + b i + c on [linear_steps, steps] meets the line in value and
+        # slope at i = linear_steps and q(steps) = 1
+        excess = linear_steps - threshold_noise * steps
+        a = excess / (linear_steps * quadratic_steps ** 2)
+        b = threshold_noise / linear_steps - 2 * excess / quadratic_steps ** 2
+        c = a * linear_steps ** 2
+        done = ([i * threshold_noise / linear_steps for i in range(linear_steps)]
+                + [a * i * i + b * i + c for i in range(linear_steps, steps)] + [1.0])
+    # float32 fractions times the float32 sigma_max, as ComfyUI multiplies them
+    fractions = torch.tensor([1.0 - d for d in done], dtype=torch.float32)
+    return fractions * torch.tensor(schedule.sigma_max, dtype=torch.float32)
+
+
 def kl_optimal_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tensor:
     """Steps uniform in arctan(sigma) (the KL-optimal schedule of "Align Your Steps")."""
     t = torch.linspace(0, 1, steps, dtype=torch.float64)
@@ -241,6 +266,7 @@ SCHEDULERS: dict[str, Callable[[DiscreteSchedule, int], torch.Tensor]] = {
     "simple": simple_scheduler,
     "ddim_uniform": ddim_uniform_scheduler,
     "beta": beta_scheduler,
+    "linear_quadratic": linear_quadratic_scheduler,
     "kl_optimal": kl_optimal_scheduler,
 }
 SCHEDULER_NAMES: list[str] = list(SCHEDULERS)

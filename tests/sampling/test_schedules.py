@@ -76,7 +76,7 @@ def test_scheduler_shape(name, steps):
 
 def test_scheduler_names_and_unknown():
     assert SCHEDULER_NAMES == ["normal", "karras", "exponential", "sgm_uniform", "simple",
-                               "ddim_uniform", "beta", "kl_optimal"]
+                               "ddim_uniform", "beta", "linear_quadratic", "kl_optimal"]
     with pytest.raises(ValueError) as err:
         calculate_sigmas(SCHED, "nope", 10)
     for name in SCHEDULER_NAMES:
