@@ -28,6 +28,10 @@ from .samplers import (
     uni_pc,
     uni_pc_bh2,
 )
+from .samplers_cfg_pp import dpmpp_2m_cfg_pp, dpmpp_2s_ancestral_cfg_pp, euler_ancestral_cfg_pp, euler_cfg_pp
+from .samplers_dpm_solver import dpm_adaptive, dpm_fast
+from .samplers_res import res_multistep, res_multistep_ancestral, res_multistep_ancestral_cfg_pp, res_multistep_cfg_pp
+from .samplers_slopes import gradient_estimation, gradient_estimation_cfg_pp, heunpp2, ipndm_v
 from .schedules import (
     SCHEDULER_NAMES,
     SCHEDULERS,
@@ -46,4 +50,7 @@ __all__ = [
     "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms",
     "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde",
     "ddpm", "lcm", "ddim", "uni_pc", "uni_pc_bh2", "ipndm", "deis",
+    "euler_cfg_pp", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "dpmpp_2m_cfg_pp",
+    "res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp",
+    "gradient_estimation", "gradient_estimation_cfg_pp", "heunpp2", "ipndm_v", "dpm_fast", "dpm_adaptive",
 ]

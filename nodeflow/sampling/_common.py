@@ -50,11 +50,24 @@ class Run:
         self.device = x.device
         self.dtype = x.dtype
         self._generator: Optional[torch.Generator] = None
+        self._denoised: Optional[torch.Tensor] = None
 
     def denoise(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
         batch = x.shape[0] if x.ndim else 1
         dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
-        return self.model(x, torch.full((batch,), sigma, device=x.device, dtype=dtype))
+        self._denoised = self.model(x, torch.full((batch,), sigma, device=x.device, dtype=dtype))
+        return self._denoised
+
+    def uncond(self) -> torch.Tensor:
+        """The unconditional x0 estimate of the latest :meth:`denoise` call (CFG++ samplers step
+        along it): the denoiser's ``last_uncond`` (see :func:`needs_uncond`); a denoiser without
+        guidance has none, and then the estimate itself stands in."""
+        uncond = getattr(self.model, "last_uncond", None)
+        if uncond is None:
+            if self._denoised is None:
+                raise RuntimeError("uncond() before any denoise() call")
+            return self._denoised
+        return uncond
 
     def noise(self, sigma: float, sigma_next: float) -> torch.Tensor:
         """A standard-normal tensor like ``x`` (from ``extra.noise`` or a seeded generator)."""
@@ -78,6 +91,14 @@ class Run:
             x = denoised if s_next == 0 else step(i, x, denoised, s, s_next)
             self.report(i, x, denoised)
         return x
+
+
+def needs_uncond(sampler: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Mark a sampler that reads :meth:`Run.uncond`: the caller's guider then keeps the negative
+    prompt even at cfg 1 (ComfyUI's CFG++ samplers disable its cfg-1 shortcut the same way), and
+    exposes the unconditional estimate of each call as ``last_uncond``."""
+    sampler.needs_uncond = True  # type: ignore[attr-defined]
+    return sampler
 
 
 def slope(x: torch.Tensor, denoised: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -85,14 +85,21 @@ def _batch(t: torch.Tensor, batch: int) -> torch.Tensor:
 
 
 class Guider:
-    """D(x, sigma) with classifier-free guidance: uncond + cfg * (cond - uncond)."""
+    """D(x, sigma) with classifier-free guidance: uncond + cfg * (cond - uncond).
 
-    def __init__(self, model, positive: list, negative: list | None, cfg: float, shape: tuple[int, ...]) -> None:
+    ``last_uncond`` holds the unconditional estimate of the latest call (the conditional one when
+    no negative is evaluated), for CFG++ samplers; ``keep_uncond`` evaluates the negative even at
+    cfg 1, where it is otherwise skipped."""
+
+    def __init__(self, model, positive: list, negative: list | None, cfg: float, shape: tuple[int, ...],
+                 keep_uncond: bool = False) -> None:
         self.model = model
         self.cfg = float(cfg)
         self.positive = prepare_conds(model, positive, shape)
-        self.negative = prepare_conds(model, negative, shape) if negative and self.cfg != 1.0 else []
+        use_negative = negative and (self.cfg != 1.0 or keep_uncond)
+        self.negative = prepare_conds(model, negative, shape) if use_negative else []
         self.calls = 0
+        self.last_uncond: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         self.calls += 1
@@ -112,6 +119,7 @@ class Guider:
                 den += weight
                 index += 1
             results.append(torch.where(den > 0, num / den.clamp_min(1e-8), first))
+        self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
         if len(results) == 1:
             return results[0]
         cond, uncond = results
@@ -156,11 +164,28 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
 DenoiseFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> DenoiseFn:
+class NoiseMasked:
     """Inpainting by masked denoising: outside the mask the latent is held at the original,
-    re-noised to the current sigma before each call and restored in the estimate."""
-    def wrapped(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    re-noised to the current sigma before each call and restored in the estimate. The wrapped
+    denoiser's ``last_uncond`` passes through, restored outside the mask the same way."""
+
+    def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> None:
+        self.denoise, self.latent, self.noise, self.mask = denoise, latent, noise, mask
+
+    def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         sig = sigma.reshape(-1, 1, 1, 1).to(x)
-        x = x * mask + (latent + noise * sig) * (1 - mask)
-        return denoise(x, sigma) * mask + latent * (1 - mask)
-    return wrapped
+        x = x * self.mask + (self.latent + self.noise * sig) * (1 - self.mask)
+        return self._restore(self.denoise(x, sigma))
+
+    @property
+    def last_uncond(self) -> torch.Tensor | None:
+        uncond = getattr(self.denoise, "last_uncond", None)
+        return None if uncond is None else self._restore(uncond)
+
+    def _restore(self, estimate: torch.Tensor) -> torch.Tensor:
+        return estimate * self.mask + self.latent * (1 - self.mask)
+
+
+def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> NoiseMasked:
+    """``denoise`` inpainting only where ``mask`` is 1 (see :class:`NoiseMasked`)."""
+    return NoiseMasked(denoise, latent, noise, mask)

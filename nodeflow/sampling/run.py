@@ -71,12 +71,13 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     s0 = float(sigmas[0])
     max_denoise = math.isclose(s0, model.schedule.sigma_max, rel_tol=1e-5) or s0 > model.schedule.sigma_max
     x = latent + noise * (math.sqrt(1.0 + s0 * s0) if max_denoise else s0)
-    guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape))
+    fn = sampler_fn or get_sampler(req.sampler_name)
+    guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape),
+                    keep_uncond=getattr(fn, "needs_uncond", False))
     denoise = guider
     if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
         mask = _noise_mask(req.latent["noise_mask"], latent)
         denoise = with_noise_mask(guider, latent, noise, mask)
-    fn = sampler_fn or get_sampler(req.sampler_name)
     extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
     samples = fn(denoise, x, sigmas.float(), extra=extra)
     samples = model.process_latent_out(samples)

@@ -16,7 +16,11 @@ from typing import Callable, Optional
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, slope
+from .samplers_cfg_pp import dpmpp_2m_cfg_pp, dpmpp_2s_ancestral_cfg_pp, euler_ancestral_cfg_pp, euler_cfg_pp
+from .samplers_dpm_solver import dpm_adaptive, dpm_fast
 from .samplers_multistep import deis, dpmpp_2m, dpmpp_2m_sde, dpmpp_3m_sde, ipndm, lms
+from .samplers_res import res_multistep, res_multistep_ancestral, res_multistep_ancestral_cfg_pp, res_multistep_cfg_pp
+from .samplers_slopes import gradient_estimation, gradient_estimation_cfg_pp, heunpp2, ipndm_v
 from .samplers_unipc import uni_pc, uni_pc_bh2
 
 __all__ = [
@@ -199,6 +203,20 @@ SAMPLERS: dict[str, Sampler] = {
     "uni_pc_bh2": uni_pc_bh2,
     "ipndm": ipndm,
     "deis": deis,
+    "euler_cfg_pp": euler_cfg_pp,
+    "euler_ancestral_cfg_pp": euler_ancestral_cfg_pp,
+    "dpmpp_2s_ancestral_cfg_pp": dpmpp_2s_ancestral_cfg_pp,
+    "dpmpp_2m_cfg_pp": dpmpp_2m_cfg_pp,
+    "res_multistep": res_multistep,
+    "res_multistep_cfg_pp": res_multistep_cfg_pp,
+    "res_multistep_ancestral": res_multistep_ancestral,
+    "res_multistep_ancestral_cfg_pp": res_multistep_ancestral_cfg_pp,
+    "gradient_estimation": gradient_estimation,
+    "gradient_estimation_cfg_pp": gradient_estimation_cfg_pp,
+    "heunpp2": heunpp2,
+    "ipndm_v": ipndm_v,
+    "dpm_fast": dpm_fast,
+    "dpm_adaptive": dpm_adaptive,
 }
 SAMPLER_NAMES: list[str] = list(SAMPLERS)
 

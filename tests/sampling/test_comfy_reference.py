@@ -11,11 +11,10 @@ GAPS = {
     "txt2img/dpmpp_sde/normal", "txt2img/dpmpp_2m_sde/normal", "txt2img/dpmpp_3m_sde/normal",
     "img2img/dpmpp_2m_sde/normal/0.6",
 } | {key for key, case in CASES.items() if case["sampler"] in {
-    "euler_cfg_pp", "euler_ancestral_cfg_pp", "heunpp2", "exp_heun_2_x0", "exp_heun_2_x0_sde", "dpm_fast",
-    "dpm_adaptive", "dpmpp_2s_ancestral_cfg_pp", "dpmpp_sde_gpu", "dpmpp_2m_cfg_pp", "dpmpp_2m_sde_gpu",
-    "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde_gpu", "ipndm_v", "res_multistep",
-    "res_multistep_cfg_pp", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp", "gradient_estimation",
-    "gradient_estimation_cfg_pp", "er_sde", "seeds_2", "seeds_3", "sa_solver", "sa_solver_pece"}}
+    "exp_heun_2_x0", "exp_heun_2_x0_sde",
+    "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu",
+    "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde_gpu",
+    "er_sde", "seeds_2", "seeds_3", "sa_solver", "sa_solver_pece"}}
 SCHEDULER_GAPS: set = set()
 # ComfyUI's kl_optimal divides by steps - 1, so one step gives NaN; NodeFlow starts at sigma_max
 DEVIATIONS = {"kl_optimal/1"}
