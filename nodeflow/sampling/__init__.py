@@ -28,6 +28,16 @@ from .samplers import (
     uni_pc,
     uni_pc_bh2,
 )
+from .samplers_er_sde import er_sde
+from .samplers_sa_solver import sa_solver, sa_solver_pece
+from .samplers_sde import (
+    dpmpp_2m_sde_gpu,
+    dpmpp_2m_sde_heun,
+    dpmpp_2m_sde_heun_gpu,
+    dpmpp_3m_sde_gpu,
+    dpmpp_sde_gpu,
+)
+from .samplers_seeds import exp_heun_2_x0, exp_heun_2_x0_sde, seeds_2, seeds_3
 from .schedules import (
     SCHEDULER_NAMES,
     SCHEDULERS,
@@ -46,4 +56,7 @@ __all__ = [
     "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms",
     "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde",
     "ddpm", "lcm", "ddim", "uni_pc", "uni_pc_bh2", "ipndm", "deis",
+    "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu",
+    "dpmpp_3m_sde_gpu", "exp_heun_2_x0", "exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde",
+    "sa_solver", "sa_solver_pece",
 ]
