@@ -32,6 +32,16 @@ from .samplers_cfg_pp import dpmpp_2m_cfg_pp, dpmpp_2s_ancestral_cfg_pp, euler_a
 from .samplers_dpm_solver import dpm_adaptive, dpm_fast
 from .samplers_res import res_multistep, res_multistep_ancestral, res_multistep_ancestral_cfg_pp, res_multistep_cfg_pp
 from .samplers_slopes import gradient_estimation, gradient_estimation_cfg_pp, heunpp2, ipndm_v
+from .samplers_er_sde import er_sde
+from .samplers_sa_solver import sa_solver, sa_solver_pece
+from .samplers_sde import (
+    dpmpp_2m_sde_gpu,
+    dpmpp_2m_sde_heun,
+    dpmpp_2m_sde_heun_gpu,
+    dpmpp_3m_sde_gpu,
+    dpmpp_sde_gpu,
+)
+from .samplers_seeds import exp_heun_2_x0, exp_heun_2_x0_sde, seeds_2, seeds_3
 from .schedules import (
     SCHEDULER_NAMES,
     SCHEDULERS,
@@ -53,4 +63,7 @@ __all__ = [
     "euler_cfg_pp", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "dpmpp_2m_cfg_pp",
     "res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp",
     "gradient_estimation", "gradient_estimation_cfg_pp", "heunpp2", "ipndm_v", "dpm_fast", "dpm_adaptive",
+    "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu",
+    "dpmpp_3m_sde_gpu", "exp_heun_2_x0", "exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde",
+    "sa_solver", "sa_solver_pece",
 ]

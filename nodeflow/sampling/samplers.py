@@ -6,7 +6,10 @@ starting latent already at noise level ``sigmas[0]`` and ``sigmas`` is the
 decreasing schedule (usually ending in 0).  Whenever the next sigma is 0 a sampler
 finishes with a plain Euler step, i.e. ``x = denoised``.
 
-Multistep samplers live in :mod:`.samplers_multistep`, UniPC in :mod:`.samplers_unipc`.
+Multistep samplers live in :mod:`.samplers_multistep`, UniPC in :mod:`.samplers_unipc`, the
+Brownian-tree SDE samplers in :mod:`.samplers_sde`, SEEDS / exponential Heun in
+:mod:`.samplers_seeds`, ER-SDE in :mod:`.samplers_er_sde` and SA-Solver in
+:mod:`.samplers_sa_solver`.
 """
 from __future__ import annotations
 
@@ -15,11 +18,18 @@ from typing import Callable, Optional
 
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, slope
+from ._common import Denoiser, Run, SamplerExtras, ancestral_split, slope
 from .samplers_cfg_pp import dpmpp_2m_cfg_pp, dpmpp_2s_ancestral_cfg_pp, euler_ancestral_cfg_pp, euler_cfg_pp
 from .samplers_dpm_solver import dpm_adaptive, dpm_fast
-from .samplers_multistep import deis, dpmpp_2m, dpmpp_2m_sde, dpmpp_3m_sde, ipndm, lms
+from .samplers_er_sde import er_sde
+from .samplers_multistep import deis, dpmpp_2m, ipndm, lms
 from .samplers_res import res_multistep, res_multistep_ancestral, res_multistep_ancestral_cfg_pp, res_multistep_cfg_pp
+from .samplers_sa_solver import sa_solver, sa_solver_pece
+from .samplers_sde import (
+    dpmpp_2m_sde, dpmpp_2m_sde_gpu, dpmpp_2m_sde_heun, dpmpp_2m_sde_heun_gpu, dpmpp_3m_sde,
+    dpmpp_3m_sde_gpu, dpmpp_sde, dpmpp_sde_gpu,
+)
+from .samplers_seeds import exp_heun_2_x0, exp_heun_2_x0_sde, seeds_2, seeds_3
 from .samplers_slopes import gradient_estimation, gradient_estimation_cfg_pp, heunpp2, ipndm_v
 from .samplers_unipc import uni_pc, uni_pc_bh2
 
@@ -125,33 +135,6 @@ def dpmpp_2s_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
 
 
 @torch.no_grad()
-def dpmpp_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-              extra: Optional[SamplerExtras] = None, r: float = 0.5) -> torch.Tensor:
-    """Stochastic DPM-Solver++ (2 stages): an ancestral half step gives a second x0 estimate,
-    then an ancestral full step uses the first-order-in-lambda combination of both.
-    Noise comes from independent draws of ``extra.noise`` (no Brownian tree).
-    """
-    run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-
-    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
-        h = lam(s_next) - lam(s)
-        s_mid = s * math.exp(-r * h)
-        down, up = ancestral_split(s, s_mid, eta)
-        x_mid = _exp_step(x, denoised, s, down)
-        if up > 0:
-            x_mid = x_mid + run.noise(s, s_mid) * (s_noise * up)
-        denoised_mid = run.denoise(x_mid, s_mid)
-        # linear-in-lambda x0 estimate whose average over the step is right to O(h^2)
-        w = 1.0 / (2.0 * r)
-        combined = denoised * (1.0 - w) + denoised_mid * w
-        down, up = ancestral_split(s, s_next, eta)
-        x = _exp_step(x, combined, s, down)
-        return x + run.noise(s, s_next) * (s_noise * up) if up > 0 else x
-    return run.walk(x, step)
-
-
-@torch.no_grad()
 def ddpm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
          extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Ancestral DDPM: sample the posterior q(x_next | x, x0 = D) of the discrete chain.
@@ -217,6 +200,18 @@ SAMPLERS: dict[str, Sampler] = {
     "ipndm_v": ipndm_v,
     "dpm_fast": dpm_fast,
     "dpm_adaptive": dpm_adaptive,
+    "dpmpp_sde_gpu": dpmpp_sde_gpu,
+    "dpmpp_2m_sde_gpu": dpmpp_2m_sde_gpu,
+    "dpmpp_2m_sde_heun": dpmpp_2m_sde_heun,
+    "dpmpp_2m_sde_heun_gpu": dpmpp_2m_sde_heun_gpu,
+    "dpmpp_3m_sde_gpu": dpmpp_3m_sde_gpu,
+    "exp_heun_2_x0": exp_heun_2_x0,
+    "exp_heun_2_x0_sde": exp_heun_2_x0_sde,
+    "seeds_2": seeds_2,
+    "seeds_3": seeds_3,
+    "er_sde": er_sde,
+    "sa_solver": sa_solver,
+    "sa_solver_pece": sa_solver_pece,
 }
 SAMPLER_NAMES: list[str] = list(SAMPLERS)
 

@@ -3,9 +3,8 @@
 Notation: ``h = lambda_next - lambda`` with ``lambda = -log sigma``.  Along the
 probability-flow ODE ``dx/dlambda = D - x``, so over one step
 ``x' = e^{-h} x + integral_0^h e^{-(h-u)} D(lambda + u) du``; the DPM-Solver++
-family replaces D by a polynomial in lambda through the stored estimates.  The
-SDE variants add noise with correlation ``rho = e^{-eta h}`` between the old and
-new noise, which multiplies the effective step to ``H = (1 + eta) h``.
+family replaces D by a polynomial in lambda through the stored estimates (their SDE
+variants, driven by a Brownian tree, are in :mod:`.samplers_sde`).
 """
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, lagrange_weights, lam, phi, slope
+from ._common import Denoiser, Run, SamplerExtras, lagrange_weights, lam, slope
 
-__all__ = ["lms", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ipndm", "deis"]
+__all__ = ["lms", "dpmpp_2m", "ipndm", "deis"]
 
 
 @torch.no_grad()
@@ -46,12 +45,7 @@ def lms(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
 def dpmpp_2m(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
              extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """DPM-Solver++(2M): D extrapolated linearly in lambda to the middle of the step."""
-    return _dpmpp_2m_walk(Run(denoise, x, sigmas, extra), x, eta=0.0)
-
-
-def _dpmpp_2m_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
-    """DPM-Solver++(2M) with the SDE's noise when ``eta`` > 0 (the ODE solver at 0)."""
-    s_noise = run.extra.s_noise
+    run = Run(denoise, x, sigmas, extra)
     old: Optional[torch.Tensor] = None
     h_last = 0.0
 
@@ -61,56 +55,8 @@ def _dpmpp_2m_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
         target = denoised
         if old is not None and h_last > 0:
             target = denoised + (denoised - old) * (h / (2.0 * h_last))
-        x = target + (x - target) * math.exp(-(1.0 + eta) * h)
-        if eta > 0:
-            x = x + run.noise(s, s_next) * (s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
+        x = target + (x - target) * math.exp(-h)
         old, h_last = denoised, h
-        return x
-    return run.walk(x, step)
-
-
-@torch.no_grad()
-def dpmpp_2m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None) -> torch.Tensor:
-    """SDE-DPM-Solver++(2M), midpoint variant; ``extra.eta`` = 0 gives the ODE solver."""
-    run = Run(denoise, x, sigmas, extra)
-    return _dpmpp_2m_walk(run, x, run.extra.eta)
-
-
-@torch.no_grad()
-def dpmpp_3m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None) -> torch.Tensor:
-    """SDE-DPM-Solver++(3M): D as a quadratic in lambda through the last three estimates.
-
-    Writing D(lambda + u) = D + d1 (u/h) + d2 (u/h)^2, the step integral gives
-    ``(1 - e^{-H}) D + H phi_2(H) d1 + 2 H phi_3(H) d2`` (exact for quadratic D).
-    """
-    run = Run(denoise, x, sigmas, extra)
-    eta, s_noise = run.extra.eta, run.extra.s_noise
-    hist: list[tuple[float, torch.Tensor]] = []      # (lambda, D), newest last
-
-    def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
-        nonlocal hist
-        h = lam(s_next) - lam(s)
-        big_h = (1.0 + eta) * h
-        x = denoised + (x - denoised) * math.exp(-big_h)
-        if len(hist) >= 1:
-            lam1, den1 = hist[-1]
-            h1 = lam(s) - lam1
-            d1_0 = (denoised - den1) * (h / h1)          # h * slope at lambda - h1/2
-            if len(hist) >= 2:
-                lam2, den2 = hist[-2]
-                h2 = lam1 - lam2
-                d1_1 = (den1 - den2) * (h / h2)      # h * slope at lambda - h1 - h2/2
-                curv = (d1_0 - d1_1) * (h / (0.5 * (h1 + h2)))   # h^2 * D''
-                d1 = d1_0 + curv * (0.5 * h1 / h)               # h * D'(lambda)
-                d2 = curv * 0.5
-                x = x + d1 * (big_h * phi(2, big_h)) + d2 * (2.0 * big_h * phi(3, big_h))
-            else:
-                x = x + d1_0 * (big_h * phi(2, big_h))
-        if eta > 0:
-            x = x + run.noise(s, s_next) * (s_next * s_noise * math.sqrt(-math.expm1(-2.0 * eta * h)))
-        hist = (hist + [(lam(s), denoised)])[-2:]
         return x
     return run.walk(x, step)
 

@@ -46,10 +46,13 @@ class DiscreteSchedule:
         if ac.numel() < 2:
             raise ValueError("alphas_cumprod needs at least two entries")
         self.alphas_cumprod = ac
-        self.sigmas = ((1.0 - ac) / ac).sqrt().to(torch.float32)
-        self.log_sigmas = self.sigmas.log()
-        # Interpolation is done in float64 on the logs of the float32 sigmas so
-        # that the end points map back onto the stored values exactly.
+        sigmas64 = ((1.0 - ac) / ac).sqrt()
+        self.sigmas = sigmas64.to(torch.float32)
+        # as ComfyUI: the logs of the float64 sigmas rounded to float32 (not the logs of the
+        # float32 sigmas); sigma(t) interpolates these in float32
+        self.log_sigmas = sigmas64.log().to(torch.float32)
+        # the fractional timestep() inverts in float64 on the logs of the float32 sigmas, so
+        # the stored sigmas map onto whole timesteps exactly
         self._log64 = self.sigmas.to(torch.float64).log()
         self.sigma_min = float(self.sigmas[0])
         self.sigma_max = float(self.sigmas[-1])
@@ -89,13 +92,17 @@ class DiscreteSchedule:
         return distance.argmin(dim=1).reshape(sigma.shape).to(out_dtype)
 
     def sigma(self, t: torch.Tensor) -> torch.Tensor:
-        """Sigma at (fractional) timesteps ``t``: log sigma is linear between integers."""
-        t = torch.as_tensor(t, dtype=torch.float64).clamp(0.0, float(self.num_timesteps - 1))
+        """Sigma at (fractional) timesteps ``t``: log sigma is linear between integers.
+
+        Computed in float32 exactly as ComfyUI's discrete model sampling does, so schedules
+        built on it are bit-identical (SDE samplers' Brownian noise depends on exact sigmas);
+        at whole timesteps this can differ from ``sigmas`` in the last bit."""
+        t = torch.as_tensor(t).to(torch.float32).clamp(0.0, float(self.num_timesteps - 1))
         low = t.floor().long()
         high = t.ceil().long()
-        w = t - low.to(torch.float64)
-        ls = (1.0 - w) * self._log64[low] + w * self._log64[high]
-        return ls.exp().to(torch.float32)
+        w = t.frac()
+        ls = (1.0 - w) * self.log_sigmas[low] + w * self.log_sigmas[high]
+        return ls.exp()
 
     def percent_to_sigma(self, percent: float) -> float:
         """Sigma reached after ``percent`` of the sampling process (0 -> huge, 1 -> 0)."""
@@ -117,7 +124,7 @@ def normal_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tensor:
     """Timesteps evenly spaced from the first to the last training step."""
     start = float(schedule.timestep(torch.tensor(schedule.sigma_max)))
     end = float(schedule.timestep(torch.tensor(schedule.sigma_min)))
-    t = torch.linspace(start, end, steps, dtype=torch.float64)
+    t = torch.linspace(start, end, steps, dtype=torch.float32)
     return _finish(schedule.sigma(t))
 
 
@@ -125,7 +132,7 @@ def sgm_uniform_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tenso
     """Like ``normal`` but spaced over ``steps + 1`` points, the last one dropped."""
     start = float(schedule.timestep(torch.tensor(schedule.sigma_max)))
     end = float(schedule.timestep(torch.tensor(schedule.sigma_min)))
-    t = torch.linspace(start, end, steps + 1, dtype=torch.float64)[:-1]
+    t = torch.linspace(start, end, steps + 1, dtype=torch.float32)[:-1]
     return _finish(schedule.sigma(t))
 
 

@@ -6,25 +6,11 @@ import torch
 from nodeflow.sampling.schedules import calculate_sigmas
 from tests.sampling.comfy_reference import CASES, REFERENCE, expected, run_case, toy_model
 
-# cases not reproduced yet; strict, so a case that starts passing must leave this set
-GAPS = {
-    "txt2img/dpmpp_sde/normal", "txt2img/dpmpp_2m_sde/normal", "txt2img/dpmpp_3m_sde/normal",
-    "img2img/dpmpp_2m_sde/normal/0.6",
-} | {key for key, case in CASES.items() if case["sampler"] in {
-    "exp_heun_2_x0", "exp_heun_2_x0_sde",
-    "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu",
-    "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde_gpu",
-    "er_sde", "seeds_2", "seeds_3", "sa_solver", "sa_solver_pece"}}
-SCHEDULER_GAPS: set = set()
 # ComfyUI's kl_optimal divides by steps - 1, so one step gives NaN; NodeFlow starts at sigma_max
 DEVIATIONS = {"kl_optimal/1"}
 
 
-def _marks(key: str, gaps: set) -> list:
-    return [pytest.mark.xfail(strict=True, reason="not reproduced yet")] if key in gaps else []
-
-
-@pytest.mark.parametrize("key", [pytest.param(k, marks=_marks(k, GAPS)) for k in CASES])
+@pytest.mark.parametrize("key", list(CASES))
 def test_ksampler_matches_comfyui(key):
     got, want = run_case(key), expected(key)
     assert got.shape == want.shape
@@ -32,8 +18,7 @@ def test_ksampler_matches_comfyui(key):
     assert relative < 1e-5, f"{key}: max error {relative:.2e} of the largest value"
 
 
-@pytest.mark.parametrize("key", [pytest.param(k, marks=_marks(k.split("/")[0], SCHEDULER_GAPS))
-                                 for k in REFERENCE["sigmas"]])
+@pytest.mark.parametrize("key", list(REFERENCE["sigmas"]))
 def test_sigma_table_matches_comfyui(key):
     scheduler, steps = key.split("/")
     got = calculate_sigmas(toy_model().schedule, scheduler, int(steps))

@@ -37,7 +37,9 @@ def test_sd_sigmas():
 def test_timestep_and_sigma_interpolate_log_sigma():
     idx = torch.tensor([0, 1, 250, 998, 999])
     assert torch.allclose(SCHED.timestep(SCHED.sigmas[idx]), idx.float(), atol=1e-3)
-    assert torch.equal(SCHED.sigma(idx.double()), SCHED.sigmas[idx])
+    # ComfyUI's float32 exp of the float32 log: the stored sigma up to its last bit
+    assert torch.equal(SCHED.sigma(idx.double()), SCHED.log_sigmas[idx].exp())
+    assert torch.allclose(SCHED.sigma(idx.double()), SCHED.sigmas[idx], rtol=2e-7, atol=0)
     # halfway in log sigma between two training steps is the half timestep
     mid = math.sqrt(float(SCHED.sigmas[500]) * float(SCHED.sigmas[501]))
     assert float(SCHED.timestep(torch.tensor([mid]))) == pytest.approx(500.5, abs=1e-3)
