@@ -1,5 +1,7 @@
 """Cache keys: a node's key hashes its class, version, literal inputs, fingerprint and the keys
-of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts."""
+of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts.
+Nodes whose output depends on which node they are (a hidden UNIQUE_ID input, or not idempotent)
+also hash their node id: they are cached per node, never shared with a twin."""
 from __future__ import annotations
 
 import hashlib
@@ -70,6 +72,7 @@ def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str]) -> 
         if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links):
             keys[nid] = f"volatile:{uuid.uuid4().hex}"
             continue
-        material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links])
+        node_part = nid if spec.keyed_by_node else None
+        material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links, node_part])
         keys[nid] = hashlib.sha256(material.encode()).hexdigest()
     return keys

@@ -82,6 +82,7 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
         description=str(getattr(cls, "DESCRIPTION", "") or ""), version=str(getattr(cls, "VERSION", "1.0")),
         inputs=inputs, outputs=outputs, output_node=bool(getattr(cls, "OUTPUT_NODE", False)),
         input_is_list=bool(getattr(cls, "INPUT_IS_LIST", False)), deterministic=True,
+        idempotent=not getattr(cls, "NOT_IDEMPOTENT", False),
         make=cls, call=lambda obj, kwargs: getattr(obj, function)(**kwargs),
         fingerprint=fingerprint if callable(is_changed) else None,
         validate=check if callable(validate) else None,

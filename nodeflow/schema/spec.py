@@ -34,16 +34,23 @@ class NodeSpec:
     outputs: list[Output]
     output_node: bool
     input_is_list: bool
-    deterministic: bool
+    deterministic: bool  # False: never served from the output cache
     make: Callable[[], Any]  # returns a fresh node object
     call: Callable[[Any, dict], Any]  # (node object, kwargs) -> raw result
     fingerprint: Callable[[Any, dict], Any] | None = None  # (env, literal inputs)
     validate: Callable[[Any, dict], Any] | None = None  # (env, literal inputs) -> True | str
     check_lazy: Callable[[Any, dict], list] | None = None  # (node object, inputs) -> names
+    idempotent: bool = True  # False: cached per node id, never shared with another node (NOT_IDEMPOTENT)
     source: str = "builtin"
     deprecated: bool = False
     experimental: bool = False
     extra_info: dict = field(default_factory=dict)
+
+    @property
+    def keyed_by_node(self) -> bool:
+        """True when this node's output may depend on which node it is: it declares a hidden
+        UNIQUE_ID input or is not idempotent. Its cache key then includes the node id."""
+        return not self.idempotent or any(d.hidden == "UNIQUE_ID" for d in self.inputs.values())
 
     def object_info(self, env: Any = None) -> dict:
         """The /object_info entry, in ComfyUI's shape."""
@@ -104,6 +111,7 @@ def spec_from_node_class(cls: type[Node], source: str = "builtin") -> NodeSpec:
         output_node=bool(cls.output_node),
         input_is_list=bool(cls.input_is_list),
         deterministic=bool(cls.deterministic),
+        idempotent=bool(cls.idempotent),
         make=cls,
         call=lambda obj, kwargs: obj.run(**kwargs),
         fingerprint=(lambda env, kw: cls.fingerprint(env, **kw)) if cls.fingerprint.__func__ is not Node.fingerprint.__func__ else None,
