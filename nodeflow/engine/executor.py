@@ -22,7 +22,7 @@ from nodeflow.schema.spec import NodeSpec
 from .context import ExecutionContext, Interrupted
 from .job import Emit, Job, JobResult
 from .output_cache import OutputCache
-from .signature import cache_keys, needed_nodes
+from .signature import NodeKeyError, cache_keys, needed_nodes
 
 
 class NodeFailure(Exception):
@@ -104,49 +104,63 @@ class Engine:
 
     # -- one prompt ---------------------------------------------------------------------
     def execute(self, job: Job, emit: Emit, interrupt: threading.Event) -> JobResult:
+        """Run one prompt. Never raises: every prompt ends with execution_success,
+        execution_error (naming the node) or execution_interrupted, then ``executing`` null."""
         prompt = {str(k): v for k, v in job.prompt.items()}
         result = JobResult(status="success")
+        values: dict[str, list[list]] = {}
+        self._current = None
 
         def record(event: str, data: dict) -> None:
             result.messages.append([event, data])
             emit(event, data)
 
-        record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
-        graph = needed_nodes(prompt, [str(o) for o in job.outputs_to_execute])
-        order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
-        keys = cache_keys(self.registry, self.env, prompt, order)
-        cached = [nid for nid in order if keys[nid] in self.cache]
-        record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
-        result.cached = list(cached)
-
-        values: dict[str, list[list]] = {}
         try:
-            self._run_all(job, prompt, [str(o) for o in job.outputs_to_execute], keys, values, emit,
-                          interrupt, result)
+            record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            outputs = [str(o) for o in job.outputs_to_execute]
+            graph = needed_nodes(prompt, outputs)
+            order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
+            try:
+                keys = cache_keys(self.registry, self.env, prompt, order)
+            except NodeKeyError as failed:
+                raise NodeFailure(failed.node_id, self.registry.get(failed.class_type), failed.exc, {}) from failed
+            cached = [nid for nid in order if keys[nid] in self.cache]
+            record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
+            result.cached = list(cached)
+            self._run_all(job, prompt, outputs, keys, values, emit, interrupt, result)
         except Interrupted:
-            current = result.executed[-1] if result.executed else None
-            node_id = getattr(self, "_current", current)
+            node_id = self._current or (result.executed[-1] if result.executed else None)
             result.status = "interrupted"
             result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
                             "node_type": prompt.get(node_id, {}).get("class_type") if node_id else None,
                             "executed": list(result.executed), "timestamp": _now()}
             record("execution_interrupted", result.error)
-        except NodeFailure as failure:
-            result.status = "error"
-            exc = failure.exc
-            result.error = {
-                "prompt_id": job.prompt_id, "node_id": failure.node_id, "node_type": failure.spec.name,
-                "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
-                "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
-                "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
-                "current_inputs": {k: _describe(v) for k, v in failure.inputs.items()},
-                "current_outputs": sorted(values), "timestamp": _now(),
-            }
-            record("execution_error", result.error)
+        except Exception as exc:  # a node failed, or the engine itself did: report it on the node
+            failure = exc if isinstance(exc, NodeFailure) else None
+            node_id = failure.node_id if failure else self._current
+            record("execution_error", self._error_report(job, prompt, result, values, node_id, failure, exc))
         else:
             record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
         emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
         return result
+
+    def _error_report(self, job: Job, prompt: dict, result: JobResult, values: dict, node_id: str | None,
+                      failure: NodeFailure | None, exc: BaseException) -> dict:
+        """Set ``result`` to error and return the execution_error payload."""
+        if failure is not None:
+            exc = failure.exc
+        node_type = failure.spec.name if failure and failure.spec else \
+            (prompt.get(node_id, {}).get("class_type") if node_id else None)
+        result.status = "error"
+        result.error = {
+            "prompt_id": job.prompt_id, "node_id": node_id, "node_type": node_type,
+            "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
+            "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
+            "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
+            "current_inputs": {k: _describe(v) for k, v in (failure.inputs if failure else {}).items()},
+            "current_outputs": sorted(values), "timestamp": _now(),
+        }
+        return result.error
 
     def _run_all(self, job: Job, prompt: dict, outputs: list[str], keys: dict[str, str],
                  values: dict, emit: Emit, interrupt: threading.Event, result: JobResult) -> None:
@@ -234,10 +248,11 @@ class Engine:
         return obj
 
     def _ask_lazy(self, job, nid, spec, prompt, values, emit, interrupt, lazy_names, wanted) -> list[str]:
-        gathered = self._gather(job, nid, spec, prompt, values, lazy_names - wanted)
-        kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
-        obj = self._instance(job, nid, spec, emit, interrupt)
+        kwargs: dict = {}
         try:
+            gathered = self._gather(job, nid, spec, prompt, values, lazy_names - wanted)
+            kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
+            obj = self._instance(job, nid, spec, emit, interrupt)
             asked = spec.check_lazy(obj, kwargs) or []
         except Exception as exc:
             raise NodeFailure(nid, spec, exc, kwargs) from exc
@@ -246,7 +261,10 @@ class Engine:
     def _run_node(self, job: Job, nid: str, spec: NodeSpec, prompt: dict, values: dict, emit: Emit,
                   interrupt: threading.Event, skip: set[str]) -> tuple[list[list], dict | None]:
         emit("executing", {"node": nid, "display_node": nid, "prompt_id": job.prompt_id})
-        gathered = self._gather(job, nid, spec, prompt, values, skip)
+        try:
+            gathered = self._gather(job, nid, spec, prompt, values, skip)
+        except Exception as exc:  # a literal no longer valid (its file removed since validation)
+            raise NodeFailure(nid, spec, exc, {}) from exc
         if spec.input_is_list:
             calls = [gathered]
         else:
