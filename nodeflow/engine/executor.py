@@ -232,8 +232,7 @@ class Engine:
                 else:
                     gathered[decl.name] = values[str(value[0])][value[1]]
             else:
-                value = unwrap_literal(value)
-                gathered[decl.name] = [decl.desc.check(value, self.env) if decl.is_widget else value]
+                gathered[decl.name] = [spec.literal_value(decl, unwrap_literal(value), self.env)]
         return gathered
 
     def _context(self, job: Job, nid: str, emit: Emit, interrupt: threading.Event) -> ExecutionContext:

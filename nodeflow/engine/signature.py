@@ -42,12 +42,8 @@ def literal_inputs(registry: Registry, env: Any, node: dict) -> dict:
         decl = spec.inputs.get(name)
         if decl is None or decl.section == "hidden" or is_link(value):
             continue
-        value = unwrap_literal(value)
-        if not decl.is_widget:
-            result[name] = value
-            continue
         try:
-            result[name] = decl.desc.check(value, env)
+            result[name] = spec.literal_value(decl, unwrap_literal(value), env)
         except InputError as exc:
             raise InputError(exc.kind, f"input {name!r} is no longer valid: {exc.message}. It passed validation "
                              "when the prompt was queued, so a file it names was probably removed or renamed "

@@ -146,6 +146,9 @@ def _node_errors(registry: Registry, env: Any, prompt: dict, node_id: str,
                 continue
             graph.add_edge(source_id, node_id)
             continue
+        if decl.name in spec.validate_replaces:  # the node's validate decides (ComfyUI VALIDATE_INPUTS)
+            literals[decl.name] = unwrap_literal(value)
+            continue
         problem = _check_literal(decl, value, env)
         if problem:
             errors.append(problem)

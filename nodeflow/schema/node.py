@@ -48,6 +48,9 @@ class Node:
       deterministic   False: never served from the output cache
       idempotent      False: the output is cached per node id (two nodes with the same inputs
                       never share it); nodes with a ``Hidden("UNIQUE_ID")`` input are keyed so too
+      validate_replaces  names of widget inputs whose values only ``validate`` checks (the
+                      built-in range/list/type checks are skipped; ``run`` gets the value as given).
+                      E.g. LoadImage also takes "x.png [output]", which is not in its file list.
     """
 
     name: ClassVar[str | None] = None
@@ -61,6 +64,7 @@ class Node:
     input_is_list: ClassVar[bool] = False
     deterministic: ClassVar[bool] = True
     idempotent: ClassVar[bool] = True
+    validate_replaces: ClassVar[tuple[str, ...]] = ()
     deprecated: ClassVar[bool] = False
     experimental: ClassVar[bool] = False
 

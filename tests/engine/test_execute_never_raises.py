@@ -63,3 +63,28 @@ def test_an_unexpected_engine_failure_is_reported_on_the_running_node(registry, 
     toy_nodes.RUNS.clear()
     result, _ = execute(engine, prompt, ["2"])  # the engine keeps working
     assert result.status == "success" and result.outputs["2"] == {"text": ["1"]}
+
+
+class PickInput(toy_nodes.Node):
+    """A node whose combo lists the input folder: at run time the value is checked again."""
+    category = "test"
+    output_node = True
+    inputs = {"name": toy_nodes.Combo(files="input")}
+    outputs = {}
+
+    def run(self, name):
+        return toy_nodes.NodeResult(ui={"text": [name]})
+
+
+def test_a_combo_value_gone_from_its_list_is_an_execution_error_on_the_node(registry, env):
+    registry.add_class(PickInput, "test")
+    (env.input_dir / "listed.txt").write_text("x")
+    prompt = {"5": {"class_type": "PickInput", "inputs": {"name": "listed.txt"}}}
+    assert validate_prompt(registry, env, prompt).ok
+    (env.input_dir / "listed.txt").unlink()
+    result, events = execute(Engine(registry, env), prompt, ["5"])
+    assert [t for t, _ in events][-2:] == ["execution_error", "executing"]
+    error = events[-2][1]
+    assert error["node_id"] == "5" and error["node_type"] == "PickInput"
+    assert "'name'" in error["exception_message"] and "listed.txt" in error["exception_message"]
+    assert events[-1][1]["node"] is None and result.error["node_id"] == "5"
