@@ -68,22 +68,26 @@ def needed_nodes(prompt: dict, outputs: list[str]) -> nx.DiGraph:
     return graph
 
 
-def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str]) -> dict[str, str]:
-    """Keys for every node in ``order`` (a topological order)."""
+def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str],
+               literals: dict[str, dict] | None = None) -> dict[str, str]:
+    """Keys for every node in ``order`` (a topological order). ``literals``, when given, receives
+    each node's checked literal inputs, so the engine need not check (and list folders) again."""
     keys: dict[str, str] = {}
+    literals = {} if literals is None else literals
     for nid in order:
         try:
-            keys[nid] = _node_key(registry, env, prompt, nid, keys)
+            literals[nid] = literal_inputs(registry, env, prompt[nid])
+            keys[nid] = _node_key(registry, env, prompt, nid, keys, literals[nid])
         except Exception as exc:
             raise NodeKeyError(nid, prompt[nid].get("class_type"), exc) from exc
     return keys
 
 
-def _node_key(registry: Registry, env: Any, prompt: dict, nid: str, keys: dict[str, str]) -> str:
-    """One node's key, given the keys of the nodes before it in topological order."""
+def _node_key(registry: Registry, env: Any, prompt: dict, nid: str, keys: dict[str, str], literals: dict) -> str:
+    """One node's key, given its literal inputs and the keys of the nodes before it in
+    topological order."""
     node = prompt[nid]
     spec = registry.get(node["class_type"])
-    literals = literal_inputs(registry, env, node)
     fingerprint = None
     if spec.fingerprint is not None:
         try:
