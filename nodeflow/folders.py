@@ -1,5 +1,8 @@
 """Where files live: input/output/temp/user folders and model folders, with safe path
-resolution. Every file name that arrives from outside goes through ``safe_join``."""
+resolution. Every file name that arrives from outside goes through ``safe_join`` (files that
+are served or written: strict real-path containment) or ``model_join`` (model files: the name is
+checked, but a symlinked model file or folder may live anywhere, as users keep models on other
+disks)."""
 from __future__ import annotations
 
 import os
@@ -55,6 +58,15 @@ def safe_join(base: str | os.PathLike, *names: str) -> Path:
     if target != base_real and base_real not in target.parents:
         raise UnsafePath(f"{'/'.join(parts)[:120]!r} resolves outside its folder")
     return target
+
+
+def model_join(root: str | os.PathLike, name: str) -> Path:
+    """``root/name`` for a model name: the name is checked as ``check_name`` does (no ``..``,
+    absolute paths, backslashes, NUL), but symlinks are followed wherever they point. Model
+    files are only read by the loaders, never served, so a checkpoint symlinked into
+    models/checkpoints from another disk loads."""
+    check_name(name)
+    return Path(root).joinpath(*name.split("/"))
 
 
 class Folders:
@@ -113,7 +125,7 @@ class Folders:
         for root in self.model_paths.get(kind, []):
             if not root.exists():
                 continue
-            path = safe_join(root, name)
+            path = model_join(root, name)
             if path.exists():
                 return path
         where = ", ".join(str(p) for p in self.model_paths.get(kind, [])) or "(no folder configured)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -22,7 +23,7 @@ from nodeflow.schema.spec import NodeSpec
 from .context import ExecutionContext, Interrupted
 from .job import Emit, Job, JobResult
 from .output_cache import OutputCache
-from .signature import cache_keys, needed_nodes
+from .signature import NodeKeyError, cache_keys, needed_nodes
 
 
 class NodeFailure(Exception):
@@ -104,54 +105,41 @@ class Engine:
 
     # -- one prompt ---------------------------------------------------------------------
     def execute(self, job: Job, emit: Emit, interrupt: threading.Event) -> JobResult:
-        prompt = {str(k): v for k, v in job.prompt.items()}
-        result = JobResult(status="success")
-
-        def record(event: str, data: dict) -> None:
-            result.messages.append([event, data])
-            emit(event, data)
-
-        record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
-        graph = needed_nodes(prompt, [str(o) for o in job.outputs_to_execute])
-        order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
-        keys = cache_keys(self.registry, self.env, prompt, order)
-        cached = [nid for nid in order if keys[nid] in self.cache]
-        record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
-        result.cached = list(cached)
-
-        values: dict[str, list[list]] = {}
+        """Run one prompt. Never raises: every prompt ends with execution_success,
+        execution_error (naming the node) or execution_interrupted, then ``executing`` null."""
+        run = PromptRun(job, {str(k): v for k, v in job.prompt.items()}, emit, interrupt)
+        result = run.result
         try:
-            self._run_all(job, prompt, [str(o) for o in job.outputs_to_execute], keys, values, emit,
-                          interrupt, result)
+            run.record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            outputs = [str(o) for o in job.outputs_to_execute]
+            graph = needed_nodes(run.prompt, outputs)
+            order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
+            try:
+                run.keys = cache_keys(self.registry, self.env, run.prompt, order, run.literals)
+            except NodeKeyError as failed:
+                raise NodeFailure(failed.node_id, self.registry.get(failed.class_type), failed.exc, {}) from failed
+            cached = [nid for nid in order if run.keys[nid] in self.cache]
+            run.record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
+            result.cached = list(cached)
+            self._run_all(run, outputs)
         except Interrupted:
-            current = result.executed[-1] if result.executed else None
-            node_id = getattr(self, "_current", current)
+            node_id = run.current or (result.executed[-1] if result.executed else None)
             result.status = "interrupted"
             result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
-                            "node_type": prompt.get(node_id, {}).get("class_type") if node_id else None,
+                            "node_type": run.prompt.get(node_id, {}).get("class_type") if node_id else None,
                             "executed": list(result.executed), "timestamp": _now()}
-            record("execution_interrupted", result.error)
-        except NodeFailure as failure:
-            result.status = "error"
-            exc = failure.exc
-            result.error = {
-                "prompt_id": job.prompt_id, "node_id": failure.node_id, "node_type": failure.spec.name,
-                "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
-                "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
-                "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
-                "current_inputs": {k: _describe(v) for k, v in failure.inputs.items()},
-                "current_outputs": sorted(values), "timestamp": _now(),
-            }
-            record("execution_error", result.error)
+            run.record("execution_interrupted", result.error)
+        except Exception as exc:  # a node failed, or the engine itself did: report it on the node
+            run.record("execution_error", _error_report(run, exc))
         else:
-            record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
         emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
         return result
 
-    def _run_all(self, job: Job, prompt: dict, outputs: list[str], keys: dict[str, str],
-                 values: dict, emit: Emit, interrupt: threading.Event, result: JobResult) -> None:
+    def _run_all(self, run: "PromptRun", outputs: list[str]) -> None:
         """Pull-based scheduling with an explicit stack (no recursion limit on long chains);
         lazy inputs are evaluated only when the node asks for them."""
+        values, result, job = run.values, run.result, run.job
         stack = list(reversed(outputs))
         requested_lazy: dict[str, set[str]] = {}
         while stack:
@@ -159,18 +147,18 @@ class Engine:
             if nid in values:
                 stack.pop()
                 continue
-            if interrupt.is_set():
-                self._current = nid
+            if run.interrupt.is_set():
+                run.current = nid
                 raise Interrupted()
-            node = prompt[nid]
+            node = run.prompt[nid]
             spec = self.registry.get(node["class_type"])
-            hit = self.cache.get(keys[nid])
+            hit = self.cache.get(run.keys[nid])
             if hit is not None:
                 outs, ui = hit
                 values[nid] = outs
                 if ui is not None:
                     result.outputs[nid] = ui
-                    emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+                    run.emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
                 stack.pop()
                 continue
             inputs = node.get("inputs") or {}
@@ -183,29 +171,30 @@ class Engine:
                 stack.extend(missing)
                 continue
             if lazy_names and spec.check_lazy is not None:
-                asked = self._ask_lazy(job, nid, spec, prompt, values, emit, interrupt, lazy_names, wanted)
+                asked = self._ask_lazy(run, nid, spec, lazy_names - wanted)
                 new = {n for n in asked if n in lazy_names and is_link(inputs.get(n))} - wanted
                 if new:
                     requested_lazy[nid] = wanted | new
                     continue
-            self._current = nid
-            outs, ui = self._run_node(job, nid, spec, prompt, values, emit, interrupt, lazy_names - wanted)
+            run.current = nid
+            outs, ui = self._run_node(run, nid, spec, lazy_names - wanted)
             values[nid] = outs
             result.executed.append(nid)
-            self.cache.put(keys[nid], (outs, ui))
+            self.cache.put(run.keys[nid], (outs, ui))
             if ui is not None:
                 result.outputs[nid] = ui
-                emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+                run.emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
             stack.pop()
 
-    def _gather(self, job: Job, nid: str, spec: NodeSpec, prompt: dict, values: dict,
-                skip: set[str]) -> dict[str, list]:
-        """Every input as a list of items (links: the source's output list)."""
-        inputs = prompt[nid].get("inputs") or {}
+    def _gather(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> dict[str, list]:
+        """Every input as a list of items (links: the source's output list; literals as checked
+        for the cache keys)."""
+        inputs = run.prompt[nid].get("inputs") or {}
+        literals = run.literals.get(nid, {})
         gathered: dict[str, list] = {}
         for decl in spec.inputs.values():
             if decl.section == "hidden":
-                hidden = {"PROMPT": job.prompt, "EXTRA_PNGINFO": job.extra_data.get("extra_pnginfo"),
+                hidden = {"PROMPT": run.job.prompt, "EXTRA_PNGINFO": run.job.extra_data.get("extra_pnginfo"),
                           "UNIQUE_ID": nid, "DYNPROMPT": None}.get(decl.hidden)
                 gathered[decl.name] = [hidden]
                 continue
@@ -213,40 +202,38 @@ class Engine:
                 continue
             value = inputs[decl.name]
             if is_link(value):
-                if decl.name in skip:
-                    gathered[decl.name] = [None]
-                else:
-                    gathered[decl.name] = values[str(value[0])][value[1]]
+                gathered[decl.name] = [None] if decl.name in skip else run.values[str(value[0])][value[1]]
+            elif decl.name in literals:
+                gathered[decl.name] = [literals[decl.name]]
             else:
-                value = unwrap_literal(value)
-                gathered[decl.name] = [decl.desc.check(value, self.env) if decl.is_widget else value]
+                gathered[decl.name] = [spec.literal_value(decl, unwrap_literal(value), self.env)]
         return gathered
 
-    def _context(self, job: Job, nid: str, emit: Emit, interrupt: threading.Event) -> ExecutionContext:
-        return ExecutionContext(job.prompt_id, nid, emit, interrupt, env=self.env, models=self.models)
-
-    def _instance(self, job: Job, nid: str, spec: NodeSpec, emit: Emit, interrupt: threading.Event) -> Any:
+    def _instance(self, run: "PromptRun", nid: str, spec: NodeSpec) -> Any:
         obj = spec.make()
         try:
-            obj.ctx = self._context(job, nid, emit, interrupt)
+            obj.ctx = ExecutionContext(run.job.prompt_id, nid, run.emit, run.interrupt, env=self.env,
+                                       models=self.models)
         except AttributeError:  # classes with __slots__ simply don't get a context
             pass
         return obj
 
-    def _ask_lazy(self, job, nid, spec, prompt, values, emit, interrupt, lazy_names, wanted) -> list[str]:
-        gathered = self._gather(job, nid, spec, prompt, values, lazy_names - wanted)
-        kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
-        obj = self._instance(job, nid, spec, emit, interrupt)
+    def _ask_lazy(self, run: "PromptRun", nid: str, spec: NodeSpec, unevaluated: set[str]) -> list[str]:
+        kwargs: dict = {}
         try:
-            asked = spec.check_lazy(obj, kwargs) or []
+            gathered = self._gather(run, nid, spec, unevaluated)
+            kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
+            asked = spec.check_lazy(self._instance(run, nid, spec), kwargs) or []
         except Exception as exc:
             raise NodeFailure(nid, spec, exc, kwargs) from exc
         return [asked] if isinstance(asked, str) else list(asked)
 
-    def _run_node(self, job: Job, nid: str, spec: NodeSpec, prompt: dict, values: dict, emit: Emit,
-                  interrupt: threading.Event, skip: set[str]) -> tuple[list[list], dict | None]:
-        emit("executing", {"node": nid, "display_node": nid, "prompt_id": job.prompt_id})
-        gathered = self._gather(job, nid, spec, prompt, values, skip)
+    def _run_node(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> tuple[list[list], dict | None]:
+        run.emit("executing", {"node": nid, "display_node": nid, "prompt_id": run.job.prompt_id})
+        try:
+            gathered = self._gather(run, nid, spec, skip)
+        except Exception as exc:  # a literal no longer valid (its file removed since validation)
+            raise NodeFailure(nid, spec, exc, {}) from exc
         if spec.input_is_list:
             calls = [gathered]
         else:
@@ -256,7 +243,7 @@ class Engine:
         outs: list[list] = [[] for _ in spec.outputs]
         ui: dict | None = None
         for kwargs in calls:
-            obj = self._instance(job, nid, spec, emit, interrupt)
+            obj = self._instance(run, nid, spec)
             try:
                 raw = spec.call(obj, kwargs)
                 produced, node_ui = normalise_result(spec, raw)
@@ -271,3 +258,45 @@ class Engine:
                     outs[slot].append(value)
             ui = _merge_ui(ui, node_ui)
         return outs, ui
+
+
+@dataclass
+class PromptRun:
+    """The state of one prompt while it runs (kept off the shared Engine)."""
+
+    job: Job
+    prompt: dict  # node ids as strings
+    emit: Emit
+    interrupt: threading.Event
+    result: JobResult = field(default_factory=lambda: JobResult(status="success"))
+    keys: dict[str, str] = field(default_factory=dict)  # node id -> cache key
+    literals: dict[str, dict] = field(default_factory=dict)  # node id -> literal inputs, checked once
+    values: dict[str, list[list]] = field(default_factory=dict)  # node id -> output lists
+    current: str | None = None  # the node running (or about to), for interrupts and engine errors
+
+    def record(self, event: str, data: dict) -> None:
+        """Emit an event that also goes into the history's messages."""
+        self.result.messages.append([event, data])
+        self.emit(event, data)
+
+
+def _error_report(run: PromptRun, exc: BaseException) -> dict:
+    """Set the run's result to error and return the execution_error payload, naming the failing
+    node (or the node that was running when the engine itself failed)."""
+    failure = exc if isinstance(exc, NodeFailure) else None
+    node_id = failure.node_id if failure else run.current
+    if failure is not None:
+        exc = failure.exc
+    node_type = failure.spec.name if failure and failure.spec else \
+        (run.prompt.get(node_id, {}).get("class_type") if node_id else None)
+    result = run.result
+    result.status = "error"
+    result.error = {
+        "prompt_id": run.job.prompt_id, "node_id": node_id, "node_type": node_type,
+        "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
+        "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
+        "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
+        "current_inputs": {k: _describe(v) for k, v in (failure.inputs if failure else {}).items()},
+        "current_outputs": sorted(run.values), "timestamp": _now(),
+    }
+    return result.error

@@ -1,5 +1,7 @@
 """Cache keys: a node's key hashes its class, version, literal inputs, fingerprint and the keys
-of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts."""
+of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts.
+Nodes whose output depends on which node they are (a hidden UNIQUE_ID input, or not idempotent)
+also hash their node id: they are cached per node, never shared with a twin."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +14,16 @@ import networkx as nx
 
 from nodeflow.graph.validate import is_link, unwrap_literal
 from nodeflow.schema.registry import Registry
+from nodeflow.schema.types import InputError
+
+
+class NodeKeyError(Exception):
+    """A node's cache key could not be computed, e.g. a literal that passed validation when the
+    prompt was queued but not any more (its file was removed in the meantime)."""
+
+    def __init__(self, node_id: str, class_type: str, exc: BaseException):
+        super().__init__(str(exc))
+        self.node_id, self.class_type, self.exc = node_id, class_type, exc
 
 
 def _canonical(value: Any) -> str:
@@ -30,8 +42,12 @@ def literal_inputs(registry: Registry, env: Any, node: dict) -> dict:
         decl = spec.inputs.get(name)
         if decl is None or decl.section == "hidden" or is_link(value):
             continue
-        value = unwrap_literal(value)
-        result[name] = decl.desc.check(value, env) if decl.is_widget else value
+        try:
+            result[name] = spec.literal_value(decl, unwrap_literal(value), env)
+        except InputError as exc:
+            raise InputError(exc.kind, f"input {name!r} is no longer valid: {exc.message}. It passed validation "
+                             "when the prompt was queued, so a file it names was probably removed or renamed "
+                             "since; put the file back or pick another value", exc.details) from exc
     return result
 
 
@@ -52,24 +68,36 @@ def needed_nodes(prompt: dict, outputs: list[str]) -> nx.DiGraph:
     return graph
 
 
-def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str]) -> dict[str, str]:
-    """Keys for every node in ``order`` (a topological order)."""
+def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str],
+               literals: dict[str, dict] | None = None) -> dict[str, str]:
+    """Keys for every node in ``order`` (a topological order). ``literals``, when given, receives
+    each node's checked literal inputs, so the engine need not check (and list folders) again."""
     keys: dict[str, str] = {}
+    literals = {} if literals is None else literals
     for nid in order:
-        node = prompt[nid]
-        spec = registry.get(node["class_type"])
-        literals = literal_inputs(registry, env, node)
-        fingerprint = None
-        if spec.fingerprint is not None:
-            try:
-                fingerprint = spec.fingerprint(env, literals)
-            except Exception:
-                fingerprint = float("nan")
-        links = sorted((name, keys[str(v[0])], v[1]) for name, v in (node.get("inputs") or {}).items()
-                       if is_link(v) and name in spec.inputs)
-        if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links):
-            keys[nid] = f"volatile:{uuid.uuid4().hex}"
-            continue
-        material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links])
-        keys[nid] = hashlib.sha256(material.encode()).hexdigest()
+        try:
+            literals[nid] = literal_inputs(registry, env, prompt[nid])
+            keys[nid] = _node_key(registry, env, prompt, nid, keys, literals[nid])
+        except Exception as exc:
+            raise NodeKeyError(nid, prompt[nid].get("class_type"), exc) from exc
     return keys
+
+
+def _node_key(registry: Registry, env: Any, prompt: dict, nid: str, keys: dict[str, str], literals: dict) -> str:
+    """One node's key, given its literal inputs and the keys of the nodes before it in
+    topological order."""
+    node = prompt[nid]
+    spec = registry.get(node["class_type"])
+    fingerprint = None
+    if spec.fingerprint is not None:
+        try:
+            fingerprint = spec.fingerprint(env, literals)
+        except Exception:
+            fingerprint = float("nan")
+    links = sorted((name, keys[str(v[0])], v[1]) for name, v in (node.get("inputs") or {}).items()
+                   if is_link(v) and name in spec.inputs)
+    if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links):
+        return f"volatile:{uuid.uuid4().hex}"
+    node_part = nid if spec.keyed_by_node else None
+    material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links, node_part])
+    return hashlib.sha256(material.encode()).hexdigest()

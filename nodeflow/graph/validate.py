@@ -74,25 +74,28 @@ def _check_structure(registry: Registry, prompt: Any) -> Validation | None:
     return None
 
 
-def _check_literal(decl: InputDecl, value: Any, env: Any) -> dict | None:
+def _check_literal(decl: InputDecl, value: Any, env: Any) -> tuple[dict | None, Any]:
+    """(error or None, the value as the node will get it). Checks each literal once: a combo
+    over a folder lists that folder once per prompt here."""
     value = unwrap_literal(value)
     desc = decl.desc
     extra = {"input_name": decl.name, "input_config": None, "received_value": _short(value)}
     if not desc.is_widget and desc.type_name in PRIMITIVES:
         desc = PRIMITIVES[desc.type_name]  # a primitive socket given a value: check it as that widget would
     elif not desc.is_widget and (desc.type_name == "*" or desc.type_name not in LINK_ONLY_TYPES):
-        return None  # any-typed and plugin-defined sockets accept literals (an editor widget may supply them)
+        return None, value  # any-typed and plugin-defined sockets accept literals (an editor widget may supply them)
     if not desc.is_widget:
         return error("invalid_input_type", f"Input '{decl.name}' expects a link from a {desc.type_name} output",
-                     f"{decl.name}: connect an output of type {desc.type_name} instead of a literal value", extra)
+                     f"{decl.name}: connect an output of type {desc.type_name} instead of a literal value",
+                     extra), value
     try:
-        desc.check(value, env)
+        checked = desc.check(value, env)
     except InputError as exc:
-        return error(exc.kind, exc.message, f"{decl.name}: {exc.details}"[:500], extra)
+        return error(exc.kind, exc.message, f"{decl.name}: {exc.details}"[:500], extra), value
     except Exception as exc:  # a broken combo provider must not turn into a 500
         return error("exception_during_validation", f"Checking input '{decl.name}' failed: {exc}",
-                     f"{type(exc).__name__}: {exc}"[:500], extra)
-    return None
+                     f"{type(exc).__name__}: {exc}"[:500], extra), value
+    return None, (checked if decl.is_widget else value)
 
 
 def _short(value: Any) -> Any:
@@ -146,11 +149,14 @@ def _node_errors(registry: Registry, env: Any, prompt: dict, node_id: str,
                 continue
             graph.add_edge(source_id, node_id)
             continue
-        problem = _check_literal(decl, value, env)
+        if decl.name in spec.validate_replaces:  # the node's validate decides (ComfyUI VALIDATE_INPUTS)
+            literals[decl.name] = unwrap_literal(value)
+            continue
+        problem, checked = _check_literal(decl, value, env)
         if problem:
             errors.append(problem)
         else:
-            literals[decl.name] = decl.desc.check(unwrap_literal(value), env)
+            literals[decl.name] = checked
     if not errors and spec.validate is not None:
         try:
             verdict = spec.validate(env, literals)

@@ -57,15 +57,16 @@ def load_embedding(name: str, find: Callable[[str], Path | None] | None, width: 
 
 
 def embedding_finder(directories: list[Path]) -> Callable[[str], Path | None]:
-    """Look up ``name`` (with or without extension) in ``directories``, contained there."""
-    from nodeflow.folders import safe_join
+    """Look up ``name`` (with or without extension) in ``directories`` (a checked name; symlinked
+    embedding files and folders are followed, like every model file)."""
+    from nodeflow.folders import model_join
 
     def find(name: str) -> Path | None:
         candidates = [name] if name.lower().endswith(EXTENSIONS) else [name + ext for ext in EXTENSIONS]
         for directory in directories:
             for candidate in candidates:
                 try:
-                    path = safe_join(directory, candidate)
+                    path = model_join(directory, candidate)
                 except ValueError:
                     return None
                 if path.is_file():

@@ -36,11 +36,40 @@ def module_bytes(module: Any) -> int:
     return sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
 
 
-def _entry_bytes(value: Any) -> int:
-    if isinstance(value, torch.nn.Module):
-        return module_bytes(value)
-    size = getattr(value, "memory_bytes", None)
-    return int(size()) if callable(size) else 0
+def entry_bytes(value: Any) -> int:
+    """Bytes of every tensor reachable from a cached value: tensors, nn.Modules (parameters and
+    buffers) and objects with ``memory_bytes()`` (DiffusionModel, ClipModel, VAE, ...), inside any
+    nesting of tuples, lists and dicts, e.g. the (model, clip, vae) a checkpoint is cached as.
+    A module, object or tensor storage reached twice is counted once."""
+    seen_objects: set[int] = set()
+    seen_storages: set[tuple] = set()
+
+    def tensor(t: torch.Tensor) -> int:
+        if t.device.type == "meta":
+            return 0
+        storage = t.untyped_storage()
+        key = (t.device.type, t.device.index, storage.data_ptr())
+        if key in seen_storages:
+            return 0
+        seen_storages.add(key)
+        return storage.nbytes()
+
+    def walk(item: Any) -> int:
+        if item is None or isinstance(item, (str, bytes, int, float, bool)) or id(item) in seen_objects:
+            return 0
+        seen_objects.add(id(item))
+        if isinstance(item, torch.Tensor):
+            return tensor(item)
+        if isinstance(item, torch.nn.Module):
+            return sum(tensor(t) for t in [*item.parameters(), *item.buffers()])
+        if isinstance(item, dict):
+            return sum(walk(v) for v in item.values())
+        if isinstance(item, (tuple, list, set, frozenset)):
+            return sum(walk(v) for v in item)
+        size = getattr(item, "memory_bytes", None)
+        return int(size()) if callable(size) else 0
+
+    return walk(value)
 
 
 class ModelManager:
@@ -61,6 +90,7 @@ class ModelManager:
             vram_budget_gb = torch.cuda.get_device_properties(self.device).total_memory / 2**30 * 0.85
         self.vram_budget = int(vram_budget_gb * 2**30) if vram_budget_gb else None
         self._models: OrderedDict[tuple, Any] = OrderedDict()  # key -> loaded model (LRU order)
+        self._sizes: dict[tuple, int] = {}  # key -> entry_bytes of the loaded model, measured once
         self._resident: OrderedDict[int, torch.nn.Module] = OrderedDict()  # id -> module on device (LRU)
         self._lock = threading.RLock()
 
@@ -83,8 +113,10 @@ class ModelManager:
                 self._models.move_to_end(key)
                 return self._models[key]
         value = factory()
+        size = entry_bytes(value)
         with self._lock:
             self._models[key] = value
+            self._sizes[key] = size
             self._models.move_to_end(key)
             self._trim_ram(keep=key)
         return value
@@ -93,15 +125,21 @@ class ModelManager:
         with self._lock:
             return list(self._models)
 
+    def cached_bytes(self) -> int:
+        """Bytes of every model in the cache (what the RAM budget counts)."""
+        with self._lock:
+            return sum(self._sizes.values())
+
     def _trim_ram(self, keep: tuple) -> None:
-        total = sum(_entry_bytes(v) for v in self._models.values())
+        total = sum(self._sizes.values())
         for key in list(self._models):
             if total <= self.ram_budget:
                 break
             if key == keep:
                 continue
-            total -= _entry_bytes(self._models.pop(key))
-            log.info("model cache over budget: dropped %s", key[:2])
+            self._models.pop(key)
+            total -= self._sizes.pop(key)
+            log.info("model cache over budget (%d of %d bytes): dropped %s", total, self.ram_budget, key[:2])
 
     # device placement -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -152,6 +190,7 @@ class ModelManager:
             for key in list(self._resident):
                 self._offload(key)
             self._models.clear()
+            self._sizes.clear()
         gc.collect()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
@@ -168,5 +207,5 @@ class ModelManager:
             entry.update(vram_total=0, vram_free=0, torch_vram_total=0, torch_vram_free=0)
         with self._lock:
             entry["models_loaded"] = len(self._models)
-            entry["models_bytes"] = sum(_entry_bytes(v) for v in self._models.values())
+            entry["models_bytes"] = sum(self._sizes.values())
         return entry

@@ -25,14 +25,30 @@ def _file_hash(env, name: str) -> str:
     return digest.hexdigest()
 
 
-def _check_file(env, name: str) -> bool | str:
+def _check_file(env, name: object) -> bool | str:
+    """LoadImage's own check of its ``image`` input (it replaces the list check): a file listed in
+    the input folder, or an annotated name "x.png [output]" / "x.png [input]" / "x.png [temp]"
+    (ComfyUI's convention) that resolves inside that folder."""
+    if not isinstance(name, str) or not name:
+        return (f"image must be a file name from the input folder (optionally ending in [input], [output] or "
+                f"[temp]), got {str(name)[:80]!r}; pick a file or upload one")
     try:
         path = env.annotated_path(name)
     except UnsafePath as exc:
-        return f"image {name!r} is not a safe file name: {exc}"
+        return f"image {name[:120]!r} is not a safe file name: {exc}; pick a file from the list or upload one"
     if not path.is_file():
-        return f"image file {name!r} not found in {env.input_dir}; upload it or pick another file"
+        return (f"image file {name[:120]!r} not found (looked for {path}); upload it, or pick another file "
+                "(a file in the output or temp folder is named like 'x.png [output]')")
     return True
+
+
+def _image_path(env, name: str):
+    """The file behind a checked name; FileNotFoundError naming the fix when it went away after
+    the prompt was validated (deleted while the prompt waited in the queue)."""
+    verdict = _check_file(env, name)
+    if verdict is not True:
+        raise FileNotFoundError(f"input 'image': {verdict}")
+    return env.annotated_path(name)
 
 
 class LoadImage(Node):
@@ -41,6 +57,7 @@ class LoadImage(Node):
     category = "image"
     inputs = {"image": Combo(files="input", image_upload=True)}
     outputs = {"IMAGE": ImageSocket(), "MASK": Mask()}
+    validate_replaces = ("image",)  # also "x.png [output]" / "[temp]", which the list does not hold
 
     @classmethod
     def fingerprint(cls, env, image):
@@ -51,7 +68,7 @@ class LoadImage(Node):
         return _check_file(env, image)
 
     def run(self, image):
-        with Image.open(self.ctx.env.annotated_path(image)) as img:
+        with Image.open(_image_path(self.ctx.env, image)) as img:
             frames, masks = [], []
             for frame in ImageSequence.Iterator(img):
                 frame = ImageOps.exif_transpose(frame)
@@ -79,6 +96,7 @@ class LoadImageMask(Node):
     inputs = {"image": Combo(files="input", image_upload=True),
               "channel": Combo(choices=["alpha", "red", "green", "blue"])}
     outputs = {"MASK": Mask()}
+    validate_replaces = ("image",)  # also "x.png [output]" / "[temp]", which the list does not hold
 
     @classmethod
     def fingerprint(cls, env, image, channel):
@@ -89,7 +107,7 @@ class LoadImageMask(Node):
         return _check_file(env, image)
 
     def run(self, image, channel):
-        with Image.open(self.ctx.env.annotated_path(image)) as img:
+        with Image.open(_image_path(self.ctx.env, image)) as img:
             img = ImageOps.exif_transpose(img)
             band = {"alpha": "A", "red": "R", "green": "G", "blue": "B"}[channel]
             if img.mode not in ("RGBA", "RGB"):

@@ -104,11 +104,11 @@ class DiffusersLoader(Node):
     outputs = {"MODEL": Model(), "CLIP": Clip(), "VAE": Vae()}
 
     def run(self, model_path):
-        from nodeflow.folders import safe_join
+        from nodeflow.folders import model_join
         from nodeflow.models.diffusers_folder import load_diffusers_folder
 
         for root in self.ctx.env.model_paths.get("diffusers", []) + self.ctx.env.model_paths.get("checkpoints", []):
-            folder = safe_join(root, model_path)
+            folder = model_join(root, model_path)
             if folder.is_dir():
                 key = ("diffusers", str(folder), os.stat(folder).st_mtime_ns)
                 model, clip, vae = cached(self.ctx, key, lambda: load_diffusers_folder(folder, _manager(self.ctx)))

@@ -63,6 +63,9 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
         raise TypeError(f"{name}: FUNCTION must name a method of the class (got {function!r})")
     is_changed = getattr(cls, "IS_CHANGED", None)
     validate = getattr(cls, "VALIDATE_INPUTS", None)
+    # ComfyUI: inputs named in VALIDATE_INPUTS' signature skip the built-in value checks
+    replaces = frozenset(n for n in _accepts(validate)[0] if n in inputs and inputs[n].section != "hidden") \
+        if callable(validate) else frozenset()
     has_lazy = any(d.desc is not None and d.desc.lazy for d in inputs.values())
 
     def fingerprint(env: Any, literals: dict) -> Any:
@@ -82,9 +85,11 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
         description=str(getattr(cls, "DESCRIPTION", "") or ""), version=str(getattr(cls, "VERSION", "1.0")),
         inputs=inputs, outputs=outputs, output_node=bool(getattr(cls, "OUTPUT_NODE", False)),
         input_is_list=bool(getattr(cls, "INPUT_IS_LIST", False)), deterministic=True,
+        idempotent=not getattr(cls, "NOT_IDEMPOTENT", False),
         make=cls, call=lambda obj, kwargs: getattr(obj, function)(**kwargs),
         fingerprint=fingerprint if callable(is_changed) else None,
         validate=check if callable(validate) else None,
+        validate_replaces=replaces,
         check_lazy=check_lazy if has_lazy and callable(getattr(cls, "check_lazy_status", None)) else None,
         source=source, deprecated=bool(getattr(cls, "DEPRECATED", False)),
         experimental=bool(getattr(cls, "EXPERIMENTAL", False)))

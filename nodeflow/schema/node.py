@@ -46,6 +46,11 @@ class Node:
       output_node     True for nodes that save or show results (they are what a prompt runs)
       input_is_list   receive every input as a whole list (see comfyui-compat list semantics)
       deterministic   False: never served from the output cache
+      idempotent      False: the output is cached per node id (two nodes with the same inputs
+                      never share it); nodes with a ``Hidden("UNIQUE_ID")`` input are keyed so too
+      validate_replaces  names of widget inputs whose values only ``validate`` checks (the
+                      built-in range/list/type checks are skipped; ``run`` gets the value as given).
+                      E.g. LoadImage also takes "x.png [output]", which is not in its file list.
     """
 
     name: ClassVar[str | None] = None
@@ -58,6 +63,8 @@ class Node:
     output_node: ClassVar[bool] = False
     input_is_list: ClassVar[bool] = False
     deterministic: ClassVar[bool] = True
+    idempotent: ClassVar[bool] = True
+    validate_replaces: ClassVar[tuple[str, ...]] = ()
     deprecated: ClassVar[bool] = False
     experimental: ClassVar[bool] = False
 

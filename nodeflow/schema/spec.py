@@ -34,16 +34,33 @@ class NodeSpec:
     outputs: list[Output]
     output_node: bool
     input_is_list: bool
-    deterministic: bool
+    deterministic: bool  # False: never served from the output cache
     make: Callable[[], Any]  # returns a fresh node object
     call: Callable[[Any, dict], Any]  # (node object, kwargs) -> raw result
     fingerprint: Callable[[Any, dict], Any] | None = None  # (env, literal inputs)
     validate: Callable[[Any, dict], Any] | None = None  # (env, literal inputs) -> True | str
     check_lazy: Callable[[Any, dict], list] | None = None  # (node object, inputs) -> names
+    idempotent: bool = True  # False: cached per node id, never shared with another node (NOT_IDEMPOTENT)
+    # inputs whose literal values only ``validate`` checks: the built-in range/list/type checks are
+    # skipped and the node receives the value as given (ComfyUI: inputs named by VALIDATE_INPUTS)
+    validate_replaces: frozenset[str] = frozenset()
     source: str = "builtin"
     deprecated: bool = False
     experimental: bool = False
     extra_info: dict = field(default_factory=dict)
+
+    @property
+    def keyed_by_node(self) -> bool:
+        """True when this node's output may depend on which node it is: it declares a hidden
+        UNIQUE_ID input or is not idempotent. Its cache key then includes the node id."""
+        return not self.idempotent or any(d.hidden == "UNIQUE_ID" for d in self.inputs.values())
+
+    def literal_value(self, decl: InputDecl, value: Any, env: Any = None) -> Any:
+        """A literal (already unwrapped) as the node receives it: checked and normalised by its
+        widget descriptor, or as given when the node's ``validate`` replaces the built-in checks."""
+        if not decl.is_widget or decl.name in self.validate_replaces:
+            return value
+        return decl.desc.check(value, env)
 
     def object_info(self, env: Any = None) -> dict:
         """The /object_info entry, in ComfyUI's shape."""
@@ -93,6 +110,15 @@ def spec_from_node_class(cls: type[Node], source: str = "builtin") -> NodeSpec:
     if doc == inspect.getdoc(Node):
         doc = ""
     has_lazy = any(d.desc is not None and d.desc.lazy for d in ordered.values())
+    has_validate = cls.validate.__func__ is not Node.validate.__func__
+    replaces = frozenset(cls.validate_replaces)
+    unknown = sorted(n for n in replaces if n not in ordered or ordered[n].section == "hidden")
+    if unknown:
+        raise TypeError(f"node {name}: validate_replaces names {unknown}, which are not inputs of the node; "
+                        f"list names from {sorted(n for n, d in ordered.items() if d.section != 'hidden')}")
+    if replaces and not has_validate:
+        raise TypeError(f"node {name}: validate_replaces {sorted(replaces)} needs a validate classmethod that "
+                        "checks those inputs, or nothing would")
     return NodeSpec(
         name=name,
         display_name=cls.display_name or name,
@@ -104,10 +130,12 @@ def spec_from_node_class(cls: type[Node], source: str = "builtin") -> NodeSpec:
         output_node=bool(cls.output_node),
         input_is_list=bool(cls.input_is_list),
         deterministic=bool(cls.deterministic),
+        idempotent=bool(cls.idempotent),
         make=cls,
         call=lambda obj, kwargs: obj.run(**kwargs),
         fingerprint=(lambda env, kw: cls.fingerprint(env, **kw)) if cls.fingerprint.__func__ is not Node.fingerprint.__func__ else None,
-        validate=(lambda env, kw: cls.validate(env, **kw)) if cls.validate.__func__ is not Node.validate.__func__ else None,
+        validate=(lambda env, kw: cls.validate(env, **kw)) if has_validate else None,
+        validate_replaces=replaces,
         check_lazy=(lambda obj, kw: obj.check_lazy(**kw)) if has_lazy else None,
         source=source,
         deprecated=bool(cls.deprecated),

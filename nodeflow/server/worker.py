@@ -87,12 +87,14 @@ class Worker:
             status = {"status_str": result.status_str, "completed": result.status == "success",
                       "messages": result.messages}
             outputs = result.outputs
-        except Exception as exc:  # the engine itself failed: record it, keep serving
+        except Exception as exc:  # Engine.execute never raises; a different engine might: keep serving
             log.exception("engine failure on prompt %s", item.prompt_id)
             message = {"prompt_id": item.prompt_id, "node_id": None, "node_type": None, "executed": [],
-                       "exception_message": str(exc), "exception_type": type(exc).__name__, "traceback": [],
-                       "current_inputs": {}, "current_outputs": []}
+                       "exception_message": f"the engine failed outside any node: {exc}",
+                       "exception_type": type(exc).__name__, "traceback": [], "current_inputs": {},
+                       "current_outputs": []}
             emit("execution_error", message)
+            emit("executing", {"node": None, "display_node": None, "prompt_id": item.prompt_id})
             status = {"status_str": "error", "completed": False, "messages": [["execution_error", message]]}
             outputs = {}
         meta = {nid: {"node_id": nid, "display_node": nid} for nid in outputs}

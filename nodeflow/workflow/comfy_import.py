@@ -5,7 +5,7 @@ from typing import Any
 
 from . import model
 from .errors import WorkflowError, warning
-from .widgets import default_value, input_specs, is_widget, values_by_name
+from .widgets import defaults_warning, fill_defaults, values_by_name
 
 EDITOR_ONLY = {"PrimitiveNode", "Reroute", "Note", "MarkdownNote"}
 MODE_NAMES = {0: "active", 2: "muted", 4: "bypassed"}
@@ -113,14 +113,17 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
             entry["widgets_values"] = node.get("widgets_values")  # kept so nothing is lost
         else:
             entry["widgets"], entry["controls"] = values_by_name(info, node.get("widgets_values"))
-            for name, spec, section in input_specs(info):
-                if section == "required" and is_widget(spec) and name not in entry["widgets"]:
-                    entry["widgets"][name] = default_value(spec)
-                    warnings.append(warning(nid, f"{kind}: no value for {name!r} in the file; using the default "
-                                                 f"{entry['widgets'][name]!r}"))
         for (target, name), value in primitive_values.items():
-            if target == nid:
+            if target == nid and value is not None:
                 entry["widgets"][name] = value
+        if info is not None:
+            filled, empty = fill_defaults(info, entry["widgets"])
+            entry["widgets"].update(filled)
+            linked = {i.get("name") for i in node.get("inputs") or [] if isinstance(i, dict) and i.get("link") is not None}
+            filled = {k: v for k, v in filled.items() if k not in linked}  # a link feeds these: no news
+            empty = [k for k in empty if k not in linked]
+            if filled or empty:
+                warnings.append(defaults_warning(nid, kind, filled, empty))
         result["nodes"].append(entry)
 
     kept = {n["id"] for n in result["nodes"]}

@@ -53,7 +53,7 @@ def to_api(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
         return data, []
     workflow, warnings = to_nodeflow(data, object_info)
     prompt, more = to_api_prompt(workflow, object_info)
-    return prompt, warnings + more
+    return prompt, warnings + [w for w in more if w not in warnings]
 
 
 def to_comfyui(data: Any, object_info: dict) -> tuple[dict, list[dict]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .comfy_import import EDITOR_ONLY
 from .errors import warning
-from .widgets import default_value, input_specs, is_widget
+from .widgets import defaults_warning, fill_defaults, input_specs, is_widget
 
 
 def _output_type(object_info: dict, node: dict, slot: int) -> str | None:
@@ -48,7 +48,7 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
             continue
         inputs: dict = {}
         widgets = node.get("widgets") or {}
-        for name, spec, section in input_specs(info):
+        for name, spec, _ in input_specs(info):
             link = incoming.get(nid, {}).get(name)
             if link is not None:
                 source = source_of(link[0], link[1], link[2])
@@ -58,14 +58,13 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
                 if not is_widget(spec):
                     warnings.append(warning(nid, f"input {name!r} is fed by a muted or missing node"))
                     continue
-            if is_widget(spec):
-                if name in widgets:
-                    value = widgets[name]
-                    inputs[name] = {"__value__": value} if isinstance(value, list) else value
-                elif section == "required":
-                    inputs[name] = default_value(spec)
-                    warnings.append(warning(nid, f"{node['type']}: no value for {name!r}; using the default "
-                                                 f"{inputs[name]!r}"))
+            if is_widget(spec) and widgets.get(name) is not None:
+                value = widgets[name]
+                inputs[name] = {"__value__": value} if isinstance(value, list) else value
+        filled, _ = fill_defaults(info, inputs)  # an input with nothing to choose from stays out: validation
+        inputs.update(filled)                    # names it, and the import already warned about it
+        if filled:
+            warnings.append(defaults_warning(nid, node["type"], filled, []))
         for name in widgets:
             if name not in {n for n, _, _ in input_specs(info)}:
                 warnings.append(warning(nid, f"{node['type']} has no input {name!r} any more; its value was dropped"))

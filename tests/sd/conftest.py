@@ -19,7 +19,7 @@ def tiny_ckpt_file(tmp_path_factory):
 @pytest.fixture
 def sd_env(env, tiny_ckpt_file):
     """A base folder whose models/checkpoints holds the tiny SD1 file."""
-    os.link(tiny_ckpt_file, env.models_dir / "checkpoints" / "tiny.safetensors")  # links out are refused
+    os.link(tiny_ckpt_file, env.models_dir / "checkpoints" / "tiny.safetensors")  # symlinks: test_symlinked_models
     return env
 
 

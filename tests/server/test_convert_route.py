@@ -59,3 +59,23 @@ async def test_prompt_accepts_an_editor_workflow(aiohttp_client, env, registry):
             break
         await asyncio.sleep(0.05)
     assert history[prompt_id]["outputs"]["2"] == {"text": ["n=7"]}
+
+
+async def test_convert_fills_missing_widget_values_and_says_so(aiohttp_client, env):
+    """A template's LoraLoader saved with widgets_values null, through a real server."""
+    from nodeflow.engine.executor import Engine
+    from nodeflow.schema.registry import builtin_registry
+    from nodeflow.server.app import create_app
+    from nodeflow.server.config import ServerConfig
+    from tests.workflow.test_missing_widget_values import with_lora
+
+    (env.models_dir / "loras" / "only.safetensors").write_bytes(b"x")
+    registry = builtin_registry()
+    client = await aiohttp_client(create_app(ServerConfig(), registry, Engine(registry, env), env))
+    r = await client.post("/nodeflow/convert", json={"workflow": with_lora(None), "to": "api"})
+    body = await r.json()
+    assert r.status == 200, body
+    assert body["result"]["10"]["inputs"]["lora_name"] == "only.safetensors"
+    assert body["result"]["10"]["inputs"]["strength_clip"] == 1.0
+    (warning,) = [w for w in body["warnings"] if w["node"] == "10"]
+    assert "LoraLoader (node 10)" in warning["message"] and "lora_name='only.safetensors'" in warning["message"]
