@@ -3,7 +3,7 @@ and this clone's weight patches. ``apply`` runs the raw network on the compute d
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 

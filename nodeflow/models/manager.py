@@ -38,7 +38,8 @@ def module_bytes(module: Any) -> int:
 
 def entry_bytes(value: Any) -> int:
     """Bytes of every tensor reachable from a cached value: tensors, nn.Modules (parameters and
-    buffers) and objects with ``memory_bytes()`` (DiffusionModel, ClipModel, VAE, ...), inside any
+    buffers), objects with ``memory_bytes()`` (DiffusionModel, ClipModel, VAE, ...) or wrapping a
+    module as ``.model`` (spandrel's upscaler descriptors), inside any
     nesting of tuples, lists and dicts, e.g. the (model, clip, vae) a checkpoint is cached as.
     A module, object or tensor storage reached twice is counted once."""
     seen_objects: set[int] = set()
@@ -67,7 +68,10 @@ def entry_bytes(value: Any) -> int:
         if isinstance(item, (tuple, list, set, frozenset)):
             return sum(walk(v) for v in item)
         size = getattr(item, "memory_bytes", None)
-        return int(size()) if callable(size) else 0
+        if callable(size):
+            return int(size())
+        wrapped = getattr(item, "model", None)  # e.g. a spandrel upscaler descriptor
+        return walk(wrapped) if isinstance(wrapped, torch.nn.Module) else 0
 
     return walk(value)
 

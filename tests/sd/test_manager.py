@@ -126,3 +126,13 @@ async def test_system_stats_reports_the_bytes_of_a_loaded_checkpoint(aiohttp_cli
     stats = await (await api.client.get("/system_stats")).json()
     device = stats["devices"][0]
     assert device["models_loaded"] == 1 and device["models_bytes"] > 1_000_000
+
+
+def test_entry_bytes_counts_an_upscale_model():
+    from nodeflow.demo.plan import pack_path
+    from nodeflow.models.manager import entry_bytes
+    from nodeflow.models.upscaler import load_upscale_model
+
+    descriptor = load_upscale_model(pack_path("upscaler"))
+    expected = sum(p.numel() * p.element_size() for p in descriptor.model.parameters())
+    assert entry_bytes(descriptor) >= expected > 0
