@@ -167,7 +167,8 @@ DenoiseFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 class NoiseMasked:
     """Inpainting by masked denoising: outside the mask the latent is held at the original,
     re-noised to the current sigma before each call and restored in the estimate. The wrapped
-    denoiser's ``last_uncond`` passes through, restored outside the mask the same way."""
+    denoiser's ``last_uncond`` passes through as the network gave it (ComfyUI's CFG++ samplers see
+    the raw unconditional estimate too; it only matters where the mask is soft)."""
 
     def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> None:
         self.denoise, self.latent, self.noise, self.mask = denoise, latent, noise, mask
@@ -179,8 +180,7 @@ class NoiseMasked:
 
     @property
     def last_uncond(self) -> torch.Tensor | None:
-        uncond = getattr(self.denoise, "last_uncond", None)
-        return None if uncond is None else self._restore(uncond)
+        return getattr(self.denoise, "last_uncond", None)
 
     def _restore(self, estimate: torch.Tensor) -> torch.Tensor:
         return estimate * self.mask + self.latent * (1 - self.mask)
