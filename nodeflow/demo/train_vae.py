@@ -24,10 +24,12 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL
 
+from nodeflow.models.families_sd import SD_LATENT
+
 from .shapes import COLOURS, random_scene, render, shape_mask
 from .plan import run_command, stage_arguments
 
-SD1_SCALE = 0.18215
+SD1_SCALE = SD_LATENT.scale_factor  # the demo pack is an SD1-family model: its latent format
 VAE_CONFIG = dict(
     in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=32,
     block_out_channels=(32, 64, 64, 64),

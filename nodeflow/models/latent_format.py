@@ -13,7 +13,7 @@ import torch
 @dataclass(frozen=True)
 class LatentFormat:
     channels: int = 4
-    scale_factor: float = 0.18215
+    scale_factor: float = 1.0
     shift_factor: float = 0.0
     # latent -> RGB preview projection on unscaled latents: one row of 3 per channel, then an
     # optional bias row; None means "fit one from the VAE at load time"

@@ -1,6 +1,7 @@
 """Live sampler previews: a LATENT (unscaled, ComfyUI's convention) -> a small RGB picture, decoded
 by the model's VAE when that is tiny, else through the latent->RGB projection fitted to the VAE at
-load time (or, for a lone UNet, a plain projection of the first three channels)."""
+load time, else the family's own factors (``LatentFormat.rgb_factors``), else a plain projection of
+the first three channels of the model's latent space."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +30,7 @@ def latent_preview(model, latent: torch.Tensor) -> Image.Image:
         picture.thumbnail((256, 256))
         return picture
     first = latent[0].float().cpu()
-    if getattr(model, "latent_rgb_factors", None) is not None:
-        return _projection(model.latent_rgb_factors, first)
+    factors = getattr(model, "latent_rgb_factors", None) or model.latent_format.rgb_factors
+    if factors is not None:
+        return _projection(factors, first)
     return _projection(NEUTRAL_RGB, model.process_latent_in(first))

@@ -34,3 +34,22 @@ def test_large_vaes_use_the_linear_projection(monkeypatch):
     assert model.preview_vae is None
     _, latent = _scene_and_latent(vae)
     assert preview_image(model, latent).size == (32, 32)  # 4x the 8x8 latent
+
+
+def test_a_lone_unet_previews_its_own_latent_space():
+    import dataclasses
+
+    from nodeflow.models.diffusion_model import DiffusionModel
+    from nodeflow.models.families_sd import SD1
+    from nodeflow.models.patching import PatchedModule
+    from tests.sampling.comfy_reference import ToyNetwork
+
+    latent = torch.zeros(1, 4, 8, 8)
+    latent[:, 0] = 1.0 / 0.18215 / 0.35  # red at full strength once scaled into the model's space
+    lone = DiffusionModel(PatchedModule(ToyNetwork()), "sd1")
+    pixels = np.array(preview_image(lone, latent))
+    assert pixels.shape == (32, 32, 3) and (pixels[..., 0] == 255).all() and (pixels[..., 1] == 128).all()
+    tinted = dataclasses.replace(SD1, latent_format=dataclasses.replace(
+        SD1.latent_format, rgb_factors=((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (-1, -1, -1))))
+    dark = np.array(preview_image(DiffusionModel(PatchedModule(ToyNetwork()), tinted), latent))
+    assert (dark == 0).all()  # the family's own factors (here: bias -1 = black) come before the neutral ones
