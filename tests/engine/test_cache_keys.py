@@ -3,10 +3,9 @@ UNIQUE_ID input or a not-idempotent class puts the node id into the key; every o
 sharing its cached output across node ids, prompts and workflows."""
 import pytest
 
-from nodeflow.engine.executor import Engine
 from nodeflow.plugins.comfy_v1 import spec_from_v1
 from nodeflow.schema.node import Node, NodeResult
-from nodeflow.schema.types import Int, Socket
+from nodeflow.schema.types import Socket
 
 from . import toy_nodes
 

@@ -16,7 +16,7 @@ from nodeflow.plugins.comfy_v1 import spec_from_v1
 from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import spec_from_node_class
-from nodeflow.schema.types import Combo, Image as ImageSocket, Int, Mask
+from nodeflow.schema.types import Image as ImageSocket, Int, Mask
 from tests.engine import toy_nodes
 
 

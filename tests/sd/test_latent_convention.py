@@ -18,7 +18,7 @@ from nodeflow.models.loader import load_checkpoint, load_vae_file
 from nodeflow.nodes.latent_files import LoadLatent, SaveLatent
 from nodeflow.nodes.sampling_nodes import KSamplerAdvanced
 from nodeflow.sampling.run import ksampler_sigmas
-from tests.sampling.comfy_reference import ToyNetwork, conditioning
+from tests.sampling.comfy_reference import ToyNetwork
 
 from .tiny import write_tiny_family
 

@@ -1,5 +1,4 @@
 """POST /nodeflow/convert and /prompt with an editor workflow."""
-import io
 
 from PIL import Image
 
