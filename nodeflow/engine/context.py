@@ -1,8 +1,10 @@
 """What a running node sees of the engine: progress, interrupt, previews, models, folders."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from .job import Emit
 
@@ -47,3 +49,22 @@ class ExecutionContext:
     def send_text(self, text: str) -> None:
         """Stream text (e.g. generated tokens) to the editor as it is produced."""
         self._emit("text", {"prompt_id": self.prompt_id, "node": self.node_id, "text": text})
+
+
+_CURRENT: contextvars.ContextVar["ExecutionContext | None"] = contextvars.ContextVar("nodeflow_node_context",
+                                                                                    default=None)
+
+
+def current_context() -> "ExecutionContext | None":
+    """The context of the node running in this thread (or task), or None outside a node. For code
+    that has no ``self.ctx`` to hand, e.g. the ComfyUI API shims (``comfy.utils.ProgressBar``)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def running(ctx: "ExecutionContext | None") -> Iterator[None]:
+    token = _CURRENT.set(ctx)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)

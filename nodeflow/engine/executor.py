@@ -20,7 +20,7 @@ from nodeflow.schema.node import NodeResult
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import NodeSpec
 
-from .context import ExecutionContext, Interrupted
+from .context import ExecutionContext, Interrupted, running
 from .job import Emit, Job, JobResult
 from .output_cache import OutputCache
 from .signature import NodeKeyError, cache_keys, needed_nodes
@@ -245,7 +245,8 @@ class Engine:
         for kwargs in calls:
             obj = self._instance(run, nid, spec)
             try:
-                raw = spec.call(obj, kwargs)
+                with running(getattr(obj, "ctx", None)):
+                    raw = spec.call(obj, kwargs)
                 produced, node_ui = normalise_result(spec, raw)
             except Interrupted:
                 raise

@@ -152,6 +152,9 @@ def load_pack(registry: Registry, pack: str, path: Path) -> PackStatus:
 
 def load_plugins(registry: Registry, folders: list[Path], whitelist: list[str] | None = None) -> list[PackStatus]:
     """Import every pack (or only ``whitelist``); returns one status per pack found."""
+    from nodeflow.comfy_compat import install
+
+    install()  # ComfyUI's module names (folder_paths, comfy.*, nodes, server, ...) for V1/V3 packs
     statuses = []
     for pack, path in discover(folders):
         if whitelist is not None and pack not in whitelist:
