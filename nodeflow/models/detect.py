@@ -129,7 +129,8 @@ def _unet_structure(u: Mapping[str, Shape]) -> dict[str, Any]:
     }
 
 
-def _unet_config(u: Mapping[str, Shape], family: ModelFamily, pooled_dim: int | None) -> dict[str, Any]:
+def unet_config_from_shapes(u: Mapping[str, Shape], family: ModelFamily, pooled_dim: int | None) -> dict[str, Any]:
+    """diffusers UNet2DConditionModel config of an SD-family UNet (the SD families' read_config)."""
     s = _unet_structure(u)
     widths, depths = s["widths"], s["depths"]
     if s["first_attn"] is None:
@@ -297,7 +298,7 @@ def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
     family = base.variant(prediction="v" if "v_pred" in shapes else "eps",
                           inpaint=in_channels == base.latent_channels * 2 + 1)
     pooled = next((t["projection_dim"] for t in texts if t["kind"] == "open_clip"), None)
-    unet = _unet_config(u, family, pooled)
+    unet = family.read_config(u, family, pooled)
     for t in texts:
         tower = _tower_for(family, t["kind"])
         t["tower"], t["hidden_state_index"] = tower.name, tower.layer

@@ -31,6 +31,24 @@ def unet_network(config: dict) -> torch.nn.Module:
     return UNet2DConditionModel(**config)
 
 
+def unet_config(unet_shapes, family: ModelFamily, pooled_dim: int | None) -> dict:
+    from .detect import unet_config_from_shapes
+
+    return unet_config_from_shapes(unet_shapes, family, pooled_dim)
+
+
+def unet_to_network(state, config: dict) -> dict:
+    from .convert_unet import unet_to_diffusers
+
+    return unet_to_diffusers(state, config)
+
+
+def unet_from_network(state, config: dict) -> dict:
+    from .convert_unet import unet_from_diffusers
+
+    return unet_from_diffusers(state, config)
+
+
 def heads_of_64(widths: Sequence[int]) -> tuple[int, ...]:
     """SD2 / SDXL use 64-channel heads; tiny test models fall back to a single head."""
     return tuple(w // 64 if w % 64 == 0 else 1 for w in widths)
@@ -66,7 +84,8 @@ def _linear_attention(found: Recognition) -> bool:
     return proj is not None and len(found.unet[proj]) == 2
 
 
-COMMON = dict(schedule=sd_schedule, network=unet_network)
+COMMON = dict(schedule=sd_schedule, read_config=unet_config, network=unet_network, to_network=unet_to_network,
+              from_network=unet_from_network)
 
 SD1 = ModelFamily(
     name="sd1", label="Stable Diffusion 1.x", latent_format=SD_LATENT, context_dim=768,

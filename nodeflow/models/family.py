@@ -62,7 +62,13 @@ class ModelFamily:
     time_ids: int = 0  # how many numbers extra_conds packs next to the pooled embedding
     schedule: Callable[[], Any] = None  # () -> DiscreteSchedule
     sampling: str = "discrete"  # how sigmas map to network timesteps
-    network: Callable[[dict], torch.nn.Module] = None  # UNet config -> module (built on the meta device)
+    # the network: its config read from the file's shapes ((network tensors without the checkpoint
+    # prefix, family, pooled text width) -> config), its factory (config -> module, built on the
+    # meta device) and its key converters (released names <-> the module's, given the config)
+    read_config: Callable[[Mapping[str, Shape], "ModelFamily", int | None], dict] = None
+    network: Callable[[dict], torch.nn.Module] = None
+    to_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
+    from_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
 
     @property
     def latent_channels(self) -> int:

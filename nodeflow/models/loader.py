@@ -13,7 +13,6 @@ import torch
 from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, tensor_shapes
 from .clip_model import CLIP, EOS, TextEncoder
 from .convert_clip import clip_l_to_hf, open_clip_to_hf
-from .convert_unet import unet_to_diffusers
 from .convert_vae import vae_to_diffusers
 from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
@@ -48,7 +47,7 @@ def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype
 
 
 def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype) -> torch.nn.Module:
-    state = unet_to_diffusers(_sub(sd, info.prefixes["unet"]), info.unet_config)
+    state = info.family.to_network(_sub(sd, info.prefixes["unet"]), info.unet_config)
     return build_module(lambda: info.family.network(info.unet_config), state, dtype, "UNet")
 
 

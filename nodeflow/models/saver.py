@@ -9,7 +9,6 @@ import torch
 
 from .clip_model import CLIP
 from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_hf
-from .convert_unet import unet_from_diffusers
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
 from .vae_model import VAE
@@ -31,7 +30,7 @@ def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
     model.unet.activate()
     unet_module = model.unet.module
     tensors = {f"model.diffusion_model.{k}": v
-               for k, v in unet_from_diffusers(_state(unet_module, dtype), dict(unet_module.config)).items()}
+               for k, v in model.family.from_network(_state(unet_module, dtype), dict(unet_module.config)).items()}
     if vae is not None:
         config = dict(vae.module.config)
         tensors.update({f"first_stage_model.{k}": v
