@@ -156,6 +156,21 @@ test("node properties read and write the NodeFlow node; modes map to LiteGraph's
   assert.deepEqual(comfy.graph.findNodesByType("Echo").map((n) => n.id), [4]);
 }));
 
+test("prototype defaults (colour) reach new nodes; a refreshed combo list is drawn and offered", quiet(async () => {
+  const { app, comfy } = editor();
+  const info = { ...OBJECT_INFO, Pick: { input: { required: { choice: [["x", "y"]] } }, input_order: { required: ["choice"] }, output: [], category: "test" } };
+  app.state.objectInfo = info;
+  comfy.registerExtension({ name: "paint", beforeRegisterNodeDef(type, data) {
+    if (data.name === "Pick") { type.prototype.color = "#335"; type.prototype.bgcolor = "#113"; }
+  } });
+  await comfy.registerNodeDefs(info);
+  const model = app.state.graph.addNode(app.state.graph.makeNode("Pick", info.Pick, [0, 0], "1"));
+  const node = comfy.graph.getNodeById(1);
+  assert.deepEqual([model.color, node.color, node.bgcolor], ["#335", "#335", "#335"]);
+  node.widgets[0].options.values = ["x", "y", "z"];
+  assert.deepEqual(widgetRows(model, info.Pick, app.customWidgets)[0].spec[0], ["x", "y", "z"]);
+}));
+
 test("connections, undo and removal call onConnectionsChange / onRemoved on the nodes", quiet(async () => {
   const { app, comfy } = editor();
   const log = [];

@@ -63,6 +63,18 @@ def test_comfy_pack_runs_and_broken_scripts_are_reported(page):
     seen = page.evaluate("() => window.comfyWebPack")
     assert seen["nodeData"] == {"name": "WebEcho", "category": "testing/web", "comfyClass": "WebEcho"}
     assert seen["fetched"] == "Web Echo" and seen["apiURL"] == "/api/view?filename=x.png"
+    page.click("#plugin-problems")
+    listed = page.locator("#problems-panel li").all_inner_texts()
+    assert any("broken_import.js" in t and "broken at import" in t for t in listed), listed
+    page.click("#plugin-problems")
+    # the pack's setting (extension `settings` array) is in NodeFlow's settings panel and saved for the user
+    page.click("#settings-toggle")
+    field = page.locator("#settings-panel input[name='comfy_web_pack.prefix']")
+    assert field.input_value() == "Echo"
+    field.fill("Said")
+    field.press("Tab")
+    page.click("#settings-toggle")
+    page.wait_for_function("async () => (await (await fetch('/userdata/comfy.settings.json')).json())['comfy_web_pack.prefix'] === 'Said'")
 
     clear_canvas(page)
     node = add_node(page, 420, 320, "Web Echo")
@@ -88,7 +100,7 @@ def test_comfy_pack_runs_and_broken_scripts_are_reported(page):
     assert seen["events"] == [{"node": node, "text": "HELLO"}]          # the pack's custom event
     assert seen["executed"][0]["output"] == {"echo": ["OLLEH"]} and seen["executed"][0]["node"] == node
     assert seen["executing"] == node
-    assert page.evaluate(f"(id) => {COMFY}.graph.getNodeById(id).title", node) == "Echo: HELLO"
+    assert page.evaluate(f"(id) => {COMFY}.graph.getNodeById(id).title", node) == "Said: HELLO"
     prompt = page.evaluate(f"async () => (await {COMFY}.graphToPrompt()).output")
     assert prompt[node]["inputs"] == {"text": "HELLO", "repeat": 2}       # echo_out: options.serialize false
     ARTIFACTS.mkdir(exist_ok=True)

@@ -302,6 +302,9 @@ class App {
     this.queuePanel.refresh();
   }
 
+  /** NodeFlow's extension hooks (docs/plugins.md); ComfyUI-style scripts use /scripts/app.js instead. */
+  registerExtension(extension) { this.extensionHost.register(extension); }
+
   showNodeErrors(nodeErrors, promptError = null) {
     const list = [];
     for (const [id, entry] of Object.entries(nodeErrors)) {

@@ -156,6 +156,7 @@ export class ComfyApp {
   nodeMade(model, info) {
     if (!this.extensions.length || !info || info.editor) return;
     const node = this.nodeFor(model, info);
+    node._applyDefaults();
     this.each("nodeCreated", node);
     if (typeof node.onNodeCreated === "function") this.host.guard({ extension: `node ${model.type}`, hook: "onNodeCreated" }, () => node.onNodeCreated());
   }

@@ -10,6 +10,14 @@ export const OUTPUT = 2;  // LiteGraph.OUTPUT
 const MODE_NUMBER = { active: 0, muted: 2, bypassed: 4 }; // LGraphEventMode ALWAYS, NEVER, BYPASS
 const MODE_NAME = { 0: "active", 2: "muted", 4: "bypassed" };
 
+// Extensions also assign these on `nodeType.prototype` (e.g. prototype.color in
+// beforeRegisterNodeDef): kept as the type's defaults and given to each new node of the type.
+export const DEFAULTS = Symbol("nodeflow type defaults");
+function setDefault(proto, key, value) {
+  if (!Object.prototype.hasOwnProperty.call(proto, DEFAULTS)) proto[DEFAULTS] = { ...(proto[DEFAULTS] || {}) };
+  proto[DEFAULTS][key] = value;
+}
+
 function unsupported(what) {
   return function () { throw new Error(`${what} is not supported by NodeFlow: a node's sockets come from its definition`); };
 }
@@ -22,8 +30,6 @@ export class ComfyNode {
     this.widgets = [];
     this.serialize_widgets = true;
     this.isVirtualNode = false;
-    let bgcolor;
-    Object.defineProperty(this, "bgcolor", { get: () => bgcolor ?? this._model.color ?? undefined, set: (v) => { bgcolor = v; if (!this._model.color) this.color = v; }, enumerable: true });
     const self = this;
     this.flags = { get collapsed() { return !!self._model.collapsed; }, set collapsed(v) { self._model.collapsed = !!v; self._touch(); } };
   }
@@ -31,16 +37,31 @@ export class ComfyNode {
   get id() { const n = Number(this._model.id); return Number.isInteger(n) && String(n) === this._model.id ? n : this._model.id; }
   get type() { return this._model.type; }
   get comfyClass() { return this._model.type; }
-  get title() { return this._model.title ?? this.constructor.title ?? this._model.type; }
-  set title(v) { this._model.title = v == null ? null : String(v); this._touch(); }
-  get pos() { return this._model.pos; }
-  set pos(v) { this._model.pos = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); }
-  get size() { return this._model.size; }
-  set size(v) { this._model.size = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); }
-  get color() { return this._model.color ?? undefined; }
-  set color(v) { this._model.color = v ?? null; this._touch(); }
-  get mode() { return MODE_NUMBER[this._model.mode] ?? 0; }
-  set mode(v) { if (MODE_NAME[v]) { this._model.mode = MODE_NAME[v]; this._touch(); } }
+  get title() { return this._model ? this._model.title ?? this.constructor.title ?? this._model.type : this[DEFAULTS]?.title; }
+  set title(v) { if (!this._model) return setDefault(this, "title", v); this._model.title = v == null ? null : String(v); this._touch(); }
+  get pos() { return this._model?.pos; }
+  set pos(v) { if (this._model) { this._model.pos = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); } }
+  get size() { return this._model ? this._model.size : this[DEFAULTS]?.size; }
+  set size(v) { if (!this._model) return setDefault(this, "size", v); this._model.size = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); }
+  get color() { return this._model ? this._model.color ?? undefined : this[DEFAULTS]?.color; }
+  set color(v) { if (!this._model) return setDefault(this, "color", v); this._model.color = v ?? null; this._touch(); }
+  get bgcolor() { return this._model ? this._bgcolor ?? this._model.color ?? undefined : this[DEFAULTS]?.bgcolor; }
+  set bgcolor(v) {
+    if (!this._model) return setDefault(this, "bgcolor", v);
+    Object.defineProperty(this, "_bgcolor", { value: v, writable: true, configurable: true });
+    if (!this._model.color) this.color = v; // NodeFlow nodes have one colour
+  }
+  get mode() { return this._model ? MODE_NUMBER[this._model.mode] ?? 0 : undefined; }
+  set mode(v) { if (this._model && MODE_NAME[v]) { this._model.mode = MODE_NAME[v]; this._touch(); } }
+
+  /** A new node takes its type's defaults (colour, size, title) set on the prototype. */
+  _applyDefaults() {
+    const d = this[DEFAULTS];
+    if (!d) return;
+    if (this._model.color == null && (d.color || d.bgcolor)) this._model.color = d.color || d.bgcolor;
+    if (Array.isArray(d.size)) this._model.size = [Number(d.size[0]) || 0, Number(d.size[1]) || 0];
+    if (d.title != null && this._model.title == null) this._model.title = String(d.title);
+  }
   get graph() { return this._app.graphAdapterOf(this._model); }
   get widgets_values() { return this.widgets.filter((w) => w.saved !== false).map((w) => w.value); }
 

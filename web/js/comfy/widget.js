@@ -52,9 +52,12 @@ export function specWidget(node, name, spec, kind) {
       : { ...opts };
   const type = kind === "STRING" && opts.multiline ? "customtext" : TYPE_OF_KIND[kind];
   const widget = new Widget(node, { name, type, options, kind, spec });
+  const listed = options.values;
   widget.toRow = function toRow() {
     if (this.isHidden() || this.model.inputs.some((i) => i.widget && i.name === this.name)) return null;
-    return { name: this.name, kind: this.kind, spec: this.spec, widget: this };
+    const values = this.options.values; // an extension may refresh a combo's list
+    const rowSpec = kind === "COMBO" && Array.isArray(values) && values !== listed ? [values, opts] : this.spec;
+    return { name: this.name, kind: this.kind, spec: rowSpec, widget: this };
   };
   return widget;
 }
