@@ -31,9 +31,10 @@ export class DomLayer {
     if (!this.widgets.size) return;
     const { state, view } = this.editor;
     const { offset, scale } = state.graph.viewport;
-    for (const widget of this.widgets) {
+    for (const widget of [...this.widgets]) {
       const el = widget.element;
       if (!el || !el.style) continue;
+      if (!widget.node.widgets.includes(widget)) { this.remove(widget); continue; } // dropped from node.widgets
       const model = widget.node._model;
       const layout = state.graph.nodes.get(model.id) === model ? view.layouts.get(model.id) : null;
       const row = layout && !layout.collapsed ? layout.widgets.find((r) => r.widget === widget) : null;

@@ -173,6 +173,7 @@ export function domWidget(node, name, type, element, options = {}) {
     },
   });
   if (!stored) Object.defineProperty(widget, "saved", { value: false });
+  widget.onRemove = () => node._app.dom.remove(widget);
   /** Copy the element's value into the node (before saving or queueing). */
   widget.pull = () => { if (stored) node._model.widgets[name] = widget.value; };
   /** Put the node's value into the element (after loading or pasting). */
