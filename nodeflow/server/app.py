@@ -61,6 +61,11 @@ def _add_static(app: web.Application, config: ServerConfig) -> None:
         return web.FileResponse(web_dir / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.router.add_get("/", index)
+    # ComfyUI's frontend module paths (`import { app } from "../../scripts/app.js"` in a pack's
+    # web script): small modules handing out the editor's ComfyUI adapter (web/js/comfy/).
+    shims = web_dir / "js" / "comfy" / "scripts"
+    if shims.is_dir():
+        app.router.add_static("/scripts", shims, follow_symlinks=False)
     app.router.add_static("/", web_dir, follow_symlinks=False)
 
 

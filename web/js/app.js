@@ -3,7 +3,7 @@ import { ApiClient } from "./api/client.js";
 import { CommandStack, addNode, connect, replaceGraph, setProperty } from "./model/commands.js";
 import { EDITOR_NODES, effectiveInfo } from "./model/editor_nodes.js";
 import { Graph } from "./model/graph.js";
-import { applyControls, buildPrompt } from "./model/prompt.js";
+import { applyControls } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
 import { ActionRegistry } from "./ui/actions.js";
@@ -15,6 +15,7 @@ import { libraryItems, showMenu } from "./ui/menu.js";
 import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
+import { ExtensionHost } from "./ui/extensions.js";
 import { DEFAULT_SETTINGS, SettingsStore } from "./ui/settings.js";
 import { ViewControls } from "./ui/view_controls.js";
 import { openSearch } from "./ui/search_box.js";
@@ -50,6 +51,8 @@ class App {
     this.history = new HistoryPanel(this, $("history-panel"));
     this.viewControls = new ViewControls(this);
     this.settingsStore = new SettingsStore(this, $("settings-panel"));
+    this.extensionHost = new ExtensionHost(this); // plugin web scripts: NodeFlow's hooks and the ComfyUI adapter
+    this.state.graph.hooks = this.extensionHost.graphHooks;
   }
 
   /** Change one setting: applied at once and saved to the user's settings file on the server. */
@@ -75,6 +78,7 @@ class App {
   async start() {
     await this.refreshObjectInfo();
     await this.settingsStore.load();
+    await this.extensionHost.load(); // before any graph: extensions see every node created
     if (!this.tabs.restore()) {
       const data = await (await fetch("default_workflow.json")).json();
       if (!(await this.openInNewTab(data, "Unsaved workflow"))) this.tabs.create();
@@ -84,8 +88,8 @@ class App {
     this.runEvents.bind();
     bindDrop(this);
     window.addEventListener("resize", () => this.view.requestDraw());
-    await this.loadExtensions();
-    this.showPluginProblems();
+    await this.extensionHost.setup();
+    this.extensionHost.showPackProblems();
     this.api.connect();
     this.queuePanel.refresh();
     this.view.requestDraw();
@@ -108,6 +112,7 @@ class App {
   /** After every edit of `tab` (the active one by default): redraw, dirty marker, keep the session. */
   changed(tab = this.tabs.active) {
     if (tab === this.tabs.active) this.view.requestDraw();
+    if (tab) this.extensionHost.changed(tab.graph);
     if (tab) this.tabs.touched(tab);
     this.persistSoon(300);
     if (tab && tab.path && this.settings.autosave) { // autosave: write the file a moment after the last edit
@@ -140,7 +145,7 @@ class App {
       }
     });
     this.state.selection = new Set([node.id]);
-    for (const ext of this.extensions) ext.nodeCreated?.(node, this);
+    this.extensionHost.nodeCreated(node);
     return node;
   }
 
@@ -192,13 +197,15 @@ class App {
 
   // --- workflows --------------------------------------------------------------------------
   setGraph(data, source) {
-    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.customWidgets);
+    this.extensionHost.beforeLoad(data);
+    const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.customWidgets, this.extensionHost.graphHooks);
     this.run(replaceGraph(graph));
     this.state.graph.viewport = graph.viewport;
     this.state.selection.clear();
     for (const key of ["errors", "images", "previews", "texts", "progress"]) this.state.runtime[key].clear();
     for (const w of warnings) this.toast(`${source}: node ${w.node}: ${w.message}`, "warning");
     this.state.warnings = warnings;
+    this.extensionHost.graphLoaded(this.state.graph);
     this.view.requestDraw();
   }
 
@@ -264,15 +271,22 @@ class App {
   }
 
   // --- running ----------------------------------------------------------------------------
-  async queue() {
-    const count = Math.max(1, Math.min(100, Number($("batch-count").value) || 1));
+  async queue(batch = null) {
+    const count = Math.max(1, Math.min(100, Number(batch ?? $("batch-count").value) || 1));
     const runtime = this.state.runtime;
     runtime.errors.clear();
     showErrors($("error-panel"), []);
     for (let i = 0; i < count; i++) {
-      const prompt = buildPrompt(this.state.graph);
+      let prompt;
+      let workflow;
       try {
-        const result = await this.api.queuePrompt(prompt, this.state.graph.toJSON());
+        ({ output: prompt, workflow } = await this.extensionHost.comfy.graphToPrompt()); // extensions may wrap it
+      } catch (err) {
+        this.toast(`Could not build the prompt: ${err.message}`, "error");
+        return;
+      }
+      try {
+        const result = await this.api.queuePrompt(prompt, workflow);
         this.runEvents.queued(result.prompt_id, this.tabs.active, Object.keys(prompt).length);
         this.showNodeErrors(result.node_errors || {});
       } catch (err) {
@@ -288,6 +302,9 @@ class App {
     this.queuePanel.refresh();
   }
 
+  /** NodeFlow's extension hooks (docs/plugins.md); ComfyUI-style scripts use /scripts/app.js instead. */
+  registerExtension(extension) { this.extensionHost.register(extension); }
+
   showNodeErrors(nodeErrors, promptError = null) {
     const list = [];
     for (const [id, entry] of Object.entries(nodeErrors)) {
@@ -300,39 +317,14 @@ class App {
     showErrors($("error-panel"), list);
     this.view.requestDraw();
   }
-
-  // --- extensions (plugin web scripts; hook API in docs/plugins.md) --------------------------
-  registerExtension(extension) {
-    this.extensions.push(extension);
-    for (const [type, factory] of Object.entries(extension.widgets || {})) this.customWidgets.set(type, factory);
-    try { extension.setup?.(this); } catch (err) { console.error(`extension ${extension.name} failed`, err); }
-  }
-
-  async loadExtensions() {
-    let scripts = [];
-    try { scripts = await this.api.extensions(); } catch { return; }
-    for (const url of scripts) {
-      try { await import(url); } catch (err) { this.toast(`Extension ${url} failed to load: ${err.message}`, "error"); }
-    }
-    for (const ext of window.nodeflowPendingExtensions || []) this.registerExtension(ext);
-    window.nodeflowPendingExtensions = [];
-  }
-
-  async showPluginProblems() {
-    let packs = [];
-    try { packs = await this.api.json("/nodeflow/plugins"); } catch { return; }
-    this.plugins = packs;
-    for (const pack of packs) {
-      if (!pack.ok) this.toast(`Plugin ${pack.name} did not load: ${String(pack.error).split("\n")[0]}`, "error");
-      for (const clash of pack.clashes || []) this.toast(`Plugin ${pack.name}: ${clash}`, "warning");
-    }
-  }
 }
 
 const app = new App();
 window.nodeflow = {
   app, get graph() { return app.state.graph; }, view: app.view,
-  registerExtension: (extension) => app.registerExtension(extension),
+  registerExtension: (extension) => app.extensionHost.register(extension),
+  /** Plugin problems seen by the editor: scripts that failed to load, hooks that threw, packs that failed. */
+  get extensionProblems() { return app.extensionHost.problems.map((p) => ({ ...p })); },
   /** Screen position of a slot, for tests and extensions: side "in" (input name) or "out" (slot). */
   slotPosition(nodeId, side, key) {
     app.view.layout(app.state.graph.nodes.get(String(nodeId)));

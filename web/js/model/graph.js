@@ -13,6 +13,7 @@ export class Graph {
     this.nextLinkId = 1;
     this.viewport = { offset: [0, 0], scale: 1 };
     this.customWidgets = new Map(); // socket type -> widget factory from an extension
+    this.hooks = null; // {made(node, info), saving(graph)} from the extension host, shared by every tab
   }
 
   /** A node of `type` from its /object_info entry (`info`), not yet added. */
@@ -46,6 +47,7 @@ export class Graph {
       }
       (info.output || []).forEach((type, i) => node.outputs.push({ name: (info.output_name || [])[i] || type, type }));
     }
+    this.hooks?.made?.(node, info); // extensions may add widgets here (before saved values are restored)
     return node;
   }
 
@@ -135,6 +137,7 @@ export class Graph {
   }
 
   toJSON() {
+    this.hooks?.saving?.(this); // extension widgets that keep their value elsewhere (DOM) write it back
     const nodes = [...this.nodes.values()].map((n) => nodeToJSON(n));
     const links = [...this.links.values()].map((l) => ({ id: l.id, from: [...l.from], to: [...l.to], type: l.type }));
     return exportEditorNodes(this, { format: "nodeflow-workflow", version: 1, nodes, links,
@@ -172,10 +175,11 @@ export class Graph {
   }
 
   /** Load a NodeFlow workflow; `objectInfo` rebuilds each node's sockets. Returns warnings. */
-  static fromJSON(data, objectInfo, customWidgets = new Map()) {
+  static fromJSON(data, objectInfo, customWidgets = new Map(), hooks = null) {
     if (!data || data.format !== "nodeflow-workflow") throw new Error("not a NodeFlow workflow");
     const graph = new Graph();
     graph.customWidgets = customWidgets;
+    graph.hooks = hooks;
     const warnings = [];
     for (const saved of data.nodes || []) {
       const { node, warning } = graph.nodeFromJSON(saved, objectInfo[saved.type]);
@@ -207,11 +211,19 @@ export class Graph {
   }
 }
 
+/** Widget values saved with the workflow: all but extension widgets marked not to be saved. */
+function savedWidgets(n) {
+  const skip = (n.extraWidgets || []).filter((w) => w.saved === false).map((w) => w.name);
+  const widgets = structuredClone(n.widgets);
+  for (const name of skip) delete widgets[name];
+  return widgets;
+}
+
 /** A node in the saved (NodeFlow workflow) form. */
 export function nodeToJSON(n) {
   return {
     id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
-    color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: structuredClone(n.widgets),
+    color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: savedWidgets(n),
     controls: { ...n.controls },
     ...(n.inputs.some((i) => i.widget) ? { converted: n.inputs.filter((i) => i.widget).map((i) => i.name) } : {}),
   };

@@ -32,7 +32,8 @@ export function buildPrompt(graph) {
   for (const node of graph.nodes.values()) {
     if (node.mode !== "active" || node.missing || isEditorOnly(node.type)) continue;
     const inputs = {};
-    for (const [name, value] of Object.entries(node.widgets)) inputs[name] = Array.isArray(value) ? { __value__: value } : value;
+    const local = new Set((node.extraWidgets || []).filter((w) => w.inPrompt === false).map((w) => w.name)); // extension widgets kept out
+    for (const [name, value] of Object.entries(node.widgets)) if (!local.has(name)) inputs[name] = Array.isArray(value) ? { __value__: value } : value;
     for (const [name, link] of incoming.get(node.id) || new Map()) {
       const source = sourceOf(link.from[0], link.from[1], link.type);
       const from = source && graph.nodes.get(source[0]);

@@ -258,6 +258,7 @@ export class CanvasView {
     ctx.textBaseline = "middle";
     for (const row of L.widgets) {
       if (row.note) { this.drawNoteText(node, row); continue; }
+      if (row.draw) { ctx.save(); row.draw(ctx, row, THEME, this.detailed); ctx.restore(); continue; } // extension rows
       const linked = this.linkedIn.has(`${node.id}\u0000${row.name}`);
       ctx.fillStyle = THEME.widget;
       if (!this.detailed) { ctx.fillRect(row.x, row.y, row.w, row.h); continue; }

@@ -17,9 +17,12 @@ export function linkMidpoint(a, b) {
 
 const ROWS = new WeakMap(); // info -> Map(converted names + custom widget count -> rows); rows are read-only
 
-/** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}] (cached per spec). */
+/** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}] (cached per spec).
+ * A node that extensions changed carries `extraWidgets` (web/js/comfy/): its rows come from those
+ * objects, in their order (extra kinds: rows with `height`, `draw`, `press`; `extension: true`). */
 export function widgetRows(node, info, custom = null) {
   if (!info) return [];
+  if (node.extraWidgets) return node.extraWidgets.map((w) => w.toRow && w.toRow()).filter(Boolean);
   let key = custom ? String(custom.size) : "0";
   for (const input of node.inputs) if (input.widget) key += `\u0000${input.name}`;
   let byKey = ROWS.get(info);
@@ -65,8 +68,13 @@ export function nodeLayout(node, info, extras = {}, custom = null) {
   const inputs = node.inputs.map((input, i) => ({ name: input.name, type: input.type, x, y: slotTop + i * ROW_H + ROW_H / 2 }));
   const outputs = outs.map((output, i) => ({ slot: i, name: output.name, type: output.type, x: x + w, y: slotTop + i * ROW_H + ROW_H / 2 }));
   const widgetTop = slotTop + rows * ROW_H + (rows ? 4 : 0);
-  const widgets = widgetRows(node, info, custom).map((row, i) => ({ ...row, x: x + 10, y: widgetTop + i * WIDGET_H, w: w - 20, h: WIDGET_H - 4 }));
-  let contentBottom = widgetTop + widgets.length * WIDGET_H + PAD;
+  let top = widgetTop;
+  const widgets = widgetRows(node, info, custom).map((row) => {
+    const h = row.height || WIDGET_H - 4;
+    top += h + 4;
+    return { ...row, x: x + 10, y: top - h - 4, w: w - 20, h };
+  });
+  let contentBottom = top + PAD;
   const hasImage = extras.hasImage || extras.hasText;
   const minH = contentBottom - y + (hasImage ? IMAGE_H : 0);
   const h = Math.max(minH, node.size[1]);

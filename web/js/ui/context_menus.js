@@ -55,7 +55,7 @@ export class ContextMenus {
     const app = this.app;
     app.closeOverlays();
     const ids = app.state.selection.has(node.id) ? [...app.state.selection] : [node.id];
-    const widgets = app.view.layout(node).widgets.filter((row) => !row.control && !row.upload && !row.note);
+    const widgets = app.view.layout(node).widgets.filter((row) => !row.control && !row.upload && !row.note && !row.extension);
     const converted = node.inputs.filter((i) => i.widget);
     const items = [
       ...lead,
@@ -68,14 +68,14 @@ export class ContextMenus {
       ...(converted.length ? [{ label: "Convert input to widget", children: converted.map((i) => this.toWidgetItem(node, i.name)) }] : []),
       { label: "Delete", run: () => { app.run(removeNodes(ids)); app.state.selection.clear(); } },
     ];
-    for (const ext of app.extensions) for (const item of ext.menuItems?.(node, app) || []) items.push(item);
+    items.push(...app.extensionHost.menuItems(node));
     app.state.selection = new Set(ids);
     showMenu(app, clientX, clientY, items);
   }
 
   /** Right-click on a widget: convert it to an input, then the node's menu. */
   widgetMenu(node, row, clientX, clientY) {
-    this.nodeMenu(node, clientX, clientY, node.type === "PrimitiveNode" ? [] : [this.toInputItem(node, row)]);
+    this.nodeMenu(node, clientX, clientY, node.type === "PrimitiveNode" || row.extension ? [] : [this.toInputItem(node, row)]);
   }
 
   /** Right-click on an input: a converted widget can go back to being a widget. */

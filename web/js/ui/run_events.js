@@ -49,7 +49,7 @@ export class RunEvents {
       const output = d.output || {};
       if (output.images) tab.runtime.images.set(String(d.node), output.images.map((img) => app.api.viewUrl(img)));
       if (output.text) tab.runtime.texts.set(String(d.node), output.text.join("\n"));
-      for (const ext of app.extensions) if (node) ext.executed?.(node, output, app);
+      if (node) app.extensionHost.executed(node, output);
     });
     on("ws:execution_error", (d) => {
       const tab = this.tabOf(d);

@@ -101,6 +101,6 @@ export class SettingsStore {
       label.append(text, control);
       return label;
     });
-    form.replaceChildren(...rows);
+    form.replaceChildren(...rows, ...this.app.extensionHost.comfy.settings.rows()); // then extension settings (ComfyUI's addSetting)
   }
 }

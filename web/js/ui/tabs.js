@@ -25,10 +25,13 @@ export class Tabs {
   create({ name = "Unsaved workflow", path = null, data = null, dirty = false, activate = true } = {}) {
     let graph = new Graph();
     graph.customWidgets = this.app.customWidgets;
+    graph.hooks = this.app.extensionHost.graphHooks;
     if (data) {
-      const loaded = Graph.fromJSON(data, this.app.state.objectInfo, this.app.customWidgets);
+      this.app.extensionHost.beforeLoad(data);
+      const loaded = Graph.fromJSON(data, this.app.state.objectInfo, this.app.customWidgets, graph.hooks);
       graph = loaded.graph;
       for (const w of loaded.warnings) this.app.toast(`${name}: node ${w.node}: ${w.message}`, "warning");
+      this.app.extensionHost.graphLoaded(graph);
     }
     const tab = { id: ++this.counter, name, path, graph, runtime: freshRuntime(), restoredDirty: dirty, wasDirty: dirty };
     tab.stack = new CommandStack(graph, () => this.app.changed(tab));

@@ -13,6 +13,7 @@ export class WidgetEditor {
 
   set(nodeId, name, value, mergeKey = null) {
     this.app.run(setWidget(nodeId, name, value, mergeKey));
+    this.app.extensionHost.widgetChanged(nodeId, name, value);
   }
 
   step(row) {
@@ -37,6 +38,7 @@ export class WidgetEditor {
       return;
     }
     if (row.upload) return this.pickFile(nodeId, row.name);
+    if (row.press) return row.press(event, graphX); // extension buttons and drawn widgets
     if (row.kind === "CUSTOM") {
       const factory = this.app.state.graph.customWidgets.get(row.spec[0]);
       const value = factory && factory.edit ? factory.edit(node.widgets[row.name], node, row.name) : undefined;
