@@ -11,6 +11,7 @@ a message naming the module and the symbol: see ``missing``.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -36,4 +37,20 @@ def missing(module: str):
             raise AttributeError(name)
         raise MissingComfySymbol(f"{module}.{name} is ComfyUI API that NodeFlow does not provide; "
                                  "the custom-node pack needs it (see docs/plugins.md, compatibility table)")
+    return __getattr__
+
+
+def package_getattr(package: str):
+    """``__getattr__`` for a shim package: ``comfy.utils`` after a bare ``import comfy`` imports the
+    submodule (in ComfyUI some other module always has); names that are no submodule are missing."""
+    fallback = missing(package)
+
+    def __getattr__(name: str):
+        if not (name.startswith("__") and name.endswith("__")):
+            try:
+                return importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{name}":
+                    raise
+        return fallback(name)
     return __getattr__
