@@ -84,13 +84,18 @@ class LiveExtensions(set, _Live):
 
 
 class FolderRegistry(MutableMapping):
-    """``folder_names_and_paths`` over a Folders object (see the module docstring)."""
+    """``folder_names_and_paths`` over a Folders object (see the module docstring). ``local``
+    kinds are ComfyUI folder kinds that are no model folders (``custom_nodes``): they live here
+    only, as plain (list, set) entries, and never show in NodeFlow's ``/models``."""
 
     def __init__(self, env_getter: Callable[[], Any]) -> None:
         self._env_getter = env_getter
         self._entries: dict[tuple[int, str], tuple[LivePaths, LiveExtensions]] = {}
+        self.local: dict[str, tuple[list, set]] = {}
 
-    def _entry(self, name: str) -> tuple[LivePaths, LiveExtensions]:
+    def _entry(self, name: str) -> Any:
+        if name in self.local:
+            return self.local[name]
         env, kind = self._env_getter(), nodeflow_kind(name)
         if kind not in env.model_paths:
             raise KeyError(name)
@@ -109,12 +114,18 @@ class FolderRegistry(MutableMapping):
         except (TypeError, ValueError):
             raise TypeError(f"folder_names_and_paths[{name!r}] takes (list of folders, set of extensions), "
                             f"got {value!r}") from None
+        if name in self.local:
+            self.local[name] = (list(paths), set(extensions))
+            return
         env, kind = self._env_getter(), nodeflow_kind(name)
         env.model_paths[kind] = [Path(p) for p in paths]
         env.extensions[kind] = {str(e).lower() for e in extensions}
         self._entries.pop((id(env), kind), None)
 
     def __delitem__(self, name: str) -> None:
+        if name in self.local:
+            del self.local[name]
+            return
         env, kind = self._env_getter(), nodeflow_kind(name)
         if kind not in env.model_paths:
             raise KeyError(name)
@@ -123,10 +134,11 @@ class FolderRegistry(MutableMapping):
         self._entries.pop((id(env), kind), None)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and nodeflow_kind(name) in self._env_getter().model_paths
+        return isinstance(name, str) and (name in self.local or nodeflow_kind(name) in self._env_getter().model_paths)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([SHOWN_AS.get(kind, kind) for kind in self._env_getter().model_paths if kind not in HIDDEN])
+        kinds = [SHOWN_AS.get(kind, kind) for kind in self._env_getter().model_paths if kind not in HIDDEN]
+        return iter(kinds + [name for name in self.local if name not in kinds])
 
     def __len__(self) -> int:
         return len(list(iter(self)))

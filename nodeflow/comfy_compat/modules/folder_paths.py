@@ -48,9 +48,8 @@ def _refresh(bound: binding.Bound) -> None:
             for sub in subfolders:
                 env.add_model_path(kind, env.models_dir / sub)
             env.extensions.setdefault(kind, set(extensions))
-    for folder in bound.custom_node_folders or (binding.REPO_ROOT / "custom_nodes",):
-        env.add_model_path("custom_nodes", folder)
-    env.extensions.setdefault("custom_nodes", set())
+    folders = bound.custom_node_folders or (binding.REPO_ROOT / "custom_nodes",)
+    folder_names_and_paths.local["custom_nodes"] = ([str(f) for f in folders], set())
     base_path, models_dir = str(env.base), str(env.models_dir)
     output_directory, input_directory = str(env.output_dir), str(env.input_dir)
     temp_directory, user_directory = str(env.temp_dir), str(env.user_dir)
@@ -71,14 +70,35 @@ def _known_kind(folder_name: str) -> str:
 
 
 def get_folder_paths(folder_name: str) -> list[str]:
-    return [str(p) for p in binding.folders().model_paths[_known_kind(folder_name)]]
+    return [str(p) for p in folder_names_and_paths[folder_name][0]]
+
+
+def _local_files(folder_name: str) -> list[str]:
+    """Files of a folder kind that is no model folder (custom_nodes)."""
+    paths, extensions = folder_names_and_paths.local[folder_name]
+    found: set[str] = set()
+    for root in paths:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            relative = os.path.relpath(dirpath, root)
+            found.update(name if relative == "." else f"{relative}/{name}" for name in filenames)
+    return filter_files_extensions(found, extensions)
 
 
 def get_filename_list(folder_name: str) -> list[str]:
+    if folder_name in folder_names_and_paths.local:
+        return _local_files(folder_name)
     return list(binding.folders().list_files(_known_kind(folder_name)))
 
 
 def get_full_path(folder_name: str, filename: str) -> str | None:
+    if folder_name in folder_names_and_paths.local:
+        try:
+            check_name(filename)
+        except UnsafePath:
+            return None
+        found = [os.path.join(root, filename) for root in get_folder_paths(folder_name)]
+        return next((path for path in found if os.path.isfile(path)), None)
     kind = nodeflow_kind(folder_name)
     env = binding.folders()
     if kind not in env.model_paths:
@@ -101,6 +121,12 @@ def get_full_path_or_raise(folder_name: str, filename: str) -> str:
 def add_model_folder_path(folder_name: str, full_folder_path: str, is_default: bool = False) -> None:
     """Add a folder to a kind (creating the kind, listing any file, when it is new); ``is_default``
     puts it first."""
+    if folder_name in folder_names_and_paths.local:
+        paths = folder_names_and_paths.local[folder_name][0]
+        if str(full_folder_path) in paths:
+            paths.remove(str(full_folder_path))
+        paths.insert(0 if is_default else len(paths), str(full_folder_path))
+        return
     env, kind = binding.folders(), nodeflow_kind(folder_name)
     if kind not in env.model_paths:
         env.model_paths[kind] = []

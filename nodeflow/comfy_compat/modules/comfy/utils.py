@@ -165,7 +165,7 @@ def copy_to_param(obj: Any, attr: str, value: torch.Tensor) -> None:
 def lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
     """Lanczos resize of [B,C,H,W] 0..1 through PIL, per channel in float (clamped to 0..1)."""
     array = samples.detach().float().cpu().numpy()
-    resized = [[np.asarray(Image.fromarray(channel, mode="F").resize((width, height), Image.Resampling.LANCZOS))
+    resized = [[np.asarray(Image.fromarray(np.ascontiguousarray(channel)).resize((width, height), Image.Resampling.LANCZOS))
                 for channel in item] for item in array]
     out = torch.from_numpy(np.asarray(resized, dtype=np.float32)).clamp(0, 1)
     return out.to(samples.device, samples.dtype)
