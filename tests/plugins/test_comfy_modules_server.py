@@ -79,8 +79,10 @@ def test_progress_bar_reports_progress_and_previews(server):
     assert picture.size == (16, 16) and picture.getpixel((8, 8))[1] > 150
 
 
-@pytest.mark.parametrize("mode", ["throw", "bar"])
-def test_interrupts_reach_pack_loops(server, mode):
+@pytest.mark.parametrize("mode, how", [("throw", "/interrupt"), ("bar", "/interrupt"),
+                                       ("throw", "/comfy_server_pack/stop")])
+def test_interrupts_reach_pack_loops(server, mode, how):
+    (server.base / "temp" / f"interrupted_{mode}.txt").unlink(missing_ok=True)
     prompt_id = server.queue({"1": {"class_type": "ComfyCountdown",
                                     "inputs": {"steps": 10000, "delay": 0.01, "mode": mode}}})
     end = time.time() + 60
@@ -88,7 +90,7 @@ def test_interrupts_reach_pack_loops(server, mode):
         assert time.time() < end
         time.sleep(0.05)
     time.sleep(0.3)
-    server.request("POST", "/interrupt", {})
+    assert server.request("POST", how, {})[0] == 200
     entry = server.wait_history(prompt_id)
     assert [m[0] for m in entry["status"]["messages"]][-1] == "execution_interrupted"
     assert (server.base / "temp" / f"interrupted_{mode}.txt").exists()  # the pack saw InterruptProcessingException

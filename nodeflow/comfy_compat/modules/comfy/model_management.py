@@ -259,10 +259,18 @@ def processing_interrupted() -> bool:
 
 
 def interrupt_current_processing(value: bool = True) -> None:
-    """Request (or with False withdraw) an interrupt of the running prompt."""
+    """Request (or with False withdraw) an interrupt of the running prompt; also from outside a
+    node (a pack's "stop" route), through the server's worker."""
     ctx = current_context()
     if ctx is not None:
         ctx.request_interrupt(value)
+        return
+    from nodeflow.comfy_compat.server_binding import attached
+
+    app = attached().app
+    worker = app.get("worker") if app is not None else None
+    if value and worker is not None:
+        worker.interrupt_prompt()
 
 
 def throw_exception_if_processing_interrupted() -> None:

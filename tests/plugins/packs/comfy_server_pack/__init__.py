@@ -1,6 +1,7 @@
 """Routes and websocket messages the ComfyUI way: PromptServer.instance.routes at import time,
 app.add_routes, send_sync / send_progress_text / preview images from a running node, and
 execution.validate_prompt from a route."""
+import comfy.model_management
 import execution
 from aiohttp import web
 from PIL import Image
@@ -21,6 +22,12 @@ async def validate(request):
     valid, error, outputs, node_errors = await execution.validate_prompt("check", body["prompt"], None)
     return web.json_response({"valid": valid, "error": error, "outputs": outputs, "node_errors": node_errors,
                               "type_name": execution.full_type_name(type(request))})
+
+
+@routes.post("/comfy_server_pack/stop")
+async def stop(request):  # a "cancel" button of the pack's own UI
+    comfy.model_management.interrupt_current_processing()
+    return web.json_response({"stopped": True})
 
 
 @routes.get("/prompt")
