@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
         cli.error(str(exc))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from nodeflow.comfy_compat.binding import set_cli
+
+    set_cli(listen=args.listen, port=args.port, verbose="DEBUG" if args.verbose else "INFO")
     runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, force_fp16=args.force_fp16, cache_ram_gb=args.cache_ram,
                             cache_enabled=not args.cache_none, extra_model_paths=args.extra_model_paths_config,
                             custom_nodes=not args.disable_custom_nodes,

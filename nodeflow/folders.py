@@ -86,6 +86,9 @@ class Folders:
             self.model_paths[kind].append(self.models_dir / alias)
         for kind, paths in (extra_model_paths or {}).items():
             self.model_paths.setdefault(kind, []).extend(Path(p) for p in paths)
+        # file extensions listed per model folder kind, where they differ from the default
+        # (plugin kinds such as {".gguf"}); an empty set lists every file
+        self.extensions: dict[str, set[str]] = {}
 
     def ensure(self) -> None:
         for path in (self.input_dir, self.output_dir, self.temp_dir, self.user_dir):
@@ -97,6 +100,12 @@ class Folders:
         paths = self.model_paths.setdefault(kind, [])
         if Path(path) not in paths:
             paths.insert(0 if first else len(paths), Path(path))
+
+    def extensions_of(self, kind: str) -> tuple[str, ...] | None:
+        """The file extensions ``list_files(kind)`` lists; None lists every file."""
+        if kind in self.extensions:
+            return tuple(sorted(self.extensions[kind])) or None
+        return None if kind == "prompt_expanders" else MODEL_EXTENSIONS + (".yaml", ".json")
 
     def directory(self, kind: str) -> Path:
         """input / output / temp / user folders by name."""
@@ -110,7 +119,7 @@ class Folders:
         if kind == "input":
             return sorted(_walk(self.input_dir, None, contained=True))
         names: set[str] = set()
-        exts = None if kind in ("prompt_expanders",) else MODEL_EXTENSIONS + (".yaml", ".json")
+        exts = self.extensions_of(kind)
         for root in self.model_paths.get(kind, []):
             if kind == "prompt_expanders":  # Hugging Face folders: list the folders
                 if root.is_dir():

@@ -74,6 +74,12 @@ def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False
     registry = builtin_registry()
     for name in extra_node_modules or []:
         registry.add_module(importlib.import_module(name), source=name)
+    models = _model_manager(cpu, lowvram, force_fp16)  # before packs: they ask for devices at import
+    folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
+    unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
+    # ComfyUI's modules (folder_paths, nodes, comfy.model_management, ...) speak for this runtime
+    compat = importlib.import_module("nodeflow.comfy_compat.binding")
+    compat.bind(env, models, registry, custom_node_folders=tuple(unique))
     status: list = []
     if custom_nodes:
         try:
@@ -81,9 +87,7 @@ def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False
         except ImportError:
             plugins = None
         if plugins is not None:
-            folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
-            unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
             status = plugins.load_plugins(registry, unique, whitelist=custom_node_whitelist)
-    models = _model_manager(cpu, lowvram, force_fp16)
+            compat.refresh()  # the packs' nodes join nodes.NODE_CLASS_MAPPINGS
     engine = Engine(registry, env, models=models, cache_ram_gb=cache_ram_gb, cache_enabled=cache_enabled)
     return Runtime(env=env, registry=registry, engine=engine, models=models, plugin_status=status)

@@ -26,6 +26,16 @@ class ExecutionContext:
         self.env = env  # nodeflow.folders.Folders
         self.models = models  # the model manager (nodeflow.models), or None
 
+    def is_interrupted(self) -> bool:
+        return self._interrupt.is_set()
+
+    def request_interrupt(self, value: bool = True) -> None:
+        """Interrupt the running prompt (``value=False`` withdraws a pending request)."""
+        if value:
+            self._interrupt.set()
+        else:
+            self._interrupt.clear()
+
     def check_interrupt(self) -> None:
         if self._interrupt.is_set():
             raise Interrupted(f"interrupted while running node {self.node_id}")

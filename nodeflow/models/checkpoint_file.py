@@ -8,7 +8,8 @@ from pathlib import Path
 
 import torch
 
-PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
+PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".pkl")
+SAFETENSORS_SUFFIXES = (".safetensors", ".sft")
 
 
 class ModelFileError(ValueError):
@@ -43,7 +44,7 @@ def safetensors_header(path: Path) -> tuple[dict, dict]:
 
 def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     """Names and shapes without loading tensors (safetensors only; others load)."""
-    if path.suffix.lower() == ".safetensors":
+    if path.suffix.lower() in SAFETENSORS_SUFFIXES:
         header, _ = safetensors_header(path)
         return {k: tuple(v["shape"]) for k, v in header.items()}
     return {k: tuple(v.shape) for k, v in load_state_dict(path).items()}
@@ -55,7 +56,7 @@ def load_state_dict(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise ModelFileError(f"model file {path.name} does not exist")
     suffix = path.suffix.lower()
-    if suffix == ".safetensors":
+    if suffix in SAFETENSORS_SUFFIXES:
         safetensors_header(path)
         from safetensors.torch import load_file
 
@@ -82,6 +83,6 @@ def load_state_dict(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
 
 
 def file_metadata(path: Path) -> dict:
-    if Path(path).suffix.lower() != ".safetensors":
+    if Path(path).suffix.lower() not in SAFETENSORS_SUFFIXES:
         return {}
     return safetensors_header(Path(path))[1]

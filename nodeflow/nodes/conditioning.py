@@ -163,3 +163,14 @@ class ConditioningZeroOut(Node):
                 options["pooled_output"] = torch.zeros_like(o["pooled_output"])
             out.append([torch.zeros_like(c), options])
         return out
+
+
+class ConditioningSetTimestepRange(Node):
+    """Apply a conditioning only between two points of the sampling run (0 = first step, 1 = last)."""
+    category = "advanced/conditioning"
+    inputs = {"conditioning": Conditioning(), "start": Float(default=0.0, min=0.0, max=1.0, step=0.001),
+              "end": Float(default=1.0, min=0.0, max=1.0, step=0.001)}
+    outputs = {"CONDITIONING": Conditioning()}
+
+    def run(self, conditioning, start, end):
+        return [[c, {**o, "start_percent": start, "end_percent": end}] for c, o in conditioning]

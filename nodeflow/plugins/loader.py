@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nodeflow.comfy_compat import explain_import_error
 from nodeflow.schema.node import Node
 from nodeflow.schema.registry import NameClash, Registry
 from nodeflow.schema.spec import spec_from_node_class
@@ -113,7 +114,8 @@ def load_pack(registry: Registry, pack: str, path: Path) -> PackStatus:
             raise
         status.import_seconds = round(time.perf_counter() - start, 3)
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        status.error = f"{type(exc).__name__}: {exc}\n" + "".join(lines[-3:])
+        explained = explain_import_error(exc)  # ComfyUI API the pack needs and NodeFlow lacks
+        status.error = (f"{explained}\n" if explained else "") + f"{type(exc).__name__}: {exc}\n" + "".join(lines[-3:])
         log.error("plugin %s failed to import: %s: %s", pack, type(exc).__name__, exc)
         return status
     status.import_seconds = round(time.perf_counter() - start, 3)

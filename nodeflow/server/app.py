@@ -8,6 +8,8 @@ from typing import Any, Callable
 
 from aiohttp import WSMsgType, web
 
+from nodeflow.comfy_compat.server_binding import attach as attach_comfy_server
+
 from . import openapi, routes_convert, routes_files, routes_info, routes_prompt, routes_userdata
 from .config import ServerConfig
 from .hub import Hub
@@ -113,5 +115,6 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
     _add_routes(app, extra_routes or [])
+    attach_comfy_server(app)  # ComfyUI packs' PromptServer routes and send_sync; before the static catch-all
     _add_static(app, config)
     return app

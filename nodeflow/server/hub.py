@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import struct
+from typing import Callable
 
 from aiohttp import web
 
@@ -27,6 +28,9 @@ def encode_binary(event: str, data: dict) -> bytes:
 class Hub:
     def __init__(self) -> None:
         self.sockets: dict[str, web.WebSocketResponse] = {}
+        # called with (event, data, sid) for every event sent (e.g. ComfyUI's PromptServer tracks
+        # the running node from them); an observer must not raise
+        self.observers: list[Callable[[str, dict, str | None], None]] = []
 
     def add(self, sid: str, ws: web.WebSocketResponse) -> None:
         self.sockets[sid] = ws
@@ -37,10 +41,20 @@ class Hub:
 
     async def send(self, event: str, data: dict, sid: str | None = None) -> None:
         """To the socket ``sid`` when it is connected; to every socket when ``sid`` is None."""
+        for observe in self.observers:
+            observe(event, data, sid)
         if event in ("preview", "text"):
             payload: bytes | str = encode_binary(event, data)
         else:
             payload = json.dumps({"type": event, "data": data}, default=str)
+        await self.deliver(payload, sid)
+
+    async def send_json(self, event: str, data: object, sid: str | None = None) -> None:
+        """A JSON event whatever its name (``send`` turns "preview" and "text" into binary frames)."""
+        await self.deliver(json.dumps({"type": event, "data": data}, default=str), sid)
+
+    async def deliver(self, payload: bytes | str, sid: str | None = None) -> None:
+        """A ready frame (bytes: binary, str: text) to ``sid``, or to every socket when None."""
         if sid is not None:
             targets = [self.sockets[sid]] if sid in self.sockets else []
         else:

@@ -25,6 +25,7 @@ class Worker:
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.running_id: str | None = None
+        self.running_client: str | None = None  # client_id of the running prompt
         self._free_request: tuple[bool, bool] | None = None
         self._thread = threading.Thread(target=self._loop, name="nodeflow-worker", daemon=True)
 
@@ -72,7 +73,7 @@ class Worker:
             self._run(item)
 
     def _run(self, item) -> None:
-        self.running_id = item.prompt_id
+        self.running_id, self.running_client = item.prompt_id, item.client_id
         self.interrupt.clear()
         self._status()
         sid = item.client_id
@@ -102,5 +103,5 @@ class Worker:
             self.store.finish(item.prompt_id, status, outputs, meta)
         except Exception:  # e.g. disk full: the prompt stays 'running' and is recovered as interrupted
             log.exception("could not record the result of prompt %s", item.prompt_id)
-        self.running_id = None
+        self.running_id = self.running_client = None
         self._status()

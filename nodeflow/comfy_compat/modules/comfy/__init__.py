@@ -1,5 +1,4 @@
 """NodeFlow's comfy package for ComfyUI custom-node packs (see nodeflow/comfy_compat)."""
-from nodeflow.comfy_compat import missing
+from nodeflow.comfy_compat import package_getattr
 
-__getattr__ = missing("comfy")
-
+__getattr__ = package_getattr("comfy")
