@@ -55,7 +55,8 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
     names = tuple(getattr(cls, "RETURN_NAMES", ()) or return_types)
     is_list = tuple(getattr(cls, "OUTPUT_IS_LIST", ()) or (False,) * len(return_types))
     tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ()) or (None,) * len(return_types))
-    outputs = [Output(str(t) if not isinstance(t, (list, tuple)) else "COMBO", str(n), bool(l), tip)
+    # a str subclass (an "any" type) is kept as it is: its equality is what makes it match every input
+    outputs = [Output(t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n), bool(l), tip)
                for t, n, l, tip in zip(return_types, names, is_list + (False,) * len(return_types),
                                        tooltips + (None,) * len(return_types))]
     function = getattr(cls, "FUNCTION", None)
