@@ -9,8 +9,6 @@ runs once per index unless it declares ``input_is_list``. A node may expand into
 from __future__ import annotations
 
 import threading
-import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +21,7 @@ from nodeflow.schema.spec import NodeSpec
 from .async_call import ThreadLoops
 from .context import ExecutionContext, Interrupted, running
 from .dynprompt import DynamicPrompt
+from .errors import NodeFailure, blocked_report, error_report, now
 from .expansion import ExpansionError, Pending, expand, prefix_scope
 from .job import Emit, Job, JobResult
 from .output_cache import OutputCache
@@ -32,30 +31,6 @@ from .signature import NodeKeyError, cache_keys, needed_nodes
 # Hidden input kinds and where their value comes from; other kinds are not passed (as in ComfyUI).
 _EXTRA_DATA_HIDDEN = {"EXTRA_PNGINFO": "extra_pnginfo", "AUTH_TOKEN_COMFY_ORG": "auth_token_comfy_org",
                       "API_KEY_COMFY_ORG": "api_key_comfy_org"}
-
-
-class NodeFailure(Exception):
-    """A node raised; carries what execution_error reports."""
-
-    def __init__(self, node_id: str, spec: NodeSpec, exc: BaseException, inputs: dict):
-        super().__init__(str(exc))
-        self.node_id, self.spec, self.exc, self.inputs = node_id, spec, exc, inputs
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
-
-
-def _describe(value: Any) -> Any:
-    """A short JSON-safe description of an input value for error reports."""
-    if isinstance(value, (int, float, bool, str)) or value is None:
-        return value if not isinstance(value, str) else value[:200]
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        return f"{type(value).__name__}{tuple(shape)}"
-    if isinstance(value, list):
-        return [_describe(v) for v in value[:4]]
-    return type(value).__name__
 
 
 class Engine:
@@ -82,7 +57,7 @@ class Engine:
         run = PromptRun(job, DynamicPrompt(job.prompt), emit, interrupt)
         result = run.result
         try:
-            run.record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_start", {"prompt_id": job.prompt_id, "timestamp": now()})
             outputs = [str(o) for o in job.outputs_to_execute]
             graph = needed_nodes(run.prompt, outputs)
             order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
@@ -91,7 +66,7 @@ class Engine:
             except NodeKeyError as failed:
                 raise NodeFailure(failed.node_id, self.registry.get(failed.class_type), failed.exc, {}) from failed
             cached = [nid for nid in order if run.keys[nid] in self.cache]
-            run.record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": now()})
             result.cached = list(cached)
             self._run_all(run, outputs)
         except Interrupted:
@@ -99,12 +74,12 @@ class Engine:
             result.status = "interrupted"
             result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
                             "node_type": run.prompt.get(node_id, {}).get("class_type") if node_id else None,
-                            "executed": list(result.executed), "timestamp": _now()}
+                            "executed": list(result.executed), "timestamp": now()}
             run.record("execution_interrupted", result.error)
         except Exception as exc:  # a node failed, or the engine itself did: report it on the node
-            run.record("execution_error", _error_report(run, exc))
+            run.record("execution_error", error_report(run, exc))
         else:
-            run.record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_success", {"prompt_id": job.prompt_id, "timestamp": now()})
         emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
         return result
 
@@ -142,8 +117,10 @@ class Engine:
             inputs = run.prompt[nid].get("inputs") or {}
             lazy_names = {d.name for d in spec.inputs.values() if d.desc is not None and d.desc.lazy}
             wanted = requested_lazy.get(nid, set())
-            waits = {d.name for d in spec.inputs.values() if d.desc is not None and (not d.desc.lazy or d.name in wanted)}
-            missing = [str(v[0]) for name, v in inputs.items() if is_link(v) and name in waits and str(v[0]) not in values]
+            waits = {d.name for d in spec.inputs.values()
+                     if d.desc is not None and (not d.desc.lazy or d.name in wanted)}
+            missing = [str(v[0]) for name, v in inputs.items()
+                       if is_link(v) and name in waits and str(v[0]) not in values]
             if missing:
                 stack.extend(missing)
                 continue
@@ -274,11 +251,7 @@ class Engine:
         """A call whose inputs hold an ExecutionBlocker does not run; its outputs are the blocker.
         A blocker's message is reported once, on the first node it blocks (as ComfyUI does)."""
         if block.message is not None:
-            run.record("execution_error", {
-                "prompt_id": run.job.prompt_id, "node_id": nid, "node_type": spec.name,
-                "executed": list(run.result.executed), "exception_message": f"Execution Blocked: {block.message}",
-                "exception_type": "ExecutionBlocked", "traceback": [], "current_inputs": [],
-                "current_outputs": [], "timestamp": _now()})
+            run.record("execution_error", blocked_report(run, nid, spec, block.message))
             block = ExecutionBlocker(None)
         return Produced((block,) * len(spec.outputs))
 
@@ -302,25 +275,3 @@ class PromptRun:
         """Emit an event that also goes into the history's messages."""
         self.result.messages.append([event, data])
         self.emit(event, data)
-
-
-def _error_report(run: PromptRun, exc: BaseException) -> dict:
-    """Set the run's result to error and return the execution_error payload, naming the failing
-    node (or the node that was running when the engine itself failed)."""
-    failure = exc if isinstance(exc, NodeFailure) else None
-    node_id = failure.node_id if failure else run.current
-    if failure is not None:
-        exc = failure.exc
-    node_type = failure.spec.name if failure and failure.spec else \
-        (run.prompt.get(node_id, {}).get("class_type") if node_id else None)
-    result = run.result
-    result.status = "error"
-    result.error = {
-        "prompt_id": run.job.prompt_id, "node_id": node_id, "node_type": node_type,
-        "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
-        "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
-        "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
-        "current_inputs": {k: _describe(v) for k, v in (failure.inputs if failure else {}).items()},
-        "current_outputs": sorted(run.values), "timestamp": _now(),
-    }
-    return result.error

@@ -7,7 +7,7 @@ from nodeflow.schema.types import Combo, Hidden, Int, Socket
 
 install()
 from comfy_execution.graph import ExecutionBlocker  # noqa: E402
-from comfy_execution.graph_utils import GraphBuilder, add_graph_prefix, is_link  # noqa: E402,F401
+from comfy_execution.graph_utils import GraphBuilder  # noqa: E402
 
 from .toy_nodes import RUNS  # noqa: E402
 

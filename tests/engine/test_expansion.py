@@ -6,7 +6,8 @@ from nodeflow.engine.expansion import prefix_scope
 from nodeflow.schema.registry import Registry
 
 from . import expand_nodes, toy_nodes
-from .expand_nodes import GraphBuilder, add_graph_prefix, is_link
+from .expand_nodes import GraphBuilder
+from comfy_execution.graph_utils import add_graph_prefix, is_link  # noqa: E402 (importable once expand_nodes installed the shims)
 
 
 @pytest.fixture
