@@ -14,6 +14,17 @@ async def _wrap(awaitable: Any) -> Any:
     return await awaitable
 
 
+def _run_on_fresh_loop(awaitable: Any) -> Any:
+    """Run to completion on a loop of its own, leaving the thread's current loop setting alone
+    (``asyncio.run`` would reset it, which breaks later ``get_event_loop()`` callers)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_wrap(awaitable))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
 def await_now(value: Any, loop: asyncio.AbstractEventLoop | None = None) -> Any:
     """``value`` itself, or what it resolves to when it is awaitable. Runs on ``loop`` when given,
     else on a fresh loop; when this thread is already running a loop (the server's), on a helper
@@ -25,10 +36,10 @@ def await_now(value: Any, loop: asyncio.AbstractEventLoop | None = None) -> Any:
     except RuntimeError:
         if loop is not None:
             return loop.run_until_complete(_wrap(value))
-        return asyncio.run(_wrap(value))
+        return _run_on_fresh_loop(value)
     context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nodeflow-await") as pool:
-        return pool.submit(context.run, asyncio.run, _wrap(value)).result()
+        return pool.submit(context.run, _run_on_fresh_loop, value).result()
 
 
 class ThreadLoops:

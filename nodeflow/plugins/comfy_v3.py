@@ -85,12 +85,10 @@ def _descriptor(cls: type, item: Any) -> Input:
 
 def _object_info(schema: Any, name: str, source: str) -> dict:
     """The /object_info entry in ComfyUI's V3 shape (see shared/reference/core_nodes_object_info.json)."""
-    sections: dict = {"required": {}}
-    for item in schema.inputs:
-        sections.setdefault("optional" if item.optional else "required", {})[item.id] = [item.get_io_type(),
-                                                                                         item.as_dict()]
-    for hidden in schema.hidden:
-        sections.setdefault("hidden", {})[hidden.name] = [hidden.value]
+    from comfy_api.latest._node import v1_inputs
+
+    sections = {section: {key: list(entry) for key, entry in entries.items()}
+                for section, entries in v1_inputs(schema).items()}
     return {
         "input": sections,
         "input_order": {section: list(entries) for section, entries in sections.items()},

@@ -84,7 +84,8 @@ class _HiddenAccess:
         return HIDDEN.get() or HiddenHolder()
 
 
-def _v1_inputs(schema: Schema) -> dict:
+def v1_inputs(schema: Schema) -> dict:
+    """INPUT_TYPES of a V3 node, as ComfyUI derives it (and /object_info shows it)."""
     result: dict = {"required": {}}
     for item in schema.inputs:
         result.setdefault("optional" if item.optional else "required", {})[item.id] = (item.get_io_type(),
@@ -96,7 +97,7 @@ def _v1_inputs(schema: Schema) -> dict:
 
 # V1 class attributes a V3 class answers (some packs read them off other nodes' classes)
 _V1_VIEWS = {
-    "INPUT_TYPES": lambda s: (lambda *args, **kwargs: _v1_inputs(s)),
+    "INPUT_TYPES": lambda s: (lambda *args, **kwargs: v1_inputs(s)),
     "RETURN_TYPES": lambda s: tuple(o.io_type for o in s.outputs),
     "RETURN_NAMES": lambda s: tuple(o.display_name or o.io_type for o in s.outputs),
     "OUTPUT_IS_LIST": lambda s: tuple(bool(o.is_output_list) for o in s.outputs),
