@@ -3,88 +3,34 @@ output cache, emitting ComfyUI's websocket events, honouring interrupts.
 
 Internally every output value is a list of items (ComfyUI list semantics): a plain node
 produces ``[value]``; an OUTPUT_IS_LIST output produces many; a node whose inputs are lists
-runs once per index unless it declares ``input_is_list``.
+runs once per index unless it declares ``input_is_list``. A node may expand into a subgraph
+(engine/expansion.py) and may be ``async`` (awaited on this worker thread's event loop).
 """
 from __future__ import annotations
 
 import threading
-import time
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from nodeflow.graph.validate import is_link, unwrap_literal
-from nodeflow.schema.node import NodeResult
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import NodeSpec
 
+from .async_call import ThreadLoops
 from .context import ExecutionContext, Interrupted, running
+from .dynprompt import DynamicPrompt
+from .errors import NodeFailure, blocked_report, error_report, now
+from .expansion import ExpansionError, Pending, expand, prefix_scope
 from .job import Emit, Job, JobResult
 from .output_cache import OutputCache
+from .results import ExecutionBlocker, Produced, add_items, blocker_in, merge_ui, normalise_result
 from .signature import NodeKeyError, cache_keys, needed_nodes
 
-
-class NodeFailure(Exception):
-    """A node raised; carries what execution_error reports."""
-
-    def __init__(self, node_id: str, spec: NodeSpec, exc: BaseException, inputs: dict):
-        super().__init__(str(exc))
-        self.node_id, self.spec, self.exc, self.inputs = node_id, spec, exc, inputs
-
-
-def _now() -> int:
-    return int(time.time() * 1000)
-
-
-def normalise_result(spec: NodeSpec, raw: Any) -> tuple[tuple, dict | None]:
-    """Turn what a node returned into (outputs tuple, ui dict or None)."""
-    ui = None
-    if isinstance(raw, NodeResult):
-        outputs, ui = raw.outputs, raw.ui
-    elif isinstance(raw, dict) and ("ui" in raw or "result" in raw):
-        outputs, ui = raw.get("result", ()), raw.get("ui")
-    elif isinstance(raw, tuple):
-        outputs = raw
-    elif raw is None:
-        outputs = ()
-    else:
-        outputs = (raw,)
-    if not isinstance(outputs, (tuple, list)):
-        outputs = (outputs,)
-    outputs = tuple(outputs)
-    if len(outputs) < len(spec.outputs):
-        if len(outputs) == 0 and spec.output_node:
-            outputs = (None,) * len(spec.outputs)
-        else:
-            raise TypeError(f"node {spec.name} returned {len(outputs)} values for {len(spec.outputs)} outputs")
-    return outputs[: len(spec.outputs)], ui
-
-
-def _merge_ui(into: dict | None, ui: dict | None) -> dict | None:
-    if ui is None:
-        return into
-    if into is None:
-        return {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in ui.items()}
-    for key, value in ui.items():
-        if isinstance(value, (list, tuple)) and isinstance(into.get(key), list):
-            into[key].extend(value)
-        else:
-            into[key] = value
-    return into
-
-
-def _describe(value: Any) -> Any:
-    """A short JSON-safe description of an input value for error reports."""
-    if isinstance(value, (int, float, bool, str)) or value is None:
-        return value if not isinstance(value, str) else value[:200]
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        return f"{type(value).__name__}{tuple(shape)}"
-    if isinstance(value, list):
-        return [_describe(v) for v in value[:4]]
-    return type(value).__name__
+# Hidden input kinds and where their value comes from; other kinds are not passed (as in ComfyUI).
+_EXTRA_DATA_HIDDEN = {"EXTRA_PNGINFO": "extra_pnginfo", "AUTH_TOKEN_COMFY_ORG": "auth_token_comfy_org",
+                      "API_KEY_COMFY_ORG": "api_key_comfy_org"}
 
 
 class Engine:
@@ -96,6 +42,7 @@ class Engine:
         self.env = env
         self.models = models
         self.cache = OutputCache(int(cache_ram_gb * 1024 ** 3) if cache_enabled else 0)
+        self._loops = ThreadLoops()  # async nodes run on their worker thread's own event loop
 
     def free(self, unload_models: bool = False, free_memory: bool = False) -> None:
         if free_memory or unload_models:
@@ -107,10 +54,10 @@ class Engine:
     def execute(self, job: Job, emit: Emit, interrupt: threading.Event) -> JobResult:
         """Run one prompt. Never raises: every prompt ends with execution_success,
         execution_error (naming the node) or execution_interrupted, then ``executing`` null."""
-        run = PromptRun(job, {str(k): v for k, v in job.prompt.items()}, emit, interrupt)
+        run = PromptRun(job, DynamicPrompt(job.prompt), emit, interrupt)
         result = run.result
         try:
-            run.record("execution_start", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_start", {"prompt_id": job.prompt_id, "timestamp": now()})
             outputs = [str(o) for o in job.outputs_to_execute]
             graph = needed_nodes(run.prompt, outputs)
             order = list(nx.lexicographical_topological_sort(graph, key=lambda n: (len(n), n)))
@@ -119,7 +66,7 @@ class Engine:
             except NodeKeyError as failed:
                 raise NodeFailure(failed.node_id, self.registry.get(failed.class_type), failed.exc, {}) from failed
             cached = [nid for nid in order if run.keys[nid] in self.cache]
-            run.record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_cached", {"nodes": cached, "prompt_id": job.prompt_id, "timestamp": now()})
             result.cached = list(cached)
             self._run_all(run, outputs)
         except Interrupted:
@@ -127,19 +74,20 @@ class Engine:
             result.status = "interrupted"
             result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
                             "node_type": run.prompt.get(node_id, {}).get("class_type") if node_id else None,
-                            "executed": list(result.executed), "timestamp": _now()}
+                            "executed": list(result.executed), "timestamp": now()}
             run.record("execution_interrupted", result.error)
         except Exception as exc:  # a node failed, or the engine itself did: report it on the node
-            run.record("execution_error", _error_report(run, exc))
+            run.record("execution_error", error_report(run, exc))
         else:
-            run.record("execution_success", {"prompt_id": job.prompt_id, "timestamp": _now()})
+            run.record("execution_success", {"prompt_id": job.prompt_id, "timestamp": now()})
         emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
         return result
 
     def _run_all(self, run: "PromptRun", outputs: list[str]) -> None:
         """Pull-based scheduling with an explicit stack (no recursion limit on long chains);
-        lazy inputs are evaluated only when the node asks for them."""
-        values, result, job = run.values, run.result, run.job
+        lazy inputs are evaluated only when the node asks for them. A node that expanded stays
+        on the stack until the outputs it links to have values."""
+        values = run.values
         stack = list(reversed(outputs))
         requested_lazy: dict[str, set[str]] = {}
         while stack:
@@ -150,23 +98,29 @@ class Engine:
             if run.interrupt.is_set():
                 run.current = nid
                 raise Interrupted()
-            node = run.prompt[nid]
-            spec = self.registry.get(node["class_type"])
-            hit = self.cache.get(run.keys[nid])
-            if hit is not None:
-                outs, ui = hit
-                values[nid] = outs
-                if ui is not None:
-                    result.outputs[nid] = ui
-                    run.emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+            spec = self.registry.get(run.prompt[nid]["class_type"])
+            pending = run.pending.get(nid)
+            if pending is not None:
+                missing = sorted(pending.sources() - values.keys())
+                if missing:
+                    stack.extend(missing)
+                    continue
+                self._finish(run, nid, pending.resolve(spec, values), pending.ui, store=True)
+                del run.pending[nid]
                 stack.pop()
                 continue
-            inputs = node.get("inputs") or {}
+            hit = self.cache.get(run.keys[nid])
+            if hit is not None:
+                self._finish(run, nid, *hit, store=False)
+                stack.pop()
+                continue
+            inputs = run.prompt[nid].get("inputs") or {}
             lazy_names = {d.name for d in spec.inputs.values() if d.desc is not None and d.desc.lazy}
             wanted = requested_lazy.get(nid, set())
+            waits = {d.name for d in spec.inputs.values()
+                     if d.desc is not None and (not d.desc.lazy or d.name in wanted)}
             missing = [str(v[0]) for name, v in inputs.items()
-                       if is_link(v) and name in spec.inputs and (name not in lazy_names or name in wanted)
-                       and str(v[0]) not in values]
+                       if is_link(v) and name in waits and str(v[0]) not in values]
             if missing:
                 stack.extend(missing)
                 continue
@@ -177,32 +131,47 @@ class Engine:
                     requested_lazy[nid] = wanted | new
                     continue
             run.current = nid
-            outs, ui = self._run_node(run, nid, spec, lazy_names - wanted)
-            values[nid] = outs
-            result.executed.append(nid)
-            self.cache.put(run.keys[nid], (outs, ui))
-            if ui is not None:
-                result.outputs[nid] = ui
-                run.emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": job.prompt_id})
+            outcome = self._run_node(run, nid, spec, lazy_names - wanted)
+            if isinstance(outcome, Pending):
+                run.pending[nid] = outcome
+                stack.extend(reversed(outcome.output_nodes))  # the expansion's output nodes run too
+                continue
+            self._finish(run, nid, *outcome, store=True)
             stack.pop()
+
+    def _finish(self, run: "PromptRun", nid: str, outs: list[list], ui: dict | None, store: bool) -> None:
+        """A node's outputs are known (run, expanded and resolved, or from the cache)."""
+        run.values[nid] = outs
+        if store:
+            run.result.executed.append(nid)
+            self.cache.put(run.keys[nid], (outs, ui))
+        if ui is not None:
+            run.result.outputs[nid] = ui
+            run.emit("executed", {"node": nid, "display_node": run.prompt.get_display_node_id(nid), "output": ui,
+                                  "prompt_id": run.job.prompt_id})
 
     def _gather(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> dict[str, list]:
         """Every input as a list of items (links: the source's output list; literals as checked
-        for the cache keys)."""
+        for the cache keys; rawLink inputs: the link itself)."""
         inputs = run.prompt[nid].get("inputs") or {}
         literals = run.literals.get(nid, {})
+        extra = run.job.extra_data or {}
+        hidden_values = {"PROMPT": run.job.prompt, "UNIQUE_ID": nid, "DYNPROMPT": run.prompt,
+                         **{kind: extra.get(key) for kind, key in _EXTRA_DATA_HIDDEN.items()}}
         gathered: dict[str, list] = {}
         for decl in spec.inputs.values():
             if decl.section == "hidden":
-                hidden = {"PROMPT": run.job.prompt, "EXTRA_PNGINFO": run.job.extra_data.get("extra_pnginfo"),
-                          "UNIQUE_ID": nid, "DYNPROMPT": None}.get(decl.hidden)
-                gathered[decl.name] = [hidden]
+                if decl.hidden in hidden_values:  # kinds ComfyUI does not know are left out, as there
+                    gathered[decl.name] = [hidden_values[decl.hidden]]
                 continue
             if decl.name not in inputs:
                 continue
             value = inputs[decl.name]
             if is_link(value):
-                gathered[decl.name] = [None] if decl.name in skip else run.values[str(value[0])][value[1]]
+                if decl.desc.raw_link:
+                    gathered[decl.name] = [[str(value[0]), value[1]]]
+                else:
+                    gathered[decl.name] = [None] if decl.name in skip else run.values[str(value[0])][value[1]]
             elif decl.name in literals:
                 gathered[decl.name] = [literals[decl.name]]
             else:
@@ -213,7 +182,7 @@ class Engine:
         obj = spec.make()
         try:
             obj.ctx = ExecutionContext(run.job.prompt_id, nid, run.emit, run.interrupt, env=self.env,
-                                       models=self.models)
+                                       models=self.models, display_node=run.prompt.get_display_node_id(nid))
         except AttributeError:  # classes with __slots__ simply don't get a context
             pass
         return obj
@@ -223,13 +192,20 @@ class Engine:
         try:
             gathered = self._gather(run, nid, spec, unevaluated)
             kwargs = {k: (v if spec.input_is_list else (v[0] if v else None)) for k, v in gathered.items()}
-            asked = spec.check_lazy(self._instance(run, nid, spec), kwargs) or []
+            obj = self._instance(run, nid, spec)
+            with running(getattr(obj, "ctx", None)):
+                asked = self._loops.run(spec.check_lazy(obj, kwargs)) or []
+        except Interrupted:
+            raise
         except Exception as exc:
             raise NodeFailure(nid, spec, exc, kwargs) from exc
         return [asked] if isinstance(asked, str) else list(asked)
 
-    def _run_node(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> tuple[list[list], dict | None]:
-        run.emit("executing", {"node": nid, "display_node": nid, "prompt_id": run.job.prompt_id})
+    def _run_node(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> tuple | Pending:
+        """Run the node once per call (list semantics). Returns (outputs, ui), or a Pending when a
+        call expanded into a subgraph."""
+        run.emit("executing", {"node": nid, "display_node": run.prompt.get_display_node_id(nid),
+                               "prompt_id": run.job.prompt_id})
         try:
             gathered = self._gather(run, nid, spec, skip)
         except Exception as exc:  # a literal no longer valid (its file removed since validation)
@@ -240,25 +216,44 @@ class Engine:
             lengths = [len(v) for v in gathered.values()]
             count = 0 if any(n == 0 for n in lengths) else max(lengths, default=1)
             calls = [{k: v[min(i, len(v) - 1)] for k, v in gathered.items()} for i in range(count)]
-        outs: list[list] = [[] for _ in spec.outputs]
-        ui: dict | None = None
-        for kwargs in calls:
+        done, ui = [], None
+        for index, kwargs in enumerate(calls):
+            block = blocker_in(kwargs, spec.input_is_list)
+            if block is not None:
+                done.append((self._blocked(run, nid, spec, block), False))
+                continue
             obj = self._instance(run, nid, spec)
             try:
-                with running(getattr(obj, "ctx", None)):
-                    raw = spec.call(obj, kwargs)
-                produced, node_ui = normalise_result(spec, raw)
+                with running(getattr(obj, "ctx", None)), prefix_scope(nid, index):
+                    produced = normalise_result(spec, self._loops.run(spec.call(obj, kwargs)))
             except Interrupted:
                 raise
             except Exception as exc:
                 raise NodeFailure(nid, spec, exc, kwargs) from exc
-            for slot, (out, value) in enumerate(zip(spec.outputs, produced)):
-                if out.is_list and isinstance(value, (list, tuple)):
-                    outs[slot].extend(value)
-                else:
-                    outs[slot].append(value)
-            ui = _merge_ui(ui, node_ui)
-        return outs, ui
+            done.append((produced, produced.expand is not None))
+            ui = merge_ui(ui, produced.ui)
+        if not any(expanded for _, expanded in done):
+            outs: list[list] = [[] for _ in spec.outputs]
+            for produced, _ in done:
+                for slot, (out, value) in enumerate(zip(spec.outputs, produced.outputs)):
+                    add_items(outs[slot], out.is_list, value)
+            return outs, ui
+        pending = Pending(done, ui)
+        try:
+            pending.output_nodes = expand(run, self.registry, self.env, nid, pending)
+        except NodeKeyError as failed:
+            raise NodeFailure(failed.node_id, self.registry.get(failed.class_type), failed.exc, {}) from failed
+        except ExpansionError as exc:
+            raise NodeFailure(nid, spec, exc, {}) from exc
+        return pending
+
+    def _blocked(self, run: "PromptRun", nid: str, spec: NodeSpec, block: ExecutionBlocker):
+        """A call whose inputs hold an ExecutionBlocker does not run; its outputs are the blocker.
+        A blocker's message is reported once, on the first node it blocks (as ComfyUI does)."""
+        if block.message is not None:
+            run.record("execution_error", blocked_report(run, nid, spec, block.message))
+            block = ExecutionBlocker(None)
+        return Produced((block,) * len(spec.outputs))
 
 
 @dataclass
@@ -266,38 +261,17 @@ class PromptRun:
     """The state of one prompt while it runs (kept off the shared Engine)."""
 
     job: Job
-    prompt: dict  # node ids as strings
+    prompt: DynamicPrompt  # the client's nodes plus those expansions add; node ids as strings
     emit: Emit
     interrupt: threading.Event
     result: JobResult = field(default_factory=lambda: JobResult(status="success"))
     keys: dict[str, str] = field(default_factory=dict)  # node id -> cache key
     literals: dict[str, dict] = field(default_factory=dict)  # node id -> literal inputs, checked once
     values: dict[str, list[list]] = field(default_factory=dict)  # node id -> output lists
+    pending: dict[str, Pending] = field(default_factory=dict)  # node id -> its running expansion
     current: str | None = None  # the node running (or about to), for interrupts and engine errors
 
     def record(self, event: str, data: dict) -> None:
         """Emit an event that also goes into the history's messages."""
         self.result.messages.append([event, data])
         self.emit(event, data)
-
-
-def _error_report(run: PromptRun, exc: BaseException) -> dict:
-    """Set the run's result to error and return the execution_error payload, naming the failing
-    node (or the node that was running when the engine itself failed)."""
-    failure = exc if isinstance(exc, NodeFailure) else None
-    node_id = failure.node_id if failure else run.current
-    if failure is not None:
-        exc = failure.exc
-    node_type = failure.spec.name if failure and failure.spec else \
-        (run.prompt.get(node_id, {}).get("class_type") if node_id else None)
-    result = run.result
-    result.status = "error"
-    result.error = {
-        "prompt_id": run.job.prompt_id, "node_id": node_id, "node_type": node_type,
-        "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
-        "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
-        "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
-        "current_inputs": {k: _describe(v) for k, v in (failure.inputs if failure else {}).items()},
-        "current_outputs": sorted(run.values), "timestamp": _now(),
-    }
-    return result.error

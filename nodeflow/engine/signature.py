@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
@@ -51,7 +52,7 @@ def literal_inputs(registry: Registry, env: Any, node: dict) -> dict:
     return result
 
 
-def needed_nodes(prompt: dict, outputs: list[str]) -> nx.DiGraph:
+def needed_nodes(prompt: Mapping, outputs: list[str]) -> nx.DiGraph:
     """The subgraph of ``outputs`` and everything they depend on (edges source -> consumer)."""
     graph = nx.DiGraph()
     stack = list(outputs)
@@ -68,11 +69,12 @@ def needed_nodes(prompt: dict, outputs: list[str]) -> nx.DiGraph:
     return graph
 
 
-def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str],
-               literals: dict[str, dict] | None = None) -> dict[str, str]:
+def cache_keys(registry: Registry, env: Any, prompt: Mapping, order: list[str],
+               literals: dict[str, dict] | None = None, known: dict[str, str] | None = None) -> dict[str, str]:
     """Keys for every node in ``order`` (a topological order). ``literals``, when given, receives
-    each node's checked literal inputs, so the engine need not check (and list folders) again."""
-    keys: dict[str, str] = {}
+    each node's checked literal inputs, so the engine need not check (and list folders) again.
+    ``known`` holds keys computed before (nodes an expansion's new nodes link to)."""
+    keys: dict[str, str] = dict(known or {})
     literals = {} if literals is None else literals
     for nid in order:
         try:
@@ -80,10 +82,22 @@ def cache_keys(registry: Registry, env: Any, prompt: dict, order: list[str],
             keys[nid] = _node_key(registry, env, prompt, nid, keys, literals[nid])
         except Exception as exc:
             raise NodeKeyError(nid, prompt[nid].get("class_type"), exc) from exc
-    return keys
+    return {nid: keys[nid] for nid in order}
 
 
-def _node_key(registry: Registry, env: Any, prompt: dict, nid: str, keys: dict[str, str], literals: dict) -> str:
+def _plain(value: Any) -> bool:
+    """JSON-like data, which hashes by value. Other literals (tensors, models an expansion hands
+    to its ephemeral nodes) have no faithful key: those nodes are never served from the cache."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _node_key(registry: Registry, env: Any, prompt: Mapping, nid: str, keys: dict[str, str], literals: dict) -> str:
     """One node's key, given its literal inputs and the keys of the nodes before it in
     topological order."""
     node = prompt[nid]
@@ -96,7 +110,8 @@ def _node_key(registry: Registry, env: Any, prompt: dict, nid: str, keys: dict[s
             fingerprint = float("nan")
     links = sorted((name, keys[str(v[0])], v[1]) for name, v in (node.get("inputs") or {}).items()
                    if is_link(v) and name in spec.inputs)
-    if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links):
+    if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links) \
+            or not _plain(literals):
         return f"volatile:{uuid.uuid4().hex}"
     node_part = nid if spec.keyed_by_node else None
     material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links, node_part])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from nodeflow.engine.async_call import await_now
 from nodeflow.schema.spec import InputDecl, NodeSpec, descriptor_from_raw
 from nodeflow.schema.types import Combo, Output
 
@@ -55,7 +56,9 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
     names = tuple(getattr(cls, "RETURN_NAMES", ()) or return_types)
     is_list = tuple(getattr(cls, "OUTPUT_IS_LIST", ()) or (False,) * len(return_types))
     tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ()) or (None,) * len(return_types))
-    outputs = [Output(str(t) if not isinstance(t, (list, tuple)) else "COMBO", str(n), bool(l), tip)
+    # a str subclass (an "any" type) is kept as it is: its equality is what makes it match every input
+    outputs = [Output(t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n),
+                      bool(l), tip)
                for t, n, l, tip in zip(return_types, names, is_list + (False,) * len(return_types),
                                        tooltips + (None,) * len(return_types))]
     function = getattr(cls, "FUNCTION", None)
@@ -69,13 +72,13 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
     has_lazy = any(d.desc is not None and d.desc.lazy for d in inputs.values())
 
     def fingerprint(env: Any, literals: dict) -> Any:
-        return is_changed(**_pick(is_changed, literals))
+        return await_now(is_changed(**_pick(is_changed, literals)))  # ComfyUI allows ``async def IS_CHANGED``
 
     def check(env: Any, literals: dict) -> Any:
         args = _pick(validate, literals)
         if "input_types" in _accepts(validate)[0]:
             args["input_types"] = {}
-        return validate(**args)
+        return await_now(validate(**args))
 
     def check_lazy(obj: Any, kwargs: dict) -> list:
         return obj.check_lazy_status(**_pick(obj.check_lazy_status, kwargs)) or []

@@ -23,7 +23,7 @@ from nodeflow.schema.node import Node
 from nodeflow.schema.registry import NameClash, Registry
 from nodeflow.schema.spec import spec_from_node_class
 
-from .comfy_v1 import spec_from_v1
+from .comfy_v3 import spec_from_comfy, specs_from_entrypoint
 
 log = logging.getLogger(__name__)
 SLOW_IMPORT_SECONDS = 5.0
@@ -40,7 +40,7 @@ class PackStatus:
     clashes: list[str] = field(default_factory=list)
     web_directory: str | None = None
     scripts: list[str] = field(default_factory=list)
-    kind: str = "native"  # "native" | "comfy_v1"
+    kind: str = "native"  # "native" | "comfy_v1" | "comfy_v3" (nodes from comfy_entrypoint)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -129,9 +129,15 @@ def load_pack(registry: Registry, pack: str, path: Path) -> PackStatus:
             display = getattr(module, "NODE_DISPLAY_NAME_MAPPINGS", {}) or {}
             for name, cls in mappings.items():
                 try:
-                    specs.append(spec_from_v1(cls, name, display.get(name), pack))
+                    specs.append(spec_from_comfy(cls, name, display.get(name), pack))
                 except Exception as exc:  # one broken class: report it, load the others
                     status.warnings.append(f"node {name} skipped: {exc}")
+        entrypoint = getattr(module, "comfy_entrypoint", None)
+        if callable(entrypoint):  # a ComfyUI V3 pack: an async function returning a ComfyExtension
+            status.kind = "comfy_v3"
+            found, skipped = specs_from_entrypoint(entrypoint, pack)
+            specs += found
+            status.warnings += skipped
         for cls in _native_nodes(module):
             specs.append(spec_from_node_class(cls, pack))
     except Exception as exc:

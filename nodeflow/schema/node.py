@@ -15,7 +15,7 @@ or ``NodeResult(outputs, ui)`` when the node also shows something in the editor.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .types import Hidden, Input, Output
@@ -27,8 +27,9 @@ class NodeResult:
 
     outputs: tuple = ()
     ui: dict | None = None
-    # Optional mapping {input_name: ...} is not needed: expansion is out of scope for now.
-    extra: dict = field(default_factory=dict)
+    # An API-format graph of ephemeral nodes that runs in place of this node; ``outputs`` may then
+    # hold links ``[node_id, index]`` into it (ComfyUI's node expansion, see engine/expansion.py).
+    expand: dict | None = None
 
 
 class Node:

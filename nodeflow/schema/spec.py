@@ -157,7 +157,12 @@ def descriptor_from_raw(raw: Any, optional: bool = False) -> Input:
         "tooltip": opts.pop("tooltip", None),
         "lazy": bool(opts.pop("lazy", False)),
         "force_input": bool(opts.pop("forceInput", False)),
+        "raw_link": bool(opts.pop("rawLink", False)),
     }
+    if isinstance(type_part, str) and type(type_part) is not str:
+        # an "any" type: a str subclass whose __ne__ (or __eq__) says it equals every type name. Kept as
+        # it is for link checks (types_match); never compared with "INT", "COMBO", ... below, which it equals
+        return Socket(type_name=type_part, extra=opts, **common)
     if isinstance(type_part, (list, tuple)):
         return Combo(choices=list(type_part), default=opts.pop("default", None),
                      image_upload=bool(opts.pop("image_upload", False)), extra=opts, **common)

@@ -37,6 +37,7 @@ class Input:
     lazy: bool = False
     force_input: bool = False
     extra: dict = field(default_factory=dict)
+    raw_link: bool = False  # the node receives the link [node_id, index] itself, not the value (ComfyUI rawLink)
 
     is_widget = False
 
@@ -48,6 +49,8 @@ class Input:
             opts["lazy"] = True
         if self.force_input:
             opts["forceInput"] = True
+        if self.raw_link:
+            opts["rawLink"] = True
         opts.update(self.extra)
         return opts
 
@@ -306,8 +309,10 @@ class Output:
 
 
 def types_match(output_type: str, input_type: str) -> bool:
-    """ComfyUI type matching: same name, ``*`` on either side, or overlapping comma lists."""
-    if output_type == input_type or output_type == "*" or input_type == "*":
+    """ComfyUI type matching: same name, ``*`` on either side, or overlapping comma lists. Equality
+    is ``not (a != b)``, as in ComfyUI: packs declare "any" types as ``str`` subclasses whose
+    ``__ne__`` is always False, so they match every type."""
+    if not (output_type != input_type) or output_type == "*" or input_type == "*":
         return True
     if not isinstance(output_type, str) or not isinstance(input_type, str):
         return False
