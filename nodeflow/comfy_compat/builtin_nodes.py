@@ -75,6 +75,20 @@ def node_context() -> Any:
     return ctx if ctx is not None else _Detached()
 
 
+def folder_files(kind: str) -> list[str]:
+    """The files of a model/input folder kind: from the running node's folders, else through the
+    folder_paths module (NodeFlow's own when installed); [] when neither knows the kind."""
+    env = getattr(current_context(), "env", None)
+    if env is not None:
+        return list(env.list_files(kind))
+    try:
+        import folder_paths
+
+        return list(folder_paths.get_filename_list(kind))
+    except (ImportError, AttributeError, KeyError):
+        return []
+
+
 def run_builtin(builtin: type[Node], inputs: dict[str, Any]) -> tuple:
     """Run a NodeFlow built-in node with ``inputs``; its outputs as a tuple."""
     node = builtin()
@@ -104,7 +118,12 @@ def comfy_node(builtin: type[Node], function: str, module: str, name: str | None
 
     def input_types(cls: type) -> dict:
         env = getattr(current_context(), "env", None)
-        return spec.object_info(env)["input"]
+        sections = spec.object_info(env)["input"]
+        for decl in spec.inputs.values():
+            kind = getattr(decl.desc, "files", None)
+            if env is None and kind is not None:  # folder combos: listed through folder_paths
+                sections[decl.section][decl.name][0] = folder_files(kind)
+        return sections
 
     def call(self: Any, *args: Any, **kwargs: Any) -> tuple:
         return run_builtin(builtin, bind_inputs(names, args, kwargs, f"{class_name}.{function}"))
