@@ -140,6 +140,6 @@ class SamplerCustom(Node):
         req = SampleRequest(model, positive, negative, latent_image, noise_seed, cfg, name, add_noise=add_noise)
         out = sample_with_sigmas(req, torch.as_tensor(sigmas, dtype=torch.float32), callback, sampler_fn=fn)
         denoised = dict(out)
-        if "denoised" in last:
-            denoised["samples"] = last["denoised"]
+        if "denoised" in last:  # the samplers' estimate is in the model's space; LATENTs are unscaled
+            denoised["samples"] = model.process_latent_out(last["denoised"])
         return out, denoised
