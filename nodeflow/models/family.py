@@ -63,6 +63,7 @@ class ModelFamily:
     schedule: Callable[[], Any] = None  # () -> DiscreteSchedule
     sampling: str = "discrete"  # how sigmas map to network timesteps
     network: Callable[[dict], torch.nn.Module] = None  # UNet config -> module (built on the meta device)
+    comfy_class: str = "BaseModel"  # ComfyUI's model_base class of this family (what packs test model.model for)
 
     @property
     def latent_channels(self) -> int:
