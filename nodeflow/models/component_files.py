@@ -21,20 +21,25 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     """A diffusion model alone. fp8 weight dtypes are stored as fp8 and computed in the
     manager's dtype (on CPU fp8 saves memory only)."""
     path = Path(path)
-    sd = load_state_dict(path)
+    return unet_from_state(load_state_dict(path), manager, weight_dtype, path.name)
+
+
+def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str = "default",
+                    source: str = "state dict") -> DiffusionModel:
+    """A diffusion model from UNet tensors in memory (original layout, with or without the prefix)."""
     if not any(k.startswith(UNET_PREFIX) for k in sd):
         sd = {UNET_PREFIX + k: v for k, v in sd.items()}
     try:
         info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
     except ValueError as exc:
-        raise ModelFileError(f"{path.name}: {exc}") from None
+        raise ModelFileError(f"{source}: {exc}") from None
     dtype = manager.dtype("unet") if manager is not None else torch.float32
     if weight_dtype in FP8 and hasattr(torch, FP8[weight_dtype]) and dtype != torch.float32:
         dtype = getattr(torch, FP8[weight_dtype])
     unet = _unet(info, sd, dtype)
     if unet.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         unet = unet.to(torch.float16)  # fp8 storage is a GPU feature; compute needs a real float type
-    return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=path.name)
+    return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)
 
 
 CLIP_L_HF = "text_model.embeddings.token_embedding.weight"

@@ -17,6 +17,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from .cfg_hooks import combine_with_hooks, has_cfg_hooks
+
 
 @dataclass
 class _Cond:
@@ -111,6 +113,18 @@ class Guider:
         self.last_uncond: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        results = self.predictions(x, sigma)
+        self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
+        if has_cfg_hooks(self.options):
+            return combine_with_hooks(getattr(self.model, "model", self.model), self.options, self.cfg, x, sigma,
+                                      results[0], results[1] if len(results) > 1 else None, self.raw)
+        if len(results) == 1:
+            return results[0]
+        cond, uncond = results
+        return uncond + self.cfg * (cond - uncond)
+
+    def predictions(self, x: torch.Tensor, sigma: torch.Tensor) -> list[torch.Tensor]:
+        """The denoised estimate of each side: [cond] or [cond, uncond] (before guidance)."""
         self.calls += 1
         groups = [self.positive] + ([self.negative] if self.negative else [])
         s = float(sigma.reshape(-1)[0])
@@ -129,35 +143,7 @@ class Guider:
                 den += weight
                 index += 1
             results.append(torch.where(den > 0, num / den.clamp_min(1e-8), first))
-        self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
-        if any(k in self.options for k in CFG_HOOKS):
-            return self._combine_hooked(x, sigma, results[0], results[1] if len(results) > 1 else None)
-        if len(results) == 1:
-            return results[0]
-        cond, uncond = results
-        return uncond + self.cfg * (cond - uncond)
-
-    def _combine_hooked(self, x: torch.Tensor, sigma: torch.Tensor, cond: torch.Tensor,
-                        uncond: torch.Tensor | None) -> torch.Tensor:
-        """CFG with the MODEL's ComfyUI functions (an unevaluated negative counts as zeros, as in ComfyUI)."""
-        opts, model = self.options, getattr(self.model, "model", self.model)
-        uncond = uncond if uncond is not None else torch.zeros_like(cond)
-        for fn in opts.get("sampler_pre_cfg_function", []):
-            cond, uncond = fn({"conds": list(self.raw), "conds_out": [cond, uncond], "cond_scale": self.cfg,
-                               "timestep": sigma, "input": x, "sigma": sigma, "model": model,
-                               "model_options": opts})[:2]
-        if "sampler_cfg_function" in opts:
-            result = x - opts["sampler_cfg_function"]({
-                "cond": x - cond, "uncond": x - uncond, "cond_scale": self.cfg, "timestep": sigma, "input": x,
-                "sigma": sigma, "cond_denoised": cond, "uncond_denoised": uncond, "model": model,
-                "model_options": opts})
-        else:
-            result = uncond + (cond - uncond) * self.cfg
-        for fn in opts.get("sampler_post_cfg_function", []):
-            result = fn({"denoised": result, "cond": self.raw[0], "uncond": self.raw[1], "cond_scale": self.cfg,
-                         "model": model, "uncond_denoised": uncond, "cond_denoised": cond, "sigma": sigma,
-                         "model_options": opts, "input": x})
-        return result
+        return results
 
     def _apply(self, xs: torch.Tensor, sig: torch.Tensor, ctx: torch.Tensor, y: dict | None,
                concat: torch.Tensor | None, which: list[int]) -> torch.Tensor:
@@ -196,9 +182,6 @@ class Guider:
             for n, i in enumerate(idx):
                 outs[i] = denoised[n * batch:(n + 1) * batch]
         return outs  # type: ignore[return-value]
-
-
-CFG_HOOKS = ("sampler_cfg_function", "sampler_pre_cfg_function", "sampler_post_cfg_function")
 
 
 def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,

@@ -2,8 +2,9 @@
 
 A ComfyUI MODEL's weights are named ``diffusion_model.<released (LDM) name>``; NodeFlow's UNet is a
 diffusers module with diffusers names, so the table is generated from the UNet's config with the
-same converter the loaders use. A CLIP's weights are ``<tower>.transformer.<Hugging Face name>``
-(``clip_l.transformer.text_model.encoder.layers.0...``), which are NodeFlow's names with a prefix."""
+same converter the loaders use. A CLIP's weights are ``<tower>.transformer.text_model.<name>`` (``clip_l.transformer.text_model.encoder.
+layers.0...``) and ``<tower>.transformer.text_projection.weight``, whichever prefix the installed
+transformers version gives NodeFlow's text modules."""
 from __future__ import annotations
 
 import weakref
@@ -39,11 +40,20 @@ def tower_key_prefix(tower_name: str) -> str:
     return f"{tower_name}.transformer."
 
 
+TOKEN_EMBEDDING = "embeddings.token_embedding.weight"
+
+
 def clip_keys(encoders) -> dict[str, tuple[object, str]]:
     """ComfyUI name -> (text encoder, state_dict name) for every weight of every tower."""
     out = {}
     for enc in encoders:
-        prefix = tower_key_prefix(enc.name)
-        for name in enc.model.module.state_dict():
-            out[prefix + name] = (enc, name)
+        names = list(enc.model.module.state_dict())
+        token = next((n for n in names if n.endswith(TOKEN_EMBEDDING)), TOKEN_EMBEDDING)
+        text_prefix = token[: -len(TOKEN_EMBEDDING)]  # "text_model." or "" by transformers version
+        head = tower_key_prefix(enc.name)
+        for name in names:
+            if name.startswith(text_prefix) and not name.startswith("text_projection"):
+                out[f"{head}text_model.{name[len(text_prefix):]}"] = (enc, name)
+            else:
+                out[head + name] = (enc, name)
     return out

@@ -23,8 +23,16 @@ from .weights import change_of, split_value
 COMFY_SOURCE = "ComfyUI add_patches"
 
 
-def _identity(weight: torch.Tensor, **_: Any) -> torch.Tensor:
-    return weight
+class _Original:
+    """The convert function of a ``get_key_patches`` entry: it fetches the weight's unpatched value
+    when the patch is applied (the tensor in the entry is live: other clones' patches move it)."""
+
+    def __init__(self, module: PatchedModule, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __call__(self, weight: torch.Tensor, inplace: bool = False, **_: Any) -> torch.Tensor:
+        original = ModelPatcherFacade._original(self.module, self.name)
+        return original.to(device=weight.device, dtype=weight.dtype, copy=True)
 
 
 class ModelPatcherFacade(PatcherOptions, abc.ABC):
@@ -124,10 +132,10 @@ class ModelPatcherFacade(PatcherOptions, abc.ABC):
     @staticmethod
     def _patch(name: str, param: str, value: Any, strength: float, model_strength: float) -> Patch:
         change = change_of(value, name)
-        if change is None:  # "set": the weight becomes the given tensor
+        if change is None:  # "set": the weight becomes the given tensor (0 * weight + 1 * tensor)
             target = split_value(value, name)[1][0]
-            return Patch(param, 1.0, lambda w: target.to(w.device, torch.float32).reshape(w.shape) - w.float(),
-                         COMFY_SOURCE, 1.0, value)
+            return Patch(param, 1.0, lambda w: target.to(w.device, torch.float32).reshape(w.shape),
+                         COMFY_SOURCE, 0.0, value)
         return Patch(param, float(strength), change, COMFY_SOURCE, float(model_strength), value)
 
     def _patches_by_name(self) -> dict[tuple[int, str], list[Patch]]:
@@ -176,7 +184,7 @@ class ModelPatcherFacade(PatcherOptions, abc.ABC):
             if filter_prefix is not None and not key.startswith(filter_prefix):
                 continue
             entries = [self._as_entry(p) for p in by_name.get((id(module), param), [])]
-            out[key] = [(self._original(module, param), _identity)] + entries
+            out[key] = [(self._original(module, param), _Original(module, param))] + entries
         return out
 
     def patch_model(self, device_to=None, lowvram_model_memory: int = 0, load_weights: bool = True,
