@@ -148,6 +148,18 @@ def load_clip(ckpt_paths, embedding_directory=None, clip_type=CLIPType.STABLE_DI
     return _with_embeddings(load_clip_file(Path(paths[0]), _manager()), embedding_directory)
 
 
+def load_text_encoder_state_dicts(state_dicts=(), embedding_directory=None, clip_type=CLIPType.STABLE_DIFFUSION,
+                                  model_options=None):
+    """A CLIP from one text-encoder state dict (CLIP-L or an OpenCLIP tower)."""
+    from nodeflow.models.component_files import clip_from_state
+
+    state_dicts = list(state_dicts)
+    if len(state_dicts) != 1 or clip_type not in (CLIPType.STABLE_DIFFUSION, None):
+        raise NotImplementedError(f"NodeFlow builds a CLIP from one stable_diffusion text encoder at a time "
+                                  f"(got {len(state_dicts)}, type {getattr(clip_type, 'name', clip_type)})")
+    return _with_embeddings(clip_from_state(state_dicts[0], _manager()), embedding_directory)
+
+
 def load_lora_for_models(model, clip, lora: dict, strength_model: float, strength_clip: float) -> tuple:
     """(MODEL clone, CLIP clone) carrying the LoRA state dict ``lora``; either input may be None."""
     from nodeflow.models.lora import apply_lora, group_lora
