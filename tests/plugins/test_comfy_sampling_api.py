@@ -134,3 +134,24 @@ def test_guider_subclass_predict_noise_and_wrappers(loaded, conds):
     assert torch.equal(guided, reference["samples"])
     assert calls == ["outer"] + ["predict"] * 4
     assert "wrappers" not in model.model_options["transformer_options"]  # the clone's options are its own
+
+
+def test_sdxl_refiner_family_through_comfy(tmp_path):
+    """A family with extra conditioning (the refiner's pooled text + size/aesthetic ids): ComfyUI's
+    classes for it, and comfy.sample equal to NodeFlow's KSampler."""
+    import comfy.latent_formats
+    import comfy.model_base
+    import comfy.sd
+    from nodeflow.nodes.conditioning import encode_text
+    from tests.sd.tiny import write_tiny_family
+
+    model, clip, _, _ = comfy.sd.load_checkpoint_guess_config(str(write_tiny_family(tmp_path / "r.safetensors",
+                                                                                    "sdxl_refiner")))
+    assert isinstance(model.model, comfy.model_base.SDXLRefiner)
+    assert isinstance(model.model.latent_format, comfy.latent_formats.SDXL) and list(clip.tokenize("x")) == ["g"]
+    positive = clip.encode_from_tokens_scheduled(clip.tokenize("a red star"), add_dict={"aesthetic_score": 6.0})
+    negative = encode_text(None, clip, "", aesthetic_score=2.5)
+    ours = ksample(SampleRequest(model, positive, negative, {"samples": _latent()}, 1, 5.0, "euler"), "normal", 3)
+    theirs = comfy.sample.sample(model, comfy.sample.prepare_noise(_latent(), 1), 3, 5.0, "euler", "normal",
+                                 positive, negative, _latent(), seed=1)
+    assert torch.equal(ours["samples"], theirs)
