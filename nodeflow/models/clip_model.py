@@ -1,6 +1,7 @@
 """The CLIP object behind the CLIP socket: tokenizer, one or two text encoders (SD1: CLIP-L;
 SD2: OpenCLIP-H; SDXL: CLIP-L + OpenCLIP-bigG; refiner: bigG), prompt weighting, long prompts
-(75-token chunks concatenated), textual inversions and clip skip."""
+(75-token chunks concatenated), textual inversions and clip skip. It is also ComfyUI's CLIP for
+custom-node packs (``comfy_facade.clip``: ``tokenize(text)``, ``encode_from_tokens`` ...)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from typing import Callable
 
 import torch
 
+from .comfy_facade.clip import ClipFacade
+from .comfy_facade.state import FacadeState
 from .embeddings import load_embedding
 from .patching import PatchedModule
 from .prompt_weights import parse_weights, split_embeddings
@@ -75,7 +78,7 @@ class TextEncoder:
         return chosen, pooled
 
 
-class CLIP:
+class CLIP(ClipFacade):
     """Tokenise, weight and encode prompts. ``encode`` returns (cond [1,T,D], pooled|None, extras)."""
 
     def __init__(self, tokenizer, encoders: list[TextEncoder], family, manager=None,
@@ -85,9 +88,16 @@ class CLIP:
         self.family = family  # the ModelFamily these towers belong to
         self.manager = manager
         self.pooled_from = pooled_from  # the tower whose pooled output is the conditioning's
+        self.embedding_directory: list[str] = []  # folders ``embedding:name`` is looked up in (ComfyUI's name)
+        self.tokenizer_options: dict = {}
+        self.facade_state = FacadeState()
 
     def clone(self) -> "CLIP":
-        return CLIP(self.tokenizer, [e.clone() for e in self.encoders], self.family, self.manager, self.pooled_from)
+        clone = CLIP(self.tokenizer, [e.clone() for e in self.encoders], self.family, self.manager, self.pooled_from)
+        clone.embedding_directory = list(self.embedding_directory)
+        clone.tokenizer_options = dict(self.tokenizer_options)
+        clone.facade_state = self.facade_state.copy()
+        return clone
 
     def set_last_layer(self, layer: int) -> None:
         """Clip skip: -1 = last layer, -2 = the one before, ... (towers keep their own defaults
@@ -98,10 +108,14 @@ class CLIP:
             enc.layer = min(layer, enc.default_layer)
 
     # tokenising ----------------------------------------------------------------------------
-    def tokenize(self, text: str, enc: TextEncoder,
-                 find_embedding: Callable[[str], Path | None] | None = None) -> list[list[Token]]:
+    def tokenize(self, text: str, enc: TextEncoder | bool | None = None,
+                 find_embedding: Callable[[str], Path | None] | None = None, return_word_ids: bool = False,
+                 **kwargs) -> list[list[Token]] | dict:
         """Weighted tokens in 75-token chunks (words kept whole), each framed BOS ... EOS and
-        padded to 77 with the tower's pad token."""
+        padded to 77 with the tower's pad token. Without a tower (ComfyUI's call, ``tokenize(text)``)
+        a dict of every tower's chunks keyed "l" / "g" / "h"."""
+        if enc is None or isinstance(enc, bool):
+            return self._comfy_tokenize(text, return_word_ids=bool(enc) or return_word_ids)
         width, name = enc.width, enc.name
         words: list[list[Token]] = []
         for piece, weight in parse_weights(text):
@@ -133,10 +147,18 @@ class CLIP:
     @torch.no_grad()
     def encode(self, text: str, find_embedding: Callable[[str], Path | None] | None = None
                ) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+        tokens = {enc.name: self.tokenize(text, enc, find_embedding) for enc in self.encoders}
+        cond, pooled = self.encode_chunks(tokens)
+        return cond, pooled, {}
+
+    @torch.no_grad()
+    def encode_chunks(self, tokens: dict[str, list[list[Token]]]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(cond [1, 77 * chunks, D], pooled [1, P] or None) from each tower's token chunks (keyed by
+        tower name); towers' hidden states are concatenated along the last axis."""
         hidden_parts, pooled = [], None
         for enc in self.encoders:
             enc.model.activate()
-            chunks = self.tokenize(text, enc, find_embedding)
+            chunks = tokens[enc.name]
             empty = None
             per_chunk = []
             device = self._device_for(enc)
@@ -155,7 +177,7 @@ class CLIP:
         if pooled is not None:
             pooled = pooled.float().cpu()
         cond = torch.cat(hidden_parts, dim=-1) if len(hidden_parts) > 1 else hidden_parts[0]
-        return cond, pooled, {}
+        return cond, pooled
 
     def _device_for(self, enc: TextEncoder) -> torch.device:
         return self.manager.device if self.manager is not None else torch.device("cpu")

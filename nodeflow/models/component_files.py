@@ -21,20 +21,25 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     """A diffusion model alone. fp8 weight dtypes are stored as fp8 and computed in the
     manager's dtype (on CPU fp8 saves memory only)."""
     path = Path(path)
-    sd = load_state_dict(path)
+    return unet_from_state(load_state_dict(path), manager, weight_dtype, path.name)
+
+
+def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str = "default",
+                    source: str = "state dict") -> DiffusionModel:
+    """A diffusion model from UNet tensors in memory (original layout, with or without the prefix)."""
     if not any(k.startswith(UNET_PREFIX) for k in sd):
         sd = {UNET_PREFIX + k: v for k, v in sd.items()}
     try:
         info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
     except ValueError as exc:
-        raise ModelFileError(f"{path.name}: {exc}") from None
+        raise ModelFileError(f"{source}: {exc}") from None
     dtype = manager.dtype("unet") if manager is not None else torch.float32
     if weight_dtype in FP8 and hasattr(torch, FP8[weight_dtype]) and dtype != torch.float32:
         dtype = getattr(torch, FP8[weight_dtype])
     unet = _unet(info, sd, dtype)
     if unet.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         unet = unet.to(torch.float16)  # fp8 storage is a GPU feature; compute needs a real float type
-    return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=path.name)
+    return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)
 
 
 CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
@@ -43,17 +48,21 @@ CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
 def load_clip_file(path: Path, manager=None) -> CLIP:
     """A CLIP-L (Hugging Face names, with or without ``text_model.``, or checkpoint prefixes) or an
     OpenCLIP text tower (``token_embedding.weight``, ``transformer.resblocks.*``)."""
+    path = Path(path)
+    return clip_from_state(load_state_dict(path), manager, path.name)
+
+
+def clip_from_state(sd: dict[str, torch.Tensor], manager=None, source: str = "state dict") -> CLIP:
+    """The same from tensors in memory."""
     from .detect import _clip_l_config, _open_clip_config
 
-    path = Path(path)
-    sd = load_state_dict(path)
     if any(k.startswith(("cond_stage_model.", "conditioner.")) for k in sd):
         prefix_kind = [("cond_stage_model.transformer.text_model.", "clip_l"), ("cond_stage_model.model.", "open_clip"),
                        ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
                        ("conditioner.embedders.1.model.", "open_clip")]
         prefix, kind = next(((p, k) for p, k in prefix_kind if any(key.startswith(p) for key in sd)), (None, None))
         if prefix is None:
-            raise ModelFileError(f"{path.name}: no text encoder found")
+            raise ModelFileError(f"{source}: no text encoder found")
         sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
     elif any(k.startswith("text_model.") for k in sd):
         sd, kind = {k[len("text_model."):]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
@@ -62,7 +71,7 @@ def load_clip_file(path: Path, manager=None) -> CLIP:
     elif "token_embedding.weight" in sd and any(k.startswith("transformer.resblocks.") for k in sd):
         kind = "open_clip"
     else:
-        raise ModelFileError(f"{path.name} is not a CLIP text encoder (no token embedding found); "
+        raise ModelFileError(f"{source} is not a CLIP text encoder (no token embedding found); "
                              "expected a CLIP-L or OpenCLIP text model file")
     shapes = {k: tuple(v.shape) for k, v in sd.items()}
     cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)

@@ -1,18 +1,22 @@
 """The MODEL socket's object: a denoising UNet with its family, prediction type, noise schedule
-and this clone's weight patches. ``apply`` runs the raw network on the compute device."""
+and this clone's weight patches. ``apply`` runs the raw network on the compute device. It is also
+ComfyUI's ModelPatcher for custom-node packs (``comfy_facade``: ``model_options``, ``add_patches``,
+``model.model`` ...); what those set travels with the clone in ``facade_state``."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 
+from .comfy_facade.patcher import ModelPatcherFacade
+from .comfy_facade.state import FacadeState
 from .family import ModelFamily, family_named
 from .latent_format import LatentFormat
 from .patching import PatchedModule
 
 @dataclass
-class DiffusionModel:
+class DiffusionModel(ModelPatcherFacade):
     """A denoising network of one model family (``family`` is the variant: prediction type and
     inpainting included; everything family-specific is asked of it)."""
     unet: PatchedModule  # wraps the family's network (a diffusers UNet2DConditionModel for SD)
@@ -21,17 +25,24 @@ class DiffusionModel:
     preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
     source: str = ""
+    facade_state: FacadeState = field(default_factory=FacadeState, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.family, str):
             self.family = family_named(self.family)
 
     def clone(self) -> "DiffusionModel":
-        return replace(self, unet=self.unet.clone())
+        return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())
+
+    @property
+    def sampling_override(self):
+        """A ComfyUI ModelSampling put on this clone (``add_object_patch("model_sampling", ...)``), or None."""
+        return self.facade_state.object_patches.get("model_sampling")
 
     @property
     def prediction(self) -> str:
-        return self.family.prediction
+        override = getattr(self.sampling_override, "prediction", None)
+        return override if override is not None else self.family.prediction
 
     @property
     def latent_format(self) -> LatentFormat:
@@ -54,8 +65,10 @@ class DiffusionModel:
 
     @property
     def schedule(self):
-        """The family's noise schedule (the discrete SD one for SD1/SD2/SDXL)."""
-        return self.family.schedule()
+        """The family's noise schedule (the discrete SD one for SD1/SD2/SDXL), or that of a
+        ModelSampling object patched onto this clone."""
+        override = getattr(self.sampling_override, "schedule", None)
+        return override if override is not None else self.family.schedule()
 
     @property
     def device(self) -> torch.device:

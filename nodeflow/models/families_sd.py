@@ -110,6 +110,7 @@ SDXL = ModelFamily(
                            lora_prefixes=("lora_te1_", "text_encoder.")),
                  TextTower("clip_g", "conditioner.embedders.1.model.", "open_clip", **_XL_G)),
     pooled_tower="clip_g", unet_sample_size=128, vae_sample_size=1024, extra_conds=_size_ids(True), time_ids=6,
+    comfy_class="SDXL",
     recognise=lambda f: _has_label(f) and ("conditioner.embedders.1.model." in f.text_prefixes
                                            or "clip_l" in f.text_kinds
                                            or (not f.text_prefixes and _adm_width(f) != 2560)),
@@ -119,6 +120,7 @@ SDXL_REFINER = ModelFamily(
     name="sdxl_refiner", label="Stable Diffusion XL refiner", latent_format=SDXL_LATENT, context_dim=1280,
     heads=heads_of_64, text_towers=(TextTower("clip_g", "conditioner.embedders.0.model.", "open_clip", **_XL_G),),
     pooled_tower="clip_g", unet_sample_size=128, vae_sample_size=1024, extra_conds=_size_ids(False), time_ids=5,
+    comfy_class="SDXLRefiner",
     recognise=lambda f: _has_label(f) and ("conditioner.embedders.0.model." in f.text_prefixes
                                            or (not f.text_prefixes and _adm_width(f) == 2560)),
     **COMMON)

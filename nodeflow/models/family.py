@@ -69,6 +69,7 @@ class ModelFamily:
     network: Callable[[dict], torch.nn.Module] = None
     to_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
     from_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
+    comfy_class: str = "BaseModel"  # ComfyUI's model_base class of this family (what packs test model.model for)
 
     @property
     def latent_channels(self) -> int:

@@ -93,55 +93,74 @@ def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_cl
         raise
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
-    metadata = file_metadata(path)
-    sd = load_state_dict(path)
+    return build_checkpoint(info, load_state_dict(path), file_metadata(path), path.name, manager, output_vae,
+                            output_clip, prediction)
+
+
+def load_checkpoint_state(sd: dict[str, torch.Tensor], source: str = "state dict", metadata: dict | None = None,
+                          manager=None, output_vae: bool = True, output_clip: bool = True,
+                          prediction: str | None = None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
+    """The same from tensors already in memory (released checkpoint names)."""
+    try:
+        info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: {exc}") from None
+    return build_checkpoint(info, sd, metadata or {}, source, manager, output_vae, output_clip, prediction)
+
+
+def build_checkpoint(info: CheckpointInfo, sd: dict, metadata: dict, source: str, manager, output_vae: bool,
+                     output_clip: bool, prediction: str | None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     dtype = manager.dtype("unet") if manager is not None else torch.float32
     unet = _unet(info, sd, dtype)
     vae = None
     if output_vae and info.vae_config is not None:
         vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
         module = _vae(info.vae_config, vae_to_diffusers(_sub(sd, info.prefixes["vae"]), info.vae_config), vae_dtype)
-        vae = VAE(module, manager=manager, source=path.name)
+        vae = VAE(module, manager=manager, source=source)
     family = info.family.variant(prediction=prediction or metadata.get("nodeflow.prediction"))
     clip = None
     if output_clip and info.text_configs:
         encoders = [_text_encoder(c, sd, family.tower(c["tower"]), dtype) for c in info.text_configs]
         clip = make_clip(encoders, family, manager)
-    del sd
-    model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=path.name)
+    model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=source)
     if vae is not None:
         model.latent_rgb_factors = fit_latent_rgb(vae)
         model.preview_vae = preview_decoder(vae)
-    log.info("loaded %s: %s", path.name, family.label)
+    log.info("loaded %s: %s", source, family.label)
     return model, clip, vae
 
 
 def load_vae_file(path: Path, manager=None) -> VAE:
     """A standalone VAE: original layout (``encoder.*``/``decoder.*``, optionally under
     ``first_stage_model.``) or diffusers layout (``encoder.down_blocks.*``)."""
+    path = Path(path)
+    return vae_from_state(load_state_dict(path), file_metadata(path), manager, path.name)
+
+
+def vae_from_state(sd: dict[str, torch.Tensor], metadata: dict | None = None, manager=None,
+                   source: str = "state dict") -> VAE:
+    """A VAE from tensors in memory (original layout, or diffusers layout with NodeFlow's config metadata)."""
     from .detect import _vae_config  # the same shape reading the checkpoint detector uses
 
-    path = Path(path)
-    sd = load_state_dict(path)
+    metadata = metadata or {}
     if any(k.startswith("first_stage_model.") for k in sd):
         sd = _sub(sd, "first_stage_model.")
     shapes = {k: tuple(v.shape) for k, v in sd.items()}
     diffusers_layout = any(".down_blocks." in k for k in sd)
     if diffusers_layout:
-        metadata = file_metadata(path)
         if "nodeflow.vae_config" in metadata:
             config = json.loads(metadata["nodeflow.vae_config"])
             sd = {k.removeprefix("vae."): v for k, v in sd.items()}
         else:
-            raise ModelFileError(f"{path.name}: diffusers-layout VAE without a config; use the original layout")
+            raise ModelFileError(f"{source}: diffusers-layout VAE without a config; use the original layout")
         state = sd
     else:
         try:
             config = _vae_config(shapes)
         except (ValueError, KeyError) as exc:
-            raise ModelFileError(f"{path.name} is not a VAE ({exc})") from None
+            raise ModelFileError(f"{source} is not a VAE ({exc})") from None
         if config is None:
-            raise ModelFileError(f"{path.name} is not a VAE: no encoder/decoder weights")
+            raise ModelFileError(f"{source} is not a VAE: no encoder/decoder weights")
         state = vae_to_diffusers(sd, config)
     dtype = manager.dtype("vae") if manager is not None else torch.float32
-    return VAE(_vae(config, state, dtype), manager=manager, source=path.name)
+    return VAE(_vae(config, state, dtype), manager=manager, source=source)

@@ -22,6 +22,8 @@ class Patch:
     strength: float
     delta: DeltaFn
     source: str = ""  # e.g. the LoRA file name, for messages
+    model_strength: float = 1.0  # the weight is multiplied by this before the delta is added
+    value: object = None  # what the patch was made from, as given (e.g. a ComfyUI patch tuple)
 
 
 @dataclass
@@ -67,8 +69,15 @@ class PatchedModule:
                     if patch.key not in shared.backups:
                         shared.backups[patch.key] = weight.detach().to("cpu", copy=True)
                     delta = patch.delta(weight).to(device=weight.device, dtype=torch.float32)
-                    weight.copy_((weight.float() + patch.strength * delta.reshape(weight.shape)).to(weight.dtype))
+                    base = weight.float() if patch.model_strength == 1.0 else weight.float() * patch.model_strength
+                    weight.copy_((base + patch.strength * delta.reshape(weight.shape)).to(weight.dtype))
             shared.applied = self.patches
+
+    def original(self, key: str) -> torch.Tensor:
+        """The unpatched value of parameter ``key`` (whichever clone's patches are applied now)."""
+        with self._shared.lock:
+            backup = self._shared.backups.get(key)
+            return backup if backup is not None else self.module.get_parameter(key).detach()
 
     def restore(self) -> None:
         """Put back the original weights (no patches applied)."""

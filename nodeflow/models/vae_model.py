@@ -1,7 +1,9 @@
 """The VAE socket's object: IMAGE [B,H,W,3] 0..1 <-> latents [B,4,H/8,W/8], whole or in tiles,
 falling back to tiles on out-of-memory; fp32 VAE fallback when half precision gives NaN. Latents
 are the encoder's output as it is (ComfyUI's LATENT convention): the model family's latent format
-scales them on the way into the diffusion model, so a VAE file needs no scale of its own."""
+scales them on the way into the diffusion model, so a VAE file needs no scale of its own. It is
+also ComfyUI's VAE for custom-node packs (``comfy_facade.vae``); the tiled methods take ComfyUI's
+arguments (encode tiles in pixels, decode tiles in latent pixels)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +11,8 @@ import logging
 from dataclasses import dataclass
 
 import torch
+
+from .comfy_facade.vae import VaeFacade
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,7 @@ def _tiles_on_oom(what: str, whole, tiled) -> torch.Tensor:
 
 
 @dataclass
-class VAE:
+class VAE(VaeFacade):
     module: torch.nn.Module  # a diffusers AutoencoderKL
     manager: object = None
     source: str = ""
@@ -66,13 +70,18 @@ class VAE:
 
     # tiled -----------------------------------------------------------------------------------
     @torch.no_grad()
-    def encode_tiled(self, pixels: torch.Tensor, tile: int = 512, overlap: int = 64) -> torch.Tensor:
-        self._set_tiles(tile, overlap)
+    def encode_tiled(self, pixels: torch.Tensor, tile_x: int | None = None, tile_y: int | None = None,
+                     overlap: int | None = None, tile_t=None, overlap_t=None) -> torch.Tensor:
+        """Encode in square tiles of ``tile_x`` pixels (default 512) overlapping by ``overlap`` (64)."""
+        self._set_tiles(tile_x or tile_y or 512, 64 if overlap is None else overlap)
         return self._encode(pixels, tiled=True)
 
     @torch.no_grad()
-    def decode_tiled(self, latent: torch.Tensor, tile: int = 512, overlap: int = 64) -> torch.Tensor:
-        self._set_tiles(tile, overlap)
+    def decode_tiled(self, latent: torch.Tensor, tile_x: int | None = None, tile_y: int | None = None,
+                     overlap: int | None = None, tile_t=None, overlap_t=None) -> torch.Tensor:
+        """Decode in square tiles of ``tile_x`` latent pixels (default 64) overlapping by ``overlap`` (16)."""
+        ratio = self.downscale
+        self._set_tiles((tile_x or tile_y or 64) * ratio, (16 if overlap is None else overlap) * ratio)
         return self._decode(latent, tiled=True)
 
     def _set_tiles(self, tile: int, overlap: int) -> None:

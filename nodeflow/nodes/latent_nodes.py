@@ -104,7 +104,8 @@ class VAEDecodeTiled(Node):
     outputs = {"IMAGE": Image()}
 
     def run(self, samples, vae, tile_size, overlap, temporal_size=64, temporal_overlap=8):
-        return vae.decode_tiled(samples["samples"], tile_size, min(overlap, tile_size // 4))
+        ratio = vae.downscale  # decode tiles are counted in latent pixels (ComfyUI's VAE.decode_tiled)
+        return vae.decode_tiled(samples["samples"], tile_size // ratio, overlap=min(overlap, tile_size // 4) // ratio)
 
 
 class VAEEncodeTiled(Node):

@@ -32,6 +32,17 @@ def _manager(ctx):
     return getattr(ctx, "models", None)
 
 
+def clip_output(ctx, clip):
+    """A clone of ``clip`` that knows the embeddings folders (custom nodes tokenize with ``clip.tokenize``)."""
+    if clip is None:
+        return None
+    clip = clip.clone()
+    env = getattr(ctx, "env", None)
+    if env is not None:
+        clip.embedding_directory = [str(p) for p in env.model_paths.get("embeddings", [])]
+    return clip
+
+
 def load_checkpoint_cached(ctx, path: Path, prediction: str | None = None):
     from nodeflow.models.loader import load_checkpoint
 
@@ -53,7 +64,7 @@ class CheckpointLoaderSimple(Node):
 
     def run(self, ckpt_name):
         model, clip, vae = load_checkpoint_cached(self.ctx, self.ctx.env.model_path("checkpoints", ckpt_name))
-        return model.clone(), clip.clone() if clip is not None else None, vae
+        return model.clone(), clip_output(self.ctx, clip), vae
 
 
 V_CONFIGS = ("v2-inference-v.yaml", "v2-inference-v_fp32.yaml")
@@ -79,7 +90,7 @@ class CheckpointLoader(Node):
         prediction = "v" if config_name in V_CONFIGS else "eps"
         model, clip, vae = load_checkpoint_cached(self.ctx, self.ctx.env.model_path("checkpoints", ckpt_name),
                                                   prediction)
-        clip = clip.clone() if clip is not None else None
+        clip = clip_output(self.ctx, clip)
         if clip is not None and "clip_skip_2" in config_name:
             clip.set_last_layer(-2)
         return model.clone(), clip, vae
@@ -112,7 +123,7 @@ class DiffusersLoader(Node):
             if folder.is_dir():
                 key = ("diffusers", str(folder), os.stat(folder).st_mtime_ns)
                 model, clip, vae = cached(self.ctx, key, lambda: load_diffusers_folder(folder, _manager(self.ctx)))
-                return model.clone(), clip.clone(), vae
+                return model.clone(), clip_output(self.ctx, clip), vae
         raise FileNotFoundError(f"diffusers folder {model_path!r} not found in models/diffusers or models/checkpoints")
 
 
@@ -184,7 +195,7 @@ class CLIPLoader(Node):
 
         path = self.ctx.env.model_path("text_encoders", clip_name)
         clip = cached(self.ctx, ("clip", *file_identity(path)), lambda: load_clip_file(path, _manager(self.ctx)))
-        return clip.clone()
+        return clip_output(self.ctx, clip)
 
 
 class CheckpointSave(Node):

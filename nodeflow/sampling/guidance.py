@@ -1,7 +1,13 @@
 """Turn a MODEL plus positive/negative CONDITIONING into the denoiser D(x, sigma) the samplers
 call: input scaling, timestep lookup, eps/v prediction, conditioning areas, masks, strengths and
 timestep ranges, inpainting-model concat inputs, SDXL extras, and classifier-free guidance with
-cond and uncond in one batch when their shapes allow."""
+cond and uncond in one batch when their shapes allow.
+
+A MODEL's ``model_options`` (ComfyUI's, set by custom nodes) are honoured here: ``sampler_cfg_function``,
+the ``sampler_pre_cfg_function`` / ``sampler_post_cfg_function`` lists, ``model_function_wrapper``,
+``disable_cfg1_optimization``, ``denoise_mask_function`` and, through ``model.model.apply_model``,
+the ``apply_model`` wrappers in ``transformer_options``; with none of them set the arithmetic is the
+plain path below."""
 from __future__ import annotations
 
 import math
@@ -10,6 +16,8 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+
+from .cfg_hooks import combine_with_hooks, has_cfg_hooks
 
 
 @dataclass
@@ -92,9 +100,12 @@ class Guider:
     cfg 1, where it is otherwise skipped."""
 
     def __init__(self, model, positive: list, negative: list | None, cfg: float, shape: tuple[int, ...],
-                 keep_uncond: bool = False) -> None:
+                 keep_uncond: bool = False, model_options: dict | None = None) -> None:
         self.model = model
         self.cfg = float(cfg)
+        self.options = model_options if model_options is not None else (getattr(model, "model_options", None) or {})
+        keep_uncond = keep_uncond or bool(self.options.get("disable_cfg1_optimization", False))
+        self.raw = (positive, negative)
         self.positive = prepare_conds(model, positive, shape)
         use_negative = negative and (self.cfg != 1.0 or keep_uncond)
         self.negative = prepare_conds(model, negative, shape) if use_negative else []
@@ -102,12 +113,25 @@ class Guider:
         self.last_uncond: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        results = self.predictions(x, sigma)
+        self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
+        if has_cfg_hooks(self.options):
+            return combine_with_hooks(getattr(self.model, "model", self.model), self.options, self.cfg, x, sigma,
+                                      results[0], results[1] if len(results) > 1 else None, self.raw)
+        if len(results) == 1:
+            return results[0]
+        cond, uncond = results
+        return uncond + self.cfg * (cond - uncond)
+
+    def predictions(self, x: torch.Tensor, sigma: torch.Tensor) -> list[torch.Tensor]:
+        """The denoised estimate of each side: [cond] or [cond, uncond] (before guidance)."""
         self.calls += 1
         groups = [self.positive] + ([self.negative] if self.negative else [])
         s = float(sigma.reshape(-1)[0])
         active = [[c for c in g if c.sigma_range[0] <= s <= c.sigma_range[1]] or g for g in groups]
         flat = [c for g in active for c in g]
-        outs = self._run(flat, x, sigma)
+        which = [side for side, g in enumerate(active) for _ in g]  # 0 = cond, 1 = uncond (ComfyUI's cond_or_uncond)
+        outs = self._run(flat, which, x, sigma)
         results, index = [], 0
         for group in active:
             first = outs[index]
@@ -119,13 +143,26 @@ class Guider:
                 den += weight
                 index += 1
             results.append(torch.where(den > 0, num / den.clamp_min(1e-8), first))
-        self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
-        if len(results) == 1:
-            return results[0]
-        cond, uncond = results
-        return uncond + self.cfg * (cond - uncond)
+        return results
 
-    def _run(self, conds: list[_Cond], x: torch.Tensor, sigma: torch.Tensor) -> list[torch.Tensor]:
+    def _apply(self, xs: torch.Tensor, sig: torch.Tensor, ctx: torch.Tensor, y: dict | None,
+               concat: torch.Tensor | None, which: list[int]) -> torch.Tensor:
+        """One batched network call: plain, or ComfyUI-style through model_function_wrapper / wrappers."""
+        wrapper = self.options.get("model_function_wrapper")
+        to = self.options.get("transformer_options") or {}
+        view = getattr(self.model, "model", None)
+        if wrapper is None and not to.get("wrappers") or not hasattr(view, "apply_model"):
+            return denoise_with_model(self.model, xs, sig, ctx, y, concat)
+        c = {"c_crossattn": ctx, "transformer_options": {**to, "cond_or_uncond": list(which), "sigmas": sig}}
+        if concat is not None:
+            c["c_concat"] = concat
+        if y is not None:
+            c["y"] = y
+        if wrapper is None:
+            return view.apply_model(xs, sig, **c)
+        return wrapper(view.apply_model, {"input": xs, "timestep": sig, "c": c, "cond_or_uncond": list(which)})
+
+    def _run(self, conds: list[_Cond], which: list[int], x: torch.Tensor, sigma: torch.Tensor) -> list[torch.Tensor]:
         """Denoised predictions for every cond; conds whose inputs have equal shapes share a batch."""
         outs: list[torch.Tensor | None] = [None] * len(conds)
         buckets: dict[tuple, list[int]] = {}
@@ -141,7 +178,7 @@ class Guider:
             if conds[idx[0]].y is not None:
                 y = {k: torch.cat([_batch(conds[i].y[k], batch) for i in idx]) for k in conds[idx[0]].y}
             concat = torch.cat([_batch(conds[i].concat, batch) for i in idx]) if conds[idx[0]].concat is not None else None
-            denoised = denoise_with_model(self.model, xs, sig, ctx, y, concat)
+            denoised = self._apply(xs, sig, ctx, y, concat, [which[i] for i in idx])
             for n, i in enumerate(idx):
                 outs[i] = denoised[n * batch:(n + 1) * batch]
         return outs  # type: ignore[return-value]
@@ -150,7 +187,14 @@ class Guider:
 def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,
                        y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
     """One network call in the sigma parameterisation: scale input, look up the timestep, and
-    turn the eps or v output into the denoised estimate."""
+    turn the eps or v output into the denoised estimate (through a ComfyUI ModelSampling object
+    patched onto the model, when there is one)."""
+    override = getattr(model, "sampling_override", None)
+    if override is not None:
+        sig = sigma.reshape(-1)
+        out = model.apply(override.calculate_input(sig, x), override.timestep(sig).float(), context, y=y,
+                          concat=concat)
+        return override.calculate_denoised(sig, out, x)
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
     c_in = 1.0 / (sig ** 2 + 1).sqrt()
@@ -170,22 +214,25 @@ class NoiseMasked:
     denoiser's ``last_uncond`` passes through as the network gave it (ComfyUI's CFG++ samplers see
     the raw unconditional estimate too; it only matters where the mask is soft)."""
 
-    def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> None:
+    def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
+                 mask_function: Callable | None = None, extra: dict | None = None) -> None:
         self.denoise, self.latent, self.noise, self.mask = denoise, latent, noise, mask
+        self.mask_function, self.extra = mask_function, extra or {}  # ComfyUI's denoise_mask_function
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        mask = self.mask
+        if self.mask_function is not None:
+            mask = self.mask_function(sigma, self.mask, extra_options=self.extra)
         sig = sigma.reshape(-1, 1, 1, 1).to(x)
-        x = x * self.mask + (self.latent + self.noise * sig) * (1 - self.mask)
-        return self._restore(self.denoise(x, sigma))
+        x = x * mask + (self.latent + self.noise * sig) * (1 - mask)
+        return self.denoise(x, sigma) * mask + self.latent * (1 - mask)
 
     @property
     def last_uncond(self) -> torch.Tensor | None:
         return getattr(self.denoise, "last_uncond", None)
 
-    def _restore(self, estimate: torch.Tensor) -> torch.Tensor:
-        return estimate * self.mask + self.latent * (1 - self.mask)
 
-
-def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor) -> NoiseMasked:
+def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
+                    mask_function: Callable | None = None, extra: dict | None = None) -> NoiseMasked:
     """``denoise`` inpainting only where ``mask`` is 1 (see :class:`NoiseMasked`)."""
-    return NoiseMasked(denoise, latent, noise, mask)
+    return NoiseMasked(denoise, latent, noise, mask, mask_function, extra)

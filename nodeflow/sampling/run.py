@@ -2,6 +2,7 @@
 start/end steps), start point, noise mask, guidance, sampler, per-step callback."""
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -30,7 +31,7 @@ def prepare_noise(latent: torch.Tensor, seed: int, batch_index: list[int] | None
     return torch.cat([per_item[i] for i in batch_index])
 
 
-def _noise_mask(mask: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
+def noise_mask_for(mask: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
     m = mask.float()
     m = m.reshape(-1, 1, m.shape[-2], m.shape[-1])
     m = F.interpolate(m, size=latent.shape[-2:], mode="bilinear", align_corners=False)
@@ -55,6 +56,42 @@ class SampleRequest:
     cfg: float = 8.0
     sampler_name: str = "euler"
     add_noise: bool = True
+    noise: torch.Tensor | None = None  # initial noise made by the caller (ComfyUI's comfy.sample); else from seed
+
+
+def initial_noise(req: SampleRequest, latent: torch.Tensor) -> torch.Tensor:
+    if req.noise is not None:
+        if tuple(req.noise.shape) != tuple(latent.shape):
+            raise ValueError(f"noise of shape {list(req.noise.shape)} for a latent of shape {list(latent.shape)}")
+        return req.noise.to(device=latent.device, dtype=torch.float32)
+    if not req.add_noise:
+        return torch.zeros_like(latent)
+    return prepare_noise(latent, req.seed, req.latent.get("batch_index"))
+
+
+def is_full_denoise(model, sigmas: torch.Tensor) -> bool:
+    """Whether the run starts from pure noise (the first sigma is the model's largest)."""
+    s0, top = float(sigmas[0]), model.schedule.sigma_max
+    return math.isclose(s0, top, rel_tol=1e-5) or s0 > top
+
+
+def start_point(model, latent: torch.Tensor, noise: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+    """x at the first sigma: latent + noise * sigma0, or noise * sqrt(1 + sigma0^2) from pure noise."""
+    s0 = float(sigmas[0])
+    return latent + noise * (math.sqrt(1.0 + s0 * s0) if is_full_denoise(model, sigmas) else s0)
+
+
+def sampling_session(model):
+    """The model's own context around a run (ComfyUI pre-run / cleanup callbacks), if it has one."""
+    session = getattr(model, "sampling_session", None)
+    return session() if callable(session) else contextlib.nullcontext()
+
+
+def masked(denoise, model, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor, sigmas: torch.Tensor,
+           options: dict):
+    """``denoise`` inpainting only where ``mask`` is 1 (with the model's denoise_mask_function, if any)."""
+    return with_noise_mask(denoise, latent, noise, mask, options.get("denoise_mask_function"),
+                           {"model": getattr(model, "model", model), "sigmas": sigmas})
 
 
 def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepCallback | None = None,
@@ -67,21 +104,21 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     # LATENT holds unscaled VAE latents; the samplers work in the model's own latent space
     original = fix_channels(model, req.latent["samples"].float())
     latent = model.process_latent_in(original)
-    noise = prepare_noise(latent, req.seed, req.latent.get("batch_index")) if req.add_noise else torch.zeros_like(latent)
-    s0 = float(sigmas[0])
-    max_denoise = math.isclose(s0, model.schedule.sigma_max, rel_tol=1e-5) or s0 > model.schedule.sigma_max
-    x = latent + noise * (math.sqrt(1.0 + s0 * s0) if max_denoise else s0)
+    noise = initial_noise(req, latent)
+    x = start_point(model, latent, noise, sigmas)
     fn = sampler_fn or get_sampler(req.sampler_name)
-    guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape),
-                    keep_uncond=getattr(fn, "needs_uncond", False))
-    denoise = guider
-    if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
-        mask = _noise_mask(req.latent["noise_mask"], latent)
-        denoise = with_noise_mask(guider, latent, noise, mask)
-    extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
-    samples = fn(denoise, x, sigmas.float(), extra=extra)
+    mask = None
+    with sampling_session(model):
+        guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape),
+                        keep_uncond=getattr(fn, "needs_uncond", False))
+        denoise = guider
+        if req.latent.get("noise_mask") is not None:
+            mask = noise_mask_for(req.latent["noise_mask"], latent)
+            denoise = masked(guider, model, latent, noise, mask, sigmas, guider.options)
+        extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
+        samples = fn(denoise, x, sigmas.float(), extra=extra)
     samples = model.process_latent_out(samples)
-    if "noise_mask" in req.latent and req.latent["noise_mask"] is not None:
+    if mask is not None:
         samples = samples * mask + original * (1 - mask)  # the unmasked area exactly as it came in
     out["samples"] = samples
     return out

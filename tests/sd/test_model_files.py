@@ -127,8 +127,8 @@ def test_vae_tiled_matches_whole_within_tolerance():
     latent = vae.encode(image)
     decoded = vae.decode(latent)
     round_trip = (decoded - image).abs().mean()
-    tiled_latent = vae.encode_tiled(image, tile=128, overlap=64)
-    tiled = vae.decode_tiled(latent, tile=128, overlap=64)
+    tiled_latent = vae.encode_tiled(image, tile_x=128, overlap=64)
+    tiled = vae.decode_tiled(latent, tile_x=128 // vae.downscale, overlap=64 // vae.downscale)
     assert tiled_latent.shape == latent.shape == (1, 4, 32, 32) and tiled.shape == decoded.shape == (1, 256, 256, 3)
     assert (tiled - decoded).abs().mean() < round_trip
     assert (vae.decode(tiled_latent) - image).abs().mean() < 2 * round_trip

@@ -1,0 +1,1 @@
+from .comfy_fixtures import conds, loaded, tiny_file  # noqa: F401
