@@ -82,8 +82,9 @@ def test_model_sampling_discrete_on_a_nodeflow_model(ctx):
     assert zsnr.schedule.sigma_max == pytest.approx(4518.8, rel=1e-3)  # zero terminal SNR, clamped
     assert zsnr.schedule.sigma_min == pytest.approx(model.schedule.sigma_min, rel=1e-6)
     assert float(BasicScheduler().get_sigmas(zsnr, "karras", 3, 1.0)[0][0]) == pytest.approx(4518.8, rel=1e-3)
-    with pytest.raises(ValueError, match="model-sampling patch"):
-        ModelSamplingDiscrete().patch(model, "lcm", False)
+    lcm = ModelSamplingDiscrete().patch(model, "lcm", False)[0]  # through the MODEL's ComfyUI facade
+    assert lcm is not model and type(lcm.get_model_object("model_sampling")).__name__ == "ModelSamplingAdvanced"
+    assert model.get_model_object("model_sampling") is not lcm.get_model_object("model_sampling")
 
 
 def test_sdxl_text_encode_node_and_encoder_wrapper(ctx):
