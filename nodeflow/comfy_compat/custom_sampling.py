@@ -9,7 +9,7 @@ from typing import Any, Callable
 import torch
 
 from nodeflow.sampling.guidance import Guider, with_noise_mask
-from nodeflow.sampling.run import _noise_mask, fix_channels
+from nodeflow.sampling.run import fix_channels, noise_mask_for
 from nodeflow.sampling.samplers import SamplerExtras, get_sampler
 
 # ComfyUI's sampler callback: (step, x0 estimate, x, total steps)
@@ -50,7 +50,7 @@ def sample_latent(model: Any, positive: list, negative: list | None, cfg: float,
     denoise: Any = guider
     mask = None
     if noise_mask is not None:
-        mask = _noise_mask(noise_mask, start)
+        mask = noise_mask_for(noise_mask, start)
         denoise = with_noise_mask(guider, start, noise, mask)
 
     def step(i: int, x_now: torch.Tensor, denoised: torch.Tensor, total: int) -> None:

@@ -55,7 +55,7 @@ def _arguments(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) -
 
 
 def call_node(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) -> Any:
-    from nodeflow.engine.executor import normalise_result
+    from nodeflow.engine.results import normalise_result
 
     call = _arguments(spec, method, args, kwargs)
     node = spec.make()
@@ -63,8 +63,8 @@ def call_node(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) ->
         node.ctx = binding.node_context()
     except AttributeError:  # a class with __slots__ gets no context, as in the engine
         pass
-    outputs, ui = normalise_result(spec, spec.call(node, call))
-    return outputs if ui is None else {"ui": ui, "result": outputs}
+    produced = normalise_result(spec, spec.call(node, call))
+    return produced.outputs if produced.ui is None else {"ui": produced.ui, "result": produced.outputs}
 
 
 def _input_types(spec: NodeSpec) -> dict:

@@ -82,8 +82,10 @@ def test_model_sampling_discrete_on_a_nodeflow_model(ctx):
     assert zsnr.schedule.sigma_max == pytest.approx(4518.8, rel=1e-3)  # zero terminal SNR, clamped
     assert zsnr.schedule.sigma_min == pytest.approx(model.schedule.sigma_min, rel=1e-6)
     assert float(BasicScheduler().get_sigmas(zsnr, "karras", 3, 1.0)[0][0]) == pytest.approx(4518.8, rel=1e-3)
-    with pytest.raises(ValueError, match="model-sampling patch"):
-        ModelSamplingDiscrete().patch(model, "lcm", False)
+    # lcm goes through the ModelPatcher API NodeFlow's MODEL has since the comfy facade (an object patch)
+    lcm = ModelSamplingDiscrete().patch(model, "lcm", False)[0]
+    assert "model_sampling" in lcm.facade_state.object_patches
+    assert "model_sampling" not in model.facade_state.object_patches
 
 
 def test_sdxl_text_encode_node_and_encoder_wrapper(ctx):
