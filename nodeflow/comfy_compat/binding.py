@@ -81,6 +81,14 @@ def folders() -> Any:
     return _BOUND.env
 
 
+def current_folders() -> Any:
+    """The running node's folders, else the bound ones."""
+    from nodeflow.engine.context import current_context
+
+    env = getattr(current_context(), "env", None)
+    return env if env is not None else folders()
+
+
 def registry() -> Any:
     """The bound node registry; the built-in nodes alone outside a runtime."""
     if _BOUND.registry is None:

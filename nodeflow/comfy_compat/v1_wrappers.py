@@ -4,14 +4,16 @@ A wrapper class has what V1 code reads (``INPUT_TYPES``, ``RETURN_TYPES``, ``FUN
 the ComfyUI-named method (``core_methods``). Calling it runs a fresh NodeFlow node with the
 running node's context (progress, interrupt, folders, models) and returns what ComfyUI's would:
 a tuple, or ``{"ui": ..., "result": ...}`` for nodes that show something. Packs may subclass a
-wrapper and register the subclass as their own node.
+wrapper and register the subclass as their own node. ``core_class`` makes the same class for a
+comfy_extras module, with ComfyUI's V3 ``execute`` classmethod as well (``v3_execute``).
 """
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, Callable
 
-from nodeflow.schema.spec import NodeSpec
+from nodeflow.schema.node import Node
+from nodeflow.schema.spec import NodeSpec, spec_from_node_class
 
 from . import binding
 from .core_methods import ANY, COMFY_METHODS, ComfyMethod
@@ -55,7 +57,7 @@ def _arguments(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) -
 
 
 def call_node(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) -> Any:
-    from nodeflow.engine.executor import normalise_result
+    from nodeflow.engine.results import normalise_result
 
     call = _arguments(spec, method, args, kwargs)
     node = spec.make()
@@ -63,18 +65,26 @@ def call_node(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) ->
         node.ctx = binding.node_context()
     except AttributeError:  # a class with __slots__ gets no context, as in the engine
         pass
-    outputs, ui = normalise_result(spec, spec.call(node, call))
-    return outputs if ui is None else {"ui": ui, "result": outputs}
+    produced = normalise_result(spec, spec.call(node, call))
+    return produced.outputs if produced.ui is None else {"ui": produced.ui, "result": produced.outputs}
+
+
+def run_builtin(node_class: type[Node], inputs: dict[str, Any]) -> tuple:
+    """Run a NodeFlow built-in with keyword ``inputs`` (the running node's context); its outputs."""
+    spec = spec_from_node_class(node_class)
+    out = call_node(spec, comfy_method(spec), (), inputs)
+    return out["result"] if isinstance(out, dict) else out
 
 
 def _input_types(spec: NodeSpec) -> dict:
-    sections = spec.object_info(binding.folders())["input"]
+    sections = spec.object_info(binding.current_folders())["input"]
     return {section: {name: (tuple(entry) if isinstance(entry, list) else entry) for name, entry in inputs.items()}
             for section, inputs in sections.items()}
 
 
-def v1_class(spec: NodeSpec) -> type:
-    """A ComfyUI V1 class that runs the NodeFlow node ``spec``."""
+def v1_class(spec: NodeSpec, module: str = "nodes", with_execute: bool = False) -> type:
+    """A ComfyUI V1 class that runs the NodeFlow node ``spec``, defined in ``module``; with
+    ``with_execute`` also a V3 ``execute`` classmethod (unless the V1 method is itself ``execute``)."""
     method = comfy_method(spec)
 
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -83,7 +93,7 @@ def v1_class(spec: NodeSpec) -> type:
     run.__name__ = run.__qualname__ = method.function
     run.__doc__ = f"ComfyUI's {spec.name}.{method.function}({', '.join(method.params or spec.inputs)})"
     attrs: dict[str, Any] = {
-        "__module__": "nodes", "__doc__": spec.description or None,
+        "__module__": module, "__doc__": spec.description or None,
         "INPUT_TYPES": classmethod(lambda cls: _input_types(spec)),
         "RETURN_TYPES": tuple(o.type_name for o in spec.outputs),
         "RETURN_NAMES": tuple(o.name or o.type_name for o in spec.outputs),
@@ -96,7 +106,28 @@ def v1_class(spec: NodeSpec) -> type:
     }
     if not spec.idempotent:
         attrs["NOT_IDEMPOTENT"] = True
+    if with_execute and method.function != "execute":
+        attrs["execute"] = v3_execute(method.function)
     return type(spec.name, (), attrs)
+
+
+def core_class(node_class: type[Node], module: str) -> type:
+    """A NodeFlow built-in as the ComfyUI core class a comfy_extras ``module`` defines: V1 method
+    (``BasicScheduler().get_sigmas(...)``) and V3 ``execute``."""
+    return v1_class(spec_from_node_class(node_class), module, with_execute=True)
+
+
+def v3_execute(function: str) -> Callable:
+    """A V3 ``execute`` classmethod for a V1-style class: runs ``function`` on an instance and
+    returns comfy_api's io.NodeOutput."""
+    def execute(cls: type, *args: Any, **kwargs: Any) -> Any:
+        from comfy_api.latest import io
+
+        out = getattr(cls(), function)(*args, **kwargs)
+        if isinstance(out, dict):
+            return io.NodeOutput(*(out.get("result") or ()), ui=out.get("ui"))
+        return io.NodeOutput(*out)
+    return classmethod(execute)
 
 
 def is_v1_class(value: Any) -> bool:

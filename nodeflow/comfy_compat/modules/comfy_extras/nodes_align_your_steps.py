@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import v3_execute
+from nodeflow.comfy_compat.v1_wrappers import v3_execute
 
 NOISE_LEVELS: dict[str, list[float]] = {
     "SD1": [14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029],

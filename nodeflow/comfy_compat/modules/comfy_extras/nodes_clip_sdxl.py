@@ -3,10 +3,10 @@ by NodeFlow's built-ins (V1 method ``encode``, V3 ``execute``)."""
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import comfy_node
+from nodeflow.comfy_compat.v1_wrappers import core_class
 from nodeflow.nodes import conditioning as _nf
 
-CLIPTextEncodeSDXL = comfy_node(_nf.CLIPTextEncodeSDXL, "encode", __name__)
-CLIPTextEncodeSDXLRefiner = comfy_node(_nf.CLIPTextEncodeSDXLRefiner, "encode", __name__)
+CLIPTextEncodeSDXL = core_class(_nf.CLIPTextEncodeSDXL, __name__)
+CLIPTextEncodeSDXLRefiner = core_class(_nf.CLIPTextEncodeSDXLRefiner, __name__)
 
 __getattr__ = missing("comfy_extras.nodes_clip_sdxl")

@@ -12,16 +12,16 @@ from typing import Any
 import torch
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import comfy_node, v3_execute
+from nodeflow.comfy_compat.v1_wrappers import core_class, v3_execute
 from nodeflow.comfy_compat.custom_sampling import sample_latent
 from nodeflow.engine.context import current_context
 from nodeflow.nodes import sampling_nodes as _nf
 from nodeflow.sampling.run import prepare_noise
 
-BasicScheduler = comfy_node(_nf.BasicScheduler, "get_sigmas", __name__)
-KSamplerSelect = comfy_node(_nf.KSamplerSelect, "get_sampler", __name__)
-SamplerCustom = comfy_node(_nf.SamplerCustom, "sample", __name__)
-SDTurboScheduler = comfy_node(_nf.SDTurboScheduler, "get_sigmas", __name__)
+BasicScheduler = core_class(_nf.BasicScheduler, __name__)
+KSamplerSelect = core_class(_nf.KSamplerSelect, __name__)
+SamplerCustom = core_class(_nf.SamplerCustom, __name__)
+SDTurboScheduler = core_class(_nf.SDTurboScheduler, __name__)
 
 
 class Noise_EmptyNoise:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import v3_execute
+from nodeflow.comfy_compat.v1_wrappers import v3_execute
 
 from .nodes_align_your_steps import loglinear_interp
 

@@ -11,7 +11,7 @@ import torch
 
 import comfy.hooks
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import folder_files, node_context
+from nodeflow.comfy_compat import binding
 from nodeflow.comfy_compat.hook_weights import apply_weight_hooks
 
 
@@ -19,8 +19,12 @@ def _strength(default: float = 1.0) -> tuple:
     return ("FLOAT", {"default": default, "min": -20.0, "max": 20.0, "step": 0.01})
 
 
+def _files(kind: str) -> list[str]:
+    return list(binding.current_folders().list_files(kind))
+
+
 def _model_path(kind: str, name: str) -> Any:
-    return node_context().env.model_path(kind, name)
+    return binding.node_context().env.model_path(kind, name)
 
 
 def _chain(group: comfy.hooks.HookGroup, prev_hooks: comfy.hooks.HookGroup | None) -> tuple:
@@ -35,7 +39,7 @@ class CreateHookLora:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"lora_name": (folder_files("loras"),), "strength_model": _strength(),
+        return {"required": {"lora_name": (_files("loras"),), "strength_model": _strength(),
                              "strength_clip": _strength()},
                 "optional": {"prev_hooks": ("HOOKS",)}}
 
@@ -55,7 +59,7 @@ class CreateHookLoraModelOnly(CreateHookLora):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"lora_name": (folder_files("loras"),), "strength_model": _strength()},
+        return {"required": {"lora_name": (_files("loras"),), "strength_model": _strength()},
                 "optional": {"prev_hooks": ("HOOKS",)}}
 
     def create_hook(self, lora_name: str, strength_model: float,
@@ -71,13 +75,13 @@ class CreateHookModelAsLora:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"ckpt_name": (folder_files("checkpoints"),), "strength_model": _strength(),
+        return {"required": {"ckpt_name": (_files("checkpoints"),), "strength_model": _strength(),
                              "strength_clip": _strength()},
                 "optional": {"prev_hooks": ("HOOKS",)}}
 
     def create_hook(self, ckpt_name: str, strength_model: float, strength_clip: float,
                     prev_hooks: comfy.hooks.HookGroup | None = None) -> tuple:
-        from nodeflow.comfy_compat.builtin_nodes import run_builtin
+        from nodeflow.comfy_compat.v1_wrappers import run_builtin
         from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple
 
         model, clip, _ = run_builtin(CheckpointLoaderSimple, {"ckpt_name": ckpt_name})

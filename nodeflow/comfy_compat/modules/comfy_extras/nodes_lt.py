@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import v3_execute
+from nodeflow.comfy_compat.v1_wrappers import v3_execute
 
 
 def get_noise_mask(latent: dict) -> torch.Tensor:

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import comfy_node, v3_execute
+from nodeflow.comfy_compat.v1_wrappers import core_class, v3_execute
 from nodeflow.nodes import image_ops as _images
 from nodeflow.nodes import masks as _masks
 
@@ -70,12 +70,12 @@ class LatentCompositeMasked:
     execute = v3_execute("composite")
 
 
-ImageCompositeMasked = comfy_node(_images.ImageCompositeMasked, "composite", __name__)
-SolidMask = comfy_node(_masks.SolidMask, "solid", __name__)
-InvertMask = comfy_node(_masks.InvertMask, "invert", __name__)
-MaskToImage = comfy_node(_masks.MaskToImage, "mask_to_image", __name__)
-ImageToMask = comfy_node(_masks.ImageToMask, "image_to_mask", __name__)
-GrowMask = comfy_node(_masks.GrowMask, "expand_mask", __name__)
-FeatherMask = comfy_node(_masks.FeatherMask, "feather", __name__)
+ImageCompositeMasked = core_class(_images.ImageCompositeMasked, __name__)
+SolidMask = core_class(_masks.SolidMask, __name__)
+InvertMask = core_class(_masks.InvertMask, __name__)
+MaskToImage = core_class(_masks.MaskToImage, __name__)
+ImageToMask = core_class(_masks.ImageToMask, __name__)
+GrowMask = core_class(_masks.GrowMask, __name__)
+FeatherMask = core_class(_masks.FeatherMask, __name__)
 
 __getattr__ = missing("comfy_extras.nodes_mask")

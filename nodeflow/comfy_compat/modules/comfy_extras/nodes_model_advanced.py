@@ -14,7 +14,7 @@ from typing import Any, Callable
 import torch
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import v3_execute
+from nodeflow.comfy_compat.v1_wrappers import v3_execute
 from nodeflow.comfy_compat.model_sampling_math import DiscreteTable, EpsMath, comfy_base, rescale_zero_terminal_snr
 from nodeflow.sampling.schedules import DiscreteSchedule
 

@@ -4,10 +4,10 @@ built-ins (spandrel models, tiled upscaling). V1 methods ``load_model(model_name
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.builtin_nodes import comfy_node
+from nodeflow.comfy_compat.v1_wrappers import core_class
 from nodeflow.nodes import upscale as _nf
 
-UpscaleModelLoader = comfy_node(_nf.UpscaleModelLoader, "load_model", __name__)
-ImageUpscaleWithModel = comfy_node(_nf.ImageUpscaleWithModel, "upscale", __name__)
+UpscaleModelLoader = core_class(_nf.UpscaleModelLoader, __name__)
+ImageUpscaleWithModel = core_class(_nf.ImageUpscaleWithModel, __name__)
 
 __getattr__ = missing("comfy_extras.nodes_upscale_model")
