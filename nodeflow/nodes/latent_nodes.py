@@ -121,8 +121,8 @@ class VAEEncodeTiled(Node):
     def run(self, pixels, vae, tile_size, overlap, temporal_size=64, temporal_overlap=8):
         from .inpaint_nodes import crop_to_multiple
 
-        return {"samples": vae.encode_tiled(crop_to_multiple(pixels, vae.downscale), tile_size,
-                                            min(overlap, tile_size // 4))}
+        return {"samples": vae.encode_tiled(crop_to_multiple(pixels, vae.downscale), tile_x=tile_size,
+                                            overlap=min(overlap, tile_size // 4))}
 
 
 class LatentUpscale(Node):
