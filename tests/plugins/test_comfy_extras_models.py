@@ -17,7 +17,7 @@ from comfy_extras.nodes_custom_sampler import (BasicGuider, BasicScheduler, CFGG
 from comfy_extras.nodes_hooks import CreateHookLora, CreateHookModelAsLora, SetClipHooks  # noqa: E402
 from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete  # noqa: E402
 from comfy_extras.nodes_upscale_model import ImageUpscaleWithModel, UpscaleModelLoader  # noqa: E402
-from nodeflow.comfy_compat.builtin_nodes import run_builtin  # noqa: E402
+from nodeflow.comfy_compat.v1_wrappers import run_builtin  # noqa: E402
 from nodeflow.comfy_compat.encoder_models import cond_stage_model_for  # noqa: E402
 from nodeflow.comfy_compat.hook_weights import apply_weight_hooks  # noqa: E402
 from nodeflow.engine.context import ExecutionContext, running  # noqa: E402
