@@ -144,3 +144,16 @@ def test_upscale_model_nodes_and_chainner_loader(ctx):
     assert out.shape == (1, 40, 48, 3) and torch.allclose(out, reference(net, image), atol=1e-4)
     assert UpscaleModelLoader.RETURN_TYPES == ("UPSCALE_MODEL",) and ImageUpscaleWithModel.FUNCTION == "upscale"
     assert load_state_dict(net.state_dict()).scale == 2
+
+
+def test_one_sigma_table_class_serves_zero_terminal_snr():
+    """comfy.model_sampling.ModelSamplingDiscrete (the facade's) takes zsnr itself, clamped as ComfyUI."""
+    from comfy.model_sampling import ModelSamplingDiscrete as Table
+    from comfy_extras.nodes_model_advanced import ModelSamplingDiscreteDistilled
+
+    plain, zsnr = Table(), Table(zsnr=True)
+    assert float(plain.sigma_max) == pytest.approx(14.6146, rel=1e-4)
+    assert float(zsnr.sigma_max) == pytest.approx(4518.8, rel=1e-3)
+    assert float(zsnr.sigma_min) == pytest.approx(float(plain.sigma_min), rel=1e-6)
+    distilled = ModelSamplingDiscreteDistilled()
+    assert len(distilled.sigmas) == 50 and int(distilled.timestep(distilled.sigmas[-1:])[0]) == 999

@@ -76,6 +76,22 @@ class CONST:
         return latent / (1.0 - _col(sigma, latent))
 
 
+# the terminal alphas_cumprod a zero-terminal-SNR schedule is clamped to (sigma ~ 4519 instead of
+# infinity), the value ComfyUI uses, so the schedules agree
+ZSNR_TERMINAL_ALPHAS_CUMPROD = 4.8973451890853435e-08
+
+
+def rescale_zero_terminal_snr(alphas_cumprod: torch.Tensor) -> torch.Tensor:
+    """Lin et al. 2023, Algorithm 1: shift and scale sqrt(alphas_cumprod) so the last timestep has
+    zero signal and the first keeps its value (the terminal value is then clamped, see above)."""
+    root = torch.as_tensor(alphas_cumprod, dtype=torch.float64).sqrt()
+    first, last = root[0].clone(), root[-1].clone()
+    root = (root - last) * (first / (first - last))
+    out = root ** 2
+    out[-1] = ZSNR_TERMINAL_ALPHAS_CUMPROD
+    return out
+
+
 def _betas(beta_schedule: str, timesteps: int, linear_start: float, linear_end: float) -> torch.Tensor:
     if beta_schedule == "linear":  # linear in sqrt(beta): SD's "scaled linear"
         return torch.linspace(linear_start ** 0.5, linear_end ** 0.5, timesteps, dtype=torch.float64) ** 2
@@ -92,8 +108,7 @@ class ModelSamplingDiscrete(torch.nn.Module):
     def __init__(self, model_config=None, zsnr=None, *, schedule=None) -> None:
         super().__init__()
         settings = dict(getattr(model_config, "sampling_settings", None) or {})
-        if zsnr if zsnr is not None else settings.get("zsnr", False):
-            raise NotImplementedError("zero-terminal-SNR discrete sampling is not supported by NodeFlow yet")
+        self.zsnr = bool(zsnr if zsnr is not None else settings.get("zsnr", False))
         if schedule is not None:
             self.use_schedule(schedule)
         else:
@@ -108,7 +123,10 @@ class ModelSamplingDiscrete(torch.nn.Module):
 
         betas = torch.as_tensor(given_betas, dtype=torch.float64) if given_betas is not None \
             else _betas(beta_schedule, timesteps, linear_start, linear_end)
-        self.use_schedule(DiscreteSchedule(torch.cumprod(1.0 - betas, dim=0)))
+        alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+        if getattr(self, "zsnr", False):
+            alphas_cumprod = rescale_zero_terminal_snr(alphas_cumprod)
+        self.use_schedule(DiscreteSchedule(alphas_cumprod))
 
     def set_sigmas(self, sigmas: torch.Tensor) -> None:
         from nodeflow.sampling.schedules import DiscreteSchedule

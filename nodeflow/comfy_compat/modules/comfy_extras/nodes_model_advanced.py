@@ -15,14 +15,14 @@ import torch
 
 from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.v1_wrappers import v3_execute
-from nodeflow.comfy_compat.model_sampling_math import DiscreteTable, EpsMath, comfy_base, rescale_zero_terminal_snr
+from nodeflow.models.comfy_facade.model_sampling import EPS, ModelSamplingDiscrete, rescale_zero_terminal_snr
 from nodeflow.sampling.schedules import DiscreteSchedule
 
 LCM_SIGMA_DATA = 0.5  # boundary-condition constants of Latent Consistency Models (Luo et al. 2023)
 LCM_TIMESTEP_SCALING = 10.0
 
 
-class LCM(comfy_base("EPS", EpsMath)):
+class LCM(EPS):
     """Epsilon prediction with LCM's boundary condition: denoised = c_skip(t) x + c_out(t) x0."""
 
     def calculate_denoised(self, sigma: torch.Tensor, model_output: torch.Tensor, model_input: torch.Tensor):
@@ -35,7 +35,7 @@ class LCM(comfy_base("EPS", EpsMath)):
         return c_out * x0 + c_skip * model_input
 
 
-class ModelSamplingDiscreteDistilled(DiscreteTable, EpsMath):
+class ModelSamplingDiscreteDistilled(ModelSamplingDiscrete, EPS):
     """Discrete sampling restricted to 50 evenly spaced training timesteps (19, 39, ... 999), for
     distilled (LCM) models: ``timestep`` and ``sigma`` map onto that grid."""
     original_timesteps = 50
