@@ -61,7 +61,22 @@ class SDClipModel(torch.nn.Module):
         return self.encode_token_weights(tokens)
 
 
-class SD1ClipModel(torch.nn.Module):
+class MultiTowerModel(torch.nn.Module):
+    """A text-encoder wrapper of one or more towers; clip options apply to each of ``towers()``."""
+
+    def towers(self) -> list:
+        raise NotImplementedError
+
+    def set_clip_options(self, options: dict) -> None:
+        for tower in self.towers():
+            tower.set_clip_options(options)
+
+    def reset_clip_options(self) -> None:
+        for tower in self.towers():
+            tower.reset_clip_options()
+
+
+class SD1ClipModel(MultiTowerModel):
     """A one-tower text encoder (SD1: clip_l); the tower is the attribute ``clip_<clip_name>``."""
 
     def __init__(self, device: Any = "cpu", dtype: Any = None, model_options: dict | None = None,
@@ -76,14 +91,6 @@ class SD1ClipModel(torch.nn.Module):
 
     def towers(self) -> list[SDClipModel]:
         return [getattr(self, self.clip)]
-
-    def set_clip_options(self, options: dict) -> None:
-        for tower in self.towers():
-            tower.set_clip_options(options)
-
-    def reset_clip_options(self) -> None:
-        for tower in self.towers():
-            tower.reset_clip_options()
 
     def encode_token_weights(self, token_weight_pairs: Any) -> Any:
         return getattr(self, self.clip).encode_token_weights(token_weight_pairs)

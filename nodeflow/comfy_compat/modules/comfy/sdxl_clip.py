@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from nodeflow.comfy_compat import missing
 
-from .sd1_clip import SD1ClipModel, SDClipModel
+from .sd1_clip import MultiTowerModel, SD1ClipModel, SDClipModel
 
 
 class SDXLClipG(SDClipModel):
@@ -24,7 +22,7 @@ class SDXLClipG(SDClipModel):
                          dtype=dtype, layer_norm_hidden_state=False, model_options=model_options, **kwargs)
 
 
-class SDXLClipModel(torch.nn.Module):
+class SDXLClipModel(MultiTowerModel):
     """SDXL's two towers: ``clip_l`` (penultimate layer) and ``clip_g``."""
 
     def __init__(self, device: Any = "cpu", dtype: Any = None, model_options: dict | None = None) -> None:
@@ -36,14 +34,6 @@ class SDXLClipModel(torch.nn.Module):
 
     def towers(self) -> list[SDClipModel]:
         return [self.clip_l, self.clip_g]
-
-    def set_clip_options(self, options: dict) -> None:
-        for tower in self.towers():
-            tower.set_clip_options(options)
-
-    def reset_clip_options(self) -> None:
-        for tower in self.towers():
-            tower.reset_clip_options()
 
     def encode_token_weights(self, token_weight_pairs: Any) -> Any:
         return self.clip_l.encode_token_weights(token_weight_pairs)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from nodeflow.comfy_compat import missing
 
-from ..sd1_clip import SDClipModel
+from ..sd1_clip import MultiTowerModel, SDClipModel
 from .sd3_clip import T5XXLModel
 
 
-class FluxClipModel(torch.nn.Module):
+class FluxClipModel(MultiTowerModel):
     """Flux's encoders: ``clip_l`` (pooled output) and ``t5xxl``."""
 
     def __init__(self, dtype_t5: Any = None, device: Any = "cpu", dtype: Any = None,
@@ -25,14 +23,6 @@ class FluxClipModel(torch.nn.Module):
 
     def towers(self) -> list[SDClipModel]:
         return [self.clip_l, self.t5xxl]
-
-    def set_clip_options(self, options: dict) -> None:
-        for tower in self.towers():
-            tower.set_clip_options(options)
-
-    def reset_clip_options(self) -> None:
-        for tower in self.towers():
-            tower.reset_clip_options()
 
 
 __getattr__ = missing("comfy.text_encoders.flux")

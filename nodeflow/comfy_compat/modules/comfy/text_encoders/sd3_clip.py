@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from nodeflow.comfy_compat import missing
 
-from ..sd1_clip import SDClipModel
+from ..sd1_clip import MultiTowerModel, SDClipModel
 from ..sdxl_clip import SDXLClipG
 
 
@@ -22,7 +20,7 @@ class T5XXLModel(SDClipModel):
                          return_attention_masks=attention_mask, model_options=model_options)
 
 
-class SD3ClipModel(torch.nn.Module):
+class SD3ClipModel(MultiTowerModel):
     """SD3's encoders: ``clip_l``, ``clip_g`` and ``t5xxl``, each optional (None when left out)."""
 
     def __init__(self, clip_l: bool = True, clip_g: bool = True, t5: bool = True, dtype_t5: Any = None,
@@ -39,14 +37,6 @@ class SD3ClipModel(torch.nn.Module):
 
     def towers(self) -> list[SDClipModel]:
         return [t for t in (self.clip_l, self.clip_g, self.t5xxl) if t is not None]
-
-    def set_clip_options(self, options: dict) -> None:
-        for tower in self.towers():
-            tower.set_clip_options(options)
-
-    def reset_clip_options(self) -> None:
-        for tower in self.towers():
-            tower.reset_clip_options()
 
 
 __getattr__ = missing("comfy.text_encoders.sd3_clip")
