@@ -4,7 +4,7 @@ shared/reference/core_nodes_object_info.json holds (what ComfyUI shows for V3 no
 import json
 from pathlib import Path
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "core_nodes_object_info.json"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "core_nodes_object_info.json"  # a copy of shared/reference
 
 
 def reference_info() -> dict:
