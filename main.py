@@ -45,6 +45,24 @@ def workflow_converter(runtime):
     return convert
 
 
+def ray_pool_factory(args, runtime):
+    """--ray: the Ray pool replaces the embedded worker (Ray is imported only here)."""
+    if not args.ray:
+        return None
+    from nodeflow.cluster.connect import connect
+    from nodeflow.cluster.pool import PoolSettings, RayPool
+
+    cluster = connect(args.ray, worker_cpus=args.worker_cpus, node_ip=args.ray_node_ip)
+    logging.info("Ray cluster at %s (%s)", cluster.address, "started here" if cluster.owned else "joined")
+    worker = {"base_directory": str(runtime.env.base), "cpu": args.cpu, "lowvram": args.lowvram,
+              "cache_ram_gb": args.cache_ram, "cache_enabled": not args.cache_none,
+              "extra_model_paths": args.extra_model_paths_config, "custom_nodes": not args.disable_custom_nodes,
+              "custom_node_whitelist": args.whitelist_custom_nodes, "extra_node_modules": args.extra_node_module}
+    settings = PoolSettings(worker_cpus=args.worker_cpus, max_workers=cluster.max_workers,
+                            affinity=args.ray_policy == "affinity", worker=worker, owned_cluster=cluster.owned)
+    return lambda store, loop, send: RayPool(store, loop, send, runtime.registry, runtime.env, settings)
+
+
 def main(argv: list[str] | None = None) -> None:
     cli = parser()
     args = cli.parse_args(argv)
@@ -83,8 +101,12 @@ def main(argv: list[str] | None = None) -> None:
                           system_info=lambda: torch_system_info(runtime.models),
                           plugin_status=runtime.plugin_status, allowed_hosts=allowed, access_token=token,
                           cors_origins=cors_origins)
+    try:
+        pool = ray_pool_factory(args, runtime)
+    except (ValueError, ConnectionError) as exc:
+        cli.error(str(exc))
     app = create_app(config, runtime.registry, runtime.engine, runtime.env,
-                     workflow_to_prompt=workflow_converter(runtime))
+                     workflow_to_prompt=workflow_converter(runtime), worker_factory=pool)
     recovered = app["store"].recovered
     if recovered:
         logging.warning("%d prompt(s) were running when the server last stopped; they are in the history as "

@@ -97,6 +97,7 @@ class ModelManager:
         self._sizes: dict[tuple, int] = {}  # key -> entry_bytes of the loaded model, measured once
         self._resident: OrderedDict[int, torch.nn.Module] = OrderedDict()  # id -> module on device (LRU)
         self._lock = threading.RLock()
+        self.loads = 0  # models loaded from disk (cache misses) since start: what Ray's affinity saves
 
     # dtype policy -----------------------------------------------------------------------------
     def dtype(self, kind: str = "unet") -> torch.dtype:
@@ -119,6 +120,7 @@ class ModelManager:
         value = factory()
         size = entry_bytes(value)
         with self._lock:
+            self.loads += 1
             self._models[key] = value
             self._sizes[key] = size
             self._models.move_to_end(key)

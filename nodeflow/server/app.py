@@ -83,8 +83,10 @@ async def security_headers(request: web.Request, handler):
 
 def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
                workflow_to_prompt: Callable[[dict], tuple[dict, list]] | None = None,
-               extra_routes: list[web.RouteTableDef] | None = None) -> web.Application:
-    """Build the app. The worker thread starts with the app and stops with it."""
+               extra_routes: list[web.RouteTableDef] | None = None,
+               worker_factory: Callable[..., Any] | None = None) -> web.Application:
+    """Build the app. The worker starts with the app and stops with it: the embedded worker thread,
+    or what ``worker_factory(store, loop, send)`` builds (the Ray pool: nodeflow/cluster/pool.py)."""
     guards = [host_guard({h.lower() for h in config.allowed_hosts})]
     if config.cors_origins:
         guards.append(cors_guard(config.cors_origins))  # raises ValueError for '*' or a malformed origin
@@ -103,7 +105,9 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
     app["broadcast_status"] = broadcast_status
 
     async def start_worker(app: web.Application) -> None:
-        app["worker"] = Worker(app["store"], engine, asyncio.get_running_loop(), app["hub"].send)
+        loop = asyncio.get_running_loop()
+        app["worker"] = (worker_factory(app["store"], loop, app["hub"].send) if worker_factory is not None
+                         else Worker(app["store"], engine, loop, app["hub"].send))
         app["worker"].start()
 
     async def stop_worker(app: web.Application) -> None:

@@ -34,5 +34,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--enable-cors-header", nargs="?", const="*", action="append", default=[], metavar="ORIGIN",
                    help="let web pages from ORIGIN (e.g. https://my-app.example.com) call the API from the browser; "
                         "repeat it or separate origins with commas. '*' (any site) is refused")
+    p.add_argument("--ray", default=None, metavar="auto|ADDRESS|local:N",
+                   help="run prompts on Ray workers (one per GPU, or per --worker-cpus cores): 'local:N' starts a "
+                        "local cluster with N workers, ADDRESS joins a running cluster (host:port of `ray start "
+                        "--head`), 'auto' joins the one on this machine or starts one. Default: run prompts here")
+    p.add_argument("--worker-cpus", type=float, default=1.0, metavar="N",
+                   help="CPU cores per Ray worker on nodes without a GPU (default 1)")
+    p.add_argument("--ray-node-ip", default="127.0.0.1", metavar="IP",
+                   help="this machine's address in the Ray cluster (default 127.0.0.1: a local cluster stays on "
+                        "loopback)")
+    p.add_argument("--ray-policy", choices=("affinity", "fifo"), default="affinity",
+                   help="how free Ray workers pick prompts: 'affinity' (models they hold first, fair between "
+                        "clients) or 'fifo' (queue order, fair between clients)")
     p.add_argument("--verbose", action="store_true", help="debug logging")
     return p

@@ -136,6 +136,9 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/extensions"): op("plugins", "JavaScript files the editor loads from plugins", ok=STR_LIST),
     ("GET", "/nodeflow/plugins"): op("plugins", "Every plugin pack found, with status, time, errors, nodes",
                                      ok={"type": "array", "items": ANY_OBJ}),
+    ("GET", "/nodeflow/workers"): op("system", "Who runs prompts: each worker's node, device, memory, loaded models, "
+                                     "current prompt and prompts done (one entry without --ray)",
+                                     ok={"type": "array", "items": ANY_OBJ}),
     ("POST", "/upload/image"): op(
         "files", "Upload an image into input/ (or output/, temp/); a free name is chosen unless overwrite",
         ok=UPLOADED, errors=(400, 413), body_required=True,

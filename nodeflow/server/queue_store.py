@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS prompts (
     finished REAL,
     status TEXT,                      -- JSON {status_str, completed, messages}
     outputs TEXT,                     -- JSON {node_id: ui}
-    meta TEXT                         -- JSON {node_id: {node_id, display_node}}
+    meta TEXT,                        -- JSON {node_id: {node_id, display_node}}
+    attempts INTEGER NOT NULL DEFAULT 0  -- runs lost to a dead worker (Ray pool); the prompt is re-queued once
 );
 CREATE INDEX IF NOT EXISTS prompts_state_number ON prompts(state, number);
 CREATE INDEX IF NOT EXISTS prompts_finished ON prompts(finished);
@@ -56,6 +57,9 @@ class QueueStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(prompts)")}
+        if "attempts" not in columns:  # a database written before the Ray pool existed
+            self._db.execute("ALTER TABLE prompts ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
         self.recovered = self._recover()
 
     def close(self) -> None:
@@ -110,6 +114,38 @@ class QueueStore:
                 return None
             self._db.execute("UPDATE prompts SET state='running' WHERE prompt_id=?", (row[0],))
             return self._item(row)
+
+    def pending(self, limit: int = 5000) -> list[tuple[QueuedPrompt, float]]:
+        """The first ``limit`` pending prompts in queue order, each with the time it was queued."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id, created FROM prompts "
+                "WHERE state='pending' ORDER BY number, created LIMIT ?", (limit,)).fetchall()
+        return [(self._item(r), r[6]) for r in rows]
+
+    def take(self, prompt_id: str) -> QueuedPrompt | None:
+        """Mark this pending prompt running and return it (None if it was deleted or taken meanwhile)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id FROM prompts "
+                "WHERE state='pending' AND prompt_id=?", (prompt_id,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE prompts SET state='running' WHERE prompt_id=?", (prompt_id,))
+            return self._item(row)
+
+    def requeue(self, prompt_id: str) -> int:
+        """Put a running prompt back in the queue at its old place; returns how often that happened."""
+        with self._lock:
+            self._db.execute("UPDATE prompts SET state='pending', attempts=attempts+1 WHERE prompt_id=? "
+                             "AND state='running'", (prompt_id,))
+            row = self._db.execute("SELECT attempts FROM prompts WHERE prompt_id=?", (prompt_id,)).fetchone()
+            return row[0] if row else 0
+
+    def attempts(self, prompt_id: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT attempts FROM prompts WHERE prompt_id=?", (prompt_id,)).fetchone()
+            return row[0] if row else 0
 
     def queue(self) -> tuple[list[QueuedPrompt], list[QueuedPrompt]]:
         with self._lock:

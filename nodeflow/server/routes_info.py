@@ -1,6 +1,7 @@
 """/object_info, /models, /embeddings, /system_stats, /free, /features, /extensions."""
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import sys
@@ -96,3 +97,11 @@ async def plugins(request: web.Request) -> web.Response:
     """Every plugin pack found: status, import time, error, nodes, clashes, web scripts."""
     statuses = request.app["config"].plugin_status
     return web.json_response([s.to_dict() if hasattr(s, "to_dict") else s for s in statuses])
+
+
+@routes.get("/nodeflow/workers")
+async def workers(request: web.Request) -> web.Response:
+    """Who runs prompts: the embedded worker, or each Ray worker with its node, device, memory,
+    loaded models, current prompt and prompts done."""
+    worker = request.app["worker"]
+    return web.json_response(await asyncio.get_running_loop().run_in_executor(None, worker.describe_workers))

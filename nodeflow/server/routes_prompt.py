@@ -66,6 +66,14 @@ async def post_prompt(request: web.Request) -> web.Response:
         return _invalid("'number' must be a finite number")
     targets = body.get("partial_execution_targets")
 
+    check_models = getattr(app["worker"], "check_models", None)  # the Ray pool: models no worker has
+    missing = check_models(prompt) if check_models is not None else {}
+    if missing:
+        return web.json_response({"error": {"type": "prompt_outputs_failed_validation",
+                                            "message": "Prompt outputs failed validation",
+                                            "details": "; ".join(e["details"] for n in missing.values()
+                                                                 for e in n["errors"]), "extra_info": {}},
+                                  "node_errors": missing}, status=400)
     validation = validate_prompt(app["registry"], app["env"], prompt, targets)
     if not validation.ok:
         return web.json_response({"error": validation.error, "node_errors": validation.node_errors}, status=400)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
+from pathlib import Path
 from typing import Any, Callable
 
 from nodeflow.engine.job import Job
@@ -27,6 +30,7 @@ class Worker:
         self.running_id: str | None = None
         self.running_client: str | None = None  # client_id of the running prompt
         self._free_request: tuple[bool, bool] | None = None
+        self.done = 0
         self._thread = threading.Thread(target=self._loop, name="nodeflow-worker", daemon=True)
 
     def start(self) -> None:
@@ -104,4 +108,25 @@ class Worker:
         except Exception:  # e.g. disk full: the prompt stays 'running' and is recovered as interrupted
             log.exception("could not record the result of prompt %s", item.prompt_id)
         self.running_id = self.running_client = None
+        self.done += 1
         self._status()
+
+    def describe_workers(self) -> list[dict]:
+        """GET /nodeflow/workers for the embedded worker: this process."""
+        models = getattr(self.engine, "models", None)
+        device = models.stats() if models is not None and hasattr(models, "stats") else {"name": "cpu", "type": "cpu"}
+        loaded = sorted({Path(str(key[1])).name for key in (models.cached_keys() if models is not None else [])
+                         if len(key) > 1 and isinstance(key[1], str)})
+        return [{"name": "local", "state": "busy" if self.running_id else "idle", "node_id": None,
+                 "node": socket.gethostname(), "node_ip": "127.0.0.1", "pid": os.getpid(), "device": device,
+                 "rss_bytes": rss_bytes(), "models": loaded, "loads": getattr(models, "loads", 0),
+                 "prompt_id": self.running_id, "running_seconds": None, "done": self.done, "lost": 0,
+                 "error": None}]
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
