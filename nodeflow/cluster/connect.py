@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from nodeflow.runtime import REPO_ROOT
 
 log = logging.getLogger(__name__)
+STARTS = 3
 
 
 @dataclass
@@ -59,7 +60,10 @@ def _pin_loopback() -> None:
 
 
 def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> Cluster:
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--ray needs Ray: install it with `pip install ray` (the same version on every node)") from None
 
     kind, count = parse(spec)
     common = {"runtime_env": _runtime_env(), "_node_ip_address": node_ip, "log_to_driver": True}
@@ -75,5 +79,13 @@ def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> 
         count = max(1, int((os.cpu_count() or 1) // max(worker_cpus, 1e-9)))
     if node_ip in ("127.0.0.1", "localhost"):
         _pin_loopback()
-    ray.init(num_cpus=max(1, math.ceil(count * worker_cpus)), include_dashboard=False, **common)
+    for attempt in range(1, STARTS + 1):
+        try:
+            ray.init(num_cpus=max(1, math.ceil(count * worker_cpus)), include_dashboard=False, **common)
+            break
+        except Exception as exc:  # Ray gives its raylet 30 s to register: a busy machine can miss that
+            ray.shutdown()
+            if attempt == STARTS or "timed out during startup" not in str(exc):
+                raise
+            log.warning("the local Ray cluster did not start in time (attempt %d of %d); trying again", attempt, STARTS)
     return Cluster(address=ray.get_runtime_context().gcs_address, owned=True, max_workers=count)

@@ -32,7 +32,8 @@ export class ApiClient extends EventTarget {
   queue() { return this.json("/queue"); }
   history(maxItems = 50) { return this.json(`/history?max_items=${maxItems}`); }
   extensions() { return this.json("/extensions"); }
-  interrupt() { return this.post("/interrupt", {}); }
+  interrupt(promptId) { return this.post("/interrupt", promptId ? { prompt_id: promptId } : {}); }
+  workers() { return this.json("/nodeflow/workers"); }
   deleteQueued(ids) { return this.post("/queue", { delete: ids }); }
   clearQueue() { return this.post("/queue", { clear: true }); }
 

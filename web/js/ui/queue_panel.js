@@ -1,4 +1,7 @@
-// The queue panel: running and pending prompts, cancel one, clear; and the errors panel.
+// The queue panel: running and pending prompts, cancel one, clear; the workers (with --ray, one row per
+// Ray worker: node, device, memory, loaded models, current prompt); and the errors panel.
+
+import { renderWorkers } from "./workers_panel.js";
 
 export class QueuePanel {
   constructor(app, element) {
@@ -17,7 +20,7 @@ export class QueuePanel {
       const cancel = document.createElement("button");
       cancel.textContent = running ? "Interrupt" : "Cancel";
       cancel.addEventListener("click", async () => {
-        if (running) await this.app.api.interrupt(); else await this.app.api.deleteQueued([item[1]]);
+        if (running) await this.app.api.interrupt(item[1]); else await this.app.api.deleteQueued([item[1]]);
         this.refresh();
       });
       li.append(label, cancel);
@@ -32,6 +35,9 @@ export class QueuePanel {
       rows.push(li);
     }
     this.element.querySelector("ul").replaceChildren(...rows);
+    let workers = null;
+    try { workers = await this.app.api.workers(); } catch { /* an older server: no workers list */ }
+    renderWorkers(this.element.querySelector(".workers"), workers, queue);
   }
 }
 
