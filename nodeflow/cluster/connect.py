@@ -50,7 +50,7 @@ def _runtime_env() -> dict:
     return {"env_vars": {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}}
 
 
-def _pin_loopback() -> None:
+def pin_loopback() -> None:
     """Ray turns 127.0.0.1 into the machine's routable address unless "clusters" are off for this
     process and its children (the switch Ray has for laptops): a local cluster then stays on loopback."""
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
@@ -66,6 +66,8 @@ def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> 
         raise ValueError("--ray needs Ray: install it with `pip install ray` (the same version on every node)") from None
 
     kind, count = parse(spec)
+    if node_ip in ("127.0.0.1", "localhost"):
+        pin_loopback()
     common = {"runtime_env": _runtime_env(), "_node_ip_address": node_ip, "log_to_driver": True}
     if kind == "address" or kind == "auto":
         try:
@@ -77,8 +79,6 @@ def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> 
                                       f"`ray start --head --node-ip-address 127.0.0.1` or use --ray local:N") from None
             log.info("no running Ray cluster found; starting a local one")
         count = max(1, int((os.cpu_count() or 1) // max(worker_cpus, 1e-9)))
-    if node_ip in ("127.0.0.1", "localhost"):
-        _pin_loopback()
     for attempt in range(1, STARTS + 1):
         try:
             ray.init(num_cpus=max(1, math.ceil(count * worker_cpus)), include_dashboard=False, **common)
