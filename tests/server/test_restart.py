@@ -27,7 +27,7 @@ def start(base, port, custom_nodes=False, extra_args=()):
                              *flags, "--extra-node-module", "tests.engine.toy_nodes"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     log.close()
-    for _ in range(300):
+    for _ in range(1200):  # up to 2 minutes: a busy machine starts slowly
         try:
             call(port, "GET", "/prompt")
             return proc
