@@ -49,6 +49,7 @@ def demo_prompt(server: Server) -> dict:
 
 
 def start(base: Path, args: tuple, workers: int) -> Server:
+    base.mkdir(parents=True, exist_ok=True)
     server = Server(base, args)
     if workers:
         server.ready(workers)
