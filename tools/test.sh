@@ -18,4 +18,4 @@ if [ -d tests/js ] && ls tests/js/*.test.mjs >/dev/null 2>&1; then
   node --test tests/js/
 fi
 
-python3 -m pytest -q "$@"
+python3 -m pytest -q --durations=15 "$@"
