@@ -1,7 +1,10 @@
-"""NodeFlow workflow -> ComfyUI editor format (0.4), so ComfyUI users can open what we share."""
+"""NodeFlow workflow -> ComfyUI editor format (0.4), so ComfyUI users can open what we share.
+Subgraph definitions go to ``definitions.subgraphs`` in ComfyUI's schema (comfy_subgraphs.py)."""
 from __future__ import annotations
 
+from .comfy_subgraphs import IO_INPUT, IO_OUTPUT, definition_to_comfy, instance_values
 from .errors import warning
+from .subgraphs import widget_inputs
 from .widgets import input_specs, is_widget, values_by_position
 
 MODE_NUMBERS = {"active": 0, "muted": 2, "bypassed": 4}
@@ -39,7 +42,29 @@ def _expand_via(links: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
-    ids: dict[str, int] = {}
+    defs = {d["id"]: d for d in workflow.get("subgraphs") or []}
+    graph, warnings = export_graph(workflow, object_info, defs)
+    definitions = []
+    for definition in defs.values():
+        inner, more = export_graph(definition, object_info, defs, io=definition)
+        inner["links"] = [dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), l))
+                          for l in inner["links"]]
+        definitions.append(definition_to_comfy(definition, inner))
+        warnings += more
+    nodes, links = graph["nodes"], graph["links"]
+    viewport = workflow.get("viewport") or {}
+    return {"last_node_id": max((n["id"] for n in nodes), default=0),
+            "last_link_id": max((l[0] for l in links), default=0), "nodes": nodes, "links": links,
+            "groups": graph["groups"],
+            "config": {}, "extra": {"ds": {"offset": viewport.get("offset", [0, 0]), "scale": viewport.get("scale", 1.0)}},
+            **({"definitions": {"subgraphs": definitions}} if definitions else {}),
+            "version": 0.4}, warnings
+
+
+def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None = None) -> tuple[dict, list[dict]]:
+    """One graph level -> ComfyUI nodes, links (arrays) and groups; ``io`` is the definition when the
+    level is a subgraph (its "@in"/"@out" ends become ComfyUI's input/output nodes, -10/-20)."""
+    ids: dict[str, int] = {"@in": int(IO_INPUT), "@out": int(IO_OUTPUT)}
     warnings: list[dict] = []
     all_links, reroutes = _expand_via(workflow["links"])
     incoming = {(l["to"][0], l["to"][1]): l for l in all_links}
@@ -47,7 +72,7 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
     for link in all_links:
         outgoing.setdefault((link["from"][0], link["from"][1]), []).append(link["id"])
     nodes, links, order = [], [], 0
-    slot_of: dict[tuple[str, str], int] = {}
+    slot_of: dict[tuple[str, str], int] = {("@out", o["name"]): i for i, o in enumerate((io or {}).get("outputs") or [])}
     for node in workflow["nodes"]:
         info = object_info.get(node["type"])
         nid = _int_id(node["id"], ids)
@@ -60,6 +85,22 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
             value = (node.get("widgets") or {}).get("value")
             control = (node.get("controls") or {}).get("value")
             widgets_values = [value] + ([control] if control else [])
+        elif node["type"] in defs:
+            definition = defs[node["type"]]
+            widget_specs = widget_inputs(definition, defs, object_info)
+            for slot_no, slot in enumerate(definition.get("inputs") or []):
+                linked = incoming.get((node["id"], slot["name"]))
+                slot_of[(node["id"], slot["name"])] = slot_no
+                inputs.append({"name": slot["name"], "type": slot.get("type") or "*",
+                               "link": linked["id"] if linked else None,
+                               **({"widget": {"name": slot["name"]}} if slot["name"] in widget_specs else {})})
+            for slot_no, slot in enumerate(definition.get("outputs") or []):
+                outputs.append({"name": slot["name"], "type": slot.get("type") or "*",
+                                "links": outgoing.get((node["id"], slot_no)) or None})
+            widgets_values, proxies = instance_values(node, [s["name"] for s in definition.get("inputs") or []
+                                                             if s["name"] in widget_specs])
+            node = {**node, "properties": {**(node.get("properties") or {}),
+                                           **({"proxyWidgets": proxies} if proxies is not None else {})}}
         elif info is None:
             warnings.append(warning(node["id"], f"unknown node type {node['type']!r} exported without its inputs"))
             widgets_values = node.get("widgets_values") or list((node.get("widgets") or {}).values())
@@ -82,7 +123,8 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         nodes.append({"id": nid, "type": node["type"], "pos": node.get("pos", [0, 0]), "size": node.get("size", [300, 100]),
                       "flags": {"collapsed": True} if node.get("collapsed") else {}, "order": order,
                       "mode": MODE_NUMBERS.get(node.get("mode", "active"), 0), "inputs": inputs, "outputs": outputs,
-                      "properties": {"Node name for S&R": node["type"], "nodeflow_version": node.get("version")},
+                      "properties": node["properties"] if node["type"] in defs else
+                      {"Node name for S&R": node["type"], "nodeflow_version": node.get("version")},
                       "widgets_values": widgets_values,
                       **({"title": node["title"]} if node.get("title") else {}),
                       **({"color": node["color"]} if node.get("color") else {}),
@@ -106,11 +148,6 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         nodes.append({"id": _int_id(str(note["id"]), ids), "type": "MarkdownNote" if note.get("markdown") else "Note",
                       "pos": note.get("pos", [0, 0]), "size": note.get("size", [300, 120]), "flags": {}, "order": order,
                       "mode": 0, "inputs": [], "outputs": [], "properties": {}, "widgets_values": [note.get("text", "")]})
-    viewport = workflow.get("viewport") or {}
-    return {"last_node_id": max((n["id"] for n in nodes), default=0),
-            "last_link_id": max((l[0] for l in links), default=0), "nodes": nodes, "links": links,
-            "groups": [{"title": g.get("title", ""), "bounding": g.get("bounding", [0, 0, 0, 0]),
-                        "color": g.get("color") or "#3f789e", "font_size": 24, "flags": {}}
-                       for g in workflow.get("groups") or []],
-            "config": {}, "extra": {"ds": {"offset": viewport.get("offset", [0, 0]), "scale": viewport.get("scale", 1.0)}},
-            "version": 0.4}, warnings
+    groups = [{"title": g.get("title", ""), "bounding": g.get("bounding", [0, 0, 0, 0]),
+               "color": g.get("color") or "#3f789e", "font_size": 24, "flags": {}} for g in workflow.get("groups") or []]
+    return {"nodes": nodes, "links": links, "groups": groups}, warnings

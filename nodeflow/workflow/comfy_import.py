@@ -1,9 +1,11 @@
-"""ComfyUI editor workflows (0.4 with link arrays, 1.x with link objects) -> NodeFlow workflows."""
+"""ComfyUI editor workflows (0.4 with link arrays, 1.x with link objects) -> NodeFlow workflows.
+Subgraph definitions (``definitions.subgraphs``, nested ones too) and instances: comfy_subgraphs.py."""
 from __future__ import annotations
 
 from typing import Any
 
 from . import model
+from .comfy_subgraphs import IO_INPUT, IO_OUTPUT, collect_definitions, definition_from_comfy, instance_from_comfy
 from .errors import WorkflowError, warning
 from .widgets import defaults_warning, fill_defaults, values_by_name
 
@@ -60,10 +62,13 @@ def _input_name(node: dict, slot: int) -> str | None:
 def _resolve_source(nodes: dict, links: dict, link_id: Any, via: list | None = None,
                     depth: int = 0) -> tuple[str, int] | None:
     """Follow Reroute nodes back to the real (node id, output slot); their positions go to ``via``
-    (source first), which the NodeFlow format keeps as the link's reroute points."""
+    (source first), which the NodeFlow format keeps as the link's reroute points. Inside a subgraph,
+    a link from its input node comes from ("@in", slot)."""
     link = links.get(link_id)
     if link is None or depth > 100:
         return None
+    if str(link["origin_id"]) == IO_INPUT:
+        return "@in", int(link["origin_slot"])
     origin = nodes.get(str(link["origin_id"]))
     if origin is None:
         return None
@@ -76,6 +81,19 @@ def _resolve_source(nodes: dict, links: dict, link_id: Any, via: list | None = N
 
 
 def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
+    raw_definitions = collect_definitions(workflow)
+    result, warnings = import_graph(workflow, object_info, raw_definitions)
+    for raw in raw_definitions.values():
+        inner, more = import_graph(raw, object_info, raw_definitions, io=raw)
+        result["subgraphs"].append(definition_from_comfy(raw, inner))
+        name = raw.get("name") or raw["id"]
+        warnings += [{**w, "message": f"in subgraph {name!r}: {w['message']}"} for w in more]
+    return result, warnings
+
+
+def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
+                 io: dict | None = None) -> tuple[dict, list[dict]]:
+    """One graph level (the workflow, or a subgraph definition when ``io`` is that definition)."""
     nodes, links = _nodes(workflow), _links(workflow)
     result, warnings = model.empty(), []
     primitive_values: dict[tuple[str, str], Any] = {}
@@ -100,6 +118,9 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
                                     "markdown": kind == "MarkdownNote"})
             continue
         if kind in EDITOR_ONLY:
+            continue
+        if kind in raw_definitions:
+            result["nodes"].append(instance_from_comfy(node, _point, MODE_NAMES))
             continue
         info = object_info.get(kind)
         entry = {"id": nid, "type": kind, "version": (node.get("properties") or {}).get("nodeflow_version"),
@@ -127,14 +148,18 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         result["nodes"].append(entry)
 
     kept = {n["id"] for n in result["nodes"]}
+    outputs = (io or {}).get("outputs") or []
     for link in links.values():
         target = str(link["target_id"])
-        if target not in kept:
+        if io is not None and target == IO_OUTPUT and 0 <= int(link["target_slot"]) < len(outputs):
+            target, name = "@out", outputs[int(link["target_slot"])].get("name")
+        elif target not in kept:
             continue
-        name = _input_name(nodes[target], link["target_slot"])
+        else:
+            name = _input_name(nodes[target], link["target_slot"])
         via: list = []
         source = _resolve_source(nodes, links, link["id"], via)
-        if name is None or source is None or source[0] not in kept:
+        if name is None or source is None or (source[0] not in kept and source[0] != "@in"):
             continue
         result["links"].append({"id": link["id"], "from": [source[0], source[1]], "to": [target, name],
                                 "type": link.get("type"), **({"via": via} if via else {})})

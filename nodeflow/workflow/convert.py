@@ -13,6 +13,7 @@ from .api_import import import_api
 from .comfy_export import export_comfy
 from .comfy_import import import_comfy
 from .errors import WorkflowError, warning
+from .subgraphs import flatten
 from .to_api import to_api_prompt
 from .widgets import input_specs
 
@@ -52,7 +53,7 @@ def to_api(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
     if detect_format(data) == "api":
         return data, []
     workflow, warnings = to_nodeflow(data, object_info)
-    prompt, more = to_api_prompt(workflow, object_info)
+    prompt, more = to_api_prompt(flatten(workflow), object_info)
     return prompt, warnings + [w for w in more if w not in warnings]
 
 
@@ -68,7 +69,7 @@ def missing_choices(workflow: dict, object_info: dict) -> list[dict]:
     """Widget values that are not among the choices here: usually a model or image file this
     machine does not have. Reported so the user can fetch it; the workflow still loads."""
     found = []
-    for node in workflow["nodes"]:
+    for node in [*workflow["nodes"], *(n for d in workflow.get("subgraphs") or [] for n in d.get("nodes") or [])]:
         info = object_info.get(node["type"])
         for name, spec, _ in input_specs(info or {}):
             choices = spec[0] if isinstance(spec[0], list) else None
