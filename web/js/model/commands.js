@@ -205,13 +205,15 @@ export function replaceGraph(load) {
   };
 }
 
-function snapshot(g) {
-  return { nodes: new Map(g.nodes), links: new Map(g.links), groups: [...g.groups],
+/** What a whole-graph edit swaps (nodes, links, groups, subgraph definitions, id counters). */
+export function snapshot(g) {
+  return { nodes: new Map(g.nodes), links: new Map(g.links), groups: [...g.groups], subgraphs: new Map(g.subgraphs || []),
     nextNodeId: g.nextNodeId, nextLinkId: g.nextLinkId, nextGroupId: g.nextGroupId };
 }
 
-function restore(g, s) {
+export function restore(g, s) {
   g.nodes = new Map(s.nodes);
+  g.subgraphs = new Map(s.subgraphs || []);
   g.links = new Map(s.links);
   g.groups = [...s.groups];
   g.nextGroupId = s.nextGroupId;

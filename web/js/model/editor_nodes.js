@@ -1,6 +1,7 @@
 // Editor-only nodes: they live on the canvas but never run and never reach the API prompt.
 // Notes are saved as the workflow's `notes`, reroutes as `via` points on the links through them
 // (the NodeFlow format), so saved files stay valid for the server and the converters.
+import { nodeInfo } from "./subgraphs.js";
 
 export const EDITOR_NODES = {
   Note: {
@@ -41,6 +42,8 @@ export function primitiveTarget(graph, nodeId) {
 
 /** The /object_info entry a node is drawn and edited with: a PrimitiveNode borrows its target's spec. */
 export function effectiveInfo(graph, node, objectInfo) {
+  const sub = nodeInfo(graph, node, objectInfo); // a subgraph instance, or the inputs/outputs inside one
+  if (sub) return sub;
   const info = objectInfo[node.type] || EDITOR_NODES[node.type];
   if (node.type !== "PrimitiveNode") return info;
   const target = primitiveTarget(graph, node.id);

@@ -1,6 +1,8 @@
 // The graph model: nodes, links and widget values, with no DOM. Every edit goes through a
-// command (commands.js) so it can be undone. Serialises to the NodeFlow workflow format v1.
+// command (commands.js) so it can be undone. Serialises to the NodeFlow workflow format v2
+// (v1 files load: they have no subgraphs). Subgraph definitions and instances: subgraphs.js.
 import { EDITOR_NODES, exportEditorNodes, importEditorNodes, primitiveTarget } from "./editor_nodes.js";
+import { adoptBlueprint, instanceFromJSON, instanceToJSON, nodeInfo } from "./subgraphs.js";
 import { defaultValue, inputSpecs, options, typesMatch, widgetInput, widgetKind } from "./types.js";
 
 export class Graph {
@@ -14,10 +16,13 @@ export class Graph {
     this.viewport = { offset: [0, 0], scale: 1 };
     this.customWidgets = new Map(); // socket type -> widget factory from an extension
     this.hooks = null; // {made(node, info), saving(graph)} from the extension host, shared by every tab
+    this.subgraphs = new Map(); // definition id -> subgraph definition (NodeFlow format)
+    this.io = null; // the definition whose inside this graph shows (its "@in"/"@out" nodes), or null
   }
 
   /** A node of `type` from its /object_info entry (`info`), not yet added. */
   makeNode(type, info, pos = [0, 0], id = null) {
+    adoptBlueprint(this, info); // a subgraph from the user's library brings its definitions
     info = info || EDITOR_NODES[type] || null;
     const node = {
       id: id ?? String(this.nextNodeId),
@@ -138,9 +143,10 @@ export class Graph {
 
   toJSON() {
     this.hooks?.saving?.(this); // extension widgets that keep their value elsewhere (DOM) write it back
-    const nodes = [...this.nodes.values()].map((n) => nodeToJSON(n));
+    const nodes = [...this.nodes.values()].map((n) => instanceToJSON(n, nodeToJSON(n)));
     const links = [...this.links.values()].map((l) => ({ id: l.id, from: [...l.from], to: [...l.to], type: l.type }));
-    return exportEditorNodes(this, { format: "nodeflow-workflow", version: 1, nodes, links,
+    return exportEditorNodes(this, { format: "nodeflow-workflow", version: 2, nodes, links,
+      subgraphs: [...this.subgraphs.values()].map((d) => structuredClone(d)),
       groups: this.groups.map((g) => ({ ...g, bounding: [...g.bounding] })), notes: [],
       viewport: { offset: [...this.viewport.offset], scale: this.viewport.scale } });
   }
@@ -181,8 +187,15 @@ export class Graph {
     graph.customWidgets = customWidgets;
     graph.hooks = hooks;
     const warnings = [];
-    for (const saved of data.nodes || []) {
-      const { node, warning } = graph.nodeFromJSON(saved, objectInfo[saved.type]);
+    graph.subgraphs = new Map((data.subgraphs || []).map((d) => [d.id, structuredClone(d)]));
+    graph.io = data.io || null;
+    for (let saved of data.nodes || []) {
+      let promoted = null;
+      let info = objectInfo[saved.type];
+      if (graph.subgraphs.has(saved.type)) ({ saved, promoted, info } = instanceFromJSON(graph, saved, objectInfo));
+      else if (graph.io && (saved.id === "@in" || saved.id === "@out")) info = nodeInfo(graph, saved, objectInfo);
+      const { node, warning } = graph.nodeFromJSON(saved, info);
+      if (promoted && promoted.length) node.promoted = promoted;
       if (warning) warnings.push({ node: node.id, message: warning });
       graph.addNode(node);
     }

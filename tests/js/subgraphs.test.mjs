@@ -1,0 +1,126 @@
+// Subgraphs in the editor model: convert a selection, undo/redo, promote, unpack, open and
+// commit edits, save/load (format v2), run targets and which node shows an inner node's progress.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { CommandStack, addNode, connect, setWidget } from "../../web/js/model/commands.js";
+import { Graph } from "../../web/js/model/graph.js";
+import { IN, OUT, convertToSubgraph, definitionFrom, innerWorkflow, outputTargets, setDefinitions, setPromoted,
+  shownNode, subgraphInfo, unpackSubgraph } from "../../web/js/model/subgraphs.js";
+import { INFO as BASE } from "./fixtures.mjs";
+
+const INFO = {
+  ...BASE,
+  Scale: { input: { required: { image: ["IMAGE"], scale_by: ["FLOAT", { default: 1.0 }] } }, input_order: { required: ["image", "scale_by"] },
+    output: ["IMAGE"], output_name: ["IMAGE"], category: "image" },
+  Preview: { input: { required: { images: ["IMAGE"] } }, output: [], output_name: [], output_node: true, category: "image" },
+};
+
+function chain() {
+  const g = new Graph();
+  const stack = new CommandStack(g);
+  const add = (type, x, id) => { const n = g.makeNode(type, INFO[type], [x, 0], id); stack.run(addNode(n)); return n; };
+  add("EmptyImage", 0, "1"); add("ImageInvert", 300, "2"); add("Scale", 600, "3"); add("Preview", 900, "4");
+  stack.run(connect("1", 0, "2", "image"));
+  stack.run(connect("2", 0, "3", "image"));
+  stack.run(connect("3", 0, "4", "images"));
+  g.nodes.get("3").widgets.scale_by = 2.5;
+  return { g, stack };
+}
+
+const ends = (g) => [...g.links.values()].map((l) => `${l.from.join(".")}>${l.to.join(".")}`).sort();
+
+test("converting a selection makes a definition and an instance wired in place; undo and redo", () => {
+  const { g, stack } = chain();
+  const before = ends(g);
+  const command = stack.run(convertToSubgraph(["2", "3"], INFO, { id: "sg", name: "Invert+scale" }));
+  const instance = g.nodes.get(command.result);
+  assert.equal(instance.type, "sg");
+  assert.deepEqual([...g.nodes.keys()].sort(), ["1", "4", instance.id].sort());
+  const definition = g.subgraphs.get("sg");
+  assert.deepEqual(definition.inputs.map((s) => [s.name, s.type]), [["image", "IMAGE"]]);
+  assert.deepEqual(definition.outputs.map((s) => [s.name, s.type]), [["IMAGE", "IMAGE"]]);
+  assert.ok(definition.links.some((l) => l.from[0] === IN && l.to[0] === "2"));
+  assert.ok(definition.links.some((l) => l.from[0] === "3" && l.to[0] === OUT));
+  assert.equal(definition.nodes.find((n) => n.id === "3").widgets.scale_by, 2.5);
+  assert.deepEqual(ends(g), [`1.0>${instance.id}.image`, `${instance.id}.0>4.images`].sort());
+  const saved = g.toJSON();
+  assert.equal(saved.version, 2);
+  assert.equal(saved.subgraphs[0].id, "sg");
+  stack.undo();
+  assert.deepEqual(ends(g), before);
+  assert.equal(g.subgraphs.size, 0);
+  stack.redo();
+  assert.equal(g.nodes.get(command.result).type, "sg");
+});
+
+test("an input that feeds a widget inside shows as a widget on the instance; promoted widgets are per instance", () => {
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["3"], INFO, { id: "sg" })).result; // image -> Scale -> out
+  const info = subgraphInfo(g.subgraphs.get("sg"), g.subgraphs, INFO);
+  assert.deepEqual(info.input_order.required, ["image"]);
+  stack.run(setPromoted(made, "3", "scale_by", true, INFO));
+  assert.equal(g.nodes.get(made).widgets["3/scale_by"], 2.5);
+  stack.run(setWidget(made, "3/scale_by", 4));
+  const saved = g.toJSON();
+  const node = saved.nodes.find((n) => n.id === made);
+  assert.deepEqual(node.promoted, [{ node: "3", widget: "scale_by", value: 4 }]);
+  assert.equal(node.widgets["3/scale_by"], undefined);
+  const { graph } = Graph.fromJSON(saved, INFO);
+  assert.equal(graph.nodes.get(made).widgets["3/scale_by"], 4);
+  assert.deepEqual(graph.toJSON(), saved); // save -> load -> save is stable
+  stack.undo(); stack.undo();
+  assert.equal(g.nodes.get(made).promoted, undefined);
+});
+
+test("unpack puts the inner nodes back with the instance's links and values", () => {
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["2", "3"], INFO, { id: "sg" })).result;
+  stack.run(setPromoted(made, "3", "scale_by", true, INFO));
+  stack.run(setWidget(made, "3/scale_by", 7));
+  const ids = stack.run(unpackSubgraph(made, INFO)).result;
+  assert.equal(ids.length, 2);
+  assert.ok(!g.nodes.has(made));
+  const types = ids.map((id) => g.nodes.get(id).type).sort();
+  assert.deepEqual(types, ["ImageInvert", "Scale"]);
+  const scale = ids.map((id) => g.nodes.get(id)).find((n) => n.type === "Scale");
+  assert.equal(scale.widgets.scale_by, 7);
+  const invert = ids.find((id) => g.nodes.get(id).type === "ImageInvert");
+  assert.deepEqual(ends(g), [`1.0>${invert}.image`, `${invert}.0>${scale.id}.image`, `${scale.id}.0>4.images`].sort());
+  stack.undo();
+  assert.equal(g.nodes.get(made).type, "sg");
+});
+
+test("opening a subgraph shows its inputs/outputs; edits inside are committed as one step outside", () => {
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["2", "3"], INFO, { id: "sg" })).result;
+  const data = { ...innerWorkflow(g.subgraphs.get("sg")), subgraphs: [...g.subgraphs.values()], io: g.subgraphs.get("sg") };
+  const { graph: inner, warnings } = Graph.fromJSON(data, INFO);
+  assert.deepEqual(warnings, []);
+  assert.equal(inner.nodes.get(IN).outputs[0].name, "image");
+  assert.equal(inner.nodes.get(OUT).inputs[0].name, "IMAGE");
+  assert.equal(inner.links.size, 3);
+  const innerStack = new CommandStack(inner);
+  innerStack.run(setWidget("3", "scale_by", 9));
+  const edited = definitionFrom(inner, g.subgraphs.get("sg"));
+  assert.equal(edited.nodes.find((n) => n.id === "3").widgets.scale_by, 9);
+  assert.ok(!edited.nodes.some((n) => n.id === IN || n.id === OUT));
+  stack.run(setDefinitions(new Map([...g.subgraphs, ["sg", edited]])));
+  assert.equal(g.subgraphs.get("sg").nodes.find((n) => n.id === "3").widgets.scale_by, 9);
+  stack.undo();
+  assert.equal(g.subgraphs.get("sg").nodes.find((n) => n.id === "3").widgets.scale_by, 2.5);
+  assert.equal(g.nodes.get(made).type, "sg");
+});
+
+test("run targets and progress: inner output nodes by flat id, events shown on the instance", () => {
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["3", "4"], INFO, { id: "sg" })).result;
+  assert.deepEqual(outputTargets(g, g.nodes.get(made), INFO), [`${made}:4`]);
+  assert.deepEqual(outputTargets(g, g.nodes.get("1"), INFO), []);
+  assert.equal(shownNode(g, `${made}:3`), made);
+  assert.equal(shownNode(g, "1"), "1");
+  assert.equal(shownNode(g, "99:1"), null);
+  const inner = new Graph();
+  inner.addNode(inner.makeNode("Scale", INFO.Scale, [0, 0], "3"));
+  assert.equal(shownNode(inner, `${made}:3`, `${made}:`), "3");
+});
