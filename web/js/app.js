@@ -19,6 +19,7 @@ import { ExtensionHost } from "./ui/extensions.js";
 import { DEFAULT_SETTINGS, SettingsStore } from "./ui/settings.js";
 import { ViewControls } from "./ui/view_controls.js";
 import { openSearch } from "./ui/search_box.js";
+import { SubgraphUI } from "./ui/subgraph_ui.js";
 import { Tabs } from "./ui/tabs.js";
 import { bindDrop, bindToolbar } from "./ui/toolbar.js";
 import { WidgetEditor } from "./ui/widgets.js";
@@ -53,6 +54,8 @@ class App {
     this.settingsStore = new SettingsStore(this, $("settings-panel"));
     this.extensionHost = new ExtensionHost(this); // plugin web scripts: NodeFlow's hooks and the ComfyUI adapter
     this.state.graph.hooks = this.extensionHost.graphHooks;
+    this.subgraphs = new SubgraphUI(this); // convert/open/unpack subgraphs, the library, queue selected outputs
+    this.subgraphs.register();
   }
 
   /** Change one setting: applied at once and saved to the user's settings file on the server. */
@@ -77,6 +80,7 @@ class App {
 
   async start() {
     await this.refreshObjectInfo();
+    await this.subgraphs.loadLibrary();
     await this.settingsStore.load();
     await this.extensionHost.load(); // before any graph: extensions see every node created
     if (!this.tabs.restore()) {
@@ -98,6 +102,7 @@ class App {
 
   async refreshObjectInfo() {
     this.state.objectInfo = { ...(await this.api.objectInfo()), ...EDITOR_NODES };
+    this.subgraphs?.restoreLibrary();
   }
 
   // --- edits ------------------------------------------------------------------------------
@@ -197,6 +202,7 @@ class App {
 
   // --- workflows --------------------------------------------------------------------------
   setGraph(data, source) {
+    this.subgraphs.leave(); // a workflow loads at the top level
     this.extensionHost.beforeLoad(data);
     const { graph, warnings } = Graph.fromJSON(data, this.state.objectInfo, this.customWidgets, this.extensionHost.graphHooks);
     this.run(replaceGraph(graph));
@@ -271,7 +277,8 @@ class App {
   }
 
   // --- running ----------------------------------------------------------------------------
-  async queue(batch = null) {
+  /** Queue the tab's workflow `batch` times; `extra` joins the POST /prompt body (partial_execution_targets). */
+  async queue(batch = null, extra = {}) {
     const count = Math.max(1, Math.min(100, Number(batch ?? $("batch-count").value) || 1));
     const runtime = this.state.runtime;
     runtime.errors.clear();
@@ -286,7 +293,7 @@ class App {
         return;
       }
       try {
-        const result = await this.api.queuePrompt(prompt, workflow);
+        const result = await this.api.queuePrompt(prompt, workflow, extra);
         this.runEvents.queued(result.prompt_id, this.tabs.active, Object.keys(prompt).length);
         this.showNodeErrors(result.node_errors || {});
       } catch (err) {

@@ -50,8 +50,8 @@ export class ApiClient extends EventTarget {
   }
   deleteUserdata(path) { return this.json(this.userdataUrl(path), { method: "DELETE" }); }
 
-  queuePrompt(prompt, workflow) {
-    return this.post("/prompt", { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow } } });
+  queuePrompt(prompt, workflow, extra = {}) {
+    return this.post("/prompt", { prompt, client_id: this.clientId, extra_data: { extra_pnginfo: { workflow } }, ...extra });
   }
 
   /** Any workflow format (or a PNG/WebP File) -> NodeFlow format, through the backend converter. */

@@ -244,9 +244,11 @@ export class ComfyApp {
 
   // --- running ----------------------------------------------------------------------------
   /** {output: API prompt, workflow}; NodeFlow queues through this, so extensions may wrap it. */
-  async graphToPrompt(graph = this.editor.state.graph) {
+  async graphToPrompt(graph = this.editor.subgraphs ? this.editor.subgraphs.root() : this.editor.state.graph) {
     this.saving(graph);
-    const output = buildPrompt(graph);
+    // subgraphs are flattened by the server's converter (ComfyUI's "outer:inner" ids), the one implementation
+    const output = [...graph.nodes.values()].some((n) => graph.subgraphs.has(n.type))
+      ? (await this.editor.api.post("/nodeflow/convert", { workflow: graph.toJSON(), to: "api" })).result : buildPrompt(graph);
     for (const model of this.extensions.length ? graph.nodes.values() : []) {
       const node = this.adapters.get(model);
       if (!node || !output[model.id]) continue;

@@ -1,5 +1,6 @@
 // Websocket run events -> the run results of the tab that queued the prompt (progress, images,
 // texts, errors), the overall progress bar and the status light.
+import { shownNode } from "../model/subgraphs.js";
 import { showErrors } from "./queue_panel.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +16,13 @@ export class RunEvents {
   queued(promptId, tab, nodeCount) {
     this.promptTabs.set(promptId, tab);
     this.promptNodes.set(promptId, nodeCount);
+  }
+
+  /** The node of the graph on screen that shows run events of node `id` ("12:3" shows on instance 12). */
+  shown(tab, id) {
+    const app = this.app;
+    const inside = tab === app.tabs.active && app.subgraphs ? app.subgraphs.prefix : "";
+    return shownNode(inside ? app.state.graph : tab.graph, id, inside) ?? String(id);
   }
 
   tabOf(d) { return (d && this.promptTabs.get(d.prompt_id)) || (this.running && this.running.tab) || this.app.tabs.active; }
@@ -34,7 +42,7 @@ export class RunEvents {
     on("ws:executing", (d) => {
       const runtime = this.tabOf(d).runtime;
       if (runtime.executing) { runtime.progress.delete(runtime.executing); if (this.running) this.running.done += 1; }
-      runtime.executing = d.node;
+      runtime.executing = d.node === null ? null : this.shown(this.tabOf(d), d.node);
       if (d.node === null) {
         this.running = null;
         this.overall(null);
@@ -42,18 +50,19 @@ export class RunEvents {
         app.finished?.(d.prompt_id);
       } else this.overall();
     });
-    on("ws:progress", (d) => this.tabOf(d).runtime.progress.set(String(d.node), { value: d.value, max: d.max }));
+    on("ws:progress", (d) => this.tabOf(d).runtime.progress.set(this.shown(this.tabOf(d), d.node), { value: d.value, max: d.max }));
     on("ws:executed", (d) => {
       const tab = this.tabOf(d);
+      const id = this.shown(tab, d.node);
       const node = tab.graph.nodes.get(String(d.node));
       const output = d.output || {};
-      if (output.images) tab.runtime.images.set(String(d.node), output.images.map((img) => app.api.viewUrl(img)));
-      if (output.text) tab.runtime.texts.set(String(d.node), output.text.join("\n"));
+      if (output.images) tab.runtime.images.set(id, output.images.map((img) => app.api.viewUrl(img)));
+      if (output.text) tab.runtime.texts.set(id, output.text.join("\n"));
       if (node) app.extensionHost.executed(node, output);
     });
     on("ws:execution_error", (d) => {
       const tab = this.tabOf(d);
-      const id = String(d.node_id);
+      const id = this.shown(tab, d.node_id);
       const message = `${d.exception_type}: ${d.exception_message}`;
       tab.runtime.errors.set(id, message);
       const node = tab.graph.nodes.get(id);

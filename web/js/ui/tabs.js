@@ -42,6 +42,7 @@ export class Tabs {
 
   activate(tab) {
     const app = this.app;
+    app.subgraphs?.leave(); // an opened subgraph is committed and closed first
     this.current = tab;
     app.state.graph = tab.graph;
     app.state.runtime = tab.runtime;
