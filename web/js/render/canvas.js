@@ -199,8 +199,8 @@ export class CanvasView {
     ctx.fillStyle = THEME.text;
     ctx.font = "600 14px system-ui, sans-serif";
     ctx.textBaseline = "middle";
-    const info = this.state.objectInfo[node.type];
-    const title = node.title || (info && info.display_name) || node.type;
+    const info = effectiveInfo(this.state.graph, node, this.state.objectInfo); // subgraph instances too
+    const title = (info && info.subgraph ? "⊞ " : "") + (node.title || (info && info.display_name) || node.type);
     ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - 20), L.x + 10, L.y + TITLE_H / 2);
     const progress = runtime.progress.get(node.id);
     if (progress && progress.max > 0) {

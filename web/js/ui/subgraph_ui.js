@@ -18,7 +18,7 @@ export class SubgraphUI {
     this.crumbs = document.createElement("nav");
     this.crumbs.id = "subgraph-breadcrumb";
     this.crumbs.hidden = true;
-    Object.assign(this.crumbs.style, { position: "absolute", left: "12px", top: "44px", zIndex: 5, display: "none", gap: "6px",
+    Object.assign(this.crumbs.style, { position: "absolute", left: "12px", top: "90px", zIndex: 5, display: "none", gap: "6px",
       padding: "4px 8px", borderRadius: "6px", background: "var(--panel, #222)", color: "var(--text, #ddd)", font: "13px sans-serif" });
     document.body.append(this.crumbs);
   }
@@ -144,7 +144,7 @@ export class SubgraphUI {
       const el = document.createElement(up ? "a" : "span");
       el.textContent = label;
       el.className = "crumb";
-      if (up) { el.href = "#"; el.addEventListener("click", (e) => { e.preventDefault(); this.leave(up); }); }
+      if (up) { el.href = "#"; el.style.color = "inherit"; el.addEventListener("click", (e) => { e.preventDefault(); this.leave(up); }); }
       return i ? [Object.assign(document.createElement("span"), { textContent: "›" }), el] : [el];
     }));
   }
