@@ -124,3 +124,21 @@ test("run targets and progress: inner output nodes by flat id, events shown on t
   inner.addNode(inner.makeNode("Scale", INFO.Scale, [0, 0], "3"));
   assert.equal(shownNode(inner, `${made}:3`, `${made}:`), "3");
 });
+
+test("copy and paste a subgraph node, here or into another graph: a second instance of the same definition", async () => {
+  const { copyNodes, pasteNodes } = await import("../../web/js/model/clipboard.js");
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["2", "3"], INFO, { id: "sg" })).result;
+  stack.run(setPromoted(made, "3", "scale_by", true, INFO));
+  stack.run(setWidget(made, "3/scale_by", 6));
+  const payload = JSON.parse(JSON.stringify(copyNodes(g, [made])));
+  assert.deepEqual(payload.subgraphs.map((d) => d.id), ["sg"]);
+  const [copy] = pasteNodes(g, payload, INFO, (c) => stack.run(c), { offset: [0, 300] });
+  assert.equal(g.nodes.get(copy).type, "sg");
+  assert.equal(g.nodes.get(copy).widgets["3/scale_by"], 6);
+  assert.equal(g.subgraphs.size, 1);
+  const other = new Graph();
+  const [there] = pasteNodes(other, payload, INFO, (c) => c.do(other), { offset: [0, 0] });
+  assert.equal(other.nodes.get(there).missing, false);
+  assert.deepEqual(other.nodes.get(there).outputs.map((o) => o.type), ["IMAGE"]);
+});

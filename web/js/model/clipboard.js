@@ -2,13 +2,14 @@
 // commands that add it to a graph (new ids, placed at a point, internal links kept).
 import { addNode, connect } from "./commands.js";
 import { nodeToJSON } from "./graph.js";
+import { definitionsUsed, instanceToJSON, restoreNode } from "./subgraphs.js";
 
 export const CLIPBOARD_FORMAT = "nodeflow-clipboard";
 
 /** The nodes `ids` of `graph`, their links among themselves, and links coming in from outside. */
 export function copyNodes(graph, ids) {
   const chosen = new Set(ids.filter((id) => graph.nodes.has(id)));
-  const nodes = [...graph.nodes.values()].filter((n) => chosen.has(n.id)).map(nodeToJSON);
+  const nodes = [...graph.nodes.values()].filter((n) => chosen.has(n.id)).map((n) => instanceToJSON(n, nodeToJSON(n)));
   const links = [];
   const external = [];
   for (const link of graph.links.values()) {
@@ -16,7 +17,8 @@ export function copyNodes(graph, ids) {
     const entry = { from: [...link.from], to: [...link.to], type: link.type };
     (chosen.has(link.from[0]) ? links : external).push(entry);
   }
-  return { format: CLIPBOARD_FORMAT, version: 1, nodes, links, external };
+  const subgraphs = definitionsUsed(graph, nodes); // a copied subgraph node brings its definition along
+  return { format: CLIPBOARD_FORMAT, version: 1, nodes, links, external, ...(subgraphs.length ? { subgraphs } : {}) };
 }
 
 /** The payload in `text`, or null when it is something else. */
@@ -41,10 +43,11 @@ export function pasteNodes(graph, payload, objectInfo, run, { at = null, offset 
   const minY = Math.min(...payload.nodes.map((n) => (n.pos || [0, 0])[1]));
   const [dx, dy] = at ? [at[0] - minX, at[1] - minY] : offset || [0, 0];
   const ids = new Map();
+  for (const d of payload.subgraphs || []) if (!graph.subgraphs.has(d.id)) graph.subgraphs.set(d.id, structuredClone(d));
   for (const saved of payload.nodes) {
     const id = String(graph.nextNodeId);
     const pos = saved.pos || [0, 0];
-    const { node } = graph.nodeFromJSON({ ...saved, pos: [pos[0] + dx, pos[1] + dy] }, objectInfo[saved.type], id);
+    const { node } = restoreNode(graph, { ...saved, pos: [pos[0] + dx, pos[1] + dy] }, objectInfo, id);
     run(addNode(node));
     ids.set(String(saved.id), id);
   }

@@ -124,6 +124,25 @@ export function dependencies(definition, defs, found = new Map()) {
   return [...found.values()];
 }
 
+/** The definitions saved nodes use (nested included): what a copy of them must carry along. */
+export function definitionsUsed(graph, saved) {
+  const found = new Map();
+  for (const n of saved) {
+    const d = graph.subgraphs.get(n.type);
+    if (d && !found.has(d.id)) { found.set(d.id, d); for (const inner of dependencies(d, graph.subgraphs)) found.set(inner.id, inner); }
+  }
+  return [...found.values()].map((d) => structuredClone(d));
+}
+
+/** A saved node rebuilt in `graph` under `id` (instances with their promoted widgets); returns {node, warning}. */
+export function restoreNode(graph, saved, objectInfo, id) {
+  if (!graph.subgraphs.has(saved.type)) return graph.nodeFromJSON(saved, objectInfo[saved.type], id);
+  const { saved: withValues, promoted, info } = instanceFromJSON(graph, saved, objectInfo);
+  const result = graph.nodeFromJSON(withValues, info, id);
+  if (promoted.length) result.node.promoted = promoted;
+  return result;
+}
+
 // --- whole-graph edits as one undo step ---------------------------------------------------
 function edit(label, mutate) {
   let before = null;
@@ -222,12 +241,7 @@ export function unpackSubgraph(instanceId, objectInfo) {
       const id = String(g.nextNodeId);
       idOf.set(saved.id, id);
       const moved = { ...saved, pos: [instance.pos[0] + (saved.pos || [0, 0])[0], instance.pos[1] + (saved.pos || [0, 0])[1]] };
-      let node;
-      if (g.subgraphs.has(saved.type)) {
-        const { saved: withValues, promoted, info } = instanceFromJSON(g, moved, objectInfo);
-        node = g.nodeFromJSON(withValues, info, id).node;
-        node.promoted = promoted;
-      } else node = g.nodeFromJSON(moved, objectInfo[saved.type], id).node;
+      const { node } = restoreNode(g, moved, objectInfo, id);
       g.addNode(node);
       made.push([saved, node]);
     }
