@@ -53,7 +53,13 @@ def to_api(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
     if detect_format(data) == "api":
         return data, []
     workflow, warnings = to_nodeflow(data, object_info)
-    prompt, more = to_api_prompt(flatten(workflow), object_info)
+    try:
+        flat = flatten(workflow)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        if isinstance(exc, WorkflowError):
+            raise
+        raise WorkflowError(f"malformed subgraph: {type(exc).__name__}: {exc}"[:300]) from None
+    prompt, more = to_api_prompt(flat, object_info)
     return prompt, warnings + [w for w in more if w not in warnings]
 
 

@@ -135,3 +135,19 @@ def test_version_1_files_migrate_and_bad_subgraphs_are_named():
     data["nodes"][1]["properties"]["proxyWidgets"] = "[not json"
     with pytest.raises(WorkflowError, match="proxyWidgets"):
         to_nodeflow(data, OBJECT_INFO)
+
+
+def test_malformed_subgraph_parts_give_clear_errors():
+    workflow, _ = to_nodeflow(comfy_file(), OBJECT_INFO)
+    bad = copy.deepcopy(workflow)
+    next(n for n in bad["nodes"] if n["id"] == "10")["promoted"] = "scale_by"
+    with pytest.raises(WorkflowError, match="malformed subgraph"):
+        to_api(bad, OBJECT_INFO)
+    bad = copy.deepcopy(workflow)
+    bad["subgraphs"][0]["inputs"] = [{"type": "IMAGE"}]
+    with pytest.raises(WorkflowError, match="'inputs' must be a list of"):
+        to_api(bad, OBJECT_INFO)
+    data = comfy_file()
+    data["definitions"]["subgraphs"][0]["nodes"] = "none"
+    with pytest.raises(WorkflowError, match="'nodes' must be a list"):
+        to_nodeflow(data, OBJECT_INFO)
