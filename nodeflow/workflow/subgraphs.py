@@ -14,8 +14,6 @@ widgets, so the rest of the converter (bypass, mute, defaults) sees one flat gra
 """
 from __future__ import annotations
 
-import copy
-
 from .errors import WorkflowError
 from .widgets import input_specs, is_widget
 
@@ -67,6 +65,10 @@ class _Level:
         self.defs = defs
         self.nodes = {n["id"]: n for n in nodes}
         self.links = links
+        self.into_index = {(l["to"][0], l["to"][1]): l for l in links}
+        self.from_index: dict[tuple, list[dict]] = {}
+        for link in links:
+            self.from_index.setdefault((link["from"][0], link["from"][1]), []).append(link)
         self.inner: dict[str, tuple[list[dict], list[dict]]] = {}  # instance id -> flat (nodes, links)
         for node in nodes:
             if node["type"] in defs:
@@ -77,7 +79,8 @@ class _Level:
         if definition["id"] in stack or len(stack) >= MAX_DEPTH:
             raise WorkflowError(f"subgraph {definition.get('name') or definition['id']!r} contains itself "
                                 f"(instance {instance['id']}); a subgraph cannot hold an instance of itself")
-        nodes = copy.deepcopy(definition.get("nodes") or [])
+        # copies deep enough for what flattening changes (ids, modes, widget values by name)
+        nodes = [{**n, "widgets": dict(n.get("widgets") or {})} for n in definition.get("nodes") or []]
         by_id = {n["id"]: n for n in nodes}
         for entry in instance.get("promoted") or []:
             target = by_id.get(str(entry.get("node")))
@@ -101,10 +104,7 @@ class _Level:
         return flat_nodes, links
 
     def _into(self, node_id: str, name: str) -> dict | None:
-        for link in self.links:
-            if link["to"][0] == node_id and link["to"][1] == name:
-                return link
-        return None
+        return self.into_index.get((node_id, name))
 
     def source(self, node_id: str, slot: int, depth: int = 0) -> list | None:
         """The flat [node, slot] an output of this level really comes from (["@in", k] stays for
@@ -137,9 +137,8 @@ class _Level:
                 found.append(link["to"])
                 continue
             out_slot = slot_index(definition, "outputs", link["to"][1])  # passed straight through
-            for onward in self.links:
-                if onward["from"] == [node_id, out_slot]:
-                    found += self.targets(onward["to"][0], onward["to"][1], depth + 1)
+            for onward in self.from_index.get((node_id, out_slot), []):
+                found += self.targets(onward["to"][0], onward["to"][1], depth + 1)
         return found
 
     def flatten(self) -> tuple[list[dict], list[dict]]:

@@ -2,6 +2,7 @@
 // Every change goes through a command; titles are set as values and drawn as canvas text.
 import { addNode, connect, convertWidget, disconnect, removeNodes, setProperty } from "../model/commands.js";
 import { GROUP_COLORS, GROUP_TITLE_H, addGroup, boundsAround, groupContents, makeGroup, removeGroup, setGroup } from "../model/groups.js";
+import { effectiveInfo } from "../model/editor_nodes.js";
 import { linkMidpoint } from "../render/layout.js";
 import { showMenu } from "./menu.js";
 
@@ -41,7 +42,7 @@ export class ContextMenus {
 
   renameNode(nodeId, clientX, clientY) {
     const node = this.graph.nodes.get(nodeId);
-    const info = this.app.state.objectInfo[node.type] || {};
+    const info = effectiveInfo(this.graph, node, this.app.state.objectInfo) || {}; // subgraph nodes: their name
     this.inlineEdit(node.title || info.display_name || node.type, clientX, clientY,
       (title) => this.app.run(setProperty([nodeId], "title", title)));
   }
