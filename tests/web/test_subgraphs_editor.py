@@ -114,6 +114,11 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     assert nodes(page)["3"]["widgets"]["scale_by"] == 2
     page.keyboard.press("Control+y")
     assert nodes(page)["3"]["widgets"]["scale_by"] == 3
+    # queued from inside, the run already uses the edit
+    before = set(history(server))
+    page.keyboard.press("Control+Enter")
+    run = wait_new_run(page, server, before)
+    assert run["prompt"][2][f"{inst}:3"]["inputs"]["scale_by"] == 3
     # promote an inner widget onto the instance, then leave by the breadcrumb
     node_menu(page, "3", "Promote widget", "upscale_method")
     page.click("#subgraph-breadcrumb a >> text='Workflow'")

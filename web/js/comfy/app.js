@@ -246,9 +246,11 @@ export class ComfyApp {
   /** {output: API prompt, workflow}; NodeFlow queues through this, so extensions may wrap it. */
   async graphToPrompt(graph = this.editor.subgraphs ? this.editor.subgraphs.root() : this.editor.state.graph) {
     this.saving(graph);
+    const subgraphs = this.editor.subgraphs;
+    const workflow = subgraphs && graph === subgraphs.root() ? subgraphs.workflow() : graph.toJSON(); // edits in an opened subgraph count
     // subgraphs are flattened by the server's converter (ComfyUI's "outer:inner" ids), the one implementation
-    const output = [...graph.nodes.values()].some((n) => graph.subgraphs.has(n.type))
-      ? (await this.editor.api.post("/nodeflow/convert", { workflow: graph.toJSON(), to: "api" })).result : buildPrompt(graph);
+    const output = workflow.nodes.some((n) => (workflow.subgraphs || []).some((d) => d.id === n.type))
+      ? (await this.editor.api.post("/nodeflow/convert", { workflow, to: "api" })).result : buildPrompt(graph);
     for (const model of this.extensions.length ? graph.nodes.values() : []) {
       const node = this.adapters.get(model);
       if (!node || !output[model.id]) continue;
@@ -258,7 +260,7 @@ export class ComfyApp {
         if (value !== undefined) output[model.id].inputs[widget.name] = value;
       }
     }
-    return { output, workflow: graph.toJSON() };
+    return { output, workflow };
   }
 
   async queuePrompt(number = 0, batchCount = 1) { await this.editor.queue(batchCount); return true; }

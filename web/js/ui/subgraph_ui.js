@@ -29,6 +29,20 @@ export class SubgraphUI {
   /** The workflow of the tab (what is saved and queued), wherever the editor is looking. */
   root() { return this.path.length ? this.path[0].graph : this.state.graph; }
 
+  /** The tab's workflow (NodeFlow JSON) including edits made in the opened subgraphs not yet left. */
+  workflow() {
+    const json = this.root().toJSON();
+    if (!this.path.length) return json;
+    const defs = new Map(this.state.graph.subgraphs);
+    for (let i = this.path.length - 1; i >= 0; i--) {
+      const child = i === this.path.length - 1 ? this.state.graph : this.path[i + 1].graph;
+      const id = this.path[i].definitionId;
+      defs.set(id, definitionFrom(child, defs.get(id) || this.path[i].graph.subgraphs.get(id)));
+    }
+    json.subgraphs = [...defs.values()].map((d) => structuredClone(d));
+    return json;
+  }
+
   selected() { return [...this.state.selection].filter((id) => this.state.graph.nodes.has(id) && id !== IN && id !== OUT); }
 
   // --- actions and menus ------------------------------------------------------------------
