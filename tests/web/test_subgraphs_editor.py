@@ -130,6 +130,12 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     page.keyboard.press("Control+z")  # the whole edit inside is one step out here
     assert {n["id"]: n for n in graph(page)["subgraphs"][0]["nodes"]}["3"]["widgets"]["scale_by"] == 2
     page.keyboard.press("Control+y")
+    # the promoted widget is drawn on the instance; unpromote it from the instance's menu, with undo
+    assert page.evaluate("(n) => window.nodeflow.widgetPosition(n, '3/upscale_method')", inst) is not None
+    node_menu(page, inst, "Unpromote widget", "3/upscale_method")
+    assert "promoted" not in nodes(page)[inst]
+    page.keyboard.press("Control+z")
+    assert nodes(page)[inst]["promoted"][0]["widget"] == "upscale_method"
 
     # reuse: save to the library, then add it from node search in a new tab
     node_menu(page, inst, "Save subgraph to library")

@@ -48,8 +48,21 @@ function hasOutputNode(definition, defs, objectInfo, depth = 0) {
     ? hasOutputNode(defs.get(n.type), defs, objectInfo, depth + 1) : !!(objectInfo[n.type] || {}).output_node));
 }
 
+const INFO_CACHE = new WeakMap(); // definition -> {defs, objectInfo, byKey}: the same info object while nothing changed
+
 /** The /object_info-like entry of an instance of `definition` promoting `promoted` widgets. */
 export function subgraphInfo(definition, defs, objectInfo, promoted = []) {
+  let cached = INFO_CACHE.get(definition);
+  if (!cached || cached.defs !== defs || cached.objectInfo !== objectInfo) {
+    cached = { defs, objectInfo, byKey: new Map() };
+    INFO_CACHE.set(definition, cached);
+  }
+  const key = promoted.map(promotedKey).join("\u0000");
+  if (!cached.byKey.has(key)) cached.byKey.set(key, computeInfo(definition, defs, objectInfo, promoted));
+  return cached.byKey.get(key);
+}
+
+function computeInfo(definition, defs, objectInfo, promoted) {
   const required = {};
   const order = [];
   (definition.inputs || []).forEach((slot, k) => {
@@ -275,7 +288,7 @@ export function unpackSubgraph(instanceId, objectInfo) {
 }
 
 /** Show (or stop showing) the inner widget `widget` of inner node `innerId` on the instance. */
-export function setPromoted(instanceId, innerId, widget, on, objectInfo) {
+export function setPromoted(instanceId, innerId, widget, on, objectInfo, value = undefined) {
   return edit(on ? `promote ${widget}` : `unpromote ${widget}`, (g) => {
     const old = g.nodes.get(instanceId);
     const definition = old && g.subgraphs.get(old.type);
@@ -287,7 +300,7 @@ export function setPromoted(instanceId, innerId, widget, on, objectInfo) {
     if (on) {
       node.promoted.push(entry);
       const inner = (definition.nodes || []).find((n) => n.id === String(innerId));
-      node.widgets[key] = structuredClone((inner && inner.widgets || {})[widget]);
+      node.widgets[key] = structuredClone(value !== undefined ? value : (inner && inner.widgets || {})[widget]);
     } else delete node.widgets[key];
     g.nodes.set(instanceId, node); // a new object: the snapshot keeps the old one for undo
   });

@@ -99,7 +99,8 @@ export class SubgraphUI {
   /** Promote inner widget `widget` of `innerId` (inside the frame's instance), or unpromote on `instanceId`. */
   promote(frame, innerId, widget, on, instanceId = null) {
     if (frame) { // inside: the instance lives in the parent graph, edited with the parent's history
-      frame.stack.run(setPromoted(frame.instanceId, innerId, widget, on, this.state.objectInfo));
+      const value = (this.state.graph.nodes.get(innerId) || { widgets: {} }).widgets[widget]; // as edited in here
+      frame.stack.run(setPromoted(frame.instanceId, innerId, widget, on, this.state.objectInfo, value));
       this.app.toast(`${widget} is shown on the subgraph node`, "info");
     } else this.app.run(setPromoted(instanceId, innerId, widget, on, this.state.objectInfo));
     this.app.view.layouts.clear();
