@@ -155,6 +155,10 @@ def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
             target, name = "@out", outputs[int(link["target_slot"])].get("name")
         elif target not in kept:
             continue
+        elif nodes[target]["type"] in raw_definitions:  # an instance: its inputs are the definition's, by slot
+            slots = raw_definitions[nodes[target]["type"]].get("inputs") or []
+            slot = int(link["target_slot"])
+            name = slots[slot].get("name") if 0 <= slot < len(slots) else None
         else:
             name = _input_name(nodes[target], link["target_slot"])
         via: list = []
