@@ -92,6 +92,11 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     page.keyboard.press("Control+y")
     assert instance_of(page) == inst
 
+    node_menu(page, inst, "Rename subgraph")
+    page.wait_for_selector(".dialog-input").fill("Invert and scale")
+    page.keyboard.press("Enter")
+    assert graph(page)["subgraphs"][0]["name"] == "Invert and scale"
+
     # run: inner nodes run under "inst:inner" ids; the inner preview shows on the instance
     before = set(history(server))
     page.click("#queue-button")

@@ -64,6 +64,7 @@ export class SubgraphUI {
     const items = [{ label: "Convert to subgraph", run: () => this.convert() }];
     if (isInstance(graph, node)) {
       items.push({ label: "Open subgraph", run: () => this.enter(node.id) }, { label: "Unpack subgraph", run: () => this.unpack(node.id) },
+        { label: "Rename subgraph", run: () => this.renameDefinition(node.type) },
         { label: "Save subgraph to library", run: () => this.saveToLibrary(node.id) });
       const promoted = (node.promoted || []).filter((e) => e.node !== "-1");
       if (promoted.length) items.push({ label: "Unpromote widget", children: promoted.map((e) => ({ label: promotedKey(e), run: () => this.promote(null, e.node, e.widget, false, node.id) })) });
@@ -105,6 +106,15 @@ export class SubgraphUI {
     } else this.app.run(setPromoted(instanceId, innerId, widget, on, this.state.objectInfo));
     this.app.view.layouts.clear();
     this.app.view.requestDraw();
+  }
+
+  /** Rename the definition (every instance shows the new name), one undo step. */
+  async renameDefinition(definitionId) {
+    const graph = this.state.graph;
+    const definition = graph.subgraphs.get(definitionId);
+    const name = await ask("Rename subgraph", "Name", definition.name || "Subgraph", "Rename");
+    if (!name || name === definition.name) return;
+    this.app.run(setDefinitions(new Map([...graph.subgraphs, [definitionId, { ...definition, name }]]), `rename subgraph ${name}`));
   }
 
   // --- navigation -------------------------------------------------------------------------
