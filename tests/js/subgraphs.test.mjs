@@ -142,3 +142,23 @@ test("copy and paste a subgraph node, here or into another graph: a second insta
   assert.equal(other.nodes.get(there).missing, false);
   assert.deepEqual(other.nodes.get(there).outputs.map((o) => o.type), ["IMAGE"]);
 });
+
+test("reroutes and notes stay outside a new subgraph; a Primitive inside keeps feeding its widget", async () => {
+  const { EDITOR_NODES } = await import("../../web/js/model/editor_nodes.js");
+  const { g, stack } = chain();
+  const reroute = g.makeNode("Reroute", EDITOR_NODES.Reroute, [200, 0], "7");
+  stack.run(addNode(reroute));
+  stack.run(connect("1", 0, "7", "input"));
+  stack.run(connect("7", 0, "2", "image"));
+  const prim = g.makeNode("PrimitiveNode", EDITOR_NODES.PrimitiveNode, [500, 200], "8");
+  stack.run(addNode(prim));
+  g.convertOnLoad(g.nodes.get("3"), INFO.Scale, "scale_by");
+  stack.run(connect("8", 0, "3", "scale_by"));
+  g.nodes.get("8").widgets.value = 1.5;
+  const made = stack.run(convertToSubgraph(["7", "2", "3", "8"], INFO, { id: "sg" })).result;
+  assert.ok(g.nodes.has("7"), "the reroute stays outside");
+  assert.deepEqual(ends(g).filter((e) => e.includes(made)).sort(), [`${made}.0>4.images`, `7.0>${made}.image`].sort());
+  const definition = g.subgraphs.get("sg");
+  assert.deepEqual(definition.nodes.map((n) => n.type).sort(), ["ImageInvert", "PrimitiveNode", "Scale"]);
+  assert.equal(definition.nodes.find((n) => n.id === "3").widgets.scale_by, 1.5);
+});

@@ -4,6 +4,7 @@
 // when the input feeds a widget inside), one output per subgraph output, plus the inner widgets
 // the instance promotes (widget names "<inner id>/<widget>"). Edits are undoable commands.
 import { restore, snapshot } from "./commands.js";
+import { editorKind, exportEditorNodes } from "./editor_nodes.js";
 import { nodeToJSON } from "./graph.js";
 import { inputSpecs, widgetKind } from "./types.js";
 
@@ -186,7 +187,8 @@ export const newSubgraphId = () => (globalThis.crypto && crypto.randomUUID ? cry
  * become its inputs and outputs. `command.result` is the instance id. */
 export function convertToSubgraph(ids, objectInfo, { id = newSubgraphId(), name = "New subgraph" } = {}) {
   return edit("convert to subgraph", (g) => {
-    const inside = new Set(ids.filter((nid) => g.nodes.has(nid)));
+    // reroutes and notes stay where they are (a link through a reroute simply crosses the border)
+    const inside = new Set(ids.filter((nid) => g.nodes.has(nid) && !["reroute", "note"].includes(editorKind(g.nodes.get(nid).type))));
     if (!inside.size) throw new Error("select the nodes to turn into a subgraph first");
     const nodes = [...inside].map((nid) => g.nodes.get(nid));
     const links = [...g.links.values()];
@@ -217,10 +219,12 @@ export function convertToSubgraph(ids, objectInfo, { id = newSubgraphId(), name 
         defLinks.push({ id: l.id, from: [...l.from], to: [OUT, outputOf.get(key)], type: l.type });
       }
     }
+    const saved = exportEditorNodes(g, { // saved as a workflow is: a Primitive's value also in the widgets it feeds
+      nodes: nodes.map((n) => { const json = instanceToJSON(n, nodeToJSON(n)); json.pos = [n.pos[0] - x0, n.pos[1] - y0]; return json; }),
+      links: defLinks });
     const definition = {
       id, name, inputs, outputs, widgets: [],
-      nodes: nodes.map((n) => { const json = instanceToJSON(n, nodeToJSON(n)); json.pos = [n.pos[0] - x0, n.pos[1] - y0]; return json; }),
-      links: defLinks, groups: [], notes: [],
+      nodes: saved.nodes, links: saved.links, groups: [], notes: [],
       io_nodes: { input: [-260, 0, 120, 60], output: [Math.max(...nodes.map((n) => n.pos[0] - x0 + n.size[0])) + 120, 0, 120, 60] },
     };
     for (const nid of inside) g.removeNode(nid);
