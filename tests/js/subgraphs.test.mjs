@@ -162,3 +162,31 @@ test("reroutes and notes stay outside a new subgraph; a Primitive inside keeps f
   assert.deepEqual(definition.nodes.map((n) => n.type).sort(), ["ImageInvert", "PrimitiveNode", "Scale"]);
   assert.equal(definition.nodes.find((n) => n.id === "3").widgets.scale_by, 1.5);
 });
+
+test("inside, linking to the '+' slots adds a subgraph input or output; the instances outside get the socket", async () => {
+  const { NEW_SLOT } = await import("../../web/js/model/subgraphs.js");
+  const { g, stack } = chain();
+  const made = stack.run(convertToSubgraph(["2"], INFO, { id: "sg" })).result; // 1 -> [invert] -> scale
+  const data = { ...innerWorkflow(g.subgraphs.get("sg")), subgraphs: [...g.subgraphs.values()], io: g.subgraphs.get("sg") };
+  const { graph: inner } = Graph.fromJSON(data, INFO);
+  const inNode = inner.nodes.get(IN);
+  assert.equal(inNode.outputs.at(-1).name, NEW_SLOT);
+  const scale = inner.makeNode("Scale", INFO.Scale, [300, 0], "9");
+  inner.addNode(scale);
+  inner.connect("2", 0, "9", "image");
+  inner.convertOnLoad(scale, INFO.Scale, "scale_by");
+  inner.connect(IN, inNode.outputs.length - 1, "9", "scale_by"); // a new input, typed by what it feeds
+  inner.connect("9", 0, OUT, NEW_SLOT); // and a new output
+  const edited = definitionFrom(inner, g.subgraphs.get("sg"));
+  assert.deepEqual(edited.inputs.map((s) => [s.name, s.type]), [["image", "IMAGE"], ["scale_by", "FLOAT"]]);
+  assert.deepEqual(edited.outputs.map((s) => s.name), ["IMAGE", "IMAGE_1"]);
+  assert.ok(edited.links.some((l) => l.from[0] === IN && l.from[1] === 1 && l.to[0] === "9"));
+  const linksBefore = ends(g);
+  stack.run(setDefinitions(new Map([["sg", edited]]), "edit subgraph", INFO));
+  const instance = g.nodes.get(made);
+  assert.equal(instance.outputs.length, 2);
+  assert.ok("scale_by" in instance.widgets, "an input feeding a widget shows as a widget outside");
+  assert.deepEqual(ends(g), linksBefore, "the links that still fit are kept");
+  stack.undo();
+  assert.equal(g.nodes.get(made).outputs.length, 1);
+});

@@ -11,6 +11,7 @@ import { inputSpecs, widgetKind } from "./types.js";
 export const IN = "@in";
 export const OUT = "@out";
 export const IO_TYPES = { [IN]: "SubgraphInput", [OUT]: "SubgraphOutput" };
+export const NEW_SLOT = "+"; // the empty slot on the inputs/outputs nodes inside: link to it to add one
 
 export const isInstance = (graph, node) => !!(node && graph.subgraphs && graph.subgraphs.has(node.type));
 export const promotedKey = (entry) => `${entry.node}/${entry.widget}`;
@@ -83,10 +84,11 @@ function computeInfo(definition, defs, objectInfo, promoted) {
   };
 }
 
-/** The IO nodes shown inside an opened subgraph: "@in" has the subgraph inputs as outputs, "@out" the reverse. */
+/** The IO nodes shown inside an opened subgraph: "@in" has the subgraph inputs as outputs, "@out" the
+ * reverse; each ends with an empty "+" slot (typed by what gets linked to it) that adds one. */
 export function ioInfo(definition, side) {
-  const slots = definition.inputs || [];
-  const outs = definition.outputs || [];
+  const slots = [...(definition.inputs || []), { name: NEW_SLOT, type: "*" }];
+  const outs = [...(definition.outputs || []), { name: NEW_SLOT, type: "*" }];
   if (side === IN) return { display_name: "Inputs", category: "subgraphs", input: { required: {} }, output: slots.map((s) => s.type || "*"), output_name: slots.map((s) => s.name) };
   const required = Object.fromEntries(outs.map((s) => [s.name, [s.type || "*"]]));
   return { display_name: "Outputs", category: "subgraphs", input: { required }, input_order: { required: outs.map((s) => s.name) }, output: [], output_name: [] };
@@ -326,17 +328,68 @@ export function innerWorkflow(definition) {
 export function definitionFrom(graph, definition) {
   const json = graph.toJSON();
   const at = (id, fallback) => { const n = graph.nodes.get(id); return n ? [n.pos[0], n.pos[1], n.size[0], n.size[1]] : fallback; };
+  const inputs = [...(definition.inputs || [])];
+  const outputs = [...(definition.outputs || [])];
+  const plus = inputs.length; // links from the "+" slot of the inputs node: one new input for them all
+  const takenIn = new Set(inputs.map((s) => s.name));
+  const takenOut = new Set(outputs.map((s) => s.name));
+  let added = null;
+  const links = json.links.map((l) => {
+    if (l.from[0] === IN && l.from[1] === plus) {
+      if (added === null) {
+        const type = l.type && l.type !== "*" ? l.type : graph.inputType(l.to[0], l.to[1]) || "*"; // typed by what it feeds
+        added = inputs.length;
+        inputs.push({ id: newSubgraphId(), name: uniqueName(l.to[1], takenIn), type });
+      }
+      return { ...l, from: [IN, added] };
+    }
+    if (l.to[0] === OUT && l.to[1] === NEW_SLOT) {
+      const source = graph.nodes.get(l.from[0]);
+      const name = uniqueName(((source && source.outputs[l.from[1]]) || {}).name || l.type, takenOut);
+      outputs.push({ id: newSubgraphId(), name, type: l.type || "*" });
+      return { ...l, to: [OUT, name] };
+    }
+    return l;
+  });
   return {
-    ...definition,
+    ...definition, inputs, outputs,
     nodes: json.nodes.filter((n) => n.id !== IN && n.id !== OUT),
-    links: json.links, groups: json.groups, notes: json.notes || [],
+    links, groups: json.groups, notes: json.notes || [],
     io_nodes: { input: at(IN, (definition.io_nodes || {}).input), output: at(OUT, (definition.io_nodes || {}).output) },
   };
 }
 
 /** Replace the definitions map (one undo step): leaving an opened subgraph commits its edits so. */
-export function setDefinitions(definitions, label = "edit subgraph") {
-  return edit(label, (g) => { g.subgraphs = new Map(definitions); });
+export function setDefinitions(definitions, label = "edit subgraph", objectInfo = null) {
+  return edit(label, (g) => {
+    const before = g.subgraphs;
+    g.subgraphs = new Map(definitions);
+    if (objectInfo) refreshInstances(g, before, objectInfo);
+  });
+}
+
+const signature = (d) => JSON.stringify([(d.inputs || []).map((s) => [s.name, s.type]), (d.outputs || []).map((s) => [s.name, s.type])]);
+
+/** Instances whose definition gained or lost inputs/outputs get new sockets (values, modes and the
+ * links that still fit are kept). New node objects: the old ones stay in the undo snapshot. */
+function refreshInstances(g, before, objectInfo) {
+  for (const old of [...g.nodes.values()]) {
+    const definition = g.subgraphs.get(old.type);
+    const previous = before.get(old.type);
+    if (!definition || !previous || signature(definition) === signature(previous)) continue;
+    const info = subgraphInfo(definition, g.subgraphs, objectInfo, old.promoted || []);
+    const node = g.makeNode(old.type, info, old.pos, old.id);
+    Object.assign(node, { title: old.title, mode: old.mode, collapsed: old.collapsed, color: old.color, size: [...old.size],
+      controls: { ...old.controls }, ...(old.promoted ? { promoted: [...old.promoted] } : {}) });
+    for (const [name, value] of Object.entries(old.widgets)) if (name in node.widgets) node.widgets[name] = value;
+    for (const input of old.inputs) if (input.widget) g.convertOnLoad(node, info, input.name);
+    g.nodes.set(old.id, node);
+    for (const link of [...g.links.values()]) {
+      const gone = (link.to[0] === old.id && !node.inputs.some((i) => i.name === link.to[1]))
+        || (link.from[0] === old.id && link.from[1] >= node.outputs.length);
+      if (gone) g.links.delete(link.id);
+    }
+  }
 }
 
 /** Flat ids of the output nodes under `node` ("a:b" for nested), for partial execution. */

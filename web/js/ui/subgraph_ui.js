@@ -152,7 +152,7 @@ export class SubgraphUI {
       app.stack = frame.stack;
       this.state.selection = new Set([frame.instanceId]);
       const same = JSON.stringify([...definitions]) === JSON.stringify([...frame.graph.subgraphs]);
-      if (!same) frame.stack.run(setDefinitions(definitions, `edit subgraph ${after.name || ""}`.trim()));
+      if (!same) frame.stack.run(setDefinitions(definitions, `edit subgraph ${after.name || ""}`.trim(), this.state.objectInfo));
       this.state.graph.viewport = frame.viewport;
     }
     app.view.layouts.clear();
