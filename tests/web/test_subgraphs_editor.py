@@ -184,3 +184,25 @@ def test_queue_selected_outputs_only(page, server):
     node_menu(page, inst, "Queue selected outputs")
     run = wait_new_run(page, server, before)
     assert set(run["outputs"]) == {f"{inst}:6"}
+
+
+def test_add_an_input_and_an_output_from_inside(page):
+    from .conftest import add_node, drag, slot
+    load(page, WORKFLOW)
+    select(page, "2", "3", "6")
+    page.keyboard.press("Control+Shift+E")
+    inst = instance_of(page)
+    node_menu(page, inst, "Open subgraph")
+    extra = add_node(page, 600, 650, "Invert Image")
+    plus_out = page.evaluate("() => window.nodeflow.graph.nodes.get('@in').outputs.length - 1")
+    drag(page, slot(page, "@in", "out", plus_out), slot(page, extra, "in", "image"))
+    drag(page, slot(page, extra, "out", 0), slot(page, "@out", "in", "+"))
+    page.keyboard.press("Alt+ArrowUp")
+    g = graph(page)
+    definition = g["subgraphs"][0]
+    assert [s["name"] for s in definition["inputs"]] == ["image", "image_1"]
+    assert [s["type"] for s in definition["outputs"]] == ["IMAGE", "IMAGE"]
+    instance = page.evaluate("(n) => { const x = window.nodeflow.graph.nodes.get(n); return [x.inputs.map(i => i.name), x.outputs.length]; }", inst)
+    assert instance == [["image", "image_1"], 2]
+    page.keyboard.press("Control+z")
+    assert len(graph(page)["subgraphs"][0]["inputs"]) == 1
