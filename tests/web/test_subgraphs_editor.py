@@ -4,8 +4,13 @@ from node search in another tab, run it (the inner preview shows on the instance
 queue only the selected output nodes (partial execution) from the keyboard and the node menu."""
 import json
 import urllib.request
+from pathlib import Path
+
+import jsonschema
 
 from .conftest import clear_canvas
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "nodeflow-workflow.schema.json").read_text())
 
 WORKFLOW = {"format": "nodeflow-workflow", "version": 2, "viewport": {"offset": [0, 0], "scale": 1},
             "nodes": [{"id": "1", "type": "EmptyImage", "pos": [30, 300], "widgets": {"width": 32, "height": 32, "batch_size": 1, "color": 0}},
@@ -85,6 +90,7 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     assert set(nodes(page)) == {"1", "4", "5", inst}
     definition = g["subgraphs"][0]
     assert [s["name"] for s in definition["inputs"]] == ["image"] and len(definition["outputs"]) == 1
+    jsonschema.validate(g, SCHEMA)  # what the editor saves is the documented format
     ends = sorted((l["from"][0], l["to"][0]) for l in g["links"])
     assert ends == sorted([("1", inst), (inst, "4"), ("1", "5")])
     page.keyboard.press("Control+z")
