@@ -8,7 +8,8 @@ the same run:
   the demo checkpoint and a copy with other weights) on 2 workers, with ``--ray-policy affinity``
   and with ``fifo``; goal: loads <= workers x checkpoints (4);
 - ``latency``: one small warm prompt (new seed each time), queue to history, median of 7, through
-  the local worker (no Ray) and through one Ray worker; goal: Ray adds <= 150 ms.
+  the local worker (no Ray) and through one Ray worker, both computing on one thread (OMP_NUM_THREADS=1,
+  as a one-core Ray worker does); goal: Ray adds <= 150 ms.
 
     python bench/ray_pool.py [--prompts 20]
 """
@@ -48,9 +49,9 @@ def demo_prompt(server: Server) -> dict:
     return server.call("POST", "/nodeflow/convert", {"workflow": workflow, "to": "api"})["result"]
 
 
-def start(base: Path, args: tuple, workers: int) -> Server:
+def start(base: Path, args: tuple, workers: int, env: dict | None = None) -> Server:
     base.mkdir(parents=True, exist_ok=True)
-    server = Server(base, args)
+    server = Server(base, args, env)
     if workers:
         server.ready(workers)
     else:
@@ -113,7 +114,8 @@ def affinity(tmp: Path, count: int) -> dict:
 def latency(tmp: Path, repeats: int = 7) -> dict:
     medians = {}
     for name, args, workers in (("local_worker", (), 0), ("ray_worker", ("--ray", "local:1"), 1)):
-        server = start(tmp / f"lat-{name}", args, workers)
+        # the same compute on both sides: a Ray worker with one core runs torch on one thread
+        server = start(tmp / f"lat-{name}", args, workers, env={"OMP_NUM_THREADS": "1"})
         try:
             run_all(server, [txt2img(DEMO, seed=0, steps=2)])  # warm: models loaded, code paths compiled
             times = [run_all(server, [txt2img(DEMO, seed=i + 1, steps=2)]) for i in range(repeats)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -25,14 +26,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, base: Path, extra_args: tuple = ()) -> None:
+    def __init__(self, base: Path, extra_args: tuple = (), env: dict | None = None) -> None:
         self.base, self.port = base, free_port()
         self.log_path = base / "server.log"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "main.py"), "--port", str(self.port), "--base-directory", str(base),
              "--disable-custom-nodes", "--extra-node-module", "tests.engine.toy_nodes", *extra_args],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
         log.close()
 
     def log(self) -> str:
