@@ -39,7 +39,8 @@ def test_build_connect_set_queue_and_see_the_output(page, server):
     from PIL import Image
     with Image.open(output) as img:
         assert img.size == (48, 32)
-        assert json.loads(img.text["workflow"])["format"] == "nodeflow-workflow"
+        assert json.loads(img.text["nodeflow_workflow"])["format"] == "nodeflow-workflow"
+        assert json.loads(img.text["workflow"])["version"] == 0.4  # ComfyUI's editor format, for ComfyUI
 
 
 def test_undo_redo_and_delete(page):
