@@ -136,7 +136,7 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     page.evaluate(drop, [list(buf.getvalue()), "green.png", "image/png", x, y])
     page.wait_for_function("(id) => window.nodeflow.graph.nodes.get(id).widgets.image === 'green.png'", arg=load)
     assert (server["base"] / "input" / "green.png").exists()
-    assert page.evaluate("(id) => window.nodeflow.app.state.runtime.images.get(id).length", load) == 1
+    assert page.evaluate("(id) => window.nodeflow.nodeImages(id)", load) == ["/view?filename=green.png&subfolder=&type=input"]
 
 
 def test_markup_in_workflows_is_shown_as_text_never_run(page):

@@ -3,6 +3,7 @@
 import { addNode, connect, convertWidget, disconnect, removeNodes, setProperty } from "../model/commands.js";
 import { GROUP_COLORS, GROUP_TITLE_H, addGroup, boundsAround, groupContents, makeGroup, removeGroup, setGroup } from "../model/groups.js";
 import { linkMidpoint } from "../render/layout.js";
+import { imageMenuItems } from "./image_previews.js";
 import { showMenu } from "./menu.js";
 
 export class ContextMenus {
@@ -68,7 +69,7 @@ export class ContextMenus {
       ...(converted.length ? [{ label: "Convert input to widget", children: converted.map((i) => this.toWidgetItem(node, i.name)) }] : []),
       { label: "Delete", run: () => { app.run(removeNodes(ids)); app.state.selection.clear(); } },
     ];
-    items.push(...app.extensionHost.menuItems(node));
+    items.push(...imageMenuItems(app, node), ...app.extensionHost.menuItems(node));
     app.state.selection = new Set(ids);
     showMenu(app, clientX, clientY, items);
   }

@@ -1,9 +1,12 @@
 // The history panel: past runs (GET /history) with output thumbnails (/view URLs). A run opens
-// to show its images and can load the workflow that produced it (extra_pnginfo.workflow, or the
+// to show its images and can load the workflow that produced it (extra_pnginfo.nodeflow_workflow or .workflow, or the
 // API prompt itself when the run carries none). The gallery shows every output image.
 import { showLightbox } from "./toolbar.js";
 
 const MAX_ITEMS = 100;
+
+/** NodeFlow's own copy of a run's workflow first, else the ComfyUI one (nodeflow/workflow/share.py). */
+const preferredWorkflow = (info) => info.nodeflow_workflow || info.workflow || null;
 
 /** History entries newest first: {id, number, status, images: [url], workflow, prompt}. */
 export function historyEntries(history, viewUrl) {
@@ -14,7 +17,7 @@ export function historyEntries(history, viewUrl) {
       for (const image of output.images || []) if (image && image.filename) images.push(viewUrl(image));
     }
     const extra = queued[3] || {};
-    return { id, number: queued[0], prompt: queued[2] || {}, workflow: (extra.extra_pnginfo || {}).workflow || null,
+    return { id, number: queued[0], prompt: queued[2] || {}, workflow: preferredWorkflow(extra.extra_pnginfo || {}),
       status: (item.status || {}).status_str || "unknown", images };
   }).sort((a, b) => Number(b.number) - Number(a.number));
 }
