@@ -45,7 +45,7 @@ export function pagerIndex(runtime, nodeId, urls) {
 
 export function setPagerIndex(runtime, nodeId, urls, index) {
   if (!runtime.pager) runtime.pager = new Map();
-  runtime.pager.set(nodeId, { urls, index: index < 0 ? -1 : ((index % urls.length) + urls.length) % urls.length });
+  runtime.pager.set(nodeId, { urls, index: index < 0 ? -1 : index % urls.length }); // -1: the grid
 }
 
 /** The image a menu or the mask editor acts on: the one shown large, else the first. */

@@ -23,7 +23,7 @@ export function imageClick(app, node, x, y) {
   const set = imageSetLayout(L.image, urls.length, index);
   const page = (i) => { setPagerIndex(runtime, node.id, urls, i); app.view.requestDraw(); };
   if (set.bar && inside(x, y, set.bar)) {
-    if (inside(x, y, set.prev)) page(index - 1);
+    if (inside(x, y, set.prev)) page((index - 1 + urls.length) % urls.length);
     else if (inside(x, y, set.next)) page(index + 1);
     else if (inside(x, y, set.grid)) page(-1);
     return true;
