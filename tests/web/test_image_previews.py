@@ -5,7 +5,7 @@ import io
 
 from PIL import Image
 
-from .conftest import add_node, clear_canvas, drag, slot
+from .conftest import ARTIFACTS, add_node, clear_canvas, drag, slot
 
 PLACE = """([id, x, y, w, h]) => { const n = window.nodeflow.graph.nodes.get(id); n.pos = [x, y];
     if (w) n.size = [w, h]; window.nodeflow.app.changed(); }"""
@@ -59,11 +59,15 @@ def test_a_batch_shows_every_image_grid_pager_and_lightbox(page):
     assert len(set(urls)) == 4
     parts = image_parts(page, save)
     assert len(parts["cells"]) == 4 and parts["prev"] is None  # the grid: all four at once
+    assert len({round(x) for x, _ in parts["cells"]}) == 2  # 2 x 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "batch-grid.png"))
     page.mouse.click(*parts["cells"][1])  # the second image large, with the pager
     assert pager(page, save) == 1
     parts = image_parts(page, save)
     page.mouse.click(*parts["next"])
     assert pager(page, save) == 2
+    page.screenshot(path=str(ARTIFACTS / "batch-pager.png"))
     page.mouse.click(*parts["prev"])
     page.mouse.click(*parts["prev"])
     assert pager(page, save) == 0
@@ -72,6 +76,7 @@ def test_a_batch_shows_every_image_grid_pager_and_lightbox(page):
     page.mouse.click(*image_parts(page, save)["cells"][0])  # the large image opens the lightbox there
     page.wait_for_selector("#lightbox:not([hidden])")
     assert page.inner_text(".lightbox-counter") == "4 / 4"
+    page.screenshot(path=str(ARTIFACTS / "batch-lightbox.png"))
     assert page.get_attribute("#lightbox-image", "src") == urls[3]
     page.keyboard.press("ArrowRight")
     assert page.inner_text(".lightbox-counter") == "1 / 4"

@@ -7,7 +7,7 @@ from PIL import Image
 
 from nodeflow.demo.shapes import Scene, Shape, render, shape_mask
 
-from .conftest import clear_canvas
+from .conftest import ARTIFACTS, clear_canvas
 
 LOAD, SAVE = "4", "9"  # in inpaint_demo.json
 
@@ -65,6 +65,8 @@ def test_paint_a_mask_and_run_the_demo_inpainting_workflow(page, server):
     stroke(page, zigzag)
     painted = coverage(page)
     assert painted > 0.3
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "mask-editor.png"))
     page.keyboard.press("Control+z")  # undo inside the editor: the graph is untouched
     assert coverage(page) == 0
     page.keyboard.press("Control+y")

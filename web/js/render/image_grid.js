@@ -5,11 +5,22 @@ import { drawFit, roundRect } from "./paint.js";
 export const PAGER_H = 22;
 const BUTTON_W = 28;
 
+/** The column count that gives square-ish images the largest cells. */
+function bestColumns(rect, count) {
+  let best = 1;
+  let bestSide = 0;
+  for (let cols = 1; cols <= count; cols++) {
+    const side = Math.min(rect.w / cols, rect.h / Math.ceil(count / cols));
+    if (side > bestSide + 0.5) { best = cols; bestSide = side; }
+  }
+  return best;
+}
+
 /** {cells: [{x, y, w, h, i}], bar, prev, next, grid} for `count` images in `rect`; index -1 = grid. */
 export function imageSetLayout(rect, count, index) {
   if (count <= 1) return { cells: [{ ...rect, i: 0 }], bar: null };
   if (index < 0) {
-    const cols = Math.min(count, Math.max(1, Math.ceil(Math.sqrt((count * rect.w) / Math.max(1, rect.h)))));
+    const cols = bestColumns(rect, count);
     const rows = Math.ceil(count / cols);
     const w = rect.w / cols;
     const h = rect.h / rows;
