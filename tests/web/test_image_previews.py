@@ -172,3 +172,44 @@ def test_a_growing_preview_never_covers_the_node_below(page):
     page.mouse.click(x, y)
     page.wait_for_selector("#lightbox:not([hidden])")
     page.keyboard.press("Escape")
+
+
+def test_mask_an_output_image_with_half_opacity_into_a_new_load_image_node(page, server):
+    clear_canvas(page)
+    source = add_node(page, 150, 250, "EmptyImage")
+    preview = add_node(page, 600, 200, "Preview Image")
+    drag(page, slot(page, source, "out", 0), slot(page, preview, "in", "images"))
+    set_widget(page, source, "width", "64")
+    set_widget(page, source, "height", "64")
+    queue_and_wait(page, preview)
+    [url] = page.evaluate("(n) => window.nodeflow.nodeImages(n)", preview)
+    r = rect(page, preview)
+    page.mouse.click(r["x"] + 60, r["y"] + 12)  # select it, then Alt+M opens its image in the mask editor
+    page.keyboard.press("Alt+m")
+    page.wait_for_function("() => window.nodeflow.app.maskEditor && window.nodeflow.app.maskEditor.w === 64")
+    # a hard brush (hardness 100) at half opacity, set from the keyboard on the sliders
+    page.focus(".mask-toolbar input[name=hardness]")
+    page.keyboard.press("End")
+    page.focus(".mask-toolbar input[name=opacity]")
+    page.keyboard.press("Home")
+    for _ in range(49):
+        page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => [window.nodeflow.app.maskEditor.hardness, window.nodeflow.app.maskEditor.opacity]") == [1, 0.5]
+    box = page.locator(".mask-overlay").bounding_box()
+    k = box["width"] / 64
+    page.mouse.move(box["x"] + 20 * k, box["y"] + 32 * k)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 44 * k, box["y"] + 32 * k, steps=6)
+    page.mouse.up()
+    alpha = page.evaluate("() => window.nodeflow.app.maskEditor.maskCtx.getImageData(32, 32, 1, 1).data[3]")
+    assert 120 <= alpha <= 135  # half strength, however many dabs overlapped
+    page.keyboard.press("Enter")  # save
+    page.wait_for_selector(".mask-editor", state="detached")
+    stem = url.split("filename=")[1].split("&")[0][:-4]
+    page.wait_for_function("() => [...window.nodeflow.graph.nodes.values()].some(n => n.type === 'LoadImage')")
+    created = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'LoadImage').widgets.image")
+    assert created == f"{stem}-mask.png"
+    with Image.open(server["base"] / "input" / created) as saved:
+        assert saved.getpixel((32, 32))[3] in range(120, 136) and saved.getpixel((2, 2))[3] == 255
+    page.keyboard.press("Control+z")  # the new node is one undo step
+    assert page.evaluate("() => [...window.nodeflow.graph.nodes.values()].some(n => n.type === 'LoadImage')") is False
