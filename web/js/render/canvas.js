@@ -205,7 +205,7 @@ export class CanvasView {
     ctx.textBaseline = "middle";
     const info = this.state.objectInfo[node.type];
     const title = node.title || (info && info.display_name) || node.type;
-    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - 20), L.x + 10, L.y + TITLE_H / 2);
+    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - (L.thumb ? 54 : 20)), L.x + 10, L.y + TITLE_H / 2);
     const progress = runtime.progress.get(node.id);
     if (progress && progress.max > 0) {
       ctx.fillStyle = THEME.executing;
