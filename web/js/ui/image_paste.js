@@ -4,6 +4,7 @@
 import { effectiveInfo } from "../model/editor_nodes.js";
 import { uploadWidget } from "../render/node_images.js";
 
+const PERMISSION_WAIT_MS = 1500; // a permission prompt left unanswered: paste nodes instead
 const EXTENSIONS = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif", "image/bmp": "bmp" };
 
 const uploadName = (app, node) => uploadWidget(effectiveInfo(app.state.graph, node, app.state.objectInfo));
@@ -24,7 +25,8 @@ const asFile = (blob, type) => new File([blob], `pasted.${EXTENSIONS[type] || "p
 /** The first image on the system clipboard as a File, or null (no image, or no permission). */
 export async function clipboardImage() {
   try {
-    for (const item of await navigator.clipboard.read()) {
+    const waited = new Promise((_, reject) => setTimeout(() => reject(new Error("clipboard timeout")), PERMISSION_WAIT_MS));
+    for (const item of await Promise.race([navigator.clipboard.read(), waited])) {
       const type = item.types.find((t) => t.startsWith("image/"));
       if (type) return asFile(await item.getType(type), type);
     }
