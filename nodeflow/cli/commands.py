@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from nodeflow.workflow.share import shareable_pnginfo
+
 from .workflow_file import CliError, read_json, to_api_prompt
 
 
@@ -88,7 +90,10 @@ def run_command(args: argparse.Namespace) -> int:
         elif event == "text":
             bar.write(payload["text"], end="")
 
-    extra = {"extra_pnginfo": {"workflow": data}} if isinstance(data, dict) and "nodes" in data else {}
+    extra = {}
+    if isinstance(data, dict) and "nodes" in data:  # ComfyUI's format under "workflow", NodeFlow's beside it
+        extra = {"extra_pnginfo": shareable_pnginfo({"workflow": data},
+                                                    lambda types: runtime.registry.object_info(runtime.env, types))}
     job = Job(prompt_id=uuid.uuid4().hex, prompt=prompt, outputs_to_execute=validation.outputs, extra_data=extra)
     result = runtime.engine.execute(job, emit, threading.Event())
     bar.close()

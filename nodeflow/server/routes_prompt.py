@@ -7,6 +7,7 @@ import uuid
 from aiohttp import web
 
 from nodeflow.graph.validate import validate_prompt
+from nodeflow.workflow.share import shareable_pnginfo
 
 from .queue_store import QueuedPrompt
 from .requests import BadRequest, bad, json_object
@@ -18,6 +19,13 @@ SQLITE_MAX_INT = 2**63 - 1
 def _invalid(message: str, details: str = "", status: int = 400) -> web.Response:
     return web.json_response({"error": {"type": "invalid_prompt", "message": message, "details": details,
                                         "extra_info": {}}, "node_errors": {}}, status=status)
+
+
+def _shareable(app: web.Application, extra_data: dict) -> dict:
+    """extra_pnginfo.workflow in ComfyUI's format, NodeFlow's beside it (nodeflow/workflow/share.py)."""
+    info = extra_data.get("extra_pnginfo")
+    shared = shareable_pnginfo(info, lambda types: app["registry"].object_info(app["env"], types))
+    return extra_data if shared is info else {**extra_data, "extra_pnginfo": shared}
 
 
 def _finite(value: int | float) -> bool:
@@ -80,6 +88,7 @@ async def post_prompt(request: web.Request) -> web.Response:
 
     if not explicit_number:
         number = app["store"].next_number(front=bool(body.get("front")))
+    extra_data = _shareable(app, extra_data)
     if client_id:
         extra_data = {**extra_data, "client_id": client_id}
     app["store"].add(QueuedPrompt(prompt_id, float(number), {str(k): v for k, v in prompt.items()}, extra_data,

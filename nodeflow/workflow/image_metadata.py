@@ -1,5 +1,7 @@
-"""Workflows inside images: PNG tEXt/iTXt chunks (prompt, workflow, A1111 parameters) and WebP
-EXIF strings written the ComfyUI way ("prompt:{json}" in the Model tag, "workflow:{json}" in Make)."""
+"""Workflows inside images: PNG tEXt/iTXt chunks (prompt, workflow, nodeflow_workflow, A1111
+parameters) and WebP EXIF strings written the ComfyUI way ("prompt:{json}" in the Model tag,
+"workflow:{json}" in Make, further keys in the tags below it). ``workflow`` holds ComfyUI's editor
+format (share.py); NodeFlow's own format rides along under ``nodeflow_workflow`` and wins here."""
 from __future__ import annotations
 
 import io
@@ -10,17 +12,19 @@ from PIL import Image, PngImagePlugin
 
 from .a1111 import parse_parameters, parameters_to_prompt
 from .errors import WorkflowError
+from .share import NODEFLOW_KEY, preferred_workflow
 
 EXIF_MODEL, EXIF_MAKE = 0x0110, 0x010F
+JSON_KEYS = ("prompt", "workflow", NODEFLOW_KEY)
 
 
 def read_image_metadata(data: bytes) -> dict[str, Any]:
-    """{"prompt": dict|None, "workflow": dict|None, "parameters": str|None} from PNG or WebP bytes."""
+    """{"prompt", "workflow", "nodeflow_workflow": dict|None, "parameters": str|None} from PNG or WebP bytes."""
     try:
         image = Image.open(io.BytesIO(data))
     except Exception:
         raise WorkflowError("not an image NodeFlow can read (PNG or WebP expected)") from None
-    found: dict[str, Any] = {"prompt": None, "workflow": None, "parameters": None}
+    found: dict[str, Any] = {"prompt": None, "workflow": None, NODEFLOW_KEY: None, "parameters": None}
     with image:
         texts = dict(getattr(image, "text", {}) or {})
         if image.format == "WEBP" or not texts:
@@ -29,9 +33,9 @@ def read_image_metadata(data: bytes) -> dict[str, Any]:
                     value = value.decode("utf-8", "replace")
                 if isinstance(value, str) and ":" in value:
                     key, _, rest = value.partition(":")
-                    if key in ("prompt", "workflow"):
+                    if key in JSON_KEYS:
                         texts.setdefault(key, rest)
-    for key in ("prompt", "workflow"):
+    for key in JSON_KEYS:
         if key in texts:
             try:
                 found[key] = json.loads(texts[key])
@@ -66,12 +70,14 @@ def write_webp(image: Image.Image, prompt: dict | None, extra: dict | None, qual
 
 
 def workflow_from_image(data: bytes, object_info: dict) -> tuple[dict, list[dict]]:
-    """A NodeFlow workflow from a NodeFlow/ComfyUI image (workflow, else prompt) or A1111 parameters."""
+    """A NodeFlow workflow from a NodeFlow/ComfyUI image (nodeflow_workflow, else workflow, else
+    prompt) or A1111 parameters."""
     from .convert import to_nodeflow
 
     meta = read_image_metadata(data)
-    if meta["workflow"]:
-        return to_nodeflow(meta["workflow"], object_info)
+    workflow = preferred_workflow(meta)
+    if workflow:
+        return to_nodeflow(workflow, object_info)
     if meta["prompt"]:
         return to_nodeflow(meta["prompt"], object_info)
     if meta["parameters"]:

@@ -39,7 +39,8 @@ def test_build_connect_set_queue_and_see_the_output(page, server):
     from PIL import Image
     with Image.open(output) as img:
         assert img.size == (48, 32)
-        assert json.loads(img.text["workflow"])["format"] == "nodeflow-workflow"
+        assert json.loads(img.text["nodeflow_workflow"])["format"] == "nodeflow-workflow"
+        assert json.loads(img.text["workflow"])["version"] == 0.4  # ComfyUI's editor format, for ComfyUI
 
 
 def test_undo_redo_and_delete(page):
@@ -135,7 +136,7 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     page.evaluate(drop, [list(buf.getvalue()), "green.png", "image/png", x, y])
     page.wait_for_function("(id) => window.nodeflow.graph.nodes.get(id).widgets.image === 'green.png'", arg=load)
     assert (server["base"] / "input" / "green.png").exists()
-    assert page.evaluate("(id) => window.nodeflow.app.state.runtime.images.get(id).length", load) == 1
+    assert page.evaluate("(id) => window.nodeflow.nodeImages(id)", load) == ["/view?filename=green.png&subfolder=&type=input"]
 
 
 def test_markup_in_workflows_is_shown_as_text_never_run(page):

@@ -6,6 +6,7 @@ import { Graph } from "./model/graph.js";
 import { applyControls } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
+import { nodeImages } from "./render/node_images.js";
 import { ActionRegistry } from "./ui/actions.js";
 import { ClipboardActions } from "./ui/clipboard.js";
 import { ContextMenus } from "./ui/context_menus.js";
@@ -16,6 +17,8 @@ import { HistoryPanel } from "./ui/history_panel.js";
 import { QueuePanel, showErrors } from "./ui/queue_panel.js";
 import { RunEvents } from "./ui/run_events.js";
 import { ExtensionHost } from "./ui/extensions.js";
+import { exportAs } from "./ui/export_menu.js";
+import { installImageTools } from "./ui/image_tools.js";
 import { DEFAULT_SETTINGS, SettingsStore } from "./ui/settings.js";
 import { ViewControls } from "./ui/view_controls.js";
 import { openSearch } from "./ui/search_box.js";
@@ -56,6 +59,7 @@ class App {
     this.state.graph.hooks = this.extensionHost.graphHooks;
     this.subgraphs = new SubgraphUI(this); // convert/open/unpack subgraphs, the library, queue selected outputs
     this.subgraphs.register();
+    installImageTools(this); // export menu, batch previews, lightbox, mask editor, image paste (ui/image_tools.js)
   }
 
   /** Change one setting: applied at once and saved to the user's settings file on the server. */
@@ -257,14 +261,7 @@ class App {
     return this.loadWorkflow(data, url);
   }
 
-  exportFile() {
-    const blob = new Blob([JSON.stringify(this.state.graph.toJSON(), null, 2)], { type: "application/json" });
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = `${this.tabs.active ? this.tabs.active.name.replace(/[^\w.-]+/g, "_") : "workflow"}.json`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  }
+  exportFile() { return exportAs(this, "nodeflow"); }
 
   async openFile(file) {
     if (/\.(png|webp)$/i.test(file.name) || file.type.startsWith("image/")) return this.loadWorkflow(file, file.name);
@@ -344,6 +341,11 @@ window.nodeflow = {
     const [x, y] = app.view.toScreen(layout.x, layout.y);
     const scale = app.state.graph.viewport.scale;
     return { x, y, w: layout.w * scale, h: layout.h * scale };
+  },
+  /** The image URLs a node shows (run outputs, or Load Image's file): render/node_images.js. */
+  nodeImages(nodeId) {
+    const node = app.state.graph.nodes.get(String(nodeId));
+    return (node && nodeImages(app.state, node, effectiveInfo(app.state.graph, node, app.state.objectInfo))) || [];
   },
   widgetPosition(nodeId, name) {
     const layout = app.view.layout(app.state.graph.nodes.get(String(nodeId)));

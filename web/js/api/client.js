@@ -1,4 +1,5 @@
 // HTTP and websocket client for the NodeFlow (ComfyUI-compatible) API.
+import { viewPath } from "../model/image_refs.js";
 
 export class ApiClient extends EventTarget {
   constructor(base = "") {
@@ -68,9 +69,16 @@ export class ApiClient extends EventTarget {
     return this.json("/upload/image", { method: "POST", body: form });
   }
 
-  viewUrl(image) {
-    const q = new URLSearchParams({ filename: image.filename, subfolder: image.subfolder || "", type: image.type || "output" });
-    return `${this.base}/view?${q}`;
+  viewUrl(image) { return this.base + viewPath(image); }
+
+  /** ComfyUI's mask upload: the alpha of `blob` becomes the alpha of the image `originalRef` names,
+   * saved as a new PNG (`name`) in input/. Resolves to {name, subfolder, type}. */
+  uploadMask(blob, name, originalRef) {
+    const form = new FormData();
+    form.append("image", blob, name);
+    form.append("original_ref", JSON.stringify(originalRef));
+    form.append("type", "input");
+    return this.json("/upload/mask", { method: "POST", body: form });
   }
 
   /** Connect the websocket; reconnects on its own. Emits "ws:<type>" events and "preview"/"text". */

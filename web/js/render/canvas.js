@@ -2,6 +2,9 @@
 import { effectiveInfo } from "../model/editor_nodes.js";
 import { typeColor, typesMatch } from "../model/types.js";
 import { drawGroup } from "./groups.js";
+import { drawImageSet } from "./image_grid.js";
+import { nodeImages, pagerIndex } from "./node_images.js";
+import { keepClear } from "./preview_room.js";
 import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
 import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js";
 
@@ -51,9 +54,10 @@ export class CanvasView {
 
   layout(node) {
     const runtime = this.state.runtime;
-    const extras = { hasImage: !!(runtime.images.get(node.id) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
     const info = effectiveInfo(this.state.graph, node, this.state.objectInfo);
-    const layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
+    const extras = { hasImage: !!(nodeImages(this.state, node, info) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
+    let layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
+    if (layout.image) layout = keepClear(layout, node, this.state.graph, this.layouts); // never cover a neighbour
     this.layouts.set(node.id, layout);
     return layout;
   }
@@ -201,7 +205,7 @@ export class CanvasView {
     ctx.textBaseline = "middle";
     const info = effectiveInfo(this.state.graph, node, this.state.objectInfo); // subgraph instances too
     const title = (info && info.subgraph ? "⊞ " : "") + (node.title || (info && info.display_name) || node.type);
-    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - 20), L.x + 10, L.y + TITLE_H / 2);
+    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - (L.thumb ? 54 : 20)), L.x + 10, L.y + TITLE_H / 2);
     const progress = runtime.progress.get(node.id);
     if (progress && progress.max > 0) {
       ctx.fillStyle = THEME.executing;
@@ -318,18 +322,21 @@ export class CanvasView {
   }
 
   drawOutputs(node, L) {
-    if (!L.image) return;
+    if (!L.image && !L.thumb) return;
     const ctx = this.ctx;
     const runtime = this.state.runtime;
     const text = runtime.texts.get(node.id);
-    const urls = runtime.images.get(node.id);
+    const urls = nodeImages(this.state, node, effectiveInfo(this.state.graph, node, this.state.objectInfo));
     const preview = runtime.previews.get(node.id);
-    if (preview && runtime.executing === node.id) return drawFit(ctx, preview, L.image);
-    if (urls && urls.length) {
-      const img = this.image(urls[urls.length - 1]);
-      if (img.complete && img.naturalWidth) drawFit(ctx, img, L.image);
+    const index = urls ? pagerIndex(runtime, node.id, urls) : -1;
+    if (L.thumb) { // no room below: a thumbnail in the title bar
+      const img = urls && this.image(urls[Math.max(0, index)]);
+      if (preview && (runtime.executing === node.id || !urls)) drawFit(ctx, preview, L.thumb);
+      else if (img && img.complete && img.naturalWidth) drawFit(ctx, img, L.thumb);
       return;
     }
+    if (preview && runtime.executing === node.id) return drawFit(ctx, preview, L.image);
+    if (urls) return drawImageSet(ctx, L.image, urls, index, (url) => this.image(url), THEME);
     if (preview) return drawFit(ctx, preview, L.image);
     if (text) {
       ctx.fillStyle = THEME.widget;

@@ -1,6 +1,7 @@
 // Copy, paste and duplicate through the system clipboard (JSON text, so it works across tabs and
 // windows), falling back to a buffer kept in localStorage when clipboard permission is missing.
 import { copyNodes, parseClipboard, pasteNodes } from "../model/clipboard.js";
+import { pasteImageIfTargeted } from "./image_paste.js";
 
 const BUFFER_KEY = "nodeflow.clipboard";
 const PERMISSION_WAIT_MS = 1500;
@@ -51,6 +52,7 @@ export class ClipboardActions {
 
   /** Paste at the pointer; `keepExternal` also restores links from nodes outside the copied set. */
   async paste(keepExternal = false) {
+    if (!keepExternal && (await pasteImageIfTargeted(this.app))) return []; // an image onto Load Image
     const payload = await readClipboard();
     if (!payload) { this.app.toast("Nothing to paste", "warning"); return []; }
     return this.insert(payload, { at: this.app.interaction.pointerGraph(), keepExternal }, keepExternal ? "paste with links" : "paste");

@@ -4,6 +4,7 @@ import { addNode, connect, convertWidget, disconnect, removeNodes, setProperty }
 import { GROUP_COLORS, GROUP_TITLE_H, addGroup, boundsAround, groupContents, makeGroup, removeGroup, setGroup } from "../model/groups.js";
 import { effectiveInfo } from "../model/editor_nodes.js";
 import { linkMidpoint } from "../render/layout.js";
+import { imageMenuItems } from "./image_previews.js";
 import { showMenu } from "./menu.js";
 
 export class ContextMenus {
@@ -69,7 +70,7 @@ export class ContextMenus {
       ...(converted.length ? [{ label: "Convert input to widget", children: converted.map((i) => this.toWidgetItem(node, i.name)) }] : []),
       { label: "Delete", run: () => { app.run(removeNodes(ids)); app.state.selection.clear(); } },
     ];
-    items.push(...app.extensionHost.menuItems(node));
+    items.push(...imageMenuItems(app, node), ...app.extensionHost.menuItems(node));
     app.state.selection = new Set(ids);
     showMenu(app, clientX, clientY, items);
   }

@@ -1,9 +1,13 @@
 // The history panel: past runs (GET /history) with output thumbnails (/view URLs). A run opens
-// to show its images and can load the workflow that produced it (extra_pnginfo.workflow, or the
+// to show its images and can load the workflow that produced it (extra_pnginfo.nodeflow_workflow or .workflow, or the
 // API prompt itself when the run carries none). The gallery shows every output image.
+import { openLightbox } from "./lightbox.js";
 import { showLightbox } from "./toolbar.js";
 
 const MAX_ITEMS = 100;
+
+/** NodeFlow's own copy of a run's workflow first, else the ComfyUI one (nodeflow/workflow/share.py). */
+const preferredWorkflow = (info) => info.nodeflow_workflow || info.workflow || null;
 
 /** History entries newest first: {id, number, status, images: [url], workflow, prompt}. */
 export function historyEntries(history, viewUrl) {
@@ -14,7 +18,7 @@ export function historyEntries(history, viewUrl) {
       for (const image of output.images || []) if (image && image.filename) images.push(viewUrl(image));
     }
     const extra = queued[3] || {};
-    return { id, number: queued[0], prompt: queued[2] || {}, workflow: (extra.extra_pnginfo || {}).workflow || null,
+    return { id, number: queued[0], prompt: queued[2] || {}, workflow: preferredWorkflow(extra.extra_pnginfo || {}),
       status: (item.status || {}).status_str || "unknown", images };
   }).sort((a, b) => Number(b.number) - Number(a.number));
 }
@@ -33,11 +37,11 @@ function orEmpty(container, tag, message) {
   return container;
 }
 
-/** An output image that opens in the lightbox when clicked. */
-function viewable(url, className, title) {
+/** An output image that opens in the lightbox when clicked (stepping through `all`, when given). */
+function viewable(url, className, title, all = null) {
   const img = thumb(url, className);
   if (title) img.title = title;
-  img.addEventListener("click", () => showLightbox(url));
+  img.addEventListener("click", () => (all ? openLightbox(all, all.indexOf(url)) : showLightbox(url)));
   return img;
 }
 
@@ -119,7 +123,7 @@ export class HistoryPanel {
     load.addEventListener("click", () => this.load(entry));
     const title = element("p", "history-title", `Run #${entry.number} (${entry.status}), ${entry.id}`);
     const images = element("div", "history-images");
-    images.append(...entry.images.map((url) => viewable(url, "history-image")));
+    images.append(...entry.images.map((url) => viewable(url, "history-image", "", entry.images)));
     const bar = element("div", "history-actions");
     bar.append(back, load);
     return [bar, title, images];
@@ -127,8 +131,9 @@ export class HistoryPanel {
 
   gallery() {
     const grid = element("div", "gallery");
+    const all = this.entries.flatMap((entry) => entry.images);
     for (const entry of this.entries) {
-      grid.append(...entry.images.map((url) => viewable(url, "gallery-image", `Run #${entry.number}`)));
+      grid.append(...entry.images.map((url) => viewable(url, "gallery-image", `Run #${entry.number}`, all)));
     }
     return orEmpty(grid, "p", "No output images yet.");
   }

@@ -1,18 +1,17 @@
-// Toolbar buttons, side panel toggles, the output lightbox and file drops on the canvas.
+// Toolbar buttons, side panel toggles and file drops on the canvas (clicks on node images: image_previews.js).
+import { openExportMenu } from "./export_menu.js";
+import { openLightbox } from "./lightbox.js";
 
 const $ = (id) => document.getElementById(id);
 
-export function showLightbox(url) {
-  $("lightbox-image").src = url;
-  $("lightbox").hidden = false;
-}
+export function showLightbox(url) { openLightbox([url], 0); }
 
 export function bindToolbar(app) {
   const click = (id, fn) => $(id).addEventListener("click", fn);
   click("queue-button", () => app.queue());
   click("interrupt-button", () => app.api.interrupt());
   click("save-button", () => app.browser.save());
-  click("export-button", () => app.exportFile());
+  click("export-button", (e) => openExportMenu(app, e.currentTarget));
   click("open-button", () => $("open-file").click());
   $("open-file").addEventListener("change", (e) => { if (e.target.files[0]) app.openFile(e.target.files[0]); e.target.value = ""; });
   click("fit-button", () => app.fitView());
@@ -23,14 +22,6 @@ export function bindToolbar(app) {
   click("wf-save", () => app.browser.save());
   click("wf-save-as", () => app.browser.saveAs());
   click("clear-queue", async () => { await app.api.clearQueue(); app.queuePanel.refresh(); });
-  click("lightbox", () => { $("lightbox").hidden = true; });
-  app.view.canvas.addEventListener("click", (e) => {
-    const [x, y] = app.view.toGraph(e.clientX, e.clientY);
-    const hit = app.interaction.hit(x, y);
-    const urls = hit && app.state.runtime.images.get(hit.node.id);
-    const layout = hit && app.view.layouts.get(hit.node.id);
-    if (urls && layout && layout.image && y > layout.image.y && e.detail === 1 && !e.shiftKey) showLightbox(urls[urls.length - 1]);
-  });
 }
 
 export function bindDrop(app) {

@@ -140,8 +140,7 @@ export class WidgetEditor {
       const result = await this.app.api.uploadImage(file);
       const value = result.subfolder ? `${result.subfolder}/${result.name}` : result.name;
       await this.app.refreshObjectInfo();
-      this.set(nodeId, name, value);
-      this.app.state.runtime.images.set(nodeId, [this.app.api.viewUrl({ filename: result.name, subfolder: result.subfolder, type: "input" })]);
+      this.set(nodeId, name, value); // the node shows the file its widget names (render/node_images.js)
       this.app.view.requestDraw();
     } catch (err) {
       this.app.toast(`Upload failed: ${err.message}`, "error");
