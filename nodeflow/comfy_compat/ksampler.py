@@ -10,6 +10,7 @@ import torch
 
 from nodeflow.engine.context import current_context
 from nodeflow.nodes.sampling_nodes import SAMPLER_CHOICES, SCHEDULER_CHOICES
+from nodeflow.sampling.flow_schedule import is_flow, unnoise_final
 from nodeflow.sampling.run import DISCARD_PENULTIMATE_SIGMA_SAMPLERS, ksampler_sigmas, masked, start_point
 from nodeflow.sampling.samplers import SamplerExtras
 from nodeflow.sampling.schedules import DiscreteSchedule
@@ -85,7 +86,8 @@ class KSAMPLER:
         return run
 
     def max_denoise(self, model_wrap: Any, sigmas: torch.Tensor) -> bool:
-        from nodeflow.sampling.run import is_full_denoise
+        from nodeflow.sampling.flow_schedule import is_flow, unnoise_final
+from nodeflow.sampling.run import is_full_denoise
 
         return is_full_denoise(model_wrap.model_patcher, sigmas)
 
@@ -111,8 +113,9 @@ class KSAMPLER:
                 callback(step["i"], step["denoised"], step["x"], total)
         x = start_point(patcher, latent, noise, sigmas)
         model = _AsComfyModel(denoise, getattr(model_wrap, "inner_model", None))
-        return self.sampler_function(model, x, sigmas, extra_args=extra_args, callback=k_callback,
-                                     disable=disable_pbar, **self.extra_options)
+        samples = self.sampler_function(model, x, sigmas, extra_args=extra_args, callback=k_callback,
+                                        disable=disable_pbar, **self.extra_options)
+        return unnoise_final(is_flow(patcher), float(sigmas[-1]), samples)  # ComfyUI's inverse_noise_scaling
 
 
 def ksampler(sampler_name: str, extra_options: dict | None = None, inpaint_options: dict | None = None) -> KSAMPLER:

@@ -30,7 +30,12 @@ class SamplerExtras:
     callback: Optional[Callback] = None
     eta: float = 1.0
     s_noise: float = 1.0
-    schedule: Optional[DiscreteSchedule] = None
+    schedule: Optional[DiscreteSchedule] = None  # or a FlowSchedule
+
+    @property
+    def flow(self) -> bool:
+        """Whether the model is a rectified-flow one (its ancestral noise is added differently)."""
+        return getattr(self.schedule, "prediction", None) == "flow"
 
 
 # one step of a sampler: (i, x, denoised, sigma, sigma_next) -> x at sigma_next
@@ -114,6 +119,18 @@ def ancestral_split(sigma: float, sigma_next: float, eta: float = 1.0) -> tuple[
     up = min(sigma_next, up)
     down = math.sqrt(max(sigma_next ** 2 - up ** 2, 0.0))
     return down, up
+
+
+def ancestral_split_flow(sigma: float, sigma_next: float, eta: float = 1.0) -> tuple[float, float, float]:
+    """The rectified-flow ancestral step (ComfyUI's *_RF samplers): (sigma_down, the factor x is
+    rescaled by after the move, the size of the fresh noise). With x = (1 - s) x0 + s n the move
+    goes down to sigma_down, then x is scaled to sigma_next's signal level and noise is added."""
+    if sigma_next <= 0.0:
+        return 0.0, 1.0, 0.0
+    down = sigma_next * (1 + (sigma_next / sigma - 1) * eta)
+    alpha_next, alpha_down = 1 - sigma_next, 1 - down
+    renoise = max(sigma_next ** 2 - down ** 2 * alpha_next ** 2 / alpha_down ** 2, 0.0) ** 0.5
+    return down, alpha_next / alpha_down, renoise
 
 
 def lam(sigma: float) -> float:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .cfg_hooks import combine_with_hooks, has_cfg_hooks
+from .flow_schedule import noise_latent
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Guider:
 def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,
                        y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
     """One network call in the sigma parameterisation: scale input, look up the timestep, and
-    turn the eps or v output into the denoised estimate (through a ComfyUI ModelSampling object
+    turn the eps, v or flow-velocity output into the denoised estimate (through a ComfyUI ModelSampling object
     patched onto the model, when there is one)."""
     override = getattr(model, "sampling_override", None)
     if override is not None:
@@ -197,6 +198,9 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
         return override.calculate_denoised(sig, out, x)
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
+    if model.prediction == "flow":  # rectified flow: x goes in as it is, the network predicts a velocity
+        out = model.apply(x, schedule.nearest_timestep(sigma.reshape(-1).float()), context, y=y, concat=concat)
+        return x - out * sig
     c_in = 1.0 / (sig ** 2 + 1).sqrt()
     timestep = schedule.nearest_timestep(sigma.reshape(-1).float())
     out = model.apply(x * c_in, timestep, context, y=y, concat=concat)
@@ -215,16 +219,16 @@ class NoiseMasked:
     the raw unconditional estimate too; it only matters where the mask is soft)."""
 
     def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
-                 mask_function: Callable | None = None, extra: dict | None = None) -> None:
+                 mask_function: Callable | None = None, extra: dict | None = None, flow: bool = False) -> None:
         self.denoise, self.latent, self.noise, self.mask = denoise, latent, noise, mask
         self.mask_function, self.extra = mask_function, extra or {}  # ComfyUI's denoise_mask_function
+        self.flow = flow  # re-noise as a rectified-flow model does
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         mask = self.mask
         if self.mask_function is not None:
             mask = self.mask_function(sigma, self.mask, extra_options=self.extra)
-        sig = sigma.reshape(-1, 1, 1, 1).to(x)
-        x = x * mask + (self.latent + self.noise * sig) * (1 - mask)
+        x = x * mask + noise_latent(self.flow, sigma, self.noise, self.latent) * (1 - mask)
         return self.denoise(x, sigma) * mask + self.latent * (1 - mask)
 
     @property
@@ -233,6 +237,7 @@ class NoiseMasked:
 
 
 def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
-                    mask_function: Callable | None = None, extra: dict | None = None) -> NoiseMasked:
+                    mask_function: Callable | None = None, extra: dict | None = None,
+                    flow: bool = False) -> NoiseMasked:
     """``denoise`` inpainting only where ``mask`` is 1 (see :class:`NoiseMasked`)."""
-    return NoiseMasked(denoise, latent, noise, mask, mask_function, extra)
+    return NoiseMasked(denoise, latent, noise, mask, mask_function, extra, flow)

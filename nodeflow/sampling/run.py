@@ -10,6 +10,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from .flow_schedule import is_flow, noise_latent, unnoise_final
 from .guidance import Guider, with_noise_mask
 from .samplers import SamplerExtras, get_sampler
 from .schedules import calculate_sigmas, split_for_denoise
@@ -76,8 +77,11 @@ def is_full_denoise(model, sigmas: torch.Tensor) -> bool:
 
 
 def start_point(model, latent: torch.Tensor, noise: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
-    """x at the first sigma: latent + noise * sigma0, or noise * sqrt(1 + sigma0^2) from pure noise."""
+    """x at the first sigma: latent + noise * sigma0, or noise * sqrt(1 + sigma0^2) from pure noise
+    (flow models: sigma0 noise + (1 - sigma0) latent)."""
     s0 = float(sigmas[0])
+    if is_flow(model):
+        return noise_latent(True, s0, noise, latent)
     return latent + noise * (math.sqrt(1.0 + s0 * s0) if is_full_denoise(model, sigmas) else s0)
 
 
@@ -91,7 +95,7 @@ def masked(denoise, model, latent: torch.Tensor, noise: torch.Tensor, mask: torc
            options: dict):
     """``denoise`` inpainting only where ``mask`` is 1 (with the model's denoise_mask_function, if any)."""
     return with_noise_mask(denoise, latent, noise, mask, options.get("denoise_mask_function"),
-                           {"model": getattr(model, "model", model), "sigmas": sigmas})
+                           {"model": getattr(model, "model", model), "sigmas": sigmas}, flow=is_flow(model))
 
 
 def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepCallback | None = None,
@@ -117,7 +121,7 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
             denoise = masked(guider, model, latent, noise, mask, sigmas, guider.options)
         extra = SamplerExtras(seed=req.seed, callback=callback, schedule=model.schedule)
         samples = fn(denoise, x, sigmas.float(), extra=extra)
-    samples = model.process_latent_out(samples)
+    samples = model.process_latent_out(unnoise_final(is_flow(model), float(sigmas[-1]), samples))
     if mask is not None:
         samples = samples * mask + original * (1 - mask)  # the unmasked area exactly as it came in
     out["samples"] = samples

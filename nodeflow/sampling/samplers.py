@@ -18,7 +18,8 @@ from typing import Callable, Optional
 
 import torch
 
-from ._common import Denoiser, Run, SamplerExtras, ancestral_split, slope
+from ._common import Denoiser, Run, SamplerExtras, ancestral_split, ancestral_split_flow, slope
+from .flow_schedule import noise_latent
 from .samplers_cfg_pp import dpmpp_2m_cfg_pp, dpmpp_2s_ancestral_cfg_pp, euler_ancestral_cfg_pp, euler_cfg_pp
 from .samplers_dpm_solver import dpm_adaptive, dpm_fast
 from .samplers_er_sde import er_sde
@@ -59,8 +60,17 @@ def ddim(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
 
 def _ancestral(run: Run, x: torch.Tensor, move: Callable[..., torch.Tensor]) -> torch.Tensor:
     """The step every ancestral sampler shares: a deterministic ``move(x, denoised, s, down)`` to
-    sigma_down, then fresh noise of size sigma_up."""
+    sigma_down, then fresh noise of size sigma_up (flow models: ComfyUI's RF variant, see
+    ``ancestral_split_flow``)."""
     eta, s_noise = run.extra.eta, run.extra.s_noise
+    if run.extra.flow:
+        def flow_step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
+            down, rescale, renoise = ancestral_split_flow(s, s_next, eta)
+            x = denoised if down == 0 else move(x, denoised, s, down)
+            if eta > 0:
+                x = rescale * x + run.noise(s, s_next) * (s_noise * renoise)
+            return x
+        return run.walk(x, flow_step)
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         down, up = ancestral_split(s, s_next, eta)
@@ -164,7 +174,7 @@ def lcm(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
     """Latent consistency sampling: jump to the x0 estimate, re-noise to the next sigma."""
     run = Run(denoise, x, sigmas, extra)
-    return run.walk(x, lambda i, x, d, s, s_next: d + run.noise(s, s_next) * s_next)
+    return run.walk(x, lambda i, x, d, s, s_next: noise_latent(run.extra.flow, s_next, run.noise(s, s_next), d))
 
 
 SAMPLERS: dict[str, Sampler] = {

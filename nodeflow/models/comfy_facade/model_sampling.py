@@ -9,6 +9,8 @@ import math
 
 import torch
 
+from nodeflow.sampling.flow_schedule import time_snr_shift  # noqa: F401  (comfy.model_sampling re-exports it)
+
 
 def _col(sigma: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
     sigma = torch.as_tensor(sigma, device=like.device)
@@ -161,25 +163,28 @@ class ModelSamplingDiscrete(torch.nn.Module):
         return self.schedule.percent_to_sigma(percent)
 
 
-def time_snr_shift(alpha: float, t):
-    """Flow time shifted towards noise: alpha t / (1 + (alpha - 1) t); alpha 1 leaves t as is."""
-    if alpha == 1.0:
-        return t
-    return alpha * t / (1 + (alpha - 1) * t)
-
-
 class ModelSamplingDiscreteFlow(torch.nn.Module):
-    """Flow models' table: sigma(t) = shift(t / multiplier) over ``timesteps`` steps."""
+    """Flow models' table: sigma(t) = shift(t / multiplier) over ``timesteps`` steps (NodeFlow's
+    ``FlowSchedule``, which KSampler uses when this object is patched onto a MODEL)."""
+    kind = "snr"
 
-    def __init__(self, model_config=None) -> None:
+    def __init__(self, model_config=None, *, schedule=None) -> None:
         super().__init__()
+        if schedule is not None:
+            self.use_schedule(schedule)
+            return
         settings = dict(getattr(model_config, "sampling_settings", None) or {})
         self.set_parameters(shift=settings.get("shift", 1.0), multiplier=settings.get("multiplier", 1000))
 
     def set_parameters(self, shift: float = 1.0, timesteps: int = 1000, multiplier: float = 1000) -> None:
-        self.shift, self.multiplier = shift, multiplier
-        ts = self.sigma(torch.arange(1, timesteps + 1, 1) / timesteps * multiplier)
-        self.register_buffer("sigmas", ts, persistent=False)
+        from nodeflow.sampling.flow_schedule import FlowSchedule
+
+        self.use_schedule(FlowSchedule(shift=shift, multiplier=multiplier, timesteps=timesteps, kind=self.kind))
+
+    def use_schedule(self, schedule) -> None:
+        self.schedule = schedule
+        self.shift, self.multiplier = schedule.shift, schedule.multiplier
+        self.register_buffer("sigmas", schedule.sigmas.clone(), persistent=False)
 
     @property
     def sigma_min(self) -> torch.Tensor:
@@ -190,17 +195,31 @@ class ModelSamplingDiscreteFlow(torch.nn.Module):
         return self.sigmas[-1]
 
     def timestep(self, sigma: torch.Tensor) -> torch.Tensor:
-        return sigma * self.multiplier
+        return self.schedule.timestep(sigma)
 
     def sigma(self, timestep: torch.Tensor) -> torch.Tensor:
-        return time_snr_shift(self.shift, torch.as_tensor(timestep, dtype=torch.float32) / self.multiplier)
+        return self.schedule.sigma(torch.as_tensor(timestep, dtype=torch.float32))
 
     def percent_to_sigma(self, percent: float) -> float:
-        if percent <= 0.0:
-            return 1.0
-        if percent >= 1.0:
-            return 0.0
-        return float(time_snr_shift(self.shift, 1.0 - percent))
+        return self.schedule.percent_to_sigma(percent)
+
+
+class ModelSamplingFlux(ModelSamplingDiscreteFlow):
+    """Flux dev's table: sigma = e^shift / (e^shift + 1/t - 1) over 10,000 steps; timestep = sigma."""
+    kind = "flux"
+
+    def __init__(self, model_config=None, *, schedule=None) -> None:
+        if schedule is None:
+            settings = dict(getattr(model_config, "sampling_settings", None) or {})
+            from nodeflow.sampling.flow_schedule import FlowSchedule
+
+            schedule = FlowSchedule.flux(settings.get("shift", 1.15))
+        super().__init__(model_config, schedule=schedule)
+
+    def set_parameters(self, shift: float = 1.15, timesteps: int = 10000) -> None:
+        from nodeflow.sampling.flow_schedule import FlowSchedule
+
+        self.use_schedule(FlowSchedule(shift=shift, multiplier=1.0, timesteps=timesteps, kind="flux"))
 
 
 def sampling_class(prediction: type, table: type) -> type:
@@ -216,7 +235,11 @@ def sampling_for(model) -> torch.nn.Module:
     prediction = PREDICTIONS.get(model.family.prediction)
     if prediction is None:
         raise ValueError(f"no ComfyUI ModelSampling for prediction {model.family.prediction!r}")
-    return sampling_class(prediction, ModelSamplingDiscrete)(schedule=model.family.schedule())
+    schedule = model.family.schedule()
+    table = ModelSamplingDiscrete
+    if getattr(schedule, "prediction", None) == "flow":
+        table = ModelSamplingFlux if schedule.kind == "flux" else ModelSamplingDiscreteFlow
+    return sampling_class(prediction, table)(schedule=schedule)
 
 
 def is_max_denoise(model_sampling, sigmas: torch.Tensor) -> bool:

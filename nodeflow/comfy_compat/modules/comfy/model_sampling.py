@@ -2,7 +2,7 @@
 NodeFlow's schedules (see nodeflow/models/comfy_facade/model_sampling.py)."""
 from nodeflow.comfy_compat import missing
 from nodeflow.models.comfy_facade.model_sampling import (  # noqa: F401
-    CONST, EDM, EPS, V_PREDICTION, ModelSamplingDiscrete, ModelSamplingDiscreteFlow, time_snr_shift,
+    CONST, EDM, EPS, V_PREDICTION, ModelSamplingDiscrete, ModelSamplingDiscreteFlow, ModelSamplingFlux, time_snr_shift,
 )
 
 __getattr__ = missing("comfy.model_sampling")

@@ -16,6 +16,7 @@ import torch
 from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.v1_wrappers import v3_execute
 from nodeflow.models.comfy_facade.model_sampling import EPS, ModelSamplingDiscrete, rescale_zero_terminal_snr
+from nodeflow.sampling.flow_schedule import flux_resolution_shift
 from nodeflow.sampling.schedules import DiscreteSchedule
 
 LCM_SIGMA_DATA = 0.5  # boundary-condition constants of Latent Consistency Models (Luo et al. 2023)
@@ -117,10 +118,8 @@ class ModelSamplingDiscrete(_PatchNode):
 
 
 def flux_shift(width: int, height: int, base_shift: float, max_shift: float) -> float:
-    """Flux's resolution-dependent shift: linear in the number of 2x2 latent patches, ``base_shift``
-    at 256 patches and ``max_shift`` at 4096."""
-    slope = (max_shift - base_shift) / (4096 - 256)
-    return (width * height / (8 * 8 * 2 * 2)) * slope + (base_shift - slope * 256)
+    """Flux's resolution-dependent shift (NodeFlow's ``flux_resolution_shift``)."""
+    return flux_resolution_shift(width, height, base_shift, max_shift)
 
 
 def _flow_patch(model: Any, node: str, classes: tuple[str, ...], **parameters: float) -> tuple:
