@@ -1,5 +1,6 @@
-"""The CLIP object behind the CLIP socket: tokenizer, one or two text encoders (SD1: CLIP-L;
-SD2: OpenCLIP-H; SDXL: CLIP-L + OpenCLIP-bigG; refiner: bigG), prompt weighting, long prompts
+"""The CLIP object behind the CLIP socket: tokenizer, one to three text towers (SD1: CLIP-L;
+SD2: OpenCLIP-H; SDXL: CLIP-L + OpenCLIP-bigG; refiner: bigG; SD3: CLIP-L + CLIP-G + T5-XXL; Flux:
+CLIP-L + T5-XXL, a T5 tower tokenising itself and the family joining the outputs), prompt weighting, long prompts
 (75-token chunks concatenated), textual inversions and clip skip. It is also ComfyUI's CLIP for
 custom-node packs (``comfy_facade.clip``: ``tokenize(text)``, ``encode_from_tokens`` ...)."""
 from __future__ import annotations
@@ -116,6 +117,9 @@ class CLIP(ClipFacade):
         a dict of every tower's chunks keyed "l" / "g" / "h"."""
         if enc is None or isinstance(enc, bool):
             return self._comfy_tokenize(text, return_word_ids=bool(enc) or return_word_ids)
+        own = getattr(enc, "tokenize", None)
+        if own is not None:  # a non-CLIP tower (T5) tokenises itself
+            return own(text, find_embedding)
         width, name = enc.width, enc.name
         words: list[list[Token]] = []
         for piece, weight in parse_weights(text):
@@ -155,7 +159,7 @@ class CLIP(ClipFacade):
     def encode_chunks(self, tokens: dict[str, list[list[Token]]]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(cond [1, 77 * chunks, D], pooled [1, P] or None) from each tower's token chunks (keyed by
         tower name); towers' hidden states are concatenated along the last axis."""
-        hidden_parts, pooled = [], None
+        hidden_parts, pooled, parts = [], None, {}
         for enc in self.encoders:
             enc.model.activate()
             chunks = tokens[enc.name]
@@ -168,12 +172,19 @@ class CLIP(ClipFacade):
                     weights = torch.tensor([w for _, w in chunk], device=z.device, dtype=z.dtype)
                     if (weights != 1.0).any():
                         if empty is None:
-                            empty = enc.forward(self.tokenize("", enc)[0], device)[0]
+                            blank = enc.empty_like(chunk) if hasattr(enc, "empty_like") else self.tokenize("", enc)[0]
+                            empty = enc.forward(blank, device)[0]
                         z = empty + (z - empty) * weights[None, :, None]
                     per_chunk.append(z)
                     if index == 0 and (self.pooled_from in (None, enc.name)):
                         pooled = p
+                    if index == 0:
+                        first_pooled = p
             hidden_parts.append(torch.cat(per_chunk, dim=1).float().cpu())
+            parts[enc.name] = (hidden_parts[-1], None if first_pooled is None else first_pooled.float().cpu())
+        combine = getattr(self.family, "combine_text", None)
+        if combine is not None:  # SD3 / Flux join their towers their own way
+            return combine(parts)
         if pooled is not None:
             pooled = pooled.float().cpu()
         cond = torch.cat(hidden_parts, dim=-1) if len(hidden_parts) > 1 else hidden_parts[0]

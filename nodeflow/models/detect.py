@@ -285,23 +285,37 @@ def _tower_for(family: ModelFamily, kind: str):
     raise ValueError(f"a {kind} text encoder does not belong in a {family.label} checkpoint")
 
 
+def _bundled_towers(shapes: Mapping[str, Shape], family: ModelFamily) -> list[dict[str, Any]]:
+    """Text towers stored in transformers' own layout under the family's prefixes (SD3/Flux
+    all-in-one files: ``text_encoders.clip_l.transformer.*`` ...); built by text_towers.py."""
+    found = []
+    for tower in family.text_towers:
+        if tower.kind in ("hf_clip", "t5") and any(k.startswith(tower.prefix) for k in shapes):
+            found.append({"kind": tower.kind, "prefix": tower.prefix, "component": tower.diffusers_folder,
+                          "tower": tower.name, "hidden_state_index": tower.layer})
+    return found
+
+
 def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
-    """Identify an SD1 / SD2 / SDXL / SDXL-refiner checkpoint and derive model configs from shapes."""
+    """Identify a checkpoint's family (SD1 / SD2 / SDXL / refiner / SD3 / Flux) and derive model
+    configs from shapes."""
     shapes = {k: tuple(v) for k, v in shapes.items()}
     u = _sub(shapes, UNET_PREFIX)
     if not u:
         raise ValueError(f"checkpoint ({len(shapes)} tensors) has no {UNET_PREFIX}* tensors: not a Stable "
-                         "Diffusion checkpoint (expected SD1/SD2/SDXL in the original single-file layout)")
+                         "Diffusion checkpoint (expected SD1/SD2/SDXL/SD3 in the original single-file layout; "
+                         "a Flux transformer alone goes in models/unet, loaded by Load Diffusion Model)")
     texts = _find_text_encoders(shapes)
     base = _family(u, texts)
-    in_channels = _need(u, "input_blocks.0.0.weight", "UNet")[1]
-    family = base.variant(prediction="v" if "v_pred" in shapes else "eps",
-                          inpaint=in_channels == base.latent_channels * 2 + 1)
+    in_channels = _need(u, base.input_key, "diffusion model")[1] // base.patch_channels
+    prediction = None if base.prediction == "flow" else ("v" if "v_pred" in shapes else "eps")
+    family = base.variant(prediction=prediction, inpaint=in_channels == base.latent_channels * 2 + 1)
     pooled = next((t["projection_dim"] for t in texts if t["kind"] == "open_clip"), None)
     unet = family.read_config(u, family, pooled)
     for t in texts:
         tower = _tower_for(family, t["kind"])
         t["tower"], t["hidden_state_index"] = tower.name, tower.layer
+    texts += _bundled_towers(shapes, family)
     prefixes = {"unet": UNET_PREFIX}
     vae = _vae_config(_sub(shapes, VAE_PREFIX), family)
     if vae is not None:

@@ -54,8 +54,8 @@ class DiffusionModel(ModelPatcherFacade):
 
     @property
     def in_channels(self) -> int:
-        return int(self.unet.module.config.in_channels) if hasattr(self.unet.module, "config") \
-            else self.latent_channels
+        return int(self.unet.module.config.in_channels) // self.family.patch_channels \
+            if hasattr(self.unet.module, "config") else self.latent_channels
 
     def process_latent_in(self, latent: torch.Tensor) -> torch.Tensor:
         return self.latent_format.process_in(latent)
@@ -76,7 +76,9 @@ class DiffusionModel(ModelPatcherFacade):
 
     @property
     def dtype(self) -> torch.dtype:
-        return next(self.unet.module.parameters()).dtype
+        """The compute dtype (weights stored in fp8 compute in their layerwise-casting dtype)."""
+        compute = getattr(self.unet.module, "nodeflow_compute_dtype", None)
+        return compute if compute is not None else next(self.unet.module.parameters()).dtype
 
     def placed(self):
         """Context manager: weights patched for this clone and on the compute device."""
@@ -103,9 +105,15 @@ class DiffusionModel(ModelPatcherFacade):
             added = None
             if y is not None:
                 added = {k: v.to(device=device, dtype=dtype) for k, v in y.items()}
-            out = self.unet.module(x.to(device=device, dtype=dtype), timestep.to(device=device, dtype=torch.float32),
-                                   encoder_hidden_states=context.to(device=device, dtype=dtype),
-                                   added_cond_kwargs=added, return_dict=False)[0]
+            if self.family.forward is not None:
+                out = self.family.forward(self.unet.module, x.to(device=device, dtype=dtype),
+                                          timestep.to(device=device, dtype=dtype),
+                                          context.to(device=device, dtype=dtype), added)
+            else:
+                out = self.unet.module(x.to(device=device, dtype=dtype),
+                                       timestep.to(device=device, dtype=torch.float32),
+                                       encoder_hidden_states=context.to(device=device, dtype=dtype),
+                                       added_cond_kwargs=added, return_dict=False)[0]
         return out.to(device=x.device, dtype=torch.float32)
 
     def memory_bytes(self) -> int:

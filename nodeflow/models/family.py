@@ -2,7 +2,7 @@
 shapes, its latent format, its text encoders, its extra conditioning, its prediction and noise
 schedule, and the factory of its network. Loaders, savers, the sampler and the nodes ask a
 ``ModelFamily``; they never compare family names. The families themselves are in
-``families_sd.py`` (SD1, SD2, SDXL and their variants); a new family is one more description
+``families_sd.py`` (SD1, SD2, SDXL and their variants) and ``families_flow.py`` (SD3, Flux); a new family is one more description
 there (or in a module beside it) plus its key converter."""
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class TextTower:
     final_norm_on_hidden: bool = True  # apply the final layer norm to the chosen hidden layer
     saves_position_ids: bool = False  # released files carry the CLIP position ids
     lora_prefixes: tuple[str, str] = ("lora_te_", "text_encoder.")  # kohya and PEFT module prefixes
-    max_tokens: int = 77
+    max_tokens: int = 77  # CLIP: tokens per chunk; T5: the minimum (padded) length
     diffusers_folder: str = "text_encoder"  # its sub-folder in a diffusers model folder
     projection: bool = False  # loaded with its text projection (the pooled tower of two-tower families)
 
@@ -70,6 +70,13 @@ class ModelFamily:
     to_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
     from_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
     comfy_class: str = "BaseModel"  # ComfyUI's model_base class of this family (what packs test model.model for)
+    # calls the network: (module, x, timestep, context, extra conds) -> output; None = a diffusers UNet
+    forward: Callable[..., torch.Tensor] | None = None
+    # joins the towers' outputs {tower name: (hidden [1, T, D], pooled)} into (cond, pooled); None =
+    # hidden states concatenated on width, pooled from ``pooled_tower`` (SD1/SD2/SDXL)
+    combine_text: Callable[[dict], tuple] | None = None
+    input_key: str = "input_blocks.0.0.weight"  # the network's first tensor: its dim 1 is the input width
+    patch_channels: int = 1  # network input features per latent channel (Flux packs 2x2 patches: 4)
 
     @property
     def latent_channels(self) -> int:
@@ -92,8 +99,12 @@ class ModelFamily:
 FAMILIES: list[ModelFamily] = []  # most specific first; filled by families_sd and later modules
 
 
-def register(*families: ModelFamily) -> None:
-    FAMILIES.extend(families)
+def register(*families: ModelFamily, first: bool = False) -> None:
+    """Add families; ``first`` puts them ahead of those registered so far (more specific rules)."""
+    if first:
+        FAMILIES[:0] = families
+    else:
+        FAMILIES.extend(families)
 
 
 def family_named(name: str) -> ModelFamily:
@@ -124,5 +135,4 @@ def family_for_context(context_dim: int) -> ModelFamily:
 
 
 def _load() -> None:
-    if not FAMILIES:
-        from . import families_sd  # noqa: F401  (registers on import)
+    from . import families_flow, families_sd  # noqa: F401  (register on first import)

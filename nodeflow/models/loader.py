@@ -27,12 +27,13 @@ def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
 
 
-def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str) -> torch.nn.Module:
+def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str,
+                 ignore_missing: tuple[str, ...] = ()) -> torch.nn.Module:
     """Instantiate on the meta device, assign ``state`` (strict), cast to ``dtype``."""
     with torch.device("meta"):
         module = cls_factory()
     missing, unexpected = module.load_state_dict(state, strict=False, assign=True)
-    missing = [k for k in missing if not k.endswith("position_ids")]
+    missing = [k for k in missing if not k.endswith("position_ids") and k not in ignore_missing]
     if missing or unexpected:
         raise ModelFileError(f"{what}: {len(missing)} missing and {len(unexpected)} unexpected weights "
                              f"(first: {(missing or unexpected)[:3]}); the file does not match the detected "
@@ -61,6 +62,10 @@ def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype) -> 
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     sub = _sub(sd, cfg["prefix"])
+    if cfg["kind"] in ("hf_clip", "t5"):  # transformers-layout towers of SD3 / Flux files
+        from .text_towers import tower_from_state
+
+        return tower_from_state(sub, tower, dtype, cfg["prefix"])
     config = CLIPTextConfig(**clip_config_kwargs(cfg))
     if cfg["kind"] == "clip_l":
         module = build_module(lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder")

@@ -1,0 +1,70 @@
+"""Renaming tables for transformer checkpoints (SD3's MMDiT, Flux): a ``Rule`` maps one released
+module onto one or more network modules (a fused q/k/v or q/k/v/mlp weight is split along its
+output rows; a modulation's shift/scale halves may be swapped). The same table renames a file
+(``apply_rules``) and tells a LoRA on a fused released layer which rows of which network weights
+it changes (``lora_targets``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import torch
+
+
+@dataclass(frozen=True)
+class Rule:
+    source: str  # released module name (".weight"/".bias" or ".scale" appended)
+    targets: tuple[str, ...]  # network module names, in row order
+    sizes: tuple[int, ...] | None = None  # rows of each target when the source is fused
+    swap: bool = False  # the two halves swapped (shift/scale -> scale/shift)
+    scale_to_weight: bool = False  # an RMS norm's ".scale" becomes ".weight"
+    raw: bool = False  # source and target are whole tensor names (no .weight/.bias)
+
+
+def _swap(t: torch.Tensor) -> torch.Tensor:
+    first, second = t.chunk(2, dim=0)
+    return torch.cat([second, first], dim=0)
+
+
+def apply_rules(state: Mapping[str, torch.Tensor], rules: list[Rule], what: str) -> dict[str, torch.Tensor]:
+    """Released tensors -> network tensors by ``rules``; every tensor must be used (clear error otherwise)."""
+    out: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
+    for rule in rules:
+        suffixes = (("scale", "weight"),) if rule.scale_to_weight else (("weight", "weight"), ("bias", "bias"))
+        if rule.raw:
+            suffixes = (("", ""),)
+        for src_suffix, dst_suffix in suffixes:
+            key = f"{rule.source}.{src_suffix}".rstrip(".")
+            if key not in state:
+                if src_suffix == "bias":
+                    continue
+                raise ValueError(f"{what}: tensor {key!r} is missing; the file is incomplete or another variant")
+            value = state[key]
+            used.add(key)
+            if rule.swap:
+                value = _swap(value)
+            parts = torch.split(value, list(rule.sizes), dim=0) if rule.sizes else (value,)
+            for target, part in zip(rule.targets, parts):
+                out[f"{target}.{dst_suffix}".rstrip(".")] = part
+    unknown = sorted(set(state) - used)
+    if unknown:
+        raise ValueError(f"{what}: {len(unknown)} tensors the detected architecture has no place for "
+                         f"(first: {unknown[:3]})")
+    return out
+
+
+
+def lora_targets(rules: list[Rule], source: str) -> list[tuple[str, int, int]] | None:
+    """The network weights a released module's weight becomes: [(network module, first row, rows)]
+    (rows -1 = all), or None when no rule names it."""
+    for rule in rules:
+        if rule.source == source and not rule.raw and not rule.scale_to_weight:
+            if not rule.sizes:
+                return [(rule.targets[0], 0, -1)]
+            out, start = [], 0
+            for target, size in zip(rule.targets, rule.sizes):
+                out.append((target, start, size))
+                start += size
+            return out
+    return None
