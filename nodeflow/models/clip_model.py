@@ -156,11 +156,23 @@ class CLIP(ClipFacade):
         return cond, pooled, {}
 
     @torch.no_grad()
+    def encode_towers(self, texts: dict[str, str | None], find_embedding=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Each tower its own prompt (CLIPTextEncodeSD3 / Flux); a tower given None is left out and
+        the family's combine_text fills its part (zeros), as ComfyUI does without padding."""
+        tokens = {enc.name: self.tokenize(texts.get(enc.name) or "", enc, find_embedding)
+                  for enc in self.encoders if texts.get(enc.name, "") is not None}
+        if not tokens and getattr(self.family, "combine_text", None) is not None:
+            return self.family.combine_text({})
+        return self.encode_chunks(tokens)
+
+    @torch.no_grad()
     def encode_chunks(self, tokens: dict[str, list[list[Token]]]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(cond [1, 77 * chunks, D], pooled [1, P] or None) from each tower's token chunks (keyed by
         tower name); towers' hidden states are concatenated along the last axis."""
         hidden_parts, pooled, parts = [], None, {}
         for enc in self.encoders:
+            if enc.name not in tokens:
+                continue
             enc.model.activate()
             chunks = tokens[enc.name]
             empty = None

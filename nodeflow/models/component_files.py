@@ -33,51 +33,49 @@ def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str
         info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
     except ValueError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
-    dtype = manager.dtype("unet") if manager is not None else torch.float32
-    if weight_dtype in FP8 and hasattr(torch, FP8[weight_dtype]) and dtype != torch.float32:
-        dtype = getattr(torch, FP8[weight_dtype])
-    unet = _unet(info, sd, dtype)
-    if unet.dtype not in (torch.float32, torch.float16, torch.bfloat16):
-        unet = unet.to(torch.float16)  # fp8 storage is a GPU feature; compute needs a real float type
+    compute = manager.dtype("unet") if manager is not None else torch.float32
+    storage = stored_fp8(sd)
+    if weight_dtype in FP8:
+        if not hasattr(torch, FP8[weight_dtype]):
+            raise ModelFileError(f"weight_dtype {weight_dtype}: this torch has no {FP8[weight_dtype]}")
+        storage = getattr(torch, FP8[weight_dtype])
+    unet = _unet(info, sd, compute if storage is None else None)  # fp8: cast layer by layer below
+    if storage is not None:
+        unet = fp8_storage(unet, storage, compute)
     return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)
 
 
-CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
+def stored_fp8(sd: dict[str, torch.Tensor]) -> torch.dtype | None:
+    """The fp8 dtype most of a file's weights are stored in (fp8 files), else None."""
+    fp8 = [v.dtype for v in sd.values() if v.dtype in (getattr(torch, "float8_e4m3fn", None),
+                                                        getattr(torch, "float8_e5m2", None))]
+    return max(set(fp8), key=fp8.count) if len(fp8) * 2 > len(sd) else None
 
 
-def load_clip_file(path: Path, manager=None) -> CLIP:
-    """A CLIP-L (Hugging Face names, with or without ``text_model.``, or checkpoint prefixes) or an
-    OpenCLIP text tower (``token_embedding.weight``, ``transformer.resblocks.*``)."""
-    path = Path(path)
-    return clip_from_state(load_state_dict(path), manager, path.name)
+# the layer types diffusers' layerwise casting hooks
+CASTABLE = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.ConvTranspose1d,
+            torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
 
 
-def clip_from_state(sd: dict[str, torch.Tensor], manager=None, source: str = "state dict") -> CLIP:
-    """The same from tensors in memory."""
-    from .detect import _clip_l_config, _open_clip_config
+def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dtype) -> torch.nn.Module:
+    """Keep the linear/conv weights in fp8 and compute every layer in ``compute`` (diffusers'
+    layerwise casting: each layer's weights are upcast only while it runs); norms, embeddings and
+    the output projection, which fp8 would damage, are held in the compute dtype. Layer by layer,
+    so no full-precision copy of the model is ever made."""
+    import re
 
-    if any(k.startswith(("cond_stage_model.", "conditioner.")) for k in sd):
-        prefix_kind = [("cond_stage_model.transformer.text_model.", "clip_l"), ("cond_stage_model.model.", "open_clip"),
-                       ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
-                       ("conditioner.embedders.1.model.", "open_clip")]
-        prefix, kind = next(((p, k) for p, k in prefix_kind if any(key.startswith(p) for key in sd)), (None, None))
-        if prefix is None:
-            raise ModelFileError(f"{source}: no text encoder found")
-        sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-    elif any(k.startswith("text_model.") for k in sd):
-        sd, kind = {k[len("text_model."):]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
-    elif "embeddings.token_embedding.weight" in sd:
-        kind = "clip_l"
-    elif "token_embedding.weight" in sd and any(k.startswith("transformer.resblocks.") for k in sd):
-        kind = "open_clip"
-    else:
-        raise ModelFileError(f"{source} is not a CLIP text encoder (no token embedding found); "
-                             "expected a CLIP-L or OpenCLIP text model file")
-    shapes = {k: tuple(v.shape) for k, v in sd.items()}
-    cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)
-    family = family_named("sd1" if kind == "clip_l" else "sd2")  # a lone tower: the family it came with
-    tower = family.text_towers[0]
-    cfg.update(prefix="", kind=kind)
-    dtype = manager.dtype("clip") if manager is not None else torch.float32
-    encoder = _text_encoder(cfg, sd, tower, dtype)
-    return make_clip([encoder], family, manager)
+    from diffusers.hooks import apply_layerwise_casting
+    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
+
+    patterns = tuple(set(DEFAULT_SKIP_MODULES_PATTERN) | set(getattr(module, "_skip_layerwise_casting_patterns",
+                                                                    None) or ()))
+    for name, leaf in module.named_modules():
+        if any(True for _ in leaf.children()):
+            continue
+        cast = isinstance(leaf, CASTABLE) and not any(re.search(p, name) for p in patterns)
+        leaf.to(storage if cast else compute)
+    for name, param in module.named_parameters(recurse=False):  # parameters held by the model itself
+        param.data = param.data.to(compute)
+    apply_layerwise_casting(module, storage, compute, patterns)
+    module.nodeflow_compute_dtype = compute
+    return module

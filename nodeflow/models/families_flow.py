@@ -126,8 +126,8 @@ def sd3_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
         sequences.append(F.pad(clip, (0, width - clip.shape[-1])))
     if t5 is not None:
         sequences.append(t5[0])
-    if not sequences:
-        raise ValueError("this CLIP has no text encoders")
+    if not sequences:  # every tower left out (empty prompts without padding)
+        sequences.append(torch.zeros(1, 77, T5_WIDTH))
     pooled = torch.cat([l[1] if l is not None else torch.zeros(1, 768),
                         g[1] if g is not None else torch.zeros(1, 1280)], dim=-1)
     return torch.cat(sequences, dim=1), pooled
@@ -136,10 +136,8 @@ def sd3_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
 def flux_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The T5 sequence conditions the transformer; CLIP-L's pooled output is the vector input."""
     l, t5 = parts.get("clip_l"), parts.get("t5xxl")
-    if t5 is None:
-        raise ValueError("Flux needs a T5-XXL text encoder: load clip_l and t5xxl with DualCLIPLoader (type flux)")
     pooled = l[1] if l is not None else torch.zeros(1, 768)
-    return t5[0], pooled
+    return (t5[0] if t5 is not None else torch.zeros(1, 256, T5_WIDTH)), pooled
 
 
 # -------------------------------------------------------------------------------- families

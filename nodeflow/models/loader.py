@@ -44,7 +44,9 @@ def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype
                 raise ModelFileError(f"{what}: buffer {name} is not in the file")
             owner = module.get_submodule(name.rsplit(".", 1)[0])
             owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(1, -1), persistent=False)
-    return module.to(dtype).eval().requires_grad_(False)
+    if dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
+        module = module.to(dtype)
+    return module.eval().requires_grad_(False)
 
 
 def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype) -> torch.nn.Module:

@@ -173,7 +173,8 @@ CLIP_TYPES = ["stable_diffusion", "stable_cascade", "sd3", "stable_audio", "moch
 
 class CLIPLoader(Node):
     """Load a text encoder file from models/clip or models/text_encoders (CLIP-L in Hugging Face
-    or original layout, or an OpenCLIP tower). Only the stable_diffusion type is supported."""
+    or original layout, or an OpenCLIP tower; type sd3: a CLIP-L, CLIP-G or T5-XXL file as one of
+    SD3's towers)."""
     display_name = "Load CLIP"
     category = "advanced/loaders"
     inputs = {"clip_name": Combo(files="text_encoders"), "type": Combo(choices=CLIP_TYPES),
@@ -186,13 +187,17 @@ class CLIPLoader(Node):
 
     @classmethod
     def validate(cls, env, clip_name, type, device="default"):
-        if type != "stable_diffusion":
-            return f"CLIP type {type!r} is not supported by NodeFlow yet; use stable_diffusion"
+        if type not in ("stable_diffusion", "sd3"):
+            return f"CLIP type {type!r} is not supported by NodeFlow yet; use stable_diffusion or sd3"
         return True
 
     def run(self, clip_name, type, device="default"):
         from nodeflow.models.component_files import load_clip_file
 
+        if type == "sd3":  # one of SD3's towers alone (the others' parts are zeros)
+            from .text_encoder_loaders import load_text_encoders
+
+            return load_text_encoders(self.ctx, [clip_name], type)
         path = self.ctx.env.model_path("text_encoders", clip_name)
         clip = cached(self.ctx, ("clip", *file_identity(path)), lambda: load_clip_file(path, _manager(self.ctx)))
         return clip_output(self.ctx, clip)
