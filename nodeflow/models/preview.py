@@ -33,4 +33,4 @@ def latent_preview(model, latent: torch.Tensor) -> Image.Image:
     factors = getattr(model, "latent_rgb_factors", None) or model.latent_format.rgb_factors
     if factors is not None:
         return _projection(factors, first)
-    return _projection(NEUTRAL_RGB, model.process_latent_in(first))
+    return _projection(NEUTRAL_RGB, model.process_latent_in(first)[:3])

@@ -22,7 +22,10 @@ def file_kind(shapes: Mapping[str, tuple[int, ...]]) -> str:
     if T5_KEY in shapes:
         return "t5xxl"
     if TOKEN_HF in shapes:
-        return "clip_l" if shapes[TOKEN_HF][1] <= 768 else "clip_g"
+        width = shapes[TOKEN_HF][1]
+        if width in (768, 1280):  # the released CLIP-L and CLIP-G
+            return "clip_l" if width == 768 else "clip_g"
+        return "clip_g" if "text_projection.weight" in shapes else "clip_l"  # other sizes: G has its projection
     return ""
 
 
@@ -42,8 +45,8 @@ def _hf_clip(state: Mapping[str, torch.Tensor], tower: TextTower, dtype: torch.d
         plain, projected = hf_text_layout(False)[0], hf_text_layout(True)[0]
         body = {projected + k[len(plain):]: v for k, v in body.items()}
     cfg = _clip_l_config({k.removeprefix("text_model."): tuple(v.shape) for k, v in state.items()})
-    cfg["hidden_act"] = "quick_gelu" if cfg["hidden_size"] <= 768 else "gelu"  # OpenAI CLIP-L vs OpenCLIP bigG
-    if tower.pad_with_eos is False or cfg["hidden_size"] > 768:
+    cfg["hidden_act"] = "gelu" if tower.name == "clip_g" else "quick_gelu"  # OpenCLIP bigG vs OpenAI CLIP-L
+    if not tower.pad_with_eos:
         cfg.update(pad_token_id=0)
     config = CLIPTextConfig(**clip_config_kwargs(cfg))
     if tower.projection:

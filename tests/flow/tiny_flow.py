@@ -24,8 +24,6 @@ VAE = {128: 16, 256: 32, 512: 64}
 CLIP_L = {768: 32, 3072: 64}
 CLIP_G = {1280: 64, 5120: 128}
 T5 = {4096: 128, 10240: 256}
-# the VAE's deepest level (and the encoder's last downsample) are dropped: a 3-level, 4x VAE
-DROPPED_LEVEL = r"(encoder\.down\.3\.|decoder\.up\.3\.|encoder\.down\.2\.downsample)"
 HEADS = {"ln_q.weight": 16, "ln_k.weight": 16, "query_norm.scale": 16, "key_norm.scale": 16}
 
 
@@ -87,7 +85,6 @@ def scaled(keys: dict, widths: dict, seed: int, dtype: str | None = None, prefix
 def sd35_medium_state(seed: int = 0, with_text: bool = False) -> dict[str, torch.Tensor]:
     ref = manifest("sd35_medium_checkpoint_keys")
     keys = _blocks(ref["keys"], r"(model\.diffusion_model\.joint_blocks\.)(\d+)\.", 3)
-    keys = {k: v for k, v in keys.items() if not re.match(DROPPED_LEVEL, k.removeprefix("first_stage_model."))}
     state = scaled(keys, MMDIT, seed, "F32", {"first_stage_model.": VAE})
     if with_text:
         text = {k: v for k, v in ref["text_encoder_keys"].items()}
@@ -106,11 +103,8 @@ def flux_state(variant: str = "dev", seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def vae_state(seed: int = 0) -> dict[str, torch.Tensor]:
-    """The Flux VAE (ae.safetensors layout), three levels instead of four (a tiny 4x VAE is too
-    slow to matter, so the deepest level goes: latents are 1/4 of the image in the tests)."""
-    ref = manifest("flux_ae_keys")
-    keys = {k: v for k, v in ref["keys"].items() if not re.match(DROPPED_LEVEL, k)}
-    return scaled(keys, VAE, seed, "F32")
+    """The Flux VAE (ae.safetensors layout), narrow."""
+    return scaled(manifest("flux_ae_keys")["keys"], VAE, seed, "F32")
 
 
 def text_encoder_state(kind: str, seed: int = 0) -> dict[str, torch.Tensor]:
