@@ -68,3 +68,14 @@ def lora_targets(rules: list[Rule], source: str) -> list[tuple[str, int, int]] |
                 start += size
             return out
     return None
+
+
+def network_to_released(rules: list[Rule]) -> dict[str, tuple[str, int, int]]:
+    """{network module: (released module, first row, rows; -1 = all)} for LoRA key lookup."""
+    out = {}
+    for rule in rules:
+        if rule.raw or rule.scale_to_weight:
+            continue
+        for target, start, size in lora_targets(rules, rule.source) or []:
+            out[target] = (rule.source, start, size)
+    return out

@@ -79,6 +79,20 @@ def _mmdit_to(state, config):
     return mmdit_to_diffusers(state, config)
 
 
+def _mmdit_lora(config):
+    from .convert_mmdit import mmdit_rules
+    from .convert_rules import network_to_released
+
+    return network_to_released(mmdit_rules(config))
+
+
+def _flux_lora(config):
+    from .convert_flux import flux_rules
+    from .convert_rules import network_to_released
+
+    return network_to_released(flux_rules(config))
+
+
 def _read_flux(shapes, family, pooled):
     from .convert_flux import flux_config
 
@@ -170,7 +184,7 @@ SD3 = ModelFamily(
     name="sd3", label="Stable Diffusion 3 / 3.5", latent_format=SD3_LATENT, text_towers=(_CLIP_L, _CLIP_G, _T5),
     pooled_tower=None, recognise=lambda f: "joint_blocks.0.context_block.attn.qkv.weight" in f.unet,
     extra_conds=sd3_extras, schedule=_flow(3.0, 1000.0), read_config=_read_mmdit, network=mmdit_network,
-    to_network=_mmdit_to, forward=mmdit_forward, combine_text=sd3_combine, comfy_class="SD3",
+    to_network=_mmdit_to, forward=mmdit_forward, lora_names=_mmdit_lora, combine_text=sd3_combine, comfy_class="SD3",
     input_key="x_embedder.proj.weight", **FLOW)
 
 _FLUX_TOWERS = (TextTower("clip_l", "text_encoders.clip_l.transformer.", "hf_clip", lora_prefixes=("lora_te1_", "text_encoder.")),
@@ -181,13 +195,13 @@ FLUX_SCHNELL = ModelFamily(
     name="flux_schnell", label="Flux.1 schnell", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
     pooled_tower=None, recognise=lambda f: _is_flux(f) and "guidance_in.in_layer.weight" not in f.unet,
     extra_conds=flux_schnell_extras, schedule=_flow(1.0, 1.0), read_config=_read_flux, network=flux_network,
-    to_network=_flux_to, forward=flux_forward, combine_text=flux_combine, comfy_class="FluxSchnell",
+    to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora, combine_text=flux_combine, comfy_class="FluxSchnell",
     input_key="img_in.weight", patch_channels=4, **FLOW)
 
 FLUX = ModelFamily(
     name="flux", label="Flux.1 dev", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
     pooled_tower=None, recognise=_is_flux, extra_conds=flux_extras, schedule=_flow(1.15, 1.0, "flux"),
-    read_config=_read_flux, network=flux_network, to_network=_flux_to, forward=flux_forward,
+    read_config=_read_flux, network=flux_network, to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora,
     combine_text=flux_combine, comfy_class="Flux", input_key="img_in.weight", patch_channels=4, **FLOW)
 
 register(SD3, FLUX_SCHNELL, FLUX, first=True)

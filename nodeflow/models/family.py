@@ -77,6 +77,9 @@ class ModelFamily:
     combine_text: Callable[[dict], tuple] | None = None
     input_key: str = "input_blocks.0.0.weight"  # the network's first tensor: its dim 1 is the input width
     patch_channels: int = 1  # network input features per latent channel (Flux packs 2x2 patches: 4)
+    # transformer families: network config -> {network module: (released module, first row, rows)},
+    # how LoRAs in the released layout (kohya) find their weights; None = the UNet tables
+    lora_names: Callable[[dict], dict] | None = None
 
     @property
     def latent_channels(self) -> int:

@@ -106,12 +106,40 @@ def build_patches(groups: dict, module: torch.nn.Module, candidates, source: str
         if not name.endswith(".weight"):
             continue
         target = name[: -len(".weight")]
-        for key in candidates(target):
+        for candidate in candidates(target):
+            key, rows = (candidate, None) if isinstance(candidate, str) else (candidate[0], candidate[1:])
             if key in groups:
-                patches.append(Patch(name, 1.0, _delta(groups[key], source), source))
+                delta = _delta(groups[key], source)
+                if rows is not None and rows[1] >= 0:  # a LoRA on a fused released layer: its rows for this weight
+                    delta = _rows(delta, *rows)
+                patches.append(Patch(name, 1.0, delta, source))
                 used.add(key)
                 break
     return patches, used
+
+
+def _rows(delta, start: int, size: int):
+    """The rows [start, start + size) of a fused layer's delta (q, k, v or mlp of one weight)."""
+    return lambda weight: delta(_Shape(weight))[start:start + size].reshape(weight.shape)
+
+
+class _Shape:
+    """Stands in for the fused weight a delta is shaped like: its first dimension inferred."""
+
+    def __init__(self, weight: torch.Tensor) -> None:
+        self.shape = (-1, *weight.shape[1:])
+
+
+def transformer_candidates(target: str, released: tuple[str, int, int] | None) -> list:
+    """LoRA module keys that may target a transformer (SD3 / Flux) module: diffusers / PEFT names,
+    and the released layout's (kohya ``lora_unet_*``, ``diffusion_model.*``, bare) with the rows of a
+    fused layer this module is."""
+    keys: list = [f"transformer.{target}", f"base_model.model.{target}", f"lora_transformer_{_underscored(target)}"]
+    if released is not None:
+        name, start, size = released
+        for key in (f"lora_unet_{_underscored(name)}", f"diffusion_model.{name}", name):
+            keys.append((key, start, size))
+    return keys
 
 
 def load_lora(path: Path) -> dict[str, dict[str, torch.Tensor]]:
@@ -128,12 +156,18 @@ def apply_lora(model, clip, groups: dict, strength_model: float, strength_clip: 
     new_model = new_clip = None
     if model is not None:
         new_model = model.clone()
-        if strength_model != 0:
+        if strength_model != 0 and model.family.lora_names is not None:  # transformer families
+            released = model.family.lora_names(dict(model.unet.module.config))
+
+            def unet_keys(target: str) -> list:
+                return transformer_candidates(target, released.get(target))
+        elif strength_model != 0:
             table = _original_names(model)
 
             def unet_keys(target: str) -> list[str]:
                 original = _translate(target, table)
                 return unet_candidates(target, original)
+        if strength_model != 0:
             patches, hit = build_patches(groups, model.unet.module, unet_keys, source)
             new_model.unet.add_patches([Patch(p.key, strength_model, p.delta, source) for p in patches])
             used |= hit
