@@ -82,6 +82,28 @@ def load_state_dict(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
     raise ModelFileError(f"{path.name}: unsupported model file type {suffix!r} (use .safetensors, or .ckpt/.pt)")
 
 
+def stream_state_dict(path: Path, dtype_for) -> dict[str, torch.Tensor]:
+    """All tensors of a .safetensors file read one at a time, each cast on arrival to
+    ``dtype_for(name, stored dtype)`` (None: kept as stored), so a file stored in another dtype
+    than the one it runs in never exists twice in memory. Other formats load whole."""
+    path = Path(path)
+    if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
+        return load_state_dict(path)
+    header, _ = safetensors_header(path)
+    from safetensors import safe_open
+
+    out: dict[str, torch.Tensor] = {}
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            for name in f.keys():
+                tensor = f.get_tensor(name)
+                dtype = dtype_for(name, tensor.dtype) if tensor.is_floating_point() else None
+                out[name] = tensor if dtype is None or dtype == tensor.dtype else tensor.to(dtype)
+    except Exception as exc:
+        raise ModelFileError(f"{path.name} could not be read as .safetensors: {exc}") from None
+    return out
+
+
 def file_metadata(path: Path) -> dict:
     if Path(path).suffix.lower() not in SAFETENSORS_SUFFIXES:
         return {}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint_file import ModelFileError, load_state_dict
+from .checkpoint_file import ModelFileError, load_state_dict, stream_state_dict
 from .clip_model import CLIP
 from .detect import UNET_PREFIX, detect_checkpoint
 from .diffusion_model import DiffusionModel
@@ -14,6 +14,7 @@ from .family import family_named
 from .loader import _text_encoder, _unet, make_clip
 from .patching import PatchedModule
 
+FP8_DTYPES = tuple(getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, n))
 FP8 = {"fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn", "fp8_e5m2": "float8_e5m2"}
 
 
@@ -21,7 +22,10 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     """A diffusion model alone. fp8 weight dtypes are stored as fp8 and computed in the
     manager's dtype (on CPU fp8 saves memory only)."""
     path = Path(path)
-    return unet_from_state(load_state_dict(path), manager, weight_dtype, path.name)
+    compute = manager.dtype("unet") if manager is not None else torch.float32
+    keep = weight_dtype in FP8  # cast layer by layer after loading
+    return unet_from_state(stream_state_dict(path, lambda name, stored: None if keep or stored in FP8_DTYPES
+                                             else compute), manager, weight_dtype, path.name)
 
 
 def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str = "default",
@@ -47,9 +51,11 @@ def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str
 
 def stored_fp8(sd: dict[str, torch.Tensor]) -> torch.dtype | None:
     """The fp8 dtype most of a file's weights are stored in (fp8 files), else None."""
-    fp8 = [v.dtype for v in sd.values() if v.dtype in (getattr(torch, "float8_e4m3fn", None),
-                                                        getattr(torch, "float8_e5m2", None))]
-    return max(set(fp8), key=fp8.count) if len(fp8) * 2 > len(sd) else None
+    sizes: dict = {}
+    for v in sd.values():
+        sizes[v.dtype] = sizes.get(v.dtype, 0) + v.numel()
+    fp8 = {d: n for d, n in sizes.items() if d in FP8_DTYPES}
+    return max(fp8, key=fp8.get) if fp8 and sum(fp8.values()) * 2 > sum(sizes.values()) else None
 
 
 # the layer types diffusers' layerwise casting hooks

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, tensor_shapes
+from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, stream_state_dict, tensor_shapes
 from .clip_model import CLIP, EOS, TextEncoder
 from .convert_clip import clip_l_to_hf, open_clip_to_hf
 from .convert_vae import vae_to_diffusers
@@ -100,8 +100,11 @@ def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_cl
         raise
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
-    return build_checkpoint(info, load_state_dict(path), file_metadata(path), path.name, manager, output_vae,
-                            output_clip, prediction)
+    unet_dtype = manager.dtype("unet") if manager is not None else torch.float32
+    prefix = info.prefixes["unet"]
+    # the diffusion model's tensors are cast as they are read (no second copy of a multi-GB network)
+    sd = stream_state_dict(path, lambda name, stored: unet_dtype if name.startswith(prefix) else None)
+    return build_checkpoint(info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction)
 
 
 def load_checkpoint_state(sd: dict[str, torch.Tensor], source: str = "state dict", metadata: dict | None = None,
