@@ -195,7 +195,7 @@ FLUX_SCHNELL = ModelFamily(
     name="flux_schnell", label="Flux.1 schnell", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
     pooled_tower=None, recognise=lambda f: _is_flux(f) and "guidance_in.in_layer.weight" not in f.unet,
     extra_conds=flux_schnell_extras, schedule=_flow(1.0, 1.0), read_config=_read_flux, network=flux_network,
-    to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora, combine_text=flux_combine, comfy_class="FluxSchnell",
+    to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora, combine_text=flux_combine, comfy_class="Flux",
     input_key="img_in.weight", patch_channels=4, **FLOW)
 
 FLUX = ModelFamily(

@@ -93,7 +93,8 @@ class BaseModel(torch.nn.Module):
 
     @classmethod
     def view_of(cls, patcher) -> "BaseModel":
-        return VIEW_CLASSES.get(patcher.family.comfy_class, BaseModel)(patcher=patcher)
+        name = patcher.family.comfy_class
+        return (VIEW_CLASSES.get(name) or MARKERS.get(name) or BaseModel)(patcher=patcher)
 
     @property
     def model_type(self) -> ModelType:
