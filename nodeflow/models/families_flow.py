@@ -185,7 +185,8 @@ SD3 = ModelFamily(
     pooled_tower=None, recognise=lambda f: "joint_blocks.0.context_block.attn.qkv.weight" in f.unet,
     extra_conds=sd3_extras, schedule=_flow(3.0, 1000.0), read_config=_read_mmdit, network=mmdit_network,
     to_network=_mmdit_to, forward=mmdit_forward, lora_names=_mmdit_lora, combine_text=sd3_combine, comfy_class="SD3",
-    input_key="x_embedder.proj.weight", **FLOW)
+    input_key="x_embedder.proj.weight", diffusers_match=lambda c: c.get("_class_name") == "SD3Transformer2DModel",
+    **FLOW)
 
 _FLUX_TOWERS = (TextTower("clip_l", "text_encoders.clip_l.transformer.", "hf_clip", lora_prefixes=("lora_te1_", "text_encoder.")),
                 TextTower("t5xxl", "text_encoders.t5xxl.transformer.", "t5", max_tokens=256,
@@ -196,12 +197,16 @@ FLUX_SCHNELL = ModelFamily(
     pooled_tower=None, recognise=lambda f: _is_flux(f) and "guidance_in.in_layer.weight" not in f.unet,
     extra_conds=flux_schnell_extras, schedule=_flow(1.0, 1.0), read_config=_read_flux, network=flux_network,
     to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora, combine_text=flux_combine, comfy_class="Flux",
-    input_key="img_in.weight", patch_channels=4, **FLOW)
+    input_key="img_in.weight", patch_channels=4,
+    diffusers_match=lambda c: c.get("_class_name") == "FluxTransformer2DModel" and not c.get("guidance_embeds"),
+    **FLOW)
 
 FLUX = ModelFamily(
     name="flux", label="Flux.1 dev", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
     pooled_tower=None, recognise=_is_flux, extra_conds=flux_extras, schedule=_flow(1.15, 1.0, "flux"),
     read_config=_read_flux, network=flux_network, to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora,
-    combine_text=flux_combine, comfy_class="Flux", input_key="img_in.weight", patch_channels=4, **FLOW)
+    combine_text=flux_combine, comfy_class="Flux", input_key="img_in.weight", patch_channels=4,
+    diffusers_match=lambda c: c.get("_class_name") == "FluxTransformer2DModel" and bool(c.get("guidance_embeds")),
+    **FLOW)
 
 register(SD3, FLUX_SCHNELL, FLUX, first=True)

@@ -80,6 +80,8 @@ class ModelFamily:
     # transformer families: network config -> {network module: (released module, first row, rows)},
     # how LoRAs in the released layout (kohya) find their weights; None = the UNet tables
     lora_names: Callable[[dict], dict] | None = None
+    # transformer families: does a diffusers folder's transformer/config.json describe this family?
+    diffusers_match: Callable[[dict], bool] | None = None
 
     @property
     def latent_channels(self) -> int:
@@ -126,6 +128,15 @@ def recognise(found: Recognition) -> ModelFamily:
             return family
     raise ValueError("no known model family matches this checkpoint's UNet and text encoders "
                      f"(known: {', '.join(f.name for f in FAMILIES if not f.base)})")
+
+
+def family_for_transformer(config: dict) -> ModelFamily:
+    """The family of a diffusers folder's transformer (its config.json)."""
+    _load()
+    for family in FAMILIES:
+        if family.diffusers_match is not None and family.diffusers_match(config):
+            return family
+    raise ValueError(f"transformer class {config.get('_class_name')!r} is not a model family NodeFlow knows")
 
 
 def family_for_context(context_dim: int) -> ModelFamily:

@@ -102,7 +102,8 @@ def _diffusers_folders(env) -> list[str]:
         root = Path(root)
         if root.is_dir():
             for entry in sorted(root.iterdir()):
-                if (entry / "model_index.json").is_file() or (entry / "unet" / "config.json").is_file():
+                if (entry / "model_index.json").is_file() or (entry / "unet" / "config.json").is_file() \
+                        or (entry / "transformer" / "config.json").is_file():
                     names.append(entry.name)
     return names
 
