@@ -85,3 +85,44 @@ def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dt
     apply_layerwise_casting(module, storage, compute, patterns)
     module.nodeflow_compute_dtype = compute
     return module
+
+
+CLIP_L_HF = "text_model.embeddings.token_embedding.weight"
+
+
+def load_clip_file(path: Path, manager=None) -> CLIP:
+    """A CLIP-L (Hugging Face names, with or without ``text_model.``, or checkpoint prefixes) or an
+    OpenCLIP text tower (``token_embedding.weight``, ``transformer.resblocks.*``)."""
+    path = Path(path)
+    return clip_from_state(load_state_dict(path), manager, path.name)
+
+
+def clip_from_state(sd: dict[str, torch.Tensor], manager=None, source: str = "state dict") -> CLIP:
+    """The same from tensors in memory."""
+    from .detect import _clip_l_config, _open_clip_config
+
+    if any(k.startswith(("cond_stage_model.", "conditioner.")) for k in sd):
+        prefix_kind = [("cond_stage_model.transformer.text_model.", "clip_l"), ("cond_stage_model.model.", "open_clip"),
+                       ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
+                       ("conditioner.embedders.1.model.", "open_clip")]
+        prefix, kind = next(((p, k) for p, k in prefix_kind if any(key.startswith(p) for key in sd)), (None, None))
+        if prefix is None:
+            raise ModelFileError(f"{source}: no text encoder found")
+        sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    elif any(k.startswith("text_model.") for k in sd):
+        sd, kind = {k[len("text_model."):]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
+    elif "embeddings.token_embedding.weight" in sd:
+        kind = "clip_l"
+    elif "token_embedding.weight" in sd and any(k.startswith("transformer.resblocks.") for k in sd):
+        kind = "open_clip"
+    else:
+        raise ModelFileError(f"{source} is not a CLIP text encoder (no token embedding found); "
+                             "expected a CLIP-L or OpenCLIP text model file")
+    shapes = {k: tuple(v.shape) for k, v in sd.items()}
+    cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)
+    family = family_named("sd1" if kind == "clip_l" else "sd2")  # a lone tower: the family it came with
+    tower = family.text_towers[0]
+    cfg.update(prefix="", kind=kind)
+    dtype = manager.dtype("clip") if manager is not None else torch.float32
+    encoder = _text_encoder(cfg, sd, tower, dtype)
+    return make_clip([encoder], family, manager)
