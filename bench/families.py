@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import resource
 import subprocess
 import sys
@@ -140,7 +138,7 @@ def main() -> None:
         from diffusers import SD3Transformer2DModel  # noqa: F401
 
         import nodeflow.models.component_files  # noqa: F401
-        import nodeflow.models.families_flow  # noqa: F401
+        import nodeflow.models.families_flow  # noqa: F401,F811
         print(high_water_mark())
         return
     if args.load is not None:

@@ -86,8 +86,7 @@ class KSAMPLER:
         return run
 
     def max_denoise(self, model_wrap: Any, sigmas: torch.Tensor) -> bool:
-        from nodeflow.sampling.flow_schedule import is_flow, unnoise_final
-from nodeflow.sampling.run import is_full_denoise
+        from nodeflow.sampling.run import is_full_denoise
 
         return is_full_denoise(model_wrap.model_patcher, sigmas)
 
