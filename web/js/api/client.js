@@ -42,6 +42,13 @@ export class ApiClient extends EventTarget {
   userdataUrl(path) { return `/userdata/${encodeURIComponent(path)}`; }
   listUserdata(dir) { return this.json(`/userdata?dir=${encodeURIComponent(dir)}&recurse=true`); }
   getUserdata(path) { return this.json(this.userdataUrl(path)); }
+  /** A top-level user data file's JSON, or null when there is none (looked up in the listing, so no 404 is logged). */
+  async getUserdataIfPresent(path) {
+    this.userRoot = this.userRoot || this.json("/userdata?dir=&recurse=false").catch(() => null);
+    const files = await this.userRoot;
+    if (Array.isArray(files) && !files.includes(path)) return null;
+    return this.getUserdata(path);
+  }
   saveUserdata(path, data, overwrite = true) {
     return this.json(`${this.userdataUrl(path)}?overwrite=${overwrite}`, { method: "POST", headers: { "Content-Type": "application/json" },
       body: typeof data === "string" ? data : JSON.stringify(data) });
