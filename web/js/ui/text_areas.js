@@ -93,7 +93,7 @@ export class TextAreaLayer {
       e.stopPropagation();
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        app.queue(null, { front: e.shiftKey });
+        app.queue(null, e.shiftKey ? { front: true } : {});
       } else if (e.key === "Escape") el.blur();
     });
     // the wheel zooms the canvas unless the text itself can scroll (Ctrl+wheel always zooms)

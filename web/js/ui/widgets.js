@@ -96,7 +96,7 @@ export class WidgetEditor {
         e.preventDefault();
         commit();
         this.app.closeOverlays();
-        if (e.ctrlKey || e.metaKey) this.app.queue(null, { front: e.shiftKey }); // Ctrl+Enter queues from any editor
+        if (e.ctrlKey || e.metaKey) this.app.queue(null, e.shiftKey ? { front: true } : {}); // Ctrl+Enter queues from any editor
       }
       if (e.key === "Escape") this.app.closeOverlays();
     });
