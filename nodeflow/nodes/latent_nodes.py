@@ -57,9 +57,10 @@ class EmptyLatentImage(Node):
     """A batch of empty (zero) latents of the given image size."""
     display_name = "Empty Latent Image"
     category = "latent"
-    inputs = {"width": Int(default=512, min=16, max=16384, step=8), "height": Int(default=512, min=16, max=16384, step=8),
-              "batch_size": Int(default=1, min=1, max=4096)}
-    outputs = {"LATENT": Latent()}
+    inputs = {"width": Int(default=512, min=16, max=16384, step=8, tooltip="Image width in pixels."),
+              "height": Int(default=512, min=16, max=16384, step=8, tooltip="Image height in pixels."),
+              "batch_size": Int(default=1, min=1, max=4096, tooltip="How many images to make at once.")}
+    outputs = {"LATENT": Latent(tooltip="Empty latents for KSampler's latent_image.")}
 
     def run(self, width, height, batch_size):
         from nodeflow.models.families_sd import SD_LATENT
@@ -73,8 +74,8 @@ class VAEDecode(Node):
     """Turn latents back into pixels (tiles automatically when memory runs out)."""
     display_name = "VAE Decode"
     category = "latent"
-    inputs = {"samples": Latent(), "vae": Vae()}
-    outputs = {"IMAGE": Image()}
+    inputs = {"samples": Latent(tooltip="The latent to decode."), "vae": Vae(tooltip="The VAE that turns latents into pixels.")}
+    outputs = {"IMAGE": Image(tooltip="The decoded image.")}
 
     def run(self, samples, vae):
         return vae.decode(samples["samples"])

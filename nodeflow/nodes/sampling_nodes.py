@@ -48,19 +48,25 @@ class SamplerChoice:
     fn: Callable
 
 
-def _seed(): return Int(default=0, min=0, max=SEED_MAX, control_after_generate=True)
-def _steps(): return Int(default=20, min=1, max=10000)
-def _cfg(): return Float(default=8.0, min=0.0, max=100.0, step=0.1, round=0.01)
+def _seed(): return Int(default=0, min=0, max=SEED_MAX, control_after_generate=True,
+                       tooltip="The random seed of the starting noise: the same seed gives the same picture.")
+def _steps(): return Int(default=20, min=1, max=10000, tooltip="How many denoising steps: more is slower and usually finer.")
+def _cfg(): return Float(default=8.0, min=0.0, max=100.0, step=0.1, round=0.01,
+                         tooltip="Classifier-free guidance: how strongly the prompt steers the image (too high burns it).")
 
 
 class KSampler(Node):
     """Denoise a latent with the model, guided by the positive and negative prompts."""
     category = "sampling"
-    inputs = {"model": Model(), "seed": _seed(), "steps": _steps(), "cfg": _cfg(),
-              "sampler_name": Combo(choices=SAMPLER_CHOICES), "scheduler": Combo(choices=SCHEDULER_CHOICES),
-              "positive": Conditioning(), "negative": Conditioning(), "latent_image": Latent(),
-              "denoise": Float(default=1.0, min=0.0, max=1.0, step=0.01)}
-    outputs = {"LATENT": Latent()}
+    inputs = {"model": Model(tooltip="The diffusion model that denoises the latent."), "seed": _seed(), "steps": _steps(),
+              "cfg": _cfg(), "sampler_name": Combo(choices=SAMPLER_CHOICES, tooltip="The sampling algorithm."),
+              "scheduler": Combo(choices=SCHEDULER_CHOICES, tooltip="How the noise level falls from step to step."),
+              "positive": Conditioning(tooltip="What the image should show (from CLIP Text Encode)."),
+              "negative": Conditioning(tooltip="What the image should avoid."),
+              "latent_image": Latent(tooltip="The latent to denoise: Empty Latent Image for a new picture."),
+              "denoise": Float(default=1.0, min=0.0, max=1.0, step=0.01,
+                               tooltip="How much of the input to replace: 1 = all (text to image), lower keeps more of it.")}
+    outputs = {"LATENT": Latent(tooltip="The denoised latent; VAE Decode turns it into an image.")}
 
     def run(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise):
         req = SampleRequest(model, positive, negative, latent_image, seed, cfg, sampler_name)

@@ -10,7 +10,7 @@ from aiohttp import WSMsgType, web
 
 from nodeflow.comfy_compat.server_binding import attach as attach_comfy_server
 
-from . import openapi, routes_convert, routes_files, routes_info, routes_prompt, routes_userdata
+from . import openapi, routes_convert, routes_files, routes_info, routes_prompt, routes_templates, routes_userdata
 from .config import ServerConfig
 from .hub import Hub
 from .queue_store import QueueStore
@@ -20,7 +20,7 @@ from .worker import Worker
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
 ROUTE_TABLES = (routes_prompt.routes, routes_info.routes, routes_files.routes, routes_userdata.routes,
-                routes_convert.routes, openapi.routes)
+                routes_convert.routes, routes_templates.routes, openapi.routes)
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:

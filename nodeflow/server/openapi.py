@@ -139,6 +139,19 @@ OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/nodeflow/workers"): op("system", "Who runs prompts: each worker's node, device, memory, loaded models, "
                                      "current prompt and prompts done (one entry without --ray)",
                                      ok={"type": "array", "items": ANY_OBJ}),
+    ("GET", "/workflow_templates"): op("workflows", "Plugin packs' example workflows (ComfyUI): {pack: [names]}",
+                                       ok={"type": "object", "additionalProperties": STR_LIST}),
+    ("GET", "/workflow_templates/{pack}/{file}"): op(
+        "workflows", "One example workflow (.json) or its thumbnail from a pack's example_workflows/",
+        ok_content={"application/json": {"schema": {}}, "image/*": {"schema": BINARY}}, errors=(400, 404),
+        params=[path_param("pack", "plugin pack folder name"), path_param("file", "e.g. my_example.json")]),
+    ("GET", "/nodeflow/templates"): op(
+        "workflows", "Every example workflow: NodeFlow's (web/examples) and the packs'",
+        ok={"type": "array", "items": obj(("source", "name", "url"), source=STR, name=STR, url=STR,
+                                          thumbnail={"type": ["string", "null"]})}),
+    ("GET", "/nodeflow/model_inputs"): op(
+        "models", "Which model folder each file-picking input reads: {node class: {input: folder}}",
+        ok={"type": "object", "additionalProperties": {"type": "object", "additionalProperties": STR}}),
     ("POST", "/upload/image"): op(
         "files", "Upload an image into input/ (or output/, temp/); a free name is chosen unless overwrite",
         ok=UPLOADED, errors=(400, 413), body_required=True,

@@ -47,7 +47,21 @@ test("the palette ranks actions by fuzzy name and keeps all for an empty query",
 test("settings read from the server keep known keys with valid values only", async () => {
   const { DEFAULT_SETTINGS, cleanSettings } = await import("../../web/js/ui/settings.js");
   assert.deepEqual(cleanSettings(null), DEFAULT_SETTINGS);
-  assert.deepEqual(cleanSettings({ theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true, extra: 1 }),
-    { theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true });
+  assert.deepEqual(cleanSettings({ theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true, nodeIds: true, extra: 1 }),
+    { theme: "light", linkStyle: "straight", snap: true, gridSize: 40, autosave: true, minimap: true, nodeIds: true });
   assert.deepEqual(cleanSettings({ theme: "<b>", linkStyle: 3, snap: "yes", gridSize: 9999 }), DEFAULT_SETTINGS);
+});
+
+test("actions sharing a key: the last added whose `when` holds runs", async () => {
+  const { ActionRegistry } = await import("../../web/js/ui/actions.js");
+  const reg = new ActionRegistry();
+  let selected = false;
+  reg.add({ id: "queue-front", name: "front", keys: ["Ctrl+Shift+Enter"], run: () => "front" });
+  reg.add({ id: "queue-selected", name: "selected", keys: ["Ctrl+Shift+Enter"], when: () => selected, run: () => "selected" });
+  const key = { key: "Enter", ctrlKey: true, shiftKey: true, altKey: false, metaKey: false };
+  assert.equal(reg.forEvent(key).id, "queue-front");
+  selected = true;
+  assert.equal(reg.forEvent(key).id, "queue-selected");
+  reg.add({ id: "queue-selected", name: "selected", keys: ["Alt+Q"], run: () => "moved" }); // re-added under another key
+  assert.equal(reg.forEvent(key).id, "queue-front");
 });

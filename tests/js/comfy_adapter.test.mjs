@@ -24,6 +24,7 @@ function editor() {
   const api = new EventTarget();
   api.clientId = "client1";
   api.getUserdata = async () => { const e = new Error("missing"); e.status = 404; throw e; };
+  api.getUserdataIfPresent = async () => null;
   api.extensions = async () => [];
   const app = { api, extensions: [], customWidgets: new Map(), toasts: [], changes: 0,
     state: { graph: new Graph(), objectInfo: OBJECT_INFO, selection: new Set() },

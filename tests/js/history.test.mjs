@@ -20,3 +20,19 @@ test("history items become entries with image URLs and the workflow that ran", (
   assert.deepEqual(entries[0].prompt, { 2: { class_type: "Show" } });
   assert.deepEqual(historyEntries(null, () => ""), []);
 });
+
+test("history entries carry start time, duration and how the run ended (interrupted is not 'error')", async () => {
+  const { runTiming, timingLabel } = await import("../../web/js/ui/history_panel.js");
+  const ok = runTiming({ status_str: "success", messages: [["execution_start", { timestamp: 1000 }], ["execution_cached", { nodes: [], timestamp: 1001 }],
+    ["execution_success", { timestamp: 3300 }]] });
+  assert.deepEqual(ok, { started: 1000, duration: 2300, outcome: "success" });
+  assert.match(timingLabel(ok), /2\.3 s$/);
+  const stopped = runTiming({ status_str: "error", messages: [["execution_start", { timestamp: 5000 }], ["execution_interrupted", { timestamp: 5400 }]] });
+  assert.deepEqual(stopped, { started: 5000, duration: 400, outcome: "interrupted" });
+  assert.match(timingLabel(stopped), /400 ms$/);
+  assert.deepEqual(runTiming({ status_str: "error", messages: "junk" }), { started: null, duration: null, outcome: "error" });
+  assert.equal(timingLabel({ started: null, duration: null }), "");
+  const { historyEntries } = await import("../../web/js/ui/history_panel.js");
+  const [entry] = historyEntries({ a: { prompt: [1, "a", {}, {}, []], outputs: {}, status: { status_str: "error", messages: [["execution_interrupted", {}]] } } }, () => "");
+  assert.equal(entry.status, "interrupted");
+});

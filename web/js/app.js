@@ -14,7 +14,13 @@ import { registerEditorActions } from "./ui/editor_actions.js";
 import { Interaction } from "./ui/interaction.js";
 import { libraryItems, showMenu } from "./ui/menu.js";
 import { HistoryPanel } from "./ui/history_panel.js";
-import { QueuePanel, showErrors } from "./ui/queue_panel.js";
+import { QueuePanel } from "./ui/queue_panel.js";
+import { QueueStatus } from "./ui/queue_status.js";
+import { ErrorsPanel } from "./ui/errors_panel.js";
+import { TextAreaLayer } from "./ui/text_areas.js";
+import { HoverTips } from "./ui/hover.js";
+import { Library } from "./ui/library.js";
+import { exclusivePanels } from "./ui/panels.js";
 import { RunEvents } from "./ui/run_events.js";
 import { ExtensionHost } from "./ui/extensions.js";
 import { exportAs } from "./ui/export_menu.js";
@@ -43,18 +49,24 @@ class App {
     this.stack = new CommandStack(this.state.graph); // replaced by the active tab's
     this.view = new CanvasView($("canvas"), this.state);
     this.widgets = new WidgetEditor(this);
+    this.textAreas = new TextAreaLayer(this, $("text-widgets"));
     this.interaction = new Interaction(this);
+    this.hover = new HoverTips(this);
     this.clipboard = new ClipboardActions(this);
     this.menus = new ContextMenus(this);
     this.actions = new ActionRegistry();
     registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
+    this.queueStatus = new QueueStatus(this);
+    this.errorsPanel = new ErrorsPanel(this, $("error-panel"));
     this.runEvents = new RunEvents(this);
     this.tabs = new Tabs(this, $("tabs"));
     this.browser = new WorkflowBrowser(this, $("workflow-panel"));
     this.history = new HistoryPanel(this, $("history-panel"));
     this.viewControls = new ViewControls(this);
     this.settingsStore = new SettingsStore(this, $("settings-panel"));
+    this.library = new Library(this); // templates browser, missing-models panel
+    exclusivePanels();
     this.extensionHost = new ExtensionHost(this); // plugin web scripts: NodeFlow's hooks and the ComfyUI adapter
     this.state.graph.hooks = this.extensionHost.graphHooks;
     this.subgraphs = new SubgraphUI(this); // convert/open/unpack subgraphs, the library, queue selected outputs
@@ -73,6 +85,7 @@ class App {
   applySettings() {
     this.view.setTheme(this.settings.theme);
     this.view.linkStyle = this.settings.linkStyle;
+    this.view.nodeIds = !!this.settings.nodeIds;
     document.body.dataset.theme = this.settings.theme;
     this.viewControls.apply();
   }
@@ -89,13 +102,14 @@ class App {
     await this.extensionHost.load(); // before any graph: extensions see every node created
     if (!this.tabs.restore()) {
       const data = await (await fetch("default_workflow.json")).json();
-      if (!(await this.openInNewTab(data, "Unsaved workflow"))) this.tabs.create();
+      if (!(await this.openInNewTab(data, "Unsaved workflow", null, { checkModels: false }))) this.tabs.create();
     }
     this.applySettings();
     bindToolbar(this);
     this.runEvents.bind();
     bindDrop(this);
     window.addEventListener("resize", () => this.view.requestDraw());
+    window.addEventListener("pagehide", () => this.tabs.persist()); // an edit made just before a reload is kept
     await this.extensionHost.setup();
     this.extensionHost.showPackProblems();
     this.api.connect();
@@ -168,7 +182,8 @@ class App {
   nodeMenu(node, clientX, clientY) { this.menus.nodeMenu(node, clientX, clientY); }
 
   fitView() {
-    const layouts = [...this.state.graph.nodes.values()].map((n) => this.view.layout(n));
+    const layouts = [...this.state.graph.nodes.values()].map((n) => this.view.layout(n))
+      .concat(this.state.graph.groups.map((g) => ({ x: g.bounding[0], y: g.bounding[1], w: g.bounding[2], h: g.bounding[3] }))); // groups too
     if (!layouts.length) return;
     const x1 = Math.min(...layouts.map((l) => l.x)) - 40;
     const y1 = Math.min(...layouts.map((l) => l.y)) - 40;
@@ -187,13 +202,18 @@ class App {
   }
 
   closeOverlays() {
+    if (this.state.pendingLink) { this.state.pendingLink = null; this.view.requestDraw(); }
     for (const el of [...$("overlays").children]) {
       if (document.activeElement === el) el.blur();
       el.remove();
     }
   }
 
-  openSearch(clientX, clientY, pending) { this.closeOverlays(); openSearch(this, clientX, clientY, pending); }
+  openSearch(clientX, clientY, pending) {
+    this.closeOverlays();
+    this.state.pendingLink = pending ? pending.output || pending.input || null : null; // drawn while the box is open
+    openSearch(this, clientX, clientY, pending);
+  }
   libraryMenu(clientX, clientY) { this.closeOverlays(); showMenu(this, clientX, clientY, libraryItems(this, clientX, clientY)); }
 
   toast(message, kind = "info") {
@@ -237,6 +257,7 @@ class App {
     if (!result) return false;
     try {
       this.setGraph(result, source);
+      this.library.checkModels();
       return true;
     } catch (err) {
       this.toast(`Could not open ${source}: ${err.message}`, "error");
@@ -245,11 +266,13 @@ class App {
   }
 
   /** Open in a new tab (saved workflows, history runs). Resolves to the tab or null. */
-  async openInNewTab(data, name, path = null) {
+  async openInNewTab(data, name, path = null, { checkModels = true } = {}) {
     const result = await this.toNodeflow(data, name);
     if (!result) return null;
     try {
-      return this.tabs.create({ name, path, data: result });
+      const tab = this.tabs.create({ name, path, data: result });
+      if (checkModels) this.library.checkModels();
+      return tab;
     } catch (err) {
       this.toast(`Could not open ${name}: ${err.message}`, "error");
       return null;
@@ -263,23 +286,34 @@ class App {
 
   exportFile() { return exportAs(this, "nodeflow"); }
 
+  /** A dropped or chosen file: into the active tab when it is empty and unchanged, else a new tab; named after the file. */
   async openFile(file) {
-    if (/\.(png|webp)$/i.test(file.name) || file.type.startsWith("image/")) return this.loadWorkflow(file, file.name);
-    try {
-      return this.loadWorkflow(JSON.parse(await file.text()), file.name);
-    } catch (err) {
-      this.toast(`${file.name} is not valid JSON: ${err.message}`, "error");
-      return false;
+    let data = file;
+    if (!(/\.(png|webp)$/i.test(file.name) || file.type.startsWith("image/"))) {
+      try { data = JSON.parse(await file.text()); } catch (err) {
+        this.toast(`${file.name} is not valid JSON: ${err.message}`, "error");
+        return false;
+      }
     }
+    const name = file.name.replace(/\.(json|png|webp)$/i, "") || "workflow";
+    const tab = this.tabs.active;
+    if (tab && !tab.graph.nodes.size && !this.tabs.isDirty(tab)) {
+      if (!(await this.loadWorkflow(data, file.name))) return false;
+      this.tabs.markSaved(tab, tab.path, name); // just opened: named after the file, nothing unsaved
+      return true;
+    }
+    return !!(await this.openInNewTab(data, name));
   }
 
   // --- running ----------------------------------------------------------------------------
-  /** Queue the tab's workflow `batch` times; `extra` joins the POST /prompt body (partial_execution_targets). */
+  /** Queue the active tab's workflow `batch` times (the toolbar's count by default); `extra` joins the
+   * POST /prompt body (`{front: true}` runs it next, partial_execution_targets). */
   async queue(batch = null, extra = {}) {
     const count = Math.max(1, Math.min(100, Number(batch ?? $("batch-count").value) || 1));
     const runtime = this.state.runtime;
+    const tab = this.tabs.active;
     runtime.errors.clear();
-    showErrors($("error-panel"), []);
+    this.errorsPanel.set(tab, []);
     for (let i = 0; i < count; i++) {
       let prompt;
       let workflow;
@@ -291,11 +325,14 @@ class App {
       }
       try {
         const result = await this.api.queuePrompt(prompt, workflow, extra);
-        this.runEvents.queued(result.prompt_id, this.tabs.active, Object.keys(prompt).length);
-        this.showNodeErrors(result.node_errors || {});
+        this.runEvents.queued(result.prompt_id, tab, Object.keys(prompt).length);
+        this.queueStatus.queued(result.prompt_id, tab);
+        // (a fast run's own errors may already be listed: only add the ones validation found)
+        if (Object.keys(result.node_errors || {}).length) this.showNodeErrors(result.node_errors);
       } catch (err) {
         const body = err.body || {};
-        this.showNodeErrors(body.node_errors || {}, body.error);
+        const error = body.error || (body.node_errors && Object.keys(body.node_errors).length ? null : { message: this.queueStatus.failed(err) });
+        this.showNodeErrors(body.node_errors || {}, error);
         this.view.requestDraw();
         return;
       }
@@ -315,10 +352,11 @@ class App {
       const message = entry.errors.map((e) => `${e.message}${e.details ? `: ${e.details}` : ""}`).join("; ");
       this.state.runtime.errors.set(id, message);
       const node = this.state.graph.nodes.get(id);
-      list.push({ node: id, title: node ? node.title || node.type : entry.class_type, message });
+      const info = this.state.objectInfo[node ? node.type : entry.class_type] || {};
+      list.push({ node: id, title: (node && node.title) || info.display_name || entry.class_type, message });
     }
     if (promptError && !list.length) list.push({ node: null, message: promptError.message + (promptError.details ? `: ${promptError.details}` : "") });
-    showErrors($("error-panel"), list);
+    this.errorsPanel.set(this.tabs.active, list);
     this.view.requestDraw();
   }
 }

@@ -42,6 +42,20 @@ export class ApiClient extends EventTarget {
   userdataUrl(path) { return `/userdata/${encodeURIComponent(path)}`; }
   listUserdata(dir) { return this.json(`/userdata?dir=${encodeURIComponent(dir)}&recurse=true`); }
   getUserdata(path) { return this.json(this.userdataUrl(path)); }
+  /** Every user data file (paths below user/default/), or null when the listing failed. */
+  userFiles() { return this.json("/userdata?dir=&recurse=true").catch(() => null); }
+  /** A user data file's JSON, or null when there is none (looked up in the listing, so no 404 is logged). */
+  async getUserdataIfPresent(path) {
+    const files = await this.userFiles();
+    if (Array.isArray(files) && !files.includes(path)) return null;
+    return this.getUserdata(path);
+  }
+  /** The files below user folder `dir`, [] when it does not exist (no failing request either). */
+  async listUserdataIfPresent(dir) {
+    const files = await this.userFiles();
+    if (Array.isArray(files) && !files.some((f) => f.startsWith(`${dir}/`))) return [];
+    return this.listUserdata(dir);
+  }
   saveUserdata(path, data, overwrite = true) {
     return this.json(`${this.userdataUrl(path)}?overwrite=${overwrite}`, { method: "POST", headers: { "Content-Type": "application/json" },
       body: typeof data === "string" ? data : JSON.stringify(data) });

@@ -57,7 +57,7 @@ export class ComfySettings {
 
   async load() {
     try {
-      const data = await this.editor.api.getUserdata(SETTINGS_FILE);
+      const data = await this.editor.api.getUserdataIfPresent(SETTINGS_FILE);
       if (data && typeof data === "object" && !Array.isArray(data)) this.values = data;
     } catch (err) {
       if (err.status !== 404) this.host.report({ source: SETTINGS_FILE, message: `could not read extension settings: ${err.message}` });

@@ -14,7 +14,7 @@ export const THEMES = {
     note: "#4a4326", noteText: "#f3e9c6", slotHole: "#1b1c1f" },
   light: { background: "#f4f5f7", grid: "#e2e4e8", node: "#ffffff", nodeTitle: "#dde1e8", text: "#1d1f23", dim: "#5c6069",
     widget: "#eef0f3", selected: "#1d4ed8", executing: "#2e7d32", error: "#d32f2f", muted: "#b0b3b9", bypassed: "#c7a8ec",
-    note: "#fff4c2", noteText: "#3b3521", slotHole: "#ffffff" },
+    note: "#fff4c2", noteText: "#3b3521", slotHole: "#ffffff", linkShade: 0.72 },
 };
 let THEME = THEMES.dark;
 
@@ -28,8 +28,11 @@ export class CanvasView {
     this.frames = 0;
     this.images = new Map(); // url -> HTMLImageElement
     this.linkStyle = "spline"; // or "straight"
+    this.nodeIds = false; // draw "#id" badges in title bars (setting)
     this.theme = THEME;
     this.afterDraw = null; // called after each frame (the minimap)
+    this.overlayers = []; // also called after each frame: DOM layers that follow the view (prompt boxes, editors)
+    this.textNodes = []; // nodes drawn this frame that have prompt boxes (for text_areas.js)
   }
 
   setTheme(name) {
@@ -96,6 +99,7 @@ export class CanvasView {
     }
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
+    this.textNodes = [];
     // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
     this.linkedIn = new Map(); // "node\0input" -> the link into it
     this.linkedOut = new Set();
@@ -108,12 +112,14 @@ export class CanvasView {
     const detached = drag && drag.kind === "link" ? drag.detach : undefined;
     for (const link of this.state.graph.links.values()) if (link.id !== detached) this.drawLink(link, visible);
     if (drag && drag.kind === "link") this.drawDragLink(drag);
+    else if (this.state.pendingLink) this.drawDragLink(this.state.pendingLink); // a dropped link while its search box is open
     for (const [node, layout] of layouts) {
       if (layout.x > visible.x + visible.w || layout.y > visible.y + visible.h || layout.x + layout.w < visible.x || layout.y + layout.h < visible.y) continue;
       this.drawNode(node, layout);
     }
     if (drag && drag.kind === "select") this.drawSelection(drag);
     if (this.afterDraw) this.afterDraw();
+    for (const follow of this.overlayers) follow();
   }
 
   visibleRect() {
@@ -158,12 +164,18 @@ export class CanvasView {
     const a = this.slotPoint(link.from[0], "out", link.from[1]);
     const b = this.slotPoint(link.to[0], "in", link.to[1]);
     if (!a || !b) return;
-    const color = typeColor(link.type);
+    const color = this.linkColor(link.type);
     this.curve(a[0], a[1], b[0], b[1], color);
     if (!this.detailed) return;
     const [mx, my] = linkMidpoint(a, b); // the handle that opens the link menu (reroute, delete)
     if (mx < visible.x || my < visible.y || mx > visible.x + visible.w || my > visible.y + visible.h) return;
     dot(this.ctx, mx, my, 4, color, true, THEME.slotHole);
+  }
+
+  /** A link's colour: the type's, darkened on the light theme so pale types (CLIP yellow) stay visible. */
+  linkColor(type) {
+    const color = typeColor(type);
+    return THEME.linkShade ? shade(color, THEME.linkShade) : color;
   }
 
   drawDragLink(drag) {
@@ -200,21 +212,26 @@ export class CanvasView {
     ctx.fillStyle = node.color || THEME.nodeTitle;
     roundRect(ctx, L.x, L.y, L.w, TITLE_H, L.collapsed ? 8 : [8, 8, 0, 0]);
     ctx.fill();
-    ctx.fillStyle = THEME.text;
-    ctx.font = "600 14px system-ui, sans-serif";
     ctx.textBaseline = "middle";
     const info = effectiveInfo(this.state.graph, node, this.state.objectInfo); // subgraph instances too
     const title = (info && info.subgraph ? "⊞ " : "") + (node.title || (info && info.display_name) || node.type);
-    ctx.fillText(clip(ctx, (L.collapsed ? "▸ " : "") + title, L.w - (L.thumb ? 54 : 20)), L.x + 10, L.y + TITLE_H / 2);
+    let room = L.w - (L.thumb ? 62 : 34);
+    if (this.nodeIds && this.detailed) room -= this.drawIdBadge(node, L);
+    if (this.detailed) drawCollapseToggle(ctx, L, THEME.dim);
+    ctx.fillStyle = node.color ? "#f4f4f4" : THEME.text; // node colours are dark in both themes
+    ctx.font = "600 14px system-ui, sans-serif";
+    ctx.fillText(clip(ctx, title, room), L.x + 24, L.y + TITLE_H / 2);
     const progress = runtime.progress.get(node.id);
     if (progress && progress.max > 0) {
       ctx.fillStyle = THEME.executing;
       ctx.fillRect(L.x, L.y + TITLE_H - 3, L.w * Math.min(1, progress.value / progress.max), 3);
     }
     if (!L.collapsed) {
+      if (L.texts && L.texts.length) this.textNodes.push(node);
       this.drawSlots(node, L);
       this.drawWidgets(node, L);
       this.drawOutputs(node, L);
+      if (this.detailed && !L.note) drawResizeGrip(ctx, L, THEME.muted);
     }
     const outline = error ? THEME.error : executing ? THEME.executing : selected ? THEME.selected : null;
     if (outline) {
@@ -230,6 +247,23 @@ export class CanvasView {
       wrapText(ctx, error, L.x, L.y + L.h + 8, Math.max(L.w, 260), 15, 4);
     }
     ctx.restore();
+  }
+
+  /** "#id" at the right of the title bar; returns the width it took. */
+  drawIdBadge(node, L) {
+    const ctx = this.ctx;
+    ctx.font = "600 11px system-ui, sans-serif";
+    const text = `#${node.id}`;
+    const w = ctx.measureText(text).width + 10;
+    const right = L.x + L.w - (L.thumb ? 40 : 6); // left of a title-bar thumbnail
+    ctx.fillStyle = THEME.background;
+    roundRect(ctx, right - w, L.y + 6, w, TITLE_H - 12, 4);
+    ctx.fill();
+    ctx.fillStyle = THEME.dim;
+    ctx.textAlign = "right";
+    ctx.fillText(text, right - 5, L.y + TITLE_H / 2);
+    ctx.textAlign = "left";
+    return w + 6;
   }
 
   drawSlots(node, L) {
@@ -263,6 +297,7 @@ export class CanvasView {
     for (const row of L.widgets) {
       if (row.note) { this.drawNoteText(node, row); continue; }
       if (row.draw) { ctx.save(); row.draw(ctx, row, THEME, this.detailed); ctx.restore(); continue; } // extension rows
+      if (row.text) { this.drawTextBox(node, row); continue; }
       const linked = this.linkedIn.has(`${node.id}\u0000${row.name}`);
       ctx.fillStyle = THEME.widget;
       if (!this.detailed) { ctx.fillRect(row.x, row.y, row.w, row.h); continue; }
@@ -285,6 +320,28 @@ export class CanvasView {
         ctx.fillText("›", row.x + row.w - 8, mid);
       }
     }
+  }
+
+  /** A multiline STRING row: its wrapped text in a box (the editable textarea lies over it when in view). */
+  drawTextBox(node, row) {
+    const ctx = this.ctx;
+    ctx.fillStyle = THEME.widget;
+    if (!this.detailed) { ctx.fillRect(row.x, row.y, row.w, row.h); return; }
+    roundRect(ctx, row.x, row.y, row.w, row.h, 6);
+    ctx.fill();
+    const text = String(node.widgets[row.name] ?? "");
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = text ? THEME.text : THEME.dim;
+    let room = Math.max(1, Math.floor((row.h - 8) / 15));
+    let line = 0;
+    for (const para of (text || row.name).split("\n")) {
+      if (room <= 0) break;
+      const used = para ? wrapText(ctx, para, row.x + 6, row.y + 5 + line * 15, row.w - 12, 15, room) : 1;
+      line += used;
+      room -= used;
+    }
+    ctx.textBaseline = "middle";
   }
 
   drawReroute(node, L) {
@@ -358,4 +415,41 @@ export class CanvasView {
     }
     return img;
   }
+}
+
+/** The ▾/▸ at the left of a title bar (a click on it collapses or expands the node). */
+function drawCollapseToggle(ctx, L, color) {
+  const cx = L.x + 12;
+  const cy = L.y + TITLE_H / 2;
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  if (L.collapsed) { ctx.moveTo(cx - 3, cy - 5); ctx.lineTo(cx + 4, cy); ctx.lineTo(cx - 3, cy + 5); } else { ctx.moveTo(cx - 5, cy - 3); ctx.lineTo(cx + 5, cy - 3); ctx.lineTo(cx, cy + 4); }
+  ctx.closePath();
+  ctx.fill();
+}
+
+/** Two short diagonal strokes in the bottom-right corner: where a drag resizes the node. */
+function drawResizeGrip(ctx, L, color) {
+  const x = L.x + L.w - 3;
+  const y = L.y + L.h - 3;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.moveTo(x - 10, y); ctx.lineTo(x, y - 10);
+  ctx.moveTo(x - 5, y); ctx.lineTo(x, y - 5);
+  ctx.stroke();
+}
+
+const SHADES = new Map();
+/** `#rrggbb` scaled towards black by `factor` (cached). */
+function shade(color, factor) {
+  const key = color + factor;
+  let out = SHADES.get(key);
+  if (!out) {
+    const n = parseInt(color.slice(1), 16);
+    const c = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((v) => Math.round(v * factor).toString(16).padStart(2, "0"));
+    out = /^#[0-9a-f]{6}$/i.test(color) ? `#${c.join("")}` : color;
+    SHADES.set(key, out);
+  }
+  return out;
 }

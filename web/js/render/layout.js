@@ -7,6 +7,7 @@ export const WIDGET_H = 24;
 export const PAD = 6;
 export const MIN_W = 200;
 export const IMAGE_H = 180;
+export const TEXT_H = 40; // the least height of a multiline text row (a prompt box); it takes the node's spare height
 export const REROUTE_W = 40;
 export const REROUTE_H = 22;
 
@@ -34,7 +35,7 @@ export function widgetRows(node, info, custom = null) {
   for (const { name, spec } of inputSpecs(info)) {
     const kind = widgetKind(spec, custom);
     if (!kind || converted.has(name)) continue;
-    rows.push({ name, kind, spec });
+    rows.push(kind === "STRING" && options(spec).multiline ? { name, kind, spec, text: true } : { name, kind, spec });
     if (options(spec).control_after_generate) rows.push({ name, kind: "CONTROL", spec, control: true });
     if (options(spec).image_upload) rows.push({ name, kind: "UPLOAD", spec, upload: true });
   }
@@ -70,7 +71,7 @@ export function nodeLayout(node, info, extras = {}, custom = null) {
   const widgetTop = slotTop + rows * ROW_H + (rows ? 4 : 0);
   let top = widgetTop;
   const widgets = widgetRows(node, info, custom).map((row) => {
-    const h = row.height || WIDGET_H - 4;
+    const h = row.height || (row.text ? TEXT_H : WIDGET_H - 4);
     top += h + 4;
     return { ...row, x: x + 10, y: top - h - 4, w: w - 20, h };
   });
@@ -78,8 +79,21 @@ export function nodeLayout(node, info, extras = {}, custom = null) {
   const hasImage = extras.hasImage || extras.hasText;
   const minH = contentBottom - y + (hasImage ? IMAGE_H : 0);
   const h = Math.max(minH, node.size[1]);
+  const texts = widgets.filter((row) => row.text);
+  if (texts.length && !hasImage && h > minH) contentBottom += growTexts(widgets, texts, h - minH);
   const image = hasImage ? { x: x + 6, y: contentBottom, w: w - 12, h: y + h - contentBottom - 6 } : null;
-  return { x, y, w, h, inputs, outputs, widgets, image, collapsed: false };
+  return { x, y, w, h, inputs, outputs, widgets, image, collapsed: false, texts };
+}
+
+/** Share `spare` height among the text rows (prompt boxes grow with the node); rows below move down. */
+function growTexts(widgets, texts, spare) {
+  const each = spare / texts.length;
+  let shift = 0;
+  for (const row of widgets) {
+    row.y += shift;
+    if (row.text) { row.h += each; shift += each; }
+  }
+  return shift;
 }
 
 export function inside(px, py, r) {

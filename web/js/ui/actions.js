@@ -19,19 +19,22 @@ export class ActionRegistry {
     this.byKey = new Map();
   }
 
-  /** action: {id, name, keys?: ["Ctrl+C"], run(), when?() -> bool, hidden?} */
+  /** action: {id, name, keys?: ["Ctrl+C"], run(), when?() -> bool, hidden?}. Several actions may share a
+   * key: the one added last whose `when` holds runs (Ctrl+Shift+Enter: selected outputs, else queue front). */
   add(action) {
     const entry = { keys: [], when: () => true, ...action };
     this.actions = this.actions.filter((a) => a.id !== entry.id).concat(entry);
-    for (const key of entry.keys) this.byKey.set(key, entry);
+    for (const [key, list] of this.byKey) this.byKey.set(key, list.filter((a) => a.id !== entry.id));
+    for (const key of entry.keys) this.byKey.set(key, [...(this.byKey.get(key) || []), entry]);
     return entry;
   }
 
   get(id) { return this.actions.find((a) => a.id === id) || null; }
 
   forEvent(e) {
-    const action = this.byKey.get(eventKey(e));
-    return action && action.when() ? action : null;
+    const list = this.byKey.get(eventKey(e)) || [];
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].when()) return list[i];
+    return null;
   }
 
   run(id) {

@@ -1,7 +1,7 @@
 // Small modal dialogs (confirm with several choices, text prompt) built from DOM nodes; every
 // string goes in as textContent or an input's value.
 
-function modal(title, message) {
+export function modal(title, message) {
   const backdrop = document.createElement("div");
   backdrop.className = "dialog-backdrop";
   const box = document.createElement("div");

@@ -1,5 +1,5 @@
 // The editor's actions (what the keyboard, the command palette and the help panel list).
-import { moveNodes, removeNodes } from "../model/commands.js";
+import { moveNodes, removeNodes, setProperty } from "../model/commands.js";
 import { removeGroup } from "../model/groups.js";
 import { openPalette } from "./palette.js";
 import { openShortcutsHelp } from "./shortcuts_help.js";
@@ -12,6 +12,8 @@ export function registerEditorActions(app) {
   const selected = () => [...state.selection].filter((id) => state.graph.nodes.has(id));
   const some = () => selected().length > 0;
   a.add({ id: "queue", name: "Queue prompt", keys: ["Ctrl+Enter"], run: () => app.queue() });
+  a.add({ id: "queue-front", name: "Queue prompt at the front (runs next)", keys: ["Ctrl+Shift+Enter"], run: () => app.queue(null, { front: true }) });
+  a.add({ id: "node-ids", name: "Show / hide node id badges", keys: ["Alt+I"], run: () => app.setSetting("nodeIds", !app.settings.nodeIds) });
   a.add({ id: "undo", name: "Undo", keys: ["Ctrl+Z"], run: () => app.undo() });
   a.add({ id: "redo", name: "Redo", keys: ["Ctrl+Y", "Ctrl+Shift+Z"], run: () => app.redo() });
   a.add({ id: "select-all", name: "Select all nodes", keys: ["Ctrl+A"], run: () => { state.selection = new Set(state.graph.nodes.keys()); } });
@@ -25,6 +27,10 @@ export function registerEditorActions(app) {
   a.add({ id: "paste-links", name: "Paste keeping links from outside", keys: ["Ctrl+Shift+V"], run: () => app.clipboard.paste(true) });
   a.add({ id: "duplicate", name: "Duplicate selected nodes", keys: ["Ctrl+D"], when: some, run: () => app.clipboard.duplicate() });
   a.add({ id: "mute", name: "Mute / unmute selected nodes", keys: ["Ctrl+M"], when: some, run: () => app.toggleMode(selected(), "muted") });
+  a.add({ id: "collapse", name: "Collapse / expand selected nodes", keys: ["Alt+C"], when: some, run: () => {
+    const ids = selected();
+    app.run(setProperty(ids, "collapsed", !ids.every((id) => state.graph.nodes.get(id).collapsed)));
+  } });
   a.add({ id: "bypass", name: "Bypass / un-bypass selected nodes", keys: ["Ctrl+B"], when: some, run: () => app.toggleMode(selected(), "bypassed") });
   a.add({ id: "fit", name: "Fit the whole graph in view", keys: ["."], run: () => app.fitView() });
   a.add({ id: "save", name: "Save workflow to the server", keys: ["Ctrl+S"], run: () => app.browser.save() });

@@ -1,6 +1,7 @@
 // The history panel: past runs (GET /history) with output thumbnails (/view URLs). A run opens
 // to show its images and can load the workflow that produced it (extra_pnginfo.nodeflow_workflow or .workflow, or the
 // API prompt itself when the run carries none). The gallery shows every output image.
+import { choose } from "./dialog.js";
 import { openLightbox } from "./lightbox.js";
 import { showLightbox } from "./toolbar.js";
 
@@ -9,7 +10,26 @@ const MAX_ITEMS = 100;
 /** NodeFlow's own copy of a run's workflow first, else the ComfyUI one (nodeflow/workflow/share.py). */
 const preferredWorkflow = (info) => info.nodeflow_workflow || info.workflow || null;
 
-/** History entries newest first: {id, number, status, images: [url], workflow, prompt}. */
+/** When a run started (ms), how long it took (ms) and how it ended, from its status messages. */
+export function runTiming(status) {
+  const messages = Array.isArray(status && status.messages) ? status.messages : [];
+  const at = (name) => { const m = messages.find((x) => Array.isArray(x) && x[0] === name); return m && m[1] ? Number(m[1].timestamp) || null : null; };
+  const started = at("execution_start");
+  const ended = at("execution_success") || at("execution_error") || at("execution_interrupted");
+  const outcome = messages.some((m) => Array.isArray(m) && m[0] === "execution_interrupted") ? "interrupted"
+    : (status && status.status_str) || "unknown";
+  return { started, duration: started && ended && ended >= started ? ended - started : null, outcome };
+}
+
+/** "12:03:45 · 2.3 s" (or what of it is known). */
+export function timingLabel({ started, duration }) {
+  const parts = [];
+  if (started) parts.push(new Date(started).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }));
+  if (duration !== null && duration !== undefined) parts.push(duration < 1000 ? `${Math.round(duration)} ms` : `${(duration / 1000).toFixed(1)} s`);
+  return parts.join(" · ");
+}
+
+/** History entries newest first: {id, number, status, started, duration, images: [url], workflow, prompt}. */
 export function historyEntries(history, viewUrl) {
   return Object.entries(history || {}).map(([id, item]) => {
     const queued = item.prompt || [];
@@ -18,8 +38,9 @@ export function historyEntries(history, viewUrl) {
       for (const image of output.images || []) if (image && image.filename) images.push(viewUrl(image));
     }
     const extra = queued[3] || {};
+    const timing = runTiming(item.status);
     return { id, number: queued[0], prompt: queued[2] || {}, workflow: preferredWorkflow(extra.extra_pnginfo || {}),
-      status: (item.status || {}).status_str || "unknown", images };
+      status: timing.outcome, started: timing.started, duration: timing.duration, images };
   }).sort((a, b) => Number(b.number) - Number(a.number));
 }
 
@@ -62,6 +83,7 @@ export class HistoryPanel {
     this.selected = null;
     element.querySelector("#history-runs").addEventListener("click", () => this.show("runs"));
     element.querySelector("#history-gallery").addEventListener("click", () => this.show("gallery"));
+    element.querySelector("#history-clear").addEventListener("click", () => this.clear());
   }
 
   get visible() { return !this.element.hidden; }
@@ -103,7 +125,9 @@ export class HistoryPanel {
       const li = element("li", "history-item");
       li.dataset.prompt = entry.id;
       const count = entry.images.length;
-      const label = element("span", "", `#${entry.number} · ${entry.status} · ${count} image${count === 1 ? "" : "s"}`);
+      const when = timingLabel(entry);
+      const label = element("span", "", `#${entry.number} · ${entry.status}${when ? ` · ${when}` : ""} · ${count} image${count === 1 ? "" : "s"}`);
+      li.classList.add(`status-${entry.status}`);
       const thumbs = element("span", "thumbs");
       thumbs.append(...entry.images.slice(-4).map((url) => thumb(url)));
       li.append(label, thumbs);
@@ -121,7 +145,8 @@ export class HistoryPanel {
     load.className = "primary history-load";
     load.textContent = entry.workflow ? "Load workflow" : "Load workflow (from its prompt)";
     load.addEventListener("click", () => this.load(entry));
-    const title = element("p", "history-title", `Run #${entry.number} (${entry.status}), ${entry.id}`);
+    const when = timingLabel(entry);
+    const title = element("p", "history-title", `Run #${entry.number}: ${entry.status}${when ? `, ${when}` : ""}, ${Object.keys(entry.prompt).length} nodes`);
     const images = element("div", "history-images");
     images.append(...entry.images.map((url) => viewable(url, "history-image", "", entry.images)));
     const bar = element("div", "history-actions");
@@ -136,6 +161,17 @@ export class HistoryPanel {
       grid.append(...entry.images.map((url) => viewable(url, "gallery-image", `Run #${entry.number}`, all)));
     }
     return orEmpty(grid, "p", "No output images yet.");
+  }
+
+  /** Forget every finished run (POST /history {clear}); output files are kept. */
+  async clear() {
+    const ok = await choose("Clear the history", "Remove every finished run from the list? The image files stay in output/.",
+      [{ label: "Cancel", value: false }, { label: "Clear", value: true, primary: true }], false);
+    if (!ok) return;
+    try { await this.app.api.post("/history", { clear: true }); } catch (err) { this.app.toast(`Could not clear the history: ${err.message}`, "error"); }
+    this.selected = null;
+    this.mode = "runs";
+    await this.refresh();
   }
 
   /** Open the run's workflow in a new tab. */

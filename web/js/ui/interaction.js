@@ -1,5 +1,5 @@
 // Turns pointer and keyboard events on the canvas into commands; never draws.
-import { connect, disconnect, moveNodes, resizeNode } from "../model/commands.js";
+import { connect, disconnect, moveNodes, resizeNode, setProperty } from "../model/commands.js";
 import { groupContents, moveGroup, resizeGroup } from "../model/groups.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
@@ -38,6 +38,7 @@ export class Interaction {
       if (L.reroute) return { kind: "body", node, layout: L };
       if (!L.collapsed && x > L.x + L.w - 14 && y > L.y + L.h - 14) return { kind: "resize", node };
       for (const row of L.widgets) if (inside(x, y, row)) return { kind: "widget", node, row };
+      if (y < L.y + TITLE_H && x < L.x + 22) return { kind: "collapse", node, layout: L };
       return { kind: y < L.y + TITLE_H ? "title" : "body", node, layout: L };
     }
     return null;
@@ -77,6 +78,9 @@ export class Interaction {
       } else Object.assign(drag, { kind: "link", fromOutput: false, nodeId: hit.node.id, input: hit.input, type: hit.type });
     } else if (hit.kind === "resize") {
       Object.assign(drag, { kind: "resize", nodeId: hit.node.id, size: [...hit.node.size], key: `resize${++this.dragCounter}` });
+    } else if (hit.kind === "collapse") {
+      this.app.run(setProperty([hit.node.id], "collapsed", !hit.node.collapsed));
+      return;
     } else if (hit.kind === "widget") {
       Object.assign(drag, { kind: "widget", nodeId: hit.node.id, row: hit.row, value: hit.node.widgets[hit.row.name] });
     } else {
@@ -85,9 +89,19 @@ export class Interaction {
         this.state.selection.add(hit.node.id);
       } else if (e.ctrlKey) this.state.selection.delete(hit.node.id);
       Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
+      this.raise(drag.ids, hit.node.id);
     }
     this.state.drag = drag;
     this.app.view.requestDraw();
+  }
+
+  /** Draw `ids` above every other node (the grabbed one on top); z-order is the node order. */
+  raise(ids, top) {
+    const nodes = this.graph.nodes;
+    for (const id of [...ids.filter((i) => i !== top), top]) {
+      const node = nodes.get(id);
+      if (node) { nodes.delete(id); nodes.set(id, node); }
+    }
   }
 
   startPan(e) {
@@ -236,6 +250,11 @@ export class Interaction {
   key(e) {
     const target = e.target;
     if (target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable)) return;
+    if (e.key === "Escape" && this.state.drag && this.state.drag.kind === "link") { // cancel the link being dragged
+      this.state.drag = null;
+      this.app.view.requestDraw();
+      return;
+    }
     const action = this.app.actions.forEvent(e);
     if (!action) return;
     e.preventDefault();

@@ -1,27 +1,41 @@
-// Context menus: the node library by category (empty canvas) and a node's own menu.
+// Context menus: the node library by category (empty canvas) and a node's own menu. One submenu is
+// open per level (entering another item closes it and everything under it); menus stay in the window.
+import { keepInside } from "./place.js";
 
-export function showMenu(app, clientX, clientY, items) {
+/** Remove `menu`'s open submenu and its own submenus. */
+function closeChild(menu) {
+  if (!menu.childMenu) return;
+  closeChild(menu.childMenu);
+  menu.childMenu.remove();
+  menu.childMenu = null;
+}
+
+export function showMenu(app, clientX, clientY, items, flipX = null) {
   const menu = document.createElement("ul");
   menu.className = "context-menu";
-  menu.style.left = `${clientX}px`;
-  menu.style.top = `${clientY}px`;
+  menu.childMenu = null;
   for (const item of items) {
     const entry = document.createElement("li");
     entry.textContent = item.label;
     if (item.children) {
       entry.className = "submenu";
       entry.addEventListener("pointerenter", () => {
-        menu.querySelectorAll(".context-menu.child").forEach((m) => m.remove());
+        if (menu.childMenu && menu.childMenu.owner === entry) return;
+        closeChild(menu);
         const rect = entry.getBoundingClientRect();
-        const child = showMenu(app, rect.right, rect.top, item.children);
+        const child = showMenu(app, rect.right, rect.top, item.children, menu.getBoundingClientRect().left);
         child.classList.add("child");
+        child.owner = entry;
+        menu.childMenu = child;
       });
     } else {
+      entry.addEventListener("pointerenter", () => closeChild(menu));
       entry.addEventListener("pointerdown", (e) => { e.preventDefault(); app.closeOverlays(); item.run(); });
     }
     menu.append(entry);
   }
   app.showOverlay(menu);
+  keepInside(menu, clientX, clientY, flipX);
   return menu;
 }
 

@@ -1,5 +1,5 @@
 // The queue panel: running and pending prompts, cancel one, clear; the workers (with --ray, one row per
-// Ray worker: node, device, memory, loaded models, current prompt); and the errors panel.
+// Ray worker: node, device, memory, loaded models, current prompt).
 
 import { renderWorkers } from "./workers_panel.js";
 
@@ -15,8 +15,9 @@ export class QueuePanel {
     const rows = [];
     const add = (item, running) => {
       const li = document.createElement("li");
+      li.className = running ? "q-running" : "q-pending"; // a CSS dot, no emoji font needed
       const label = document.createElement("span");
-      label.textContent = `${running ? "▶ running" : "⏳ pending"} #${item[0]} · ${Object.keys(item[2]).length} nodes`;
+      label.textContent = `${running ? "running" : "pending"} #${item[0]} · ${Object.keys(item[2]).length} nodes`;
       const cancel = document.createElement("button");
       cancel.textContent = running ? "Interrupt" : "Cancel";
       cancel.addEventListener("click", async () => {
@@ -39,18 +40,4 @@ export class QueuePanel {
     try { workers = await this.app.api.workers(); } catch { /* an older server: no workers list */ }
     renderWorkers(this.element.querySelector(".workers"), workers, queue);
   }
-}
-
-export function showErrors(element, errors) {
-  const list = element.querySelector("ul");
-  list.replaceChildren(...errors.map(({ node, title, message }) => {
-    const li = document.createElement("li");
-    const strong = document.createElement("strong");
-    strong.textContent = node ? `#${node} ${title || ""}` : "Prompt";
-    const text = document.createElement("span");
-    text.textContent = ` ${message}`;
-    li.append(strong, text);
-    return li;
-  }));
-  element.hidden = errors.length === 0;
 }

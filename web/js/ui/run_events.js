@@ -1,7 +1,6 @@
 // Websocket run events -> the run results of the tab that queued the prompt (progress, images,
 // texts, errors), the overall progress bar and the status light.
 import { shownNode } from "../model/subgraphs.js";
-import { showErrors } from "./queue_panel.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,7 +31,10 @@ export class RunEvents {
     const on = (type, handler) => app.api.addEventListener(type, (e) => { handler(e.detail); app.view.requestDraw(); });
     on("connected", () => { $("status").textContent = "connected"; $("status").className = "ok"; });
     on("disconnected", () => { $("status").textContent = "reconnecting…"; $("status").className = "bad"; });
-    on("ws:status", () => app.queuePanel.refresh());
+    on("ws:status", (d) => {
+      app.queueStatus.setRemaining(d && d.status && d.status.exec_info ? d.status.exec_info.queue_remaining : 0);
+      app.queuePanel.refresh();
+    });
     on("ws:execution_start", (d) => {
       this.running = { id: d.prompt_id, done: 0, tab: this.tabOf(d) };
       this.running.tab.runtime.previews.clear();
@@ -44,6 +46,7 @@ export class RunEvents {
       if (runtime.executing) { runtime.progress.delete(runtime.executing); if (this.running) this.running.done += 1; }
       runtime.executing = d.node === null ? null : this.shown(this.tabOf(d), d.node);
       if (d.node === null) {
+        app.queueStatus.done(d.prompt_id);
         this.running = null;
         this.overall(null);
         app.queuePanel.refresh();
@@ -66,9 +69,11 @@ export class RunEvents {
       const message = `${d.exception_type}: ${d.exception_message}`;
       tab.runtime.errors.set(id, message);
       const node = tab.graph.nodes.get(id);
-      if (tab === app.tabs.active) showErrors($("error-panel"), [{ node: id, title: node ? node.title || node.type : d.node_type, message }]);
+      const info = app.state.objectInfo[d.node_type] || {};
+      app.errorsPanel.add(tab, { node: id, title: node ? node.title || info.display_name || node.type : d.node_type, message });
+      app.queueStatus.done(d.prompt_id);
     });
-    on("ws:execution_interrupted", () => app.toast("Interrupted", "warning"));
+    on("ws:execution_interrupted", (d) => { app.queueStatus.done(d && d.prompt_id); app.toast("Interrupted", "warning"); });
     on("preview", async (blob) => {
       const runtime = this.tabOf(null).runtime;
       const node = runtime.executing;  // read before awaiting: later "executing" messages must not take it
@@ -86,5 +91,6 @@ export class RunEvents {
     const total = this.running ? this.promptNodes.get(this.running.id) || 1 : 1;
     const done = this.running ? this.running.done : 0;
     bar.style.width = `${Math.min(100, (100 * done) / total)}%`;
+    if (this.running) this.app.queueStatus.progress(this.running.tab, done / total);
   }
 }

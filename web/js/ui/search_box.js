@@ -1,6 +1,7 @@
 // The node search box (double-click on the canvas, or a link dropped on empty space).
-import { searchNodes } from "../model/search.js";
+import { linkPreference, searchNodes } from "../model/search.js";
 import { inputSpecs, typesMatch, widgetKind } from "../model/types.js";
+import { keepInside } from "./place.js";
 
 export function openSearch(app, clientX, clientY, pending = {}) {
   const box = document.createElement("div");
@@ -19,8 +20,10 @@ export function openSearch(app, clientX, clientY, pending = {}) {
     return true;
   };
   const render = () => {
-    results = searchNodes(app.state.objectInfo, field.value, filter, 40);
-    if (!field.value) results.sort((a, b) => (a.info.category || "").localeCompare(b.info.category || "") || a.name.localeCompare(b.name));
+    results = searchNodes(app.state.objectInfo, field.value, filter, 40, linkPreference(pending));
+    if (!field.value.trim() && !pending.output && !pending.input) {
+      results.sort((a, b) => a.demoted - b.demoted || (a.info.category || "").localeCompare(b.info.category || "") || a.name.localeCompare(b.name));
+    }
     active = Math.min(active, Math.max(0, results.length - 1));
     list.replaceChildren(...results.map((r, i) => {
       const item = document.createElement("li");
@@ -49,5 +52,7 @@ export function openSearch(app, clientX, clientY, pending = {}) {
   });
   app.showOverlay(box);
   render();
+  list.style.maxHeight = `${Math.min(320, window.innerHeight - 80)}px`;
+  keepInside(box, clientX, clientY); // the list's full height is reserved, so later results never run off
   field.focus();
 }

@@ -2,10 +2,10 @@
 // /userdata/nodeflow.settings.json, loaded at start; the settings panel edits them.
 
 export const SETTINGS_FILE = "nodeflow.settings.json";
-export const DEFAULT_SETTINGS = { theme: "dark", linkStyle: "spline", snap: false, gridSize: 20, autosave: false, minimap: false };
+export const DEFAULT_SETTINGS = { theme: "dark", linkStyle: "spline", snap: false, gridSize: 20, autosave: false, minimap: false, nodeIds: false };
 
 const CHOICES = { theme: ["dark", "light"], linkStyle: ["spline", "straight"] };
-const FLAGS = ["snap", "autosave", "minimap"];
+const FLAGS = ["snap", "autosave", "minimap", "nodeIds"];
 
 /** Known keys with valid values from `data` over the defaults; anything else is ignored. */
 export function cleanSettings(data) {
@@ -23,6 +23,7 @@ const FIELDS = [
   { key: "snap", label: "Snap to grid", flag: true },
   { key: "gridSize", label: "Grid size", number: [5, 200] },
   { key: "minimap", label: "Minimap", flag: true },
+  { key: "nodeIds", label: "Node id badges (#6)", flag: true },
   { key: "autosave", label: "Autosave workflows that have a file on the server", flag: true },
 ];
 
@@ -36,7 +37,7 @@ export class SettingsStore {
 
   async load() {
     try {
-      this.app.settings = cleanSettings(await this.app.api.getUserdata(SETTINGS_FILE));
+      this.app.settings = cleanSettings(await this.app.api.getUserdataIfPresent(SETTINGS_FILE));
     } catch (err) {
       if (err.status !== 404) this.app.toast(`Could not read your settings: ${err.message}`, "warning");
       this.app.settings = { ...DEFAULT_SETTINGS };

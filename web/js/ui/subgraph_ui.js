@@ -200,7 +200,7 @@ export class SubgraphUI {
 
   async loadLibrary() {
     let files = [];
-    try { files = await this.app.api.listUserdata(LIBRARY_DIR); } catch { return; } // no library yet
+    try { files = await this.app.api.listUserdataIfPresent(LIBRARY_DIR); } catch { return; } // no library yet
     for (const file of files || []) {
       try {
         const bundle = await this.app.api.getUserdata(`${LIBRARY_DIR}/${file}`);

@@ -54,6 +54,7 @@ export class Tabs {
     app.view.layouts.clear();
     app.view.requestDraw();
     this.render();
+    app.errorsPanel.render(); // the errors panel shows this tab's errors
     this.persist();
   }
 
@@ -100,6 +101,8 @@ export class Tabs {
       const label = document.createElement("span");
       label.className = "tab-name";
       label.textContent = tab.name;
+      const run = document.createElement("span");
+      run.className = "tab-run"; // running percentage or "queued" (ui/queue_status.js)
       const marker = document.createElement("span");
       marker.className = "tab-dirty";
       marker.textContent = this.isDirty(tab) ? "●" : "";
@@ -109,7 +112,7 @@ export class Tabs {
       close.title = "Close";
       close.addEventListener("click", (e) => { e.stopPropagation(); this.close(tab); });
       item.addEventListener("click", () => { if (tab !== this.current) this.activate(tab); });
-      item.append(label, marker, close);
+      item.append(label, run, marker, close);
       return item;
     });
     const add = document.createElement("button");
@@ -118,6 +121,7 @@ export class Tabs {
     add.title = "New workflow";
     add.addEventListener("click", () => this.create());
     this.element.replaceChildren(...items, add);
+    this.app.queueStatus.paintAll();
   }
 
   // --- kept in the browser across reloads ----------------------------------------------------

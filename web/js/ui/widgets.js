@@ -2,6 +2,7 @@
 // Overlays are DOM elements over the canvas; user text goes in via .value/.textContent only.
 import { setControl, setWidget } from "../model/commands.js";
 import { comboOptions, normaliseNumber, options } from "../model/types.js";
+import { keepInside } from "./place.js";
 
 const CONTROLS = ["fixed", "increment", "decrement", "randomize"];
 
@@ -9,6 +10,17 @@ export class WidgetEditor {
   constructor(app) {
     this.app = app;
     this.typing = 0;
+    this.editing = null; // {field, nodeId, name}: the open text editor, kept on its row as the view moves
+    app.view.overlayers.push(() => this.follow());
+  }
+
+  follow() {
+    const edit = this.editing;
+    if (!edit || !edit.field.isConnected) { this.editing = null; return; }
+    const node = this.app.state.graph.nodes.get(edit.nodeId);
+    const layout = node && this.app.view.layouts.get(node.id);
+    const row = layout && layout.widgets.find((r) => r.name === edit.name && !r.control && !r.upload);
+    if (row) this.place(edit.field, row); else edit.field.blur();
   }
 
   set(nodeId, name, value, mergeKey = null) {
@@ -52,6 +64,8 @@ export class WidgetEditor {
       return this.textOverlay(node, row, event);
     }
     if (row.kind === "COMBO") return this.comboOverlay(node, row, event);
+    const area = row.text && this.app.textAreas.element(nodeId, row.name);
+    if (area) return area.focus();
     return this.textOverlay(node, row, event);
   }
 
@@ -59,6 +73,7 @@ export class WidgetEditor {
     const [sx, sy] = this.app.view.toScreen(row.x, row.y);
     const scale = this.app.state.graph.viewport.scale;
     Object.assign(element.style, { left: `${sx}px`, top: `${sy}px`, minWidth: `${Math.max(160, row.w * scale)}px` });
+    if (element.isConnected && element.classList.contains("combo-editor")) keepInside(element, sx, sy); // its list stays in the window
   }
 
   textOverlay(node, row, event) {
@@ -77,12 +92,18 @@ export class WidgetEditor {
     };
     field.addEventListener("keydown", (e) => {
       e.stopPropagation();
-      if (e.key === "Enter" && (!multiline || e.ctrlKey)) { commit(); this.app.closeOverlays(); }
+      if (e.key === "Enter" && (!multiline || e.ctrlKey)) {
+        e.preventDefault();
+        commit();
+        this.app.closeOverlays();
+        if (e.ctrlKey || e.metaKey) this.app.queue(null, e.shiftKey ? { front: true } : {}); // Ctrl+Enter queues from any editor
+      }
       if (e.key === "Escape") this.app.closeOverlays();
     });
     if (multiline) field.addEventListener("input", commit); // live; one undo step per editing session
     field.addEventListener("blur", () => { commit(); field.remove(); });
     this.app.showOverlay(field);
+    this.editing = { field, nodeId: node.id, name: row.name };
     field.focus();
     field.select?.();
   }
@@ -114,16 +135,26 @@ export class WidgetEditor {
     filter.addEventListener("input", render);
     filter.addEventListener("keydown", (e) => {
       e.stopPropagation();
-      if (e.key === "Enter" && list.firstChild && list.firstChild.className !== "empty") {
-        this.set(node.id, row.name, values.find((v) => String(v) === list.firstChild.textContent));
+      const items = [...list.children].filter((li) => li.className !== "empty");
+      const at = items.findIndex((li) => li.classList.contains("active"));
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") { // the arrows walk the list; Enter takes the marked value
+        e.preventDefault();
+        const next = items[Math.max(0, Math.min(items.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)))];
+        items.forEach((li) => li.classList.toggle("active", li === next));
+        next?.scrollIntoView({ block: "nearest" });
+      }
+      const pick = items[at] || items[0];
+      if (e.key === "Enter" && pick) {
+        this.set(node.id, row.name, values.find((v) => String(v) === pick.textContent));
         this.app.closeOverlays();
       }
       if (e.key === "Escape") this.app.closeOverlays();
     });
     box.append(filter, list);
-    this.place(box, row);
     render();
     this.app.showOverlay(box);
+    this.place(box, row);
+    this.editing = { field: box, nodeId: node.id, name: row.name };
     filter.focus();
   }
 

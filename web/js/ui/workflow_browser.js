@@ -29,7 +29,7 @@ export class WorkflowBrowser {
 
   async refresh() {
     try {
-      this.files = (await this.app.api.listUserdata(DIR)).filter((f) => /\.json$/i.test(f)).map((f) => `${DIR}/${f}`);
+      this.files = (await this.app.api.listUserdataIfPresent(DIR)).filter((f) => /\.json$/i.test(f)).map((f) => `${DIR}/${f}`);
     } catch (err) {
       if (err.status !== 404) this.app.toast(`Could not list workflows: ${err.message}`, "error");
       this.files = [];
