@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterable
 
 MODEL_FOLDERS = ("checkpoints", "vae", "loras", "embeddings", "upscale_models", "prompt_expanders",
-                 "clip", "unet", "configs", "text_encoders", "diffusion_models", "diffusers")
-# folders that are two names for one kind (ComfyUI renamed them; both are read)
-MODEL_ALIASES = {"text_encoders": "clip", "unet": "diffusion_models"}
+                 "clip", "unet", "configs", "text_encoders", "diffusion_models", "diffusers", "controlnet")
+# folders that are two names for one kind (ComfyUI renamed them, or reads both for one kind)
+MODEL_ALIASES = {"text_encoders": "clip", "unet": "diffusion_models", "controlnet": "t2i_adapter"}
 MODEL_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".sft")
 MAX_NAME_LENGTH = 255
 
@@ -88,7 +88,7 @@ class Folders:
             self.model_paths.setdefault(kind, []).extend(Path(p) for p in paths)
         # file extensions listed per model folder kind, where they differ from the default
         # (plugin kinds such as {".gguf"}); an empty set lists every file
-        self.extensions: dict[str, set[str]] = {}
+        self.extensions: dict[str, set[str]] = {"controlnet": set(MODEL_EXTENSIONS)}  # not a folder's config.json
 
     def ensure(self) -> None:
         for path in (self.input_dir, self.output_dir, self.temp_dir, self.user_dir):

@@ -34,6 +34,18 @@ def as_mask(mask: torch.Tensor) -> torch.Tensor:
     return mask
 
 
+def crop_to_aspect(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """Crop channels-first [..., H, W] around its centre to the aspect ratio width:height."""
+    h, w = samples.shape[-2:]
+    if w * height > h * width:  # too wide
+        new_w = max(1, round(h * width / height))
+        left = (w - new_w) // 2
+        return samples[..., left:left + new_w]
+    new_h = max(1, round(w * height / width))
+    top = (h - new_h) // 2
+    return samples[..., top:top + new_h, :]
+
+
 def resize_image(image: torch.Tensor, width: int, height: int, method: str) -> torch.Tensor:
     """Resize IMAGE [B,H,W,C] with nearest-exact, bilinear, area, bicubic or lanczos (PIL)."""
     if method == "lanczos":

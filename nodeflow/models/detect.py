@@ -118,7 +118,7 @@ def _unet_structure(u: Mapping[str, Shape]) -> dict[str, Any]:
         raise ValueError("UNet: middle block without attention is not supported")
     return {
         "in_channels": conv_in[1],
-        "out_channels": _need(u, "out.2.weight", "UNet")[0],
+        "out_channels": u["out.2.weight"][0] if "out.2.weight" in u else conv_in[1],  # a ControlNet has no out
         "widths": [lvl["width"] for lvl in levels],
         "res": [lvl["res"] for lvl in levels],
         "depths": [lvl["attn"][0] if lvl["attn"] else 0 for lvl in levels],

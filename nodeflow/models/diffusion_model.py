@@ -93,8 +93,10 @@ class DiffusionModel(ModelPatcherFacade):
         return extra(options, batch, height, width) if extra is not None else None
 
     def apply(self, x: torch.Tensor, timestep: torch.Tensor, context: torch.Tensor,
-              y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
-        """Raw network output (eps or v) for ``x`` already scaled by 1/sqrt(sigma²+1)."""
+              y: dict | None = None, concat: torch.Tensor | None = None, control=None) -> torch.Tensor:
+        """Raw network output (eps or v) for ``x`` already scaled by 1/sqrt(sigma²+1). ``control``:
+        ``(x, timestep, context, y)`` -> ControlNet / T2I-Adapter residuals (or None) to add."""
+        residuals = control(x, timestep, context, y) if control is not None else None
         if concat is not None:
             x = torch.cat([x, concat.to(x)], dim=1)
         if x.shape[1] != self.in_channels:
@@ -106,6 +108,8 @@ class DiffusionModel(ModelPatcherFacade):
             if y is not None:
                 added = {k: v.to(device=device, dtype=dtype) for k, v in y.items()}
             if self.family.forward is not None:
+                if residuals is not None:
+                    raise ValueError(f"ControlNets and T2I-Adapters guide UNet models; {self.family.label} has none")
                 out = self.family.forward(self.unet.module, x.to(device=device, dtype=dtype),
                                           timestep.to(device=device, dtype=dtype),
                                           context.to(device=device, dtype=dtype), added)
@@ -113,7 +117,8 @@ class DiffusionModel(ModelPatcherFacade):
                 out = self.unet.module(x.to(device=device, dtype=dtype),
                                        timestep.to(device=device, dtype=torch.float32),
                                        encoder_hidden_states=context.to(device=device, dtype=dtype),
-                                       added_cond_kwargs=added, return_dict=False)[0]
+                                       added_cond_kwargs=added, return_dict=False,
+                                       **(residuals.unet_kwargs(device, dtype) if residuals is not None else {}))[0]
         return out.to(device=x.device, dtype=torch.float32)
 
     def memory_bytes(self) -> int:

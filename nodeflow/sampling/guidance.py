@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,7 @@ class _Cond:
     y: dict | None
     concat: torch.Tensor | None
     sigma_range: tuple[float, float]  # active while sigma_low <= sigma <= sigma_high
+    control: Any = None  # the last ControlNet / T2I-Adapter of a chain (models/control_model.py), or None
 
 
 def _area_weight(options: dict, shape: tuple[int, ...]) -> torch.Tensor:
@@ -63,10 +64,35 @@ def prepare_conds(model, conditioning: list, shape: tuple[int, ...]) -> list[_Co
         start, end = float(options.get("start_percent", 0.0)), float(options.get("end_percent", 1.0))
         sigma_high = float(schedule.percent_to_sigma(start)) if start > 0 else math.inf
         sigma_low = float(schedule.percent_to_sigma(end)) if end < 1 else 0.0
+        control = options.get("control")
+        if control is not None:
+            control.check_model(model)
         out.append(_Cond(context=context.float(), weight=_area_weight(options, shape),
                          y=model.adm(options, batch, h * 8, w * 8), concat=concat,
-                         sigma_range=(sigma_low, sigma_high)))
+                         sigma_range=(sigma_low, sigma_high), control=control))
     return out
+
+
+def controls_to_uncond(positive: list, negative: list | None) -> list | None:
+    """The old Apply ControlNet node's rule (``control_apply_to_uncond``): when no negative entry
+    has a control, the controls of the positive entries that cover the whole image (no area) are
+    given to the negative entries without an area, in turn."""
+    if not negative:
+        return negative
+    controls = [o["control"] for _, o in positive if o.get("control") is not None and "area" not in o
+                and o.get("control_apply_to_uncond")]
+    whole = [i for i, (_, o) in enumerate(negative) if "area" not in o]
+    if not controls or not whole or any(negative[i][1].get("control") is not None for i in whole):
+        return negative
+    negative = [list(entry) for entry in negative]
+    for n, control in enumerate(controls):
+        i = whole[n % len(whole)]
+        entry = [negative[i][0], {**negative[i][1], "control": control}]
+        if n < len(whole):
+            negative[i] = entry
+        else:
+            negative.append(entry)
+    return negative
 
 
 def _inpaint_concat(model, options: dict, shape: tuple[int, ...]) -> torch.Tensor:
@@ -106,6 +132,7 @@ class Guider:
         self.cfg = float(cfg)
         self.options = model_options if model_options is not None else (getattr(model, "model_options", None) or {})
         keep_uncond = keep_uncond or bool(self.options.get("disable_cfg1_optimization", False))
+        negative = controls_to_uncond(positive, negative)
         self.raw = (positive, negative)
         self.positive = prepare_conds(model, positive, shape)
         use_negative = negative and (self.cfg != 1.0 or keep_uncond)
@@ -147,16 +174,20 @@ class Guider:
         return results
 
     def _apply(self, xs: torch.Tensor, sig: torch.Tensor, ctx: torch.Tensor, y: dict | None,
-               concat: torch.Tensor | None, which: list[int]) -> torch.Tensor:
+               concat: torch.Tensor | None, which: list[int], control: Any = None) -> torch.Tensor:
         """One batched network call: plain, or ComfyUI-style through model_function_wrapper / wrappers."""
         wrapper = self.options.get("model_function_wrapper")
         to = self.options.get("transformer_options") or {}
         view = getattr(self.model, "model", None)
+        if control is not None:
+            control = ControlCall(control, self.model, float(sig.reshape(-1)[0]), len(which))
         if wrapper is None and not to.get("wrappers") or not hasattr(view, "apply_model"):
-            return denoise_with_model(self.model, xs, sig, ctx, y, concat)
+            return denoise_with_model(self.model, xs, sig, ctx, y, concat, control)
         c = {"c_crossattn": ctx, "transformer_options": {**to, "cond_or_uncond": list(which), "sigmas": sig}}
         if concat is not None:
             c["c_concat"] = concat
+        if control is not None:
+            c["control"] = control
         if y is not None:
             c["y"] = y
         if wrapper is None:
@@ -168,7 +199,7 @@ class Guider:
         outs: list[torch.Tensor | None] = [None] * len(conds)
         buckets: dict[tuple, list[int]] = {}
         for i, c in enumerate(conds):
-            key = (tuple(c.context.shape[1:]), c.y is None, c.concat is None)
+            key = (tuple(c.context.shape[1:]), c.y is None, c.concat is None, id(c.control))
             buckets.setdefault(key, []).append(i)
         batch = x.shape[0]
         for idx in buckets.values():
@@ -179,14 +210,29 @@ class Guider:
             if conds[idx[0]].y is not None:
                 y = {k: torch.cat([_batch(conds[i].y[k], batch) for i in idx]) for k in conds[idx[0]].y}
             concat = torch.cat([_batch(conds[i].concat, batch) for i in idx]) if conds[idx[0]].concat is not None else None
-            denoised = self._apply(xs, sig, ctx, y, concat, [which[i] for i in idx])
+            denoised = self._apply(xs, sig, ctx, y, concat, [which[i] for i in idx], conds[idx[0]].control)
             for n, i in enumerate(idx):
                 outs[i] = denoised[n * batch:(n + 1) * batch]
         return outs  # type: ignore[return-value]
 
 
+@dataclass
+class ControlCall:
+    """The control chain of one batched network call: ``(x_in, timestep, context, y)`` -> the
+    residuals the UNet adds (None when no control acts at this sigma). ``parts``: how many equal
+    parts (conds) the batch is made of, for fitting the hint's batch."""
+    chain: Any
+    model: Any
+    sigma: float
+    parts: int
+
+    def __call__(self, x_in: torch.Tensor, timestep: torch.Tensor, context: torch.Tensor, y: dict | None):
+        return self.chain.residuals(self.model, x_in, timestep, self.sigma, context, y, self.parts)
+
+
 def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,
-                       y: dict | None = None, concat: torch.Tensor | None = None) -> torch.Tensor:
+                       y: dict | None = None, concat: torch.Tensor | None = None,
+                       control: ControlCall | None = None) -> torch.Tensor:
     """One network call in the sigma parameterisation: scale input, look up the timestep, and
     turn the eps, v or flow-velocity output into the denoised estimate (through a ComfyUI ModelSampling object
     patched onto the model, when there is one)."""
@@ -194,7 +240,7 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
     if override is not None:
         sig = sigma.reshape(-1)
         out = model.apply(override.calculate_input(sig, x), override.timestep(sig).float(), context, y=y,
-                          concat=concat)
+                          concat=concat, control=control)
         return override.calculate_denoised(sig, out, x)
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
@@ -203,7 +249,7 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
         return x - out * sig
     c_in = 1.0 / (sig ** 2 + 1).sqrt()
     timestep = schedule.nearest_timestep(sigma.reshape(-1).float())
-    out = model.apply(x * c_in, timestep, context, y=y, concat=concat)
+    out = model.apply(x * c_in, timestep, context, y=y, concat=concat, control=control)
     if model.prediction == "v":
         return x * (1.0 / (sig ** 2 + 1)) - out * sig / (sig ** 2 + 1).sqrt()
     return x - out * sig

@@ -89,6 +89,7 @@ Sampler = _socket("SAMPLER")
 Sigmas = _socket("SIGMAS")
 Guider = _socket("GUIDER")
 UpscaleModel = _socket("UPSCALE_MODEL")
+ControlNet = _socket("CONTROL_NET")
 AnyType = _socket("*")
 
 

@@ -22,7 +22,6 @@ supported_pt_extensions: set[str] = {".ckpt", ".pt", ".pt2", ".bin", ".pth", ".s
 COMFY_KINDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "clip_vision": (("clip_vision",), supported_pt_extensions), "style_models": (("style_models",), supported_pt_extensions),
     "vae_approx": (("vae_approx",), supported_pt_extensions), "gligen": (("gligen",), supported_pt_extensions),
-    "controlnet": (("controlnet", "t2i_adapter"), supported_pt_extensions),
     "hypernetworks": (("hypernetworks",), supported_pt_extensions), "photomaker": (("photomaker",), supported_pt_extensions),
     "classifiers": (("classifiers",), set()), "model_patches": (("model_patches",), supported_pt_extensions),
     "audio_encoders": (("audio_encoders",), supported_pt_extensions),

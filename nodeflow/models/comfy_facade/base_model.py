@@ -149,13 +149,15 @@ class BaseModel(torch.nn.Module):
 
     def _apply_model(self, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None,
                      **kwargs) -> torch.Tensor:
-        if control is not None:
-            raise NotImplementedError("ControlNet inputs to apply_model are not supported by NodeFlow's UNet yet")
+        from nodeflow.sampling.guidance import ControlCall, denoise_with_model
+
+        if control is not None and not isinstance(control, ControlCall):
+            raise NotImplementedError("ComfyUI-format control residuals (a dict of 'input'/'middle'/'output' lists) "
+                                      "are not supported by NodeFlow's UNet; apply ControlNets with the Apply "
+                                      "ControlNet node, whose controls reach apply_model as NodeFlow's own")
         if c_crossattn is None:
             raise ValueError("apply_model needs c_crossattn (the text conditioning)")
-        from nodeflow.sampling.guidance import denoise_with_model
-
-        return denoise_with_model(self.current_patcher, x, t, c_crossattn, kwargs.get("y"), c_concat)
+        return denoise_with_model(self.current_patcher, x, t, c_crossattn, kwargs.get("y"), c_concat, control)
 
 
 class SDXL(BaseModel):

@@ -20,6 +20,7 @@ from PIL import Image
 from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.tiling import tile_count, tiled_apply
 from nodeflow.engine.context import Interrupted, current_context
+from nodeflow.imaging.convert import crop_to_aspect
 
 from .model_management import InterruptProcessingException
 
@@ -177,15 +178,6 @@ def bislerp(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
     return resize_latent(samples, width, height, "bislerp").to(samples.dtype)
 
 
-def _center_crop(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    h, w = samples.shape[-2:]
-    if w * height > h * width:  # too wide
-        new_w = max(1, round(h * width / height))
-        left = (w - new_w) // 2
-        return samples[..., left:left + new_w]
-    new_h = max(1, round(w * height / width))
-    top = (h - new_h) // 2
-    return samples[..., top:top + new_h, :]
 
 
 def common_upscale(samples: torch.Tensor, width: int, height: int, upscale_method: str, crop: str) -> torch.Tensor:
@@ -197,7 +189,7 @@ def common_upscale(samples: torch.Tensor, width: int, height: int, upscale_metho
         out = common_upscale(flat, width, height, upscale_method, crop)
         return out.reshape(b, t, c, height, width).movedim(1, 2)
     if crop == "center":
-        samples = _center_crop(samples, width, height)
+        samples = crop_to_aspect(samples, width, height)
     if upscale_method == "lanczos":
         return lanczos(samples, width, height)
     if upscale_method == "bislerp":
