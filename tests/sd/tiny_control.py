@@ -23,12 +23,15 @@ CONTROL_SDXL = dict(CONTROL_SD1, cross_attention_dim=64, use_linear_projection=T
 
 
 def _randomised(module: torch.nn.Module, seed: int) -> torch.nn.Module:
-    """Zero-initialised convs (ControlNet's zero convs, conv_out) get small random weights, so
-    the control does something."""
+    """Zero-initialised convs (ControlNet's zero convs) get small random weights and the hint
+    embedding a variance-keeping one, so the control and its hint do something."""
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
-        for p in module.parameters():
-            if not p.abs().sum():
+        for name, p in module.named_parameters():
+            if "cond_embedding" in name:  # the hint, not the biases, drives the hint embedding (He init)
+                fan_in = p[0].numel() if p.dim() > 1 else 1
+                p.copy_(torch.randn(p.shape, generator=g) * (2 / fan_in) ** 0.5 if p.dim() > 1 else torch.zeros_like(p))
+            elif not p.abs().sum():
                 p.copy_(torch.randn(p.shape, generator=g) * 0.05)
     return module.eval()
 
