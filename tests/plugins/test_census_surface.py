@@ -15,9 +15,7 @@ ENTRY = re.compile(r"^\*\*`([\w.]+)`\*\* — (\d+) packs?, \d+ uses?[^\n]*\n- si
 ENTRIES = [(name, int(packs), signature) for name, packs, signature in ENTRY.findall(CENSUS)]
 SHARED = [(name, signature) for name, packs, signature in ENTRIES if packs >= 2]
 # absent on purpose: each raises an error that names it (see docs/plugins.md)
-LACKING = {
-    "nodes.ControlNetApplyAdvanced": "NodeFlow has no ControlNet sampling yet (issue: ControlNet and T2I-Adapter)",
-}
+LACKING: dict[str, str] = {}
 
 
 def _resolve(dotted: str):

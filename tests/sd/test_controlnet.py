@@ -228,3 +228,24 @@ def test_canny_draws_the_edges_of_a_square():
     assert ring[24:40, 24:40].sum() == 0 and ring[:8].sum() == 0  # nothing inside or far away
     with pytest.raises(ValueError, match="low_threshold"):
         canny_edges(image, 0.6, 0.3)
+
+
+def test_comfyui_module_names_for_packs(files, tiny):
+    from nodeflow.comfy_compat import install
+
+    install()
+    import comfy.controlnet
+    import nodes
+
+    model, positive, negative = tiny
+    control = comfy.controlnet.load_controlnet(str(files["ldm"]))
+    image = hint().movedim(1, -1)
+    pos, neg = nodes.ControlNetApplyAdvanced().apply_controlnet(positive, negative, control, image, 0.7, 0.0, 0.5)
+    applied = pos[0][1]["control"]
+    assert neg[0][1]["control"] is applied and (applied.strength, applied.timestep_percent_range) == (0.7, (0.0, 0.5))
+    (old,) = nodes.ControlNetApply().apply_controlnet(positive, control, image, 0.7)
+    assert old[0][1]["control_apply_to_uncond"] is True
+    assert nodes.ControlNetLoader.FUNCTION == "load_controlnet" and nodes.ControlNetApplyAdvanced.RETURN_NAMES == (
+        "positive", "negative")
+    with pytest.raises(FileNotFoundError):
+        comfy.controlnet.load_controlnet("/nonexistent/cn.safetensors")

@@ -1,9 +1,9 @@
 """comfy.controlnet for custom-node packs: the control-object base class (hint, strength, step
 range, chaining), ``broadcast_image_to`` and ``load_controlnet``.
 
-NodeFlow has no ControlNet runtime yet (its sampler applies no control residuals), so
-``load_controlnet`` recognises the file and then raises an error saying so; the classes and
-helpers work as in ComfyUI for packs that build their own control objects."""
+``load_controlnet`` returns NodeFlow's own control object (models/control_model.py), which the
+sampler runs; ``ControlBase`` works as in ComfyUI for packs that build their own control objects
+(NodeFlow's sampler does not call their ``get_control``: its UNet takes diffusers-style residuals)."""
 from __future__ import annotations
 
 import copy
@@ -141,30 +141,22 @@ class ControlBase:
         raise NotImplementedError(f"{type(self).__name__}.get_control is not implemented")
 
 
-def _file_kind(keys: set[str]) -> str:
-    if any(k.startswith("lora_controlnet") for k in keys):
-        return "control-LoRA"
-    if any(k.startswith(("adapter.", "body.")) for k in keys):
-        return "T2I-Adapter"
-    if any(k.startswith(("control_model.", "input_hint_block.", "controlnet_cond_embedding.")) for k in keys):
-        return "ControlNet"
-    return "unrecognised model"
+def load_controlnet(ckpt_path: str, model: Any = None, model_options: dict | None = None) -> Any:
+    """Load a ControlNet or T2I-Adapter file as NodeFlow's control object (the one the Load
+    ControlNet node gives: ``copy``/``set_cond_hint``/``set_previous_controlnet`` as here), through
+    the runtime's model manager; ``model`` completes a diff ControlNet. Control-LoRA and Union
+    ControlNet files are refused with a message naming the kind."""
+    from nodeflow.comfy_compat import binding
+    from nodeflow.models.control_files import load_control_file
+    from nodeflow.nodes.sd_loaders import file_identity
 
-
-def load_controlnet(ckpt_path: str, model: Any = None, model_options: dict | None = None) -> ControlBase:
-    """Load a ControlNet / T2I-Adapter / control-LoRA file. NodeFlow recognises the file but cannot
-    run control models yet: always raises (FileNotFoundError, or NotImplementedError naming the kind)."""
     path = Path(ckpt_path)
     if not path.is_file():
         raise FileNotFoundError(f"load_controlnet: {ckpt_path} does not exist")
-    if path.suffix in (".safetensors", ".sft"):
-        from nodeflow.models.checkpoint_file import tensor_shapes
-
-        kind = _file_kind(set(tensor_shapes(path)))
-    else:
-        kind = "ControlNet-style model"
-    raise NotImplementedError(f"load_controlnet: {path.name} is a {kind}; NodeFlow cannot run ControlNet models "
-                              "yet (its sampler applies no control), so the node that loads it cannot run here")
+    manager = getattr(binding.node_context(), "models", None)
+    if manager is None or model is not None:
+        return load_control_file(path, manager, model)
+    return manager.load(("controlnet", *file_identity(path)), lambda: load_control_file(path, manager))
 
 
 __getattr__ = missing("comfy.controlnet")
