@@ -3,7 +3,11 @@
 (new seed), and the bare model floor measured in the same run (the same text-encoder, UNet and VAE
 forward calls made directly, no engine). Prints JSON; the target is warm <= 1.05x floor.
 
-    python bench/sd.py [--repeats 3]
+ControlNets: a full-size random SD1.5 ControlNet (control_v11p_sd15_canny's layout) on the same
+model and sampler; seconds per sampling step with none, one and two chained ControlNets, measured
+interleaved; the extra cost of one ControlNet over a plain step (a UNet step), target <= 0.6.
+
+    python bench/sd.py [--repeats 3] [--no-controlnet]
 """
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ from nodeflow.engine.job import Job  # noqa: E402
 from nodeflow.folders import Folders  # noqa: E402
 from nodeflow.models.manager import ModelManager  # noqa: E402
 from nodeflow.schema.registry import builtin_registry  # noqa: E402
-from tests.sd.full_size import random_checkpoint  # noqa: E402
+from nodeflow.models.control_files import load_control_file  # noqa: E402
+from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402
+from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402
 
 STEPS, CFG = 6, 7.0
 
@@ -71,9 +77,32 @@ def floor(model, clip, vae) -> float:
     return time.perf_counter() - start
 
 
+@torch.no_grad()
+def controlnet_steps(model, clip, control, repeats: int) -> dict:
+    """Seconds per step (median) of the KSampler's sampling with 0, 1 and 2 ControlNets (the same
+    network chained twice, as two Apply ControlNet nodes would), runs interleaved."""
+    positive = [[clip.encode("a red star")[0], {}]]
+    negative = [[clip.encode("blurry")[0], {}]]
+    hint = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    one = control.copy().set_cond_hint(hint, 1.0)
+    chains = {0: None, 1: one, 2: control.copy().set_cond_hint(hint, 0.8).set_previous_controlnet(one)}
+    sigmas = ksampler_sigmas(model, "normal", STEPS)
+    latent = {"samples": torch.zeros(1, 4, 8, 8)}
+    per_step: dict[int, list[float]] = {k: [] for k in chains}
+    for seed in range(repeats + 1):  # the first round warms up and is not counted
+        for k, chain in chains.items():
+            add = (lambda c: [[t, {**o, "control": chain}] for t, o in c]) if chain is not None else (lambda c: c)
+            start = time.perf_counter()
+            sample_with_sigmas(SampleRequest(model, add(positive), add(negative), latent, seed, CFG), sigmas)
+            if seed:
+                per_step[k].append((time.perf_counter() - start) / STEPS)
+    return {k: statistics.median(v) for k, v in per_step.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-controlnet", action="store_true", help="skip the ControlNet figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = Folders(tmp)
@@ -87,6 +116,18 @@ def main() -> None:
         for seed in range(1, args.repeats + 1):  # interleaved, so drift of a shared machine hits both alike
             warm.append(run(engine, seed))
             floors.append(floor(model, clip, vae))
+        controlnet = None
+        if not args.no_controlnet:
+            path = env.models_dir / "controlnet" / "control_sd15.safetensors"
+            random_controlnet(path)
+            steps = controlnet_steps(model, clip, load_control_file(path, manager), args.repeats)
+            controlnet = {
+                "unet_step_s": round(steps[0], 3), "one_controlnet_step_s": round(steps[1], 3),
+                "two_controlnets_step_s": round(steps[2], 3),
+                "extra_step_s_one": round(steps[1] - steps[0], 3), "extra_step_s_two": round(steps[2] - steps[0], 3),
+                "one_controlnet_over_unet_step": round((steps[1] - steps[0]) / steps[0], 3),
+                "two_controlnets_over_unet_step": round((steps[2] - steps[0]) / steps[0], 3),
+                "target_one_over_unet_step": 0.6}
     warm_s, floor_s = statistics.median(warm), statistics.median(floors)
     pair_ratio = statistics.median(w / f for w, f in zip(warm, floors))
     print(json.dumps({
@@ -95,6 +136,7 @@ def main() -> None:
         "warm_over_floor": round(warm_s / floor_s, 3), "median_pair_ratio": round(pair_ratio, 3),
         "target_warm_over_floor": 1.05,
         "warm_runs_s": [round(w, 3) for w in warm], "floor_runs_s": [round(f, 3) for f in floors],
+        "controlnet": controlnet,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }))
 

@@ -12,15 +12,24 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 DTYPES = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}
 
 
-def reference_keys(family: str) -> dict:
-    return json.loads(gzip.decompress((DATA / f"{family}_checkpoint_keys.json.gz").read_bytes()))
+def reference_keys(family: str, manifest: str = "{}_checkpoint_keys.json.gz") -> dict:
+    return json.loads(gzip.decompress((DATA / manifest.format(family)).read_bytes()))
 
 
 def random_checkpoint(family: str, path: Path, seed: int = 0) -> dict:
     """Write a random checkpoint with exactly the released names/shapes/dtypes; returns the key list."""
+    return random_file(reference_keys(family), path, seed)
+
+
+def random_controlnet(path: Path, seed: int = 0) -> dict:
+    """A full-size random SD1.5 ControlNet (control_v11p_sd15_canny's names and shapes)."""
+    return random_file(reference_keys("controlnet_sd15", "{}_keys.json.gz"), path, seed)
+
+
+def random_file(ref: dict, path: Path, seed: int = 0) -> dict:
+    """Random tensors with the manifest's names, shapes and dtypes (norm scales at 1) as .safetensors."""
     from safetensors.torch import save_file
 
-    ref = reference_keys(family)
     g = torch.Generator().manual_seed(seed)
     tensors = {}
     for name, (shape, dtype) in ref["keys"].items():
