@@ -202,6 +202,27 @@ def test_a_control_of_another_family_is_refused_with_the_fix(tiny, files):
     with pytest.raises(ValueError, match="made for Stable Diffusion XL models but the model is Stable Diffusion 1.x: "
                                          "load a ControlNet made for Stable Diffusion 1.x"):
         controlled(tiny, xl.copy().set_cond_hint(hint(), 1.0))
+    # the SDXL ControlNet itself runs with SDXL's extra conditioning (pooled text + size ids)
+    model = tiny[0]
+    y = {"text_embeds": torch.randn(2, 64), "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]] * 2)}
+    r = xl.copy().set_cond_hint(hint(), 1.0).residuals(model, torch.randn(2, 4, 8, 8), torch.tensor([500.0, 500.0]),
+                                                      5.0, torch.randn(2, 77, 64), y, 2)
+    assert [tuple(d.shape) for d in r.down] == [(2, 32, 8, 8)] * 2 + [(2, 32, 4, 4), (2, 64, 4, 4)]
+    assert r.mid.shape == (2, 64, 4, 4) and r.mid.abs().sum() > 0
+
+
+def test_sdxl_t2i_adapter_in_the_diffusers_layout(tmp_path, tiny):
+    from safetensors.torch import save_file
+
+    from .tiny_control import tiny_adapter
+
+    path = tmp_path / "t2i_sdxl.safetensors"
+    save_file({k: v.contiguous() for k, v in tiny_adapter(in_channels=3, xl=True).state_dict().items()}, str(path))
+    adapter = load_control_file(path)
+    assert (adapter.family.name, adapter.layout.layout, adapter.layout.config["adapter_type"],
+            adapter.layout.config["in_channels"]) == ("sdxl", "diffusers", "full_adapter_xl", 3)
+    with pytest.raises(ValueError, match="T2I-Adapter 't2i_sdxl.safetensors' was made for Stable Diffusion XL"):
+        controlled(tiny, adapter.copy().set_cond_hint(hint(), 1.0))
 
 
 def test_diff_controlnet_is_completed_with_the_model_weights(tmp_path, tiny, files):
