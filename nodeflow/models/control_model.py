@@ -87,6 +87,7 @@ class ControlNet:
         self.strength = 1.0
         self.timestep_percent_range = (0.0, 1.0)
         self.previous_controlnet: ControlNet | None = None
+        self.extra_args: dict = {}  # ComfyUI's (SetUnionControlNetType's control_type); single-purpose nets ignore it
         self._cache: dict = {}  # the hint at one size (and a T2I-Adapter's features of it)
 
     # ComfyUI's control-object interface ---------------------------------------------------------
@@ -95,7 +96,11 @@ class ControlNet:
         c = ControlNet(self.network, self.layout, self.manager, self.source)
         c.cond_hint_original, c.strength = self.cond_hint_original, self.strength
         c.timestep_percent_range = self.timestep_percent_range
+        c.extra_args = dict(self.extra_args)
         return c
+
+    def set_extra_arg(self, argument: str, value: Any = None) -> None:
+        self.extra_args[argument] = value
 
     def set_cond_hint(self, cond_hint: torch.Tensor, strength: float = 1.0,
                       timestep_percent_range: tuple[float, float] = (0.0, 1.0), vae: Any = None,

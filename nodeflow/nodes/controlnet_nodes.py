@@ -111,3 +111,23 @@ class ControlNetApplyAdvanced(Node):
                 side.append([cond, {**options, "control": made[id(previous)], "control_apply_to_uncond": False}])
             sides.append(side)
         return sides[0], sides[1]
+
+
+# ComfyUI's Union ControlNet task numbers (comfy/cldm/control_types.py)
+UNION_CONTROLNET_TYPES = {"openpose": 0, "depth": 1, "hed/pidi/scribble/ted": 2, "canny/lineart/anime_lineart/mlsd": 3,
+                          "normal": 4, "segment": 5, "tile": 6, "repaint": 7}
+
+
+class SetUnionControlNetType(Node):
+    """Tell a Union ControlNet which kind of hint it gets ("auto": let it guess). A copy of the
+    control is returned; single-purpose ControlNets ignore the setting (NodeFlow refuses Union
+    ControlNet files at load, so here it only keeps such workflows loading)."""
+    category = "conditioning/controlnet"
+    inputs = {"control_net": ControlNet(), "type": Combo(choices=["auto", *UNION_CONTROLNET_TYPES])}
+    outputs = {"CONTROL_NET": ControlNet()}
+
+    def run(self, control_net, type):
+        control_net = control_net.copy()
+        number = UNION_CONTROLNET_TYPES.get(type)
+        control_net.set_extra_arg("control_type", [number] if number is not None else [])
+        return control_net

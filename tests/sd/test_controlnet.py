@@ -270,3 +270,8 @@ def test_comfyui_module_names_for_packs(files, tiny):
         "positive", "negative")
     with pytest.raises(FileNotFoundError):
         comfy.controlnet.load_controlnet("/nonexistent/cn.safetensors")
+    (typed,) = nodes.SetUnionControlNetType().set_controlnet_type(control, "depth")
+    assert typed is not control and typed.extra_args == {"control_type": [1]} and control.extra_args == {}
+    assert nodes.SetUnionControlNetType().set_controlnet_type(typed, "auto")[0].extra_args == {"control_type": []}
+    edges = nodes.NODE_CLASS_MAPPINGS["Canny"]().detect_edge(image, 0.2, 0.5)[0]
+    assert edges.shape == (1, 64, 64, 3)
