@@ -20,7 +20,7 @@ from typing import Mapping
 
 import torch
 
-from .convert_unet import remap, shape_fixer, unet_module_table
+from .convert_unet import RESNET_NAMES, remap, shape_fixer, unet_module_table
 from .family import ModelFamily, Recognition, family_named, recognise
 
 Shape = tuple[int, ...]
@@ -65,8 +65,7 @@ def _refuse(keys) -> None:
     if any(k.startswith(("task_embedding", "control_add_embedding", "transformer_layes")) for k in keys):
         raise ControlFileError("this is a Union ControlNet (controlnet-union); NodeFlow does not run those yet, "
                                "use a single-purpose ControlNet")
-    if any(".body.0.body." in f".{k}" or k.startswith(("adapter.body.0.in_conv", "body.0.in_conv")) for k in keys) \
-            and not any(k.startswith(("body.0.block1", "adapter.body.0.resnets.")) for k in keys):
+    if "style_embedding" in keys or any(k.endswith("out_conv.weight") and "body." in k for k in keys):
         raise ControlFileError("this is a light or style T2I-Adapter; NodeFlow runs the full T2I-Adapters "
                                "(canny, sketch, depth, openpose, ...) only")
 
@@ -143,16 +142,12 @@ def _as_unet(config: Mapping) -> dict:
 def controlnet_to_diffusers(sd: Mapping[str, torch.Tensor], config: Mapping) -> dict[str, torch.Tensor]:
     """Original-layout ControlNet tensors (prefix stripped) -> ControlNetModel names."""
     fix = shape_fixer(("proj_in", "proj_out"), bool(config.get("use_linear_projection", False)))
-    from .convert_unet import RESNET_NAMES
-
     sd = {k: v for k, v in sd.items() if k != "difference"}
     return remap(sd, _ldm_table(config), {"resnet": RESNET_NAMES}, fix, "ControlNet (original layout)")
 
 
 def controlnet_from_diffusers(sd: Mapping[str, torch.Tensor], config: Mapping) -> dict[str, torch.Tensor]:
     """ControlNetModel names -> original-layout ControlNet names (without ``control_model.``)."""
-    from .convert_unet import RESNET_NAMES
-
     fix = shape_fixer(("proj_in", "proj_out"), bool(config.get("use_linear_projection", False)))
     table = {d: (o, k) for o, (d, k) in _ldm_table(config).items()}
     return remap(sd, table, {"resnet": {v: k for k, v in RESNET_NAMES.items()}}, fix, "ControlNet (diffusers layout)")

@@ -9,6 +9,7 @@ before it. The method names are ComfyUI's (``copy``, ``set_cond_hint``, ``set_pr
 ``get_models``), so custom-node packs that chain controls the ComfyUI way work on it."""
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -177,8 +178,6 @@ class ControlNet:
         return own + earlier
 
     def _placed(self):
-        import contextlib
-
         return self.manager.use(self.network) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
 
     def _dtype(self) -> torch.dtype:

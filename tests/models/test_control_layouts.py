@@ -94,6 +94,8 @@ def test_sd15_t2i_adapter_tencentarc_layout():
 @pytest.mark.parametrize("keys, message", [
     ({"lora_controlnet": (1,), "input_blocks.0.0.weight": (4, 4, 3, 3)}, "control-LoRA"),
     ({"task_embedding": (8, 320), "controlnet_cond_embedding.conv_in.weight": (16, 3, 3, 3)}, "Union ControlNet"),
+    ({"conv_in.weight": (320, 64, 3, 3), "body.0.in_conv.weight": (320, 320, 1, 1),
+      "body.0.body.0.block1.weight": (320, 320, 3, 3), "body.0.out_conv.weight": (320, 320, 1, 1)}, "light or style"),
     ({"model.diffusion_model.input_blocks.0.0.weight": (320, 4, 3, 3)}, "not a ControlNet or T2I-Adapter"),
 ])
 def test_other_files_are_refused_by_name(keys, message):
