@@ -146,7 +146,7 @@ def test_rescale_cfg_math_and_flow_nodes():
     assert torch.allclose(patched.fn(args), rescale_cfg(args, 0.0))
     assert flux_shift(1024, 1024, 0.5, 1.15) == pytest.approx(1.15) and flux_shift(256, 256, 0.5, 1.15) == \
         pytest.approx(0.5)
-    with pytest.raises(ValueError, match="not supported by NodeFlow"):
+    with pytest.raises(ValueError, match="cannot take a model-sampling patch"):  # Flux is supported; a non-MODEL is not
         ModelSamplingFlux().patch(object(), 1.15, 0.5, 1024, 1024)
 
 

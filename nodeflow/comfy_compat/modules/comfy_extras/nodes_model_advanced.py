@@ -70,8 +70,8 @@ def _sampling_class(*names: str) -> type:
 
 def _object_patch(model: Any, sampling: Any, node: str) -> Any:
     if _patcher(model, "add_object_patch") is None:
-        raise ValueError(f"{node}: this MODEL ({type(model).__name__}) cannot take a model-sampling patch in "
-                         "NodeFlow (its sampler supports eps and v prediction on discrete schedules)")
+        raise ValueError(f"{node}: this MODEL ({type(model).__name__}) cannot take a model-sampling patch: it has "
+                         "no add_object_patch; connect a MODEL from a loader node")
     m = model.clone()
     m.add_object_patch("model_sampling", sampling)
     return m
