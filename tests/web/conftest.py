@@ -70,3 +70,17 @@ def drag(page, start, end):
 
 def slot(page, node_id, side, key):
     return page.evaluate("([n, s, k]) => window.nodeflow.slotPosition(n, s, k)", [node_id, side, key])
+
+
+def graph(page):
+    """The open workflow as the editor saves it."""
+    return page.evaluate("() => window.nodeflow.graph.toJSON()")
+
+
+def nodes(page):
+    return {n["id"]: n for n in graph(page)["nodes"]}
+
+
+def rect(page, node_id):
+    """A node's box on the page (x, y, w, h in CSS pixels)."""
+    return page.evaluate("(n) => window.nodeflow.nodeRect(n)", node_id)

@@ -5,7 +5,7 @@ the review's minor defects (menus, z-order, Escape, tab names, collapse, colours
 import json
 import re
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, slot
+from .conftest import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
 
 TOY = {"format": "nodeflow-workflow", "version": 1, "links": [{"id": 1, "from": ["1", 0], "to": ["2", "value"], "type": "STRING"}],
        "nodes": [{"id": "1", "type": "PrimitiveStringMultiline", "pos": [200, 120], "size": [320, 160], "mode": "active",
@@ -24,18 +24,6 @@ def slow_flow(steps):
 
 def load(page, workflow, name="test"):
     assert page.evaluate("([wf, name]) => window.nodeflow.app.loadWorkflow(wf, name)", [workflow, name])
-
-
-def graph(page):
-    return page.evaluate("() => window.nodeflow.graph.toJSON()")
-
-
-def nodes(page):
-    return {n["id"]: n for n in graph(page)["nodes"]}
-
-
-def rect(page, node_id):
-    return page.evaluate("(n) => window.nodeflow.nodeRect(n)", node_id)
 
 
 def scale(page):

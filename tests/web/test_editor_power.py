@@ -3,7 +3,7 @@ link tools, groups/reroutes/notes, widget inputs, tabs and the workflow browser,
 minimap/snap and settings. Every test drives the UI with mouse and keyboard and checks the model."""
 import pytest
 
-from .conftest import add_node, clear_canvas, drag, slot
+from .conftest import add_node, clear_canvas, drag, graph, nodes, rect, slot
 
 DENY_CLIPBOARD = """(() => {
     const deny = () => Promise.reject(new DOMException('clipboard permission denied', 'NotAllowedError'));
@@ -33,18 +33,6 @@ def context_factory(browser):
     yield make
     for context in contexts:
         context.close()
-
-
-def graph(page):
-    return page.evaluate("() => window.nodeflow.graph.toJSON()")
-
-
-def nodes(page):
-    return {n["id"]: n for n in graph(page)["nodes"]}
-
-
-def rect(page, node_id):
-    return page.evaluate("(n) => window.nodeflow.nodeRect(n)", node_id)
 
 
 def title_point(page, node_id, dx=40):

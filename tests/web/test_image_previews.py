@@ -5,14 +5,10 @@ import io
 
 from PIL import Image
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, slot
+from .conftest import ARTIFACTS, add_node, clear_canvas, drag, rect, slot
 
 PLACE = """([id, x, y, w, h]) => { const n = window.nodeflow.graph.nodes.get(id); n.pos = [x, y];
     if (w) n.size = [w, h]; window.nodeflow.app.changed(); }"""
-
-
-def rect(page, node_id):
-    return page.evaluate("(n) => window.nodeflow.nodeRect(n)", node_id)
 
 
 def image_parts(page, node_id):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from .conftest import clear_canvas
+from .conftest import clear_canvas, graph, nodes
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "nodeflow-workflow.schema.json").read_text())
 
@@ -29,14 +29,6 @@ WORKFLOW = {"format": "nodeflow-workflow", "version": 2, "viewport": {"offset": 
 def load(page, workflow):
     clear_canvas(page)
     page.evaluate("(w) => window.nodeflow.app.setGraph(w, 'test')", workflow)
-
-
-def graph(page):
-    return page.evaluate("() => window.nodeflow.graph.toJSON()")
-
-
-def nodes(page):
-    return {n["id"]: n for n in graph(page)["nodes"]}
 
 
 def title_point(page, node_id):
