@@ -236,11 +236,12 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
     """One network call in the sigma parameterisation: scale input, look up the timestep, and
     turn the eps, v or flow-velocity output into the denoised estimate (through a ComfyUI ModelSampling object
     patched onto the model, when there is one)."""
+    extra = {"control": control} if control is not None else {}  # models without ControlNet support take none
     override = getattr(model, "sampling_override", None)
     if override is not None:
         sig = sigma.reshape(-1)
         out = model.apply(override.calculate_input(sig, x), override.timestep(sig).float(), context, y=y,
-                          concat=concat, control=control)
+                          concat=concat, **extra)
         return override.calculate_denoised(sig, out, x)
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
@@ -249,7 +250,7 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
         return x - out * sig
     c_in = 1.0 / (sig ** 2 + 1).sqrt()
     timestep = schedule.nearest_timestep(sigma.reshape(-1).float())
-    out = model.apply(x * c_in, timestep, context, y=y, concat=concat, control=control)
+    out = model.apply(x * c_in, timestep, context, y=y, concat=concat, **extra)
     if model.prediction == "v":
         return x * (1.0 / (sig ** 2 + 1)) - out * sig / (sig ** 2 + 1).sqrt()
     return x - out * sig
