@@ -171,9 +171,7 @@ class RayPool:
                     return
                 name = f"w{len(self.slots) + 1}"
                 options = {"num_cpus": 0 if gpu else self.settings.worker_cpus, "num_gpus": 1 if gpu else 0,
-                           "scheduling_strategy": NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
-                           "name": None}
-                options.pop("name")
+                           "scheduling_strategy": NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)}
                 threads = max(1, int(self.settings.worker_cpus))
                 handle = self._actor_class.options(**options).remote(
                     {**self.settings.worker, "name": name, "threads": threads})
