@@ -1,4 +1,5 @@
 """Start NodeFlow: ``python main.py [--listen IP] [--port N] [--cpu] [--base-directory DIR]``."""
+
 from __future__ import annotations
 
 import logging
@@ -54,12 +55,24 @@ def ray_pool_factory(args, runtime):
 
     cluster = connect(args.ray, worker_cpus=args.worker_cpus, node_ip=args.ray_node_ip)
     logging.info("Ray cluster at %s (%s)", cluster.address, "started here" if cluster.owned else "joined")
-    worker = {"base_directory": str(runtime.env.base), "cpu": args.cpu, "lowvram": args.lowvram,
-              "cache_ram_gb": args.cache_ram, "cache_enabled": not args.cache_none,
-              "extra_model_paths": args.extra_model_paths_config, "custom_nodes": not args.disable_custom_nodes,
-              "custom_node_whitelist": args.whitelist_custom_nodes, "extra_node_modules": args.extra_node_module}
-    settings = PoolSettings(worker_cpus=args.worker_cpus, max_workers=cluster.max_workers,
-                            affinity=args.ray_policy == "affinity", worker=worker, owned_cluster=cluster.owned)
+    worker = {
+        "base_directory": str(runtime.env.base),
+        "cpu": args.cpu,
+        "lowvram": args.lowvram,
+        "cache_ram_gb": args.cache_ram,
+        "cache_enabled": not args.cache_none,
+        "extra_model_paths": args.extra_model_paths_config,
+        "custom_nodes": not args.disable_custom_nodes,
+        "custom_node_whitelist": args.whitelist_custom_nodes,
+        "extra_node_modules": args.extra_node_module,
+    }
+    settings = PoolSettings(
+        worker_cpus=args.worker_cpus,
+        max_workers=cluster.max_workers,
+        affinity=args.ray_policy == "affinity",
+        worker=worker,
+        owned_cluster=cluster.owned,
+    )
     return lambda store, loop, send: RayPool(store, loop, send, runtime.registry, runtime.env, settings)
 
 
@@ -72,16 +85,24 @@ def main(argv: list[str] | None = None) -> None:
         cors_origins = parse_cors_origins(args.enable_cors_header)
     except ValueError as exc:
         cli.error(str(exc))
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     from nodeflow.comfy_compat.binding import set_cli
 
     set_cli(listen=args.listen, port=args.port, verbose="DEBUG" if args.verbose else "INFO")
-    runtime = build_runtime(args.base_directory, cpu=args.cpu, lowvram=args.lowvram, force_fp16=args.force_fp16, cache_ram_gb=args.cache_ram,
-                            cache_enabled=not args.cache_none, extra_model_paths=args.extra_model_paths_config,
-                            custom_nodes=not args.disable_custom_nodes,
-                            custom_node_whitelist=args.whitelist_custom_nodes,
-                            extra_node_modules=args.extra_node_module)
+    runtime = build_runtime(
+        args.base_directory,
+        cpu=args.cpu,
+        lowvram=args.lowvram,
+        force_fp16=args.force_fp16,
+        cache_ram_gb=args.cache_ram,
+        cache_enabled=not args.cache_none,
+        extra_model_paths=args.extra_model_paths_config,
+        custom_nodes=not args.disable_custom_nodes,
+        custom_node_whitelist=args.whitelist_custom_nodes,
+        extra_node_modules=args.extra_node_module,
+    )
     for module, error in runtime.registry.failed_modules.items():
         logging.error("node module %s is unavailable: %s", module, error)
     for status in runtime.plugin_status:
@@ -93,31 +114,49 @@ def main(argv: list[str] | None = None) -> None:
     remote = not is_loopback(args.listen)
     token = args.access_token or (secrets.token_urlsafe(24) if remote else None)
     allowed = list(args.allowed_hosts) + ([args.listen] if remote and args.listen not in ("0.0.0.0", "::") else [])
-    config = ServerConfig(listen=args.listen, port=args.port, web_dir=REPO_ROOT / "web",
-                          extensions=[script for status in packs for script in status.scripts],
-                          extension_dirs={status.name: Path(status.web_directory) for status in packs},
-                          database=Path(args.database) if args.database else None,
-                          max_upload_mb=args.max_upload_size, max_history=args.max_history,
-                          system_info=lambda: torch_system_info(runtime.models),
-                          plugin_status=runtime.plugin_status, allowed_hosts=allowed, access_token=token,
-                          cors_origins=cors_origins)
+    config = ServerConfig(
+        listen=args.listen,
+        port=args.port,
+        web_dir=REPO_ROOT / "web",
+        extensions=[script for status in packs for script in status.scripts],
+        extension_dirs={status.name: Path(status.web_directory) for status in packs},
+        database=Path(args.database) if args.database else None,
+        max_upload_mb=args.max_upload_size,
+        max_history=args.max_history,
+        system_info=lambda: torch_system_info(runtime.models),
+        plugin_status=runtime.plugin_status,
+        allowed_hosts=allowed,
+        access_token=token,
+        cors_origins=cors_origins,
+    )
     try:
         pool = ray_pool_factory(args, runtime)
     except (ValueError, ConnectionError) as exc:
         cli.error(str(exc))
-    app = create_app(config, runtime.registry, runtime.engine, runtime.env,
-                     workflow_to_prompt=workflow_converter(runtime), worker_factory=pool)
+    app = create_app(
+        config,
+        runtime.registry,
+        runtime.engine,
+        runtime.env,
+        workflow_to_prompt=workflow_converter(runtime),
+        worker_factory=pool,
+    )
     recovered = app["store"].recovered
     if recovered:
-        logging.warning("%d prompt(s) were running when the server last stopped; they are in the history as "
-                        "interrupted", len(recovered))
+        logging.warning(
+            "%d prompt(s) were running when the server last stopped; they are in the history as interrupted",
+            len(recovered),
+        )
     host = args.listen
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     suffix = f"/?token={token}" if token else ""
     print(f"NodeFlow: {len(runtime.registry)} nodes; open http://{shown}:{args.port}{suffix}", flush=True)
     if remote and not args.allowed_hosts:
-        print("NodeFlow: reachable beyond this machine; add --allowed-hosts NAME for every host name people use "
-              "to reach it (requests under other names are refused)", flush=True)
+        print(
+            "NodeFlow: reachable beyond this machine; add --allowed-hosts NAME for every host name people use "
+            "to reach it (requests under other names are refused)",
+            flush=True,
+        )
     web.run_app(app, host=host, port=args.port, print=None, handle_signals=True)
 
 

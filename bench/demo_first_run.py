@@ -7,6 +7,7 @@ costs. Target (issue #7): a picture in about 10 s or less.
 
     python bench/demo_first_run.py [--repeats 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,12 +68,20 @@ def main() -> None:
         outputs = sorted((Path(tmp) / "output").glob("*.png"))
     warm_s = statistics.median(w for w, _ in warm)
     sampler_s = statistics.median(s for _, s in warm)
-    print(json.dumps({
-        "benchmark": "default_workflow_expand_sample64_upscale256", "cold_s": round(cold, 2),
-        "warm_s": round(warm_s, 3), "sampler_s": round(sampler_s, 3),
-        "warm_over_sampler": round(warm_s / sampler_s, 2), "target_s": 10.0,
-        "warm_runs_s": [round(w, 3) for w, _ in warm], "images": len(outputs),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "default_workflow_expand_sample64_upscale256",
+                "cold_s": round(cold, 2),
+                "warm_s": round(warm_s, 3),
+                "sampler_s": round(sampler_s, 3),
+                "warm_over_sampler": round(warm_s / sampler_s, 2),
+                "target_s": 10.0,
+                "warm_runs_s": [round(w, 3) for w, _ in warm],
+                "images": len(outputs),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

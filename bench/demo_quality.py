@@ -5,6 +5,7 @@ shape >= 0.70, inpainting >= 0.85, expander >= 0.95, upscaler >= +2 dB.
 
     python bench/demo_quality.py [--count 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nodeflow.demo.evaluate import full_report  # noqa: E402
+from nodeflow.demo.evaluate import full_report
 
 
 def main() -> None:

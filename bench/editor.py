@@ -2,6 +2,7 @@
 and zooming generated graphs of 500 (and 2,000) nodes, and the time to load them, against an
 empty canvas measured in the same run; the 2,000-node graph once more with a group around every
 row of nodes, a reroute on every 10th link and the minimap shown."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.server.test_restart import free_port, start  # noqa: E402
-from tests.web.conftest import CHROMIUM_ARGS  # noqa: E402
+from tests.server.test_restart import free_port, start
+from tests.web.conftest import CHROMIUM_ARGS
 
 MEASURE = """async ([count, seconds, extras]) => {
   const app = window.nodeflow.app;

@@ -1,6 +1,7 @@
 """Engine benchmark (prints JSON): executor overhead per node on a 500-node chain of cheap
 built-in nodes, cached re-run time, and enqueue-to-done latency for 200 small prompts through
 a real server. Figures are ratios against baselines measured in the same run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.engine.executor import Engine  # noqa: E402
-from nodeflow.engine.job import Job  # noqa: E402
-from nodeflow.folders import Folders  # noqa: E402
-from nodeflow.schema.registry import builtin_registry  # noqa: E402
+from nodeflow.engine.executor import Engine
+from nodeflow.engine.job import Job
+from nodeflow.folders import Folders
+from nodeflow.schema.registry import builtin_registry
 
 CHAIN = 500
 
@@ -27,8 +28,10 @@ CHAIN = 500
 def chain_prompt(tag: str) -> dict:
     prompt = {"0": {"class_type": "PrimitiveString", "inputs": {"value": tag}}}
     for i in range(1, CHAIN):
-        prompt[str(i)] = {"class_type": "StringConcatenate",
-                          "inputs": {"string_a": [str(i - 1), 0], "string_b": "x", "delimiter": ""}}
+        prompt[str(i)] = {
+            "class_type": "StringConcatenate",
+            "inputs": {"string_a": [str(i - 1), 0], "string_b": "x", "delimiter": ""},
+        }
     prompt["out"] = {"class_type": "PreviewAny", "inputs": {"source": [str(CHAIN - 1), 0]}}
     return prompt
 
@@ -81,9 +84,16 @@ async def latency_figures(base: Path, count: int = 200) -> dict:
 
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve().parent.parent / "main.py"), "--port", str(port),
-        "--base-directory", str(base), "--disable-custom-nodes",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        str(Path(__file__).resolve().parent.parent / "main.py"),
+        "--port",
+        str(port),
+        "--base-directory",
+        str(base),
+        "--disable-custom-nodes",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as session:
@@ -99,9 +109,13 @@ async def latency_figures(base: Path, count: int = 200) -> dict:
                 sent: dict[str, float] = {}
                 done: dict[str, float] = {}
                 for i in range(count):
-                    body = {"client_id": client_id, "prompt": {
-                        "1": {"class_type": "PrimitiveString", "inputs": {"value": f"p{i}"}},
-                        "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}}
+                    body = {
+                        "client_id": client_id,
+                        "prompt": {
+                            "1": {"class_type": "PrimitiveString", "inputs": {"value": f"p{i}"}},
+                            "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}},
+                        },
+                    }
                     start = time.perf_counter()
                     async with session.post(f"{url}/prompt", json=body) as r:
                         pid = (await r.json())["prompt_id"]
@@ -113,8 +127,12 @@ async def latency_figures(base: Path, count: int = 200) -> dict:
                             if data["type"] == "execution_success":
                                 done[data["data"]["prompt_id"]] = time.perf_counter()
         lat = sorted((done[p] - sent[p]) * 1000 for p in sent)
-        return {"prompts": count, "latency_ms_p50": round(lat[len(lat) // 2], 2),
-                "latency_ms_p99": round(lat[int(len(lat) * 0.99) - 1], 2), "latency_ms_max": round(lat[-1], 2)}
+        return {
+            "prompts": count,
+            "latency_ms_p50": round(lat[len(lat) // 2], 2),
+            "latency_ms_p99": round(lat[int(len(lat) * 0.99) - 1], 2),
+            "latency_ms_max": round(lat[-1], 2),
+        }
     finally:
         proc.kill()
         await proc.wait()

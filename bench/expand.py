@@ -4,6 +4,7 @@ to a bare forward-pass loop (the floor: what the word rules and sampling cost on
 
     python bench/expand.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,16 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.models.expander import Expander, _forward_kwargs, build_prompt, generate, load_expander  # noqa: E402
+from nodeflow.models.expander import Expander, _forward_kwargs, build_prompt, generate, load_expander
 
-DEMO = Path(__file__).resolve().parent.parent / "nodeflow" / "demo" / "weights" / "prompt_expanders" / "nodeflow-demo-expander"
+DEMO = (
+    Path(__file__).resolve().parent.parent
+    / "nodeflow"
+    / "demo"
+    / "weights"
+    / "prompt_expanders"
+    / "nodeflow-demo-expander"
+)
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 
 
@@ -34,11 +42,20 @@ def build_tiny(folder: Path) -> Path:
     texts = [f"a {rng.choice(colours)} {rng.choice(shapes)} on a {rng.choice(colours)} background" for _ in range(400)]
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(texts, vocab_size=400, min_frequency=1, special_tokens=SPECIALS)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=SPECIALS[0], eos_token=SPECIALS[0],
-                                        pad_token=SPECIALS[0])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token=SPECIALS[0], eos_token=SPECIALS[0], pad_token=SPECIALS[0]
+    )
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=256,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+    )
     GPT2LMHeadModel(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
@@ -56,8 +73,13 @@ def bare_loop(expander: Expander, text: str, mode: str, tokens: int) -> float:
         cache, seen = None, 0
         for _ in range(tokens):
             seen += ids.shape[1]
-            out = model(input_ids=ids, attention_mask=torch.ones((1, seen), dtype=torch.long), use_cache=True,
-                        **{cache_arg: cache}, **extra)
+            out = model(
+                input_ids=ids,
+                attention_mask=torch.ones((1, seen), dtype=torch.long),
+                use_cache=True,
+                **{cache_arg: cache},
+                **extra,
+            )
             cache = getattr(out, cache_arg, None)
             ids = out.logits[:, -1:].argmax(-1)
     return tokens / (time.perf_counter() - start)
@@ -97,13 +119,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         tiny = load_expander(build_tiny(Path(tmp) / "tiny_gpt2"))
-        report["tiny_gpt2"] = {"build_and_load_s": round(time.perf_counter() - start, 2),
-                               **bench(tiny, "a red star on a blue background", "continue", tokens, repeats)}
+        report["tiny_gpt2"] = {
+            "build_and_load_s": round(time.perf_counter() - start, 2),
+            **bench(tiny, "a red star on a blue background", "continue", tokens, repeats),
+        }
     if (DEMO / "model.safetensors").is_file():
         start = time.perf_counter()
         demo = load_expander(DEMO)
-        report["demo_expander"] = {"load_s": round(time.perf_counter() - start, 2),
-                                   **bench(demo, "red star", "instruct", tokens, repeats)}
+        report["demo_expander"] = {
+            "load_s": round(time.perf_counter() - start, 2),
+            **bench(demo, "red star", "instruct", tokens, repeats),
+        }
     else:
         report["demo_expander"] = "absent"
     print(json.dumps(report, indent=2))

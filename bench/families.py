@@ -10,6 +10,7 @@
 
     python bench/families.py [--blocks 24] [--steps 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,11 @@ def write_transformer(path: Path, dtype: str, blocks: int) -> int:
 
     from tests.flow.tiny_flow import _blocks, manifest
 
-    keys = {k[len("model.diffusion_model."):]: v for k, v in manifest("sd35_medium_checkpoint_keys")["keys"].items()
-            if k.startswith("model.diffusion_model.")}
+    keys = {
+        k[len("model.diffusion_model.") :]: v
+        for k, v in manifest("sd35_medium_checkpoint_keys")["keys"].items()
+        if k.startswith("model.diffusion_model.")
+    }
     if blocks < 24:
         keys = _blocks(keys, r"(joint_blocks\.)(\d+)\.", blocks)
     g = torch.Generator().manual_seed(0)
@@ -51,6 +55,7 @@ def write_transformer(path: Path, dtype: str, blocks: int) -> int:
 
 class Fp16Policy:
     """The model manager's dtype policy of a GPU, on the CPU (what the figures are about)."""
+
     device = torch.device("cpu")
 
     def dtype(self, kind: str = "unet") -> torch.dtype:
@@ -73,20 +78,27 @@ def load_once(path: Path) -> dict:
     seconds = time.perf_counter() - start
     dtypes = sorted({str(p.dtype) for p in model.unet.module.parameters()})
     peak = high_water_mark()
-    return {"seconds": round(seconds, 2), "peak_rss_bytes": peak, "parameter_dtypes": dtypes,
-            "family": model.family.name}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_bytes": peak,
+        "parameter_dtypes": dtypes,
+        "family": model.family.name,
+    }
 
 
 def measure_load(path: Path, size: int) -> dict:
-    baseline = subprocess.run([sys.executable, __file__, "--imports"], capture_output=True, text=True, cwd=ROOT,
-                              check=True)
+    baseline = subprocess.run(
+        [sys.executable, __file__, "--imports"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     imports = int(baseline.stdout.strip().splitlines()[-1])
-    out = subprocess.run([sys.executable, __file__, "--load", str(path)], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--load", str(path)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     loaded = result["peak_rss_bytes"] - imports  # what loading added over a process with the libraries imported
-    result.update(file_bytes=size, imports_rss_bytes=imports, added_rss_bytes=loaded,
-                  added_rss_over_file=round(loaded / size, 3))
+    result.update(
+        file_bytes=size, imports_rss_bytes=imports, added_rss_bytes=loaded, added_rss_over_file=round(loaded / size, 3)
+    )
     return result
 
 
@@ -123,7 +135,8 @@ def seconds_per_step(steps: int) -> dict:
     out["sd1_tiny_baseline"] = timed(sd1, [[torch.zeros(1, 77, 32), {}]], 4)
     return {k: round(v, 4) for k, v in out.items()} | {
         "sd35_over_sd1": round(out["sd35_tiny"] / out["sd1_tiny_baseline"], 2),
-        "flux_over_sd1": round(out["flux_tiny"] / out["sd1_tiny_baseline"], 2)}
+        "flux_over_sd1": round(out["flux_tiny"] / out["sd1_tiny_baseline"], 2),
+    }
 
 
 def main() -> None:
@@ -137,8 +150,9 @@ def main() -> None:
         import diffusers  # noqa: F401
         from diffusers import SD3Transformer2DModel  # noqa: F401
 
-        import nodeflow.models.component_files  # noqa: F401
-        import nodeflow.models.families_flow  # noqa: F401,F811
+        import nodeflow.models.component_files
+        import nodeflow.models.families_flow  # noqa: F401
+
         print(high_water_mark())
         return
     if args.load is not None:

@@ -17,6 +17,7 @@ API modules (``runtime_once_s_median``), which real packs (0.1-2 s each) amortis
 
     python bench/plugins.py
 """
+
 from __future__ import annotations
 
 import json
@@ -75,22 +76,31 @@ def main() -> None:
         name = pack.stem
         status = result["statuses"].get(name, {})
         pack_s, own_s = status.get("import_seconds", 0.0), result["own"].get(name)
-        per_pack[name] = {"ok": status.get("ok", False), "pack_s": round(pack_s, 4),
-                          "own_s": None if own_s is None else round(own_s, 4),
-                          "runtime_share": None if not pack_s or own_s is None else round(max(0.0, pack_s - own_s) / pack_s, 3),
-                          "startup_s": round(result["total_s"], 3)}
+        per_pack[name] = {
+            "ok": status.get("ok", False),
+            "pack_s": round(pack_s, 4),
+            "own_s": None if own_s is None else round(own_s, 4),
+            "runtime_share": None if not pack_s or own_s is None else round(max(0.0, pack_s - own_s) / pack_s, 3),
+            "startup_s": round(result["total_s"], 3),
+        }
     everything = run(packs)
     runtime_once = sorted(p["pack_s"] - (p["own_s"] or 0.0) for p in per_pack.values() if p["ok"])
-    print(json.dumps({
-        "benchmark": "plugin_startup", "packs": len(packs), "per_pack": per_pack,
-        "startup_one_pack_s": round(min(p["startup_s"] for p in per_pack.values()), 3),
-        "startup_all_packs_s": round(everything["total_s"], 3),
-        # paid once per process, whatever the number of packs: the ComfyUI API modules' first import
-        "runtime_once_s_median": round(runtime_once[len(runtime_once) // 2], 4) if runtime_once else None,
-        "all_packs_import_s": round(sum(s["import_seconds"] for s in everything["statuses"].values()), 4),
-        "all_packs_own_s": round(sum(everything["own"].values()), 4),
-        "target_runtime_share": 0.10,
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "plugin_startup",
+                "packs": len(packs),
+                "per_pack": per_pack,
+                "startup_one_pack_s": round(min(p["startup_s"] for p in per_pack.values()), 3),
+                "startup_all_packs_s": round(everything["total_s"], 3),
+                # paid once per process, whatever the number of packs: the ComfyUI API modules' first import
+                "runtime_once_s_median": round(runtime_once[len(runtime_once) // 2], 4) if runtime_once else None,
+                "all_packs_import_s": round(sum(s["import_seconds"] for s in everything["statuses"].values()), 4),
+                "all_packs_own_s": round(sum(everything["own"].values()), 4),
+                "target_runtime_share": 0.10,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

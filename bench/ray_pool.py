@@ -13,6 +13,7 @@ the same run:
 
     python bench/ray_pool.py [--prompts 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,16 +33,29 @@ DEMO = "nodeflow-demo-sd1.safetensors"
 
 
 def txt2img(ckpt: str, seed: int, steps: int = 8) -> dict:
-    return {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
-            "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "red star"}},
-            "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
-            "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-            "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0],
-                                                      "latent_image": ["4", 0], "seed": seed, "steps": steps,
-                                                      "cfg": 3.0, "sampler_name": "euler", "scheduler": "normal",
-                                                      "denoise": 1.0}},
-            "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-            "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}}}
+    return {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "red star"}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
+        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "seed": seed,
+                "steps": steps,
+                "cfg": 3.0,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "denoise": 1.0,
+            },
+        },
+        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
+        "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
+    }
 
 
 def demo_prompt(server: Server) -> dict:
@@ -85,8 +99,13 @@ def throughput(tmp: Path, count: int) -> dict:
             seconds[workers] = run_all(server, prompts)
         finally:
             server.stop()
-    return {"prompts": count, "seconds_1_worker": round(seconds[1], 2), "seconds_2_workers": round(seconds[2], 2),
-            "speedup": round(seconds[1] / seconds[2], 2), "goal_speedup": 1.8}
+    return {
+        "prompts": count,
+        "seconds_1_worker": round(seconds[1], 2),
+        "seconds_2_workers": round(seconds[2], 2),
+        "speedup": round(seconds[1] / seconds[2], 2),
+        "goal_speedup": 1.8,
+    }
 
 
 def affinity(tmp: Path, count: int) -> dict:
@@ -97,8 +116,10 @@ def affinity(tmp: Path, count: int) -> dict:
         base = tmp / f"aff-{policy}"
         (base / "models" / "checkpoints").mkdir(parents=True)
         tensors = load_file(ROOT / "nodeflow" / "demo" / "weights" / "checkpoints" / DEMO)
-        save_file({k: v * 0.999 if v.is_floating_point() else v for k, v in tensors.items()},
-                  base / "models" / "checkpoints" / "other.safetensors")
+        save_file(
+            {k: v * 0.999 if v.is_floating_point() else v for k, v in tensors.items()},
+            base / "models" / "checkpoints" / "other.safetensors",
+        )
         server = start(base, ("--ray", "local:2", "--ray-policy", policy), 2)
         try:
             prompts = [txt2img(DEMO if i % 2 == 0 else "other.safetensors", seed=i, steps=4) for i in range(count)]
@@ -122,8 +143,12 @@ def latency(tmp: Path, repeats: int = 7) -> dict:
             medians[name] = statistics.median(times)
         finally:
             server.stop()
-    return {"local_s": round(medians["local_worker"], 3), "ray_s": round(medians["ray_worker"], 3),
-            "ray_extra_ms": round((medians["ray_worker"] - medians["local_worker"]) * 1000, 1), "goal_extra_ms": 150}
+    return {
+        "local_s": round(medians["local_worker"], 3),
+        "ray_s": round(medians["ray_worker"], 3),
+        "ray_extra_ms": round((medians["ray_worker"] - medians["local_worker"]) * 1000, 1),
+        "goal_extra_ms": 150,
+    }
 
 
 def main() -> None:

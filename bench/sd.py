@@ -9,6 +9,7 @@ interleaved; the extra cost of one ControlNet over a plain step (a UNet step), t
 
     python bench/sd.py [--repeats 3] [--no-controlnet]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from nodeflow.engine.executor import Engine  # noqa: E402
 from nodeflow.engine.job import Job  # noqa: E402
 from nodeflow.folders import Folders  # noqa: E402
-from nodeflow.models.manager import ModelManager  # noqa: E402
-from nodeflow.schema.registry import builtin_registry  # noqa: E402
 from nodeflow.models.control_files import load_control_file  # noqa: E402
+from nodeflow.models.manager import ModelManager  # noqa: E402
 from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402
+from nodeflow.schema.registry import builtin_registry  # noqa: E402
 from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402
 
 STEPS, CFG = 6, 7.0
@@ -44,9 +45,21 @@ def prompt(seed: int) -> dict:
         "2": {"class_type": "CLIPTextEncode", "inputs": {"text": f"a red star {seed}", "clip": ["1", 1]}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": f"blurry {seed}", "clip": ["1", 1]}},
         "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-        "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": seed, "steps": STEPS, "cfg": CFG,
-              "sampler_name": "euler", "scheduler": "normal", "positive": ["2", 0], "negative": ["3", 0],
-              "latent_image": ["4", 0], "denoise": 1.0}},
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "seed": seed,
+                "steps": STEPS,
+                "cfg": CFG,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "denoise": 1.0,
+            },
+        },
         "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
         "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
     }
@@ -122,23 +135,35 @@ def main() -> None:
             random_controlnet(path)
             steps = controlnet_steps(model, clip, load_control_file(path, manager), args.repeats)
             controlnet = {
-                "unet_step_s": round(steps[0], 3), "one_controlnet_step_s": round(steps[1], 3),
+                "unet_step_s": round(steps[0], 3),
+                "one_controlnet_step_s": round(steps[1], 3),
                 "two_controlnets_step_s": round(steps[2], 3),
-                "extra_step_s_one": round(steps[1] - steps[0], 3), "extra_step_s_two": round(steps[2] - steps[0], 3),
+                "extra_step_s_one": round(steps[1] - steps[0], 3),
+                "extra_step_s_two": round(steps[2] - steps[0], 3),
                 "one_controlnet_over_unet_step": round((steps[1] - steps[0]) / steps[0], 3),
                 "two_controlnets_over_unet_step": round((steps[2] - steps[0]) / steps[0], 3),
-                "target_one_over_unet_step": 0.6}
+                "target_one_over_unet_step": 0.6,
+            }
     warm_s, floor_s = statistics.median(warm), statistics.median(floors)
-    pair_ratio = statistics.median(w / f for w, f in zip(warm, floors))
-    print(json.dumps({
-        "benchmark": "sd15_txt2img_64px_6steps_euler_cfg7", "device": str(manager.device),
-        "cold_s": round(cold, 2), "warm_s": round(warm_s, 3), "floor_s": round(floor_s, 3),
-        "warm_over_floor": round(warm_s / floor_s, 3), "median_pair_ratio": round(pair_ratio, 3),
-        "target_warm_over_floor": 1.05,
-        "warm_runs_s": [round(w, 3) for w in warm], "floor_runs_s": [round(f, 3) for f in floors],
-        "controlnet": controlnet,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }))
+    pair_ratio = statistics.median(w / f for w, f in zip(warm, floors, strict=False))
+    print(
+        json.dumps(
+            {
+                "benchmark": "sd15_txt2img_64px_6steps_euler_cfg7",
+                "device": str(manager.device),
+                "cold_s": round(cold, 2),
+                "warm_s": round(warm_s, 3),
+                "floor_s": round(floor_s, 3),
+                "warm_over_floor": round(warm_s / floor_s, 3),
+                "median_pair_ratio": round(pair_ratio, 3),
+                "target_warm_over_floor": 1.05,
+                "warm_runs_s": [round(w, 3) for w in warm],
+                "floor_runs_s": [round(f, 3) for f in floors],
+                "controlnet": controlnet,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

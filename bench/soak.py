@@ -1,6 +1,7 @@
 """Soak benchmark (prints JSON): 1,000 prompts from 20 websocket clients against a real server
 process: prompts per second, websocket event latency (POST -> execution_success, p50/p99), and
 server memory over the run. Prompts lost must be 0."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from tests.server.test_load import prompt, rss_kb  # noqa: E402
-from tests.server.test_restart import free_port, start  # noqa: E402
+from tests.server.test_load import prompt, rss_kb
+from tests.server.test_restart import free_port, start
 
 CLIENTS, PER_CLIENT = 20, 50
 
@@ -56,11 +57,18 @@ async def soak(port: int, pid: int) -> dict:
     async with aiohttp.ClientSession() as session, session.get(f"{url}/history?max_items=5000") as r:
         history = await r.json()
     lat = sorted(latencies)
-    return {"prompts": CLIENTS * PER_CLIENT, "clients": CLIENTS, "seconds": round(elapsed, 2),
-            "prompts_per_second": round(CLIENTS * PER_CLIENT / elapsed, 1),
-            "latency_ms_p50": round(lat[len(lat) // 2], 1), "latency_ms_p99": round(lat[int(len(lat) * 0.99)], 1),
-            "rss_mb_start": round(memory[0] / 1024, 1), "rss_mb_peak": round(max(memory) / 1024, 1),
-            "rss_mb_end": round(memory[-1] / 1024, 1), "prompts_lost": len(ids - set(history))}
+    return {
+        "prompts": CLIENTS * PER_CLIENT,
+        "clients": CLIENTS,
+        "seconds": round(elapsed, 2),
+        "prompts_per_second": round(CLIENTS * PER_CLIENT / elapsed, 1),
+        "latency_ms_p50": round(lat[len(lat) // 2], 1),
+        "latency_ms_p99": round(lat[int(len(lat) * 0.99)], 1),
+        "rss_mb_start": round(memory[0] / 1024, 1),
+        "rss_mb_peak": round(max(memory) / 1024, 1),
+        "rss_mb_end": round(memory[-1] / 1024, 1),
+        "prompts_lost": len(ids - set(history)),
+    }
 
 
 def main() -> None:

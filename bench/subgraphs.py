@@ -4,6 +4,7 @@ the same run). Both produce the same number of API nodes; the ratio is what flat
 
     python bench/subgraphs.py [--instances 200] [--repeats 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,16 +19,30 @@ sys.path.insert(0, str(ROOT))
 from nodeflow.workflow.convert import to_api  # noqa: E402
 
 OBJECT_INFO = json.loads((ROOT / "tests" / "data" / "core_nodes_object_info.json").read_text())
-INNER = {"id": "inner", "name": "invert+scale", "inputs": [{"name": "image", "type": "IMAGE"}],
-         "outputs": [{"name": "IMAGE", "type": "IMAGE"}],
-         "nodes": [{"id": "1", "type": "ImageInvert"}, {"id": "2", "type": "ImageScaleBy", "widgets": {"scale_by": 0.5}}],
-         "links": [{"id": 1, "from": ["@in", 0], "to": ["1", "image"]}, {"id": 2, "from": ["1", 0], "to": ["2", "image"]},
-                   {"id": 3, "from": ["2", 0], "to": ["@out", "IMAGE"]}]}
-OUTER = {"id": "outer", "name": "twice", "inputs": [{"name": "image", "type": "IMAGE"}],
-         "outputs": [{"name": "IMAGE", "type": "IMAGE"}],
-         "nodes": [{"id": "1", "type": "inner"}, {"id": "2", "type": "inner"}],
-         "links": [{"id": 1, "from": ["@in", 0], "to": ["1", "image"]}, {"id": 2, "from": ["1", 0], "to": ["2", "image"]},
-                   {"id": 3, "from": ["2", 0], "to": ["@out", "IMAGE"]}]}
+INNER = {
+    "id": "inner",
+    "name": "invert+scale",
+    "inputs": [{"name": "image", "type": "IMAGE"}],
+    "outputs": [{"name": "IMAGE", "type": "IMAGE"}],
+    "nodes": [{"id": "1", "type": "ImageInvert"}, {"id": "2", "type": "ImageScaleBy", "widgets": {"scale_by": 0.5}}],
+    "links": [
+        {"id": 1, "from": ["@in", 0], "to": ["1", "image"]},
+        {"id": 2, "from": ["1", 0], "to": ["2", "image"]},
+        {"id": 3, "from": ["2", 0], "to": ["@out", "IMAGE"]},
+    ],
+}
+OUTER = {
+    "id": "outer",
+    "name": "twice",
+    "inputs": [{"name": "image", "type": "IMAGE"}],
+    "outputs": [{"name": "IMAGE", "type": "IMAGE"}],
+    "nodes": [{"id": "1", "type": "inner"}, {"id": "2", "type": "inner"}],
+    "links": [
+        {"id": 1, "from": ["@in", 0], "to": ["1", "image"]},
+        {"id": 2, "from": ["1", 0], "to": ["2", "image"]},
+        {"id": 3, "from": ["2", 0], "to": ["@out", "IMAGE"]},
+    ],
+}
 
 
 def with_subgraphs(n: int) -> dict:
@@ -35,8 +50,10 @@ def with_subgraphs(n: int) -> dict:
     links = []
     for i in range(n):
         nodes += [{"id": f"{10 + 2 * i}", "type": "outer"}, {"id": f"{11 + 2 * i}", "type": "PreviewImage"}]
-        links += [{"id": 2 * i + 1, "from": ["1", 0], "to": [f"{10 + 2 * i}", "image"]},
-                  {"id": 2 * i + 2, "from": [f"{10 + 2 * i}", 0], "to": [f"{11 + 2 * i}", "images"]}]
+        links += [
+            {"id": 2 * i + 1, "from": ["1", 0], "to": [f"{10 + 2 * i}", "image"]},
+            {"id": 2 * i + 2, "from": [f"{10 + 2 * i}", 0], "to": [f"{11 + 2 * i}", "images"]},
+        ]
     return {"format": "nodeflow-workflow", "version": 2, "nodes": nodes, "links": links, "subgraphs": [INNER, OUTER]}
 
 
@@ -71,8 +88,17 @@ def main() -> None:
     sub_s, sub_nodes = timed(nested, args.repeats)
     base_s, base_nodes = timed(flat(to_api(nested, OBJECT_INFO)[0]), args.repeats)
     assert sub_nodes == base_nodes
-    print(json.dumps({"instances": args.instances, "api_nodes": sub_nodes, "with_subgraphs_s": round(sub_s, 4),
-                      "flat_baseline_s": round(base_s, 4), "ratio": round(sub_s / base_s, 2)}))
+    print(
+        json.dumps(
+            {
+                "instances": args.instances,
+                "api_nodes": sub_nodes,
+                "with_subgraphs_s": round(sub_s, 4),
+                "flat_baseline_s": round(base_s, 4),
+                "ratio": round(sub_s / base_s, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ measured in the same run. Also the largest difference between the two outputs.
     python bench/upscale.py            # 256x256 input, tiles 128 (overlap 32) and 64 (overlap 16)
     python bench/upscale.py --quick    # 48x48 input, one repeat: a few seconds
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,14 +13,14 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nodeflow.imaging.tiles import upscale_tiled  # noqa: E402
+from nodeflow.imaging.tiles import upscale_tiled
 
 
 def build_model(num_filters: int, num_blocks: int) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -50,9 +51,13 @@ def measure(runs: dict[str, Callable[[], torch.Tensor]], repeats: int) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny input, one repeat (a few seconds)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: on a shared machine extra threads spin and "
-                             "make timings swing by 10x; 0 = torch's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: on a shared machine extra threads spin and "
+        "make timings swing by 10x; 0 = torch's choice)",
+    )
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -66,6 +71,7 @@ def main() -> None:
     def tiled(name: str, tile: int, overlap: int) -> Callable[[], torch.Tensor]:
         def note(done: int, total: int) -> None:
             counts[name] = total
+
         return lambda: upscale_tiled(model, image, 4, tile, overlap, progress=note)
 
     runs = {"untiled": lambda: model(image)}
@@ -76,13 +82,29 @@ def main() -> None:
     results = {"untiled": {"seconds": round(untiled_s, 4), "mpx_per_s": round(megapixels / untiled_s, 5)}}
     for name, (seconds, out) in measured.items():
         if name != "untiled":
-            results[name] = {"seconds": round(seconds, 4), "mpx_per_s": round(megapixels / seconds, 5),
-                             "tiles": counts[name], "ratio_tiled_to_untiled": round(untiled_s / seconds, 3),
-                             "max_abs_diff": float((out - reference).abs().max())}
-    print(json.dumps({
-        "benchmark": "upscale", "quick": args.quick, "model": "RRDBNet 32nf 2nb 4x (random weights)",
-        "input": f"{size}x{size}", "output": f"{size * 4}x{size * 4}", "threads": torch.get_num_threads(),
-        "repeats": repeats, "unit": "input megapixels per second", "results": results}, indent=2))
+            results[name] = {
+                "seconds": round(seconds, 4),
+                "mpx_per_s": round(megapixels / seconds, 5),
+                "tiles": counts[name],
+                "ratio_tiled_to_untiled": round(untiled_s / seconds, 3),
+                "max_abs_diff": float((out - reference).abs().max()),
+            }
+    print(
+        json.dumps(
+            {
+                "benchmark": "upscale",
+                "quick": args.quick,
+                "model": "RRDBNet 32nf 2nb 4x (random weights)",
+                "input": f"{size}x{size}",
+                "output": f"{size * 4}x{size * 4}",
+                "threads": torch.get_num_threads(),
+                "repeats": repeats,
+                "unit": "input megapixels per second",
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """``python -m nodeflow COMMAND``: run, validate, convert, new-node."""
+
 from __future__ import annotations
 
 import argparse

@@ -3,15 +3,29 @@ resolution. Every file name that arrives from outside goes through ``safe_join``
 are served or written: strict real-path containment) or ``model_join`` (model files: the name is
 checked, but a symlinked model file or folder may live anywhere, as users keep models on other
 disks)."""
+
 from __future__ import annotations
 
 import os
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-MODEL_FOLDERS = ("checkpoints", "vae", "loras", "embeddings", "upscale_models", "prompt_expanders",
-                 "clip", "unet", "configs", "text_encoders", "diffusion_models", "diffusers", "controlnet")
+MODEL_FOLDERS = (
+    "checkpoints",
+    "vae",
+    "loras",
+    "embeddings",
+    "upscale_models",
+    "prompt_expanders",
+    "clip",
+    "unet",
+    "configs",
+    "text_encoders",
+    "diffusion_models",
+    "diffusers",
+    "controlnet",
+)
 # folders that are two names for one kind (ComfyUI renamed them, or reads both for one kind)
 MODEL_ALIASES = {"text_encoders": "clip", "unet": "diffusion_models", "controlnet": "t2i_adapter"}
 MODEL_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".sft")
@@ -72,9 +86,15 @@ def model_join(root: str | os.PathLike, name: str) -> Path:
 class Folders:
     """The folders of one NodeFlow installation, rooted at ``base_directory``."""
 
-    def __init__(self, base_directory: str | os.PathLike, extra_model_paths: dict[str, list[str]] | None = None,
-                 output_directory: str | None = None, input_directory: str | None = None,
-                 temp_directory: str | None = None, user_directory: str | None = None) -> None:
+    def __init__(
+        self,
+        base_directory: str | os.PathLike,
+        extra_model_paths: dict[str, list[str]] | None = None,
+        output_directory: str | None = None,
+        input_directory: str | None = None,
+        temp_directory: str | None = None,
+        user_directory: str | None = None,
+    ) -> None:
         self.base = Path(base_directory).resolve()
         self.input_dir = Path(input_directory or self.base / "input").resolve()
         self.output_dir = Path(output_directory or self.base / "output").resolve()
@@ -105,7 +125,7 @@ class Folders:
         """The file extensions ``list_files(kind)`` lists; None lists every file."""
         if kind in self.extensions:
             return tuple(sorted(self.extensions[kind])) or None
-        return None if kind == "prompt_expanders" else MODEL_EXTENSIONS + (".yaml", ".json")
+        return None if kind == "prompt_expanders" else (*MODEL_EXTENSIONS, ".yaml", ".json")
 
     def directory(self, kind: str) -> Path:
         """input / output / temp / user folders by name."""
@@ -138,8 +158,10 @@ class Folders:
             if path.exists():
                 return path
         where = ", ".join(str(p) for p in self.model_paths.get(kind, [])) or "(no folder configured)"
-        raise FileNotFoundError(f"model file {name!r} not found in the {kind} folders ({where}); "
-                                f"put the file there or pick one of {self.list_files(kind)[:10]}")
+        raise FileNotFoundError(
+            f"model file {name!r} not found in the {kind} folders ({where}); "
+            f"put the file there or pick one of {self.list_files(kind)[:10]}"
+        )
 
     def annotated_path(self, name: str, default: str = "input") -> Path:
         """LoadImage-style names: 'file.png', 'sub/file.png', 'file.png [output]'."""

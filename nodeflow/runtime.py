@@ -1,5 +1,6 @@
 """Assemble a runnable NodeFlow: folders, node registry (built-ins + plugins), model manager
 and engine. Shared by the server's main.py and the headless CLI."""
+
 from __future__ import annotations
 
 import importlib
@@ -58,20 +59,32 @@ def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[st
     return merged
 
 
-def build_runtime(base_directory: str | Path | None = None, *, cpu: bool = False, lowvram: bool = False,
-                  force_fp16: bool = False,
-                  cache_ram_gb: float = 4.0, cache_enabled: bool = True, extra_model_paths: list[str] | None = None,
-                  custom_nodes: bool = True, custom_node_whitelist: list[str] | None = None,
-                  extra_node_modules: list[str] | None = None, output_directory: str | Path | None = None,
-                  private_directory: str | Path | None = None) -> Runtime:
+def build_runtime(
+    base_directory: str | Path | None = None,
+    *,
+    cpu: bool = False,
+    lowvram: bool = False,
+    force_fp16: bool = False,
+    cache_ram_gb: float = 4.0,
+    cache_enabled: bool = True,
+    extra_model_paths: list[str] | None = None,
+    custom_nodes: bool = True,
+    custom_node_whitelist: list[str] | None = None,
+    extra_node_modules: list[str] | None = None,
+    output_directory: str | Path | None = None,
+    private_directory: str | Path | None = None,
+) -> Runtime:
     """``private_directory``: input/, output/, temp/ and user/ live there instead (a Ray worker's own
     folders; its models stay those of ``base_directory``)."""
     base = Path(base_directory or REPO_ROOT).resolve()
     extra = _extra_model_paths(base, extra_model_paths)
     own = Path(private_directory) if private_directory else None
-    env = Folders(base, extra_model_paths={k: v for k, v in extra.items() if k != "custom_nodes"},
-                  output_directory=str(output_directory) if output_directory else (own and str(own / "output")),
-                  **({f"{kind}_directory": str(own / kind) for kind in ("input", "temp", "user")} if own else {}))
+    env = Folders(
+        base,
+        extra_model_paths={k: v for k, v in extra.items() if k != "custom_nodes"},
+        output_directory=str(output_directory) if output_directory else (own and str(own / "output")),
+        **({f"{kind}_directory": str(own / kind) for kind in ("input", "temp", "user")} if own else {}),
+    )
     env.ensure()
     for kind in DEMO_KINDS:  # the bundled demo pack, after the user's own folders
         if (DEMO_WEIGHTS / kind).is_dir():

@@ -1,4 +1,5 @@
 """Fixtures shared by every test folder."""
+
 import pytest
 
 from nodeflow.folders import Folders

@@ -7,6 +7,7 @@ holding {"vocab": {token: id}, "merges": ["a b", ...]} for transformers' CLIPTok
 The vocabulary is built the way CLIP defines it: the 256 byte symbols, the same with the
 end-of-word marker, one token per merge, then <|startoftext|> and <|endoftext|> (49,408 in all).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -21,7 +22,9 @@ MERGE_COUNT = 49152 - 256 - 2
 def byte_symbols() -> list[str]:
     """GPT-2/CLIP's printable stand-ins for the 256 byte values, in CLIP's vocabulary order:
     the printable bytes first (as themselves), then the other bytes mapped to 256, 257, ..."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     others = [b for b in range(256) if b not in printable]
     return [chr(b) for b in printable] + [chr(256 + i) for i in range(len(others))]
 
@@ -31,7 +34,7 @@ def main() -> None:
 
     source = Path(os.path.dirname(open_clip.__file__)) / "bpe_simple_vocab_16e6.txt.gz"
     lines = gzip.open(source, "rt", encoding="utf-8").read().split("\n")
-    merges = lines[1:MERGE_COUNT + 1]
+    merges = lines[1 : MERGE_COUNT + 1]
     symbols = byte_symbols()
     tokens = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]
     tokens += ["<|startoftext|>", "<|endoftext|>"]

@@ -3,6 +3,7 @@ workflow in headless Chromium, run it, and save a screenshot with the output on 
 
     python tools/screenshot_editor.py [docs/images/editor.png]
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -21,8 +22,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as base:
         port = 8199
-        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", base],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", base],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             for _ in range(300):
                 try:
@@ -37,9 +42,11 @@ def main(out: Path) -> None:
                 page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30000)
                 page.click("#queue-button")
                 save = page.evaluate(
-                    "() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'SaveImage').id")
-                page.wait_for_function("(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save,
-                                       timeout=180000)
+                    "() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'SaveImage').id"
+                )
+                page.wait_for_function(
+                    "(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save, timeout=180000
+                )
                 page.wait_for_timeout(1000)
                 out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out))

@@ -1,4 +1,5 @@
 """The subcommands of ``python -m nodeflow``: each is (help, add_arguments, handler)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,8 +7,8 @@ import json
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from nodeflow.workflow.share import shareable_pnginfo
 
@@ -16,7 +17,9 @@ from .workflow_file import CliError, read_json, to_api_prompt
 
 def _runtime_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("workflow", help="workflow file: API prompt, NodeFlow or ComfyUI editor JSON, or a PNG")
-    parser.add_argument("--base-directory", default=None, help="folder holding models/ input/ output/ (default: the NodeFlow folder)")
+    parser.add_argument(
+        "--base-directory", default=None, help="folder holding models/ input/ output/ (default: the NodeFlow folder)"
+    )
     parser.add_argument("--cpu", action="store_true", help="run on the CPU even when a GPU is present")
     parser.add_argument("--disable-custom-nodes", action="store_true", help="do not load custom_nodes/")
 
@@ -24,8 +27,9 @@ def _runtime_args(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace, output: str | None = None):
     from nodeflow.runtime import build_runtime
 
-    runtime = build_runtime(args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes,
-                            output_directory=output)
+    runtime = build_runtime(
+        args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes, output_directory=output
+    )
     data = read_json(args.workflow)
     prompt, warnings = to_api_prompt(data, runtime.registry.object_info(runtime.env))
     for warning in warnings:
@@ -35,12 +39,18 @@ def _load(args: argparse.Namespace, output: str | None = None):
 
 def _print_errors(validation) -> None:
     if validation.error:
-        print(f"error: {validation.error['message']}" + (f": {validation.error['details']}" if validation.error['details'] else ""),
-              file=sys.stderr)
+        print(
+            f"error: {validation.error['message']}"
+            + (f": {validation.error['details']}" if validation.error["details"] else ""),
+            file=sys.stderr,
+        )
     for node_id, entry in validation.node_errors.items():
         for err in entry["errors"]:
-            print(f"node {node_id} ({entry['class_type']}): {err['type']}: {err['message']}"
-                  + (f" [{err['details']}]" if err.get("details") else ""), file=sys.stderr)
+            print(
+                f"node {node_id} ({entry['class_type']}): {err['type']}: {err['message']}"
+                + (f" [{err['details']}]" if err.get("details") else ""),
+                file=sys.stderr,
+            )
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -92,15 +102,21 @@ def run_command(args: argparse.Namespace) -> int:
 
     extra = {}
     if isinstance(data, dict) and "nodes" in data:  # ComfyUI's format under "workflow", NodeFlow's beside it
-        extra = {"extra_pnginfo": shareable_pnginfo({"workflow": data},
-                                                    lambda types: runtime.registry.object_info(runtime.env, types))}
+        extra = {
+            "extra_pnginfo": shareable_pnginfo(
+                {"workflow": data}, lambda types: runtime.registry.object_info(runtime.env, types)
+            )
+        }
     job = Job(prompt_id=uuid.uuid4().hex, prompt=prompt, outputs_to_execute=validation.outputs, extra_data=extra)
     result = runtime.engine.execute(job, emit, threading.Event())
     bar.close()
     if result.status != "success":
         err = result.error or {}
-        print(f"error: node {err.get('node_id')} ({err.get('node_type')}) failed: "
-              f"{err.get('exception_type', '')}: {err.get('exception_message', 'interrupted')}", file=sys.stderr)
+        print(
+            f"error: node {err.get('node_id')} ({err.get('node_type')}) failed: "
+            f"{err.get('exception_type', '')}: {err.get('exception_message', 'interrupted')}",
+            file=sys.stderr,
+        )
         return 1
     for node_id, ui in result.outputs.items():
         for image in ui.get("images", []):
@@ -155,8 +171,11 @@ def _convert_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--disable-custom-nodes", action="store_true")
 
 
-COMMANDS["convert"] = ("convert a workflow between NodeFlow, ComfyUI editor and API formats", _convert_args,
-                       convert_command)
+COMMANDS["convert"] = (
+    "convert a workflow between NodeFlow, ComfyUI editor and API formats",
+    _convert_args,
+    convert_command,
+)
 
 
 def new_node_command(args: argparse.Namespace) -> int:
@@ -167,8 +186,10 @@ def new_node_command(args: argparse.Namespace) -> int:
     except (ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"created {target}: edit {target / '__init__.py'}, run its test with "
-          f"python -m pytest {target / 'tests'}, restart NodeFlow to load it")
+    print(
+        f"created {target}: edit {target / '__init__.py'}, run its test with "
+        f"python -m pytest {target / 'tests'}, restart NodeFlow to load it"
+    )
     return 0
 
 
@@ -177,5 +198,8 @@ def _new_node_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dest", default="custom_nodes", help="folder to create the pack in (default custom_nodes)")
 
 
-COMMANDS["new-node"] = ("create a plugin pack with a typed node, a web extension and a test", _new_node_args,
-                        new_node_command)
+COMMANDS["new-node"] = (
+    "create a plugin pack with a typed node, a web extension and a test",
+    _new_node_args,
+    new_node_command,
+)

@@ -1,4 +1,5 @@
 """Read a workflow file given on the command line and turn it into an API prompt."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def to_api_prompt(data: Any, object_info: dict) -> tuple[dict, list]:
     try:
         from nodeflow.workflow import convert
     except ImportError:
-        raise CliError("this file is an editor workflow, and the workflow converter is not installed; "
-                       "export it in API format from the editor") from None
+        raise CliError(
+            "this file is an editor workflow, and the workflow converter is not installed; "
+            "export it in API format from the editor"
+        ) from None
     try:
         return convert.to_api(data, object_info)
     except convert.WorkflowError as exc:
@@ -50,5 +53,6 @@ def to_api_prompt(data: Any, object_info: dict) -> tuple[dict, list]:
 
 
 def _looks_like_api_prompt(data: Any) -> bool:
-    return isinstance(data, dict) and bool(data) and all(
-        isinstance(v, dict) and "class_type" in v for v in data.values())
+    return (
+        isinstance(data, dict) and bool(data) and all(isinstance(v, dict) and "class_type" in v for v in data.values())
+    )

@@ -4,6 +4,7 @@ manager, output cache) with private input/output/temp folders and the models of 
 
 ``run`` is a streaming generator: every engine event is yielded as it happens (``("event", type,
 data)``), then one ``("result", result, files, description)`` with the output files for the head."""
+
 from __future__ import annotations
 
 import os
@@ -13,9 +14,9 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterator
 
 from nodeflow.server.worker import rss_bytes
 
@@ -40,15 +41,18 @@ class NodeFlowWorker:
             torch.set_num_threads(max(1, int(threads)))
         base = settings.get("base_directory")
         self.private = Path(tempfile.mkdtemp(prefix="nodeflow-worker-"))
-        self.runtime = build_runtime(base if base and Path(base).is_dir() else None,
-                                     cpu=settings.get("cpu", False), lowvram=settings.get("lowvram", False),
-                                     cache_ram_gb=settings.get("cache_ram_gb", 4.0),
-                                     cache_enabled=settings.get("cache_enabled", True),
-                                     extra_model_paths=settings.get("extra_model_paths"),
-                                     custom_nodes=settings.get("custom_nodes", True),
-                                     custom_node_whitelist=settings.get("custom_node_whitelist"),
-                                     extra_node_modules=settings.get("extra_node_modules"),
-                                     private_directory=self.private)
+        self.runtime = build_runtime(
+            base if base and Path(base).is_dir() else None,
+            cpu=settings.get("cpu", False),
+            lowvram=settings.get("lowvram", False),
+            cache_ram_gb=settings.get("cache_ram_gb", 4.0),
+            cache_enabled=settings.get("cache_enabled", True),
+            extra_model_paths=settings.get("extra_model_paths"),
+            custom_nodes=settings.get("custom_nodes", True),
+            custom_node_whitelist=settings.get("custom_node_whitelist"),
+            extra_node_modules=settings.get("extra_node_modules"),
+            private_directory=self.private,
+        )
         self.name = settings.get("name", "worker")
         self.interrupt_event = threading.Event()
         self.running: str | None = None
@@ -70,7 +74,7 @@ class NodeFlowWorker:
         models = self.runtime.models
         names = {ident: name for names in self.inventory.values() for name, ident in names.items()}
         held = {}
-        for key in (models.cached_keys() if models is not None else []):
+        for key in models.cached_keys() if models is not None else []:
             for part in key:
                 ident = self.path_ids.get(part) if isinstance(part, str) else None
                 if ident:
@@ -82,11 +86,20 @@ class NodeFlowWorker:
 
         models = self.runtime.models
         ctx = ray.get_runtime_context()
-        info = {"name": self.name, "node_id": ctx.get_node_id(), "node_ip": ray.util.get_node_ip_address(),
-                "hostname": socket.gethostname(), "pid": os.getpid(),
-                "device": models.stats() if models is not None else {"name": "cpu", "type": "cpu"},
-                "rss_bytes": rss_bytes(), "held": self._held(), "loads": getattr(models, "loads", 0),
-                "running": self.running, "done": self.done, "up_seconds": round(time.time() - self.started, 1)}
+        info = {
+            "name": self.name,
+            "node_id": ctx.get_node_id(),
+            "node_ip": ray.util.get_node_ip_address(),
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "device": models.stats() if models is not None else {"name": "cpu", "type": "cpu"},
+            "rss_bytes": rss_bytes(),
+            "held": self._held(),
+            "loads": getattr(models, "loads", 0),
+            "running": self.running,
+            "done": self.done,
+            "up_seconds": round(time.time() - self.started, 1),
+        }
         if with_inventory:
             info["inventory"] = self.inventory
         return info
@@ -119,8 +132,9 @@ class NodeFlowWorker:
 
         def work() -> None:
             try:
-                result = self.runtime.engine.execute(self._job_class(**job), lambda e, d: events.put(("event", e, d)),
-                                                     self.interrupt_event)
+                result = self.runtime.engine.execute(
+                    self._job_class(**job), lambda e, d: events.put(("event", e, d)), self.interrupt_event
+                )
                 events.put(("done", result))
             except BaseException as exc:  # Engine.execute never raises; report instead of hanging
                 events.put(("crash", exc))

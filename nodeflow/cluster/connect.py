@@ -7,6 +7,7 @@
 The node address is pinned (default 127.0.0.1) so a local cluster's traffic stays on loopback.
 Workers import NodeFlow from the same path as the head (runtime_env PYTHONPATH): install NodeFlow at
 that path on every node."""
+
 from __future__ import annotations
 
 import logging
@@ -63,7 +64,9 @@ def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> 
     try:
         import ray
     except ImportError:
-        raise ValueError("--ray needs Ray: install it with `pip install ray` (the same version on every node)") from None
+        raise ValueError(
+            "--ray needs Ray: install it with `pip install ray` (the same version on every node)"
+        ) from None
 
     kind, count = parse(spec)
     if node_ip in ("127.0.0.1", "localhost"):
@@ -75,8 +78,10 @@ def connect(spec: str, worker_cpus: float = 1.0, node_ip: str = "127.0.0.1") -> 
             return Cluster(address=ray.get_runtime_context().gcs_address, owned=False, max_workers=None)
         except ConnectionError as exc:
             if kind == "address":
-                raise ConnectionError(f"--ray {spec}: no Ray cluster answers there ({exc}); start one with "
-                                      f"`ray start --head --node-ip-address 127.0.0.1` or use --ray local:N") from None
+                raise ConnectionError(
+                    f"--ray {spec}: no Ray cluster answers there ({exc}); start one with "
+                    f"`ray start --head --node-ip-address 127.0.0.1` or use --ray local:N"
+                ) from None
             log.info("no running Ray cluster found; starting a local one")
         count = max(1, int((os.cpu_count() or 1) // max(worker_cpus, 1e-9)))
     for attempt in range(1, STARTS + 1):

@@ -2,6 +2,7 @@
 names or folders hold the same model. The identity hashes the size and three 1 MiB windows (start,
 middle, end: a safetensors header names every tensor with its offsets, the windows sample the data),
 so a 20 GB file costs 3 MiB of reading; it is remembered per (path, size, mtime)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -2,6 +2,7 @@
 folder-listed choice (``Combo(files=kind)``) of a model kind, and, for nodes whose inputs NodeFlow
 cannot read that way (plugin nodes with plain lists), every literal string that names a model file
 some worker has."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 NOT_MODELS = ("input", "output", "temp")
 
 
-def needed_models(registry: Any, prompt: dict, offered: dict[str, dict[str, str]]) -> tuple[set[tuple[str, str]], list[tuple[str, str, str, str]]]:
+def needed_models(
+    registry: Any, prompt: dict, offered: dict[str, dict[str, str]]
+) -> tuple[set[tuple[str, str]], list[tuple[str, str, str, str]]]:
     """(needed {(kind, name)}, missing [(node id, input name, kind, name)]) for ``prompt``.
     ``offered`` is {kind: {name: identity}} of all workers together."""
     needed: set[tuple[str, str]] = set()

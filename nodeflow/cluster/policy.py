@@ -11,11 +11,12 @@ In this order:
 6. ties: queue order.
 ``affinity=False`` turns 3-5 off (plain queue order within the fairness turn: the baseline of the bench).
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Waiting:
 @dataclass(frozen=True)
 class Turn:
     """What the pool knows when a worker is free."""
+
     held: frozenset[str]  # model identities loaded on this worker
     running: Mapping[str | None, int]  # client -> prompts running on any worker
     last_served: Mapping[str | None, float]  # client -> time its last prompt was handed out

@@ -6,14 +6,16 @@ running prompt streams its events to the websocket hub and stores its result and
 that dies mid-prompt costs that prompt's progress only: it is re-queued once at its old place (a
 second loss records it failed, with the reason); Ray restarts the actor, and workers on nodes that
 join later are created as the nodes appear."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .needs import identities, needed_models
 from .policy import Turn, Waiting, choose
@@ -52,8 +54,15 @@ class Slot:
 
 
 class RayPool:
-    def __init__(self, store: Any, loop: asyncio.AbstractEventLoop, send: Callable, registry: Any, env: Any,
-                 settings: PoolSettings) -> None:
+    def __init__(
+        self,
+        store: Any,
+        loop: asyncio.AbstractEventLoop,
+        send: Callable,
+        registry: Any,
+        env: Any,
+        settings: PoolSettings,
+    ) -> None:
         import ray
 
         self.ray = ray
@@ -112,13 +121,25 @@ class RayPool:
         for slot in list(self.slots):
             info = slot.info
             held = info.get("held", {}) if slot.state != "restarting" else {}
-            rows.append({"name": slot.name, "state": slot.state, "node_id": slot.node_id,
-                         "node": info.get("hostname"), "node_ip": info.get("node_ip"), "pid": info.get("pid"),
-                         "device": info.get("device", {}), "rss_bytes": info.get("rss_bytes", 0),
-                         "models": sorted(held.values()), "loads": info.get("loads", 0),
-                         "prompt_id": slot.prompt_id, "running_seconds":
-                             round(time.time() - slot.started_at, 1) if slot.prompt_id else None,
-                         "done": info.get("done", 0), "lost": slot.lost, "error": slot.error})
+            rows.append(
+                {
+                    "name": slot.name,
+                    "state": slot.state,
+                    "node_id": slot.node_id,
+                    "node": info.get("hostname"),
+                    "node_ip": info.get("node_ip"),
+                    "pid": info.get("pid"),
+                    "device": info.get("device", {}),
+                    "rss_bytes": info.get("rss_bytes", 0),
+                    "models": sorted(held.values()),
+                    "loads": info.get("loads", 0),
+                    "prompt_id": slot.prompt_id,
+                    "running_seconds": round(time.time() - slot.started_at, 1) if slot.prompt_id else None,
+                    "done": info.get("done", 0),
+                    "lost": slot.lost,
+                    "error": slot.error,
+                }
+            )
         return rows
 
     def check_models(self, prompt: dict) -> dict:
@@ -128,13 +149,21 @@ class RayPool:
         errors: dict = {}
         for node_id, name, kind, value in missing:
             node = prompt.get(node_id) or {}
-            detail = (f"no worker has {kind}/{value}: copy the file into models/{kind} on a worker node "
-                      f"(workers: {', '.join(s.name for s in self.slots if s.state != 'dead') or 'none yet'})")
-            entry = errors.setdefault(node_id, {"errors": [], "dependent_outputs": [],
-                                                "class_type": node.get("class_type")})
-            entry["errors"].append({"type": "value_not_in_list", "message": f"Model not on any worker: {value}",
-                                    "details": detail, "extra_info": {"input_name": name, "input_config": None,
-                                                                      "received_value": value}})
+            detail = (
+                f"no worker has {kind}/{value}: copy the file into models/{kind} on a worker node "
+                f"(workers: {', '.join(s.name for s in self.slots if s.state != 'dead') or 'none yet'})"
+            )
+            entry = errors.setdefault(
+                node_id, {"errors": [], "dependent_outputs": [], "class_type": node.get("class_type")}
+            )
+            entry["errors"].append(
+                {
+                    "type": "value_not_in_list",
+                    "message": f"Model not on any worker: {value}",
+                    "details": detail,
+                    "extra_info": {"input_name": name, "input_config": None, "received_value": value},
+                }
+            )
         return errors
 
     # dispatcher ----------------------------------------------------------------------------------
@@ -170,11 +199,15 @@ class RayPool:
                 if self.settings.max_workers is not None and len(self.slots) >= self.settings.max_workers:
                     return
                 name = f"w{len(self.slots) + 1}"
-                options = {"num_cpus": 0 if gpu else self.settings.worker_cpus, "num_gpus": 1 if gpu else 0,
-                           "scheduling_strategy": NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)}
+                options = {
+                    "num_cpus": 0 if gpu else self.settings.worker_cpus,
+                    "num_gpus": 1 if gpu else 0,
+                    "scheduling_strategy": NodeAffinitySchedulingStrategy(node["NodeID"], soft=False),
+                }
                 threads = max(1, int(self.settings.worker_cpus))
                 handle = self._actor_class.options(**options).remote(
-                    {**self.settings.worker, "name": name, "threads": threads})
+                    {**self.settings.worker, "name": name, "threads": threads}
+                )
                 slot = Slot(name=name, handle=handle, node_id=node["NodeID"])
                 slot.pending = handle.describe.remote(True)
                 self.slots.append(slot)
@@ -245,8 +278,9 @@ class RayPool:
         idle.sort(key=lambda s: -max(len(w.models & s.held) for w in waiting.values()))
         for slot in idle:
             usable = [w for w in waiting.values() if self._can_run(slot, w.prompt_id)]
-            prompt_id = choose(self._turn(slot), usable, affinity=self.settings.affinity,
-                               max_wait=self.settings.max_wait)
+            prompt_id = choose(
+                self._turn(slot), usable, affinity=self.settings.affinity, max_wait=self.settings.max_wait
+            )
             if prompt_id is None:
                 continue
             waiting.pop(prompt_id)
@@ -287,8 +321,13 @@ class RayPool:
     def _run(self, slot: Slot, item: Any) -> None:
         ray = self.ray
         sid = item.client_id
-        job = {"prompt_id": item.prompt_id, "prompt": item.prompt, "outputs_to_execute": item.outputs_to_execute,
-               "extra_data": item.extra_data, "client_id": sid}
+        job = {
+            "prompt_id": item.prompt_id,
+            "prompt": item.prompt,
+            "outputs_to_execute": item.outputs_to_execute,
+            "extra_data": item.extra_data,
+            "client_id": sid,
+        }
         result = None
         last: list[tuple[str, dict]] = []  # the prompt's final events: sent once the history has it
         try:
@@ -315,10 +354,17 @@ class RayPool:
         except Exception as exc:  # e.g. disk full on the head
             log.exception("could not store the files of prompt %s", item.prompt_id)
             outputs = outcome["outputs"]
-            outcome["messages"].append(["execution_error", {"prompt_id": item.prompt_id,
-                                                            "exception_message": f"output files not stored: {exc}"}])
-        status = {"status_str": "success" if outcome["status"] == "success" else "error",
-                  "completed": outcome["status"] == "success", "messages": outcome["messages"]}
+            outcome["messages"].append(
+                [
+                    "execution_error",
+                    {"prompt_id": item.prompt_id, "exception_message": f"output files not stored: {exc}"},
+                ]
+            )
+        status = {
+            "status_str": "success" if outcome["status"] == "success" else "error",
+            "completed": outcome["status"] == "success",
+            "messages": outcome["messages"],
+        }
         self._record(item.prompt_id, status, outputs)
         for event, data in last:
             self._post(event, data, sid)
@@ -348,22 +394,43 @@ class RayPool:
         if attempts >= MAX_ATTEMPTS:
             taken = self.store.take(item.prompt_id)
             if taken is not None:
-                self._finish_failed(slot, item, f"the prompt was lost to {attempts} dead workers, the last one "
-                                                f"{slot.name} ({reason}); queue it again to retry", "WorkerLost")
+                self._finish_failed(
+                    slot,
+                    item,
+                    f"the prompt was lost to {attempts} dead workers, the last one "
+                    f"{slot.name} ({reason}); queue it again to retry",
+                    "WorkerLost",
+                )
                 return
         else:
-            log.warning("Ray worker %s died running prompt %s (%s); the prompt is queued again", slot.name,
-                        item.prompt_id, reason)
-            self._post("nodeflow.requeued", {"prompt_id": item.prompt_id, "worker": slot.name, "reason": reason},
-                       item.client_id)
+            log.warning(
+                "Ray worker %s died running prompt %s (%s); the prompt is queued again",
+                slot.name,
+                item.prompt_id,
+                reason,
+            )
+            self._post(
+                "nodeflow.requeued",
+                {"prompt_id": item.prompt_id, "worker": slot.name, "reason": reason},
+                item.client_id,
+            )
         self._release(slot)
 
     def _finish_failed(self, slot: Slot, item: Any, text: str, kind: str) -> None:
-        message = {"prompt_id": item.prompt_id, "node_id": None, "node_type": None, "executed": [],
-                   "exception_message": text, "exception_type": kind, "traceback": [], "current_inputs": {},
-                   "current_outputs": []}
-        self._record(item.prompt_id, {"status_str": "error", "completed": False,
-                                      "messages": [["execution_error", message]]}, {})
+        message = {
+            "prompt_id": item.prompt_id,
+            "node_id": None,
+            "node_type": None,
+            "executed": [],
+            "exception_message": text,
+            "exception_type": kind,
+            "traceback": [],
+            "current_inputs": {},
+            "current_outputs": [],
+        }
+        self._record(
+            item.prompt_id, {"status_str": "error", "completed": False, "messages": [["execution_error", message]]}, {}
+        )
         self._post("execution_error", message, item.client_id)
         self._post("executing", {"node": None, "display_node": None, "prompt_id": item.prompt_id}, item.client_id)
         self._release(slot)
@@ -371,7 +438,8 @@ class RayPool:
 
 def _final(event: str, data: dict) -> bool:
     return event in ("execution_success", "execution_error", "execution_interrupted") or (
-        event == "executing" and data.get("node") is None)
+        event == "executing" and data.get("node") is None
+    )
 
 
 def _worker_class():

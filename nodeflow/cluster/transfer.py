@@ -3,6 +3,7 @@ with the head). Out: the input files a prompt names. Back: the files a prompt wr
 output folder and the temp files its results show; the head stores them in its own folders, renaming
 where the head already has a file of that name (``x_00001_.png`` -> the head's next counter), and
 rewrites the results to match."""
+
 from __future__ import annotations
 
 import os

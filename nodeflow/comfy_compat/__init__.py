@@ -9,6 +9,7 @@ before packs are imported, so a real installed package of the same name would wi
 A symbol a pack needs that NodeFlow does not provide fails that pack's import (or the call) with
 a message naming the module and the symbol: see ``missing``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -36,11 +37,15 @@ class MissingComfySymbol(AttributeError):
 def missing(module: str):
     """A module-level ``__getattr__`` for a shim module: unknown names raise an error that names
     the symbol and says it is ComfyUI API NodeFlow lacks, instead of a bare AttributeError."""
+
     def __getattr__(name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        raise MissingComfySymbol(f"{module}.{name} is ComfyUI API that NodeFlow does not provide; "
-                                 "the custom-node pack needs it (see docs/plugins.md, compatibility table)")
+        raise MissingComfySymbol(
+            f"{module}.{name} is ComfyUI API that NodeFlow does not provide; "
+            "the custom-node pack needs it (see docs/plugins.md, compatibility table)"
+        )
+
     return __getattr__
 
 
@@ -57,6 +62,7 @@ def package_getattr(package: str):
                 if exc.name != f"{package}.{name}":
                     raise
         return fallback(name)
+
     return __getattr__
 
 
@@ -67,12 +73,16 @@ def explain_import_error(exc: BaseException) -> str | None:
         return None
     if isinstance(exc, ModuleNotFoundError):
         if exc.name.split(".")[0] in SHIM_PACKAGES:
-            return (f"{exc.name} is a ComfyUI module that NodeFlow does not provide; the custom-node pack "
-                    "needs it (see docs/plugins.md, compatibility table)")
+            return (
+                f"{exc.name} is a ComfyUI module that NodeFlow does not provide; the custom-node pack "
+                "needs it (see docs/plugins.md, compatibility table)"
+            )
         return None
     module = sys.modules.get(exc.name)
     found = re.match(r"cannot import name '([^']+)'", str(exc))
     if found and str(getattr(module, "__file__", "") or "").startswith(str(MODULES_DIR)):
-        return (f"{exc.name}.{found.group(1)} is ComfyUI API that NodeFlow does not provide; the custom-node "
-                "pack needs it (see docs/plugins.md, compatibility table)")
+        return (
+            f"{exc.name}.{found.group(1)} is ComfyUI API that NodeFlow does not provide; the custom-node "
+            "pack needs it (see docs/plugins.md, compatibility table)"
+        )
     return None

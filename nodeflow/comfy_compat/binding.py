@@ -6,13 +6,15 @@ their module-level views (``folder_paths.models_dir``, ``nodes.NODE_CLASS_MAPPIN
 
 Torch-free: the server imports ``server_binding`` beside this module.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +54,7 @@ def set_cli(**flags: Any) -> None:
 
 def refresh() -> None:
     """Tell every ComfyUI module that the bound runtime changed (e.g. packs added nodes)."""
-    for listener in list(_LISTENERS):
+    for listener in _LISTENERS:
         try:
             listener(_BOUND)
         except Exception:  # one module's view failing must not stop the others
@@ -108,5 +110,4 @@ def node_context() -> Any:
     ctx = current_context()
     if ctx is not None:
         return ctx
-    return ExecutionContext("", "", lambda event, data: None, threading.Event(), env=folders(),
-                            models=_BOUND.models)
+    return ExecutionContext("", "", lambda event, data: None, threading.Event(), env=folders(), models=_BOUND.models)

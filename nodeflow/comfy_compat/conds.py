@@ -1,6 +1,7 @@
 """``comfy.conds``: ComfyUI's wrappers of one conditioning tensor, as model extra_conds return them.
 ``process_cond`` fits the tensor to a batch (and ``CONDNoiseShape`` crops it to the noise area);
 ``can_concat``/``concat`` batch several of them."""
+
 from __future__ import annotations
 
 import math
@@ -19,13 +20,13 @@ class CONDRegular:
     def __init__(self, cond: torch.Tensor) -> None:
         self.cond = cond
 
-    def _copy_with(self, cond: torch.Tensor) -> "CONDRegular":
+    def _copy_with(self, cond: torch.Tensor) -> CONDRegular:
         return self.__class__(cond)
 
-    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> "CONDRegular":
+    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> CONDRegular:
         return self._copy_with(_repeat_to(self.cond, batch_size).to(device if device is not None else self.cond.device))
 
-    def can_concat(self, other: "CONDRegular") -> bool:
+    def can_concat(self, other: CONDRegular) -> bool:
         return self.cond.shape == other.cond.shape
 
     def concat(self, others: list) -> torch.Tensor:
@@ -38,7 +39,7 @@ class CONDRegular:
 class CONDNoiseShape(CONDRegular):
     """A spatial conditioning tensor cropped to the area being denoised: area = (h, w, y, x)."""
 
-    def process_cond(self, batch_size: int, device=None, area=None, **kwargs: Any) -> "CONDRegular":
+    def process_cond(self, batch_size: int, device=None, area=None, **kwargs: Any) -> CONDRegular:
         data = self.cond
         if area is not None:
             dims = len(area) // 2
@@ -50,7 +51,7 @@ class CONDNoiseShape(CONDRegular):
 class CONDCrossAttn(CONDRegular):
     """Text conditioning; different token counts concatenate by repeating to their common multiple."""
 
-    def can_concat(self, other: "CONDRegular") -> bool:
+    def can_concat(self, other: CONDRegular) -> bool:
         a, b = self.cond.shape, other.cond.shape
         return a[0] == b[0] and a[2:] == b[2:] and math.lcm(a[1], b[1]) // min(a[1], b[1]) <= 4
 
@@ -63,10 +64,10 @@ class CONDCrossAttn(CONDRegular):
 class CONDConstant(CONDRegular):
     """A value the same for every batch item (not a tensor batch)."""
 
-    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> "CONDConstant":
+    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> CONDConstant:
         return self._copy_with(self.cond)
 
-    def can_concat(self, other: "CONDRegular") -> bool:
+    def can_concat(self, other: CONDRegular) -> bool:
         return self.cond == other.cond
 
     def concat(self, others: list) -> Any:
@@ -80,12 +81,15 @@ class CONDList(CONDRegular):
     def __init__(self, cond: list) -> None:
         self.cond = cond
 
-    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> "CONDList":
-        return self._copy_with([_repeat_to(c, batch_size).to(device if device is not None else c.device)
-                                for c in self.cond])
+    def process_cond(self, batch_size: int, device=None, **kwargs: Any) -> CONDList:
+        return self._copy_with(
+            [_repeat_to(c, batch_size).to(device if device is not None else c.device) for c in self.cond]
+        )
 
-    def can_concat(self, other: "CONDRegular") -> bool:
-        return len(self.cond) == len(other.cond) and all(a.shape == b.shape for a, b in zip(self.cond, other.cond))
+    def can_concat(self, other: CONDRegular) -> bool:
+        return len(self.cond) == len(other.cond) and all(
+            a.shape == b.shape for a, b in zip(self.cond, other.cond, strict=False)
+        )
 
     def concat(self, others: list) -> list:
         return [torch.cat([self.cond[i]] + [o.cond[i] for o in others]) for i in range(len(self.cond))]

@@ -6,6 +6,7 @@ method name (FUNCTION), the positional order, extra class attributes packs read,
 ComfyUI has that NodeFlow's node does not need (accepted when they hold the value NodeFlow
 implies; ``ANY`` = any value). Nodes not listed get ``execute`` in the node's own input order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,9 +51,11 @@ COMFY_METHODS: dict[str, ComfyMethod] = {
     "DiffControlNetLoader": _m("load_controlnet", "model control_net_name"),
     "SetUnionControlNetType": _m("set_controlnet_type", "control_net type"),
     "Canny": _m("detect_edge", "image low_threshold high_threshold"),
-    "ControlNetApplyAdvanced": _m("apply_controlnet",
-                                  "positive negative control_net image strength start_percent end_percent vae",
-                                  ignored={"extra_concat": []}),
+    "ControlNetApplyAdvanced": _m(
+        "apply_controlnet",
+        "positive negative control_net image strength start_percent end_percent vae",
+        ignored={"extra_concat": []},
+    ),
     # images and masks
     "LoadImage": _m("load_image", "image"),
     "LoadImageMask": _m("load_image", "image channel"),
@@ -93,9 +96,12 @@ COMFY_METHODS: dict[str, ComfyMethod] = {
     "LoadLatent": _m("load", "latent"),
     # sampling
     "KSampler": _m("sample", "model seed steps cfg sampler_name scheduler positive negative latent_image denoise"),
-    "KSamplerAdvanced": _m("sample", "model add_noise noise_seed steps cfg sampler_name scheduler positive negative "
-                                     "latent_image start_at_step end_at_step return_with_leftover_noise",
-                           ignored={"denoise": 1.0}),
+    "KSamplerAdvanced": _m(
+        "sample",
+        "model add_noise noise_seed steps cfg sampler_name scheduler positive negative "
+        "latent_image start_at_step end_at_step return_with_leftover_noise",
+        ignored={"denoise": 1.0},
+    ),
     "KSamplerSelect": _m("get_sampler", "sampler_name"),
     "BasicScheduler": _m("get_sigmas", "model scheduler steps denoise"),
     "SDTurboScheduler": _m("get_sigmas", "model steps denoise"),

@@ -2,6 +2,7 @@
 SDXLClipModel``, ...) standing for a NodeFlow CLIP, for ``CLIP.cond_stage_model``: packs test its
 class to tell model families apart and set clip options on it. Each tower wrapper holds the
 NodeFlow encoder of the same name, so clip options (layer) reach NodeFlow's encoding."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,10 +1,14 @@
 """``comfy.float``: casting weights to low-precision float types with seeded stochastic rounding."""
+
 from __future__ import annotations
 
 import torch
 
-_MANTISSA_BITS = {getattr(torch, name): bits for name, bits in
-                  (("float8_e4m3fn", 3), ("float8_e5m2", 2), ("float16", 10), ("bfloat16", 7)) if hasattr(torch, name)}
+_MANTISSA_BITS = {
+    getattr(torch, name): bits
+    for name, bits in (("float8_e4m3fn", 3), ("float8_e5m2", 2), ("float16", 10), ("bfloat16", 7))
+    if hasattr(torch, name)
+}
 
 
 def stochastic_rounding(value: torch.Tensor, dtype: torch.dtype, seed: int = 0) -> torch.Tensor:

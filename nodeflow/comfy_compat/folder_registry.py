@@ -9,11 +9,12 @@ loaders see the folders a pack added, and folders NodeFlow adds show up here.
 ComfyUI's kind names map onto NodeFlow's: ``clip`` -> ``text_encoders`` and ``diffusion_models``
 -> ``unet`` (NodeFlow's ``unet`` kind already reads models/diffusion_models as well).
 """
+
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # ComfyUI name -> NodeFlow kind, and the NodeFlow kinds shown under a ComfyUI name
 TO_NODEFLOW = {"clip": "text_encoders", "diffusion_models": "unet"}
@@ -43,22 +44,38 @@ class LivePaths(list, _Live):
         super().__init__()
         self._env, self._kind = env, kind
 
-    def reload(self) -> "LivePaths":
+    def reload(self) -> LivePaths:
         list.__init__(self, (str(p) for p in self._env.model_paths.get(self._kind, [])))
         return self
 
     def _sync(self) -> None:
         self._env.model_paths[self._kind] = [Path(p) for p in self]
 
-    def append(self, item: Any) -> None: self._changed(list.append(self, str(item)))
-    def insert(self, index: int, item: Any) -> None: self._changed(list.insert(self, index, str(item)))
-    def extend(self, items: Iterable) -> None: self._changed(list.extend(self, (str(i) for i in items)))
-    def remove(self, item: Any) -> None: self._changed(list.remove(self, str(item)))
-    def pop(self, index: int = -1) -> Any: return self._changed(list.pop(self, index))
-    def clear(self) -> None: self._changed(list.clear(self))
-    def __setitem__(self, index: Any, value: Any) -> None: self._changed(list.__setitem__(self, index, value))
-    def __delitem__(self, index: Any) -> None: self._changed(list.__delitem__(self, index))
-    def __iadd__(self, items: Iterable) -> "LivePaths":
+    def append(self, item: Any) -> None:
+        self._changed(list.append(self, str(item)))
+
+    def insert(self, index: int, item: Any) -> None:
+        self._changed(list.insert(self, index, str(item)))
+
+    def extend(self, items: Iterable) -> None:
+        self._changed(list.extend(self, (str(i) for i in items)))
+
+    def remove(self, item: Any) -> None:
+        self._changed(list.remove(self, str(item)))
+
+    def pop(self, index: int = -1) -> Any:
+        return self._changed(list.pop(self, index))
+
+    def clear(self) -> None:
+        self._changed(list.clear(self))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._changed(list.__setitem__(self, index, value))
+
+    def __delitem__(self, index: Any) -> None:
+        self._changed(list.__delitem__(self, index))
+
+    def __iadd__(self, items: Iterable) -> LivePaths:
         self.extend(items)
         return self
 
@@ -73,12 +90,22 @@ class LiveExtensions(set, _Live):
     def _sync(self) -> None:
         self._env.extensions[self._kind] = {e.lower() for e in self}
 
-    def add(self, item: str) -> None: self._changed(set.add(self, item))
-    def update(self, *items: Iterable) -> None: self._changed(set.update(self, *items))
-    def discard(self, item: str) -> None: self._changed(set.discard(self, item))
-    def remove(self, item: str) -> None: self._changed(set.remove(self, item))
-    def clear(self) -> None: self._changed(set.clear(self))
-    def __ior__(self, items: Any) -> "LiveExtensions":
+    def add(self, item: str) -> None:
+        self._changed(set.add(self, item))
+
+    def update(self, *items: Iterable) -> None:
+        self._changed(set.update(self, *items))
+
+    def discard(self, item: str) -> None:
+        self._changed(set.discard(self, item))
+
+    def remove(self, item: str) -> None:
+        self._changed(set.remove(self, item))
+
+    def clear(self) -> None:
+        self._changed(set.clear(self))
+
+    def __ior__(self, items: Any) -> LiveExtensions:
         self.update(items)
         return self
 
@@ -112,8 +139,9 @@ class FolderRegistry(MutableMapping):
         try:
             paths, extensions = value
         except (TypeError, ValueError):
-            raise TypeError(f"folder_names_and_paths[{name!r}] takes (list of folders, set of extensions), "
-                            f"got {value!r}") from None
+            raise TypeError(
+                f"folder_names_and_paths[{name!r}] takes (list of folders, set of extensions), got {value!r}"
+            ) from None
         if name in self.local:
             self.local[name] = (list(paths), set(extensions))
             return

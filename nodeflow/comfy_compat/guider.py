@@ -5,6 +5,7 @@ called per step -> predict_noise), with its wrapper points (outer_sample, sample
 predict_noise); every number comes from NodeFlow's own pieces (seeded noise, start point,
 guidance, noise mask, samplers), so a run equals NodeFlow's KSampler node for the same inputs.
 Conditioning stays in NodeFlow's CONDITIONING form (lists of [tensor, options])."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,13 +45,15 @@ def sampling_function(model, x, timestep, uncond, cond, cond_scale, model_option
     CFG (and the MODEL's cfg functions)."""
     patcher = patcher_of(model)
     options = model_options if model_options is not None else patcher.model_options
-    guider = Guider(patcher, as_conditioning(cond), as_conditioning(uncond), cond_scale, tuple(x.shape),
-                    model_options=options)
+    guider = Guider(
+        patcher, as_conditioning(cond), as_conditioning(uncond), cond_scale, tuple(x.shape), model_options=options
+    )
     return guider(x, timestep)
 
 
-def cfg_function(model, cond_pred, uncond_pred, cond_scale, x, timestep, model_options=None, cond=None,
-                 uncond=None) -> torch.Tensor:
+def cfg_function(
+    model, cond_pred, uncond_pred, cond_scale, x, timestep, model_options=None, cond=None, uncond=None
+) -> torch.Tensor:
     """Combine two estimates: the MODEL's sampler_cfg_function or plain CFG, then post-cfg functions."""
     options = dict(model_options or {})
     options.pop("sampler_pre_cfg_function", None)
@@ -65,8 +68,14 @@ def calc_cond_batch(model, conds: list, x_in: torch.Tensor, timestep, model_opti
         if cond is None:
             out.append(torch.zeros_like(x_in))
             continue
-        guider = Guider(patcher, as_conditioning(cond), None, 1.0, tuple(x_in.shape),
-                        model_options=model_options if model_options is not None else {})
+        guider = Guider(
+            patcher,
+            as_conditioning(cond),
+            None,
+            1.0,
+            tuple(x_in.shape),
+            model_options=model_options if model_options is not None else {},
+        )
         out.append(guider.predictions(x_in, timestep)[0])
     return out
 
@@ -104,8 +113,17 @@ class CFGGuider:
 
     def outer_predict_noise(self, x, timestep, model_options=None, seed=None) -> torch.Tensor:
         options = model_options if model_options is not None else self.model_options
-        return run_wrapped(WrappersMP.PREDICT_NOISE, self.predict_noise, self, options, x, timestep, options, seed,
-                           is_model_options=True)
+        return run_wrapped(
+            WrappersMP.PREDICT_NOISE,
+            self.predict_noise,
+            self,
+            options,
+            x,
+            timestep,
+            options,
+            seed,
+            is_model_options=True,
+        )
 
     def predict_noise(self, x, timestep, model_options=None, seed=None) -> torch.Tensor:
         """The guided denoised estimate (what ``sampling_function`` gives, with prepared conds kept per run)."""
@@ -115,8 +133,14 @@ class CFGGuider:
     def _guider(self, x: torch.Tensor, options: dict) -> Guider:
         key = (tuple(x.shape), id(options), self.cfg, id(self.conds.get("positive")), id(self.conds.get("negative")))
         if self._cached is None or self._cached[0] != key:
-            guider = Guider(self.model_patcher, self.conds.get("positive"), self.conds.get("negative"), self.cfg,
-                            tuple(x.shape), model_options=options)
+            guider = Guider(
+                self.model_patcher,
+                self.conds.get("positive"),
+                self.conds.get("negative"),
+                self.cfg,
+                tuple(x.shape),
+                model_options=options,
+            )
             self._cached = (key, guider)
         return self._cached[1]
 
@@ -124,42 +148,92 @@ class CFGGuider:
     def last_uncond(self) -> torch.Tensor | None:
         return self._cached[1].last_uncond if self._cached is not None else None
 
-    def inner_sample(self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar,
-                     seed) -> torch.Tensor:
+    def inner_sample(
+        self, noise, latent_image, device, sampler, sigmas, denoise_mask, callback, disable_pbar, seed
+    ) -> torch.Tensor:
         latent_image = self.inner_model.process_latent_in(latent_image)
         extra_args = {"model_options": clone_model_options(self.model_options), "seed": seed}
-        samples = run_wrapped(WrappersMP.SAMPLER_SAMPLE, sampler.sample, sampler, extra_args["model_options"],
-                              self, sigmas, extra_args, callback, noise, latent_image, denoise_mask, disable_pbar,
-                              is_model_options=True)
+        samples = run_wrapped(
+            WrappersMP.SAMPLER_SAMPLE,
+            sampler.sample,
+            sampler,
+            extra_args["model_options"],
+            self,
+            sigmas,
+            extra_args,
+            callback,
+            noise,
+            latent_image,
+            denoise_mask,
+            disable_pbar,
+            is_model_options=True,
+        )
         return self.inner_model.process_latent_out(samples.to(torch.float32))
 
-    def outer_sample(self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None,
-                     disable_pbar=False, seed=None) -> torch.Tensor:
+    def outer_sample(
+        self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False, seed=None
+    ) -> torch.Tensor:
         if denoise_mask is not None and tuple(denoise_mask.shape) != tuple(noise.shape):
             denoise_mask = noise_mask_for(denoise_mask, noise)
         self._cached = None
         with sampling_session(self.model_patcher):
-            return self.inner_sample(noise, latent_image, self.model_patcher.load_device, sampler, sigmas,
-                                     denoise_mask, callback, disable_pbar, seed)
+            return self.inner_sample(
+                noise,
+                latent_image,
+                self.model_patcher.load_device,
+                sampler,
+                sigmas,
+                denoise_mask,
+                callback,
+                disable_pbar,
+                seed,
+            )
 
-    def sample(self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False,
-               seed=None) -> torch.Tensor:
+    def sample(
+        self, noise, latent_image, sampler, sigmas, denoise_mask=None, callback=None, disable_pbar=False, seed=None
+    ) -> torch.Tensor:
         """Denoise ``latent_image`` (a LATENT's samples) from ``noise`` over ``sigmas``; returns LATENT samples."""
         if sigmas.shape[-1] == 0:
             return latent_image
         original = fix_channels(self.model_patcher, latent_image.float())
         self.conds = {key: list(value) if value is not None else None for key, value in self.original_conds.items()}
         mask = noise_mask_for(denoise_mask, original) if denoise_mask is not None else None
-        out = run_wrapped(WrappersMP.OUTER_SAMPLE, self.outer_sample, self, self.model_options, noise.float(), original,
-                          as_ksampler(sampler), sigmas.float(), mask, callback, disable_pbar, seed,
-                          is_model_options=True)
+        out = run_wrapped(
+            WrappersMP.OUTER_SAMPLE,
+            self.outer_sample,
+            self,
+            self.model_options,
+            noise.float(),
+            original,
+            as_ksampler(sampler),
+            sigmas.float(),
+            mask,
+            callback,
+            disable_pbar,
+            seed,
+            is_model_options=True,
+        )
         if mask is not None:  # the unmasked area exactly as it came in (NodeFlow's KSampler does the same)
             out = out * mask + original * (1 - mask)
         return out
 
 
-def sample(model, noise, positive, negative, cfg, device, sampler, sigmas, model_options=None, latent_image=None,
-           denoise_mask=None, callback=None, disable_pbar=False, seed=None) -> torch.Tensor:
+def sample(
+    model,
+    noise,
+    positive,
+    negative,
+    cfg,
+    device,
+    sampler,
+    sigmas,
+    model_options=None,
+    latent_image=None,
+    denoise_mask=None,
+    callback=None,
+    disable_pbar=False,
+    seed=None,
+) -> torch.Tensor:
     guider = CFGGuider(model)
     guider.set_conds(positive, negative)
     guider.set_cfg(cfg)

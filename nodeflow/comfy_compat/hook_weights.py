@@ -1,6 +1,7 @@
 """Weight hooks (comfy.hooks.WeightHook) applied to NodeFlow models: a LoRA hook becomes the same
 patches LoraLoader makes, a checkpoint-as-LoRA hook moves each weight towards the other
 checkpoint's. Returns clones; the models given are unchanged."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,9 +14,11 @@ from nodeflow.models.patching import Patch, PatchedModule
 
 def _towards(module: PatchedModule, weights: dict[str, torch.Tensor], strength: float, source: str) -> None:
     params = dict(module.module.named_parameters())
-    patches = [Patch(key, strength, lambda w, t=target: t.to(device=w.device, dtype=torch.float32) - w.float(),
-                     source)
-               for key, target in weights.items() if key in params and params[key].shape == target.shape]
+    patches = [
+        Patch(key, strength, lambda w, t=target: t.to(device=w.device, dtype=torch.float32) - w.float(), source)
+        for key, target in weights.items()
+        if key in params and params[key].shape == target.shape
+    ]
     if not patches:
         raise ValueError(f"{source}: none of its weights fit this model (another model family?)")
     module.add_patches(patches)
@@ -28,8 +31,14 @@ def apply_weight_hooks(model: Any, clip: Any, hooks: Any, source: str = "hook") 
 
     for hook in hooks.get_type(EnumHookType.Weight):
         if getattr(hook, "lora", None):
-            model, clip, _ = apply_lora(model, clip, hook.lora, hook.strength_model if model is not None else 0.0,
-                                        hook.strength_clip if clip is not None else 0.0, source)
+            model, clip, _ = apply_lora(
+                model,
+                clip,
+                hook.lora,
+                hook.strength_model if model is not None else 0.0,
+                hook.strength_clip if clip is not None else 0.0,
+                source,
+            )
             continue
         if not getattr(hook, "model_as_lora", False):
             continue

@@ -2,9 +2,11 @@
 ``sampler_object(name)``, ``calculate_sigmas`` and the ``KSampler`` class, on NodeFlow's samplers and
 schedules. A KSAMPLER also has NodeFlow's SamplerChoice shape (``name``, ``fn``), so NodeFlow's
 SamplerCustom node runs samplers made by packs, and packs run NodeFlow's."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -54,8 +56,9 @@ class _Bound:
 class KSAMPLER:
     """A sampler: a function with ComfyUI's k-diffusion signature plus its extra options."""
 
-    def __init__(self, sampler_function: Callable, extra_options: dict | None = None,
-                 inpaint_options: dict | None = None) -> None:
+    def __init__(
+        self, sampler_function: Callable, extra_options: dict | None = None, inpaint_options: dict | None = None
+    ) -> None:
         self.sampler_function = sampler_function
         self.extra_options = dict(extra_options or {})
         self.inpaint_options = dict(inpaint_options or {})
@@ -78,10 +81,19 @@ class KSAMPLER:
         def run(denoise: Callable, x: torch.Tensor, sigmas: torch.Tensor, extra: SamplerExtras | None = None):
             extra = extra or SamplerExtras()
             steps = len(sigmas) - 1
-            callback = None if extra.callback is None else \
-                (lambda d: extra.callback(d["i"], d["x"], d["denoised"], steps))
-            return self.sampler_function(_AsComfyModel(denoise), x, sigmas, extra_args={"seed": extra.seed},
-                                         callback=callback, disable=True, **self.extra_options)
+            callback = (
+                None if extra.callback is None else (lambda d: extra.callback(d["i"], d["x"], d["denoised"], steps))
+            )
+            return self.sampler_function(
+                _AsComfyModel(denoise),
+                x,
+                sigmas,
+                extra_args={"seed": extra.seed},
+                callback=callback,
+                disable=True,
+                **self.extra_options,
+            )
+
         run.needs_uncond = self.needs_uncond  # type: ignore[attr-defined]
         return run
 
@@ -90,15 +102,25 @@ class KSAMPLER:
 
         return is_full_denoise(model_wrap.model_patcher, sigmas)
 
-    def sample(self, model_wrap: Any, sigmas: torch.Tensor, extra_args: dict, callback: Callable | None,
-               noise: torch.Tensor, latent_image: torch.Tensor | None = None, denoise_mask: torch.Tensor | None = None,
-               disable_pbar: bool = False) -> torch.Tensor:
+    def sample(
+        self,
+        model_wrap: Any,
+        sigmas: torch.Tensor,
+        extra_args: dict,
+        callback: Callable | None,
+        noise: torch.Tensor,
+        latent_image: torch.Tensor | None = None,
+        denoise_mask: torch.Tensor | None = None,
+        disable_pbar: bool = False,
+    ) -> torch.Tensor:
         """Sample in the model's latent space: start point, noise mask, the sampler, step callbacks."""
         patcher = model_wrap.model_patcher
         latent = latent_image if latent_image is not None else torch.zeros_like(noise)
         if self.needs_uncond:  # CFG++ samplers step along the unconditional estimate
-            extra_args = {**extra_args, "model_options": {**extra_args.get("model_options", {}),
-                                                         "disable_cfg1_optimization": True}}
+            extra_args = {
+                **extra_args,
+                "model_options": {**extra_args.get("model_options", {}), "disable_cfg1_optimization": True},
+            }
         denoise: Callable = _Bound(model_wrap, extra_args)
         if denoise_mask is not None:
             denoise = masked(denoise, patcher, latent, noise, denoise_mask, sigmas, extra_args.get("model_options", {}))
@@ -110,10 +132,12 @@ class KSAMPLER:
                 ctx.check_interrupt()
             if callback is not None:
                 callback(step["i"], step["denoised"], step["x"], total)
+
         x = start_point(patcher, latent, noise, sigmas)
         model = _AsComfyModel(denoise, getattr(model_wrap, "inner_model", None))
-        samples = self.sampler_function(model, x, sigmas, extra_args=extra_args, callback=k_callback,
-                                        disable=disable_pbar, **self.extra_options)
+        samples = self.sampler_function(
+            model, x, sigmas, extra_args=extra_args, callback=k_callback, disable=disable_pbar, **self.extra_options
+        )
         return unnoise_final(is_flow(patcher), float(sigmas[-1]), samples)  # ComfyUI's inverse_noise_scaling
 
 
@@ -134,6 +158,7 @@ def as_ksampler(sampler: Any) -> Any:
 
     def custom(model, x, sigmas, extra_args=None, callback=None, disable=None, **options):
         return run_nodeflow(fn, name or "custom", model, x, sigmas, extra_args, callback, options=options)
+
     custom.__name__ = f"sample_{name or 'custom'}"
     custom.needs_uncond = getattr(fn, "needs_uncond", False)  # type: ignore[attr-defined]
     return KSAMPLER(custom)
@@ -150,7 +175,7 @@ def schedule_of_sampling(model_sampling: Any) -> DiscreteSchedule:
     if isinstance(schedule, DiscreteSchedule):
         return schedule
     sigmas = torch.as_tensor(model_sampling.sigmas, dtype=torch.float64)
-    return DiscreteSchedule(1.0 / (1.0 + sigmas ** 2))
+    return DiscreteSchedule(1.0 / (1.0 + sigmas**2))
 
 
 def calculate_sigmas(model_sampling: Any, scheduler_name: str, steps: int) -> torch.Tensor:
@@ -163,8 +188,16 @@ class KSampler:
     SAMPLERS = SAMPLER_NAMES
     DISCARD_PENULTIMATE_SIGMA_SAMPLERS = set(DISCARD_PENULTIMATE_SIGMA_SAMPLERS)
 
-    def __init__(self, model, steps: int, device=None, sampler: str | None = None, scheduler: str | None = None,
-                 denoise: float | None = None, model_options: dict | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        steps: int,
+        device=None,
+        sampler: str | None = None,
+        scheduler: str | None = None,
+        denoise: float | None = None,
+        model_options: dict | None = None,
+    ) -> None:
         sampler, scheduler = sampler or self.SAMPLERS[0], scheduler or self.SCHEDULERS[0]
         if sampler not in self.SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; valid choices: {', '.join(self.SAMPLERS)}")
@@ -179,15 +212,29 @@ class KSampler:
 
     def set_steps(self, steps: int, denoise: float | None = None) -> None:
         self.steps = steps
-        self.sigmas = ksampler_sigmas(self.model, self.scheduler, steps, 1.0 if denoise is None else float(denoise),
-                                      sampler_name=self.sampler).float()
+        self.sigmas = ksampler_sigmas(
+            self.model, self.scheduler, steps, 1.0 if denoise is None else float(denoise), sampler_name=self.sampler
+        ).float()
 
-    def sample(self, noise, positive, negative, cfg, latent_image=None, start_step=None, last_step=None,
-               force_full_denoise=False, denoise_mask=None, sigmas=None, callback=None, disable_pbar=False,
-               seed=None) -> torch.Tensor:
+    def sample(
+        self,
+        noise,
+        positive,
+        negative,
+        cfg,
+        latent_image=None,
+        start_step=None,
+        last_step=None,
+        force_full_denoise=False,
+        denoise_mask=None,
+        sigmas=None,
+        callback=None,
+        disable_pbar=False,
+        seed=None,
+    ) -> torch.Tensor:
         sigmas = self.sigmas if sigmas is None else sigmas
         if last_step is not None and last_step < len(sigmas) - 1:
-            sigmas = sigmas[:last_step + 1].clone()
+            sigmas = sigmas[: last_step + 1].clone()
             if force_full_denoise:
                 sigmas[-1] = 0
         if start_step is not None:
@@ -196,6 +243,19 @@ class KSampler:
             sigmas = sigmas[start_step:]
         from .guider import sample
 
-        return sample(self.model, noise, positive, negative, cfg, self.device, sampler_object(self.sampler), sigmas,
-                      self.model_options, latent_image, denoise_mask, callback, disable_pbar, seed)
-
+        return sample(
+            self.model,
+            noise,
+            positive,
+            negative,
+            cfg,
+            self.device,
+            sampler_object(self.sampler),
+            sigmas,
+            self.model_options,
+            latent_image,
+            denoise_mask,
+            callback,
+            disable_pbar,
+            seed,
+        )

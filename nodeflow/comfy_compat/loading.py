@@ -4,6 +4,7 @@ Files go through NodeFlow's loaders (family detection, released layouts) and, wh
 through the engine's model cache (so a pack loading a checkpoint shares it with CheckpointLoader
 nodes). ``VAE`` and ``CLIP`` are ComfyUI's class names for NodeFlow's VAE and CLIP (isinstance
 holds); ``VAE(sd=...)`` builds one from a state dict as ComfyUI's does."""
+
 from __future__ import annotations
 
 import abc
@@ -19,10 +20,35 @@ from nodeflow.models.vae_model import VAE as NodeFlowVAE
 
 log = logging.getLogger(__name__)
 
-CLIPType = Enum("CLIPType", ["STABLE_DIFFUSION", "STABLE_CASCADE", "SD3", "STABLE_AUDIO", "HUNYUAN_DIT", "FLUX",
-                             "MOCHI", "LTXV", "HUNYUAN_VIDEO", "PIXART", "COSMOS", "LUMINA2", "WAN", "HIDREAM",
-                             "CHROMA", "ACE", "OMNIGEN2", "QWEN_IMAGE", "HUNYUAN_IMAGE", "HUNYUAN_VIDEO_15", "OVIS",
-                             "KANDINSKY5", "KANDINSKY5_IMAGE", "FLUX2"])
+CLIPType = Enum(
+    "CLIPType",
+    [
+        "STABLE_DIFFUSION",
+        "STABLE_CASCADE",
+        "SD3",
+        "STABLE_AUDIO",
+        "HUNYUAN_DIT",
+        "FLUX",
+        "MOCHI",
+        "LTXV",
+        "HUNYUAN_VIDEO",
+        "PIXART",
+        "COSMOS",
+        "LUMINA2",
+        "WAN",
+        "HIDREAM",
+        "CHROMA",
+        "ACE",
+        "OMNIGEN2",
+        "QWEN_IMAGE",
+        "HUNYUAN_IMAGE",
+        "HUNYUAN_VIDEO_15",
+        "OVIS",
+        "KANDINSKY5",
+        "KANDINSKY5_IMAGE",
+        "FLUX2",
+    ],
+)
 
 
 class VAE(metaclass=abc.ABCMeta):
@@ -30,8 +56,10 @@ class VAE(metaclass=abc.ABCMeta):
 
     def __new__(cls, sd: dict | None = None, device=None, config=None, dtype=None, metadata=None):
         if sd is None or config is not None:
-            raise NotImplementedError("NodeFlow builds VAEs from a state dict in the released (or diffusers) layout; "
-                                      "VAE(config=...) is not supported")
+            raise NotImplementedError(
+                "NodeFlow builds VAEs from a state dict in the released (or diffusers) layout; "
+                "VAE(config=...) is not supported"
+            )
         from nodeflow.models.loader import vae_from_state
 
         return vae_from_state(sd, metadata, _manager(), "VAE state dict")
@@ -40,10 +68,19 @@ class VAE(metaclass=abc.ABCMeta):
 class CLIP(metaclass=abc.ABCMeta):
     """ComfyUI's CLIP class: NodeFlow's CLIP is one (build it with load_clip or a checkpoint loader)."""
 
-    def __new__(cls, target=None, embedding_directory=None, no_init=False, tokenizer_data=None, parameters=0,
-                state_dict=None, model_options=None):
-        raise NotImplementedError("NodeFlow builds CLIP objects from files: use comfy.sd.load_clip or "
-                                  "load_checkpoint_guess_config")
+    def __new__(
+        cls,
+        target=None,
+        embedding_directory=None,
+        no_init=False,
+        tokenizer_data=None,
+        parameters=0,
+        state_dict=None,
+        model_options=None,
+    ):
+        raise NotImplementedError(
+            "NodeFlow builds CLIP objects from files: use comfy.sd.load_clip or load_checkpoint_guess_config"
+        )
 
 
 VAE.register(NodeFlowVAE)
@@ -81,21 +118,40 @@ def _load_checkpoint(path: Path, prediction: str | None = None):
     return load_checkpoint(path, None, prediction=prediction)
 
 
-def load_checkpoint_guess_config(ckpt_path, output_vae=True, output_clip=True, output_clipvision=False,
-                                 embedding_directory=None, output_model=True, model_options=None,
-                                 te_model_options=None) -> tuple:
+def load_checkpoint_guess_config(
+    ckpt_path,
+    output_vae=True,
+    output_clip=True,
+    output_clipvision=False,
+    embedding_directory=None,
+    output_model=True,
+    model_options=None,
+    te_model_options=None,
+) -> tuple:
     """(MODEL or None, CLIP or None, VAE or None, CLIP_VISION None) from a single-file checkpoint."""
     try:
         model, clip, vae = _load_checkpoint(Path(ckpt_path))
     except ModelFileError as exc:
         raise RuntimeError(f"ERROR: Could not detect model type of: {ckpt_path} ({exc})") from exc
-    return (model.clone() if output_model else None, _with_embeddings(clip, embedding_directory) if output_clip
-            else None, vae if output_vae else None, None)
+    return (
+        model.clone() if output_model else None,
+        _with_embeddings(clip, embedding_directory) if output_clip else None,
+        vae if output_vae else None,
+        None,
+    )
 
 
-def load_state_dict_guess_config(sd, output_vae=True, output_clip=True, output_clipvision=False,
-                                 embedding_directory=None, output_model=True, model_options=None,
-                                 te_model_options=None, metadata=None) -> tuple | None:
+def load_state_dict_guess_config(
+    sd,
+    output_vae=True,
+    output_clip=True,
+    output_clipvision=False,
+    embedding_directory=None,
+    output_model=True,
+    model_options=None,
+    te_model_options=None,
+    metadata=None,
+) -> tuple | None:
     """The same from a state dict already in memory; None when its model type is not recognised."""
     from nodeflow.models.loader import load_checkpoint_state
 
@@ -107,13 +163,23 @@ def load_state_dict_guess_config(sd, output_vae=True, output_clip=True, output_c
     return (model if output_model else None, _with_embeddings(clip, embedding_directory), vae, None)
 
 
-def load_checkpoint(config_path=None, ckpt_path=None, output_vae=True, output_clip=True, embedding_directory=None,
-                    state_dict=None, config=None) -> tuple:
+def load_checkpoint(
+    config_path=None,
+    ckpt_path=None,
+    output_vae=True,
+    output_clip=True,
+    embedding_directory=None,
+    state_dict=None,
+    config=None,
+) -> tuple:
     """The legacy loader: the architecture comes from the file; a ``-v`` config means v-prediction."""
     prediction = "v" if config_path and Path(str(config_path)).stem.startswith("v2-inference-v") else None
     model, clip, vae = _load_checkpoint(Path(ckpt_path), prediction)
-    return model.clone(), _with_embeddings(clip, embedding_directory) if output_clip else None, \
-        vae if output_vae else None
+    return (
+        model.clone(),
+        _with_embeddings(clip, embedding_directory) if output_clip else None,
+        vae if output_vae else None,
+    )
 
 
 def load_diffusion_model_state_dict(sd, model_options=None, metadata=None):
@@ -143,20 +209,25 @@ def load_clip(ckpt_paths, embedding_directory=None, clip_type=CLIPType.STABLE_DI
 
     paths = [ckpt_paths] if isinstance(ckpt_paths, (str, Path)) else list(ckpt_paths)
     if len(paths) != 1 or clip_type not in (CLIPType.STABLE_DIFFUSION, None):
-        raise NotImplementedError(f"NodeFlow loads one stable_diffusion text encoder file at a time "
-                                  f"(got {len(paths)} files, type {getattr(clip_type, 'name', clip_type)})")
+        raise NotImplementedError(
+            f"NodeFlow loads one stable_diffusion text encoder file at a time "
+            f"(got {len(paths)} files, type {getattr(clip_type, 'name', clip_type)})"
+        )
     return _with_embeddings(load_clip_file(Path(paths[0]), _manager()), embedding_directory)
 
 
-def load_text_encoder_state_dicts(state_dicts=(), embedding_directory=None, clip_type=CLIPType.STABLE_DIFFUSION,
-                                  model_options=None):
+def load_text_encoder_state_dicts(
+    state_dicts=(), embedding_directory=None, clip_type=CLIPType.STABLE_DIFFUSION, model_options=None
+):
     """A CLIP from one text-encoder state dict (CLIP-L or an OpenCLIP tower)."""
     from nodeflow.models.component_files import clip_from_state
 
     state_dicts = list(state_dicts)
     if len(state_dicts) != 1 or clip_type not in (CLIPType.STABLE_DIFFUSION, None):
-        raise NotImplementedError(f"NodeFlow builds a CLIP from one stable_diffusion text encoder at a time "
-                                  f"(got {len(state_dicts)}, type {getattr(clip_type, 'name', clip_type)})")
+        raise NotImplementedError(
+            f"NodeFlow builds a CLIP from one stable_diffusion text encoder at a time "
+            f"(got {len(state_dicts)}, type {getattr(clip_type, 'name', clip_type)})"
+        )
     return _with_embeddings(clip_from_state(state_dicts[0], _manager()), embedding_directory)
 
 

@@ -6,6 +6,7 @@ naming, PEFT ``unet.*`` / ``text_encoder.*``, ``diffusion_model.*``) to ComfyUI 
 candidates are NodeFlow's own LoRA loader's. ``load_lora(state_dict, key_map)`` turns the tensors
 into patch values (``("lora", ...)``, ``("loha", ...)``, ``("lokr", ...)``, ``("diff", ...)``) that
 ``add_patches`` applies; ``calculate_weight`` applies a patch list to one tensor."""
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,7 @@ from nodeflow.models.lora import group_lora, text_candidates, unet_candidates
 log = logging.getLogger(__name__)
 LOKR = ("lokr_w1", "lokr_w2", "lokr_w1_a", "lokr_w1_b", "lokr_w2_a", "lokr_w2_b")
 
-__all__ = ["model_lora_keys_unet", "model_lora_keys_clip", "load_lora", "calculate_weight"]
+__all__ = ["calculate_weight", "load_lora", "model_lora_keys_clip", "model_lora_keys_unet"]
 
 
 def _module(name: str) -> str:
@@ -35,7 +36,7 @@ def model_lora_keys_unet(model, key_map: dict | None = None) -> dict:
         if not comfy_key.endswith(".weight"):
             continue
         original = _module(comfy_key.removeprefix("diffusion_model."))
-        for candidate in unet_candidates(_module(name), original) + [f"lycoris_{original.replace('.', '_')}"]:
+        for candidate in [*unet_candidates(_module(name), original), f"lycoris_{original.replace('.', '_')}"]:
             key_map.setdefault(candidate, comfy_key)
     return key_map
 
@@ -57,7 +58,7 @@ def _extra_parts(lora: dict) -> dict[str, dict[str, torch.Tensor]]:
     """Module -> parts for what NodeFlow's grouper leaves out: diffs, LoKr factors, LoRA mids."""
     parts: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in lora.items():
-        for part in ("diff", "lora_mid.weight") + LOKR:
+        for part in ("diff", "lora_mid.weight", *LOKR):
             if key.endswith("." + part):
                 parts.setdefault(key[: -len(part) - 1], {})[part.removesuffix(".weight")] = value
     return parts
@@ -77,10 +78,15 @@ def load_lora(lora: dict, to_load: dict, log_missing: bool = True) -> dict:
         if "down" in parts and "up" in parts:
             patches[target] = ("lora", (parts["up"], parts["down"], alpha, more.get("lora_mid"), None, None))
         elif "w1a" in parts:
-            patches[target] = ("loha", (parts["w1a"], parts["w1b"], alpha, parts["w2a"], parts["w2b"], None, None, None))
+            patches[target] = (
+                "loha",
+                (parts["w1a"], parts["w1b"], alpha, parts["w2a"], parts["w2b"], None, None, None),
+            )
         elif any(k in more for k in LOKR):
-            patches[target] = ("lokr", tuple(more.get(k) for k in LOKR[:2]) + (alpha,)
-                               + tuple(more.get(k) for k in LOKR[2:]) + (None, None))
+            patches[target] = (
+                "lokr",
+                (*tuple(more.get(k) for k in LOKR[:2]), alpha, *tuple(more.get(k) for k in LOKR[2:]), None, None),
+            )
         elif "diff" in more:
             patches[target] = ("diff", (more["diff"],))
         else:

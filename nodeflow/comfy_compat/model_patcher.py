@@ -5,6 +5,7 @@ NodeFlow's DiffusionModel and the CLIP patcher view are registered as (virtual) 
 ``ModelPatcher(module, load_device, offload_device)`` wraps a pack's own torch module (motion
 modules, adapters ...) with the same interface: clone, weight patches under the module's own
 state_dict names, model_options, wrappers and callbacks."""
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,9 @@ from nodeflow.models.patching import PatchedModule
 class ModelPatcher(ModelPatcherFacade):
     """A pack's own module with ComfyUI's ModelPatcher interface."""
 
-    def __init__(self, model: torch.nn.Module, load_device, offload_device, size: int = 0,
-                 weight_inplace_update: bool = False) -> None:
+    def __init__(
+        self, model: torch.nn.Module, load_device, offload_device, size: int = 0, weight_inplace_update: bool = False
+    ) -> None:
         self._module = model
         self.unet = PatchedModule(model)
         self.facade_state = FacadeState()
@@ -48,7 +50,7 @@ class ModelPatcher(ModelPatcherFacade):
     def _patch_targets(self) -> dict:
         return {name: (self.unet, name) for name in self._module.state_dict()}
 
-    def clone(self) -> "ModelPatcher":
+    def clone(self) -> ModelPatcher:
         n = copy.copy(self)
         n.unet = self.unet.clone()
         n.facade_state = self.facade_state.copy()
@@ -80,8 +82,9 @@ def create_model_options_clone(orig_model_options: dict) -> dict:
     return clone_model_options(orig_model_options)
 
 
-def set_model_options_patch_replace(model_options: dict, patch: Any, name: str, block_name: str, number: int,
-                                    transformer_index: int | None = None) -> dict:
+def set_model_options_patch_replace(
+    model_options: dict, patch: Any, name: str, block_name: str, number: int, transformer_index: int | None = None
+) -> dict:
     """A copy of ``model_options`` with ``patch`` as the replacement of ``name`` at that block."""
     out = clone_model_options(model_options)
     block = (block_name, number) if transformer_index is None else (block_name, number, transformer_index)
@@ -90,18 +93,26 @@ def set_model_options_patch_replace(model_options: dict, patch: Any, name: str, 
 
 
 def set_model_options_post_cfg_function(model_options: dict, post_cfg_function, disable_cfg1_optimization=False):
-    model_options["sampler_post_cfg_function"] = model_options.get("sampler_post_cfg_function", []) + [post_cfg_function]
+    model_options["sampler_post_cfg_function"] = [
+        *model_options.get("sampler_post_cfg_function", []),
+        post_cfg_function,
+    ]
     if disable_cfg1_optimization:
         model_options["disable_cfg1_optimization"] = True
     return model_options
 
 
 def set_model_options_pre_cfg_function(model_options: dict, pre_cfg_function, disable_cfg1_optimization=False):
-    model_options["sampler_pre_cfg_function"] = model_options.get("sampler_pre_cfg_function", []) + [pre_cfg_function]
+    model_options["sampler_pre_cfg_function"] = [*model_options.get("sampler_pre_cfg_function", []), pre_cfg_function]
     if disable_cfg1_optimization:
         model_options["disable_cfg1_optimization"] = True
     return model_options
 
 
-__all__ = ["ModelPatcher", "create_model_options_clone", "set_model_options_patch_replace",
-           "set_model_options_post_cfg_function", "set_model_options_pre_cfg_function"]
+__all__ = [
+    "ModelPatcher",
+    "create_model_options_clone",
+    "set_model_options_patch_replace",
+    "set_model_options_post_cfg_function",
+    "set_model_options_pre_cfg_function",
+]

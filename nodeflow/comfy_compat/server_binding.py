@@ -5,12 +5,14 @@ with ``on_attach`` and mounts the routes packs registered at import time.
 
 Torch-free and aiohttp-only, like the server package that imports it.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -37,7 +39,7 @@ def attach(app: web.Application) -> None:
             _ATTACHED.loop = asyncio.get_running_loop()
 
     app.on_startup.append(record_loop)
-    for listener in list(_LISTENERS):
+    for listener in _LISTENERS:
         try:
             listener(_ATTACHED)
         except Exception:  # a pack's broken route must not stop the server
@@ -63,8 +65,9 @@ def mount(app: web.Application, table: web.RouteTableDef, prefixes: tuple[str, .
         for prefix in prefixes:
             try:
                 if isinstance(definition, web.RouteDef):
-                    app.router.add_route(definition.method, prefix + definition.path, definition.handler,
-                                         **definition.kwargs)
+                    app.router.add_route(
+                        definition.method, prefix + definition.path, definition.handler, **definition.kwargs
+                    )
                 elif isinstance(definition, web.StaticDef):
                     app.router.add_static(prefix + definition.prefix, definition.path, **definition.kwargs)
                 elif not prefix:

@@ -7,10 +7,12 @@ a tuple, or ``{"ui": ..., "result": ...}`` for nodes that show something. Packs 
 wrapper and register the subclass as their own node. ``core_class`` makes the same class for a
 comfy_extras module, with ComfyUI's V3 ``execute`` classmethod as well (``v3_execute``).
 """
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from nodeflow.schema.node import Node
 from nodeflow.schema.spec import NodeSpec, spec_from_node_class
@@ -28,9 +30,10 @@ def _arguments(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) -
     params = method.params or tuple(spec.inputs)
     where = f"{spec.name}.{method.function}()"
     if len(args) > len(params):
-        raise TypeError(f"{where} takes {len(params)} positional arguments ({', '.join(params)}) "
-                        f"but {len(args)} were given")
-    given = dict(zip(params, args))
+        raise TypeError(
+            f"{where} takes {len(params)} positional arguments ({', '.join(params)}) but {len(args)} were given"
+        )
+    given = dict(zip(params, args, strict=False))
     for name, value in kwargs.items():
         if name in given:
             raise TypeError(f"{where} got multiple values for argument {name!r}")
@@ -78,8 +81,10 @@ def run_builtin(node_class: type[Node], inputs: dict[str, Any]) -> tuple:
 
 def _input_types(spec: NodeSpec) -> dict:
     sections = spec.object_info(binding.current_folders())["input"]
-    return {section: {name: (tuple(entry) if isinstance(entry, list) else entry) for name, entry in inputs.items()}
-            for section, inputs in sections.items()}
+    return {
+        section: {name: (tuple(entry) if isinstance(entry, list) else entry) for name, entry in inputs.items()}
+        for section, inputs in sections.items()
+    }
 
 
 def v1_class(spec: NodeSpec, module: str = "nodes", with_execute: bool = False) -> type:
@@ -93,16 +98,23 @@ def v1_class(spec: NodeSpec, module: str = "nodes", with_execute: bool = False) 
     run.__name__ = run.__qualname__ = method.function
     run.__doc__ = f"ComfyUI's {spec.name}.{method.function}({', '.join(method.params or spec.inputs)})"
     attrs: dict[str, Any] = {
-        "__module__": module, "__doc__": spec.description or None,
+        "__module__": module,
+        "__doc__": spec.description or None,
         "INPUT_TYPES": classmethod(lambda cls: _input_types(spec)),
         "RETURN_TYPES": tuple(o.type_name for o in spec.outputs),
         "RETURN_NAMES": tuple(o.name or o.type_name for o in spec.outputs),
         "OUTPUT_IS_LIST": tuple(o.is_list for o in spec.outputs),
         "OUTPUT_TOOLTIPS": tuple(o.tooltip for o in spec.outputs),
-        "FUNCTION": method.function, "CATEGORY": spec.category, "DESCRIPTION": spec.description,
-        "OUTPUT_NODE": spec.output_node, "INPUT_IS_LIST": spec.input_is_list,
-        "DEPRECATED": spec.deprecated, "EXPERIMENTAL": spec.experimental,
-        "nodeflow_spec": spec, method.function: run, **method.attrs,
+        "FUNCTION": method.function,
+        "CATEGORY": spec.category,
+        "DESCRIPTION": spec.description,
+        "OUTPUT_NODE": spec.output_node,
+        "INPUT_IS_LIST": spec.input_is_list,
+        "DEPRECATED": spec.deprecated,
+        "EXPERIMENTAL": spec.experimental,
+        "nodeflow_spec": spec,
+        method.function: run,
+        **method.attrs,
     }
     if not spec.idempotent:
         attrs["NOT_IDEMPOTENT"] = True
@@ -120,6 +132,7 @@ def core_class(node_class: type[Node], module: str) -> type:
 def v3_execute(function: str) -> Callable:
     """A V3 ``execute`` classmethod for a V1-style class: runs ``function`` on an instance and
     returns comfy_api's io.NodeOutput."""
+
     def execute(cls: type, *args: Any, **kwargs: Any) -> Any:
         from comfy_api.latest import io
 
@@ -127,9 +140,13 @@ def v3_execute(function: str) -> Callable:
         if isinstance(out, dict):
             return io.NodeOutput(*(out.get("result") or ()), ui=out.get("ui"))
         return io.NodeOutput(*out)
+
     return classmethod(execute)
 
 
 def is_v1_class(value: Any) -> bool:
-    return inspect.isclass(value) and isinstance(getattr(value, "FUNCTION", None), str) \
+    return (
+        inspect.isclass(value)
+        and isinstance(getattr(value, "FUNCTION", None), str)
         and callable(getattr(value, "INPUT_TYPES", None))
+    )

@@ -3,6 +3,7 @@ NodeFlow's own loader and sampler, and let the judge name the colour and shape i
 
     python -m nodeflow.demo.evaluate [--checkpoint nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,8 @@ from pathlib import Path
 import torch
 
 from .judge import COLOUR_NAMES, load_judge
-from .shapes import SHAPES, caption, random_scene
 from .plan import pack_path
+from .shapes import SHAPES, caption, random_scene
 
 CHECKPOINT = pack_path("checkpoint")
 HELD_OUT_SEED = 999_001  # never used by a trainer
@@ -27,8 +28,15 @@ def held_out_scenes(count: int, seed: int = HELD_OUT_SEED) -> list:
 
 
 @torch.no_grad()
-def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, cfg: float = 5.0,
-             sampler: str = "euler", scheduler: str = "normal", batch: int = 25) -> dict:
+def evaluate(
+    checkpoint: Path = CHECKPOINT,
+    count: int = 100,
+    steps: int = 20,
+    cfg: float = 5.0,
+    sampler: str = "euler",
+    scheduler: str = "normal",
+    batch: int = 25,
+) -> dict:
     from nodeflow.models.loader import load_checkpoint
     from nodeflow.sampling.run import SampleRequest, ksample
 
@@ -39,23 +47,34 @@ def evaluate(checkpoint: Path = CHECKPOINT, count: int = 100, steps: int = 20, c
     colour_hits = shape_hits = 0
     start = time.time()
     for first in range(0, count, batch):
-        group = scenes[first:first + batch]
+        group = scenes[first : first + batch]
         conds = torch.cat([clip.encode(caption(s))[0] for s in group])
         latent = {"samples": torch.zeros(len(group), 4, 8, 8)}
-        out = ksample(SampleRequest(model, [[conds, {}]], [[empty, {}]], latent, seed=first, cfg=cfg,
-                                    sampler_name=sampler), scheduler, steps)
+        out = ksample(
+            SampleRequest(model, [[conds, {}]], [[empty, {}]], latent, seed=first, cfg=cfg, sampler_name=sampler),
+            scheduler,
+            steps,
+        )
         images = vae.decode(out["samples"]).permute(0, 3, 1, 2)
         colour_logits, shape_logits = judge(images)
-        for scene, c, s in zip(group, colour_logits.argmax(1), shape_logits.argmax(1)):
+        for scene, c, s in zip(group, colour_logits.argmax(1), shape_logits.argmax(1), strict=False):
             colour_hits += COLOUR_NAMES[int(c)] == scene.shapes[0].colour
             shape_hits += SHAPES[int(s)] == scene.shapes[0].kind
-    return {"prompts": count, "colour_accuracy": colour_hits / count, "shape_accuracy": shape_hits / count,
-            "steps": steps, "cfg": cfg, "sampler": sampler, "seconds": round(time.time() - start, 1)}
+    return {
+        "prompts": count,
+        "colour_accuracy": colour_hits / count,
+        "shape_accuracy": shape_hits / count,
+        "steps": steps,
+        "cfg": cfg,
+        "sampler": sampler,
+        "seconds": round(time.time() - start, 1),
+    }
 
 
 @torch.no_grad()
-def inpaint_quality(unet: Path = pack_path("inpaint_unet"),
-                    count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25) -> dict:
+def inpaint_quality(
+    unet: Path = pack_path("inpaint_unet"), count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25
+) -> dict:
     """Recolour the main shape of held-out scenes: the judge must see the prompted colour, and the
     area outside the (grown) mask must stay close to the VAE round trip of the input."""
     import numpy as np
@@ -76,7 +95,7 @@ def inpaint_quality(unet: Path = pack_path("inpaint_unet"),
     empty = clip.encode("")[0]
     hits, kept_errors = 0, []
     for first in range(0, count, batch):
-        group = scenes[first:first + batch]
+        group = scenes[first : first + batch]
         targets, pixels, masks, conds = [], [], [], []
         for scene in group:
             shape = scene.shapes[0]
@@ -96,13 +115,17 @@ def inpaint_quality(unet: Path = pack_path("inpaint_unet"),
         outside = (1 - mask)[..., None]
         kept_errors.append(float(((result - round_trip).abs() * outside).sum() / (outside.sum() * 3)))
         colour_logits, _ = judge(result.permute(0, 3, 1, 2))
-        hits += sum(COLOUR_NAMES[int(c)] == t for c, t in zip(colour_logits.argmax(1), targets))
-    return {"prompts": count, "prompted_colour_rate": hits / count,
-            "unmasked_mean_abs_error": round(float(np.mean(kept_errors)), 4), "steps": steps, "cfg": cfg}
+        hits += sum(COLOUR_NAMES[int(c)] == t for c, t in zip(colour_logits.argmax(1), targets, strict=False))
+    return {
+        "prompts": count,
+        "prompted_colour_rate": hits / count,
+        "unmasked_mean_abs_error": round(float(np.mean(kept_errors)), 4),
+        "steps": steps,
+        "cfg": cfg,
+    }
 
 
-def expander_quality(folder: Path = pack_path("expander"),
-                     count: int = 200) -> dict:
+def expander_quality(folder: Path = pack_path("expander"), count: int = 200) -> dict:
     """Share of held-out short prompts whose greedy expansion is a valid caption of the data set
     that keeps every word of the short prompt."""
     from nodeflow.models.expander import generate, load_expander
@@ -143,9 +166,13 @@ def full_report(count: int = 100) -> dict:
     upscaler >= +2 dB."""
     from .judge import accuracy
 
-    return {"judge_on_real_renders": accuracy(load_judge(pack_path("judge")), HELD_OUT_SEED, 500),
-            "text_to_image": evaluate(count=count), "inpainting": inpaint_quality(count=count),
-            "prompt_expander": expander_quality(), "upscaler": upscaler_quality()}
+    return {
+        "judge_on_real_renders": accuracy(load_judge(pack_path("judge")), HELD_OUT_SEED, 500),
+        "text_to_image": evaluate(count=count),
+        "inpainting": inpaint_quality(count=count),
+        "prompt_expander": expander_quality(),
+        "upscaler": upscaler_quality(),
+    }
 
 
 def main() -> None:

@@ -4,9 +4,11 @@ for the quality bars; its accuracy on real (rendered) images is reported beside 
 
     python -m nodeflow.demo.judge --out nodeflow/demo/weights/judge.safetensors
 """
+
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import time
@@ -18,8 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from .shapes import COLOURS, SHAPES, random_scene, render
 from .plan import pack_path, run_command, stage_arguments
+from .shapes import COLOURS, SHAPES, random_scene, render
 
 COLOUR_NAMES = tuple(COLOURS)
 
@@ -28,7 +30,7 @@ class Judge(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         chans = (3, 32, 64, 96, 128)
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in zip(chans, chans[1:]))
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1) for a, b in itertools.pairwise(chans))
         self.colour = nn.Linear(128, len(COLOUR_NAMES))
         self.shape = nn.Linear(128, len(SHAPES))
 
@@ -46,7 +48,10 @@ class Judge(nn.Module):
         if x.shape[-1] != 64 or x.shape[-2] != 64:
             x = F.interpolate(x, size=(64, 64), mode="area")
         colour, shape = self(x)
-        return [(COLOUR_NAMES[c], SHAPES[s]) for c, s in zip(colour.argmax(1).tolist(), shape.argmax(1).tolist())]
+        return [
+            (COLOUR_NAMES[c], SHAPES[s])
+            for c, s in zip(colour.argmax(1).tolist(), shape.argmax(1).tolist(), strict=False)
+        ]
 
 
 def batch(rng: random.Random, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -71,8 +76,11 @@ def accuracy(judge: Judge, seed: int, count: int = 1000) -> dict:
     x, colours, shapes = batch(random.Random(seed), count)
     with torch.no_grad():
         c, s = judge(x)
-    return {"colour": round(float((c.argmax(1) == colours).float().mean()), 4),
-            "shape": round(float((s.argmax(1) == shapes).float().mean()), 4), "images": count}
+    return {
+        "colour": round(float((c.argmax(1) == colours).float().mean()), 4),
+        "shape": round(float((s.argmax(1) == shapes).float().mean()), 4),
+        "images": count,
+    }
 
 
 def train(steps: int, seed: int) -> tuple[Judge, dict]:
@@ -92,14 +100,18 @@ def train(steps: int, seed: int) -> tuple[Judge, dict]:
         if step % 100 == 0:
             print(json.dumps({"step": step, "loss": round(loss.item(), 4)}), flush=True)
     judge.eval()
-    return judge, {"steps": steps, "seconds": round(time.time() - start, 1),
-                   "held_out_accuracy": accuracy(judge, seed + 999)}
+    return judge, {
+        "steps": steps,
+        "seconds": round(time.time() - start, 1),
+        "held_out_accuracy": accuracy(judge, seed + 999),
+    }
 
 
 def save_judge(judge: Judge, report: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in judge.state_dict().items()}, str(out),
-              metadata={"report": json.dumps(report)})
+    save_file(
+        {k: v.contiguous() for k, v in judge.state_dict().items()}, str(out), metadata={"report": json.dumps(report)}
+    )
 
 
 def load_judge(path: Path) -> Judge:
@@ -117,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         judge, report = train(args.steps, args.seed)
         save_judge(judge, report, args.out)
         return report
+
     run_command(arguments(), run, argv)
 
 

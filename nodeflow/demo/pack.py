@@ -8,6 +8,7 @@ saver in the released layouts:
     python -m nodeflow.demo.pack checkpoint demo_build/t2i.pt nodeflow/demo/weights/checkpoints/nodeflow-demo-sd1.safetensors --vae demo_build/vae.pt
     python -m nodeflow.demo.pack unet demo_build/inpaint.pt nodeflow/demo/weights/unet/nodeflow-demo-inpaint-unet.safetensors
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,11 @@ def pack(t2i: Path, out: Path = CHECKPOINT, vae_path: Path = CHECKPOINT, dtype: 
 
     vae = VAE(load_trained_vae(vae_path))
     model, clip, report = _trained(t2i)
-    metadata = {"nodeflow.demo": "NodeFlow demo pack text-to-image model (shapes data set), trained by "
-                                 "nodeflow/demo/train_t2i.py", "nodeflow.report": report}
+    metadata = {
+        "nodeflow.demo": "NodeFlow demo pack text-to-image model (shapes data set), trained by "
+        "nodeflow/demo/train_t2i.py",
+        "nodeflow.report": report,
+    }
     save_checkpoint(out, model, clip, vae, metadata, dtype=dtype)
     return {"bytes": out.stat().st_size, "report": report}
 
@@ -65,9 +69,12 @@ def pack_unet(inpaint: Path, out: Path = INPAINT_UNET, dtype: torch.dtype = torc
     from nodeflow.models.saver import save_checkpoint
 
     model, _, report = _trained(inpaint)
-    metadata = {"nodeflow.demo": "NodeFlow demo pack 9-channel inpainting UNet, fine-tuned from the demo "
-                                 "text-to-image model by nodeflow/demo/train_inpaint.py; use it with "
-                                 "nodeflow-demo-sd1's CLIP and VAE", "nodeflow.report": report}
+    metadata = {
+        "nodeflow.demo": "NodeFlow demo pack 9-channel inpainting UNet, fine-tuned from the demo "
+        "text-to-image model by nodeflow/demo/train_inpaint.py; use it with "
+        "nodeflow-demo-sd1's CLIP and VAE",
+        "nodeflow.report": report,
+    }
     save_checkpoint(out, model, None, None, metadata, dtype=dtype)
     return {"bytes": out.stat().st_size, "report": report}
 
@@ -77,7 +84,9 @@ def main() -> None:
     parser.add_argument("kind", choices=["checkpoint", "unet"])
     parser.add_argument("source", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--vae", type=Path, default=CHECKPOINT, help="checkpoint only: train_vae's .pt or a packed checkpoint")
+    parser.add_argument(
+        "--vae", type=Path, default=CHECKPOINT, help="checkpoint only: train_vae's .pt or a packed checkpoint"
+    )
     args = parser.parse_args()
     if args.kind == "checkpoint":
         print(json.dumps(pack(args.source, args.out, args.vae)))

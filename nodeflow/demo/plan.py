@@ -4,12 +4,14 @@
 ``train.py`` runs it, and each trainer's own command (``python -m nodeflow.demo.train_vae`` ...)
 defaults to it, so a stage run alone reproduces its part of the pack.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
@@ -60,8 +62,9 @@ def stage_arguments(stage: str, doc: str, out: Path) -> argparse.ArgumentParser:
     return parser
 
 
-def run_command(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Any],
-                argv: list[str] | None = None) -> None:
+def run_command(
+    parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], Any], argv: list[str] | None = None
+) -> None:
     """Parse, set the thread count, run, and print the report as JSON."""
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

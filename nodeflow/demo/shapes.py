@@ -5,6 +5,7 @@ positions on a coloured background, each scene with a caption and exact labels.
     image = render(scene, 64)          # PIL RGB image
     text = caption(scene)              # "a large red star on a dark blue background, top left"
 """
+
 from __future__ import annotations
 
 import math
@@ -15,17 +16,29 @@ from PIL import Image, ImageDraw
 
 SHAPES = ("circle", "square", "triangle", "star", "ring", "diamond")
 COLOURS = {
-    "red": (220, 30, 30), "green": (30, 170, 50), "blue": (40, 80, 230), "yellow": (240, 220, 40),
-    "orange": (245, 140, 20), "purple": (150, 50, 190), "white": (245, 245, 245), "pink": (245, 120, 190),
+    "red": (220, 30, 30),
+    "green": (30, 170, 50),
+    "blue": (40, 80, 230),
+    "yellow": (240, 220, 40),
+    "orange": (245, 140, 20),
+    "purple": (150, 50, 190),
+    "white": (245, 245, 245),
+    "pink": (245, 120, 190),
 }
 BACKGROUNDS = {
-    "dark blue": (20, 30, 80), "light grey": (200, 200, 200), "black": (10, 10, 10),
-    "dark green": (20, 60, 30), "beige": (225, 210, 170),
+    "dark blue": (20, 30, 80),
+    "light grey": (200, 200, 200),
+    "black": (10, 10, 10),
+    "dark green": (20, 60, 30),
+    "beige": (225, 210, 170),
 }
 SIZES = {"small": 0.22, "large": 0.42}  # shape extent as a fraction of the image side
 POSITIONS = {
-    "top left": (0.28, 0.28), "top right": (0.72, 0.28), "bottom left": (0.28, 0.72),
-    "bottom right": (0.72, 0.72), "center": (0.5, 0.5),
+    "top left": (0.28, 0.28),
+    "top right": (0.72, 0.28),
+    "bottom left": (0.28, 0.72),
+    "bottom right": (0.72, 0.72),
+    "center": (0.5, 0.5),
 }
 
 
@@ -45,15 +58,23 @@ class Scene:
 
 def _clashes(colour: str, background: str) -> bool:
     """Colours that would be hard to see on a background."""
-    pairs = {("white", "light grey"), ("white", "beige"), ("yellow", "beige"), ("green", "dark green"),
-             ("blue", "dark blue"), ("purple", "dark blue")}
+    pairs = {
+        ("white", "light grey"),
+        ("white", "beige"),
+        ("yellow", "beige"),
+        ("green", "dark green"),
+        ("blue", "dark blue"),
+        ("purple", "dark blue"),
+    }
     return (colour, background) in pairs
 
 
 def random_scene(rng: random.Random, max_shapes: int = 2) -> Scene:
     background = rng.choice(list(BACKGROUNDS))
     count = 1 if max_shapes == 1 or rng.random() < 0.7 else 2
-    positions = rng.sample([p for p in POSITIONS if p != "center"], count) if count == 2 else [rng.choice(list(POSITIONS))]
+    positions = (
+        rng.sample([p for p in POSITIONS if p != "center"], count) if count == 2 else [rng.choice(list(POSITIONS))]
+    )
     shapes = []
     for position in positions:
         colour = rng.choice([c for c in COLOURS if not _clashes(c, background)])
@@ -62,7 +83,7 @@ def random_scene(rng: random.Random, max_shapes: int = 2) -> Scene:
 
 
 def caption(scene: Scene) -> str:
-    """"a large red star on a dark blue background, top left" (two shapes joined by "and")."""
+    """ "a large red star on a dark blue background, top left" (two shapes joined by "and")."""
     parts = [f"a {s.size} {s.colour} {s.kind}" for s in scene.shapes]
     where = [s.position for s in scene.shapes]
     if len(parts) == 1:
@@ -76,8 +97,10 @@ def _polygon(kind: str, cx: float, cy: float, r: float) -> list[tuple[float, flo
     if kind == "diamond":
         return [(cx, cy - r * 1.2), (cx + r, cy), (cx, cy + r * 1.2), (cx - r, cy)]
     if kind == "triangle":
-        return [(cx + r * 1.15 * math.cos(a), cy + r * 1.15 * math.sin(a))
-                for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)]
+        return [
+            (cx + r * 1.15 * math.cos(a), cy + r * 1.15 * math.sin(a))
+            for a in (-math.pi / 2, math.pi / 6, 5 * math.pi / 6)
+        ]
     if kind == "star":
         points = []
         for i in range(10):
@@ -124,10 +147,11 @@ def parse_caption(text: str) -> Scene | None:
     import re
 
     words = "|".join
-    one = (rf"a ({words(SIZES)}) ({words(COLOURS)}) ({words(SHAPES)})")
+    one = rf"a ({words(SIZES)}) ({words(COLOURS)}) ({words(SHAPES)})"
     where = words(POSITIONS)
-    match = re.fullmatch(rf"{one}(?: and {one})? on a ({words(BACKGROUNDS)}) background, ({where})(?: and ({where}))?",
-                         text.strip())
+    match = re.fullmatch(
+        rf"{one}(?: and {one})? on a ({words(BACKGROUNDS)}) background, ({where})(?: and ({where}))?", text.strip()
+    )
     if not match:
         return None
     g = match.groups()

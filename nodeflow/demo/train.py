@@ -14,6 +14,7 @@ Then the quality report, when the package's own weights were written. ``--scale`
 step count and data-pool size (for dry runs). Per-stage seconds and the quality figures go to
 ``<work>/train_report.json``, the side lane's log to ``<work>/side_lane.log``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,8 +83,9 @@ def run_stage(name: str, paths: Paths, scale: float, on_step=None) -> dict:
         from .pack import pack_unet
         from .train_inpaint import train
 
-        report = train(paths.t2i_pt, steps, seed, paths.inpaint_pt, pool=pool, batch=batch,
-                       vae=paths.vae_source(), on_step=on_step)
+        report = train(
+            paths.t2i_pt, steps, seed, paths.inpaint_pt, pool=pool, batch=batch, vae=paths.vae_source(), on_step=on_step
+        )
         return {**report, "packed": pack_unet(paths.inpaint_pt, paths.inpaint_unet)}
     if name == "expander":
         from .train_expander import train
@@ -98,9 +100,23 @@ def run_stage(name: str, paths: Paths, scale: float, on_step=None) -> dict:
 
 def start_side_lane(stages: list[str], args: argparse.Namespace, work: Path) -> subprocess.Popen:
     """The side lane as a child process with one thread; its log goes to ``work/side_lane.log``."""
-    command = [sys.executable, "-m", "nodeflow.demo.train", "--serial", "--no-quality", "--threads", "1",
-               "--only", ",".join(stages), "--scale", str(args.scale), "--weights", str(args.weights.resolve()),
-               "--work", str(work / "side_lane")]
+    command = [
+        sys.executable,
+        "-m",
+        "nodeflow.demo.train",
+        "--serial",
+        "--no-quality",
+        "--threads",
+        "1",
+        "--only",
+        ",".join(stages),
+        "--scale",
+        str(args.scale),
+        "--weights",
+        str(args.weights.resolve()),
+        "--work",
+        str(work / "side_lane"),
+    ]
     print(json.dumps({"side_lane": stages, "log": str(work / "side_lane.log")}), flush=True)
     with (work / "side_lane.log").open("w") as log:  # the child keeps its own copy of the handle
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
@@ -146,8 +162,9 @@ def main(argv: list[str] | None = None) -> dict:
             raise
         code = child.wait()
         if code != 0:
-            raise SystemExit(f"the side lane ({', '.join(side)}) failed with exit code {code}; "
-                             f"see {paths.work / 'side_lane.log'}")
+            raise SystemExit(
+                f"the side lane ({', '.join(side)}) failed with exit code {code}; see {paths.work / 'side_lane.log'}"
+            )
         side_report = json.loads((paths.work / "side_lane" / "train_report.json").read_text())
         report["stages"].update(side_report["stages"])
         report["lanes"] = {"main": main_lane, "side": side, "side_seconds": side_report["total_seconds"]}

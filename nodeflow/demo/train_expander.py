@@ -5,6 +5,7 @@ the prompt-expansion node's instruct mode drives it; saved as a Hugging Face fol
 
     python -m nodeflow.demo.train_expander --out nodeflow/demo/weights/prompt_expanders/nodeflow-demo-expander
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ import torch
 from tokenizers import ByteLevelBPETokenizer
 from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-from .shapes import BACKGROUNDS, caption, random_scene
 from .plan import pack_path, run_command, stage_arguments
+from .shapes import BACKGROUNDS, caption, random_scene
 
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
 CHAT_TEMPLATE = (
@@ -61,8 +62,13 @@ def chat_text(short: str, full: str) -> str:
 def build_tokenizer(texts: list[str], folder: Path) -> PreTrainedTokenizerFast:
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(texts + list(BACKGROUNDS), vocab_size=400, min_frequency=1, special_tokens=SPECIALS)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
-                                        pad_token="<|endoftext|>", additional_special_tokens=SPECIALS[1:])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=SPECIALS[1:],
+    )
     tokenizer.chat_template = CHAT_TEMPLATE
     return tokenizer
 
@@ -79,12 +85,19 @@ def train(out: Path, steps: int, seed: int) -> dict:
     labels = torch.full((len(encoded), width), -100)
     assistant = tokenizer.convert_tokens_to_ids("<|assistant|>")
     for i, e in enumerate(encoded):
-        ids[i, :len(e)] = torch.tensor(e)
+        ids[i, : len(e)] = torch.tensor(e)
         start = e.index(assistant) + 1  # learn only the caption (and its end token)
-        labels[i, start:len(e)] = torch.tensor(e[start:])
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=96, n_embd=128, n_layer=4, n_head=4,
-                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                        pad_token_id=pad)
+        labels[i, start : len(e)] = torch.tensor(e[start:])
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=96,
+        n_embd=128,
+        n_layer=4,
+        n_head=4,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=pad,
+    )
     model = GPT2LMHeadModel(config)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=steps + 1, pct_start=0.05)
@@ -93,8 +106,9 @@ def train(out: Path, steps: int, seed: int) -> dict:
     model.train()
     for step in range(steps):
         idx = torch.randint(0, ids.shape[0], (64,), generator=gen)
-        loss = model(input_ids=ids[idx], attention_mask=(labels[idx] != -100) | (ids[idx] != pad),
-                     labels=labels[idx]).loss
+        loss = model(
+            input_ids=ids[idx], attention_mask=(labels[idx] != -100) | (ids[idx] != pad), labels=labels[idx]
+        ).loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -105,8 +119,12 @@ def train(out: Path, steps: int, seed: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model.to(torch.float16).save_pretrained(out, safe_serialization=True)  # half the size; loaded as float32
     tokenizer.save_pretrained(out)
-    return {"steps": steps, "seconds": round(time.time() - start_time, 1), "vocab": len(tokenizer),
-            "params": sum(p.numel() for p in model.parameters())}
+    return {
+        "steps": steps,
+        "seconds": round(time.time() - start_time, 1),
+        "vocab": len(tokenizer),
+        "params": sum(p.numel() for p in model.parameters()),
+    }
 
 
 def arguments() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ conv_in start at zero, so step 0 behaves exactly like the text-to-image model.
 
     python -m nodeflow.demo.train_inpaint --t2i demo_build/t2i.pt --out demo_build/inpaint.pt --steps 800
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,8 @@ import copy
 import json
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -21,11 +22,10 @@ import torch.nn.functional as F
 from diffusers import UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
+from .plan import run_command, stage_arguments
 from .shapes import caption, random_scene, render, shape_mask
 from .train_t2i import CHECKPOINT, default_tokenizer, load_trained_vae, save_snapshot, sd1_alphas_cumprod
 from .train_vae import SD1_SCALE
-from .plan import run_command, stage_arguments
-
 
 
 def widen_conv_in(unet: UNet2DConditionModel) -> UNet2DConditionModel:
@@ -57,7 +57,7 @@ def inpaint_pool(vae, count: int, seed: int, batch: int = 64):
                     m = torch.zeros(64, 64)
                     h, w = rng.randint(16, 48), rng.randint(16, 48)
                     y, x = rng.randint(0, 64 - h), rng.randint(0, 64 - w)
-                    m[y:y + h, x:x + w] = 1
+                    m[y : y + h, x : x + w] = 1
                 pixel_masks.append(m)
             x = torch.from_numpy(np.stack(pixels)).permute(0, 3, 1, 2).float() / 127.5 - 1
             m = torch.stack(pixel_masks)[:, None]
@@ -68,8 +68,16 @@ def inpaint_pool(vae, count: int, seed: int, batch: int = 64):
     return torch.cat(lat), torch.cat(masked), torch.cat(masks), captions
 
 
-def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: int = 64,
-          vae: Path = CHECKPOINT, on_step: Callable[[], None] | None = None) -> dict:
+def train(
+    t2i: Path,
+    steps: int,
+    seed: int,
+    out: Path,
+    pool: int = 8000,
+    batch: int = 64,
+    vae: Path = CHECKPOINT,
+    on_step: Callable[[], None] | None = None,
+) -> dict:
     torch.manual_seed(seed)
     saved = torch.load(t2i, weights_only=True)
     text = CLIPTextModel(CLIPTextConfig(**saved["text_config"]))
@@ -83,8 +91,9 @@ def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: 
     start = time.time()
     latents, masked, masks, captions = inpaint_pool(load_trained_vae(vae), pool, seed)
     with torch.no_grad():
-        contexts = torch.cat([text(input_ids=tokenize(captions[i:i + 256])).last_hidden_state
-                              for i in range(0, len(captions), 256)])
+        contexts = torch.cat(
+            [text(input_ids=tokenize(captions[i : i + 256])).last_hidden_state for i in range(0, len(captions), 256)]
+        )
         empty = text(input_ids=tokenize([""])).last_hidden_state
     opt = torch.optim.AdamW(unet.parameters(), lr=2e-4, weight_decay=0.01)
     ac = sd1_alphas_cumprod()
@@ -109,11 +118,13 @@ def train(t2i: Path, steps: int, seed: int, out: Path, pool: int = 8000, batch: 
         if on_step is not None:  # e.g. take a freed core (train.CoreShare)
             on_step()
         with torch.no_grad():
-            for pe, pl in zip(ema.parameters(), unet.parameters()):
+            for pe, pl in zip(ema.parameters(), unet.parameters(), strict=False):
                 pe.lerp_(pl, 0.002)
         if step % 50 == 0 or step == steps - 1:
-            print(json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
-                  flush=True)
+            print(
+                json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
+                flush=True,
+            )
     report = {"steps": steps, "batch": batch, "from": str(t2i), "seconds": round(time.time() - start, 1)}
     save_snapshot(out, text, ema, report, unet_config=dict(ema.config))
     return report
@@ -127,8 +138,9 @@ def arguments() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run_command(arguments(), lambda a: train(a.t2i, a.steps, a.seed, a.out, pool=a.pool, batch=a.batch, vae=a.vae),
-                argv)
+    run_command(
+        arguments(), lambda a: train(a.t2i, a.steps, a.seed, a.out, pool=a.pool, batch=a.batch, vae=a.vae), argv
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ The VAE comes from the committed demo checkpoint (or, when regenerating, train_v
 eps-prediction on the SD1 discrete schedule (scaled-linear betas 0.00085..0.012, 1000 steps),
 min-SNR-5 loss weighting, EMA 0.999, 10% empty captions (the CFG negative). Seeded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,36 +16,51 @@ import copy
 import json
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel
 
+from .evaluate import CHECKPOINT
+from .plan import run_command, stage_arguments
 from .shapes import caption, random_scene, render
 from .train_vae import SD1_SCALE
 
-from .evaluate import CHECKPOINT  # noqa: E402 - the committed demo checkpoint, one name for it
-from .plan import run_command, stage_arguments
-
-TEXT_CONFIG = dict(vocab_size=49408, hidden_size=48, intermediate_size=192, num_hidden_layers=3,
-                   num_attention_heads=1, max_position_embeddings=77, hidden_act="quick_gelu",
-                   bos_token_id=49406, eos_token_id=49407, pad_token_id=49407, projection_dim=48)
-UNET_CONFIG = dict(
-    sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(64, 128),
-    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-    cross_attention_dim=48, attention_head_dim=8, norm_num_groups=32, use_linear_projection=False,
-)
+TEXT_CONFIG = {
+    "vocab_size": 49408,
+    "hidden_size": 48,
+    "intermediate_size": 192,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 1,
+    "max_position_embeddings": 77,
+    "hidden_act": "quick_gelu",
+    "bos_token_id": 49406,
+    "eos_token_id": 49407,
+    "pad_token_id": 49407,
+    "projection_dim": 48,
+}
+UNET_CONFIG = {
+    "sample_size": 8,
+    "in_channels": 4,
+    "out_channels": 4,
+    "layers_per_block": 1,
+    "block_out_channels": (64, 128),
+    "down_block_types": ("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    "cross_attention_dim": 48,
+    "attention_head_dim": 8,
+    "norm_num_groups": 32,
+    "use_linear_projection": False,
+}
 
 LEARNING_RATE = 8e-4
 
 
 def sd1_alphas_cumprod() -> torch.Tensor:
-    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
+    betas = torch.linspace(0.00085**0.5, 0.012**0.5, 1000, dtype=torch.float64) ** 2
     return torch.cumprod(1 - betas, 0).float()
 
 
@@ -78,8 +94,10 @@ def encode_pool(vae: AutoencoderKL, count: int, seed: int, batch: int = 64) -> t
     latents, captions = [], []
     with torch.no_grad():
         for start in range(0, count, batch):
-            scenes = [random_scene(rng) if rng.random() < 0.15 else random_scene(rng, max_shapes=1)
-                      for _ in range(min(batch, count - start))]
+            scenes = [
+                random_scene(rng) if rng.random() < 0.15 else random_scene(rng, max_shapes=1)
+                for _ in range(min(batch, count - start))
+            ]
             pixels = np.stack([np.asarray(render(s, 64, jitter=rng)) for s in scenes])
             x = torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1
             latents.append(vae.encode(x).latent_dist.mean * SD1_SCALE)
@@ -91,8 +109,16 @@ def save_snapshot(out: Path, text, unet, report: dict, unet_config: dict | None 
     """Write the EMA weights in the format ``pack.py`` reads (atomically)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    torch.save({"text_config": TEXT_CONFIG, "unet_config": unet_config or UNET_CONFIG, "text": text.state_dict(),
-                "unet": unet.state_dict(), "report": report}, tmp)
+    torch.save(
+        {
+            "text_config": TEXT_CONFIG,
+            "unet_config": unet_config or UNET_CONFIG,
+            "text": text.state_dict(),
+            "unet": unet.state_dict(),
+            "report": report,
+        },
+        tmp,
+    )
     tmp.replace(out)
 
 
@@ -111,16 +137,28 @@ def cached_pool(vae_path: Path, pool: int, seed: int, cache: Path | None) -> tup
     return latents, captions
 
 
-def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Path,
-          tokenize: Callable[[list[str]], torch.Tensor], snapshot_every: int = 200,
-          on_step: Callable[[], None] | None = None) -> dict:
+def train(
+    vae_path: Path,
+    steps: int,
+    batch: int,
+    seed: int,
+    pool: int,
+    out: Path,
+    tokenize: Callable[[list[str]], torch.Tensor],
+    snapshot_every: int = 200,
+    on_step: Callable[[], None] | None = None,
+) -> dict:
     torch.manual_seed(seed)
     start = time.time()
     latents, captions = cached_pool(vae_path, pool, seed, out.with_name("t2i_pool.pt"))
     tokens = tokenize(captions)
     empty = tokenize([""])[0]
-    print(json.dumps({"pool": pool, "latent_std": round(float(latents.std()), 4),
-                      "encode_s": round(time.time() - start, 1)}), flush=True)
+    print(
+        json.dumps(
+            {"pool": pool, "latent_std": round(float(latents.std()), 4), "encode_s": round(time.time() - start, 1)}
+        ),
+        flush=True,
+    )
 
     text = CLIPTextModel(CLIPTextConfig(**TEXT_CONFIG))
     unet = UNet2DConditionModel(**UNET_CONFIG)
@@ -154,11 +192,13 @@ def train(vae_path: Path, steps: int, batch: int, seed: int, pool: int, out: Pat
             on_step()
         with torch.no_grad():
             for ema, live in ((ema_text, text), (ema_unet, unet)):
-                for pe, pl in zip(ema.parameters(), live.parameters()):
+                for pe, pl in zip(ema.parameters(), live.parameters(), strict=False):
                     pe.lerp_(pl, 0.001 if step > 200 else 1.0)
         if step % 50 == 0 or step == steps - 1:
-            print(json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
-                  flush=True)
+            print(
+                json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
+                flush=True,
+            )
         if snapshot_every and step and step % snapshot_every == 0:  # a usable model even if cut short
             save_snapshot(out, ema_text, ema_unet, {"steps": step, "of": steps, "batch": batch, "partial": True})
     report = {"steps": steps, "batch": batch, "seconds": round(time.time() - start, 1)}

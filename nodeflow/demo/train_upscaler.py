@@ -5,9 +5,11 @@ fifth of the run (small weights: the bar is PSNR). The saved weights are an EMA 
 
     python -m nodeflow.demo.train_upscaler --out nodeflow/demo/weights/upscale_models/nodeflow-demo-4x.safetensors
 """
+
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -21,8 +23,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .judge import load_judge
-from .shapes import random_scene, render
 from .plan import pack_path, run_command, stage_arguments
+from .shapes import random_scene, render
 
 SCALE = 4
 
@@ -53,7 +55,7 @@ class PatchDiscriminator(nn.Module):
         super().__init__()
         chans = (3, width, width * 2, width * 4)
         layers: list[nn.Module] = []
-        for a, b in zip(chans, chans[1:]):
+        for a, b in itertools.pairwise(chans):
             layers += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
         layers.append(nn.Conv2d(chans[-1], 1, 3, padding=1))
         self.net = nn.Sequential(*layers)
@@ -80,23 +82,33 @@ def psnr_report(model: nn.Module, seed: int, count: int = 64) -> dict:
     hr, lr = pool(count, seed, 256)
     hr, lr = hr.float() / 255, lr.float() / 255
     bicubic = F.interpolate(lr, scale_factor=SCALE, mode="bicubic", align_corners=False).clamp(0, 1)
-    out = torch.cat([model(lr[i:i + 8]) for i in range(0, count, 8)])
-    return {"held_out_images": count, "psnr_model": round(psnr(out, hr), 2), "psnr_bicubic": round(psnr(bicubic, hr), 2)}
+    out = torch.cat([model(lr[i : i + 8]) for i in range(0, count, 8)])
+    return {
+        "held_out_images": count,
+        "psnr_model": round(psnr(out, hr), 2),
+        "psnr_bicubic": round(psnr(bicubic, hr), 2),
+    }
 
 
-def crops(hr_all: torch.Tensor, lr_all: torch.Tensor, idx: torch.Tensor, gen: torch.Generator,
-          size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+def crops(
+    hr_all: torch.Tensor, lr_all: torch.Tensor, idx: torch.Tensor, gen: torch.Generator, size: int = 64
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Aligned random crops: ``size`` px of the high-resolution image and its low-resolution 1/4."""
     cells = (hr_all.shape[-1] - size) // SCALE + 1
     ys, xs = (torch.randint(0, cells, (len(idx),), generator=gen) * SCALE for _ in range(2))
-    hr = torch.stack([hr_all[i, :, y:y + size, x:x + size] for i, y, x in zip(idx, ys, xs)])
-    lr = torch.stack([lr_all[i, :, y // SCALE:(y + size) // SCALE, x // SCALE:(x + size) // SCALE]
-                      for i, y, x in zip(idx, ys, xs)])
+    hr = torch.stack([hr_all[i, :, y : y + size, x : x + size] for i, y, x in zip(idx, ys, xs, strict=False)])
+    lr = torch.stack(
+        [
+            lr_all[i, :, y // SCALE : (y + size) // SCALE, x // SCALE : (x + size) // SCALE]
+            for i, y, x in zip(idx, ys, xs, strict=False)
+        ]
+    )
     return hr.float() / 255, lr.float() / 255
 
 
-def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
-          judge_path: Path = pack_path("judge")) -> dict:
+def train(
+    steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500, judge_path: Path = pack_path("judge")
+) -> dict:
     """Pairs are rendered at 256 px and cut 4x like the held-out test (64 -> 256)."""
     import copy
 
@@ -121,7 +133,9 @@ def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
             d_loss.backward()
             opt_d.step()
         l1 = (fake - hr).abs().mean()
-        perceptual = sum(F.l1_loss(a, b) for a, b in zip(judge_features(judge, fake), judge_features(judge, hr)))
+        perceptual = sum(
+            F.l1_loss(a, b) for a, b in zip(judge_features(judge, fake), judge_features(judge, hr), strict=False)
+        )
         loss = l1 + 0.01 * perceptual
         if adversarial:
             loss = loss + 2e-4 * F.softplus(-disc(fake)).mean()
@@ -131,11 +145,13 @@ def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500,
         opt_g.step()
         sched.step()
         with torch.no_grad():
-            for pe, pl in zip(ema.parameters(), model.parameters()):
+            for pe, pl in zip(ema.parameters(), model.parameters(), strict=False):
                 pe.lerp_(pl, 0.002 if step > 100 else 1.0)
         if step % 100 == 0 or step == steps - 1:
-            print(json.dumps({"step": step, "l1": round(l1.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
-                  flush=True)
+            print(
+                json.dumps({"step": step, "l1": round(l1.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
+                flush=True,
+            )
     model = ema
     report = {"steps": steps, "seconds": round(time.time() - start, 1), **psnr_report(model, seed + 1)}
     from safetensors.torch import save_file

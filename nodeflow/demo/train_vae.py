@@ -9,6 +9,7 @@ round trips from 0.78 to 0.80 at batch 16 x 1,500 steps and lowered the colour e
 training, the latent scale is folded into quant_conv / post_quant_conv so that the SD1 convention
 (latents * 0.18215 have unit std) holds for a file that loads as SD1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -25,16 +26,21 @@ from diffusers import AutoencoderKL
 
 from nodeflow.models.families_sd import SD_LATENT
 
-from .shapes import COLOURS, random_scene, render, shape_mask
 from .plan import run_command, stage_arguments
+from .shapes import COLOURS, random_scene, render, shape_mask
 
 SD1_SCALE = SD_LATENT.scale_factor  # the demo pack is an SD1-family model: its latent format
-VAE_CONFIG = dict(
-    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=1, norm_num_groups=32,
-    block_out_channels=(32, 64, 64, 64),
-    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
-    sample_size=64,
-)
+VAE_CONFIG = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
+    "layers_per_block": 1,
+    "norm_num_groups": 32,
+    "block_out_channels": (32, 64, 64, 64),
+    "down_block_types": ("DownEncoderBlock2D",) * 4,
+    "up_block_types": ("UpDecoderBlock2D",) * 4,
+    "sample_size": 64,
+}
 
 
 def make_pool(count: int, seed: int, size: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,8 +54,7 @@ def make_pool(count: int, seed: int, size: int = 64) -> tuple[torch.Tensor, torc
         # the jittered render moves shapes; approximate the weighting mask by colour distance
         bg = np.asarray(render(type(scene)((), scene.background), size)).astype(np.int16)
         masks[i] = np.abs(images[i].astype(np.int16) - bg).sum(-1) > 30
-    return (torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
-            torch.from_numpy(masks).unsqueeze(1))
+    return (torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(masks).unsqueeze(1))
 
 
 def small_shape_boost(masks: torch.Tensor, full: float = 0.15, most: float = 4.0) -> torch.Tensor:
@@ -83,12 +88,21 @@ def colour_report(vae: AutoencoderKL, seed: int, count: int = 256) -> dict:
             rgb = ((out[0].clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).numpy()
             mask = np.asarray(shape_mask(scene, 0)) > 0
             got = rgb[mask].mean(0)
-            errors.setdefault(scene.shapes[0].colour, []).append(float(np.abs(got - COLOURS[scene.shapes[0].colour]).mean()))
+            errors.setdefault(scene.shapes[0].colour, []).append(
+                float(np.abs(got - COLOURS[scene.shapes[0].colour]).mean())
+            )
     return {name: round(float(np.mean(v)), 1) for name, v in sorted(errors.items())}
 
 
-def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_every: int = 50,
-          on_step: Callable[[], None] | None = None) -> dict:
+def train(
+    steps: int,
+    batch: int,
+    seed: int,
+    out: Path,
+    pool_size: int,
+    log_every: int = 50,
+    on_step: Callable[[], None] | None = None,
+) -> dict:
     torch.manual_seed(seed)
     images, masks = make_pool(pool_size, seed)
     small = small_shape_boost(masks)
@@ -115,17 +129,25 @@ def train(steps: int, batch: int, seed: int, out: Path, pool_size: int, log_ever
             on_step()
         sched.step()
         if step % log_every == 0 or step == steps - 1:
-            print(json.dumps({"step": step, "loss": round(loss.item(), 4),
-                              "elapsed_s": round(time.time() - start, 1)}), flush=True)
+            print(
+                json.dumps({"step": step, "loss": round(loss.item(), 4), "elapsed_s": round(time.time() - start, 1)}),
+                flush=True,
+            )
     vae.eval()
     with torch.no_grad():
         sample = images[:512].float() / 127.5 - 1
-        latent_std = float(torch.cat([vae.encode(sample[i:i + 64]).latent_dist.mean
-                                      for i in range(0, len(sample), 64)]).std())
+        latent_std = float(
+            torch.cat([vae.encode(sample[i : i + 64]).latent_dist.mean for i in range(0, len(sample), 64)]).std()
+        )
     factor = fold_latent_scale(vae, latent_std)
-    report = {"steps": steps, "batch": batch, "seconds": round(time.time() - start, 1),
-              "latent_std_before_fold": round(latent_std, 4), "fold_factor": round(factor, 4),
-              "colour_error": colour_report(vae, seed + 1)}
+    report = {
+        "steps": steps,
+        "batch": batch,
+        "seconds": round(time.time() - start, 1),
+        "latent_std_before_fold": round(latent_std, 4),
+        "fold_factor": round(factor, 4),
+        "colour_error": colour_report(vae, seed + 1),
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": VAE_CONFIG, "state_dict": vae.state_dict(), "report": report}, out)
     return report

@@ -1,5 +1,6 @@
 """Awaiting what plugin code returns from synchronous callers: ComfyUI lets a node's function
 (and its check_lazy_status, IS_CHANGED, VALIDATE_INPUTS, a V3 pack's entry point) be ``async``."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,10 +1,12 @@
 """What a running node sees of the engine: progress, interrupt, previews, models, folders."""
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .job import Emit
 
@@ -16,8 +18,16 @@ class Interrupted(Exception):
 class ExecutionContext:
     """Handed to each node as ``node.ctx`` before ``run``."""
 
-    def __init__(self, prompt_id: str, node_id: str, emit: Emit, interrupt: threading.Event,
-                 env: Any = None, models: Any = None, display_node: str | None = None) -> None:
+    def __init__(
+        self,
+        prompt_id: str,
+        node_id: str,
+        emit: Emit,
+        interrupt: threading.Event,
+        env: Any = None,
+        models: Any = None,
+        display_node: str | None = None,
+    ) -> None:
         self.prompt_id = prompt_id
         self.node_id = node_id
         self.display_node = display_node or node_id
@@ -53,26 +63,28 @@ class ExecutionContext:
 
         buf = io.BytesIO()
         image.convert("RGB").save(buf, format=fmt, quality=85) if fmt == "JPEG" else image.save(buf, format=fmt)
-        self._emit("preview", {"prompt_id": self.prompt_id, "node": self.node_id, "format": fmt,
-                               "image": buf.getvalue()})
+        self._emit(
+            "preview", {"prompt_id": self.prompt_id, "node": self.node_id, "format": fmt, "image": buf.getvalue()}
+        )
 
     def send_text(self, text: str) -> None:
         """Stream text (e.g. generated tokens) to the editor as it is produced."""
         self._emit("text", {"prompt_id": self.prompt_id, "node": self.node_id, "text": text})
 
 
-_CURRENT: contextvars.ContextVar["ExecutionContext | None"] = contextvars.ContextVar("nodeflow_node_context",
-                                                                                    default=None)
+_CURRENT: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(
+    "nodeflow_node_context", default=None
+)
 
 
-def current_context() -> "ExecutionContext | None":
+def current_context() -> ExecutionContext | None:
     """The context of the node running in this thread (or task), or None outside a node. For code
     that has no ``self.ctx`` to hand, e.g. the ComfyUI API shims (``comfy.utils.ProgressBar``)."""
     return _CURRENT.get()
 
 
 @contextlib.contextmanager
-def running(ctx: "ExecutionContext | None") -> Iterator[None]:
+def running(ctx: ExecutionContext | None) -> Iterator[None]:
     token = _CURRENT.set(ctx)
     try:
         yield

@@ -1,10 +1,11 @@
 """The prompt of one run: the nodes the client sent plus the ephemeral nodes that node expansion
 adds while it runs. The engine reads nodes from it as from a dict; nodes that declare a hidden
 DYNPROMPT input receive it (ComfyUI packs call get_node, get_original_prompt, ... on it)."""
+
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 
 class NodeNotFoundError(KeyError):

@@ -1,4 +1,5 @@
 """What execution_error reports: the failing node, its inputs, the exception."""
+
 from __future__ import annotations
 
 import time
@@ -39,17 +40,24 @@ def error_report(run: Any, exc: BaseException) -> dict:
     node_id = failure.node_id if failure else run.current
     if failure is not None:
         exc = failure.exc
-    node_type = failure.spec.name if failure and failure.spec else \
-        (run.prompt.get(node_id, {}).get("class_type") if node_id else None)
+    node_type = (
+        failure.spec.name
+        if failure and failure.spec
+        else (run.prompt.get(node_id, {}).get("class_type") if node_id else None)
+    )
     result = run.result
     result.status = "error"
     result.error = {
-        "prompt_id": run.job.prompt_id, "node_id": node_id, "node_type": node_type,
-        "executed": list(result.executed), "exception_message": f"{exc}" or type(exc).__name__,
+        "prompt_id": run.job.prompt_id,
+        "node_id": node_id,
+        "node_type": node_type,
+        "executed": list(result.executed),
+        "exception_message": f"{exc}" or type(exc).__name__,
         "exception_type": f"{type(exc).__module__}.{type(exc).__name__}".replace("builtins.", ""),
         "traceback": traceback.format_exception(type(exc), exc, exc.__traceback__)[-12:],
         "current_inputs": {k: describe(v) for k, v in (failure.inputs if failure else {}).items()},
-        "current_outputs": sorted(run.values), "timestamp": now(),
+        "current_outputs": sorted(run.values),
+        "timestamp": now(),
     }
     return result.error
 
@@ -57,7 +65,15 @@ def error_report(run: Any, exc: BaseException) -> dict:
 def blocked_report(run: Any, node_id: str, spec: NodeSpec, message: str) -> dict:
     """The execution_error ComfyUI sends when an ExecutionBlocker with a message stops a node
     (the prompt goes on; its status stays a success)."""
-    return {"prompt_id": run.job.prompt_id, "node_id": node_id, "node_type": spec.name,
-            "executed": list(run.result.executed), "exception_message": f"Execution Blocked: {message}",
-            "exception_type": "ExecutionBlocked", "traceback": [], "current_inputs": [], "current_outputs": [],
-            "timestamp": now()}
+    return {
+        "prompt_id": run.job.prompt_id,
+        "node_id": node_id,
+        "node_type": spec.name,
+        "executed": list(run.result.executed),
+        "exception_message": f"Execution Blocked: {message}",
+        "exception_type": "ExecutionBlocked",
+        "traceback": [],
+        "current_inputs": [],
+        "current_outputs": [],
+        "timestamp": now(),
+    }

@@ -6,6 +6,7 @@ produces ``[value]``; an OUTPUT_IS_LIST output produces many; a node whose input
 runs once per index unless it declares ``input_is_list``. A node may expand into a subgraph
 (engine/expansion.py) and may be ``async`` (awaited on this worker thread's event loop).
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,19 +30,23 @@ from .results import ExecutionBlocker, Produced, add_items, blocker_in, merge_ui
 from .signature import NodeKeyError, cache_keys, needed_nodes
 
 # Hidden input kinds and where their value comes from; other kinds are not passed (as in ComfyUI).
-_EXTRA_DATA_HIDDEN = {"EXTRA_PNGINFO": "extra_pnginfo", "AUTH_TOKEN_COMFY_ORG": "auth_token_comfy_org",
-                      "API_KEY_COMFY_ORG": "api_key_comfy_org"}
+_EXTRA_DATA_HIDDEN = {
+    "EXTRA_PNGINFO": "extra_pnginfo",
+    "AUTH_TOKEN_COMFY_ORG": "auth_token_comfy_org",
+    "API_KEY_COMFY_ORG": "api_key_comfy_org",
+}
 
 
 class Engine:
     """Runs prompts. Holds the output cache (shared across prompts) and the model manager."""
 
-    def __init__(self, registry: Registry, env: Any, models: Any = None, cache_ram_gb: float = 4.0,
-                 cache_enabled: bool = True) -> None:
+    def __init__(
+        self, registry: Registry, env: Any, models: Any = None, cache_ram_gb: float = 4.0, cache_enabled: bool = True
+    ) -> None:
         self.registry = registry
         self.env = env
         self.models = models
-        self.cache = OutputCache(int(cache_ram_gb * 1024 ** 3) if cache_enabled else 0)
+        self.cache = OutputCache(int(cache_ram_gb * 1024**3) if cache_enabled else 0)
         self._loops = ThreadLoops()  # async nodes run on their worker thread's own event loop
 
     def free(self, unload_models: bool = False, free_memory: bool = False) -> None:
@@ -72,9 +77,13 @@ class Engine:
         except Interrupted:
             node_id = run.current or (result.executed[-1] if result.executed else None)
             result.status = "interrupted"
-            result.error = {"prompt_id": job.prompt_id, "node_id": node_id,
-                            "node_type": run.prompt.get(node_id, {}).get("class_type") if node_id else None,
-                            "executed": list(result.executed), "timestamp": now()}
+            result.error = {
+                "prompt_id": job.prompt_id,
+                "node_id": node_id,
+                "node_type": run.prompt.get(node_id, {}).get("class_type") if node_id else None,
+                "executed": list(result.executed),
+                "timestamp": now(),
+            }
             run.record("execution_interrupted", result.error)
         except Exception as exc:  # a node failed, or the engine itself did: report it on the node
             run.record("execution_error", error_report(run, exc))
@@ -83,7 +92,7 @@ class Engine:
         emit("executing", {"node": None, "display_node": None, "prompt_id": job.prompt_id})
         return result
 
-    def _run_all(self, run: "PromptRun", outputs: list[str]) -> None:
+    def _run_all(self, run: PromptRun, outputs: list[str]) -> None:
         """Pull-based scheduling with an explicit stack (no recursion limit on long chains);
         lazy inputs are evaluated only when the node asks for them. A node that expanded stays
         on the stack until the outputs it links to have values."""
@@ -117,10 +126,12 @@ class Engine:
             inputs = run.prompt[nid].get("inputs") or {}
             lazy_names = {d.name for d in spec.inputs.values() if d.desc is not None and d.desc.lazy}
             wanted = requested_lazy.get(nid, set())
-            waits = {d.name for d in spec.inputs.values()
-                     if d.desc is not None and (not d.desc.lazy or d.name in wanted)}
-            missing = [str(v[0]) for name, v in inputs.items()
-                       if is_link(v) and name in waits and str(v[0]) not in values]
+            waits = {
+                d.name for d in spec.inputs.values() if d.desc is not None and (not d.desc.lazy or d.name in wanted)
+            }
+            missing = [
+                str(v[0]) for name, v in inputs.items() if is_link(v) and name in waits and str(v[0]) not in values
+            ]
             if missing:
                 stack.extend(missing)
                 continue
@@ -139,7 +150,7 @@ class Engine:
             self._finish(run, nid, *outcome, store=True)
             stack.pop()
 
-    def _finish(self, run: "PromptRun", nid: str, outs: list[list], ui: dict | None, store: bool) -> None:
+    def _finish(self, run: PromptRun, nid: str, outs: list[list], ui: dict | None, store: bool) -> None:
         """A node's outputs are known (run, expanded and resolved, or from the cache)."""
         run.values[nid] = outs
         if store:
@@ -147,17 +158,28 @@ class Engine:
             self.cache.put(run.keys[nid], (outs, ui))
         if ui is not None:
             run.result.outputs[nid] = ui
-            run.emit("executed", {"node": nid, "display_node": run.prompt.get_display_node_id(nid), "output": ui,
-                                  "prompt_id": run.job.prompt_id})
+            run.emit(
+                "executed",
+                {
+                    "node": nid,
+                    "display_node": run.prompt.get_display_node_id(nid),
+                    "output": ui,
+                    "prompt_id": run.job.prompt_id,
+                },
+            )
 
-    def _gather(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> dict[str, list]:
+    def _gather(self, run: PromptRun, nid: str, spec: NodeSpec, skip: set[str]) -> dict[str, list]:
         """Every input as a list of items (links: the source's output list; literals as checked
         for the cache keys; rawLink inputs: the link itself)."""
         inputs = run.prompt[nid].get("inputs") or {}
         literals = run.literals.get(nid, {})
         extra = run.job.extra_data or {}
-        hidden_values = {"PROMPT": run.job.prompt, "UNIQUE_ID": nid, "DYNPROMPT": run.prompt,
-                         **{kind: extra.get(key) for kind, key in _EXTRA_DATA_HIDDEN.items()}}
+        hidden_values = {
+            "PROMPT": run.job.prompt,
+            "UNIQUE_ID": nid,
+            "DYNPROMPT": run.prompt,
+            **{kind: extra.get(key) for kind, key in _EXTRA_DATA_HIDDEN.items()},
+        }
         gathered: dict[str, list] = {}
         for decl in spec.inputs.values():
             if decl.section == "hidden":
@@ -178,16 +200,23 @@ class Engine:
                 gathered[decl.name] = [spec.literal_value(decl, unwrap_literal(value), self.env)]
         return gathered
 
-    def _instance(self, run: "PromptRun", nid: str, spec: NodeSpec) -> Any:
+    def _instance(self, run: PromptRun, nid: str, spec: NodeSpec) -> Any:
         obj = spec.make()
         try:
-            obj.ctx = ExecutionContext(run.job.prompt_id, nid, run.emit, run.interrupt, env=self.env,
-                                       models=self.models, display_node=run.prompt.get_display_node_id(nid))
+            obj.ctx = ExecutionContext(
+                run.job.prompt_id,
+                nid,
+                run.emit,
+                run.interrupt,
+                env=self.env,
+                models=self.models,
+                display_node=run.prompt.get_display_node_id(nid),
+            )
         except AttributeError:  # classes with __slots__ simply don't get a context
             pass
         return obj
 
-    def _ask_lazy(self, run: "PromptRun", nid: str, spec: NodeSpec, unevaluated: set[str]) -> list[str]:
+    def _ask_lazy(self, run: PromptRun, nid: str, spec: NodeSpec, unevaluated: set[str]) -> list[str]:
         kwargs: dict = {}
         try:
             gathered = self._gather(run, nid, spec, unevaluated)
@@ -201,11 +230,13 @@ class Engine:
             raise NodeFailure(nid, spec, exc, kwargs) from exc
         return [asked] if isinstance(asked, str) else list(asked)
 
-    def _run_node(self, run: "PromptRun", nid: str, spec: NodeSpec, skip: set[str]) -> tuple | Pending:
+    def _run_node(self, run: PromptRun, nid: str, spec: NodeSpec, skip: set[str]) -> tuple | Pending:
         """Run the node once per call (list semantics). Returns (outputs, ui), or a Pending when a
         call expanded into a subgraph."""
-        run.emit("executing", {"node": nid, "display_node": run.prompt.get_display_node_id(nid),
-                               "prompt_id": run.job.prompt_id})
+        run.emit(
+            "executing",
+            {"node": nid, "display_node": run.prompt.get_display_node_id(nid), "prompt_id": run.job.prompt_id},
+        )
         try:
             gathered = self._gather(run, nid, spec, skip)
         except Exception as exc:  # a literal no longer valid (its file removed since validation)
@@ -235,7 +266,7 @@ class Engine:
         if not any(expanded for _, expanded in done):
             outs: list[list] = [[] for _ in spec.outputs]
             for produced, _ in done:
-                for slot, (out, value) in enumerate(zip(spec.outputs, produced.outputs)):
+                for slot, (out, value) in enumerate(zip(spec.outputs, produced.outputs, strict=False)):
                     add_items(outs[slot], out.is_list, value)
             return outs, ui
         pending = Pending(done, ui)
@@ -247,7 +278,7 @@ class Engine:
             raise NodeFailure(nid, spec, exc, {}) from exc
         return pending
 
-    def _blocked(self, run: "PromptRun", nid: str, spec: NodeSpec, block: ExecutionBlocker):
+    def _blocked(self, run: PromptRun, nid: str, spec: NodeSpec, block: ExecutionBlocker):
         """A call whose inputs hold an ExecutionBlocker does not run; its outputs are the blocker.
         A blocker's message is reported once, on the first node it blocks (as ComfyUI does)."""
         if block.message is not None:

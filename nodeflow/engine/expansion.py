@@ -8,12 +8,14 @@ sources, then gives the expanded node the linked outputs. Node ids are ``"<paren
 (GraphBuilder's default prefix is set per call, below), so they are stable across runs and nested
 expansions never collide.
 """
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import networkx as nx
 
@@ -60,14 +62,13 @@ class Pending:
     output_nodes: list[str] = field(default_factory=list)  # the expansions' output nodes
 
     def sources(self) -> set[str]:
-        return {str(v[0]) for produced, expanded in self.calls if expanded
-                for v in produced.outputs if is_link(v)}
+        return {str(v[0]) for produced, expanded in self.calls if expanded for v in produced.outputs if is_link(v)}
 
     def resolve(self, spec: NodeSpec, values: dict[str, list[list]]) -> list[list]:
         """The node's output lists: links replaced by the whole output list they point at."""
         outs: list[list] = [[] for _ in spec.outputs]
         for produced, expanded in self.calls:
-            for slot, (out, value) in enumerate(zip(spec.outputs, produced.outputs)):
+            for slot, (out, value) in enumerate(zip(spec.outputs, produced.outputs, strict=False)):
                 if expanded and is_link(value):
                     outs[slot].extend(values[str(value[0])][value[1]])
                 else:
@@ -86,20 +87,25 @@ def expand(run: Any, registry: Registry, env: Any, parent: str, pending: Pending
     for node_id in new:
         for name, value in prompt[node_id]["inputs"].items():
             if is_link(value) and value[0] not in prompt:
-                raise ExpansionError(f"expanded node {node_id!r}: input {name!r} links to node {value[0]!r}, "
-                                     "which is neither in the expansion nor in the prompt")
+                raise ExpansionError(
+                    f"expanded node {node_id!r}: input {name!r} links to node {value[0]!r}, "
+                    "which is neither in the expansion nor in the prompt"
+                )
     sources = pending.sources()
     unknown = sorted(s for s in sources if s not in prompt)
     if unknown:
-        raise ExpansionError(f"the node's result links to node {unknown[0]!r}, which is neither in the expansion "
-                             "nor in the prompt")
+        raise ExpansionError(
+            f"the node's result links to node {unknown[0]!r}, which is neither in the expansion nor in the prompt"
+        )
     upstream = needed_nodes(prompt, new + sorted(sources))
     if not nx.is_directed_acyclic_graph(upstream):
         raise ExpansionError("the expanded graph has a dependency cycle")
     back = sorted((set(run.pending) | {parent}) & set(upstream))
     if back:
-        raise ExpansionError(f"the expanded graph depends on node {back[0]}, which waits for the expansion "
-                             "(a link back into the expanding node)")
+        raise ExpansionError(
+            f"the expanded graph depends on node {back[0]}, which waits for the expansion "
+            "(a link back into the expanding node)"
+        )
     order = [n for n in nx.lexicographical_topological_sort(upstream, key=lambda n: (len(n), n)) if n not in run.keys]
     run.keys.update(cache_keys(registry, env, prompt, order, run.literals, known=run.keys))
     return [n for n in new if registry.get(prompt[n]["class_type"]).output_node]
@@ -113,13 +119,21 @@ def _add_nodes(prompt: Any, registry: Registry, parent: str, graph: dict) -> lis
         if not isinstance(info, dict) or not isinstance(info.get("class_type"), str):
             raise ExpansionError(f"expanded node {node_id!r} needs a class_type and inputs")
         if registry.get(info["class_type"]) is None:
-            raise ExpansionError(f"expanded node {node_id!r} uses class_type {info['class_type']!r}, which is not "
-                                 "registered; install the pack that provides it")
+            raise ExpansionError(
+                f"expanded node {node_id!r} uses class_type {info['class_type']!r}, which is not "
+                "registered; install the pack that provides it"
+            )
         if node_id in prompt:
-            raise ExpansionError(f"expanded node id {node_id!r} is already in the prompt; let GraphBuilder "
-                                 "pick ids (GraphBuilder() without a fixed prefix)")
+            raise ExpansionError(
+                f"expanded node id {node_id!r} is already in the prompt; let GraphBuilder "
+                "pick ids (GraphBuilder() without a fixed prefix)"
+            )
         inputs = {str(k): ([str(v[0]), v[1]] if is_link(v) else v) for k, v in (info.get("inputs") or {}).items()}
-        prompt.add_ephemeral_node(node_id, {"class_type": info["class_type"], "inputs": inputs},
-                                  parent, str(info.get("override_display_id") or display))
+        prompt.add_ephemeral_node(
+            node_id,
+            {"class_type": info["class_type"], "inputs": inputs},
+            parent,
+            str(info.get("override_display_id") or display),
+        )
         new.append(node_id)
     return new

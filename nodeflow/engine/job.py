@@ -1,8 +1,10 @@
 """Plain data that crosses the engine boundary: a job in, events and a result out."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # emit(event_type, data). Event types are the ComfyUI websocket message types
 # (execution_start, execution_cached, executing, progress, executed, execution_success,

@@ -1,4 +1,5 @@
 """The output cache: node outputs by input signature, bounded by a RAM budget, LRU first out."""
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """What a node returns, normalised: its outputs, its ui dict, and the subgraph it expands into.
 Also the ExecutionBlocker value that stops the nodes downstream of it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,8 +57,10 @@ def normalise_result(spec: NodeSpec, raw: Any) -> Produced:
         else:
             raise TypeError(f"node {spec.name} returned {len(outputs)} values for {len(spec.outputs)} outputs")
     if expand is not None and not isinstance(expand, dict):
-        raise TypeError(f"node {spec.name} returned 'expand' as {type(expand).__name__}; it must be the dict "
-                        "GraphBuilder.finalize() returns")
+        raise TypeError(
+            f"node {spec.name} returned 'expand' as {type(expand).__name__}; it must be the dict "
+            "GraphBuilder.finalize() returns"
+        )
     return Produced(outputs[: len(spec.outputs)], ui, expand)
 
 

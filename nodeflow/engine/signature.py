@@ -2,6 +2,7 @@
 of the nodes feeding it, so an unchanged subgraph has an unchanged key across prompts.
 Nodes whose output depends on which node they are (a hidden UNIQUE_ID input, or not idempotent)
 also hash their node id: they are cached per node, never shared with a twin."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,9 +47,13 @@ def literal_inputs(registry: Registry, env: Any, node: dict) -> dict:
         try:
             result[name] = spec.literal_value(decl, unwrap_literal(value), env)
         except InputError as exc:
-            raise InputError(exc.kind, f"input {name!r} is no longer valid: {exc.message}. It passed validation "
-                             "when the prompt was queued, so a file it names was probably removed or renamed "
-                             "since; put the file back or pick another value", exc.details) from exc
+            raise InputError(
+                exc.kind,
+                f"input {name!r} is no longer valid: {exc.message}. It passed validation "
+                "when the prompt was queued, so a file it names was probably removed or renamed "
+                "since; put the file back or pick another value",
+                exc.details,
+            ) from exc
     return result
 
 
@@ -69,8 +74,14 @@ def needed_nodes(prompt: Mapping, outputs: list[str]) -> nx.DiGraph:
     return graph
 
 
-def cache_keys(registry: Registry, env: Any, prompt: Mapping, order: list[str],
-               literals: dict[str, dict] | None = None, known: dict[str, str] | None = None) -> dict[str, str]:
+def cache_keys(
+    registry: Registry,
+    env: Any,
+    prompt: Mapping,
+    order: list[str],
+    literals: dict[str, dict] | None = None,
+    known: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Keys for every node in ``order`` (a topological order). ``literals``, when given, receives
     each node's checked literal inputs, so the engine need not check (and list folders) again.
     ``known`` holds keys computed before (nodes an expansion's new nodes link to)."""
@@ -108,10 +119,17 @@ def _node_key(registry: Registry, env: Any, prompt: Mapping, nid: str, keys: dic
             fingerprint = spec.fingerprint(env, literals)
         except Exception:
             fingerprint = float("nan")
-    links = sorted((name, keys[str(v[0])], v[1]) for name, v in (node.get("inputs") or {}).items()
-                   if is_link(v) and name in spec.inputs)
-    if not spec.deterministic or _never_cache(fingerprint) or any(k.startswith("volatile:") for _, k, _ in links) \
-            or not _plain(literals):
+    links = sorted(
+        (name, keys[str(v[0])], v[1])
+        for name, v in (node.get("inputs") or {}).items()
+        if is_link(v) and name in spec.inputs
+    )
+    if (
+        not spec.deterministic
+        or _never_cache(fingerprint)
+        or any(k.startswith("volatile:") for _, k, _ in links)
+        or not _plain(literals)
+    ):
         return f"volatile:{uuid.uuid4().hex}"
     node_part = nid if spec.keyed_by_node else None
     material = _canonical([spec.name, spec.version, literals, repr(fingerprint), links, node_part])

@@ -1,4 +1,5 @@
 """Between PIL images and NodeFlow tensors (IMAGE [B,H,W,C] float 0..1, MASK [B,H,W])."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,16 +41,18 @@ def crop_to_aspect(samples: torch.Tensor, width: int, height: int) -> torch.Tens
     if w * height > h * width:  # too wide
         new_w = max(1, round(h * width / height))
         left = (w - new_w) // 2
-        return samples[..., left:left + new_w]
+        return samples[..., left : left + new_w]
     new_h = max(1, round(w * height / width))
     top = (h - new_h) // 2
-    return samples[..., top:top + new_h, :]
+    return samples[..., top : top + new_h, :]
 
 
 def resize_image(image: torch.Tensor, width: int, height: int, method: str) -> torch.Tensor:
     """Resize IMAGE [B,H,W,C] with nearest-exact, bilinear, area, bicubic or lanczos (PIL)."""
     if method == "lanczos":
-        resized = [pil_to_image(p.resize((width, height), Image.Resampling.LANCZOS)) for p in image_to_pils(image[..., :3])]
+        resized = [
+            pil_to_image(p.resize((width, height), Image.Resampling.LANCZOS)) for p in image_to_pils(image[..., :3])
+        ]
         return torch.cat(resized)
     x = image.permute(0, 3, 1, 2)
     kwargs = {"antialias": True, "align_corners": False} if method in ("bilinear", "bicubic") else {}

@@ -12,11 +12,12 @@ Pure torch: ``fn`` maps a tile [B,C,h,w] to [B,C',h*scale,w*scale]; it may run a
 (device, dtype) as long as it returns a tensor that can be added to a float32 tensor on the
 image's device.
 """
+
 from __future__ import annotations
 
 import logging
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -64,8 +65,9 @@ def feather(length: int, scale: int, overlap: int, before: bool, after: bool) ->
     return weight
 
 
-def upscale_tiled(fn: TileFn, image: Tensor, scale: int, tile: int, overlap: int,
-                  progress: Progress | None = None) -> Tensor:
+def upscale_tiled(
+    fn: TileFn, image: Tensor, scale: int, tile: int, overlap: int, progress: Progress | None = None
+) -> Tensor:
     """Apply ``fn`` to overlapping tiles of ``image`` [B,C,H,W] and blend the results into one
     float32 tensor [B,C',H*scale,W*scale] on ``image.device``. ``progress(done, total)`` is called
     after every tile (it may raise to stop, e.g. on interrupt)."""
@@ -85,18 +87,21 @@ def upscale_tiled(fn: TileFn, image: Tensor, scale: int, tile: int, overlap: int
         wy = feather(tile_h, scale, overlap, iy > 0, iy < len(ys) - 1)
         for ix, x in enumerate(xs):
             wx = feather(tile_w, scale, overlap, ix > 0, ix < len(xs) - 1)
-            result = fn(image[:, :, y:y + tile_h, x:x + tile_w])
+            result = fn(image[:, :, y : y + tile_h, x : x + tile_w])
             expected = (batch, tile_h * scale, tile_w * scale)
             if result.dim() != 4 or (result.shape[0], result.shape[2], result.shape[3]) != expected:
-                raise ValueError(f"the model returned a tile of shape {list(result.shape)} for an input tile of "
-                                 f"{tile_w}x{tile_h}; expected {scale}x that size ({tile_w * scale}x{tile_h * scale})")
+                raise ValueError(
+                    f"the model returned a tile of shape {list(result.shape)} for an input tile of "
+                    f"{tile_w}x{tile_h}; expected {scale}x that size ({tile_w * scale}x{tile_h * scale})"
+                )
             if out is None:
-                out = torch.zeros((batch, result.shape[1], height * scale, width * scale),
-                                  dtype=torch.float32, device=image.device)
+                out = torch.zeros(
+                    (batch, result.shape[1], height * scale, width * scale), dtype=torch.float32, device=image.device
+                )
             w2d = (wy[:, None] * wx[None, :]).to(image.device)
             oy, ox = y * scale, x * scale
-            out[:, :, oy:oy + tile_h * scale, ox:ox + tile_w * scale] += result.to(out.device, torch.float32) * w2d
-            weight[:, :, oy:oy + tile_h * scale, ox:ox + tile_w * scale] += w2d
+            out[:, :, oy : oy + tile_h * scale, ox : ox + tile_w * scale] += result.to(out.device, torch.float32) * w2d
+            weight[:, :, oy : oy + tile_h * scale, ox : ox + tile_w * scale] += w2d
             del result
             done += 1
             if progress is not None:
@@ -126,8 +131,15 @@ def _free_cached_memory() -> None:
         mps.empty_cache()
 
 
-def upscale_auto(fn: TileFn, image: Tensor, scale: int, tile: int = 512, overlap: int = 32,
-                 progress: Progress | None = None, min_tile: int = MIN_TILE) -> Tensor:
+def upscale_auto(
+    fn: TileFn,
+    image: Tensor,
+    scale: int,
+    tile: int = 512,
+    overlap: int = 32,
+    progress: Progress | None = None,
+    min_tile: int = MIN_TILE,
+) -> Tensor:
     """``upscale_tiled`` with ``tile``; when a tile runs out of memory, retry with half the
     longest tile side actually used, down to ``min_tile``; then raise TileOutOfMemory."""
     while True:
@@ -143,7 +155,8 @@ def upscale_auto(fn: TileFn, image: Tensor, scale: int, tile: int = 512, overlap
             raise TileOutOfMemory(
                 f"out of memory even with {used}x{used} pixel tiles ({type(failure).__name__}: "
                 f"{str(failure).splitlines()[0][:160] if str(failure) else ''}); free memory (unload other "
-                f"models, close other programs), use a smaller image or a smaller upscale model") from failure
+                f"models, close other programs), use a smaller image or a smaller upscale model"
+            ) from failure
         failure = None  # drop the traceback (and the tensors its frames hold) before retrying
         _free_cached_memory()
         tile = max(min_tile, used // 2)

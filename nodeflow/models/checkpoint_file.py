@@ -1,5 +1,6 @@
 """Read model files safely: ``.safetensors`` (header checked, truncation caught) and pickle
 formats only through ``torch.load(weights_only=True)``; every failure names the file and the fix."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ def safetensors_header(path: Path) -> tuple[dict, dict]:
             raise ModelFileError(f"{path.name} is not a .safetensors file (only {size} bytes)")
         (length,) = struct.unpack("<Q", head)
         if length <= 1 or length > min(size - 8, 100 * 2**20):
-            raise ModelFileError(f"{path.name} is not a .safetensors file (bad header length); "
-                                 "re-download it or check it is not a renamed .ckpt/.pt")
+            raise ModelFileError(
+                f"{path.name} is not a .safetensors file (bad header length); "
+                "re-download it or check it is not a renamed .ckpt/.pt"
+            )
         try:
             header = json.loads(f.read(length))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -34,11 +37,14 @@ def safetensors_header(path: Path) -> tuple[dict, dict]:
     if not isinstance(header, dict):
         raise ModelFileError(f"{path.name} has a corrupt .safetensors header")
     metadata = header.pop("__metadata__", None) or {}
-    end = max((int(v["data_offsets"][1]) for v in header.values() if isinstance(v, dict) and "data_offsets" in v),
-              default=0)
+    end = max(
+        (int(v["data_offsets"][1]) for v in header.values() if isinstance(v, dict) and "data_offsets" in v), default=0
+    )
     if 8 + length + end > size:
-        raise ModelFileError(f"{path.name} is truncated ({size} bytes, the header needs {8 + length + end}); "
-                             "the download or copy did not finish")
+        raise ModelFileError(
+            f"{path.name} is truncated ({size} bytes, the header needs {8 + length + end}); "
+            "the download or copy did not finish"
+        )
     return header, metadata
 
 
@@ -69,9 +75,11 @@ def load_state_dict(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
             data = torch.load(str(path), map_location=device, weights_only=True, mmap=True)
         except Exception as exc:
             text = str(exc).splitlines()[0][:200]
-            raise ModelFileError(f"{path.name} was refused: it is not a plain tensor file that loads with "
-                                 f"weights_only=True ({text}). Pickle files can run code; use a .safetensors "
-                                 "version of this model.") from None
+            raise ModelFileError(
+                f"{path.name} was refused: it is not a plain tensor file that loads with "
+                f"weights_only=True ({text}). Pickle files can run code; use a .safetensors "
+                "version of this model."
+            ) from None
         for key in ("state_dict", "model", "params_ema", "params"):
             if isinstance(data, dict) and isinstance(data.get(key), dict):
                 data = data[key]
@@ -89,13 +97,13 @@ def stream_state_dict(path: Path, dtype_for) -> dict[str, torch.Tensor]:
     path = Path(path)
     if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
         return load_state_dict(path)
-    header, _ = safetensors_header(path)
+    _header, _ = safetensors_header(path)
     from safetensors import safe_open
 
     out: dict[str, torch.Tensor] = {}
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
-            for name in f.keys():
+            for name in f.keys():  # noqa: SIM118 (safe_open is not iterable)
                 tensor = f.get_tensor(name)
                 dtype = dtype_for(name, tensor.dtype) if tensor.is_floating_point() else None
                 out[name] = tensor if dtype is None or dtype == tensor.dtype else tensor.to(dtype)

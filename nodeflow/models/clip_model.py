@@ -3,11 +3,12 @@ SD2: OpenCLIP-H; SDXL: CLIP-L + OpenCLIP-bigG; refiner: bigG; SD3: CLIP-L + CLIP
 CLIP-L + T5-XXL, a T5 tower tokenising itself and the family joining the outputs), prompt weighting, long prompts
 (75-token chunks concatenated), textual inversions and clip skip. It is also ComfyUI's CLIP for
 custom-node packs (``comfy_facade.clip``: ``tokenize(text)``, ``encode_from_tokens`` ...)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -25,6 +26,7 @@ Token = tuple[int | torch.Tensor, float]  # a token id (or an embedding vector) 
 @dataclass
 class TextEncoder:
     """One CLIP tower. ``layer`` is the hidden layer used (-1 = last); ``pad`` the pad token id."""
+
     model: PatchedModule  # a transformers CLIPTextModel or CLIPTextModelWithProjection
     name: str  # "clip_l", "clip_h" or "clip_g": the key textual inversions use for this tower
     pad: int = EOS
@@ -41,9 +43,10 @@ class TextEncoder:
     def width(self) -> int:
         return self.text_model.embeddings.token_embedding.weight.shape[1]
 
-    def clone(self) -> "TextEncoder":
-        return TextEncoder(self.model.clone(), self.name, self.pad, self.layer, self.default_layer,
-                           self.final_norm_on_hidden)
+    def clone(self) -> TextEncoder:
+        return TextEncoder(
+            self.model.clone(), self.name, self.pad, self.layer, self.default_layer, self.final_norm_on_hidden
+        )
 
     def forward(self, chunk: list[Token], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """Hidden states [1, 77, D] of the chosen layer and the pooled (projected) EOS state [1, P]."""
@@ -82,8 +85,9 @@ class TextEncoder:
 class CLIP(ClipFacade):
     """Tokenise, weight and encode prompts. ``encode`` returns (cond [1,T,D], pooled|None, extras)."""
 
-    def __init__(self, tokenizer, encoders: list[TextEncoder], family, manager=None,
-                 pooled_from: str | None = None) -> None:
+    def __init__(
+        self, tokenizer, encoders: list[TextEncoder], family, manager=None, pooled_from: str | None = None
+    ) -> None:
         self.tokenizer = tokenizer
         self.encoders = encoders
         self.family = family  # the ModelFamily these towers belong to
@@ -93,7 +97,7 @@ class CLIP(ClipFacade):
         self.tokenizer_options: dict = {}
         self.facade_state = FacadeState()
 
-    def clone(self) -> "CLIP":
+    def clone(self) -> CLIP:
         clone = CLIP(self.tokenizer, [e.clone() for e in self.encoders], self.family, self.manager, self.pooled_from)
         clone.embedding_directory = list(self.embedding_directory)
         clone.tokenizer_options = dict(self.tokenizer_options)
@@ -109,9 +113,14 @@ class CLIP(ClipFacade):
             enc.layer = min(layer, enc.default_layer)
 
     # tokenising ----------------------------------------------------------------------------
-    def tokenize(self, text: str, enc: TextEncoder | bool | None = None,
-                 find_embedding: Callable[[str], Path | None] | None = None, return_word_ids: bool = False,
-                 **kwargs) -> list[list[Token]] | dict:
+    def tokenize(
+        self,
+        text: str,
+        enc: TextEncoder | bool | None = None,
+        find_embedding: Callable[[str], Path | None] | None = None,
+        return_word_ids: bool = False,
+        **kwargs,
+    ) -> list[list[Token]] | dict:
         """Weighted tokens in 75-token chunks (words kept whole), each framed BOS ... EOS and
         padded to 77 with the tower's pad token. Without a tower (ComfyUI's call, ``tokenize(text)``)
         a dict of every tower's chunks keyed "l" / "g" / "h"."""
@@ -149,18 +158,24 @@ class CLIP(ClipFacade):
 
     # encoding ------------------------------------------------------------------------------
     @torch.no_grad()
-    def encode(self, text: str, find_embedding: Callable[[str], Path | None] | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
+    def encode(
+        self, text: str, find_embedding: Callable[[str], Path | None] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, dict]:
         tokens = {enc.name: self.tokenize(text, enc, find_embedding) for enc in self.encoders}
         cond, pooled = self.encode_chunks(tokens)
         return cond, pooled, {}
 
     @torch.no_grad()
-    def encode_towers(self, texts: dict[str, str | None], find_embedding=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def encode_towers(
+        self, texts: dict[str, str | None], find_embedding=None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Each tower its own prompt (CLIPTextEncodeSD3 / Flux); a tower given None is left out and
         the family's combine_text fills its part (zeros), as ComfyUI does without padding."""
-        tokens = {enc.name: self.tokenize(texts.get(enc.name) or "", enc, find_embedding)
-                  for enc in self.encoders if texts.get(enc.name, "") is not None}
+        tokens = {
+            enc.name: self.tokenize(texts.get(enc.name) or "", enc, find_embedding)
+            for enc in self.encoders
+            if texts.get(enc.name, "") is not None
+        }
         if not tokens and getattr(self.family, "combine_text", None) is not None:
             return self.family.combine_text({})
         return self.encode_chunks(tokens)

@@ -1,4 +1,5 @@
 """The CLIP tokenizer, built from the vocabulary NodeFlow ships (never downloaded)."""
+
 from __future__ import annotations
 
 import gzip

@@ -1,5 +1,6 @@
 """Single components in their own files: a UNet (models/unet) or a text encoder (models/clip,
 models/text_encoders), in the original layout or with the checkpoint prefixes kept."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,12 +25,17 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     path = Path(path)
     compute = manager.dtype("unet") if manager is not None else torch.float32
     keep = weight_dtype in FP8  # cast layer by layer after loading
-    return unet_from_state(stream_state_dict(path, lambda name, stored: None if keep or stored in FP8_DTYPES
-                                             else compute), manager, weight_dtype, path.name)
+    return unet_from_state(
+        stream_state_dict(path, lambda name, stored: None if keep or stored in FP8_DTYPES else compute),
+        manager,
+        weight_dtype,
+        path.name,
+    )
 
 
-def unet_from_state(sd: dict[str, torch.Tensor], manager=None, weight_dtype: str = "default",
-                    source: str = "state dict") -> DiffusionModel:
+def unet_from_state(
+    sd: dict[str, torch.Tensor], manager=None, weight_dtype: str = "default", source: str = "state dict"
+) -> DiffusionModel:
     """A diffusion model from UNet tensors in memory (original layout, with or without the prefix)."""
     if not any(k.startswith(UNET_PREFIX) for k in sd):
         sd = {UNET_PREFIX + k: v for k, v in sd.items()}
@@ -59,8 +65,15 @@ def stored_fp8(sd: dict[str, torch.Tensor]) -> torch.dtype | None:
 
 
 # the layer types diffusers' layerwise casting hooks
-CASTABLE = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d, torch.nn.ConvTranspose1d,
-            torch.nn.ConvTranspose2d, torch.nn.ConvTranspose3d)
+CASTABLE = (
+    torch.nn.Linear,
+    torch.nn.Conv1d,
+    torch.nn.Conv2d,
+    torch.nn.Conv3d,
+    torch.nn.ConvTranspose1d,
+    torch.nn.ConvTranspose2d,
+    torch.nn.ConvTranspose3d,
+)
 
 
 def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dtype) -> torch.nn.Module:
@@ -73,8 +86,9 @@ def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dt
     from diffusers.hooks import apply_layerwise_casting
     from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
 
-    patterns = tuple(set(DEFAULT_SKIP_MODULES_PATTERN) | set(getattr(module, "_skip_layerwise_casting_patterns",
-                                                                    None) or ()))
+    patterns = tuple(
+        set(DEFAULT_SKIP_MODULES_PATTERN) | set(getattr(module, "_skip_layerwise_casting_patterns", None) or ())
+    )
     for name, leaf in module.named_modules():
         if any(True for _ in leaf.children()):
             continue
@@ -102,22 +116,27 @@ def clip_from_state(sd: dict[str, torch.Tensor], manager=None, source: str = "st
     from .detect import _clip_l_config, _open_clip_config
 
     if any(k.startswith(("cond_stage_model.", "conditioner.")) for k in sd):
-        prefix_kind = [("cond_stage_model.transformer.text_model.", "clip_l"), ("cond_stage_model.model.", "open_clip"),
-                       ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
-                       ("conditioner.embedders.1.model.", "open_clip")]
+        prefix_kind = [
+            ("cond_stage_model.transformer.text_model.", "clip_l"),
+            ("cond_stage_model.model.", "open_clip"),
+            ("conditioner.embedders.0.transformer.text_model.", "clip_l"),
+            ("conditioner.embedders.1.model.", "open_clip"),
+        ]
         prefix, kind = next(((p, k) for p, k in prefix_kind if any(key.startswith(p) for key in sd)), (None, None))
         if prefix is None:
             raise ModelFileError(f"{source}: no text encoder found")
-        sd = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+        sd = {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
     elif any(k.startswith("text_model.") for k in sd):
-        sd, kind = {k[len("text_model."):]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
+        sd, kind = {k[len("text_model.") :]: v for k, v in sd.items() if k.startswith("text_model.")}, "clip_l"
     elif "embeddings.token_embedding.weight" in sd:
         kind = "clip_l"
     elif "token_embedding.weight" in sd and any(k.startswith("transformer.resblocks.") for k in sd):
         kind = "open_clip"
     else:
-        raise ModelFileError(f"{source} is not a CLIP text encoder (no token embedding found); "
-                             "expected a CLIP-L or OpenCLIP text model file")
+        raise ModelFileError(
+            f"{source} is not a CLIP text encoder (no token embedding found); "
+            "expected a CLIP-L or OpenCLIP text model file"
+        )
     shapes = {k: tuple(v.shape) for k, v in sd.items()}
     cfg = _clip_l_config(shapes) if kind == "clip_l" else _open_clip_config(shapes)
     family = family_named("sd1" if kind == "clip_l" else "sd2")  # a lone tower: the family it came with

@@ -5,6 +5,7 @@ ControlNet folder is its ``diffusion_pytorch_model.safetensors`` with the ``conf
 (settings shapes cannot show, such as head counts, are taken from there). A diff ControlNet (a
 ``difference`` tensor) is loaded against a MODEL: its encoder weights are the model's UNet weights
 (unpatched) plus the file's deltas."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,15 @@ from typing import Any
 import torch
 
 from .checkpoint_file import ModelFileError, load_state_dict
-from .control_layouts import (FOLDER_ONLY_ARGS, ControlFileError, ControlLayout, adapter_to_diffusers,
-                              controlnet_to_diffusers, recognise_control, strip_prefix)
+from .control_layouts import (
+    FOLDER_ONLY_ARGS,
+    ControlFileError,
+    ControlLayout,
+    adapter_to_diffusers,
+    controlnet_to_diffusers,
+    recognise_control,
+    strip_prefix,
+)
 from .control_model import ControlNet
 from .loader import build_module
 
@@ -23,8 +31,14 @@ from .loader import build_module
 def load_control_file(path: Path, manager: Any = None, model: Any = None) -> ControlNet:
     """A ControlNet / T2I-Adapter from a file (``model``: the base of a diff ControlNet)."""
     path = Path(path)
-    return control_from_state(load_state_dict(path), manager, model, path.name, _folder_config(path),
-                              shuffle=path.stem.endswith(("_shuffle", "_shuffle_fp16")))
+    return control_from_state(
+        load_state_dict(path),
+        manager,
+        model,
+        path.name,
+        _folder_config(path),
+        shuffle=path.stem.endswith(("_shuffle", "_shuffle_fp16")),
+    )
 
 
 def _folder_config(path: Path) -> dict:
@@ -38,8 +52,14 @@ def _folder_config(path: Path) -> dict:
         raise ModelFileError(f"{path.parent.name}/config.json cannot be read ({exc})") from None
 
 
-def control_from_state(sd: dict[str, torch.Tensor], manager: Any = None, model: Any = None, source: str = "state dict",
-                       folder_config: dict | None = None, shuffle: bool = False) -> ControlNet:
+def control_from_state(
+    sd: dict[str, torch.Tensor],
+    manager: Any = None,
+    model: Any = None,
+    source: str = "state dict",
+    folder_config: dict | None = None,
+    shuffle: bool = False,
+) -> ControlNet:
     sd = strip_prefix(sd)
     try:
         layout = recognise_control({k: tuple(v.shape) for k, v in sd.items()})
@@ -80,8 +100,10 @@ def _build(layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, sour
 def _add_base_weights(sd: dict, config: dict, model: Any, source: str) -> dict:
     """A diff ControlNet's deltas plus the base UNet's weights (the encoder half they share)."""
     if model is None:
-        raise ControlFileError("this is a diff ControlNet (its weights are differences to a base model): load it "
-                               "with Load ControlNet Model (diff) and connect the MODEL it was made for")
+        raise ControlFileError(
+            "this is a diff ControlNet (its weights are differences to a base model): load it "
+            "with Load ControlNet Model (diff) and connect the MODEL it was made for"
+        )
     unet = model.unet
     params = dict(unet.module.named_parameters())
     # ControlNetModel names are the UNet's own for conv_in, time/add embeddings, down and mid blocks
@@ -92,7 +114,7 @@ def _add_base_weights(sd: dict, config: dict, model: Any, source: str) -> dict:
         else:
             out[key] = delta
     if not any(key in params for key in sd):
-        raise ControlFileError("none of this diff ControlNet's weights match the model's UNet; connect the model "
-                               "it was made for")
+        raise ControlFileError(
+            "none of this diff ControlNet's weights match the model's UNet; connect the model it was made for"
+        )
     return out
-

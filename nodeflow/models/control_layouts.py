@@ -12,11 +12,12 @@ Layouts (see tests/data/*_keys.json.gz for the released files):
 
 The encoder half of a ControlNet is renamed with the UNet's own module table (convert_unet), and
 its family is recognised by the UNet families' own rules (family.recognise)."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 
@@ -25,13 +26,30 @@ from .family import ModelFamily, Recognition, family_named, recognise
 
 Shape = tuple[int, ...]
 LDM_PREFIX = "control_model."
-CONTROLNET_ARGS = ("in_channels", "down_block_types", "block_out_channels", "layers_per_block",
-                   "transformer_layers_per_block", "cross_attention_dim", "attention_head_dim",
-                   "use_linear_projection", "norm_num_groups", "mid_block_type", "addition_embed_type",
-                   "addition_time_embed_dim", "projection_class_embeddings_input_dim")
+CONTROLNET_ARGS = (
+    "in_channels",
+    "down_block_types",
+    "block_out_channels",
+    "layers_per_block",
+    "transformer_layers_per_block",
+    "cross_attention_dim",
+    "attention_head_dim",
+    "use_linear_projection",
+    "norm_num_groups",
+    "mid_block_type",
+    "addition_embed_type",
+    "addition_time_embed_dim",
+    "projection_class_embeddings_input_dim",
+)
 # settings of a diffusers folder's config.json that shapes cannot show
-FOLDER_ONLY_ARGS = ("attention_head_dim", "num_attention_heads", "upcast_attention", "global_pool_conditions",
-                    "controlnet_conditioning_channel_order", "addition_time_embed_dim")
+FOLDER_ONLY_ARGS = (
+    "attention_head_dim",
+    "num_attention_heads",
+    "upcast_attention",
+    "global_pool_conditions",
+    "controlnet_conditioning_channel_order",
+    "addition_time_embed_dim",
+)
 
 
 class ControlFileError(ValueError):
@@ -55,7 +73,7 @@ def _indices(keys, pattern: str) -> list[int]:
 def strip_prefix(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Remove ``control_model.`` where the file has it (as ComfyUI: checked on zero_convs.0)."""
     if LDM_PREFIX + "zero_convs.0.0.weight" in sd:
-        return {k[len(LDM_PREFIX):]: v for k, v in sd.items() if k.startswith(LDM_PREFIX)}
+        return {k[len(LDM_PREFIX) :]: v for k, v in sd.items() if k.startswith(LDM_PREFIX)}
     return dict(sd)
 
 
@@ -63,11 +81,15 @@ def _refuse(keys) -> None:
     if any(k.startswith("lora_controlnet") for k in keys) or any("lora_up" in k for k in keys):
         raise ControlFileError("this is a control-LoRA; NodeFlow runs full ControlNets and T2I-Adapters only")
     if any(k.startswith(("task_embedding", "control_add_embedding", "transformer_layes")) for k in keys):
-        raise ControlFileError("this is a Union ControlNet (controlnet-union); NodeFlow does not run those yet, "
-                               "use a single-purpose ControlNet")
+        raise ControlFileError(
+            "this is a Union ControlNet (controlnet-union); NodeFlow does not run those yet, "
+            "use a single-purpose ControlNet"
+        )
     if "style_embedding" in keys or any(k.endswith("out_conv.weight") and "body." in k for k in keys):
-        raise ControlFileError("this is a light or style T2I-Adapter; NodeFlow runs the full T2I-Adapters "
-                               "(canny, sketch, depth, openpose, ...) only")
+        raise ControlFileError(
+            "this is a light or style T2I-Adapter; NodeFlow runs the full T2I-Adapters "
+            "(canny, sketch, depth, openpose, ...) only"
+        )
 
 
 def recognise_control(shapes: Mapping[str, Shape]) -> ControlLayout:
@@ -82,9 +104,11 @@ def recognise_control(shapes: Mapping[str, Shape]) -> ControlLayout:
         return _adapter_tencentarc(shapes)
     if "adapter.conv_in.weight" in keys and "adapter.body.0.resnets.0.block1.weight" in keys:
         return _adapter_diffusers(shapes)
-    raise ControlFileError("not a ControlNet or T2I-Adapter: none of zero_convs.0.0.weight, "
-                           "controlnet_cond_embedding.conv_in.weight, conv_in + body.0.block1 or adapter.conv_in "
-                           "is in the file")
+    raise ControlFileError(
+        "not a ControlNet or T2I-Adapter: none of zero_convs.0.0.weight, "
+        "controlnet_cond_embedding.conv_in.weight, conv_in + body.0.block1 or adapter.conv_in "
+        "is in the file"
+    )
 
 
 # ----------------------------------------------------------------------------- ControlNets
@@ -101,25 +125,32 @@ def _hint_convs(shapes: Mapping[str, Shape]) -> list[int]:
 def _ldm_layout(shapes: Mapping[str, Shape]) -> ControlLayout:
     from .detect import unet_config_from_shapes
 
-    encoder = {k: v for k, v in shapes.items() if k.startswith(("input_blocks.", "middle_block.", "time_embed.",
-                                                                  "label_emb."))}
+    encoder = {
+        k: v for k, v in shapes.items() if k.startswith(("input_blocks.", "middle_block.", "time_embed.", "label_emb."))
+    }
     family = _family_of(encoder)
     unet = unet_config_from_shapes(encoder, family, None)
     if isinstance(unet["layers_per_block"], tuple) or "time_embedding_dim" in unet:
-        raise ControlFileError("this ControlNet's encoder has an irregular layout diffusers' ControlNetModel cannot "
-                               "express (uneven res blocks per level or a custom time embedding)")
+        raise ControlFileError(
+            "this ControlNet's encoder has an irregular layout diffusers' ControlNetModel cannot "
+            "express (uneven res blocks per level or a custom time embedding)"
+        )
     convs = _hint_convs(shapes)
     config = {k: unet[k] for k in CONTROLNET_ARGS if k in unet}
     config["conditioning_channels"] = shapes["input_hint_block.0.weight"][1]
-    config["conditioning_embedding_out_channels"] = tuple(shapes[f"input_hint_block.{i}.weight"][0]
-                                                          for i in convs[:-1:2])
+    config["conditioning_embedding_out_channels"] = tuple(
+        shapes[f"input_hint_block.{i}.weight"][0] for i in convs[:-1:2]
+    )
     return ControlLayout("controlnet", "ldm", family, config, difference="difference" in shapes)
 
 
 def _ldm_table(config: Mapping) -> dict[str, tuple[str, str]]:
     """Original ControlNet module prefix -> (ControlNetModel prefix, kind)."""
-    table = {o: (d, k) for o, d, k in unet_module_table(_as_unet(config))
-             if o.startswith(("input_blocks.", "middle_block.", "time_embed.", "label_emb."))}
+    table = {
+        o: (d, k)
+        for o, d, k in unet_module_table(_as_unet(config))
+        if o.startswith(("input_blocks.", "middle_block.", "time_embed.", "label_emb."))
+    }
     levels, per_level = len(config["block_out_channels"]), config["layers_per_block"]
     for i in range(levels * (per_level + 1)):  # one zero conv per input block (conv_in, res blocks, downsamplers)
         table[f"zero_convs.{i}.0"] = (f"controlnet_down_blocks.{i}", "plain")
@@ -134,9 +165,13 @@ def _ldm_table(config: Mapping) -> dict[str, tuple[str, str]]:
 def _as_unet(config: Mapping) -> dict:
     """The UNet config whose encoder a ControlNet config describes (for the module table)."""
     n = len(config["block_out_channels"])
-    return {**config, "mid_block_type": config.get("mid_block_type", "UNetMidBlock2DCrossAttn"),
-            "down_block_types": tuple(config.get("down_block_types", ("CrossAttnDownBlock2D",) * (n - 1)
-                                             + ("DownBlock2D",)))}
+    return {
+        **config,
+        "mid_block_type": config.get("mid_block_type", "UNetMidBlock2DCrossAttn"),
+        "down_block_types": tuple(
+            config.get("down_block_types", ("CrossAttnDownBlock2D",) * (n - 1) + ("DownBlock2D",))
+        ),
+    }
 
 
 def controlnet_to_diffusers(sd: Mapping[str, torch.Tensor], config: Mapping) -> dict[str, torch.Tensor]:
@@ -169,7 +204,8 @@ def _diffusers_layout(shapes: Mapping[str, Shape]) -> ControlLayout:
         tl[-1] = mid_depth
     embed = [shapes["controlnet_cond_embedding.conv_in.weight"][0]] + [
         shapes[f"controlnet_cond_embedding.blocks.{i}.weight"][0]
-        for i in _indices(shapes, r"controlnet_cond_embedding\.blocks\.(\d+)\.")[1::2]]
+        for i in _indices(shapes, r"controlnet_cond_embedding\.blocks\.(\d+)\.")[1::2]
+    ]
     config = {
         "in_channels": shapes["conv_in.weight"][1],
         "conditioning_channels": shapes["controlnet_cond_embedding.conv_in.weight"][1],
@@ -184,12 +220,17 @@ def _diffusers_layout(shapes: Mapping[str, Shape]) -> ControlLayout:
         "mid_block_type": "UNetMidBlock2DCrossAttn" if mid_depth else None,
     }
     if "add_embedding.linear_1.weight" in shapes:
-        config.update(addition_embed_type="text_time", addition_time_embed_dim=256,
-                      projection_class_embeddings_input_dim=shapes["add_embedding.linear_1.weight"][1])
+        config.update(
+            addition_embed_type="text_time",
+            addition_time_embed_dim=256,
+            projection_class_embeddings_input_dim=shapes["add_embedding.linear_1.weight"][1],
+        )
     # recognise the family on the original names, with the families' own rules
     meta = {k: torch.empty(v, device="meta") for k, v in shapes.items()}
     ldm = {k: tuple(v.shape) for k, v in controlnet_from_diffusers(meta, config).items()}
-    family = _family_of({k: v for k, v in ldm.items() if not k.startswith(("zero_convs", "input_hint", "middle_block_out"))})
+    family = _family_of(
+        {k: v for k, v in ldm.items() if not k.startswith(("zero_convs", "input_hint", "middle_block_out"))}
+    )
     config["attention_head_dim"] = family.heads(widths)
     return ControlLayout("controlnet", "diffusers", family, config)
 
@@ -201,27 +242,37 @@ def _adapter_config(cin: int, channels: list[int], res_blocks: int, where: str) 
     xl = cin in (256, 768)
     factor = 16 if xl else 8
     if cin % (factor * factor):
-        raise ControlFileError(f"T2I-Adapter ({where}): conv_in takes {cin} channels, not a 1- or 3-channel hint "
-                               f"after an {factor}x pixel unshuffle")
-    config = {"in_channels": cin // (factor * factor), "channels": channels, "num_res_blocks": res_blocks,
-              "downscale_factor": factor, "adapter_type": "full_adapter_xl" if xl else "full_adapter"}
+        raise ControlFileError(
+            f"T2I-Adapter ({where}): conv_in takes {cin} channels, not a 1- or 3-channel hint "
+            f"after an {factor}x pixel unshuffle"
+        )
+    config = {
+        "in_channels": cin // (factor * factor),
+        "channels": channels,
+        "num_res_blocks": res_blocks,
+        "downscale_factor": factor,
+        "adapter_type": "full_adapter_xl" if xl else "full_adapter",
+    }
     return config, family_named("sdxl" if xl else "sd1")
 
 
 def _adapter_tencentarc(shapes: Mapping[str, Shape]) -> ControlLayout:
     bodies = _indices(shapes, r"body\.(\d+)\.")
-    if any(k.startswith("body.") and ".down_opt." in k for k in shapes) or \
-            shapes["body.0.block2.weight"][-1] != 1:
-        raise ControlFileError("this T2I-Adapter uses conv downsampling or 3x3 skip convs (an early variant); "
-                               "NodeFlow runs the sd14v1/sd15v2 layout (1x1 convs, average pooling)")
+    if any(k.startswith("body.") and ".down_opt." in k for k in shapes) or shapes["body.0.block2.weight"][-1] != 1:
+        raise ControlFileError(
+            "this T2I-Adapter uses conv downsampling or 3x3 skip convs (an early variant); "
+            "NodeFlow runs the sd14v1/sd15v2 layout (1x1 convs, average pooling)"
+        )
     res_blocks = 2  # every released TencentARC adapter has two res blocks per level
     if len(bodies) % res_blocks:
         raise ControlFileError(f"T2I-Adapter: {len(bodies)} body blocks do not make levels of {res_blocks}")
     channels = [shapes[f"body.{i}.block1.weight"][0] for i in bodies[::res_blocks]]
     config, family = _adapter_config(shapes["conv_in.weight"][1], channels, res_blocks, "TencentARC layout")
     if config["adapter_type"] != "full_adapter":
-        raise ControlFileError("SDXL T2I-Adapters are released in the diffusers layout (adapter.*); this file has "
-                               "TencentARC's SD1 names with an SDXL input width")
+        raise ControlFileError(
+            "SDXL T2I-Adapters are released in the diffusers layout (adapter.*); this file has "
+            "TencentARC's SD1 names with an SDXL input width"
+        )
     return ControlLayout("t2i_adapter", "tencentarc", family, config)
 
 

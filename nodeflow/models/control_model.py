@@ -7,6 +7,7 @@ control inside its step range adds its own residuals times its strength to those
 before it. The method names are ComfyUI's (``copy``, ``set_cond_hint``, ``set_previous_controlnet``,
 ``previous_controlnet``, ``strength``, ``timestep_percent_range``, ``cond_hint_original``,
 ``get_models``), so custom-node packs that chain controls the ComfyUI way work on it."""
+
 from __future__ import annotations
 
 import contextlib
@@ -28,11 +29,12 @@ LATENT_TO_PIXELS = 8  # the hint is at pixel size: 8x the latent
 class ControlResiduals:
     """What the UNet adds: ControlNet residuals (one per skip connection of the encoder, and the
     mid block's), T2I-Adapter features (added inside the down blocks)."""
+
     down: list[torch.Tensor] | None = None
     mid: torch.Tensor | None = None
     intrablock: list[torch.Tensor] | None = None
 
-    def __add__(self, other: "ControlResiduals | None") -> "ControlResiduals":
+    def __add__(self, other: ControlResiduals | None) -> ControlResiduals:
         if other is None:
             return self
 
@@ -40,10 +42,12 @@ class ControlResiduals:
             if a is None or b is None:
                 return a if b is None else b
             if isinstance(a, list):
-                return [x + y for x, y in zip(a, b)]
+                return [x + y for x, y in zip(a, b, strict=False)]
             return a + b
-        return ControlResiduals(add(self.down, other.down), add(self.mid, other.mid),
-                                add(self.intrablock, other.intrablock))
+
+        return ControlResiduals(
+            add(self.down, other.down), add(self.mid, other.mid), add(self.intrablock, other.intrablock)
+        )
 
     def unet_kwargs(self, device: torch.device, dtype: torch.dtype) -> dict:
         """Keyword arguments of diffusers' UNet2DConditionModel.forward."""
@@ -92,7 +96,7 @@ class ControlNet:
         self._cache: dict = {}  # the hint at one size (and a T2I-Adapter's features of it)
 
     # ComfyUI's control-object interface ---------------------------------------------------------
-    def copy(self) -> "ControlNet":
+    def copy(self) -> ControlNet:
         """The same network with this object's settings, not chained."""
         c = ControlNet(self.network, self.layout, self.manager, self.source)
         c.cond_hint_original, c.strength = self.cond_hint_original, self.strength
@@ -103,9 +107,14 @@ class ControlNet:
     def set_extra_arg(self, argument: str, value: Any = None) -> None:
         self.extra_args[argument] = value
 
-    def set_cond_hint(self, cond_hint: torch.Tensor, strength: float = 1.0,
-                      timestep_percent_range: tuple[float, float] = (0.0, 1.0), vae: Any = None,
-                      extra_concat: list | None = None) -> "ControlNet":
+    def set_cond_hint(
+        self,
+        cond_hint: torch.Tensor,
+        strength: float = 1.0,
+        timestep_percent_range: tuple[float, float] = (0.0, 1.0),
+        vae: Any = None,
+        extra_concat: list | None = None,
+    ) -> ControlNet:
         if cond_hint.dim() != 4:
             raise ValueError(f"a control hint must be [batch, channels, height, width], got {list(cond_hint.shape)}")
         self.cond_hint_original, self.strength = cond_hint, float(strength)
@@ -113,13 +122,13 @@ class ControlNet:
         self._cache = {}
         return self
 
-    def set_previous_controlnet(self, controlnet: "ControlNet | None") -> "ControlNet":
+    def set_previous_controlnet(self, controlnet: ControlNet | None) -> ControlNet:
         self.previous_controlnet = controlnet
         return self
 
     def get_models(self) -> list[torch.nn.Module]:
         earlier = self.previous_controlnet.get_models() if self.previous_controlnet is not None else []
-        return earlier + [self.network]
+        return [*earlier, self.network]
 
     # what it is ---------------------------------------------------------------------------------
     @property
@@ -140,8 +149,10 @@ class ControlNet:
             self.previous_controlnet.check_model(model)
         family = model.family
         if _base(family) != self.family.name:
-            raise ValueError(f"{self.label} was made for {self.family.label} models but the model is "
-                             f"{family.label}: load a {self.label.split()[0]} made for {family.label}")
+            raise ValueError(
+                f"{self.label} was made for {self.family.label} models but the model is "
+                f"{family.label}: load a {self.label.split()[0]} made for {family.label}"
+            )
         unet = getattr(getattr(getattr(model, "unet", None), "module", None), "config", None)
         if unet is None:
             return
@@ -149,11 +160,15 @@ class ControlNet:
         if self.layout.kind == "controlnet":
             mine = (tuple(self.layout.config["block_out_channels"]), self.layout.config["cross_attention_dim"])
             if mine != (widths, unet.cross_attention_dim):
-                raise ValueError(f"{self.label} has block widths {mine[0]} and text width {mine[1]} but the model's "
-                                 f"UNet has {widths} and {unet.cross_attention_dim}: they are not the same architecture")
+                raise ValueError(
+                    f"{self.label} has block widths {mine[0]} and text width {mine[1]} but the model's "
+                    f"UNet has {widths} and {unet.cross_attention_dim}: they are not the same architecture"
+                )
         elif self.layout.config["adapter_type"] == "full_adapter" and tuple(self.layout.config["channels"]) != widths:
-            raise ValueError(f"{self.label} makes features of widths {tuple(self.layout.config['channels'])} but the "
-                             f"model's UNet has blocks of widths {widths}")
+            raise ValueError(
+                f"{self.label} makes features of widths {tuple(self.layout.config['channels'])} but the "
+                f"model's UNet has blocks of widths {widths}"
+            )
 
     # sampling -----------------------------------------------------------------------------------
     def active(self, model: Any, sigma: float) -> bool:
@@ -163,8 +178,16 @@ class ControlNet:
         low = schedule.percent_to_sigma(end) if end < 1 else 0.0
         return low <= sigma <= high
 
-    def residuals(self, model: Any, x_in: torch.Tensor, timestep: torch.Tensor, sigma: float,
-                  context: torch.Tensor, y: dict | None, parts: int) -> ControlResiduals | None:
+    def residuals(
+        self,
+        model: Any,
+        x_in: torch.Tensor,
+        timestep: torch.Tensor,
+        sigma: float,
+        context: torch.Tensor,
+        y: dict | None,
+        parts: int,
+    ) -> ControlResiduals | None:
         """The residuals of the chain ending here for one network call (None when no control of
         the chain acts at ``sigma``). ``x_in``/``timestep`` are what the UNet receives; the batch
         holds ``parts`` equal parts (cond/uncond)."""
@@ -173,12 +196,17 @@ class ControlNet:
             earlier = self.previous_controlnet.residuals(model, x_in, timestep, sigma, context, y, parts)
         if self.cond_hint_original is None or not self.active(model, sigma):
             return earlier
-        own = self._adapter(x_in, parts) if self.layout.kind == "t2i_adapter" else \
-            self._controlnet(x_in, timestep, context, y, parts)
+        own = (
+            self._adapter(x_in, parts)
+            if self.layout.kind == "t2i_adapter"
+            else self._controlnet(x_in, timestep, context, y, parts)
+        )
         return own + earlier
 
     def _placed(self):
-        return self.manager.use(self.network) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
+        return (
+            self.manager.use(self.network) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
+        )
 
     def _dtype(self) -> torch.dtype:
         return next(self.network.parameters()).dtype
@@ -198,10 +226,14 @@ class ControlNet:
         with self._placed() as device:
             dtype = self._dtype()
             added = {k: v.to(device=device, dtype=dtype) for k, v in y.items()} if y is not None else None
-            down, mid = self.network(x_in.to(device=device, dtype=dtype), timestep.to(device=device, dtype=torch.float32),
-                                     encoder_hidden_states=context.to(device=device, dtype=dtype),
-                                     controlnet_cond=hint.to(device=device, dtype=dtype), added_cond_kwargs=added,
-                                     return_dict=False)
+            down, mid = self.network(
+                x_in.to(device=device, dtype=dtype),
+                timestep.to(device=device, dtype=torch.float32),
+                encoder_hidden_states=context.to(device=device, dtype=dtype),
+                controlnet_cond=hint.to(device=device, dtype=dtype),
+                added_cond_kwargs=added,
+                return_dict=False,
+            )
         s = self.strength
         return ControlResiduals(down=[d.float() * s for d in down], mid=mid.float() * s)
 

@@ -9,12 +9,13 @@ The target names are taken from the installed transformers (probed once on the m
 whether ``text_model.`` is present and whether ``position_ids`` is saved follows that version.
 Split q/k/v and transposed projections are views of the inputs; clone them before saving to a file.
 """
+
 from __future__ import annotations
 
 import functools
 import math
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 
@@ -37,13 +38,20 @@ _TOP_NAMES = {
 _DROPPED = ("logit_scale", "attn_mask")  # OpenCLIP extras with no HF counterpart
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hf_text_layout(with_projection: bool) -> tuple[str, bool]:
     """(prefix before ``embeddings.``, whether ``position_ids`` is in the state dict) for the installed HF class."""
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-    cfg = CLIPTextConfig(hidden_size=8, intermediate_size=8, num_hidden_layers=1, num_attention_heads=1,
-                         vocab_size=8, max_position_embeddings=4, projection_dim=8)
+    cfg = CLIPTextConfig(
+        hidden_size=8,
+        intermediate_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=1,
+        vocab_size=8,
+        max_position_embeddings=4,
+        projection_dim=8,
+    )
     cls = CLIPTextModelWithProjection if with_projection else CLIPTextModel
     with torch.device("meta"):
         keys = list(cls(cfg).state_dict())
@@ -60,7 +68,7 @@ def _position_ids(sd: Mapping[str, torch.Tensor], pos_key: str) -> torch.Tensor:
 def _strip_clip_l(key: str) -> str:
     for head in ("transformer.", "text_model."):
         if key.startswith(head):
-            key = key[len(head):]
+            key = key[len(head) :]
     return key
 
 
@@ -83,7 +91,7 @@ def clip_l_from_hf(sd: Mapping[str, torch.Tensor], position_ids: bool = False) -
     """
     out: dict[str, torch.Tensor] = {}
     for k, v in sd.items():
-        k = k[len("text_model."):] if k.startswith("text_model.") else k
+        k = k[len("text_model.") :] if k.startswith("text_model.") else k
         if k != POSITION_IDS:
             out[k] = v
     if position_ids:
@@ -147,7 +155,7 @@ def open_clip_from_hf(sd: Mapping[str, torch.Tensor], logit_scale: float | None 
     qkv: dict[tuple[int, str], dict[str, torch.Tensor]] = {}
     unknown: list[str] = []
     for key, t in sd.items():
-        k = key[len("text_model."):] if key.startswith("text_model.") else key
+        k = key[len("text_model.") :] if key.startswith("text_model.") else key
         if k == POSITION_IDS:
             continue
         if k == "text_projection.weight":

@@ -3,10 +3,11 @@ module onto one or more network modules (a fused q/k/v or q/k/v/mlp weight is sp
 output rows; a modulation's shift/scale halves may be swapped). The same table renames a file
 (``apply_rules``) and tells a LoRA on a fused released layer which rows of which network weights
 it changes (``lora_targets``)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 
@@ -45,14 +46,14 @@ def apply_rules(state: Mapping[str, torch.Tensor], rules: list[Rule], what: str)
             if rule.swap:
                 value = _swap(value)
             parts = torch.split(value, list(rule.sizes), dim=0) if rule.sizes else (value,)
-            for target, part in zip(rule.targets, parts):
+            for target, part in zip(rule.targets, parts, strict=False):
                 out[f"{target}.{dst_suffix}".rstrip(".")] = part
     unknown = sorted(set(state) - used)
     if unknown:
-        raise ValueError(f"{what}: {len(unknown)} tensors the detected architecture has no place for "
-                         f"(first: {unknown[:3]})")
+        raise ValueError(
+            f"{what}: {len(unknown)} tensors the detected architecture has no place for (first: {unknown[:3]})"
+        )
     return out
-
 
 
 def lora_targets(rules: list[Rule], source: str) -> list[tuple[str, int, int]] | None:
@@ -63,7 +64,7 @@ def lora_targets(rules: list[Rule], source: str) -> list[tuple[str, int, int]] |
             if not rule.sizes:
                 return [(rule.targets[0], 0, -1)]
             out, start = [], 0
-            for target, size in zip(rule.targets, rule.sizes):
+            for target, size in zip(rule.targets, rule.sizes, strict=False):
                 out.append((target, start, size))
                 start += size
             return out

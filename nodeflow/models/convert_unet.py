@@ -4,9 +4,11 @@ The mapping is generated from the UNet config (levels, res blocks per level, whi
 have attention, mid block, SDXL's label embedding), so it covers any size of model.
 Original keys are given without the ``model.diffusion_model.`` prefix.
 """
+
 from __future__ import annotations
 
-from typing import Any, Collection, Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
 import torch
 
@@ -45,8 +47,10 @@ def unet_module_table(config: Mapping[str, Any]) -> ModuleTable:
         ("out.2", "conv_out", "plain"),
     ]
     if config.get("addition_embed_type") == "text_time":
-        table += [("label_emb.0.0", "add_embedding.linear_1", "plain"),
-                  ("label_emb.0.2", "add_embedding.linear_2", "plain")]
+        table += [
+            ("label_emb.0.0", "add_embedding.linear_1", "plain"),
+            ("label_emb.0.2", "add_embedding.linear_2", "plain"),
+        ]
     elif config.get("addition_embed_type") or config.get("class_embed_type"):
         raise ValueError("only the SDXL 'text_time' extra embedding is supported")
 
@@ -63,9 +67,11 @@ def unet_module_table(config: Mapping[str, Any]) -> ModuleTable:
 
     mid = config.get("mid_block_type", "UNetMidBlock2DCrossAttn")
     if mid == "UNetMidBlock2DCrossAttn":
-        table += [("middle_block.0", "mid_block.resnets.0", "resnet"),
-                  ("middle_block.1", "mid_block.attentions.0", "attn"),
-                  ("middle_block.2", "mid_block.resnets.1", "resnet")]
+        table += [
+            ("middle_block.0", "mid_block.resnets.0", "resnet"),
+            ("middle_block.1", "mid_block.attentions.0", "attn"),
+            ("middle_block.2", "mid_block.resnets.1", "resnet"),
+        ]
     elif mid is not None:
         raise ValueError(f"mid_block_type {mid!r} is not supported")
 
@@ -94,8 +100,13 @@ def split_known_prefix(key: str, prefixes: Mapping[str, Any]) -> tuple[str, str]
     return None
 
 
-def remap(sd: Mapping[str, torch.Tensor], table: Mapping[str, tuple[str, str]],
-          leaf_names: Mapping[str, Mapping[str, str]], fix, what: str) -> dict[str, torch.Tensor]:
+def remap(
+    sd: Mapping[str, torch.Tensor],
+    table: Mapping[str, tuple[str, str]],
+    leaf_names: Mapping[str, Mapping[str, str]],
+    fix,
+    what: str,
+) -> dict[str, torch.Tensor]:
     """Rename every key of ``sd`` through a module table; unknown keys raise ``ValueError``.
 
     ``table`` maps a source module prefix to (target prefix, kind); ``leaf_names[kind]`` renames
@@ -128,6 +139,7 @@ def remap(sd: Mapping[str, torch.Tensor], table: Mapping[str, tuple[str, str]],
 def shape_fixer(leaves: Collection[str], to_linear: bool):
     """A remap ``fix`` that turns the weights of attention ``leaves`` into Linear [out, in] form
     (``to_linear``) or 1x1-conv [out, in, 1, 1] form; shared by the UNet and VAE converters."""
+
     def fix(kind: str, leaf: str, t: torch.Tensor) -> torch.Tensor:
         if kind != "attn" or leaf not in leaves or t.ndim < 2:
             return t

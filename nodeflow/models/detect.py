@@ -5,11 +5,13 @@ Only names and shapes are used, so the detector works on a safetensors header, a
 (widths, levels, depths, text encoder sizes) is read from the shapes; only conventions
 that shapes cannot reveal (head counts, sample sizes, VAE scaling) come from the family.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .family import ModelFamily, Recognition, recognise
 
@@ -45,6 +47,7 @@ class CheckpointInfo:
     @property
     def prediction(self) -> str:
         return self.family.prediction
+
     unet_config: dict[str, Any]
     vae_config: dict[str, Any] | None
     text_configs: list[dict[str, Any]] = field(default_factory=list)
@@ -69,8 +72,9 @@ def _indices(keys: Sequence[str] | Mapping[str, Any], pattern: str) -> list[int]
 
 def _need(d: Mapping[str, Shape], key: str, what: str) -> Shape:
     if key not in d:
-        raise ValueError(f"{what}: tensor {key!r} is missing; the checkpoint is incomplete or not in the "
-                         "original single-file layout")
+        raise ValueError(
+            f"{what}: tensor {key!r} is missing; the checkpoint is incomplete or not in the original single-file layout"
+        )
     return d[key]
 
 
@@ -170,8 +174,11 @@ def unet_config_from_shapes(u: Mapping[str, Shape], family: ModelFamily, pooled_
         time_dim = 256
         if pooled_dim is not None and s["adm"] > pooled_dim and (s["adm"] - pooled_dim) % n_ids == 0:
             time_dim = (s["adm"] - pooled_dim) // n_ids
-        cfg.update(addition_embed_type="text_time", addition_time_embed_dim=time_dim,
-                   projection_class_embeddings_input_dim=s["adm"])
+        cfg.update(
+            addition_embed_type="text_time",
+            addition_time_embed_dim=time_dim,
+            projection_class_embeddings_input_dim=s["adm"],
+        )
     return cfg
 
 
@@ -273,8 +280,11 @@ def _find_text_encoders(shapes: Mapping[str, Shape]) -> list[dict[str, Any]]:
 def _family(u: Mapping[str, Shape], texts: list[dict[str, Any]]) -> ModelFamily:
     if any(k.startswith("label_emb.") for k in u) and "label_emb.0.0.weight" not in u:
         raise ValueError("UNet has a class-label embedding (e.g. the x4 upscaler); not supported")
-    return recognise(Recognition(unet=u, text_prefixes=frozenset(t["prefix"] for t in texts),
-                                 text_kinds=frozenset(t["kind"] for t in texts)))
+    return recognise(
+        Recognition(
+            unet=u, text_prefixes=frozenset(t["prefix"] for t in texts), text_kinds=frozenset(t["kind"] for t in texts)
+        )
+    )
 
 
 def _tower_for(family: ModelFamily, kind: str):
@@ -291,8 +301,15 @@ def _bundled_towers(shapes: Mapping[str, Shape], family: ModelFamily) -> list[di
     found = []
     for tower in family.text_towers:
         if tower.kind in ("hf_clip", "t5") and any(k.startswith(tower.prefix) for k in shapes):
-            found.append({"kind": tower.kind, "prefix": tower.prefix, "component": tower.diffusers_folder,
-                          "tower": tower.name, "hidden_state_index": tower.layer})
+            found.append(
+                {
+                    "kind": tower.kind,
+                    "prefix": tower.prefix,
+                    "component": tower.diffusers_folder,
+                    "tower": tower.name,
+                    "hidden_state_index": tower.layer,
+                }
+            )
     return found
 
 
@@ -302,9 +319,11 @@ def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:
     shapes = {k: tuple(v) for k, v in shapes.items()}
     u = _sub(shapes, UNET_PREFIX)
     if not u:
-        raise ValueError(f"checkpoint ({len(shapes)} tensors) has no {UNET_PREFIX}* tensors: not a Stable "
-                         "Diffusion checkpoint (expected SD1/SD2/SDXL/SD3 in the original single-file layout; "
-                         "a Flux transformer alone goes in models/unet, loaded by Load Diffusion Model)")
+        raise ValueError(
+            f"checkpoint ({len(shapes)} tensors) has no {UNET_PREFIX}* tensors: not a Stable "
+            "Diffusion checkpoint (expected SD1/SD2/SDXL/SD3 in the original single-file layout; "
+            "a Flux transformer alone goes in models/unet, loaded by Load Diffusion Model)"
+        )
     texts = _find_text_encoders(shapes)
     base = _family(u, texts)
     in_channels = _need(u, base.input_key, "diffusion model")[1] // base.patch_channels

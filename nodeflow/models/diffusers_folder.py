@@ -1,6 +1,7 @@
 """Load a diffusers-format model folder (unet/ or, for SD3 / Flux, transformer/; vae/,
 text_encoder/, text_encoder_2/, text_encoder_3/, scheduler/) with local files only. The tokenizer is NodeFlow's shipped CLIP tokenizer (the
 same vocabulary every SD family uses)."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,6 @@ from .family import family_for_context
 from .loader import make_clip, text_encoder_for
 from .patching import PatchedModule
 from .vae_model import VAE, fit_latent_rgb
-
 
 
 def _read_json(path: Path) -> dict:
@@ -42,8 +42,11 @@ def load_transformer_folder(folder: Path, manager=None):
     cls = getattr(diffusers, config["_class_name"])
     network = cls.from_pretrained(folder / "transformer", local_files_only=True, torch_dtype=dtype).eval()
     vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
-    vae = VAE(AutoencoderKL.from_pretrained(folder / "vae", local_files_only=True, torch_dtype=vae_dtype).eval(),
-              manager=manager, source=folder.name)
+    vae = VAE(
+        AutoencoderKL.from_pretrained(folder / "vae", local_files_only=True, torch_dtype=vae_dtype).eval(),
+        manager=manager,
+        source=folder.name,
+    )
     encoders = []
     clip_dtype = manager.dtype("clip") if manager is not None else torch.float32
     for tower in family.text_towers:
@@ -78,7 +81,8 @@ def load_diffusers_folder(folder: Path, manager=None):
     if scheduler.is_file() and _read_json(scheduler).get("prediction_type") == "v_prediction":
         prediction = "v"
     family = family_for_context(int(unet.config.cross_attention_dim)).variant(
-        prediction=prediction, inpaint=int(unet.config.in_channels) != unet.config.out_channels)
+        prediction=prediction, inpaint=int(unet.config.in_channels) != unet.config.out_channels
+    )
     vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
     vae_module = AutoencoderKL.from_pretrained(folder / "vae", local_files_only=True, torch_dtype=vae_dtype).eval()
     vae = VAE(vae_module, manager=manager, source=folder.name)

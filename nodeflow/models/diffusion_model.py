@@ -2,6 +2,7 @@
 and this clone's weight patches. ``apply`` runs the raw network on the compute device. It is also
 ComfyUI's ModelPatcher for custom-node packs (``comfy_facade``: ``model_options``, ``add_patches``,
 ``model.model`` ...); what those set travels with the clone in ``facade_state``."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,10 +16,12 @@ from .family import ModelFamily, family_named
 from .latent_format import LatentFormat
 from .patching import PatchedModule
 
+
 @dataclass
 class DiffusionModel(ModelPatcherFacade):
     """A denoising network of one model family (``family`` is the variant: prediction type and
     inpainting included; everything family-specific is asked of it)."""
+
     unet: PatchedModule  # wraps the family's network (a diffusers UNet2DConditionModel for SD)
     family: ModelFamily
     latent_rgb_factors: list | None = None  # LATENT -> RGB preview projection fitted to the VAE at load time
@@ -31,7 +34,7 @@ class DiffusionModel(ModelPatcherFacade):
         if isinstance(self.family, str):
             self.family = family_named(self.family)
 
-    def clone(self) -> "DiffusionModel":
+    def clone(self) -> DiffusionModel:
         return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())
 
     @property
@@ -54,8 +57,11 @@ class DiffusionModel(ModelPatcherFacade):
 
     @property
     def in_channels(self) -> int:
-        return int(self.unet.module.config.in_channels) // self.family.patch_channels \
-            if hasattr(self.unet.module, "config") else self.latent_channels
+        return (
+            int(self.unet.module.config.in_channels) // self.family.patch_channels
+            if hasattr(self.unet.module, "config")
+            else self.latent_channels
+        )
 
     def process_latent_in(self, latent: torch.Tensor) -> torch.Tensor:
         return self.latent_format.process_in(latent)
@@ -92,16 +98,25 @@ class DiffusionModel(ModelPatcherFacade):
         extra = self.family.extra_conds
         return extra(options, batch, height, width) if extra is not None else None
 
-    def apply(self, x: torch.Tensor, timestep: torch.Tensor, context: torch.Tensor,
-              y: dict | None = None, concat: torch.Tensor | None = None, control=None) -> torch.Tensor:
+    def apply(
+        self,
+        x: torch.Tensor,
+        timestep: torch.Tensor,
+        context: torch.Tensor,
+        y: dict | None = None,
+        concat: torch.Tensor | None = None,
+        control=None,
+    ) -> torch.Tensor:
         """Raw network output (eps or v) for ``x`` already scaled by 1/sqrt(sigma²+1). ``control``:
         ``(x, timestep, context, y)`` -> ControlNet / T2I-Adapter residuals (or None) to add."""
         residuals = control(x, timestep, context, y) if control is not None else None
         if concat is not None:
             x = torch.cat([x, concat.to(x)], dim=1)
         if x.shape[1] != self.in_channels:
-            raise ValueError(f"this model takes {self.in_channels} input channels, got {x.shape[1]}"
-                             + (": an inpainting model needs InpaintModelConditioning" if self.in_channels == 9 else ""))
+            raise ValueError(
+                f"this model takes {self.in_channels} input channels, got {x.shape[1]}"
+                + (": an inpainting model needs InpaintModelConditioning" if self.in_channels == 9 else "")
+            )
         with self.placed() as device:
             dtype = self.dtype
             added = None
@@ -110,15 +125,22 @@ class DiffusionModel(ModelPatcherFacade):
             if self.family.forward is not None:
                 if residuals is not None:
                     raise ValueError(f"ControlNets and T2I-Adapters guide UNet models; {self.family.label} has none")
-                out = self.family.forward(self.unet.module, x.to(device=device, dtype=dtype),
-                                          timestep.to(device=device, dtype=dtype),
-                                          context.to(device=device, dtype=dtype), added)
+                out = self.family.forward(
+                    self.unet.module,
+                    x.to(device=device, dtype=dtype),
+                    timestep.to(device=device, dtype=dtype),
+                    context.to(device=device, dtype=dtype),
+                    added,
+                )
             else:
-                out = self.unet.module(x.to(device=device, dtype=dtype),
-                                       timestep.to(device=device, dtype=torch.float32),
-                                       encoder_hidden_states=context.to(device=device, dtype=dtype),
-                                       added_cond_kwargs=added, return_dict=False,
-                                       **(residuals.unet_kwargs(device, dtype) if residuals is not None else {}))[0]
+                out = self.unet.module(
+                    x.to(device=device, dtype=dtype),
+                    timestep.to(device=device, dtype=torch.float32),
+                    encoder_hidden_states=context.to(device=device, dtype=dtype),
+                    added_cond_kwargs=added,
+                    return_dict=False,
+                    **(residuals.unet_kwargs(device, dtype) if residuals is not None else {}),
+                )[0]
         return out.to(device=x.device, dtype=torch.float32)
 
     def memory_bytes(self) -> int:

@@ -3,11 +3,12 @@
 Forms read: ``.safetensors`` with ``emb_params`` (SD1/SD2) or ``clip_l``/``clip_g`` (SDXL);
 ``.pt``/``.bin`` (only through ``torch.load(weights_only=True)``) holding A1111's
 ``string_to_param`` dict, ``emb_params``, or diffusers' ``{token: vector}``."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -26,8 +27,10 @@ def _read(path: str, mtime: float) -> dict[str, torch.Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(f"embedding file {Path(path).name} cannot be loaded safely (weights only): {exc}. "
-                         "Convert it to .safetensors.") from exc
+        raise ValueError(
+            f"embedding file {Path(path).name} cannot be loaded safely (weights only): {exc}. "
+            "Convert it to .safetensors."
+        ) from exc
     if isinstance(data, dict) and "string_to_param" in data:
         data = dict(data["string_to_param"])
     if isinstance(data, torch.Tensor):
@@ -49,8 +52,10 @@ def load_embedding(name: str, find: Callable[[str], Path | None] | None, width: 
         fitting = [t for t in tensors.values() if t.shape[-1] == width]
         if not fitting:
             dims = sorted({int(t.shape[-1]) for t in tensors.values()})
-            raise ValueError(f"embedding {name!r} has vectors of width {dims}; this model's {tower} "
-                             f"text encoder needs {width} (an embedding for another model family?)")
+            raise ValueError(
+                f"embedding {name!r} has vectors of width {dims}; this model's {tower} "
+                f"text encoder needs {width} (an embedding for another model family?)"
+            )
         chosen = fitting[0]
     chosen = chosen.float().reshape(-1, width)
     return list(chosen)

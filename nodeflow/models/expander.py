@@ -12,14 +12,16 @@ progress and interrupts, and two modes:
 
 A whitelist (set of words) limits every generated word to those words in either mode.
 """
+
 from __future__ import annotations
 
 import contextlib
 import inspect
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterable
+from typing import Any, ContextManager
 
 import torch
 
@@ -49,7 +51,9 @@ def check_folder(folder: Path) -> None:
     if not isinstance(data, dict) or "model_type" not in data:
         raise ValueError(f"prompt expander folder {folder}: config.json has no model_type")
     if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise ValueError(f"prompt expander folder {folder} has no tokenizer (expected one of {', '.join(TOKENIZER_FILES)})")
+        raise ValueError(
+            f"prompt expander folder {folder} has no tokenizer (expected one of {', '.join(TOKENIZER_FILES)})"
+        )
     if not _weight_files(folder)[0]:
         raise ValueError(f"prompt expander folder {folder} has no weights (model.safetensors)")
 
@@ -67,12 +71,14 @@ def _check_pickles(files: list[Path], folder: Path) -> None:
     for path in files:
         try:
             torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - any failure means "not plain tensors"
-            raise ValueError(f"prompt expander folder {folder}: refusing {path.name}, a pickle that does not load "
-                             f"with weights_only=True ({type(exc).__name__}); convert it to model.safetensors") from None
+        except Exception as exc:
+            raise ValueError(
+                f"prompt expander folder {folder}: refusing {path.name}, a pickle that does not load "
+                f"with weights_only=True ({type(exc).__name__}); convert it to model.safetensors"
+            ) from None
 
 
-def load_expander(folder: str | Path) -> "Expander":
+def load_expander(folder: str | Path) -> Expander:
     """Load the model and tokenizer of a local folder; never touches the network."""
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -83,22 +89,30 @@ def load_expander(folder: str | Path) -> "Expander":
         _check_pickles(files, folder)
     try:
         config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ValueError(f"prompt expander folder {folder}: config.json is not usable ({exc})") from None
     if not _is_causal_lm(config):
-        raise ValueError(f"prompt expander folder {folder} holds a {config.model_type!r} model, "
-                         "which is not a causal language model")
+        raise ValueError(
+            f"prompt expander folder {folder} holds a {config.model_type!r} model, which is not a causal language model"
+        )
     try:
         model, info = AutoModelForCausalLM.from_pretrained(
-            folder, local_files_only=True, trust_remote_code=False, use_safetensors=safetensors,
-            output_loading_info=True, dtype=torch.float32)  # fp16/bf16 files: CPU matmuls want float32
+            folder,
+            local_files_only=True,
+            trust_remote_code=False,
+            use_safetensors=safetensors,
+            output_loading_info=True,
+            dtype=torch.float32,
+        )  # fp16/bf16 files: CPU matmuls want float32
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError, RuntimeError) as exc:
         raise ValueError(f"prompt expander folder {folder} could not be loaded: {exc}") from None
     missing = sorted(info.get("missing_keys", ())) + sorted(info.get("mismatched_keys", ()), key=str)
     if missing:
-        raise ValueError(f"prompt expander folder {folder}: the weights do not match config.json "
-                         f"({len(missing)} missing or mismatched, e.g. {missing[0]})")
+        raise ValueError(
+            f"prompt expander folder {folder}: the weights do not match config.json "
+            f"({len(missing)} missing or mismatched, e.g. {missing[0]})"
+        )
     model.eval()
     whitelist_file = folder / "whitelist.txt"
     whitelist = parse_whitelist(whitelist_file.read_text(encoding="utf-8")) if whitelist_file.is_file() else None
@@ -110,7 +124,7 @@ def _is_causal_lm(config: Any) -> bool:
 
     try:
         return type(config) in AutoModelForCausalLM._model_mapping
-    except Exception:  # noqa: BLE001 - private mapping changed: let from_pretrained decide
+    except Exception:
         return True
 
 
@@ -169,11 +183,15 @@ def build_prompt(expander: Expander, text: str, mode: str, instruction: str | No
         raise ValueError(f"prompt expander {expander.name} has no chat template; use mode 'continue'")
     system = (instruction or "").strip() or DEFAULT_INSTRUCTION
     try:
-        rendered = tok.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": text}],
-                                           add_generation_prompt=True, tokenize=False)
-    except Exception:  # noqa: BLE001 - templates without a system role
-        rendered = tok.apply_chat_template([{"role": "user", "content": f"{system}\n\n{text}"}],
-                                           add_generation_prompt=True, tokenize=False)
+        rendered = tok.apply_chat_template(
+            [{"role": "system", "content": system}, {"role": "user", "content": text}],
+            add_generation_prompt=True,
+            tokenize=False,
+        )
+    except Exception:
+        rendered = tok.apply_chat_template(
+            [{"role": "user", "content": f"{system}\n\n{text}"}], add_generation_prompt=True, tokenize=False
+        )
     return tok(rendered, add_special_tokens=False).input_ids
 
 
@@ -211,10 +229,21 @@ def _forward_kwargs(model: Any) -> tuple[str, dict]:
     return cache_arg, ({"logits_to_keep": 1} if "logits_to_keep" in params else {})
 
 
-def generate(expander: Expander, text: str, *, seed: int = 0, max_new_tokens: int = 48, temperature: float = 0.7,
-             top_k: int = 40, top_p: float = 0.9, mode: str = "continue", whitelist: Iterable[str] | None = None,
-             instruction: str | None = None, callback: Callback | None = None,
-             placement: ContextManager | None = None) -> Expansion:
+def generate(
+    expander: Expander,
+    text: str,
+    *,
+    seed: int = 0,
+    max_new_tokens: int = 48,
+    temperature: float = 0.7,
+    top_k: int = 40,
+    top_p: float = 0.9,
+    mode: str = "continue",
+    whitelist: Iterable[str] | None = None,
+    instruction: str | None = None,
+    callback: Callback | None = None,
+    placement: ContextManager | None = None,
+) -> Expansion:
     """Expand ``text``. ``callback(step, max_new_tokens, piece)`` runs after every token (raise in it to
     interrupt); ``placement`` is a context manager that puts the model on its compute device."""
     if mode not in MODES:
@@ -257,7 +286,7 @@ def generate(expander: Expander, text: str, *, seed: int = 0, max_new_tokens: in
                 if choice in stop_ids:
                     token = choice
                     break
-                candidate = tok.decode(new_ids + [choice], skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                candidate = tok.decode([*new_ids, choice], skip_special_tokens=True, clean_up_tokenization_spaces=False)
                 if not rules.violates(candidate):
                     token = choice
                     break
@@ -271,7 +300,7 @@ def generate(expander: Expander, text: str, *, seed: int = 0, max_new_tokens: in
             new_ids.append(token)
             generated = candidate
             safe = rules.committed(generated, final=False)
-            piece = safe[len(sent):] if safe.startswith(sent) else ""
+            piece = safe[len(sent) :] if safe.startswith(sent) else ""
             sent += piece
             if callback is not None:
                 callback(step + 1, max_new_tokens, piece)
@@ -279,7 +308,7 @@ def generate(expander: Expander, text: str, *, seed: int = 0, max_new_tokens: in
     final = rules.committed(generated, final=True) if rules is not None else generated
     if final.startswith(sent) and len(final) > len(sent):
         if callback is not None:
-            callback(len(new_ids), max_new_tokens, final[len(sent):])
+            callback(len(new_ids), max_new_tokens, final[len(sent) :])
         sent = final
     generated = sent
     output = text + generated if mode == "continue" else generated.strip()

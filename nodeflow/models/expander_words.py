@@ -5,6 +5,7 @@ the whole words inside it and the word it starts, and maps words to token ids, s
 can forbid in a few dictionary lookups the tokens that would repeat a word or leave a whitelist.
 ``WordRules`` applies both to one generation and double-checks decoded text exactly.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -14,7 +15,29 @@ from typing import Any
 
 import torch
 
-STOP_WORDS = frozenset("a an the of on in with and at to for by or from into over under its is".split())
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "with",
+        "and",
+        "at",
+        "to",
+        "for",
+        "by",
+        "or",
+        "from",
+        "into",
+        "over",
+        "under",
+        "its",
+        "is",
+    ]
+)
 WORD_RE = re.compile(r"[^\W_]+")
 TRAILING_WORD_RE = re.compile(r"[^\W_]+$")
 LEADING_WORD_RE = re.compile(r"^[^\W_]*")
@@ -45,7 +68,7 @@ class TokenWords:
 def split_token(text: str) -> TokenWords:
     text = text.lower()
     lead = LEADING_WORD_RE.match(text).group()
-    rest = text[len(lead):]
+    rest = text[len(lead) :]
     if not rest:
         return TokenWords(lead, False, (), "")
     found = WORD_RE.findall(rest)
@@ -100,7 +123,7 @@ class VocabIndex:
                 continue
             ids.update(self.tail_map.get(word, ()))
             if word.startswith(partial):
-                suffix = word[len(partial):]
+                suffix = word[len(partial) :]
                 ids.update(self.lead_cont.get(suffix, ()))
                 ids.update(self.lead_break.get(suffix, ()))
         return ids
@@ -115,7 +138,7 @@ class VocabIndex:
                 if prefix in dead:
                     continue
                 live = False
-                for other in words[bisect.bisect_left(words, prefix):]:
+                for other in words[bisect.bisect_left(words, prefix) :]:
                     if not other.startswith(prefix):
                         break
                     if other not in banned:
@@ -127,7 +150,7 @@ class VocabIndex:
         for prefix in dead:
             ids.update(self.trail_map.get(prefix, ()))
             if prefix.startswith(partial) and len(prefix) > len(partial):
-                ids.update(self.lead_cont.get(prefix[len(partial):], ()))
+                ids.update(self.lead_cont.get(prefix[len(partial) :], ()))
         return ids
 
     def whitelist_allowed(self, allowed: frozenset[str], partial: str) -> torch.Tensor:
@@ -138,10 +161,10 @@ class VocabIndex:
         mask = torch.zeros(self.size, dtype=torch.bool)
         leads: set[str] = set()
         suffixes: set[str] = set()
-        for word in words[bisect.bisect_left(words, partial):]:
+        for word in words[bisect.bisect_left(words, partial) :]:
             if not word.startswith(partial):
                 break
-            suffix = word[len(partial):]
+            suffix = word[len(partial) :]
             suffixes.add(suffix)
             leads.update(suffix[:k] for k in range(1, len(suffix) + 1))
         for lead in leads:  # tokens that stay inside the word: it must remain a prefix

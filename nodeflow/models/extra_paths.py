@@ -16,6 +16,7 @@ Paths are relative to the section's base_path, which is relative to the YAML fil
 A value may list several folders, one per line. Keys are NodeFlow/ComfyUI folder names; the
 A1111 names below are mapped.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,14 @@ from pathlib import Path
 
 import yaml
 
-ALIASES = {"Stable-diffusion": "checkpoints", "Lora": "loras", "ESRGAN": "upscale_models", "VAE": "vae",
-           "text_encoders": "clip", "diffusion_models": "unet"}
+ALIASES = {
+    "Stable-diffusion": "checkpoints",
+    "Lora": "loras",
+    "ESRGAN": "upscale_models",
+    "VAE": "vae",
+    "text_encoders": "clip",
+    "diffusion_models": "unet",
+}
 
 
 def load_extra_model_paths(path: str | os.PathLike) -> dict[str, list[str]]:
@@ -51,5 +58,7 @@ def load_extra_model_paths(path: str | os.PathLike) -> dict[str, list[str]]:
                 line = line.strip()
                 if line:
                     target = Path(os.path.expanduser(line))
-                    result.setdefault(kind, []).append(str(target if target.is_absolute() else (base / target).resolve()))
+                    result.setdefault(kind, []).append(
+                        str(target if target.is_absolute() else (base / target).resolve())
+                    )
     return result

@@ -3,6 +3,7 @@ data (see family.py). Their networks are diffusers' SD3Transformer2DModel / Flux
 their text towers CLIP-L, CLIP-G (transformers layout) and T5-XXL; the towers' outputs are combined
 by the family (``combine_text``) and the pooled text (and Flux's distilled guidance) reach the network
 through ``extra_conds``; ``forward`` calls the network in its own signature."""
+
 from __future__ import annotations
 
 import torch
@@ -24,6 +25,7 @@ def _pad2(x: torch.Tensor) -> torch.Tensor:
 
 # -------------------------------------------------------------------------------- networks
 
+
 def mmdit_network(config: dict) -> torch.nn.Module:
     from diffusers import SD3Transformer2DModel
 
@@ -38,8 +40,13 @@ def flux_network(config: dict) -> torch.nn.Module:
 
 def mmdit_forward(module, x, timestep, context, y):
     h, w = x.shape[-2:]
-    out = module(hidden_states=_pad2(x), encoder_hidden_states=context, pooled_projections=y["pooled"],
-                 timestep=timestep, return_dict=False)[0]
+    out = module(
+        hidden_states=_pad2(x),
+        encoder_hidden_states=context,
+        pooled_projections=y["pooled"],
+        timestep=timestep,
+        return_dict=False,
+    )[0]
     return out[..., :h, :w]
 
 
@@ -62,8 +69,16 @@ def flux_forward(module, x, timestep, context, y):
     img_ids = torch.stack([torch.zeros_like(rows), rows, cols], dim=-1).reshape(-1, 3).to(x)
     txt_ids = torch.zeros(context.shape[1], 3).to(x)
     guidance = y.get("guidance") if module.config.guidance_embeds else None
-    out = module(hidden_states=pack(x), encoder_hidden_states=context, pooled_projections=y["pooled"],
-                 timestep=timestep, img_ids=img_ids, txt_ids=txt_ids, guidance=guidance, return_dict=False)[0]
+    out = module(
+        hidden_states=pack(x),
+        encoder_hidden_states=context,
+        pooled_projections=y["pooled"],
+        timestep=timestep,
+        img_ids=img_ids,
+        txt_ids=txt_ids,
+        guidance=guidance,
+        return_dict=False,
+    )[0]
     return unpack(out, x.shape[1], hp, wp)[..., :h, :w]
 
 
@@ -107,6 +122,7 @@ def _flux_to(state, config):
 
 # -------------------------------------------------------------------------------- conditioning
 
+
 def _pooled(options: dict, batch: int, width: int) -> torch.Tensor:
     pooled = options.get("pooled_output")
     if pooled is None:
@@ -119,8 +135,10 @@ def sd3_extras(options: dict, batch: int, height: int, width: int) -> dict:
 
 
 def flux_extras(options: dict, batch: int, height: int, width: int) -> dict:
-    return {"pooled": _pooled(options, batch, 768),
-            "guidance": torch.full((batch,), float(options.get("guidance", 3.5)))}
+    return {
+        "pooled": _pooled(options, batch, 768),
+        "guidance": torch.full((batch,), float(options.get("guidance", 3.5))),
+    }
 
 
 def flux_schnell_extras(options: dict, batch: int, height: int, width: int) -> dict:
@@ -142,8 +160,9 @@ def sd3_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
         sequences.append(t5[0])
     if not sequences:  # every tower left out (empty prompts without padding)
         sequences.append(torch.zeros(1, 77, T5_WIDTH))
-    pooled = torch.cat([l[1] if l is not None else torch.zeros(1, 768),
-                        g[1] if g is not None else torch.zeros(1, 1280)], dim=-1)
+    pooled = torch.cat(
+        [l[1] if l is not None else torch.zeros(1, 768), g[1] if g is not None else torch.zeros(1, 1280)], dim=-1
+    )
     return torch.cat(sequences, dim=1), pooled
 
 
@@ -156,57 +175,135 @@ def flux_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
 
 # -------------------------------------------------------------------------------- families
 
+
 def _flow(shift: float, multiplier: float, kind: str = "snr"):
     def schedule():
         from nodeflow.sampling.flow_schedule import FlowSchedule
 
-        return FlowSchedule(shift=shift, multiplier=multiplier, timesteps=10000 if kind == "flux" else 1000,
-                            kind=kind)
+        return FlowSchedule(shift=shift, multiplier=multiplier, timesteps=10000 if kind == "flux" else 1000, kind=kind)
+
     return schedule
 
 
 def _is_flux(f) -> bool:
-    return ("double_blocks.0.img_attn.norm.key_norm.scale" in f.unet and "img_in.weight" in f.unet
-            and "double_stream_modulation_img.lin.weight" not in f.unet)
+    return (
+        "double_blocks.0.img_attn.norm.key_norm.scale" in f.unet
+        and "img_in.weight" in f.unet
+        and "double_stream_modulation_img.lin.weight" not in f.unet
+    )
 
 
-_CLIP_L = TextTower("clip_l", "text_encoders.clip_l.transformer.", "hf_clip", layer=-2, final_norm_on_hidden=False,
-                    lora_prefixes=("lora_te1_", "text_encoder."))
-_CLIP_G = TextTower("clip_g", "text_encoders.clip_g.transformer.", "hf_clip", layer=-2, pad_with_eos=False,
-                    final_norm_on_hidden=False, projection=True, lora_prefixes=("lora_te2_", "text_encoder_2."),
-                    diffusers_folder="text_encoder_2")
-_T5 = TextTower("t5xxl", "text_encoders.t5xxl.transformer.", "t5", max_tokens=77,
-                lora_prefixes=("lora_te3_", "text_encoder_3."), diffusers_folder="text_encoder_3")
+_CLIP_L = TextTower(
+    "clip_l",
+    "text_encoders.clip_l.transformer.",
+    "hf_clip",
+    layer=-2,
+    final_norm_on_hidden=False,
+    lora_prefixes=("lora_te1_", "text_encoder."),
+)
+_CLIP_G = TextTower(
+    "clip_g",
+    "text_encoders.clip_g.transformer.",
+    "hf_clip",
+    layer=-2,
+    pad_with_eos=False,
+    final_norm_on_hidden=False,
+    projection=True,
+    lora_prefixes=("lora_te2_", "text_encoder_2."),
+    diffusers_folder="text_encoder_2",
+)
+_T5 = TextTower(
+    "t5xxl",
+    "text_encoders.t5xxl.transformer.",
+    "t5",
+    max_tokens=77,
+    lora_prefixes=("lora_te3_", "text_encoder_3."),
+    diffusers_folder="text_encoder_3",
+)
 
-FLOW = dict(prediction="flow", sampling="flow", unet_sample_size=128, vae_sample_size=1024, context_dim=T5_WIDTH)
+FLOW = {
+    "prediction": "flow",
+    "sampling": "flow",
+    "unet_sample_size": 128,
+    "vae_sample_size": 1024,
+    "context_dim": T5_WIDTH,
+}
 
 SD3 = ModelFamily(
-    name="sd3", label="Stable Diffusion 3 / 3.5", latent_format=SD3_LATENT, text_towers=(_CLIP_L, _CLIP_G, _T5),
-    pooled_tower=None, recognise=lambda f: "joint_blocks.0.context_block.attn.qkv.weight" in f.unet,
-    extra_conds=sd3_extras, schedule=_flow(3.0, 1000.0), read_config=_read_mmdit, network=mmdit_network,
-    to_network=_mmdit_to, forward=mmdit_forward, lora_names=_mmdit_lora, combine_text=sd3_combine, comfy_class="SD3",
-    input_key="x_embedder.proj.weight", diffusers_match=lambda c: c.get("_class_name") == "SD3Transformer2DModel",
-    **FLOW)
+    name="sd3",
+    label="Stable Diffusion 3 / 3.5",
+    latent_format=SD3_LATENT,
+    text_towers=(_CLIP_L, _CLIP_G, _T5),
+    pooled_tower=None,
+    recognise=lambda f: "joint_blocks.0.context_block.attn.qkv.weight" in f.unet,
+    extra_conds=sd3_extras,
+    schedule=_flow(3.0, 1000.0),
+    read_config=_read_mmdit,
+    network=mmdit_network,
+    to_network=_mmdit_to,
+    forward=mmdit_forward,
+    lora_names=_mmdit_lora,
+    combine_text=sd3_combine,
+    comfy_class="SD3",
+    input_key="x_embedder.proj.weight",
+    diffusers_match=lambda c: c.get("_class_name") == "SD3Transformer2DModel",
+    **FLOW,
+)
 
-_FLUX_TOWERS = (TextTower("clip_l", "text_encoders.clip_l.transformer.", "hf_clip", lora_prefixes=("lora_te1_", "text_encoder.")),
-                TextTower("t5xxl", "text_encoders.t5xxl.transformer.", "t5", max_tokens=256,
-                          lora_prefixes=("lora_te2_", "text_encoder_2."), diffusers_folder="text_encoder_2"))
+_FLUX_TOWERS = (
+    TextTower("clip_l", "text_encoders.clip_l.transformer.", "hf_clip", lora_prefixes=("lora_te1_", "text_encoder.")),
+    TextTower(
+        "t5xxl",
+        "text_encoders.t5xxl.transformer.",
+        "t5",
+        max_tokens=256,
+        lora_prefixes=("lora_te2_", "text_encoder_2."),
+        diffusers_folder="text_encoder_2",
+    ),
+)
 
 FLUX_SCHNELL = ModelFamily(
-    name="flux_schnell", label="Flux.1 schnell", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
-    pooled_tower=None, recognise=lambda f: _is_flux(f) and "guidance_in.in_layer.weight" not in f.unet,
-    extra_conds=flux_schnell_extras, schedule=_flow(1.0, 1.0), read_config=_read_flux, network=flux_network,
-    to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora, combine_text=flux_combine, comfy_class="Flux",
-    input_key="img_in.weight", patch_channels=4,
+    name="flux_schnell",
+    label="Flux.1 schnell",
+    latent_format=FLUX_LATENT,
+    text_towers=_FLUX_TOWERS,
+    pooled_tower=None,
+    recognise=lambda f: _is_flux(f) and "guidance_in.in_layer.weight" not in f.unet,
+    extra_conds=flux_schnell_extras,
+    schedule=_flow(1.0, 1.0),
+    read_config=_read_flux,
+    network=flux_network,
+    to_network=_flux_to,
+    forward=flux_forward,
+    lora_names=_flux_lora,
+    combine_text=flux_combine,
+    comfy_class="Flux",
+    input_key="img_in.weight",
+    patch_channels=4,
     diffusers_match=lambda c: c.get("_class_name") == "FluxTransformer2DModel" and not c.get("guidance_embeds"),
-    **FLOW)
+    **FLOW,
+)
 
 FLUX = ModelFamily(
-    name="flux", label="Flux.1 dev", latent_format=FLUX_LATENT, text_towers=_FLUX_TOWERS,
-    pooled_tower=None, recognise=_is_flux, extra_conds=flux_extras, schedule=_flow(1.15, 1.0, "flux"),
-    read_config=_read_flux, network=flux_network, to_network=_flux_to, forward=flux_forward, lora_names=_flux_lora,
-    combine_text=flux_combine, comfy_class="Flux", input_key="img_in.weight", patch_channels=4,
+    name="flux",
+    label="Flux.1 dev",
+    latent_format=FLUX_LATENT,
+    text_towers=_FLUX_TOWERS,
+    pooled_tower=None,
+    recognise=_is_flux,
+    extra_conds=flux_extras,
+    schedule=_flow(1.15, 1.0, "flux"),
+    read_config=_read_flux,
+    network=flux_network,
+    to_network=_flux_to,
+    forward=flux_forward,
+    lora_names=_flux_lora,
+    combine_text=flux_combine,
+    comfy_class="Flux",
+    input_key="img_in.weight",
+    patch_channels=4,
     diffusers_match=lambda c: c.get("_class_name") == "FluxTransformer2DModel" and bool(c.get("guidance_embeds")),
-    **FLOW)
+    **FLOW,
+)
 
 register(SD3, FLUX_SCHNELL, FLUX, first=True)

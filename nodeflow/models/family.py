@@ -4,11 +4,13 @@ schedule, and the factory of its network. Loaders, savers, the sampler and the n
 ``ModelFamily``; they never compare family names. The families themselves are in
 ``families_sd.py`` (SD1, SD2, SDXL and their variants) and ``families_flow.py`` (SD3, Flux); a new family is one more description
 there (or in a module beside it) plus its key converter."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -20,6 +22,7 @@ Shape = tuple[int, ...]
 @dataclass(frozen=True)
 class TextTower:
     """One text encoder of a family."""
+
     name: str  # "clip_l" | "clip_h" | "clip_g": also the key textual inversions use
     prefix: str  # where it lives in a released single-file checkpoint
     kind: str = "clip_l"  # tensor layout: "clip_l" (OpenAI CLIP) or "open_clip"
@@ -36,6 +39,7 @@ class TextTower:
 @dataclass(frozen=True)
 class Recognition:
     """What the detector read from a checkpoint, for families to match against."""
+
     unet: Mapping[str, Shape]  # UNet tensors, checkpoint prefix removed
     text_prefixes: frozenset[str]  # checkpoint prefixes of the text towers found
     text_kinds: frozenset[str]  # "clip_l" / "open_clip"
@@ -65,7 +69,7 @@ class ModelFamily:
     # the network: its config read from the file's shapes ((network tensors without the checkpoint
     # prefix, family, pooled text width) -> config), its factory (config -> module, built on the
     # meta device) and its key converters (released names <-> the module's, given the config)
-    read_config: Callable[[Mapping[str, Shape], "ModelFamily", int | None], dict] = None
+    read_config: Callable[[Mapping[str, Shape], ModelFamily, int | None], dict] = None
     network: Callable[[dict], torch.nn.Module] = None
     to_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
     from_network: Callable[[Mapping[str, torch.Tensor], dict], dict] = None
@@ -90,7 +94,7 @@ class ModelFamily:
     def tower(self, name: str) -> TextTower | None:
         return next((t for t in self.text_towers if t.name == name), None)
 
-    def variant(self, prediction: str | None = None, inpaint: bool | None = None) -> "ModelFamily":
+    def variant(self, prediction: str | None = None, inpaint: bool | None = None) -> ModelFamily:
         """The registered variant of this family's base with that prediction / inpainting."""
         base = self.base or self.name
         want = (prediction or self.prediction, self.inpaint if inpaint is None else inpaint)
@@ -126,8 +130,10 @@ def recognise(found: Recognition) -> ModelFamily:
     for family in FAMILIES:
         if not family.base and family.recognise(found):
             return family
-    raise ValueError("no known model family matches this checkpoint's UNet and text encoders "
-                     f"(known: {', '.join(f.name for f in FAMILIES if not f.base)})")
+    raise ValueError(
+        "no known model family matches this checkpoint's UNet and text encoders "
+        f"(known: {', '.join(f.name for f in FAMILIES if not f.base)})"
+    )
 
 
 def family_for_transformer(config: dict) -> ModelFamily:

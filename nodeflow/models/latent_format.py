@@ -3,6 +3,7 @@
 A LATENT socket holds the VAE encoder's output as it is (unscaled). The diffusion model works on
 ``(latent - shift) * scale`` and hands back ``latent / scale + shift``: ``process_in`` and
 ``process_out`` are the only two places that conversion happens."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

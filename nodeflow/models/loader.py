@@ -2,6 +2,7 @@
 diffusers folder. Family and architecture come from tensor names and shapes (detect.py); weights
 are renamed (convert_*.py) and assigned into diffusers / transformers modules built on the meta
 device, so nothing is initialised twice and nothing is downloaded."""
+
 from __future__ import annotations
 
 import json
@@ -24,20 +25,23 @@ log = logging.getLogger(__name__)
 
 
 def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
 
 
-def build_module(cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str,
-                 ignore_missing: tuple[str, ...] = ()) -> torch.nn.Module:
+def build_module(
+    cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str, ignore_missing: tuple[str, ...] = ()
+) -> torch.nn.Module:
     """Instantiate on the meta device, assign ``state`` (strict), cast to ``dtype``."""
     with torch.device("meta"):
         module = cls_factory()
     missing, unexpected = module.load_state_dict(state, strict=False, assign=True)
     missing = [k for k in missing if not k.endswith("position_ids") and k not in ignore_missing]
     if missing or unexpected:
-        raise ModelFileError(f"{what}: {len(missing)} missing and {len(unexpected)} unexpected weights "
-                             f"(first: {(missing or unexpected)[:3]}); the file does not match the detected "
-                             "architecture")
+        raise ModelFileError(
+            f"{what}: {len(missing)} missing and {len(unexpected)} unexpected weights "
+            f"(first: {(missing or unexpected)[:3]}); the file does not match the detected "
+            "architecture"
+        )
     for name, buf in list(module.named_buffers()):
         if buf.is_meta:  # non-persistent buffers (CLIP position ids) are rebuilt
             if not name.endswith("position_ids"):
@@ -72,15 +76,25 @@ def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype) -> 
     if cfg["kind"] == "clip_l":
         module = build_module(lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder")
     else:
-        module = build_module(lambda: CLIPTextModelWithProjection(config),
-                              open_clip_to_hf(sub, cfg.get("num_hidden_layers")), dtype, "OpenCLIP text encoder")
+        module = build_module(
+            lambda: CLIPTextModelWithProjection(config),
+            open_clip_to_hf(sub, cfg.get("num_hidden_layers")),
+            dtype,
+            "OpenCLIP text encoder",
+        )
     return text_encoder_for(PatchedModule(module), tower)
 
 
 def text_encoder_for(module: PatchedModule, tower: TextTower) -> TextEncoder:
     """A loaded text model as one of its family's towers (name, pad token, layer, final norm)."""
-    return TextEncoder(module, tower.name, pad=EOS if tower.pad_with_eos else 0, layer=tower.layer,
-                       default_layer=tower.layer, final_norm_on_hidden=tower.final_norm_on_hidden)
+    return TextEncoder(
+        module,
+        tower.name,
+        pad=EOS if tower.pad_with_eos else 0,
+        layer=tower.layer,
+        default_layer=tower.layer,
+        final_norm_on_hidden=tower.final_norm_on_hidden,
+    )
 
 
 def make_clip(encoders: list[TextEncoder], family: ModelFamily | str, manager) -> CLIP:
@@ -90,8 +104,9 @@ def make_clip(encoders: list[TextEncoder], family: ModelFamily | str, manager) -
     return CLIP(load_clip_tokenizer(), encoders, family, manager, pooled_from=family.pooled_tower)
 
 
-def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_clip: bool = True,
-                    prediction: str | None = None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
+def load_checkpoint(
+    path: Path, manager=None, output_vae: bool = True, output_clip: bool = True, prediction: str | None = None
+) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     """MODEL, CLIP and VAE from one single-file checkpoint."""
     path = Path(path)
     try:
@@ -107,9 +122,15 @@ def load_checkpoint(path: Path, manager=None, output_vae: bool = True, output_cl
     return build_checkpoint(info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction)
 
 
-def load_checkpoint_state(sd: dict[str, torch.Tensor], source: str = "state dict", metadata: dict | None = None,
-                          manager=None, output_vae: bool = True, output_clip: bool = True,
-                          prediction: str | None = None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
+def load_checkpoint_state(
+    sd: dict[str, torch.Tensor],
+    source: str = "state dict",
+    metadata: dict | None = None,
+    manager=None,
+    output_vae: bool = True,
+    output_clip: bool = True,
+    prediction: str | None = None,
+) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     """The same from tensors already in memory (released checkpoint names)."""
     try:
         info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
@@ -118,8 +139,16 @@ def load_checkpoint_state(sd: dict[str, torch.Tensor], source: str = "state dict
     return build_checkpoint(info, sd, metadata or {}, source, manager, output_vae, output_clip, prediction)
 
 
-def build_checkpoint(info: CheckpointInfo, sd: dict, metadata: dict, source: str, manager, output_vae: bool,
-                     output_clip: bool, prediction: str | None) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
+def build_checkpoint(
+    info: CheckpointInfo,
+    sd: dict,
+    metadata: dict,
+    source: str,
+    manager,
+    output_vae: bool,
+    output_clip: bool,
+    prediction: str | None,
+) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     dtype = manager.dtype("unet") if manager is not None else torch.float32
     unet = _unet(info, sd, dtype)
     vae = None
@@ -147,8 +176,9 @@ def load_vae_file(path: Path, manager=None) -> VAE:
     return vae_from_state(load_state_dict(path), file_metadata(path), manager, path.name)
 
 
-def vae_from_state(sd: dict[str, torch.Tensor], metadata: dict | None = None, manager=None,
-                   source: str = "state dict") -> VAE:
+def vae_from_state(
+    sd: dict[str, torch.Tensor], metadata: dict | None = None, manager=None, source: str = "state dict"
+) -> VAE:
     """A VAE from tensors in memory (original layout, or diffusers layout with NodeFlow's config metadata)."""
     from .detect import _vae_config  # the same shape reading the checkpoint detector uses
 

@@ -1,6 +1,7 @@
 """LoRA files -> weight patches. Formats: kohya / A1111 (``lora_unet_*``, ``lora_te*_*``: LoRA,
 LoCon and LoHa, with ``alpha``), with diffusers-style or original-style (SDXL) module names, and
 diffusers / PEFT (``unet.*.lora_A/lora_B``, ``*.lora.down/up``)."""
+
 from __future__ import annotations
 
 import re
@@ -13,18 +14,41 @@ from .checkpoint_file import load_state_dict
 from .family import TextTower
 from .patching import Patch
 
-SUFFIXES = (".lora_down.weight", ".lora_up.weight", ".alpha", ".lora_A.weight", ".lora_B.weight",
-            ".lora.down.weight", ".lora.up.weight", ".hada_w1_a", ".hada_w1_b", ".hada_w2_a", ".hada_w2_b",
-            "_lora.down.weight", "_lora.up.weight")
+SUFFIXES = (
+    ".lora_down.weight",
+    ".lora_up.weight",
+    ".alpha",
+    ".lora_A.weight",
+    ".lora_B.weight",
+    ".lora.down.weight",
+    ".lora.up.weight",
+    ".hada_w1_a",
+    ".hada_w1_b",
+    ".hada_w2_a",
+    ".hada_w2_b",
+    "_lora.down.weight",
+    "_lora.up.weight",
+)
 
 
 def group_lora(sd: dict[str, torch.Tensor]) -> dict[str, dict[str, torch.Tensor]]:
     """{module key: {part: tensor}} where part is down/up/alpha/w1a/w1b/w2a/w2b."""
     groups: dict[str, dict[str, torch.Tensor]] = defaultdict(dict)
-    names = {".lora_down.weight": "down", ".lora_up.weight": "up", ".alpha": "alpha", ".lora_A.weight": "down",
-             ".lora_B.weight": "up", ".lora.down.weight": "down", ".lora.up.weight": "up", ".hada_w1_a": "w1a",
-             ".hada_w1_b": "w1b", ".hada_w2_a": "w2a", ".hada_w2_b": "w2b", "_lora.down.weight": "down",
-             "_lora.up.weight": "up"}
+    names = {
+        ".lora_down.weight": "down",
+        ".lora_up.weight": "up",
+        ".alpha": "alpha",
+        ".lora_A.weight": "down",
+        ".lora_B.weight": "up",
+        ".lora.down.weight": "down",
+        ".lora.up.weight": "up",
+        ".hada_w1_a": "w1a",
+        ".hada_w1_b": "w1b",
+        ".hada_w2_a": "w2a",
+        ".hada_w2_b": "w2b",
+        "_lora.down.weight": "down",
+        "_lora.up.weight": "up",
+    }
     for key, value in sd.items():
         for suffix in SUFFIXES:
             if key.endswith(suffix):
@@ -50,6 +74,7 @@ def _delta(parts: dict[str, torch.Tensor], source: str):
     def delta(weight: torch.Tensor) -> torch.Tensor:
         product = up.flatten(1) @ down.flatten(1)
         return (product * scale).reshape(weight.shape)
+
     return delta
 
 
@@ -74,15 +99,23 @@ def text_candidates(param_module: str, tower: TextTower) -> list[str]:
     return [f"{kohya}text_model_{_underscored(module)}", f"{peft}text_model.{module}", f"{peft}{module}"]
 
 
-RESNET_PARTS = {"norm1": "in_layers.0", "conv1": "in_layers.2", "time_emb_proj": "emb_layers.1",
-                "norm2": "out_layers.0", "conv2": "out_layers.3", "conv_shortcut": "skip_connection"}
+RESNET_PARTS = {
+    "norm1": "in_layers.0",
+    "conv1": "in_layers.2",
+    "time_emb_proj": "emb_layers.1",
+    "norm2": "out_layers.0",
+    "conv2": "out_layers.3",
+    "conv_shortcut": "skip_connection",
+}
 
 
 def _original_names(model) -> dict[str, tuple[str, str]]:
     """diffusers UNet module prefix -> (original (released) module prefix, kind)."""
     from .convert_unet import unet_module_table
 
-    return {diffusers: (original, kind) for original, diffusers, kind in unet_module_table(dict(model.unet.module.config))}
+    return {
+        diffusers: (original, kind) for original, diffusers, kind in unet_module_table(dict(model.unet.module.config))
+    }
 
 
 def _translate(module: str, table: dict[str, tuple[str, str]]) -> str | None:
@@ -120,7 +153,7 @@ def build_patches(groups: dict, module: torch.nn.Module, candidates, source: str
 
 def _rows(delta, start: int, size: int):
     """The rows [start, start + size) of a fused layer's delta (q, k, v or mlp of one weight)."""
-    return lambda weight: delta(_Shape(weight))[start:start + size].reshape(weight.shape)
+    return lambda weight: delta(_Shape(weight))[start : start + size].reshape(weight.shape)
 
 
 class _Shape:
@@ -145,8 +178,9 @@ def transformer_candidates(target: str, released: tuple[str, int, int] | None) -
 def load_lora(path: Path) -> dict[str, dict[str, torch.Tensor]]:
     groups = group_lora(load_state_dict(Path(path)))
     if not groups:
-        raise ValueError(f"{Path(path).name} holds no LoRA weights (no lora_down/lora_up, lora_A/lora_B or "
-                         "hada_* tensors)")
+        raise ValueError(
+            f"{Path(path).name} holds no LoRA weights (no lora_down/lora_up, lora_A/lora_B or hada_* tensors)"
+        )
     return groups
 
 
@@ -167,6 +201,7 @@ def apply_lora(model, clip, groups: dict, strength_model: float, strength_clip: 
             def unet_keys(target: str) -> list[str]:
                 original = _translate(target, table)
                 return unet_candidates(target, original)
+
         if strength_model != 0:
             patches, hit = build_patches(groups, model.unet.module, unet_keys, source)
             new_model.unet.add_patches([Patch(p.key, strength_model, p.delta, source) for p in patches])
@@ -175,12 +210,15 @@ def apply_lora(model, clip, groups: dict, strength_model: float, strength_clip: 
         new_clip = clip.clone()
         if strength_clip != 0:
             for enc in new_clip.encoders:
-                patches, hit = build_patches(groups, enc.model.module,
-                                             lambda t, e=enc: text_candidates(t, clip.family.tower(e.name)), source)
+                patches, hit = build_patches(
+                    groups, enc.model.module, lambda t, e=enc: text_candidates(t, clip.family.tower(e.name)), source
+                )
                 enc.model.add_patches([Patch(p.key, strength_clip, p.delta, source) for p in patches])
                 used |= hit
     wanted = {k for k in groups if not (model is None and re.match(r"^(lora_unet|unet\.|diffusion_model)", k))}
     if not used and wanted:
-        raise ValueError(f"LoRA {source} matched no weights of this model: is it made for another model family? "
-                         f"(first keys: {sorted(groups)[:2]})")
+        raise ValueError(
+            f"LoRA {source} matched no weights of this model: is it made for another model family? "
+            f"(first keys: {sorted(groups)[:2]})"
+        )
     return new_model, new_clip, sorted(set(groups) - used)

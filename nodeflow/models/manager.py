@@ -1,6 +1,7 @@
 """The model manager: one per engine. Loaded models are shared across prompts (keyed by file
 identity, least recently used dropped first when over the RAM budget); modules are placed on the
 compute device only while a node runs them (``use``), with a VRAM budget and LRU offload."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +9,8 @@ import gc
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -82,9 +84,15 @@ class ModelManager:
     ``load(key, factory)`` returns the cached model for ``key`` or calls ``factory()``;
     ``use(module)`` is a context manager that puts ``module`` on ``device`` while it runs."""
 
-    def __init__(self, cpu: bool = False, lowvram: bool = False, device: str | torch.device | None = None,
-                 ram_budget_gb: float = 12.0, vram_budget_gb: float | None = None,
-                 force_dtype: torch.dtype | None = None) -> None:
+    def __init__(
+        self,
+        cpu: bool = False,
+        lowvram: bool = False,
+        device: str | torch.device | None = None,
+        ram_budget_gb: float = 12.0,
+        vram_budget_gb: float | None = None,
+        force_dtype: torch.dtype | None = None,
+    ) -> None:
         self.device = torch.device(device) if device is not None else pick_device(cpu)
         self.offload_device = torch.device("cpu")
         self.lowvram = lowvram
@@ -164,9 +172,11 @@ class ModelManager:
             yield self.device
         except torch.OutOfMemoryError as exc:
             self.free()
-            raise OutOfMemory(f"out of memory on {self.device} ({str(exc).splitlines()[0][:160]}); every model "
-                              "was unloaded so the next prompt starts clean. Try a smaller image or batch, "
-                              "--lowvram, or --force-fp16.") from None
+            raise OutOfMemory(
+                f"out of memory on {self.device} ({str(exc).splitlines()[0][:160]}); every model "
+                "was unloaded so the next prompt starts clean. Try a smaller image or batch, "
+                "--lowvram, or --force-fp16."
+            ) from None
         finally:
             if on_device and self.lowvram:
                 with self._lock:
@@ -207,8 +217,12 @@ class ModelManager:
         entry = {"name": str(dev), "type": dev.type, "index": dev.index or 0}
         if dev.type == "cuda":
             free, total = torch.cuda.mem_get_info(dev)
-            entry.update(vram_total=total, vram_free=free, torch_vram_total=torch.cuda.memory_reserved(dev),
-                         torch_vram_free=torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev))
+            entry.update(
+                vram_total=total,
+                vram_free=free,
+                torch_vram_total=torch.cuda.memory_reserved(dev),
+                torch_vram_free=torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev),
+            )
         else:
             entry.update(vram_total=0, vram_free=0, torch_vram_total=0, torch_vram_free=0)
         with self._lock:

@@ -4,11 +4,12 @@ Clones of a model share one ``nn.Module``; each clone carries its own list of pa
 clone runs, ``PatchedModule.activate`` makes the shared weights equal to base + that clone's
 patches: weights touched by the previous owner are restored from backups first. So removing a
 LoRA (using a clone without it) restores the exact original weights."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
@@ -29,6 +30,7 @@ class Patch:
 @dataclass
 class _Shared:
     """State shared by every clone of one module: backups and who is applied now."""
+
     backups: dict[str, torch.Tensor] = field(default_factory=dict)
     applied: tuple = ()
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -42,7 +44,7 @@ class PatchedModule:
         self.patches = patches
         self._shared = shared or _Shared()
 
-    def clone(self) -> "PatchedModule":
+    def clone(self) -> PatchedModule:
         return PatchedModule(self.module, self.patches, self._shared)
 
     def add_patches(self, patches: list[Patch]) -> None:

@@ -2,6 +2,7 @@
 by the model's VAE when that is tiny, else through the latent->RGB projection fitted to the VAE at
 load time, else the family's own factors (``LatentFormat.rgb_factors``), else a plain projection of
 the first three channels of the model's latent space."""
+
 from __future__ import annotations
 
 import numpy as np

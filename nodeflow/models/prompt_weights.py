@@ -1,6 +1,7 @@
 """Prompt weighting syntax: ``(word:1.2)``, ``(word)`` (x1.1), ``[word]`` (/1.1), nesting
 multiplies, ``\\(`` and ``\\)`` are literal brackets, and ``embedding:name`` marks a textual
 inversion. ``parse_weights`` turns a prompt into (text, weight) pieces."""
+
 from __future__ import annotations
 
 import re
@@ -38,7 +39,7 @@ def _explicit_weight(inner: str) -> tuple[str, float | None]:
             depth -= 1
         elif ch == ":" and depth == 0 and (i == 0 or inner[i - 1] != "\\"):
             try:
-                return inner[:i], float(inner[i + 1:].strip())
+                return inner[:i], float(inner[i + 1 :].strip())
             except ValueError:
                 return inner, None
     return inner, None
@@ -65,7 +66,7 @@ def parse_weights(text: str, weight: float = 1.0) -> list[tuple[str, float]]:
             end = _close(text, i, ch, closer)
             if end > 0:
                 flush()
-                inner = text[i + 1:end]
+                inner = text[i + 1 : end]
                 if ch == "(":
                     inner, explicit = _explicit_weight(inner)
                     factor = explicit if explicit is not None else UP
@@ -92,7 +93,7 @@ def split_embeddings(piece: str) -> list[tuple[str, bool]]:
     pos = 0
     for match in EMBEDDING.finditer(piece):
         if match.start() > pos:
-            parts.append((piece[pos:match.start()], False))
+            parts.append((piece[pos : match.start()], False))
         name = match.group(1).rstrip(".,")
         parts.append((name, True))
         pos = match.start() + len("embedding:") + len(name)

@@ -1,5 +1,6 @@
 """Write MODEL + CLIP + VAE as one single-file checkpoint in the released (original) layout, so
 that loading it back gives identical weights (and other tools read it as an SD file)."""
+
 from __future__ import annotations
 
 import json
@@ -24,17 +25,21 @@ def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torc
     return out
 
 
-def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
-                     dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+def checkpoint_state(
+    model: DiffusionModel, clip: CLIP | None, vae: VAE | None, dtype: torch.dtype | None = None
+) -> dict[str, torch.Tensor]:
     """Every tensor under its released name; the model's and CLIP's patches (LoRA) are baked in."""
     model.unet.activate()
     unet_module = model.unet.module
-    tensors = {f"model.diffusion_model.{k}": v
-               for k, v in model.family.from_network(_state(unet_module, dtype), dict(unet_module.config)).items()}
+    tensors = {
+        f"model.diffusion_model.{k}": v
+        for k, v in model.family.from_network(_state(unet_module, dtype), dict(unet_module.config)).items()
+    }
     if vae is not None:
         config = dict(vae.module.config)
-        tensors.update({f"first_stage_model.{k}": v
-                        for k, v in vae_from_diffusers(_state(vae.module, dtype), config).items()})
+        tensors.update(
+            {f"first_stage_model.{k}": v for k, v in vae_from_diffusers(_state(vae.module, dtype), config).items()}
+        )
     if clip is not None:
         for enc in clip.encoders:
             tower = model.family.tower(enc.name)
@@ -42,7 +47,9 @@ def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
                 raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family.label} checkpoint")
             enc.model.activate()
             state = _state(enc.model.module, dtype)
-            if tower.kind == "clip_l":  # OpenAI CLIP layout (released SDXL files carry its position ids, SD1.5 files not)
+            if (
+                tower.kind == "clip_l"
+            ):  # OpenAI CLIP layout (released SDXL files carry its position ids, SD1.5 files not)
                 converted = clip_l_from_hf(state, position_ids=tower.saves_position_ids)
             else:
                 converted = open_clip_from_hf(state, logit_scale=OPEN_CLIP_LOGIT_SCALE)
@@ -50,8 +57,14 @@ def checkpoint_state(model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
     return {k: v.contiguous().clone() for k, v in tensors.items()}
 
 
-def save_checkpoint(path: Path, model: DiffusionModel, clip: CLIP | None, vae: VAE | None,
-                    metadata: dict | None = None, dtype: torch.dtype | None = None) -> Path:
+def save_checkpoint(
+    path: Path,
+    model: DiffusionModel,
+    clip: CLIP | None,
+    vae: VAE | None,
+    metadata: dict | None = None,
+    dtype: torch.dtype | None = None,
+) -> Path:
     from safetensors.torch import save_file
 
     tensors = checkpoint_state(model, clip, vae, dtype)

@@ -3,14 +3,15 @@ shapes, its SentencePiece tokenizer (shipped in nodeflow/configs/t5_tokenizer.js
 and the tower interface CLIP uses (``tokenize``, ``forward``, ``clone``). Prompt weights work as
 for CLIP (each token's state is moved away from the empty prompt's by its weight); a prompt is
 one sequence ending in </s>, padded with <pad> to the family's minimum length, never truncated."""
+
 from __future__ import annotations
 
 import functools
 import gzip
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import torch
 
@@ -38,10 +39,19 @@ def t5_config(shapes: Mapping[str, tuple[int, ...]]) -> dict:
     blocks = {int(m.group(1)) for k in shapes if (m := re.match(r"encoder\.block\.(\d+)\.", k))}
     gated = "encoder.block.0.layer.1.DenseReluDense.wi_0.weight" in shapes
     ff = shapes["encoder.block.0.layer.1.DenseReluDense." + ("wi_0" if gated else "wi") + ".weight"][0]
-    return {"vocab_size": table[0], "d_model": table[1], "num_layers": len(blocks), "num_heads": heads,
-            "d_kv": shapes["encoder.block.0.layer.0.SelfAttention.q.weight"][0] // heads, "d_ff": ff,
-            "relative_attention_num_buckets": bias[0], "feed_forward_proj": "gated-gelu" if gated else "relu",
-            "is_encoder_decoder": False, "use_cache": False, "tie_word_embeddings": False}
+    return {
+        "vocab_size": table[0],
+        "d_model": table[1],
+        "num_layers": len(blocks),
+        "num_heads": heads,
+        "d_kv": shapes["encoder.block.0.layer.0.SelfAttention.q.weight"][0] // heads,
+        "d_ff": ff,
+        "relative_attention_num_buckets": bias[0],
+        "feed_forward_proj": "gated-gelu" if gated else "relu",
+        "is_encoder_decoder": False,
+        "use_cache": False,
+        "tie_word_embeddings": False,
+    }
 
 
 def build_t5(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> torch.nn.Module:
@@ -54,8 +64,9 @@ def build_t5(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> torch.nn.
         state["shared.weight"] = state["encoder.embed_tokens.weight"]
     state.pop("encoder.embed_tokens.weight", None)  # tied to shared.weight in the module
     config = T5Config(**t5_config({k: tuple(v.shape) for k, v in state.items()}))
-    module = build_module(lambda: T5EncoderModel(config), state, dtype, "T5 text encoder",
-                          ignore_missing=("encoder.embed_tokens.weight",))
+    module = build_module(
+        lambda: T5EncoderModel(config), state, dtype, "T5 text encoder", ignore_missing=("encoder.embed_tokens.weight",)
+    )
     module.encoder.embed_tokens = module.shared
     return module
 
@@ -66,6 +77,7 @@ Token = tuple[int, float]
 @dataclass
 class T5Tower:
     """One T5 encoder as a CLIP tower (see module docstring)."""
+
     model: PatchedModule
     name: str = "t5xxl"
     min_length: int = 77
@@ -76,7 +88,7 @@ class T5Tower:
     def width(self) -> int:
         return int(self.model.module.config.d_model)
 
-    def clone(self) -> "T5Tower":
+    def clone(self) -> T5Tower:
         return T5Tower(self.model.clone(), self.name, self.min_length, self.layer, self.default_layer)
 
     def tokenize(self, text: str, find_embedding=None) -> list[list[Token]]:

@@ -2,9 +2,10 @@
 encoders with ``encoder.block.*``): recognised from a file's shapes, built from its tensors, and
 joined into the CLIP object of a family (SD3, Flux, SDXL from separate files). Used by the
 DualCLIPLoader / TripleCLIPLoader / CLIPLoader nodes and by all-in-one SD3/Flux checkpoints."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 
@@ -17,7 +18,7 @@ T5_KEY = "encoder.block.0.layer.0.SelfAttention.q.weight"
 
 
 def file_kind(shapes: Mapping[str, tuple[int, ...]]) -> str:
-    """"t5xxl", "clip_l" or "clip_g" (transformers layout) for a standalone text-encoder file, or ""
+    """ "t5xxl", "clip_l" or "clip_g" (transformers layout) for a standalone text-encoder file, or ""
     when it is in another layout (OpenCLIP, SD checkpoint prefixes: the older loader reads those)."""
     if T5_KEY in shapes:
         return "t5xxl"
@@ -43,7 +44,7 @@ def _hf_clip(state: Mapping[str, torch.Tensor], tower: TextTower, dtype: torch.d
         from .convert_clip import hf_text_layout
 
         plain, projected = hf_text_layout(False)[0], hf_text_layout(True)[0]
-        body = {projected + k[len(plain):]: v for k, v in body.items()}
+        body = {projected + k[len(plain) :]: v for k, v in body.items()}
     cfg = _clip_l_config({k.removeprefix("text_model."): tuple(v.shape) for k, v in state.items()})
     cfg["hidden_act"] = "gelu" if tower.name == "clip_g" else "quick_gelu"  # OpenCLIP bigG vs OpenAI CLIP-L
     if not tower.pad_with_eos:
@@ -84,8 +85,9 @@ def clip_from_files(states: list[tuple[str, dict[str, torch.Tensor]]], clip_type
     from .loader import make_clip
 
     if clip_type not in CLIP_TYPE_FAMILIES:
-        raise ModelFileError(f"CLIP type {clip_type!r} is not supported by NodeFlow; use one of "
-                             f"{', '.join(CLIP_TYPE_FAMILIES)}")
+        raise ModelFileError(
+            f"CLIP type {clip_type!r} is not supported by NodeFlow; use one of {', '.join(CLIP_TYPE_FAMILIES)}"
+        )
     family: ModelFamily = family_named(CLIP_TYPE_FAMILIES[clip_type])
     dtype = manager.dtype("clip") if manager is not None else torch.float32
     encoders, seen = [], set()
@@ -97,12 +99,21 @@ def clip_from_files(states: list[tuple[str, dict[str, torch.Tensor]]], clip_type
             found = kind or "not a CLIP-L / CLIP-G / T5 file in transformers layout"
             raise ModelFileError(f"{name}: {found}; a {clip_type} CLIP takes {wanted}")
         if kind in seen:
-            raise ModelFileError(f"{name}: two {kind} files given; a {clip_type} CLIP takes one of each of "
-                                 f"{', '.join(t.name for t in family.text_towers)}")
+            raise ModelFileError(
+                f"{name}: two {kind} files given; a {clip_type} CLIP takes one of each of "
+                f"{', '.join(t.name for t in family.text_towers)}"
+            )
         seen.add(kind)
         if tower.kind == "open_clip":  # SDXL's CLIP-G as a transformers file
-            tower = TextTower(tower.name, tower.prefix, "hf_clip", tower.layer, tower.pad_with_eos,
-                              tower.final_norm_on_hidden, projection=True)
+            tower = TextTower(
+                tower.name,
+                tower.prefix,
+                "hf_clip",
+                tower.layer,
+                tower.pad_with_eos,
+                tower.final_norm_on_hidden,
+                projection=True,
+            )
         encoders.append(tower_from_state(state, tower, dtype, name))
     order = [t.name for t in family.text_towers]
     encoders.sort(key=lambda e: order.index(e.name))

@@ -4,6 +4,7 @@ are the encoder's output as it is (ComfyUI's LATENT convention): the model famil
 scales them on the way into the diffusion model, so a VAE file needs no scale of its own. It is
 also ComfyUI's VAE for custom-node packs (``comfy_facade.vae``); the tiled methods take ComfyUI's
 arguments (encode tiles in pixels, decode tiles in latent pixels)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -47,7 +48,9 @@ class VAE(VaeFacade):
         return int(self.module.config.latent_channels)
 
     def _placed(self):
-        return self.manager.use(self.module) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
+        return (
+            self.manager.use(self.module) if self.manager is not None else contextlib.nullcontext(torch.device("cpu"))
+        )
 
     def _run(self, fn, x: torch.Tensor) -> torch.Tensor:
         with self._placed() as device:
@@ -70,15 +73,29 @@ class VAE(VaeFacade):
 
     # tiled -----------------------------------------------------------------------------------
     @torch.no_grad()
-    def encode_tiled(self, pixels: torch.Tensor, tile_x: int | None = None, tile_y: int | None = None,
-                     overlap: int | None = None, tile_t=None, overlap_t=None) -> torch.Tensor:
+    def encode_tiled(
+        self,
+        pixels: torch.Tensor,
+        tile_x: int | None = None,
+        tile_y: int | None = None,
+        overlap: int | None = None,
+        tile_t=None,
+        overlap_t=None,
+    ) -> torch.Tensor:
         """Encode in square tiles of ``tile_x`` pixels (default 512) overlapping by ``overlap`` (64)."""
         self._set_tiles(tile_x or tile_y or 512, 64 if overlap is None else overlap)
         return self._encode(pixels, tiled=True)
 
     @torch.no_grad()
-    def decode_tiled(self, latent: torch.Tensor, tile_x: int | None = None, tile_y: int | None = None,
-                     overlap: int | None = None, tile_t=None, overlap_t=None) -> torch.Tensor:
+    def decode_tiled(
+        self,
+        latent: torch.Tensor,
+        tile_x: int | None = None,
+        tile_y: int | None = None,
+        overlap: int | None = None,
+        tile_t=None,
+        overlap_t=None,
+    ) -> torch.Tensor:
         """Decode in square tiles of ``tile_x`` latent pixels (default 64) overlapping by ``overlap`` (16)."""
         ratio = self.downscale
         self._set_tiles((tile_x or tile_y or 64) * ratio, (16 if overlap is None else overlap) * ratio)
@@ -101,18 +118,21 @@ class VAE(VaeFacade):
             if tiled:  # moments = mean and log-variance stacked; the mode is the mean
                 return module._tiled_encode(t).chunk(2, dim=1)[0]
             return module.encode(t).latent_dist.mode()
+
         return self._run(fn, x)
 
     def _decode(self, latent: torch.Tensor, tiled: bool) -> torch.Tensor:
         if latent.dim() != 4 or latent.shape[1] != self.latent_channels:
-            raise ValueError(f"this VAE decodes latents with {self.latent_channels} channels, "
-                             f"got shape {list(latent.shape)}")
+            raise ValueError(
+                f"this VAE decodes latents with {self.latent_channels} channels, got shape {list(latent.shape)}"
+            )
         module = self.module
 
         def fn(z: torch.Tensor) -> torch.Tensor:
             if tiled:
                 return module.tiled_decode(z, return_dict=False)[0]
             return module.decode(z, return_dict=False)[0]
+
         out = self._run(fn, latent)
         return ((out + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).contiguous()
 

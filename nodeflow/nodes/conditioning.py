@@ -1,4 +1,5 @@
 """Text encoding and conditioning arithmetic. CONDITIONING is a list of [tensor [B,T,D], options]."""
+
 from __future__ import annotations
 
 import torch
@@ -25,10 +26,13 @@ class CLIPTextEncode(Node):
     """Encode a prompt with CLIP. Weights: (word:1.2), (word) = x1.1, [word] = /1.1, \\( for a
     literal bracket; embedding:name uses a textual inversion from models/embeddings; prompts over
     75 tokens are encoded in chunks and concatenated."""
+
     display_name = "CLIP Text Encode (Prompt)"
     category = "conditioning"
-    inputs = {"text": String(default=None, multiline=True, dynamic_prompts=True, tooltip="The text to be encoded."),
-              "clip": Clip(tooltip="The CLIP model used for encoding the text.")}
+    inputs = {
+        "text": String(default=None, multiline=True, dynamic_prompts=True, tooltip="The text to be encoded."),
+        "clip": Clip(tooltip="The CLIP model used for encoding the text."),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, text, clip):
@@ -37,6 +41,7 @@ class CLIPTextEncode(Node):
 
 class CLIPSetLastLayer(Node):
     """Clip skip: use an earlier layer of the text encoder (-2 = the one before last)."""
+
     display_name = "CLIP Set Last Layer"
     category = "conditioning"
     inputs = {"clip": Clip(), "stop_at_clip_layer": Int(default=-1, min=-24, max=-1, step=1)}
@@ -50,22 +55,35 @@ class CLIPSetLastLayer(Node):
 
 class CLIPTextEncodeSDXL(Node):
     """SDXL text encoding with the size and crop conditioning the base model was trained with."""
+
     category = "advanced/conditioning"
-    inputs = {"clip": Clip(),
-              "width": Int(default=1024, min=0, max=16384), "height": Int(default=1024, min=0, max=16384),
-              "crop_w": Int(default=0, min=0, max=16384), "crop_h": Int(default=0, min=0, max=16384),
-              "target_width": Int(default=1024, min=0, max=16384), "target_height": Int(default=1024, min=0, max=16384),
-              "text_g": String(multiline=True, dynamic_prompts=True), "text_l": String(multiline=True, dynamic_prompts=True)}
+    inputs = {
+        "clip": Clip(),
+        "width": Int(default=1024, min=0, max=16384),
+        "height": Int(default=1024, min=0, max=16384),
+        "crop_w": Int(default=0, min=0, max=16384),
+        "crop_h": Int(default=0, min=0, max=16384),
+        "target_width": Int(default=1024, min=0, max=16384),
+        "target_height": Int(default=1024, min=0, max=16384),
+        "text_g": String(multiline=True, dynamic_prompts=True),
+        "text_l": String(multiline=True, dynamic_prompts=True),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, clip, width, height, crop_w, crop_h, target_width, target_height, text_g, text_l):
-        extra = dict(width=width, height=height, crop_w=crop_w, crop_h=crop_h, target_width=target_width,
-                     target_height=target_height)
+        extra = {
+            "width": width,
+            "height": height,
+            "crop_w": crop_w,
+            "crop_h": crop_h,
+            "target_width": target_width,
+            "target_height": target_height,
+        }
         if text_g == text_l or len(clip.encoders) < 2:
             return encode_text(self.ctx, clip, text_g, **extra)
         finder = _find_embedding(self.ctx)
         parts, pooled = [], None
-        for enc, text in zip(clip.encoders, (text_l, text_g)):
+        for enc, text in zip(clip.encoders, (text_l, text_g), strict=False):
             single = clip.clone()
             single.encoders = [e for e in single.encoders if e.name == enc.name]
             cond, p, _ = single.encode(text, find_embedding=finder)
@@ -78,10 +96,15 @@ class CLIPTextEncodeSDXL(Node):
 
 class CLIPTextEncodeSDXLRefiner(Node):
     """SDXL refiner text encoding with its aesthetic score and size conditioning."""
+
     category = "advanced/conditioning"
-    inputs = {"ascore": Float(default=6.0, min=0.0, max=1000.0, step=0.01),
-              "width": Int(default=1024, min=0, max=16384), "height": Int(default=1024, min=0, max=16384),
-              "text": String(multiline=True, dynamic_prompts=True), "clip": Clip()}
+    inputs = {
+        "ascore": Float(default=6.0, min=0.0, max=1000.0, step=0.01),
+        "width": Int(default=1024, min=0, max=16384),
+        "height": Int(default=1024, min=0, max=16384),
+        "text": String(multiline=True, dynamic_prompts=True),
+        "clip": Clip(),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, ascore, width, height, text, clip):
@@ -90,6 +113,7 @@ class CLIPTextEncodeSDXLRefiner(Node):
 
 class ConditioningCombine(Node):
     """Both conditionings apply: their predictions are averaged (by area and strength)."""
+
     display_name = "Conditioning (Combine)"
     category = "conditioning"
     inputs = {"conditioning_1": Conditioning(), "conditioning_2": Conditioning()}
@@ -101,12 +125,17 @@ class ConditioningCombine(Node):
 
 class ConditioningSetArea(Node):
     """Limit a conditioning to a rectangle of the image (pixels; multiples of 8)."""
+
     display_name = "Conditioning (Set Area)"
     category = "conditioning"
-    inputs = {"conditioning": Conditioning(),
-              "width": Int(default=64, min=64, max=16384, step=8), "height": Int(default=64, min=64, max=16384, step=8),
-              "x": Int(default=0, min=0, max=16384, step=8), "y": Int(default=0, min=0, max=16384, step=8),
-              "strength": Float(default=1.0, min=0.0, max=10.0, step=0.01)}
+    inputs = {
+        "conditioning": Conditioning(),
+        "width": Int(default=64, min=64, max=16384, step=8),
+        "height": Int(default=64, min=64, max=16384, step=8),
+        "x": Int(default=0, min=0, max=16384, step=8),
+        "y": Int(default=0, min=0, max=16384, step=8),
+        "strength": Float(default=1.0, min=0.0, max=10.0, step=0.01),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, conditioning, width, height, x, y, strength):
@@ -116,6 +145,7 @@ class ConditioningSetArea(Node):
 
 class ConditioningConcat(Node):
     """Append conditioning_from's tokens to each of conditioning_to's (longer context)."""
+
     display_name = "Conditioning (Concat)"
     category = "conditioning"
     inputs = {"conditioning_to": Conditioning(), "conditioning_from": Conditioning()}
@@ -128,9 +158,13 @@ class ConditioningConcat(Node):
 
 class ConditioningAverage(Node):
     """Blend two conditionings: to * strength + from * (1 - strength) (tokens padded/cut to match)."""
+
     category = "conditioning"
-    inputs = {"conditioning_to": Conditioning(), "conditioning_from": Conditioning(),
-              "conditioning_to_strength": Float(default=1.0, min=0.0, max=1.0, step=0.01)}
+    inputs = {
+        "conditioning_to": Conditioning(),
+        "conditioning_from": Conditioning(),
+        "conditioning_to_strength": Float(default=1.0, min=0.0, max=1.0, step=0.01),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, conditioning_to, conditioning_from, conditioning_to_strength):
@@ -139,7 +173,7 @@ class ConditioningAverage(Node):
         w = conditioning_to_strength
         out = []
         for c, o in conditioning_to:
-            s = source[:, :c.shape[1]]
+            s = source[:, : c.shape[1]]
             if s.shape[1] < c.shape[1]:
                 s = torch.cat([s, torch.zeros(s.shape[0], c.shape[1] - s.shape[1], s.shape[2])], dim=1)
             options = dict(o)
@@ -151,6 +185,7 @@ class ConditioningAverage(Node):
 
 class ConditioningZeroOut(Node):
     """A conditioning of zeros with the same shape (SDXL-turbo style empty negative)."""
+
     category = "advanced/conditioning"
     inputs = {"conditioning": Conditioning()}
     outputs = {"CONDITIONING": Conditioning()}
@@ -167,9 +202,13 @@ class ConditioningZeroOut(Node):
 
 class ConditioningSetTimestepRange(Node):
     """Apply a conditioning only between two points of the sampling run (0 = first step, 1 = last)."""
+
     category = "advanced/conditioning"
-    inputs = {"conditioning": Conditioning(), "start": Float(default=0.0, min=0.0, max=1.0, step=0.001),
-              "end": Float(default=1.0, min=0.0, max=1.0, step=0.001)}
+    inputs = {
+        "conditioning": Conditioning(),
+        "start": Float(default=0.0, min=0.0, max=1.0, step=0.001),
+        "end": Float(default=1.0, min=0.0, max=1.0, step=0.001),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, conditioning, start, end):

@@ -1,5 +1,6 @@
 """Text encoding and conditioning for SD3 and Flux (ComfyUI's CLIPTextEncodeSD3, CLIPTextEncodeFlux,
 FluxGuidance) and their empty latent (EmptySD3LatentImage, 16 channels, also Flux's)."""
+
 from __future__ import annotations
 
 import torch
@@ -20,11 +21,15 @@ def _encode(ctx, clip, texts: dict, **options) -> list:
 class CLIPTextEncodeSD3(Node):
     """SD3 text encoding with a prompt per tower (CLIP-L, CLIP-G, T5-XXL). empty_padding "none"
     leaves out towers whose prompt is empty (the CLIP pair only when both are empty)."""
+
     category = "advanced/conditioning"
-    inputs = {"clip": Clip(), "clip_l": String(multiline=True, dynamic_prompts=True),
-              "clip_g": String(multiline=True, dynamic_prompts=True),
-              "t5xxl": String(multiline=True, dynamic_prompts=True),
-              "empty_padding": Combo(choices=["none", "empty_prompt"])}
+    inputs = {
+        "clip": Clip(),
+        "clip_l": String(multiline=True, dynamic_prompts=True),
+        "clip_g": String(multiline=True, dynamic_prompts=True),
+        "t5xxl": String(multiline=True, dynamic_prompts=True),
+        "empty_padding": Combo(choices=["none", "empty_prompt"]),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, clip, clip_l, clip_g, t5xxl, empty_padding):
@@ -39,10 +44,14 @@ class CLIPTextEncodeSD3(Node):
 
 class CLIPTextEncodeFlux(Node):
     """Flux text encoding: a CLIP-L prompt (pooled vector), a T5-XXL prompt and the distilled guidance."""
+
     category = "advanced/conditioning/flux"
-    inputs = {"clip": Clip(), "clip_l": String(multiline=True, dynamic_prompts=True),
-              "t5xxl": String(multiline=True, dynamic_prompts=True),
-              "guidance": Float(default=3.5, min=0.0, max=100.0, step=0.1)}
+    inputs = {
+        "clip": Clip(),
+        "clip_l": String(multiline=True, dynamic_prompts=True),
+        "t5xxl": String(multiline=True, dynamic_prompts=True),
+        "guidance": Float(default=3.5, min=0.0, max=100.0, step=0.1),
+    }
     outputs = {"CONDITIONING": Conditioning()}
 
     def run(self, clip, clip_l, t5xxl, guidance):
@@ -51,6 +60,7 @@ class CLIPTextEncodeFlux(Node):
 
 class FluxGuidance(Node):
     """Set Flux dev's distilled guidance strength on a conditioning (sampled at CFG 1)."""
+
     category = "advanced/conditioning/flux"
     inputs = {"conditioning": Conditioning(), "guidance": Float(default=3.5, min=0.0, max=100.0, step=0.1)}
     outputs = {"CONDITIONING": Conditioning()}
@@ -61,10 +71,13 @@ class FluxGuidance(Node):
 
 class EmptySD3LatentImage(Node):
     """A batch of empty 16-channel latents (SD3 and Flux)."""
+
     category = "latent/sd3"
-    inputs = {"width": Int(default=1024, min=16, max=16384, step=16),
-              "height": Int(default=1024, min=16, max=16384, step=16),
-              "batch_size": Int(default=1, min=1, max=4096)}
+    inputs = {
+        "width": Int(default=1024, min=16, max=16384, step=16),
+        "height": Int(default=1024, min=16, max=16384, step=16),
+        "batch_size": Int(default=1, min=1, max=4096),
+    }
     outputs = {"LATENT": Latent()}
 
     def run(self, width, height, batch_size):

@@ -1,4 +1,5 @@
 """Show any value on the canvas."""
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,16 @@ def describe(value: Any) -> str:
     if shape is not None:
         return f"{type(value).__name__} of shape {list(shape)}, dtype {getattr(value, 'dtype', '?')}"
     try:
-        return json.dumps(value, indent=2, default=lambda v: describe(v) if getattr(v, "shape", None) is not None else repr(v))
+        return json.dumps(
+            value, indent=2, default=lambda v: describe(v) if getattr(v, "shape", None) is not None else repr(v)
+        )
     except (TypeError, ValueError):
         return repr(value)
 
 
 class PreviewAny(Node):
     """Show any value (text, number, tensor shape, ...) on the node."""
+
     display_name = "Preview Any"
     category = "utils"
     output_node = True

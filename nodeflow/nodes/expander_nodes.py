@@ -1,5 +1,6 @@
 """Prompt expansion nodes: load a small local language model from models/prompt_expanders/<folder>
 and let it extend ("continue") or rewrite ("instruct") a prompt, streaming the text as it comes."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,6 +32,7 @@ class PromptExpanderLoader(Node):
     """Load a prompt expander: a Hugging Face causal language model folder (config.json,
     model.safetensors, tokenizer files) in models/prompt_expanders. An optional whitelist.txt
     in the folder limits generated words to the words it lists."""
+
     display_name = "Load Prompt Expander"
     category = "loaders"
     inputs = {"model_name": Combo(files=KIND, tooltip="a model folder in models/prompt_expanders")}
@@ -53,6 +55,7 @@ class ExpandPrompt(Node):
     """Expand a short prompt with a prompt expander. "continue" extends the text with descriptive
     phrases and never repeats a word already present; "instruct" rewrites it through the model's
     chat template with the instruction as system message. Tokens stream to the editor."""
+
     display_name = "Expand Prompt"
     category = "conditioning/prompt"
     inputs = {
@@ -64,16 +67,31 @@ class ExpandPrompt(Node):
         "top_k": Int(default=40, min=0, max=1000, step=1, tooltip="0 = off"),
         "top_p": Float(default=0.9, min=0.0, max=1.0, step=0.01),
         "mode": Combo(choices=list(MODES), default="continue"),
-        "instruction": String(default=DEFAULT_INSTRUCTION, multiline=True, optional=True,
-                              tooltip="system message in instruct mode"),
-        "whitelist": String(default="", multiline=True, optional=True,
-                            tooltip="allowed words, one per line; empty = the folder's whitelist.txt or none"),
+        "instruction": String(
+            default=DEFAULT_INSTRUCTION, multiline=True, optional=True, tooltip="system message in instruct mode"
+        ),
+        "whitelist": String(
+            default="",
+            multiline=True,
+            optional=True,
+            tooltip="allowed words, one per line; empty = the folder's whitelist.txt or none",
+        ),
     }
     outputs = {"text": Output("STRING", "text")}
 
-    def run(self, expander: Expander, text: str, seed: int, max_new_tokens: int, temperature: float,
-            top_k: int, top_p: float, mode: str, instruction: str | None = None,
-            whitelist: str | None = None) -> NodeResult:
+    def run(
+        self,
+        expander: Expander,
+        text: str,
+        seed: int,
+        max_new_tokens: int,
+        temperature: float,
+        top_k: int,
+        top_p: float,
+        mode: str,
+        instruction: str | None = None,
+        whitelist: str | None = None,
+    ) -> NodeResult:
         ctx = self.ctx
         words = parse_whitelist(whitelist) if whitelist and whitelist.strip() else None
 
@@ -84,7 +102,18 @@ class ExpandPrompt(Node):
 
         models = getattr(ctx, "models", None)
         placement = models.use(expander.model) if models is not None else contextlib.nullcontext()
-        result = generate(expander, text, seed=seed, max_new_tokens=max_new_tokens, temperature=temperature,
-                          top_k=top_k, top_p=top_p, mode=mode, whitelist=words, instruction=instruction,
-                          callback=on_token, placement=placement)
+        result = generate(
+            expander,
+            text,
+            seed=seed,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            mode=mode,
+            whitelist=words,
+            instruction=instruction,
+            callback=on_token,
+            placement=placement,
+        )
         return NodeResult(outputs=(result.text,), ui={"text": [result.text]})

@@ -1,4 +1,5 @@
 """Images in and out: LoadImage, LoadImageMask, SaveImage, PreviewImage."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,12 @@ import torch
 from PIL import Image, ImageOps, ImageSequence, PngImagePlugin
 
 from nodeflow.folders import UnsafePath, safe_join
-
-from .output_names import next_counter, resolve_prefix
 from nodeflow.imaging.convert import image_to_pils, pil_to_image
 from nodeflow.schema.node import Node, NodeResult
-from nodeflow.schema.types import Combo, Hidden, Image as ImageSocket, Mask, String
+from nodeflow.schema.types import Combo, Hidden, Mask, String
+from nodeflow.schema.types import Image as ImageSocket
+
+from .output_names import next_counter, resolve_prefix
 
 
 def _file_hash(env, name: str) -> str:
@@ -30,15 +32,19 @@ def _check_file(env, name: object) -> bool | str:
     the input folder, or an annotated name "x.png [output]" / "x.png [input]" / "x.png [temp]"
     (ComfyUI's convention) that resolves inside that folder."""
     if not isinstance(name, str) or not name:
-        return (f"image must be a file name from the input folder (optionally ending in [input], [output] or "
-                f"[temp]), got {str(name)[:80]!r}; pick a file or upload one")
+        return (
+            f"image must be a file name from the input folder (optionally ending in [input], [output] or "
+            f"[temp]), got {str(name)[:80]!r}; pick a file or upload one"
+        )
     try:
         path = env.annotated_path(name)
     except UnsafePath as exc:
         return f"image {name[:120]!r} is not a safe file name: {exc}; pick a file from the list or upload one"
     if not path.is_file():
-        return (f"image file {name[:120]!r} not found (looked for {path}); upload it, or pick another file "
-                "(a file in the output or temp folder is named like 'x.png [output]')")
+        return (
+            f"image file {name[:120]!r} not found (looked for {path}); upload it, or pick another file "
+            "(a file in the output or temp folder is named like 'x.png [output]')"
+        )
     return True
 
 
@@ -53,6 +59,7 @@ def _image_path(env, name: str):
 
 class LoadImage(Node):
     """Load an image from the input folder; the mask is 1 where the image is transparent."""
+
     display_name = "Load Image"
     category = "image"
     inputs = {"image": Combo(files="input", image_upload=True)}
@@ -91,10 +98,13 @@ class LoadImage(Node):
 
 class LoadImageMask(Node):
     """Load one channel of an image as a mask (alpha: 1 where transparent)."""
+
     display_name = "Load Image (as Mask)"
     category = "mask"
-    inputs = {"image": Combo(files="input", image_upload=True),
-              "channel": Combo(choices=["alpha", "red", "green", "blue"])}
+    inputs = {
+        "image": Combo(files="input", image_upload=True),
+        "channel": Combo(choices=["alpha", "red", "green", "blue"]),
+    }
     outputs = {"MASK": Mask()}
     validate_replaces = ("image",)  # also "x.png [output]" / "[temp]", which the list does not hold
 
@@ -136,26 +146,36 @@ def save_images(env, images: torch.Tensor, prefix: str, kind: str, prompt, extra
             results.append({"filename": name, "subfolder": subfolder, "type": kind})
             counter += 1
     except OSError as exc:
-        raise OSError(f"cannot write images to {folder}: {exc.strerror or exc}; free some space or pick a "
-                      "writable output folder (--base-directory)") from exc
+        raise OSError(
+            f"cannot write images to {folder}: {exc.strerror or exc}; free some space or pick a "
+            "writable output folder (--base-directory)"
+        ) from exc
     return results
 
 
 class SaveImage(Node):
     """Save images as PNG in the output folder, with the prompt and workflow embedded."""
+
     display_name = "Save Image"
     category = "image"
     output_node = True
-    inputs = {"images": ImageSocket(), "filename_prefix": String(default="ComfyUI"),
-              "prompt": Hidden("PROMPT"), "extra_pnginfo": Hidden("EXTRA_PNGINFO")}
+    inputs = {
+        "images": ImageSocket(),
+        "filename_prefix": String(default="ComfyUI"),
+        "prompt": Hidden("PROMPT"),
+        "extra_pnginfo": Hidden("EXTRA_PNGINFO"),
+    }
     outputs = {}
 
     def run(self, images, filename_prefix, prompt=None, extra_pnginfo=None):
-        return NodeResult(ui={"images": save_images(self.ctx.env, images, filename_prefix, "output", prompt, extra_pnginfo)})
+        return NodeResult(
+            ui={"images": save_images(self.ctx.env, images, filename_prefix, "output", prompt, extra_pnginfo)}
+        )
 
 
 class PreviewImage(Node):
     """Show images on the node without keeping them (temp folder)."""
+
     display_name = "Preview Image"
     category = "image"
     output_node = True

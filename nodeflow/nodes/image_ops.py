@@ -1,4 +1,5 @@
 """Image transforms: scale, invert, blend, crop, batch, empty, composite."""
+
 from __future__ import annotations
 
 import torch
@@ -16,18 +17,22 @@ def center_crop(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
     if w * height > h * width:  # too wide
         new_w = max(1, round(h * width / height))
         left = (w - new_w) // 2
-        return image[:, :, left:left + new_w]
+        return image[:, :, left : left + new_w]
     new_h = max(1, round(w * height / width))
     top = (h - new_h) // 2
-    return image[:, top:top + new_h]
+    return image[:, top : top + new_h]
 
 
 class ImageScale(Node):
     display_name = "Upscale Image"
     category = "image/upscaling"
-    inputs = {"image": Image(), "upscale_method": Combo(choices=SCALE_METHODS),
-              "width": Int(default=512, min=0, max=16384, step=1), "height": Int(default=512, min=0, max=16384, step=1),
-              "crop": Combo(choices=["disabled", "center"])}
+    inputs = {
+        "image": Image(),
+        "upscale_method": Combo(choices=SCALE_METHODS),
+        "width": Int(default=512, min=0, max=16384, step=1),
+        "height": Int(default=512, min=0, max=16384, step=1),
+        "crop": Combo(choices=["disabled", "center"]),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, image, upscale_method, width, height, crop):
@@ -44,8 +49,11 @@ class ImageScale(Node):
 class ImageScaleBy(Node):
     display_name = "Upscale Image By"
     category = "image/upscaling"
-    inputs = {"image": Image(), "upscale_method": Combo(choices=SCALE_METHODS),
-              "scale_by": Float(default=1.0, min=0.01, max=8.0, step=0.01)}
+    inputs = {
+        "image": Image(),
+        "upscale_method": Combo(choices=SCALE_METHODS),
+        "scale_by": Float(default=1.0, min=0.01, max=8.0, step=0.01),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, image, upscale_method, scale_by):
@@ -82,8 +90,12 @@ def _blend(a: torch.Tensor, b: torch.Tensor, mode: str) -> torch.Tensor:
 
 class ImageBlend(Node):
     category = "image/postprocessing"
-    inputs = {"image1": Image(), "image2": Image(), "blend_factor": Float(default=0.5, min=0.0, max=1.0, step=0.01),
-              "blend_mode": Combo(choices=["normal", "multiply", "screen", "overlay", "soft_light", "difference"])}
+    inputs = {
+        "image1": Image(),
+        "image2": Image(),
+        "blend_factor": Float(default=0.5, min=0.0, max=1.0, step=0.01),
+        "blend_mode": Combo(choices=["normal", "multiply", "screen", "overlay", "soft_light", "difference"]),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, image1, image2, blend_factor, blend_mode):
@@ -96,15 +108,19 @@ class ImageBlend(Node):
 class ImageCrop(Node):
     display_name = "Image Crop"
     category = "image/transform"
-    inputs = {"image": Image(), "width": Int(default=512, min=1, max=16384, step=1),
-              "height": Int(default=512, min=1, max=16384, step=1), "x": Int(default=0, min=0, max=16384, step=1),
-              "y": Int(default=0, min=0, max=16384, step=1)}
+    inputs = {
+        "image": Image(),
+        "width": Int(default=512, min=1, max=16384, step=1),
+        "height": Int(default=512, min=1, max=16384, step=1),
+        "x": Int(default=0, min=0, max=16384, step=1),
+        "y": Int(default=0, min=0, max=16384, step=1),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, image, width, height, x, y):
         _, h, w, _ = image.shape
         x, y = min(x, w - 1), min(y, h - 1)
-        return image[:, y:y + height, x:x + width, :]
+        return image[:, y : y + height, x : x + width, :]
 
 
 class ImageBatch(Node):
@@ -115,16 +131,20 @@ class ImageBatch(Node):
 
     def run(self, image1, image2):
         if image2.shape[1:3] != image1.shape[1:3]:
-            image2 = resize_image(center_crop(image2, image1.shape[2], image1.shape[1]), image1.shape[2],
-                                  image1.shape[1], "bilinear")
-        return torch.cat([image1, image2[..., :image1.shape[-1]]])
+            image2 = resize_image(
+                center_crop(image2, image1.shape[2], image1.shape[1]), image1.shape[2], image1.shape[1], "bilinear"
+            )
+        return torch.cat([image1, image2[..., : image1.shape[-1]]])
 
 
 class EmptyImage(Node):
     category = "image"
-    inputs = {"width": Int(default=512, min=1, max=16384, step=1), "height": Int(default=512, min=1, max=16384, step=1),
-              "batch_size": Int(default=1, min=1, max=4096), "color": Int(default=0, min=0, max=16777215, step=1,
-                                                                           display="color")}
+    inputs = {
+        "width": Int(default=512, min=1, max=16384, step=1),
+        "height": Int(default=512, min=1, max=16384, step=1),
+        "batch_size": Int(default=1, min=1, max=4096),
+        "color": Int(default=0, min=0, max=16777215, step=1, display="color"),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, width, height, batch_size, color):
@@ -134,10 +154,16 @@ class EmptyImage(Node):
 
 class ImageCompositeMasked(Node):
     """Paste ``source`` onto ``destination`` at (x, y), through an optional mask."""
+
     category = "image"
-    inputs = {"destination": Image(), "source": Image(), "x": Int(default=0, min=0, max=16384, step=1),
-              "y": Int(default=0, min=0, max=16384, step=1), "resize_source": Boolean(default=False),
-              "mask": Mask(optional=True)}
+    inputs = {
+        "destination": Image(),
+        "source": Image(),
+        "x": Int(default=0, min=0, max=16384, step=1),
+        "y": Int(default=0, min=0, max=16384, step=1),
+        "resize_source": Boolean(default=False),
+        "mask": Mask(optional=True),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, destination, source, x, y, resize_source, mask=None):
@@ -150,12 +176,12 @@ class ImageCompositeMasked(Node):
         h, w = min(source.shape[1], dh - y), min(source.shape[2], dw - x)
         if h <= 0 or w <= 0:
             return out
-        region = source[:, :h, :w, :out.shape[-1]]
+        region = source[:, :h, :w, : out.shape[-1]]
         if mask is None:
             weight = torch.ones((1, h, w, 1))
         else:
             m = as_mask(mask).float()[:, None]
             m = torch.nn.functional.interpolate(m, size=source.shape[1:3], mode="bilinear", align_corners=False)
             weight = m[:, 0, :h, :w, None]
-        out[:, y:y + h, x:x + w] = region * weight + out[:, y:y + h, x:x + w] * (1 - weight)
+        out[:, y : y + h, x : x + w] = region * weight + out[:, y : y + h, x : x + w] * (1 - weight)
         return out

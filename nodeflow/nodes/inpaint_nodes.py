@@ -1,6 +1,7 @@
 """Inpainting and outpainting: encode with a mask, condition 9-channel inpainting models,
 pad images for outpainting. Ordinary checkpoints inpaint through the latent's noise_mask;
 inpainting checkpoints also receive the masked image and mask through the conditioning."""
+
 from __future__ import annotations
 
 import torch
@@ -14,10 +15,12 @@ def crop_to_multiple(pixels: torch.Tensor, multiple: int = 8) -> torch.Tensor:
     """Centre-crop an IMAGE [B,H,W,C] so both sides are multiples of ``multiple``."""
     height, width = pixels.shape[1] // multiple * multiple, pixels.shape[2] // multiple * multiple
     if height == 0 or width == 0:
-        raise ValueError(f"the image ({pixels.shape[2]}x{pixels.shape[1]}) is smaller than {multiple} pixels; "
-                         "scale it up before encoding")
+        raise ValueError(
+            f"the image ({pixels.shape[2]}x{pixels.shape[1]}) is smaller than {multiple} pixels; "
+            "scale it up before encoding"
+        )
     top, left = (pixels.shape[1] - height) // 2, (pixels.shape[2] - width) // 2
-    return pixels[:, top:top + height, left:left + width, :]
+    return pixels[:, top : top + height, left : left + width, :]
 
 
 def mask_like(mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -50,10 +53,10 @@ def grey_out(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 class VAEEncodeForInpaint(Node):
     """Encode an image for inpainting with an ordinary checkpoint: the masked area (grown by
     grow_mask_by) is greyed out before encoding and becomes the latent's noise mask."""
+
     display_name = "VAE Encode (for Inpainting)"
     category = "latent/inpaint"
-    inputs = {"pixels": Image(), "vae": Vae(), "mask": Mask(),
-              "grow_mask_by": Int(default=6, min=0, max=64, step=1)}
+    inputs = {"pixels": Image(), "vae": Vae(), "mask": Mask(), "grow_mask_by": Int(default=6, min=0, max=64, step=1)}
     outputs = {"LATENT": Latent()}
 
     def run(self, pixels, vae, mask, grow_mask_by):
@@ -66,11 +69,21 @@ class VAEEncodeForInpaint(Node):
 class InpaintModelConditioning(Node):
     """Give 9-channel inpainting models the masked image and the mask through the
     conditioning; the latent is the encoded original (with a noise mask if asked)."""
+
     category = "conditioning/inpaint"
-    inputs = {"positive": Conditioning(), "negative": Conditioning(), "vae": Vae(), "pixels": Image(),
-              "mask": Mask(), "noise_mask": Boolean(default=True)}
-    outputs = {"positive": Output("CONDITIONING", "positive"), "negative": Output("CONDITIONING", "negative"),
-               "latent": Output("LATENT", "latent")}
+    inputs = {
+        "positive": Conditioning(),
+        "negative": Conditioning(),
+        "vae": Vae(),
+        "pixels": Image(),
+        "mask": Mask(),
+        "noise_mask": Boolean(default=True),
+    }
+    outputs = {
+        "positive": Output("CONDITIONING", "positive"),
+        "negative": Output("CONDITIONING", "negative"),
+        "latent": Output("LATENT", "latent"),
+    }
 
     def run(self, positive, negative, vae, pixels, mask, noise_mask):
         pixels = crop_to_multiple(pixels)
@@ -91,18 +104,23 @@ def with_options(conditioning: list, options: dict) -> list:
 
 class ImagePadForOutpaint(Node):
     """Pad an image for outpainting: new area grey, mask 1 there, feathered into the original."""
+
     display_name = "Pad Image for Outpainting"
     category = "image"
-    inputs = {"image": Image(),
-              "left": Int(default=0, min=0, max=16384, step=8), "top": Int(default=0, min=0, max=16384, step=8),
-              "right": Int(default=0, min=0, max=16384, step=8), "bottom": Int(default=0, min=0, max=16384, step=8),
-              "feathering": Int(default=40, min=0, max=16384, step=1)}
+    inputs = {
+        "image": Image(),
+        "left": Int(default=0, min=0, max=16384, step=8),
+        "top": Int(default=0, min=0, max=16384, step=8),
+        "right": Int(default=0, min=0, max=16384, step=8),
+        "bottom": Int(default=0, min=0, max=16384, step=8),
+        "feathering": Int(default=40, min=0, max=16384, step=1),
+    }
     outputs = {"IMAGE": Image(), "MASK": Mask()}
 
     def run(self, image, left, top, right, bottom, feathering):
         batch, height, width, channels = image.shape
         out = torch.full((batch, height + top + bottom, width + left + right, channels), 0.5, dtype=image.dtype)
-        out[:, top:top + height, left:left + width] = image
+        out[:, top : top + height, left : left + width] = image
         mask = torch.ones((height + top + bottom, width + left + right), dtype=torch.float32)
         inner = torch.zeros((height, width), dtype=torch.float32)
         if feathering > 0 and feathering * 2 < min(height, width):
@@ -111,8 +129,9 @@ class ImagePadForOutpaint(Node):
             big = torch.full((height, width), float(height + width))
             distance = torch.minimum(
                 torch.minimum(xs if left else big, ys if top else big),
-                torch.minimum((width - 1 - xs) if right else big, (height - 1 - ys) if bottom else big))
+                torch.minimum((width - 1 - xs) if right else big, (height - 1 - ys) if bottom else big),
+            )
             ramp = ((feathering - distance) / feathering).clamp(min=0)
             inner = ramp * ramp
-        mask[top:top + height, left:left + width] = inner
+        mask[top : top + height, left : left + width] = inner
         return out, mask[None]

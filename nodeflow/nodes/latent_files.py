@@ -1,5 +1,6 @@
 """SaveLatent / LoadLatent (``.latent`` files: safetensors with ``latent_tensor``) and the
 output-file naming shared with CheckpointSave."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,10 +26,15 @@ def output_file(env, prefix: str, suffix: str) -> tuple[Path, dict]:
 
 class SaveLatent(Node):
     """Save latents to the output folder as a .latent file (safetensors) to reuse later."""
+
     category = "_for_testing"
     output_node = True
-    inputs = {"samples": Latent(), "filename_prefix": String(default="latents/ComfyUI"),
-              "prompt": Hidden("PROMPT"), "extra_pnginfo": Hidden("EXTRA_PNGINFO")}
+    inputs = {
+        "samples": Latent(),
+        "filename_prefix": String(default="latents/ComfyUI"),
+        "prompt": Hidden("PROMPT"),
+        "extra_pnginfo": Hidden("EXTRA_PNGINFO"),
+    }
     outputs = {}
 
     def run(self, samples, filename_prefix, prompt=None, extra_pnginfo=None):
@@ -51,6 +57,7 @@ def _latent_files(env) -> list[str]:
 
 class LoadLatent(Node):
     """Load a .latent file from the input folder."""
+
     category = "_for_testing"
     inputs = {"latent": Combo(choices=_latent_files)}
     outputs = {"LATENT": Latent()}

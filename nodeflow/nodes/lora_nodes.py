@@ -1,5 +1,6 @@
 """LoRA loaders: patch a model (and its text encoder) with a LoRA from models/loras, without
 reloading the base weights; the unpatched model stays usable and unchanged."""
+
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,8 @@ from .sd_loaders import cached, file_identity, model_fingerprint
 log = logging.getLogger(__name__)
 
 
-def _strength(): return Float(default=1.0, min=-100.0, max=100.0, step=0.01)
+def _strength():
+    return Float(default=1.0, min=-100.0, max=100.0, step=0.01)
 
 
 def apply_lora_file(ctx, model, clip, lora_name: str, strength_model: float, strength_clip: float):
@@ -28,10 +30,16 @@ def apply_lora_file(ctx, model, clip, lora_name: str, strength_model: float, str
 
 class LoraLoader(Node):
     """Apply a LoRA to the diffusion model and the text encoder, each with its own strength."""
+
     display_name = "Load LoRA"
     category = "loaders"
-    inputs = {"model": Model(), "clip": Clip(), "lora_name": Combo(files="loras"),
-              "strength_model": _strength(), "strength_clip": _strength()}
+    inputs = {
+        "model": Model(),
+        "clip": Clip(),
+        "lora_name": Combo(files="loras"),
+        "strength_model": _strength(),
+        "strength_clip": _strength(),
+    }
     outputs = {"MODEL": Model(), "CLIP": Clip()}
 
     @classmethod
@@ -44,6 +52,7 @@ class LoraLoader(Node):
 
 class LoraLoaderModelOnly(Node):
     """Apply a LoRA to the diffusion model only."""
+
     category = "loaders"
     inputs = {"model": Model(), "lora_name": Combo(files="loras"), "strength_model": _strength()}
     outputs = {"MODEL": Model()}

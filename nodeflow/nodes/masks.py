@@ -1,4 +1,5 @@
 """Mask nodes: solid, invert, convert to and from images, grow, feather."""
+
 from __future__ import annotations
 
 import torch
@@ -11,8 +12,11 @@ from nodeflow.schema.types import Boolean, Combo, Float, Image, Int, Mask
 
 class SolidMask(Node):
     category = "mask"
-    inputs = {"value": Float(default=1.0, min=0.0, max=1.0, step=0.01),
-              "width": Int(default=512, min=1, max=16384, step=1), "height": Int(default=512, min=1, max=16384, step=1)}
+    inputs = {
+        "value": Float(default=1.0, min=0.0, max=1.0, step=0.01),
+        "width": Int(default=512, min=1, max=16384, step=1),
+        "height": Int(default=512, min=1, max=16384, step=1),
+    }
     outputs = {"MASK": Mask()}
 
     def run(self, value, width, height):
@@ -53,17 +57,22 @@ class ImageToMask(Node):
 
 class GrowMask(Node):
     """Grow (positive) or shrink (negative) a mask by whole pixels."""
+
     display_name = "Grow Mask"
     category = "mask"
-    inputs = {"mask": Mask(), "expand": Int(default=0, min=-16384, max=16384, step=1),
-              "tapered_corners": Boolean(default=True)}
+    inputs = {
+        "mask": Mask(),
+        "expand": Int(default=0, min=-16384, max=16384, step=1),
+        "tapered_corners": Boolean(default=True),
+    }
     outputs = {"MASK": Mask()}
 
     def run(self, mask, expand, tapered_corners):
         m = as_mask(mask).float()[:, None]
         # One pixel per pass: a cross kernel (tapered) or a full 3x3 square.
-        kernel = torch.tensor([[0, 1, 0], [1, 1, 1], [0, 1, 0]] if tapered_corners else [[1, 1, 1]] * 3,
-                              dtype=torch.float32)
+        kernel = torch.tensor(
+            [[0, 1, 0], [1, 1, 1], [0, 1, 0]] if tapered_corners else [[1, 1, 1]] * 3, dtype=torch.float32
+        )
         for _ in range(abs(expand)):
             padded = F.pad(m, (1, 1, 1, 1), mode="replicate")
             patches = F.unfold(padded, 3).view(m.shape[0], 9, *m.shape[2:])
@@ -74,15 +83,20 @@ class GrowMask(Node):
 
 class FeatherMask(Node):
     """Fade a mask towards its edges over the given widths."""
+
     category = "mask"
-    inputs = {"mask": Mask(), "left": Int(default=0, min=0, max=16384, step=1),
-              "top": Int(default=0, min=0, max=16384, step=1), "right": Int(default=0, min=0, max=16384, step=1),
-              "bottom": Int(default=0, min=0, max=16384, step=1)}
+    inputs = {
+        "mask": Mask(),
+        "left": Int(default=0, min=0, max=16384, step=1),
+        "top": Int(default=0, min=0, max=16384, step=1),
+        "right": Int(default=0, min=0, max=16384, step=1),
+        "bottom": Int(default=0, min=0, max=16384, step=1),
+    }
     outputs = {"MASK": Mask()}
 
     def run(self, mask, left, top, right, bottom):
         out = as_mask(mask).clone().float()
-        _, h, w = out.shape
+        _, _h, _w = out.shape
         for size, axis, from_end in ((left, 2, False), (right, 2, True), (top, 1, False), (bottom, 1, True)):
             n = min(size, out.shape[axis])
             if n <= 0:

@@ -1,6 +1,7 @@
 """Flow-matching shift nodes (ComfyUI's ModelSamplingSD3 / ModelSamplingAuraFlow / ModelSamplingFlux):
 a MODEL clone whose family samples as a rectified-flow model with the chosen sigma table
 (``FlowSchedule``), so every sampler and scheduler uses it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,13 +17,13 @@ def with_flow_schedule(model, schedule):
     if not isinstance(model, DiffusionModel):
         raise ValueError(f"this MODEL ({type(model).__name__}) cannot take a flow-sampling patch")
     clone = model.clone()
-    clone.family = dataclasses.replace(model.family, prediction="flow", sampling="flow",
-                                       schedule=lambda: schedule)
+    clone.family = dataclasses.replace(model.family, prediction="flow", sampling="flow", schedule=lambda: schedule)
     return clone
 
 
 class ModelSamplingSD3(Node):
     """Rectified-flow sampling with shift (SD3: sigma = shift t / (1 + (shift - 1) t), timestep = 1000 sigma)."""
+
     category = "advanced/model"
     inputs = {"model": Model(), "shift": Float(default=3.0, min=0.0, max=100.0, step=0.01)}
     outputs = {"MODEL": Model()}
@@ -35,6 +36,7 @@ class ModelSamplingSD3(Node):
 
 class ModelSamplingAuraFlow(Node):
     """Rectified-flow sampling with shift, the network given sigma itself (AuraFlow)."""
+
     category = "advanced/model"
     inputs = {"model": Model(), "shift": Float(default=1.73, min=0.0, max=100.0, step=0.01)}
     outputs = {"MODEL": Model()}
@@ -47,11 +49,15 @@ class ModelSamplingAuraFlow(Node):
 
 class ModelSamplingFlux(Node):
     """Flux's resolution-dependent shift: mu from base_shift (256 patches) to max_shift (4096 = 1024x1024)."""
+
     category = "advanced/model"
-    inputs = {"model": Model(), "max_shift": Float(default=1.15, min=0.0, max=100.0, step=0.01),
-              "base_shift": Float(default=0.5, min=0.0, max=100.0, step=0.01),
-              "width": Int(default=1024, min=16, max=16384, step=8),
-              "height": Int(default=1024, min=16, max=16384, step=8)}
+    inputs = {
+        "model": Model(),
+        "max_shift": Float(default=1.15, min=0.0, max=100.0, step=0.01),
+        "base_shift": Float(default=0.5, min=0.0, max=100.0, step=0.01),
+        "width": Int(default=1024, min=16, max=16384, step=8),
+        "height": Int(default=1024, min=16, max=16384, step=8),
+    }
     outputs = {"MODEL": Model()}
 
     def run(self, model, max_shift, base_shift, width, height):

@@ -1,5 +1,6 @@
 """Where a node's output file goes: ``filename_prefix`` ("sub/folder/stem") resolved inside the
 output (or temp) folder, and the next free ``{stem}_{counter:05}_{suffix}`` name."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Image preprocessors built into the core, as in ComfyUI: hint images for ControlNets."""
+
 from __future__ import annotations
 
 import torch
@@ -20,10 +21,13 @@ def canny_edges(image: torch.Tensor, low_threshold: float, high_threshold: float
 
 class Canny(Node):
     """Edges of an image (Canny), the hint a canny ControlNet or T2I-Adapter expects."""
+
     category = "image/preprocessors"
-    inputs = {"image": Image(),
-              "low_threshold": Float(default=0.4, min=0.01, max=0.99, step=0.01),
-              "high_threshold": Float(default=0.8, min=0.01, max=0.99, step=0.01)}
+    inputs = {
+        "image": Image(),
+        "low_threshold": Float(default=0.4, min=0.01, max=0.99, step=0.01),
+        "high_threshold": Float(default=0.8, min=0.01, max=0.99, step=0.01),
+    }
     outputs = {"IMAGE": Image()}
 
     def run(self, image, low_threshold, high_threshold):

@@ -1,4 +1,5 @@
 """Primitive value nodes and string concatenation."""
+
 from __future__ import annotations
 
 from nodeflow.schema.node import Node
@@ -59,10 +60,14 @@ class PrimitiveBoolean(Node):
 
 class StringConcatenate(Node):
     """Join two strings with a delimiter."""
+
     display_name = "Concatenate"
     category = "utils/string"
-    inputs = {"string_a": String(default=None, multiline=True), "string_b": String(default=None, multiline=True),
-              "delimiter": String(default="", extra={"multiline": False})}
+    inputs = {
+        "string_a": String(default=None, multiline=True),
+        "string_b": String(default=None, multiline=True),
+        "delimiter": String(default="", extra={"multiline": False}),
+    }
     outputs = {"STRING": Socket("STRING")}
 
     def run(self, string_a, string_b, delimiter):

@@ -1,11 +1,12 @@
 """KSampler, KSamplerAdvanced, SamplerCustom and the sampler/scheduler pickers. Each step reports
 progress (where interrupts take effect) with a cheap latent->RGB preview."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -38,34 +39,65 @@ def step_callback(ctx, model):
     def callback(step: int, x: torch.Tensor, denoised: torch.Tensor, total: int) -> None:
         # samplers work in the model's latent space; previews read LATENTs
         ctx.progress(step + 1, total, preview=latent_preview(model, model.process_latent_out(denoised)))
+
     return callback
 
 
 @dataclass(frozen=True)
 class SamplerChoice:
     """What a SAMPLER socket carries."""
+
     name: str
     fn: Callable
 
 
-def _seed(): return Int(default=0, min=0, max=SEED_MAX, control_after_generate=True,
-                       tooltip="The random seed of the starting noise: the same seed gives the same picture.")
-def _steps(): return Int(default=20, min=1, max=10000, tooltip="How many denoising steps: more is slower and usually finer.")
-def _cfg(): return Float(default=8.0, min=0.0, max=100.0, step=0.1, round=0.01,
-                         tooltip="Classifier-free guidance: how strongly the prompt steers the image (too high burns it).")
+def _seed():
+    return Int(
+        default=0,
+        min=0,
+        max=SEED_MAX,
+        control_after_generate=True,
+        tooltip="The random seed of the starting noise: the same seed gives the same picture.",
+    )
+
+
+def _steps():
+    return Int(default=20, min=1, max=10000, tooltip="How many denoising steps: more is slower and usually finer.")
+
+
+def _cfg():
+    return Float(
+        default=8.0,
+        min=0.0,
+        max=100.0,
+        step=0.1,
+        round=0.01,
+        tooltip="Classifier-free guidance: how strongly the prompt steers the image (too high burns it).",
+    )
 
 
 class KSampler(Node):
     """Denoise a latent with the model, guided by the positive and negative prompts."""
+
     category = "sampling"
-    inputs = {"model": Model(tooltip="The diffusion model that denoises the latent."), "seed": _seed(), "steps": _steps(),
-              "cfg": _cfg(), "sampler_name": Combo(choices=SAMPLER_CHOICES, tooltip="The sampling algorithm."),
-              "scheduler": Combo(choices=SCHEDULER_CHOICES, tooltip="How the noise level falls from step to step."),
-              "positive": Conditioning(tooltip="What the image should show (from CLIP Text Encode)."),
-              "negative": Conditioning(tooltip="What the image should avoid."),
-              "latent_image": Latent(tooltip="The latent to denoise: Empty Latent Image for a new picture."),
-              "denoise": Float(default=1.0, min=0.0, max=1.0, step=0.01,
-                               tooltip="How much of the input to replace: 1 = all (text to image), lower keeps more of it.")}
+    inputs = {
+        "model": Model(tooltip="The diffusion model that denoises the latent."),
+        "seed": _seed(),
+        "steps": _steps(),
+        "cfg": _cfg(),
+        "sampler_name": Combo(choices=SAMPLER_CHOICES, tooltip="The sampling algorithm."),
+        "scheduler": Combo(choices=SCHEDULER_CHOICES, tooltip="How the noise level falls from step to step."),
+        "positive": Conditioning(tooltip="What the image should show (from CLIP Text Encode)."),
+        "negative": Conditioning(tooltip="What the image should avoid."),
+        "latent_image": Latent(tooltip="The latent to denoise: Empty Latent Image for a new picture."),
+        "denoise": Float(
+            default=1.0,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            tooltip="How much of the input to replace: 1 = all (text to image), lower keeps more of it.",
+        ),
+    }
     outputs = {"LATENT": Latent(tooltip="The denoised latent; VAE Decode turns it into an image.")}
 
     def run(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise):
@@ -75,27 +107,60 @@ class KSampler(Node):
 
 class KSamplerAdvanced(Node):
     """KSampler with control over noise and the step range, for multi-pass (base + refiner) work."""
+
     display_name = "KSampler (Advanced)"
     category = "sampling"
-    inputs = {"model": Model(), "add_noise": Combo(choices=["enable", "disable"]), "noise_seed": _seed(),
-              "steps": _steps(), "cfg": _cfg(), "sampler_name": Combo(choices=SAMPLER_CHOICES),
-              "scheduler": Combo(choices=SCHEDULER_CHOICES), "positive": Conditioning(), "negative": Conditioning(),
-              "latent_image": Latent(), "start_at_step": Int(default=0, min=0, max=10000),
-              "end_at_step": Int(default=10000, min=0, max=10000),
-              "return_with_leftover_noise": Combo(choices=["disable", "enable"])}
+    inputs = {
+        "model": Model(),
+        "add_noise": Combo(choices=["enable", "disable"]),
+        "noise_seed": _seed(),
+        "steps": _steps(),
+        "cfg": _cfg(),
+        "sampler_name": Combo(choices=SAMPLER_CHOICES),
+        "scheduler": Combo(choices=SCHEDULER_CHOICES),
+        "positive": Conditioning(),
+        "negative": Conditioning(),
+        "latent_image": Latent(),
+        "start_at_step": Int(default=0, min=0, max=10000),
+        "end_at_step": Int(default=10000, min=0, max=10000),
+        "return_with_leftover_noise": Combo(choices=["disable", "enable"]),
+    }
     outputs = {"LATENT": Latent()}
 
-    def run(self, model, add_noise, noise_seed, steps, cfg, sampler_name, scheduler, positive, negative,
-            latent_image, start_at_step, end_at_step, return_with_leftover_noise):
-        req = SampleRequest(model, positive, negative, latent_image, noise_seed, cfg, sampler_name,
-                            add_noise=add_noise == "enable")
-        return ksample(req, scheduler, steps, 1.0, start_step=start_at_step, end_step=end_at_step,
-                       force_full_denoise=return_with_leftover_noise != "enable",
-                       callback=step_callback(self.ctx, model))
+    def run(
+        self,
+        model,
+        add_noise,
+        noise_seed,
+        steps,
+        cfg,
+        sampler_name,
+        scheduler,
+        positive,
+        negative,
+        latent_image,
+        start_at_step,
+        end_at_step,
+        return_with_leftover_noise,
+    ):
+        req = SampleRequest(
+            model, positive, negative, latent_image, noise_seed, cfg, sampler_name, add_noise=add_noise == "enable"
+        )
+        return ksample(
+            req,
+            scheduler,
+            steps,
+            1.0,
+            start_step=start_at_step,
+            end_step=end_at_step,
+            force_full_denoise=return_with_leftover_noise != "enable",
+            callback=step_callback(self.ctx, model),
+        )
 
 
 class KSamplerSelect(Node):
     """Pick a sampler for SamplerCustom."""
+
     category = "sampling/custom_sampling/samplers"
     inputs = {"sampler_name": Combo(choices=SAMPLER_CHOICES)}
     outputs = {"SAMPLER": Sampler()}
@@ -106,9 +171,14 @@ class KSamplerSelect(Node):
 
 class BasicScheduler(Node):
     """The sigmas of a named schedule for the model (denoise < 1 keeps the last part)."""
+
     category = "sampling/custom_sampling/schedulers"
-    inputs = {"model": Model(), "scheduler": Combo(choices=SCHEDULER_CHOICES), "steps": _steps(),
-              "denoise": Float(default=1.0, min=0.0, max=1.0, step=0.01)}
+    inputs = {
+        "model": Model(),
+        "scheduler": Combo(choices=SCHEDULER_CHOICES),
+        "steps": _steps(),
+        "denoise": Float(default=1.0, min=0.0, max=1.0, step=0.01),
+    }
     outputs = {"SIGMAS": Sigmas()}
 
     def run(self, model, scheduler, steps, denoise):
@@ -117,9 +187,13 @@ class BasicScheduler(Node):
 
 class SDTurboScheduler(Node):
     """The sigmas SD-Turbo / SDXL-Turbo were distilled for (1-10 steps)."""
+
     category = "sampling/custom_sampling/schedulers"
-    inputs = {"model": Model(), "steps": Int(default=1, min=1, max=10),
-              "denoise": Float(default=1.0, min=0, max=1.0, step=0.01)}
+    inputs = {
+        "model": Model(),
+        "steps": Int(default=1, min=1, max=10),
+        "denoise": Float(default=1.0, min=0, max=1.0, step=0.01),
+    }
     outputs = {"SIGMAS": Sigmas()}
 
     def run(self, model, steps, denoise):
@@ -128,10 +202,19 @@ class SDTurboScheduler(Node):
 
 class SamplerCustom(Node):
     """Sample with an explicit sampler and sigma schedule; also outputs the last denoised estimate."""
+
     category = "sampling/custom_sampling"
-    inputs = {"model": Model(), "add_noise": Boolean(default=True), "noise_seed": _seed(), "cfg": _cfg(),
-              "positive": Conditioning(), "negative": Conditioning(), "sampler": Sampler(), "sigmas": Sigmas(),
-              "latent_image": Latent()}
+    inputs = {
+        "model": Model(),
+        "add_noise": Boolean(default=True),
+        "noise_seed": _seed(),
+        "cfg": _cfg(),
+        "positive": Conditioning(),
+        "negative": Conditioning(),
+        "sampler": Sampler(),
+        "sigmas": Sigmas(),
+        "latent_image": Latent(),
+    }
     outputs = {"output": Output("LATENT", "output"), "denoised_output": Output("LATENT", "denoised_output")}
 
     def run(self, model, add_noise, noise_seed, cfg, positive, negative, sampler, sigmas, latent_image):
@@ -143,6 +226,7 @@ class SamplerCustom(Node):
             last["denoised"] = denoised
             if progress is not None:
                 progress(step, x, denoised, total)
+
         req = SampleRequest(model, positive, negative, latent_image, noise_seed, cfg, name, add_noise=add_noise)
         out = sample_with_sigmas(req, torch.as_tensor(sigmas, dtype=torch.float32), callback, sampler_fn=fn)
         denoised = dict(out)

@@ -1,5 +1,6 @@
 """Loaders for Stable Diffusion weights: checkpoints, diffusers folders, VAE, CLIP, UNet, and
 CheckpointSave. Loaded models are cached by the model manager, keyed by file identity."""
+
 from __future__ import annotations
 
 import os
@@ -53,6 +54,7 @@ def load_checkpoint_cached(ctx, path: Path, prediction: str | None = None):
 class CheckpointLoaderSimple(Node):
     """Load a Stable Diffusion checkpoint (SD1.x, SD2.x, SDXL; .safetensors or a safe .ckpt):
     the diffusion model, its text encoder(s) and its VAE. The family is detected from the file."""
+
     display_name = "Load Checkpoint"
     category = "loaders"
     inputs = {"ckpt_name": Combo(files="checkpoints", tooltip="The checkpoint (model) to load.")}
@@ -68,15 +70,25 @@ class CheckpointLoaderSimple(Node):
 
 
 V_CONFIGS = ("v2-inference-v.yaml", "v2-inference-v_fp32.yaml")
-CONFIG_NAMES = ["anything_v3.yaml", "v1-inference.yaml", "v1-inference_clip_skip_2.yaml",
-                "v1-inference_clip_skip_2_fp16.yaml", "v1-inference_fp16.yaml", "v1-inpainting-inference.yaml",
-                "v2-inference-v.yaml", "v2-inference-v_fp32.yaml", "v2-inference.yaml", "v2-inference_fp32.yaml",
-                "v2-inpainting-inference.yaml"]
+CONFIG_NAMES = [
+    "anything_v3.yaml",
+    "v1-inference.yaml",
+    "v1-inference_clip_skip_2.yaml",
+    "v1-inference_clip_skip_2_fp16.yaml",
+    "v1-inference_fp16.yaml",
+    "v1-inpainting-inference.yaml",
+    "v2-inference-v.yaml",
+    "v2-inference-v_fp32.yaml",
+    "v2-inference.yaml",
+    "v2-inference_fp32.yaml",
+    "v2-inpainting-inference.yaml",
+]
 
 
 class CheckpointLoader(Node):
     """Load a checkpoint with a named config. The architecture is still read from the file; the
     config decides what the file cannot tell: v-prediction (v2-inference-v) and clip skip 2."""
+
     display_name = "Load Checkpoint With Config (DEPRECATED)"
     category = "advanced/loaders"
     inputs = {"config_name": Combo(choices=CONFIG_NAMES), "ckpt_name": Combo(files="checkpoints")}
@@ -88,8 +100,9 @@ class CheckpointLoader(Node):
 
     def run(self, config_name, ckpt_name):
         prediction = "v" if config_name in V_CONFIGS else "eps"
-        model, clip, vae = load_checkpoint_cached(self.ctx, self.ctx.env.model_path("checkpoints", ckpt_name),
-                                                  prediction)
+        model, clip, vae = load_checkpoint_cached(
+            self.ctx, self.ctx.env.model_path("checkpoints", ckpt_name), prediction
+        )
         clip = clip_output(self.ctx, clip)
         if clip is not None and "clip_skip_2" in config_name:
             clip.set_last_layer(-2)
@@ -102,8 +115,11 @@ def _diffusers_folders(env) -> list[str]:
         root = Path(root)
         if root.is_dir():
             for entry in sorted(root.iterdir()):
-                if (entry / "model_index.json").is_file() or (entry / "unet" / "config.json").is_file() \
-                        or (entry / "transformer" / "config.json").is_file():
+                if (
+                    (entry / "model_index.json").is_file()
+                    or (entry / "unet" / "config.json").is_file()
+                    or (entry / "transformer" / "config.json").is_file()
+                ):
                     names.append(entry.name)
     return names
 
@@ -111,6 +127,7 @@ def _diffusers_folders(env) -> list[str]:
 class DiffusersLoader(Node):
     """Load a diffusers-format model folder (unet/, vae/, text_encoder/ ...) from models/diffusers
     or models/checkpoints."""
+
     category = "advanced/loaders/deprecated"
     inputs = {"model_path": Combo(choices=_diffusers_folders)}
     outputs = {"MODEL": Model(), "CLIP": Clip(), "VAE": Vae()}
@@ -130,6 +147,7 @@ class DiffusersLoader(Node):
 
 class VAELoader(Node):
     """Load a standalone VAE (original or diffusers layout) from models/vae."""
+
     display_name = "Load VAE"
     category = "loaders"
     inputs = {"vae_name": Combo(files="vae")}
@@ -149,10 +167,13 @@ class VAELoader(Node):
 class UNETLoader(Node):
     """Load only the diffusion model from a checkpoint or a UNet file in models/unet (original
     layout, optionally without the model.diffusion_model. prefix)."""
+
     display_name = "Load Diffusion Model"
     category = "advanced/loaders"
-    inputs = {"unet_name": Combo(files="unet"),
-              "weight_dtype": Combo(choices=["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"])}
+    inputs = {
+        "unet_name": Combo(files="unet"),
+        "weight_dtype": Combo(choices=["default", "fp8_e4m3fn", "fp8_e4m3fn_fast", "fp8_e5m2"]),
+    }
     outputs = {"MODEL": Model()}
 
     @classmethod
@@ -163,23 +184,48 @@ class UNETLoader(Node):
         from nodeflow.models.component_files import load_unet_file
 
         path = self.ctx.env.model_path("unet", unet_name)
-        model = cached(self.ctx, ("unet", *file_identity(path), weight_dtype),
-                       lambda: load_unet_file(path, _manager(self.ctx), weight_dtype))
+        model = cached(
+            self.ctx,
+            ("unet", *file_identity(path), weight_dtype),
+            lambda: load_unet_file(path, _manager(self.ctx), weight_dtype),
+        )
         return model.clone()
 
 
-CLIP_TYPES = ["stable_diffusion", "stable_cascade", "sd3", "stable_audio", "mochi", "ltxv", "pixart", "cosmos",
-              "lumina2", "wan", "hidream", "chroma", "ace", "omnigen2", "qwen_image", "hunyuan_image", "flux2", "ovis"]
+CLIP_TYPES = [
+    "stable_diffusion",
+    "stable_cascade",
+    "sd3",
+    "stable_audio",
+    "mochi",
+    "ltxv",
+    "pixart",
+    "cosmos",
+    "lumina2",
+    "wan",
+    "hidream",
+    "chroma",
+    "ace",
+    "omnigen2",
+    "qwen_image",
+    "hunyuan_image",
+    "flux2",
+    "ovis",
+]
 
 
 class CLIPLoader(Node):
     """Load a text encoder file from models/clip or models/text_encoders (CLIP-L in Hugging Face
     or original layout, or an OpenCLIP tower; type sd3: a CLIP-L, CLIP-G or T5-XXL file as one of
     SD3's towers)."""
+
     display_name = "Load CLIP"
     category = "advanced/loaders"
-    inputs = {"clip_name": Combo(files="text_encoders"), "type": Combo(choices=CLIP_TYPES),
-              "device": Combo(choices=["default", "cpu"], optional=True, extra={"advanced": True})}
+    inputs = {
+        "clip_name": Combo(files="text_encoders"),
+        "type": Combo(choices=CLIP_TYPES),
+        "device": Combo(choices=["default", "cpu"], optional=True, extra={"advanced": True}),
+    }
     outputs = {"CLIP": Clip()}
 
     @classmethod
@@ -207,11 +253,18 @@ class CLIPLoader(Node):
 class CheckpointSave(Node):
     """Save MODEL + CLIP + VAE as a single-file .safetensors checkpoint in the released SD layout
     (LoRAs applied to the inputs are baked in) under the output folder."""
+
     display_name = "Save Checkpoint"
     category = "advanced/model_merging"
     output_node = True
-    inputs = {"model": Model(), "clip": Clip(), "vae": Vae(), "filename_prefix": String(default="checkpoints/ComfyUI"),
-              "prompt": Hidden("PROMPT"), "extra_pnginfo": Hidden("EXTRA_PNGINFO")}
+    inputs = {
+        "model": Model(),
+        "clip": Clip(),
+        "vae": Vae(),
+        "filename_prefix": String(default="checkpoints/ComfyUI"),
+        "prompt": Hidden("PROMPT"),
+        "extra_pnginfo": Hidden("EXTRA_PNGINFO"),
+    }
     outputs = {}
 
     def run(self, model, clip, vae, filename_prefix, prompt=None, extra_pnginfo=None):

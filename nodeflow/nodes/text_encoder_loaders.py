@@ -1,6 +1,7 @@
 """DualCLIPLoader and TripleCLIPLoader: text towers from separate files (models/text_encoders or
 models/clip) joined into one CLIP of a family: sd3 (clip_l, clip_g, t5xxl in any combination), flux
 (clip_l + t5xxl), sdxl (clip_l + clip_g). Each file is recognised by its shapes."""
+
 from __future__ import annotations
 
 from nodeflow.schema.node import Node
@@ -8,8 +9,19 @@ from nodeflow.schema.types import Clip, Combo
 
 from .sd_loaders import _manager, cached, clip_output, file_identity, model_fingerprint
 
-DUAL_TYPES = ["sdxl", "sd3", "flux", "hunyuan_video", "hidream", "hunyuan_image", "hunyuan_video_15", "kandinsky5",
-              "kandinsky5_image", "ltxv", "newbie"]
+DUAL_TYPES = [
+    "sdxl",
+    "sd3",
+    "flux",
+    "hunyuan_video",
+    "hidream",
+    "hunyuan_image",
+    "hunyuan_video_15",
+    "kandinsky5",
+    "kandinsky5_image",
+    "ltxv",
+    "newbie",
+]
 SUPPORTED = ("sdxl", "sd3", "flux")
 
 
@@ -19,8 +31,9 @@ def load_text_encoders(ctx, names: list[str], clip_type: str):
 
     paths = [ctx.env.model_path("text_encoders", name) for name in names]
     key = ("clip_files", clip_type, *(file_identity(p) for p in paths))
-    clip = cached(ctx, key, lambda: clip_from_files([(p.name, load_state_dict(p)) for p in paths], clip_type,
-                                                    _manager(ctx)))
+    clip = cached(
+        ctx, key, lambda: clip_from_files([(p.name, load_state_dict(p)) for p in paths], clip_type, _manager(ctx))
+    )
     return clip_output(ctx, clip)
 
 
@@ -32,16 +45,23 @@ def _check_type(clip_type: str):
 
 class DualCLIPLoader(Node):
     """Two text encoders as one CLIP: clip_l + clip_g (sdxl, sd3) or clip_l + t5xxl (flux, sd3)."""
+
     category = "advanced/loaders"
-    inputs = {"clip_name1": Combo(files="text_encoders"), "clip_name2": Combo(files="text_encoders"),
-              "type": Combo(choices=DUAL_TYPES),
-              "device": Combo(choices=["default", "cpu"], optional=True, extra={"advanced": True})}
+    inputs = {
+        "clip_name1": Combo(files="text_encoders"),
+        "clip_name2": Combo(files="text_encoders"),
+        "type": Combo(choices=DUAL_TYPES),
+        "device": Combo(choices=["default", "cpu"], optional=True, extra={"advanced": True}),
+    }
     outputs = {"CLIP": Clip()}
 
     @classmethod
     def fingerprint(cls, env, clip_name1, clip_name2, type, device="default"):
-        return model_fingerprint(env, "text_encoders", clip_name1) + model_fingerprint(env, "text_encoders",
-                                                                                        clip_name2) + type
+        return (
+            model_fingerprint(env, "text_encoders", clip_name1)
+            + model_fingerprint(env, "text_encoders", clip_name2)
+            + type
+        )
 
     @classmethod
     def validate(cls, env, clip_name1, clip_name2, type, device="default"):
@@ -53,9 +73,13 @@ class DualCLIPLoader(Node):
 
 class TripleCLIPLoader(Node):
     """SD3's three text encoders (clip_l, clip_g, t5xxl) as one CLIP."""
+
     category = "advanced/loaders"
-    inputs = {"clip_name1": Combo(files="text_encoders"), "clip_name2": Combo(files="text_encoders"),
-              "clip_name3": Combo(files="text_encoders")}
+    inputs = {
+        "clip_name1": Combo(files="text_encoders"),
+        "clip_name2": Combo(files="text_encoders"),
+        "clip_name3": Combo(files="text_encoders"),
+    }
     outputs = {"CLIP": Clip()}
 
     @classmethod

@@ -1,5 +1,6 @@
 """Model-based upscaling: load an ESRGAN-family (or other spandrel-supported) model and upscale
 images with it, tile by tile, so any image size fits in memory."""
+
 from __future__ import annotations
 
 import contextlib
@@ -31,6 +32,7 @@ def _model_file(env: Any, model_name: str) -> Path:
 class UpscaleModelLoader(Node):
     """Load an upscale model (ESRGAN, Real-ESRGAN, SwinIR, ...) from models/upscale_models.
     .safetensors files are preferred; .pth files are read without running pickled code."""
+
     display_name = "Load Upscale Model"
     category = "loaders"
     inputs = {"model_name": Combo(files="upscale_models")}
@@ -72,6 +74,7 @@ def compute_dtype(descriptor: Any, device: torch.device) -> torch.dtype:
 
 class ImageUpscaleWithModel(Node):
     """Upscale an image with an upscale model, in overlapping tiles blended without seams."""
+
     display_name = "Upscale Image (using Model)"
     category = "image/upscaling"
     inputs = {"upscale_model": UpscaleModel(), "image": Image()}
@@ -79,8 +82,10 @@ class ImageUpscaleWithModel(Node):
 
     def run(self, upscale_model: Any, image: torch.Tensor) -> torch.Tensor:
         if not callable(upscale_model) or not hasattr(upscale_model, "scale"):
-            raise ValueError(f"upscale_model: expected an upscale model, got {type(upscale_model).__name__}; "
-                             f"connect the output of Load Upscale Model")
+            raise ValueError(
+                f"upscale_model: expected an upscale model, got {type(upscale_model).__name__}; "
+                f"connect the output of Load Upscale Model"
+            )
         if not isinstance(image, torch.Tensor) or image.dim() != 4:
             shape = list(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
             raise ValueError(f"image: expected an IMAGE [batch, height, width, channels], got {shape}")
@@ -90,8 +95,10 @@ class ImageUpscaleWithModel(Node):
         if pixels.shape[1] == channels_in + 1:  # RGBA into an RGB model: the alpha is resized smoothly
             pixels, alpha = pixels[:, :channels_in], pixels[:, channels_in:]
         elif pixels.shape[1] != channels_in:
-            raise ValueError(f"image: the image has {pixels.shape[1]} channels but the upscale model expects "
-                             f"{channels_in}; convert the image first")
+            raise ValueError(
+                f"image: the image has {pixels.shape[1]} channels but the upscale model expects "
+                f"{channels_in}; convert the image first"
+            )
         models = self.ctx.models
         device = models.device if models is not None else torch.device("cpu")
         dtype = compute_dtype(upscale_model, device)

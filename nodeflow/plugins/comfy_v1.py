@@ -1,4 +1,5 @@
 """ComfyUI V1 node classes (INPUT_TYPES / RETURN_TYPES / FUNCTION ...) -> NodeSpec, unchanged."""
+
 from __future__ import annotations
 
 import inspect
@@ -26,12 +27,14 @@ def _pick(func: Any, values: dict) -> dict:
 
 def _live_choices(cls: type, section: str, name: str):
     """Combo options re-read from INPUT_TYPES on every /object_info (file lists change)."""
+
     def choices(env: Any) -> list:
         spec = (cls.INPUT_TYPES().get(section) or {}).get(name) or [[]]
         kind = spec[0]
         if kind == "COMBO":
             return list((spec[1] if len(spec) > 1 else {}).get("options", []))
         return list(kind) if isinstance(kind, (list, tuple)) else []
+
     return choices
 
 
@@ -57,18 +60,27 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
     is_list = tuple(getattr(cls, "OUTPUT_IS_LIST", ()) or (False,) * len(return_types))
     tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ()) or (None,) * len(return_types))
     # a str subclass (an "any" type) is kept as it is: its equality is what makes it match every input
-    outputs = [Output(t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n),
-                      bool(l), tip)
-               for t, n, l, tip in zip(return_types, names, is_list + (False,) * len(return_types),
-                                       tooltips + (None,) * len(return_types))]
+    outputs = [
+        Output(t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n), bool(l), tip)
+        for t, n, l, tip in zip(
+            return_types,
+            names,
+            is_list + (False,) * len(return_types),
+            tooltips + (None,) * len(return_types),
+            strict=False,
+        )
+    ]
     function = getattr(cls, "FUNCTION", None)
     if not isinstance(function, str) or not callable(getattr(cls, function, None)):
         raise TypeError(f"{name}: FUNCTION must name a method of the class (got {function!r})")
     is_changed = getattr(cls, "IS_CHANGED", None)
     validate = getattr(cls, "VALIDATE_INPUTS", None)
     # ComfyUI: inputs named in VALIDATE_INPUTS' signature skip the built-in value checks
-    replaces = frozenset(n for n in _accepts(validate)[0] if n in inputs and inputs[n].section != "hidden") \
-        if callable(validate) else frozenset()
+    replaces = (
+        frozenset(n for n in _accepts(validate)[0] if n in inputs and inputs[n].section != "hidden")
+        if callable(validate)
+        else frozenset()
+    )
     has_lazy = any(d.desc is not None and d.desc.lazy for d in inputs.values())
 
     def fingerprint(env: Any, literals: dict) -> Any:
@@ -84,15 +96,24 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
         return obj.check_lazy_status(**_pick(obj.check_lazy_status, kwargs)) or []
 
     return NodeSpec(
-        name=name, display_name=display_name or name, category=str(getattr(cls, "CATEGORY", "custom")),
-        description=str(getattr(cls, "DESCRIPTION", "") or ""), version=str(getattr(cls, "VERSION", "1.0")),
-        inputs=inputs, outputs=outputs, output_node=bool(getattr(cls, "OUTPUT_NODE", False)),
-        input_is_list=bool(getattr(cls, "INPUT_IS_LIST", False)), deterministic=True,
+        name=name,
+        display_name=display_name or name,
+        category=str(getattr(cls, "CATEGORY", "custom")),
+        description=str(getattr(cls, "DESCRIPTION", "") or ""),
+        version=str(getattr(cls, "VERSION", "1.0")),
+        inputs=inputs,
+        outputs=outputs,
+        output_node=bool(getattr(cls, "OUTPUT_NODE", False)),
+        input_is_list=bool(getattr(cls, "INPUT_IS_LIST", False)),
+        deterministic=True,
         idempotent=not getattr(cls, "NOT_IDEMPOTENT", False),
-        make=cls, call=lambda obj, kwargs: getattr(obj, function)(**kwargs),
+        make=cls,
+        call=lambda obj, kwargs: getattr(obj, function)(**kwargs),
         fingerprint=fingerprint if callable(is_changed) else None,
         validate=check if callable(validate) else None,
         validate_replaces=replaces,
         check_lazy=check_lazy if has_lazy and callable(getattr(cls, "check_lazy_status", None)) else None,
-        source=source, deprecated=bool(getattr(cls, "DEPRECATED", False)),
-        experimental=bool(getattr(cls, "EXPERIMENTAL", False)))
+        source=source,
+        deprecated=bool(getattr(cls, "DEPRECATED", False)),
+        experimental=bool(getattr(cls, "EXPERIMENTAL", False)),
+    )

@@ -4,6 +4,7 @@ A V3 class comes from a pack's ``async def comfy_entrypoint()`` (a ComfyExtensio
 ``get_node_list()`` lists the classes) or from NODE_CLASS_MAPPINGS. Its /object_info entry is
 rendered from a fresh ``define_schema()`` each time, in ComfyUI's V3 shape.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -20,8 +21,11 @@ from .comfy_v1 import _accepts, _pick, spec_from_v1
 
 
 def is_v3(cls: Any) -> bool:
-    return inspect.isclass(cls) and callable(getattr(cls, "define_schema", None)) \
+    return (
+        inspect.isclass(cls)
+        and callable(getattr(cls, "define_schema", None))
         and callable(getattr(cls, "execute", None))
+    )
 
 
 def spec_from_comfy(cls: type, name: str, display_name: str | None, source: str) -> NodeSpec:
@@ -56,17 +60,24 @@ def _overrides(cls: type, hook: str) -> bool:
 
 def _live_options(cls: type, input_id: str):
     """Combo options from a fresh define_schema() (folder lists change while the server runs)."""
+
     def choices(env: Any) -> list:
         found = next((i for i in _schema(cls).inputs if i.id == input_id), None)
         return list(getattr(found, "options", []) or [])
+
     return choices
 
 
 def _descriptor(cls: type, item: Any) -> Input:
     """The NodeFlow descriptor that checks a V3 input's literal values."""
     io_type = item.get_io_type()
-    common = {"optional": bool(item.optional), "tooltip": item.tooltip, "lazy": bool(item.lazy),
-              "force_input": bool(getattr(item, "force_input", None)), "raw_link": bool(item.raw_link)}
+    common = {
+        "optional": bool(item.optional),
+        "tooltip": item.tooltip,
+        "lazy": bool(item.lazy),
+        "force_input": bool(getattr(item, "force_input", None)),
+        "raw_link": bool(item.raw_link),
+    }
     limits = {k: getattr(item, k, None) for k in ("min", "max", "step")}
     if getattr(item, "multiselect", False):
         return Socket(type_name="COMBO", **common)  # a list of choices: the node checks it
@@ -87,8 +98,9 @@ def _object_info(schema: Any, name: str, source: str) -> dict:
     """The /object_info entry in ComfyUI's V3 shape (see shared/reference/core_nodes_object_info.json)."""
     from comfy_api.latest._node import v1_inputs
 
-    sections = {section: {key: list(entry) for key, entry in entries.items()}
-                for section, entries in v1_inputs(schema).items()}
+    sections = {
+        section: {key: list(entry) for key, entry in entries.items()} for section, entries in v1_inputs(schema).items()
+    }
     return {
         "input": sections,
         "input_order": {section: list(entries) for section, entries in sections.items()},
@@ -150,6 +162,7 @@ def _hidden_call(holder: Any, func: Any, convert: Any = lambda value: value) -> 
             return convert(await value)
         finally:
             HIDDEN.reset(inner)
+
     return awaited()
 
 
@@ -158,13 +171,16 @@ def spec_from_v3(cls: type, source: str, name: str | None = None, display_name: 
 
     schema = _schema(cls)
     name = name or schema.node_id
-    inputs = {item.id: InputDecl(item.id, "optional" if item.optional else "required", _descriptor(cls, item))
-              for item in schema.inputs}
+    inputs = {
+        item.id: InputDecl(item.id, "optional" if item.optional else "required", _descriptor(cls, item))
+        for item in schema.inputs
+    }
     inputs = dict(sorted(inputs.items(), key=lambda kv: kv[1].section != "required"))
     hidden = {h.name: h.value for h in schema.hidden}
     inputs.update({n: InputDecl(n, "hidden", None, kind) for n, kind in hidden.items()})
-    outputs = [Output(o.io_type, o.display_name or o.io_type, bool(o.is_output_list), o.tooltip)
-               for o in schema.outputs]
+    outputs = [
+        Output(o.io_type, o.display_name or o.io_type, bool(o.is_output_list), o.tooltip) for o in schema.outputs
+    ]
 
     def holder(kwargs: dict) -> Any:
         return HiddenHolder(**{n: kwargs.pop(n) for n in hidden if n in kwargs})
@@ -190,12 +206,26 @@ def spec_from_v3(cls: type, source: str, name: str | None = None, display_name: 
 
     has_lazy = any(d.desc is not None and d.desc.lazy for d in inputs.values())
     return V3Spec(
-        name=name, display_name=schema.display_name or display_name or name, category=schema.category,
-        description=schema.description or "", version="v3", inputs=inputs, outputs=outputs,
-        output_node=bool(schema.is_output_node), input_is_list=bool(schema.is_input_list), deterministic=True,
-        idempotent=not schema.not_idempotent, make=types.SimpleNamespace, call=call,
+        name=name,
+        display_name=schema.display_name or display_name or name,
+        category=schema.category,
+        description=schema.description or "",
+        version="v3",
+        inputs=inputs,
+        outputs=outputs,
+        output_node=bool(schema.is_output_node),
+        input_is_list=bool(schema.is_input_list),
+        deterministic=True,
+        idempotent=not schema.not_idempotent,
+        make=types.SimpleNamespace,
+        call=call,
         fingerprint=fingerprint if _overrides(cls, "fingerprint_inputs") else None,
         validate=validate if validate_names or _overrides(cls, "validate_inputs") else None,
         validate_replaces=frozenset(n for n in validate_names if n in inputs and inputs[n].section != "hidden"),
-        check_lazy=check_lazy if has_lazy else None, source=source, deprecated=bool(schema.is_deprecated),
-        experimental=bool(schema.is_experimental), node_class=cls, schema=schema)
+        check_lazy=check_lazy if has_lazy else None,
+        source=source,
+        deprecated=bool(schema.is_deprecated),
+        experimental=bool(schema.is_experimental),
+        node_class=cls,
+        schema=schema,
+    )

@@ -6,6 +6,7 @@ missing dependencies, exceptions, even SystemExit) is caught and reported in its
 pack's nodes can never replace a built-in node or an earlier pack's node: the first one wins and
 the clash is reported.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -72,8 +73,9 @@ def discover(folders: list[Path]) -> list[tuple[str, Path]]:
 def _import(pack: str, path: Path) -> Any:
     module_name = f"custom_nodes.{pack}"
     if path.is_dir():
-        spec = importlib.util.spec_from_file_location(module_name, path / "__init__.py",
-                                                      submodule_search_locations=[str(path)])
+        spec = importlib.util.spec_from_file_location(
+            module_name, path / "__init__.py", submodule_search_locations=[str(path)]
+        )
     else:
         spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -90,8 +92,11 @@ def _native_nodes(module: Any) -> list[type]:
     listed = getattr(module, "NODES", None)
     if listed is not None:
         return list(listed)
-    return [v for v in vars(module).values() if inspect.isclass(v) and issubclass(v, Node) and v is not Node
-            and v.__module__.startswith(module.__name__)]
+    return [
+        v
+        for v in vars(module).values()
+        if inspect.isclass(v) and issubclass(v, Node) and v is not Node and v.__module__.startswith(module.__name__)
+    ]
 
 
 def _register(registry: Registry, status: PackStatus, specs: list) -> None:
@@ -109,7 +114,7 @@ def load_pack(registry: Registry, pack: str, path: Path) -> PackStatus:
     start = time.perf_counter()
     try:
         module = _import(pack, path)
-    except BaseException as exc:  # noqa: BLE001 - a plugin must never take the server down
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         status.import_seconds = round(time.perf_counter() - start, 3)
@@ -150,8 +155,9 @@ def load_pack(registry: Registry, pack: str, path: Path) -> PackStatus:
         web_dir = (base / web).resolve()
         if base.resolve() in web_dir.parents or web_dir == base.resolve():
             status.web_directory = str(web_dir)
-            status.scripts = [f"/extensions/{pack}/{p.relative_to(web_dir).as_posix()}"
-                              for p in sorted(web_dir.rglob("*.js"))]
+            status.scripts = [
+                f"/extensions/{pack}/{p.relative_to(web_dir).as_posix()}" for p in sorted(web_dir.rglob("*.js"))
+            ]
         else:
             status.warnings.append("WEB_DIRECTORY points outside the pack; not served")
     status.ok = True

@@ -1,4 +1,5 @@
 """``python -m nodeflow new-node NAME``: a new plugin pack with a typed node, a web extension and a test."""
+
 from __future__ import annotations
 
 import keyword
@@ -26,11 +27,11 @@ class {cls}(Node):
 NODES = [{cls}]
 '''
 
-WEB = '''// Editor extension of the {name} pack (hook API: docs/plugins.md).
+WEB = """// Editor extension of the {name} pack (hook API: docs/plugins.md).
 const extension = {{ name: "{name}", nodeCreated(node) {{}} }};
 if (window.nodeflow && window.nodeflow.registerExtension) window.nodeflow.registerExtension(extension);
 else (window.nodeflowPendingExtensions ||= []).push(extension);
-'''
+"""
 
 TEST = '''"""Tests of the {name} pack: run with python -m pytest {name}/tests"""
 import torch
@@ -44,14 +45,14 @@ def test_factor_scales_brightness():
     assert {cls}().run(image, 8.0).max() <= 1.0
 '''
 
-CONFTEST = '''import importlib.util
+CONFTEST = """import importlib.util
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the folder holding the pack
 if importlib.util.find_spec("nodeflow") is None:  # NodeFlow run from its folder, not installed
     sys.path.insert(0, {nodeflow_root!r})
-'''
+"""
 NODEFLOW_ROOT = str(Path(__file__).resolve().parents[2])
 
 

@@ -6,11 +6,12 @@ Conventions used throughout: ``x = x0 + sigma * noise`` (variance exploding),
 levels with a constant ``x0`` estimate ``D`` the probability-flow ODE is solved
 exactly by ``x' = (sigma'/sigma) * x + (1 - sigma'/sigma) * D``.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -25,12 +26,12 @@ Callback = Callable[[int, torch.Tensor, torch.Tensor, int], None]
 class SamplerExtras:
     """Optional inputs shared by every sampler."""
 
-    noise: Optional[NoiseFn] = None
+    noise: NoiseFn | None = None
     seed: int = 0
-    callback: Optional[Callback] = None
+    callback: Callback | None = None
     eta: float = 1.0
     s_noise: float = 1.0
-    schedule: Optional[DiscreteSchedule] = None  # or a FlowSchedule
+    schedule: DiscreteSchedule | None = None  # or a FlowSchedule
 
     @property
     def flow(self) -> bool:
@@ -45,8 +46,7 @@ Step = Callable[[int, torch.Tensor, torch.Tensor, float, float], torch.Tensor]
 class Run:
     """Per-call state: sigma values as floats, the noise source and the callback."""
 
-    def __init__(self, denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
-                 extra: Optional[SamplerExtras]) -> None:
+    def __init__(self, denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, extra: SamplerExtras | None) -> None:
         self.extra = extra if extra is not None else SamplerExtras()
         self.model = denoise
         self.sigmas = [float(s) for s in torch.as_tensor(sigmas).reshape(-1)]
@@ -54,8 +54,8 @@ class Run:
         self.shape = x.shape
         self.device = x.device
         self.dtype = x.dtype
-        self._generator: Optional[torch.Generator] = None
-        self._denoised: Optional[torch.Tensor] = None
+        self._generator: torch.Generator | None = None
+        self._denoised: torch.Tensor | None = None
 
     def denoise(self, x: torch.Tensor, sigma: float) -> torch.Tensor:
         batch = x.shape[0] if x.ndim else 1
@@ -115,9 +115,9 @@ def ancestral_split(sigma: float, sigma_next: float, eta: float = 1.0) -> tuple[
     """Split a step into a deterministic part down to ``sigma_down`` and fresh noise ``sigma_up``."""
     if sigma_next <= 0.0 or eta <= 0.0:
         return max(sigma_next, 0.0), 0.0
-    up = eta * math.sqrt(max(sigma_next ** 2 * (sigma ** 2 - sigma_next ** 2) / sigma ** 2, 0.0))
+    up = eta * math.sqrt(max(sigma_next**2 * (sigma**2 - sigma_next**2) / sigma**2, 0.0))
     up = min(sigma_next, up)
-    down = math.sqrt(max(sigma_next ** 2 - up ** 2, 0.0))
+    down = math.sqrt(max(sigma_next**2 - up**2, 0.0))
     return down, up
 
 
@@ -129,7 +129,7 @@ def ancestral_split_flow(sigma: float, sigma_next: float, eta: float = 1.0) -> t
         return 0.0, 1.0, 0.0
     down = sigma_next * (1 + (sigma_next / sigma - 1) * eta)
     alpha_next, alpha_down = 1 - sigma_next, 1 - down
-    renoise = max(sigma_next ** 2 - down ** 2 * alpha_next ** 2 / alpha_down ** 2, 0.0) ** 0.5
+    renoise = max(sigma_next**2 - down**2 * alpha_next**2 / alpha_down**2, 0.0) ** 0.5
     return down, alpha_next / alpha_down, renoise
 
 
@@ -164,9 +164,9 @@ def simpson(f: Callable[[float], float], a: float, b: float, panels: int = 8) ->
     return total * width / 3.0
 
 
-def lagrange_weights(nodes: Sequence[float], a: float, b: float,
-                     warp: Optional[Callable[[float], float]] = None,
-                     panels: int = 8) -> list[float]:
+def lagrange_weights(
+    nodes: Sequence[float], a: float, b: float, warp: Callable[[float], float] | None = None, panels: int = 8
+) -> list[float]:
     """Integrals over [a, b] of the Lagrange basis polynomials on ``nodes``.
 
     With ``warp`` the basis is a polynomial in ``warp(s)`` while the integral is
@@ -183,6 +183,7 @@ def lagrange_weights(nodes: Sequence[float], a: float, b: float,
                 if m != j:
                     out *= (u - node) / (warped[j] - node)
             return out
+
         return f
 
     return [simpson(basis(j), a, b, panels) for j in range(len(nodes))]

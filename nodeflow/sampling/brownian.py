@@ -12,11 +12,12 @@ count changes.  Times are handled in float32 throughout, as the samplers' sigmas
 and the tree resolves times far below float32 precision (a different rounding of a query time
 gives a different noise).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -37,8 +38,14 @@ class BrownianNoise:
     is created on the first query, so runs that never ask for noise never build one.
     """
 
-    def __init__(self, shape: Sequence[int], sigmas: Sequence[float], seed: int,
-                 device: torch.device | str = "cpu", on_device: bool = False) -> None:
+    def __init__(
+        self,
+        shape: Sequence[int],
+        sigmas: Sequence[float],
+        seed: int,
+        device: torch.device | str = "cpu",
+        on_device: bool = False,
+    ) -> None:
         positive = [float(s) for s in sigmas if float(s) > 0.0]
         if not positive:
             raise ValueError("a Brownian tree needs at least one positive sigma")
@@ -71,8 +78,9 @@ class BrownianNoise:
         return w * sign / (t_high - t_low).abs().sqrt()
 
 
-def with_brownian_noise(extra: Optional[SamplerExtras], x: torch.Tensor, sigmas: torch.Tensor,
-                        on_device: bool = False) -> SamplerExtras:
+def with_brownian_noise(
+    extra: SamplerExtras | None, x: torch.Tensor, sigmas: torch.Tensor, on_device: bool = False
+) -> SamplerExtras:
     """``extra`` with a Brownian-tree noise source for this run (kept when it already has one)."""
     extra = extra if extra is not None else SamplerExtras()
     if extra.noise is not None:

@@ -12,6 +12,7 @@ unchanged. Time ``t`` in (0, 1] maps to sigma through a shift towards noise:
 The network is given ``sigma * multiplier`` (1000 for SD3; 1 for Flux and AuraFlow, whose networks
 scale it themselves). The numbers are computed in float32 in the same order as ComfyUI's
 ModelSamplingDiscreteFlow / ModelSamplingFlux, so schedules agree bit for bit."""
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,9 @@ class FlowSchedule:
 
     prediction = "flow"
 
-    def __init__(self, shift: float = 1.0, multiplier: float = 1000.0, timesteps: int = 1000,
-                 kind: str = "snr") -> None:
+    def __init__(
+        self, shift: float = 1.0, multiplier: float = 1000.0, timesteps: int = 1000, kind: str = "snr"
+    ) -> None:
         if kind not in SHIFTS:
             raise ValueError(f"unknown flow shift kind {kind!r}; known: {', '.join(SHIFTS)}")
         self.shift, self.multiplier, self.kind = float(shift), float(multiplier), kind
@@ -61,15 +63,15 @@ class FlowSchedule:
         self.sigma_max = float(self.sigmas[-1])
 
     @classmethod
-    def sd3(cls, shift: float = 3.0) -> "FlowSchedule":
+    def sd3(cls, shift: float = 3.0) -> FlowSchedule:
         return cls(shift=shift, multiplier=1000.0)
 
     @classmethod
-    def aura_flow(cls, shift: float = 1.73) -> "FlowSchedule":
+    def aura_flow(cls, shift: float = 1.73) -> FlowSchedule:
         return cls(shift=shift, multiplier=1.0)
 
     @classmethod
-    def flux(cls, shift: float = 1.15) -> "FlowSchedule":
+    def flux(cls, shift: float = 1.15) -> FlowSchedule:
         return cls(shift=shift, multiplier=1.0, timesteps=10000, kind="flux")
 
     @property
@@ -102,6 +104,7 @@ class FlowSchedule:
 
 # How each prediction type puts noise into a latent and reads it back (ComfyUI's noise_scaling /
 # inverse_noise_scaling): the VE families add sigma-scaled noise; flow models interpolate.
+
 
 def is_flow(model) -> bool:
     return getattr(model, "prediction", None) == "flow"

@@ -8,11 +8,13 @@ the ``sampler_pre_cfg_function`` / ``sampler_post_cfg_function`` lists, ``model_
 ``disable_cfg1_optimization``, ``denoise_mask_function`` and, through ``model.model.apply_model``,
 the ``apply_model`` wrappers in ``transformer_options``; with none of them set the arithmetic is the
 plain path below."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -37,7 +39,7 @@ def _area_weight(options: dict, shape: tuple[int, ...]) -> torch.Tensor:
     area = options.get("area")
     if area is not None:
         ah, aw, ay, ax = (int(v) for v in area)
-        weight[:, :, ay:ay + ah, ax:ax + aw] = 1.0
+        weight[:, :, ay : ay + ah, ax : ax + aw] = 1.0
     else:
         weight[:] = 1.0
     mask = options.get("mask")
@@ -67,9 +69,16 @@ def prepare_conds(model, conditioning: list, shape: tuple[int, ...]) -> list[_Co
         control = options.get("control")
         if control is not None:
             control.check_model(model)
-        out.append(_Cond(context=context.float(), weight=_area_weight(options, shape),
-                         y=model.adm(options, batch, h * 8, w * 8), concat=concat,
-                         sigma_range=(sigma_low, sigma_high), control=control))
+        out.append(
+            _Cond(
+                context=context.float(),
+                weight=_area_weight(options, shape),
+                y=model.adm(options, batch, h * 8, w * 8),
+                concat=concat,
+                sigma_range=(sigma_low, sigma_high),
+                control=control,
+            )
+        )
     return out
 
 
@@ -79,8 +88,11 @@ def controls_to_uncond(positive: list, negative: list | None) -> list | None:
     given to the negative entries without an area, in turn."""
     if not negative:
         return negative
-    controls = [o["control"] for _, o in positive if o.get("control") is not None and "area" not in o
-                and o.get("control_apply_to_uncond")]
+    controls = [
+        o["control"]
+        for _, o in positive
+        if o.get("control") is not None and "area" not in o and o.get("control_apply_to_uncond")
+    ]
     whole = [i for i, (_, o) in enumerate(negative) if "area" not in o]
     if not controls or not whole or any(negative[i][1].get("control") is not None for i in whole):
         return negative
@@ -126,8 +138,16 @@ class Guider:
     no negative is evaluated), for CFG++ samplers; ``keep_uncond`` evaluates the negative even at
     cfg 1, where it is otherwise skipped."""
 
-    def __init__(self, model, positive: list, negative: list | None, cfg: float, shape: tuple[int, ...],
-                 keep_uncond: bool = False, model_options: dict | None = None) -> None:
+    def __init__(
+        self,
+        model,
+        positive: list,
+        negative: list | None,
+        cfg: float,
+        shape: tuple[int, ...],
+        keep_uncond: bool = False,
+        model_options: dict | None = None,
+    ) -> None:
         self.model = model
         self.cfg = float(cfg)
         self.options = model_options if model_options is not None else (getattr(model, "model_options", None) or {})
@@ -144,8 +164,16 @@ class Guider:
         results = self.predictions(x, sigma)
         self.last_uncond = results[-1]  # the cond estimate when no negative was evaluated
         if has_cfg_hooks(self.options):
-            return combine_with_hooks(getattr(self.model, "model", self.model), self.options, self.cfg, x, sigma,
-                                      results[0], results[1] if len(results) > 1 else None, self.raw)
+            return combine_with_hooks(
+                getattr(self.model, "model", self.model),
+                self.options,
+                self.cfg,
+                x,
+                sigma,
+                results[0],
+                results[1] if len(results) > 1 else None,
+                self.raw,
+            )
         if len(results) == 1:
             return results[0]
         cond, uncond = results
@@ -173,15 +201,23 @@ class Guider:
             results.append(torch.where(den > 0, num / den.clamp_min(1e-8), first))
         return results
 
-    def _apply(self, xs: torch.Tensor, sig: torch.Tensor, ctx: torch.Tensor, y: dict | None,
-               concat: torch.Tensor | None, which: list[int], control: Any = None) -> torch.Tensor:
+    def _apply(
+        self,
+        xs: torch.Tensor,
+        sig: torch.Tensor,
+        ctx: torch.Tensor,
+        y: dict | None,
+        concat: torch.Tensor | None,
+        which: list[int],
+        control: Any = None,
+    ) -> torch.Tensor:
         """One batched network call: plain, or ComfyUI-style through model_function_wrapper / wrappers."""
         wrapper = self.options.get("model_function_wrapper")
         to = self.options.get("transformer_options") or {}
         view = getattr(self.model, "model", None)
         if control is not None:
             control = ControlCall(control, self.model, float(sig.reshape(-1)[0]), len(which))
-        if wrapper is None and not to.get("wrappers") or not hasattr(view, "apply_model"):
+        if (wrapper is None and not to.get("wrappers")) or not hasattr(view, "apply_model"):
             return denoise_with_model(self.model, xs, sig, ctx, y, concat, control)
         c = {"c_crossattn": ctx, "transformer_options": {**to, "cond_or_uncond": list(which), "sigmas": sig}}
         if concat is not None:
@@ -209,10 +245,12 @@ class Guider:
             y = None
             if conds[idx[0]].y is not None:
                 y = {k: torch.cat([_batch(conds[i].y[k], batch) for i in idx]) for k in conds[idx[0]].y}
-            concat = torch.cat([_batch(conds[i].concat, batch) for i in idx]) if conds[idx[0]].concat is not None else None
+            concat = (
+                torch.cat([_batch(conds[i].concat, batch) for i in idx]) if conds[idx[0]].concat is not None else None
+            )
             denoised = self._apply(xs, sig, ctx, y, concat, [which[i] for i in idx], conds[idx[0]].control)
             for n, i in enumerate(idx):
-                outs[i] = denoised[n * batch:(n + 1) * batch]
+                outs[i] = denoised[n * batch : (n + 1) * batch]
         return outs  # type: ignore[return-value]
 
 
@@ -221,6 +259,7 @@ class ControlCall:
     """The control chain of one batched network call: ``(x_in, timestep, context, y)`` -> the
     residuals the UNet adds (None when no control acts at this sigma). ``parts``: how many equal
     parts (conds) the batch is made of, for fitting the hint's batch."""
+
     chain: Any
     model: Any
     sigma: float
@@ -230,9 +269,15 @@ class ControlCall:
         return self.chain.residuals(self.model, x_in, timestep, self.sigma, context, y, self.parts)
 
 
-def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: torch.Tensor,
-                       y: dict | None = None, concat: torch.Tensor | None = None,
-                       control: ControlCall | None = None) -> torch.Tensor:
+def denoise_with_model(
+    model,
+    x: torch.Tensor,
+    sigma: torch.Tensor,
+    context: torch.Tensor,
+    y: dict | None = None,
+    concat: torch.Tensor | None = None,
+    control: ControlCall | None = None,
+) -> torch.Tensor:
     """One network call in the sigma parameterisation: scale input, look up the timestep, and
     turn the eps, v or flow-velocity output into the denoised estimate (through a ComfyUI ModelSampling object
     patched onto the model, when there is one)."""
@@ -240,19 +285,20 @@ def denoise_with_model(model, x: torch.Tensor, sigma: torch.Tensor, context: tor
     override = getattr(model, "sampling_override", None)
     if override is not None:
         sig = sigma.reshape(-1)
-        out = model.apply(override.calculate_input(sig, x), override.timestep(sig).float(), context, y=y,
-                          concat=concat, **extra)
+        out = model.apply(
+            override.calculate_input(sig, x), override.timestep(sig).float(), context, y=y, concat=concat, **extra
+        )
         return override.calculate_denoised(sig, out, x)
     schedule = model.schedule
     sig = sigma.reshape(-1, 1, 1, 1).to(x)
     if model.prediction == "flow":  # rectified flow: x goes in as it is, the network predicts a velocity
         out = model.apply(x, schedule.nearest_timestep(sigma.reshape(-1).float()), context, y=y, concat=concat)
         return x - out * sig
-    c_in = 1.0 / (sig ** 2 + 1).sqrt()
+    c_in = 1.0 / (sig**2 + 1).sqrt()
     timestep = schedule.nearest_timestep(sigma.reshape(-1).float())
     out = model.apply(x * c_in, timestep, context, y=y, concat=concat, **extra)
     if model.prediction == "v":
-        return x * (1.0 / (sig ** 2 + 1)) - out * sig / (sig ** 2 + 1).sqrt()
+        return x * (1.0 / (sig**2 + 1)) - out * sig / (sig**2 + 1).sqrt()
     return x - out * sig
 
 
@@ -265,8 +311,16 @@ class NoiseMasked:
     denoiser's ``last_uncond`` passes through as the network gave it (ComfyUI's CFG++ samplers see
     the raw unconditional estimate too; it only matters where the mask is soft)."""
 
-    def __init__(self, denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
-                 mask_function: Callable | None = None, extra: dict | None = None, flow: bool = False) -> None:
+    def __init__(
+        self,
+        denoise: DenoiseFn,
+        latent: torch.Tensor,
+        noise: torch.Tensor,
+        mask: torch.Tensor,
+        mask_function: Callable | None = None,
+        extra: dict | None = None,
+        flow: bool = False,
+    ) -> None:
         self.denoise, self.latent, self.noise, self.mask = denoise, latent, noise, mask
         self.mask_function, self.extra = mask_function, extra or {}  # ComfyUI's denoise_mask_function
         self.flow = flow  # re-noise as a rectified-flow model does
@@ -283,8 +337,14 @@ class NoiseMasked:
         return getattr(self.denoise, "last_uncond", None)
 
 
-def with_noise_mask(denoise: DenoiseFn, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor,
-                    mask_function: Callable | None = None, extra: dict | None = None,
-                    flow: bool = False) -> NoiseMasked:
+def with_noise_mask(
+    denoise: DenoiseFn,
+    latent: torch.Tensor,
+    noise: torch.Tensor,
+    mask: torch.Tensor,
+    mask_function: Callable | None = None,
+    extra: dict | None = None,
+    flow: bool = False,
+) -> NoiseMasked:
     """``denoise`` inpainting only where ``mask`` is 1 (see :class:`NoiseMasked`)."""
     return NoiseMasked(denoise, latent, noise, mask, mask_function, extra, flow)

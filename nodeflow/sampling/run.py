@@ -1,11 +1,12 @@
 """Sampling as the KSampler family of nodes does it: seeded noise, schedule (with denoise and
 start/end steps), start point, noise mask, guidance, sampler, per-step callback."""
+
 from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -36,14 +37,16 @@ def noise_mask_for(mask: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
     m = mask.float()
     m = m.reshape(-1, 1, m.shape[-2], m.shape[-1])
     m = F.interpolate(m, size=latent.shape[-2:], mode="bilinear", align_corners=False)
-    m = m.repeat(math.ceil(latent.shape[0] / m.shape[0]), 1, 1, 1)[:latent.shape[0]]
+    m = m.repeat(math.ceil(latent.shape[0] / m.shape[0]), 1, 1, 1)[: latent.shape[0]]
     return m.expand(-1, latent.shape[1], -1, -1)
 
 
 def fix_channels(model, latent: torch.Tensor) -> torch.Tensor:
     if latent.shape[1] != model.latent_channels:
-        raise ValueError(f"the latent has {latent.shape[1]} channels but this model works on "
-                         f"{model.latent_channels}; use a latent made for this model family")
+        raise ValueError(
+            f"the latent has {latent.shape[1]} channels but this model works on "
+            f"{model.latent_channels}; use a latent made for this model family"
+        )
     return latent
 
 
@@ -91,15 +94,24 @@ def sampling_session(model):
     return session() if callable(session) else contextlib.nullcontext()
 
 
-def masked(denoise, model, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor, sigmas: torch.Tensor,
-           options: dict):
+def masked(
+    denoise, model, latent: torch.Tensor, noise: torch.Tensor, mask: torch.Tensor, sigmas: torch.Tensor, options: dict
+):
     """``denoise`` inpainting only where ``mask`` is 1 (with the model's denoise_mask_function, if any)."""
-    return with_noise_mask(denoise, latent, noise, mask, options.get("denoise_mask_function"),
-                           {"model": getattr(model, "model", model), "sigmas": sigmas}, flow=is_flow(model))
+    return with_noise_mask(
+        denoise,
+        latent,
+        noise,
+        mask,
+        options.get("denoise_mask_function"),
+        {"model": getattr(model, "model", model), "sigmas": sigmas},
+        flow=is_flow(model),
+    )
 
 
-def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepCallback | None = None,
-                       sampler_fn=None) -> dict:
+def sample_with_sigmas(
+    req: SampleRequest, sigmas: torch.Tensor, callback: StepCallback | None = None, sampler_fn=None
+) -> dict:
     """Run one sampler over ``sigmas`` (the SamplerCustom path). Returns a new LATENT dict."""
     model = req.model
     out = dict(req.latent)
@@ -113,8 +125,14 @@ def sample_with_sigmas(req: SampleRequest, sigmas: torch.Tensor, callback: StepC
     fn = sampler_fn or get_sampler(req.sampler_name)
     mask = None
     with sampling_session(model):
-        guider = Guider(model, req.positive, req.negative, req.cfg, tuple(latent.shape),
-                        keep_uncond=getattr(fn, "needs_uncond", False))
+        guider = Guider(
+            model,
+            req.positive,
+            req.negative,
+            req.cfg,
+            tuple(latent.shape),
+            keep_uncond=getattr(fn, "needs_uncond", False),
+        )
         denoise = guider
         if req.latent.get("noise_mask") is not None:
             mask = noise_mask_for(req.latent["noise_mask"], latent)
@@ -138,24 +156,34 @@ def _without_penultimate(model, scheduler: str, steps: int) -> torch.Tensor:
     return torch.cat([sigmas[:-2], sigmas[-1:]])
 
 
-def ksampler_sigmas(model, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
-                    end_step: int | None = None, force_full_denoise: bool = False,
-                    sampler_name: str | None = None) -> torch.Tensor:
+def ksampler_sigmas(
+    model,
+    scheduler: str,
+    steps: int,
+    denoise: float = 1.0,
+    start_step: int | None = None,
+    end_step: int | None = None,
+    force_full_denoise: bool = False,
+    sampler_name: str | None = None,
+) -> torch.Tensor:
     """The schedule KSampler / KSamplerAdvanced use (denoise < 1 keeps the tail of a longer schedule;
     start/end cut; the samplers in DISCARD_PENULTIMATE_SIGMA_SAMPLERS drop a sigma first)."""
     if steps < 1:
         raise ValueError("steps must be at least 1")
     if sampler_name not in DISCARD_PENULTIMATE_SIGMA_SAMPLERS:
-        sigmas = split_for_denoise(model.schedule, scheduler, steps, denoise) if denoise < 0.9999 \
+        sigmas = (
+            split_for_denoise(model.schedule, scheduler, steps, denoise)
+            if denoise < 0.9999
             else calculate_sigmas(model.schedule, scheduler, steps)
+        )
     elif denoise >= 0.9999:
         sigmas = _without_penultimate(model, scheduler, steps)
     elif denoise <= 0.0:
         sigmas = torch.zeros(0, dtype=torch.float32)
     else:  # as split_for_denoise, on the shortened table
-        sigmas = _without_penultimate(model, scheduler, int(steps / denoise))[-(steps + 1):]
+        sigmas = _without_penultimate(model, scheduler, int(steps / denoise))[-(steps + 1) :]
     if end_step is not None and end_step < len(sigmas) - 1:
-        sigmas = sigmas[:end_step + 1].clone()
+        sigmas = sigmas[: end_step + 1].clone()
         if force_full_denoise:
             sigmas[-1] = 0
     if start_step is not None:
@@ -165,10 +193,19 @@ def ksampler_sigmas(model, scheduler: str, steps: int, denoise: float = 1.0, sta
     return sigmas
 
 
-def ksample(req: SampleRequest, scheduler: str, steps: int, denoise: float = 1.0, start_step: int | None = None,
-            end_step: int | None = None, force_full_denoise: bool = True, callback: StepCallback | None = None) -> dict:
-    sigmas = ksampler_sigmas(req.model, scheduler, steps, denoise, start_step, end_step, force_full_denoise,
-                             sampler_name=req.sampler_name)
+def ksample(
+    req: SampleRequest,
+    scheduler: str,
+    steps: int,
+    denoise: float = 1.0,
+    start_step: int | None = None,
+    end_step: int | None = None,
+    force_full_denoise: bool = True,
+    callback: StepCallback | None = None,
+) -> dict:
+    sigmas = ksampler_sigmas(
+        req.model, scheduler, steps, denoise, start_step, end_step, force_full_denoise, sampler_name=req.sampler_name
+    )
     if sigmas.numel() < 2:
         return dict(req.latent)
     return sample_with_sigmas(req, sigmas, callback)

@@ -6,16 +6,16 @@ Plain CFG steps along the guided estimate ``D``: the ODE step renoises ``D`` wit
 the data manifold at small guidance scales; ComfyUI runs these at the ordinary KSampler cfg.
 With ``U == D`` (no guidance) each one but ``dpmpp_2s_ancestral_cfg_pp`` is its plain counterpart.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, needs_uncond
 
-__all__ = ["euler_cfg_pp", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "dpmpp_2m_cfg_pp"]
+__all__ = ["dpmpp_2m_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "euler_ancestral_cfg_pp", "euler_cfg_pp"]
 
 
 def _euler_cfg_pp_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
@@ -29,21 +29,24 @@ def _euler_cfg_pp_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
         if up > 0 and s_noise > 0:
             x = x + run.noise(s, s_next) * (s_noise * up)
         return x
+
     return run.walk(x, step)
 
 
 @needs_uncond
 @torch.no_grad()
-def euler_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def euler_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Euler (DDIM) step with CFG++: ``x' = D + sigma' * (x - U) / sigma``."""
     return _euler_cfg_pp_walk(Run(denoise, x, sigmas, extra), x, eta=0.0)
 
 
 @needs_uncond
 @torch.no_grad()
-def euler_ancestral_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                           extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def euler_ancestral_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Ancestral Euler with CFG++ (``extra.eta``, ``extra.s_noise``; ComfyUI's defaults are 1)."""
     run = Run(denoise, x, sigmas, extra)
     return _euler_cfg_pp_walk(run, x, eta=run.extra.eta)
@@ -51,8 +54,9 @@ def euler_ancestral_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Ten
 
 @needs_uncond
 @torch.no_grad()
-def dpmpp_2s_ancestral_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                              extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpmpp_2s_ancestral_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """DPM-Solver++(2S) ancestral with CFG++, as ComfyUI's KSampler runs it.
 
     The first stage is the CFG++ jump to the lambda midpoint, ``x_mid = D + (s_mid/s) (x - U)``.
@@ -78,19 +82,21 @@ def dpmpp_2s_ancestral_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.
         if up > 0 and s_noise > 0:
             x = x + run.noise(s, s_next) * (s_noise * up)
         return x
+
     return run.walk(x, step)
 
 
 @needs_uncond
 @torch.no_grad()
-def dpmpp_2m_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                    extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpmpp_2m_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """DPM-Solver++(2M) with CFG++: ``x' = D + (sigma'/sigma) (x - U)`` plus, from the second step,
     the 2M correction ``(1 - sigma'/sigma) / (2 r) * (D - U_prev)`` with ``r = h_prev / h`` in
     lambda (ComfyUI's formulation: the current guided estimate against the previous unconditional
     one)."""
     run = Run(denoise, x, sigmas, extra)
-    old_uncond: Optional[torch.Tensor] = None
+    old_uncond: torch.Tensor | None = None
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal old_uncond
@@ -102,4 +108,5 @@ def dpmpp_2m_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
             x = x + (denoised - old_uncond) * (-math.expm1(-h) * h / (2.0 * h_last))
         old_uncond = uncond
         return x
+
     return run.walk(x, step)

@@ -9,16 +9,16 @@ single step the range is empty and ``x`` comes back unchanged).  The number of n
 ``dpm_fast`` equals the schedule's step count; ``dpm_adaptive`` uses as many as it needs.
 Deterministic (eta 0, ComfyUI's default).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, lam
 
-__all__ = ["dpm_fast", "dpm_adaptive"]
+__all__ = ["dpm_adaptive", "dpm_fast"]
 
 
 def _sigma(t: float) -> float:
@@ -35,8 +35,9 @@ class _Step:
     """One DPM-Solver step from ``t`` over ``h`` in lambda: the stage estimates of eps it needs,
     each taken once, and the update formulas of orders 1 to 3."""
 
-    def __init__(self, run: Run, x: torch.Tensor, t: float, h: float,
-                 first: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> None:
+    def __init__(
+        self, run: Run, x: torch.Tensor, t: float, h: float, first: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> None:
         self.run, self.x, self.t, self.h = run, x, t, h
         self.denoised, self.eps = first if first is not None else self._eps(x, t)
         self._stages: dict[float, torch.Tensor] = {}
@@ -76,8 +77,9 @@ class _Step:
 
 
 @torch.no_grad()
-def dpm_fast(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-             extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpm_fast(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """DPM-Solver-fast: ``n`` network calls as ``n // 3 + 1`` equal steps in lambda, all of
     order 3 but the last (order ``n % 3``, or orders 2 then 1 when 3 divides ``n``)."""
     run = Run(denoise, x, sigmas, extra)
@@ -104,8 +106,9 @@ class _StepSizeController:
     ``1 + atan(f - 1)`` with ``f`` a product of powers of the last three inverse errors; a step
     is accepted when the factor reaches ``accept_safety``, and ``h`` is scaled either way."""
 
-    def __init__(self, h: float, pcoeff: float, icoeff: float, dcoeff: float, order: float,
-                 accept_safety: float) -> None:
+    def __init__(
+        self, h: float, pcoeff: float, icoeff: float, dcoeff: float, order: float, accept_safety: float
+    ) -> None:
         self.h = h
         self.powers = ((pcoeff + icoeff + dcoeff) / order, -(pcoeff + 2 * dcoeff) / order, dcoeff / order)
         self.accept_safety = accept_safety
@@ -116,7 +119,7 @@ class _StepSizeController:
         if not self.inv_errors:
             self.inv_errors = [inv, inv, inv]
         self.inv_errors[0] = inv
-        f = math.prod(e ** p for e, p in zip(self.inv_errors, self.powers))
+        f = math.prod(e**p for e, p in zip(self.inv_errors, self.powers, strict=False))
         factor = 1.0 + math.atan(f - 1.0)
         accept = factor >= self.accept_safety
         if accept:
@@ -126,10 +129,21 @@ class _StepSizeController:
 
 
 @torch.no_grad()
-def dpm_adaptive(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None, order: int = 3, rtol: float = 0.05,
-                 atol: float = 0.0078, h_init: float = 0.05, pcoeff: float = 0.0, icoeff: float = 1.0,
-                 dcoeff: float = 0.0, accept_safety: float = 0.81) -> torch.Tensor:
+def dpm_adaptive(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    order: int = 3,
+    rtol: float = 0.05,
+    atol: float = 0.0078,
+    h_init: float = 0.05,
+    pcoeff: float = 0.0,
+    icoeff: float = 1.0,
+    dcoeff: float = 0.0,
+    accept_safety: float = 0.81,
+) -> torch.Tensor:
     """DPM-Solver-23 (or -12 with ``order=2``) with adaptive steps (defaults as ComfyUI).
 
     Each attempt computes a low- and a high-order solution from shared stages; their difference
@@ -145,7 +159,7 @@ def dpm_adaptive(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     t_start, t_end = _range(run)
     control = _StepSizeController(h_init, pcoeff, icoeff, dcoeff, order, accept_safety)
     s, x_prev = t_start, x
-    first: Optional[tuple[torch.Tensor, torch.Tensor]] = None
+    first: tuple[torch.Tensor, torch.Tensor] | None = None
     while s < t_end - 1e-5:
         t = min(t_end, s + control.h)
         step = _Step(run, x, s, t - s, first)

@@ -13,10 +13,10 @@ over the step (``dt = sigma' - sigma``).  As in the reference implementation the
 200-point Riemann sums, which the numbers depend on.  Noise: one draw per step from
 ``run.noise`` (the seed+1 generator), scaled by ``extra.s_noise``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
@@ -29,7 +29,7 @@ _POINTS = 200
 
 def er_sde_noise_scale(v: torch.Tensor) -> torch.Tensor:
     """The default ``f``: ``v * (exp(v^0.3) + 10)``."""
-    return v * ((v ** 0.3).exp() + 10.0)
+    return v * ((v**0.3).exp() + 10.0)
 
 
 def _scale(v: float) -> float:
@@ -50,13 +50,19 @@ def _stage_integrals(s: float, s_next: float) -> tuple[float, float]:
 
 
 @torch.no_grad()
-def er_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-           extra: Optional[SamplerExtras] = None, max_stage: int = 3) -> torch.Tensor:
+def er_sde(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    max_stage: int = 3,
+) -> torch.Tensor:
     """ER-SDE-Solver with up to ``max_stage`` stages (3 = the paper's third-order solver)."""
     run = Run(denoise, x, sigmas, extra)
     s_noise = run.extra.s_noise
-    old: Optional[torch.Tensor] = None
-    old_slope: Optional[torch.Tensor] = None
+    old: torch.Tensor | None = None
+    old_slope: torch.Tensor | None = None
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal old, old_slope
@@ -72,7 +78,8 @@ def er_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
                 x = x + curvature * w_2
             old_slope = slope
         if s_noise > 0:
-            x = x + run.noise(s, s_next) * (s_noise * math.sqrt(max(s_next ** 2 - (s * r) ** 2, 0.0)))
+            x = x + run.noise(s, s_next) * (s_noise * math.sqrt(max(s_next**2 - (s * r) ** 2, 0.0)))
         old = denoised
         return x
+
     return run.walk(x, step)

@@ -11,16 +11,16 @@ Variants: ``_ancestral`` steps down to sigma_down and adds fresh noise of size s
 (``extra.eta``, default 1); ``_cfg_pp`` uses the unconditional estimates for the ODE and adds the
 guidance ``D - U`` to ``x`` first (CFG++, see :mod:`.samplers_cfg_pp`).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, needs_uncond, phi
 
-__all__ = ["res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp"]
+__all__ = ["res_multistep", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp", "res_multistep_cfg_pp"]
 
 
 def _res_weights(h: float, c2: float) -> tuple[float, float]:
@@ -33,8 +33,8 @@ def _res_weights(h: float, c2: float) -> tuple[float, float]:
 
 def _res_walk(run: Run, x: torch.Tensor, eta: float, cfg_pp: bool) -> torch.Tensor:
     s_noise = run.extra.s_noise
-    old: Optional[torch.Tensor] = None        # the previous step's estimate (U with CFG++)
-    old_down = 0.0                            # where the previous step's ODE part ended
+    old: torch.Tensor | None = None  # the previous step's estimate (U with CFG++)
+    old_down = 0.0  # where the previous step's ODE part ended
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal old, old_down
@@ -58,27 +58,31 @@ def _res_walk(run: Run, x: torch.Tensor, eta: float, cfg_pp: bool) -> torch.Tens
             x = x + run.noise(s, s_next) * (s_noise * up)
         old, old_down = estimate, down
         return x
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def res_multistep(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                  extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def res_multistep(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Second-order RES multistep ODE solver."""
     return _res_walk(Run(denoise, x, sigmas, extra), x, eta=0.0, cfg_pp=False)
 
 
 @needs_uncond
 @torch.no_grad()
-def res_multistep_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                         extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def res_multistep_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """RES multistep with CFG++."""
     return _res_walk(Run(denoise, x, sigmas, extra), x, eta=0.0, cfg_pp=True)
 
 
 @torch.no_grad()
-def res_multistep_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                            extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def res_multistep_ancestral(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """RES multistep down to sigma_down, then fresh noise of size sigma_up."""
     run = Run(denoise, x, sigmas, extra)
     return _res_walk(run, x, eta=run.extra.eta, cfg_pp=False)
@@ -86,8 +90,9 @@ def res_multistep_ancestral(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Te
 
 @needs_uncond
 @torch.no_grad()
-def res_multistep_ancestral_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                                   extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def res_multistep_ancestral_cfg_pp(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Ancestral RES multistep with CFG++."""
     run = Run(denoise, x, sigmas, extra)
     return _res_walk(run, x, eta=run.extra.eta, cfg_pp=True)

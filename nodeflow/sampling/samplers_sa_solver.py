@@ -15,10 +15,11 @@ finishes at 0 the orders drop so the last steps use only the points they have.  
 ``extra.eta`` while the next sigma lies between the sigmas at 20% and 80% of the model's
 timesteps, else 0 (ODE).  Noise: the seed+1 generator via ``run.noise``, once per noisy step.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -31,8 +32,7 @@ __all__ = ["sa_solver", "sa_solver_pece", "stochastic_adams_weights"]
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
 
 
-def stochastic_adams_weights(nodes: Sequence[float], lam_s: float, lam_t: float,
-                             tau: float) -> list[float]:
+def stochastic_adams_weights(nodes: Sequence[float], lam_s: float, lam_t: float, tau: float) -> list[float]:
     """The ``b_j`` above for Lagrange nodes ``nodes`` (lambdas, oldest first).
 
     Gauss-Legendre with 16 points: exact for the polynomial part, and the exponential factor
@@ -51,16 +51,14 @@ def stochastic_adams_weights(nodes: Sequence[float], lam_s: float, lam_t: float,
     return weights
 
 
-def _combine(x: torch.Tensor, scale: float, weights: list[float],
-             estimates: Sequence[torch.Tensor]) -> torch.Tensor:
+def _combine(x: torch.Tensor, scale: float, weights: list[float], estimates: Sequence[torch.Tensor]) -> torch.Tensor:
     out = x * scale
-    for w, d in zip(weights, estimates):
+    for w, d in zip(weights, estimates, strict=False):
         out = out + d * w
     return out
 
 
-def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order: int,
-               pece: bool) -> torch.Tensor:
+def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order: int, pece: bool) -> torch.Tensor:
     sig = run.sigmas
     if run.steps == 0:
         return x
@@ -72,16 +70,16 @@ def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order:
         return eta if eta > 0 and tau_high >= sigma >= tau_low else 0.0
 
     lams = [lam(s) if s > 0 else math.inf for s in sig]
-    to_end = sig[-1] == 0       # then the orders drop over the last steps
+    to_end = sig[-1] == 0  # then the orders drop over the last steps
     keep = max(predictor_order, corrector_order)
-    history: list[torch.Tensor] = []                 # x0 estimates at sig[i - n + 1 .. i]
+    history: list[torch.Tensor] = []  # x0 estimates at sig[i - n + 1 .. i]
     x_pred = x_cur = x
     tau, h = 0.0, 0.0
-    noise: Optional[torch.Tensor] = None             # the last predictor's noise
+    noise: torch.Tensor | None = None  # the last predictor's noise
 
     for i in range(run.steps):
         denoised = run.denoise(x_pred, sig[i])
-        history = (history + [denoised])[-keep:]
+        history = ([*history, denoised])[-keep:]
         p_order = min(predictor_order, len(history))
         c_order = 0 if i == 0 or (sig[i + 1] == 0 and not pece) else min(corrector_order, len(history))
         if to_end:
@@ -90,10 +88,9 @@ def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order:
 
         if c_order == 0:
             x_cur = x_pred
-        else:   # redo the last step with the new estimate among the nodes
-            weights = stochastic_adams_weights(lams[i - c_order + 1:i + 1], lams[i - 1], lams[i], tau)
-            x_cur = _combine(x_cur, sig[i] / sig[i - 1] * math.exp(-tau * tau * h), weights,
-                             history[-c_order:])
+        else:  # redo the last step with the new estimate among the nodes
+            weights = stochastic_adams_weights(lams[i - c_order + 1 : i + 1], lams[i - 1], lams[i], tau)
+            x_cur = _combine(x_cur, sig[i] / sig[i - 1] * math.exp(-tau * tau * h), weights, history[-c_order:])
             if noise is not None:
                 x_cur = x_cur + noise
             if pece:
@@ -105,9 +102,8 @@ def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order:
         else:
             tau = tau_at(sig[i + 1])
             h = lams[i + 1] - lams[i]
-            weights = stochastic_adams_weights(lams[i - p_order + 1:i + 1], lams[i], lams[i + 1], tau)
-            x_pred = _combine(x_cur, sig[i + 1] / sig[i] * math.exp(-tau * tau * h), weights,
-                              history[-p_order:])
+            weights = stochastic_adams_weights(lams[i - p_order + 1 : i + 1], lams[i], lams[i + 1], tau)
+            x_pred = _combine(x_cur, sig[i + 1] / sig[i] * math.exp(-tau * tau * h), weights, history[-p_order:])
             noise = None
             if tau > 0 and s_noise > 0:
                 size = sig[i + 1] * math.sqrt(-math.expm1(-2.0 * tau * tau * h)) * s_noise
@@ -118,18 +114,30 @@ def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order:
 
 
 @torch.no_grad()
-def sa_solver(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-              extra: Optional[SamplerExtras] = None, predictor_order: int = 3,
-              corrector_order: int = 4) -> torch.Tensor:
+def sa_solver(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    predictor_order: int = 3,
+    corrector_order: int = 4,
+) -> torch.Tensor:
     """SA-Solver, predictor order 3 and corrector order 4 (the corrector reuses each model
     evaluation, so one evaluation per step)."""
     return _sa_solver(Run(denoise, x, sigmas, extra), x, predictor_order, corrector_order, False)
 
 
 @torch.no_grad()
-def sa_solver_pece(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                   extra: Optional[SamplerExtras] = None, predictor_order: int = 3,
-                   corrector_order: int = 4) -> torch.Tensor:
+def sa_solver_pece(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    predictor_order: int = 3,
+    corrector_order: int = 4,
+) -> torch.Tensor:
     """SA-Solver in PECE mode: the corrected state is evaluated again and that estimate
     replaces the predicted one (two evaluations per step, the last step corrected too)."""
     return _sa_solver(Run(denoise, x, sigmas, extra), x, predictor_order, corrector_order, True)

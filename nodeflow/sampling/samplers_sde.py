@@ -10,10 +10,10 @@ The plain names draw their noise from a tree built on the CPU, the ``_gpu`` name
 the latent's device (identical numbers on a CPU).  A noise callable in ``extra.noise`` replaces
 the tree.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
@@ -21,13 +21,20 @@ from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, phi
 from .brownian import with_brownian_noise
 
 __all__ = [
-    "dpmpp_sde", "dpmpp_sde_gpu", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun",
-    "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde", "dpmpp_3m_sde_gpu",
+    "dpmpp_2m_sde",
+    "dpmpp_2m_sde_gpu",
+    "dpmpp_2m_sde_heun",
+    "dpmpp_2m_sde_heun_gpu",
+    "dpmpp_3m_sde",
+    "dpmpp_3m_sde_gpu",
+    "dpmpp_sde",
+    "dpmpp_sde_gpu",
 ]
 
 
-def _sde_run(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor,
-             extra: Optional[SamplerExtras], on_device: bool) -> Run:
+def _sde_run(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, extra: SamplerExtras | None, on_device: bool
+) -> Run:
     return Run(denoise, x, sigmas, with_brownian_noise(extra, x, sigmas, on_device=on_device))
 
 
@@ -54,9 +61,15 @@ def _exp_step(x: torch.Tensor, denoised: torch.Tensor, s: float, target: float) 
 
 
 @torch.no_grad()
-def dpmpp_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-              extra: Optional[SamplerExtras] = None, r: float = 0.5,
-              on_device: bool = False) -> torch.Tensor:
+def dpmpp_sde(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    r: float = 0.5,
+    on_device: bool = False,
+) -> torch.Tensor:
     """Stochastic DPM-Solver++ (2 stages): an ancestral step to ``lambda + r h`` gives a second
     x0 estimate, then an ancestral full step uses the first-order-in-lambda combination of both."""
     run = _sde_run(denoise, x, sigmas, extra, on_device)
@@ -76,12 +89,14 @@ def dpmpp_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         down, up = ancestral_split(s, s_next, eta)
         x = _exp_step(x, combined, s, down)
         return x + run.noise(s, s_next) * (s_noise * up) if noisy else x
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def dpmpp_sde_gpu(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                  extra: Optional[SamplerExtras] = None, r: float = 0.5) -> torch.Tensor:
+def dpmpp_sde_gpu(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None, r: float = 0.5
+) -> torch.Tensor:
     """dpmpp_sde with the Brownian tree on the latent's device."""
     return dpmpp_sde(denoise, x, sigmas, extra=extra, r=r, on_device=True)
 
@@ -92,55 +107,76 @@ def _dpmpp_2m_sde(run: Run, x: torch.Tensor, heun: bool) -> torch.Tensor:
     ``heun=False`` (midpoint) applies the slope as if D sat at the middle of the step,
     ``heun=True`` integrates the linear D exactly (weight ``H phi_2(H)``)."""
     eta = run.extra.eta
-    old: Optional[torch.Tensor] = None
+    old: torch.Tensor | None = None
     h_last = 0.0
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal old, h_last
         h = lam(s_next) - lam(s)
         big_h = (1.0 + eta) * h
-        decay = -math.expm1(-big_h)                       # 1 - e^{-H}
+        decay = -math.expm1(-big_h)  # 1 - e^{-H}
         x = x * ((s_next / s) * math.exp(-eta * h)) + denoised * decay
         if old is not None:
-            slope = (denoised - old) * (h / h_last)       # h * dD/dlambda
+            slope = (denoised - old) * (h / h_last)  # h * dD/dlambda
             x = x + slope * (big_h * phi(2, big_h) if heun else 0.5 * decay)
         x = x + _sde_noise(run, s, s_next, h, eta)
         old, h_last = denoised, h
         return x
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def dpmpp_2m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None, on_device: bool = False) -> torch.Tensor:
+def dpmpp_2m_sde(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    on_device: bool = False,
+) -> torch.Tensor:
     """SDE-DPM-Solver++(2M), midpoint variant; ``extra.eta`` = 0 gives the ODE solver."""
     return _dpmpp_2m_sde(_sde_run(denoise, x, sigmas, extra, on_device), x, heun=False)
 
 
 @torch.no_grad()
-def dpmpp_2m_sde_gpu(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                     extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpmpp_2m_sde_gpu(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """dpmpp_2m_sde with the Brownian tree on the latent's device."""
     return dpmpp_2m_sde(denoise, x, sigmas, extra=extra, on_device=True)
 
 
 @torch.no_grad()
-def dpmpp_2m_sde_heun(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                      extra: Optional[SamplerExtras] = None, on_device: bool = False) -> torch.Tensor:
+def dpmpp_2m_sde_heun(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    on_device: bool = False,
+) -> torch.Tensor:
     """SDE-DPM-Solver++(2M), Heun variant (the linear D integrated exactly)."""
     return _dpmpp_2m_sde(_sde_run(denoise, x, sigmas, extra, on_device), x, heun=True)
 
 
 @torch.no_grad()
-def dpmpp_2m_sde_heun_gpu(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                          extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpmpp_2m_sde_heun_gpu(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """dpmpp_2m_sde_heun with the Brownian tree on the latent's device."""
     return dpmpp_2m_sde_heun(denoise, x, sigmas, extra=extra, on_device=True)
 
 
 @torch.no_grad()
-def dpmpp_3m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                 extra: Optional[SamplerExtras] = None, on_device: bool = False) -> torch.Tensor:
+def dpmpp_3m_sde(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    on_device: bool = False,
+) -> torch.Tensor:
     """SDE-DPM-Solver++(3M): first and second differences of the last three estimates.
 
     With ``d1`` ~ h D' and ``d2`` ~ h^2 D''/2 the step adds ``H phi_2(H) d1 + H phi_3(H) d2``
@@ -150,7 +186,7 @@ def dpmpp_3m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
     """
     run = _sde_run(denoise, x, sigmas, extra, on_device)
     eta = run.extra.eta
-    hist: list[tuple[float, torch.Tensor]] = []      # (h of the step that followed it, D), newest last
+    hist: list[tuple[float, torch.Tensor]] = []  # (h of the step that followed it, D), newest last
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal hist
@@ -159,24 +195,26 @@ def dpmpp_3m_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         x = x * ((s_next / s) * math.exp(-eta * h)) + denoised * -math.expm1(-big_h)
         if hist:
             h1, den1 = hist[-1]
-            d1_0 = (denoised - den1) * (h / h1)          # h * slope at lambda - h1/2
+            d1_0 = (denoised - den1) * (h / h1)  # h * slope at lambda - h1/2
             if len(hist) >= 2:
                 h2, den2 = hist[-2]
-                d1_1 = (den1 - den2) * (h / h2)          # h * slope at lambda - h1 - h2/2
+                d1_1 = (den1 - den2) * (h / h2)  # h * slope at lambda - h1 - h2/2
                 span = (h1 + h2) / h
-                d2 = (d1_0 - d1_1) / span                # ~ h^2 D'' / 2
-                d1 = d1_0 + d2 * (h1 / h)                # ~ h D'(lambda)
+                d2 = (d1_0 - d1_1) / span  # ~ h^2 D'' / 2
+                d1 = d1_0 + d2 * (h1 / h)  # ~ h D'(lambda)
                 x = x + d1 * (big_h * phi(2, big_h)) + d2 * (big_h * phi(3, big_h))
             else:
                 x = x + d1_0 * (big_h * phi(2, big_h))
         x = x + _sde_noise(run, s, s_next, h, eta)
-        hist = (hist + [(h, denoised)])[-2:]
+        hist = ([*hist, (h, denoised)])[-2:]
         return x
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def dpmpp_3m_sde_gpu(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                     extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def dpmpp_3m_sde_gpu(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """dpmpp_3m_sde with the Brownian tree on the latent's device."""
     return dpmpp_3m_sde(denoise, x, sigmas, extra=extra, on_device=True)

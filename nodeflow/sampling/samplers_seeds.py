@@ -12,16 +12,16 @@ forward, decayed by ``e^{-eta (c_next - c) h}``, and adds an independent part, s
 total noise has the SDE's exact variance.  Each stage draws from ``run.noise`` (the seed+1
 generator) whenever noise is on, even where its weight is 0 (``r = 1``), like ComfyUI.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, lam, phi
 
-__all__ = ["seeds_2", "seeds_3", "exp_heun_2_x0", "exp_heun_2_x0_sde"]
+__all__ = ["exp_heun_2_x0", "exp_heun_2_x0_sde", "seeds_2", "seeds_3"]
 
 
 def _stage_sigma(s: float, s_next: float, c: float) -> float:
@@ -29,8 +29,7 @@ def _stage_sigma(s: float, s_next: float, c: float) -> float:
     return s_next if c == 1.0 else math.exp(-(lam(s) + c * (lam(s_next) - lam(s))))
 
 
-def _linear(x: torch.Tensor, denoised: torch.Tensor, s: float, s_c: float, ch: float,
-            eta: float) -> torch.Tensor:
+def _linear(x: torch.Tensor, denoised: torch.Tensor, s: float, s_c: float, ch: float, eta: float) -> torch.Tensor:
     """Exact step of the SDE's drift to sigma ``s_c`` (``ch`` = its lambda distance) with D fixed."""
     return x * ((s_c / s) * math.exp(-eta * ch)) + denoised * -math.expm1(-(1.0 + eta) * ch)
 
@@ -47,14 +46,14 @@ class _StageNoise:
     def __init__(self, run: Run, eta: float, h: float) -> None:
         self.run, self.eta, self.h = run, eta, h
         self.on = eta > 0 and run.extra.s_noise > 0
-        self.value: Optional[torch.Tensor] = None
+        self.value: torch.Tensor | None = None
         self.c = 0.0
 
     def advance(self, x: torch.Tensor, s_from: float, s_to: float, c_to: float) -> torch.Tensor:
         """Carry the path from stage ``self.c`` to ``c_to`` (sigma ``s_to``) and add it to x."""
         if not self.on:
             return x
-        segment = (self.c - c_to) * self.h * self.eta          # <= 0
+        segment = (self.c - c_to) * self.h * self.eta  # <= 0
         fresh = self.run.noise(s_from, s_to) * math.sqrt(-math.expm1(2.0 * segment))
         self.value = fresh if self.value is None else self.value * math.exp(segment) + fresh
         self.c = c_to
@@ -69,18 +68,25 @@ def _seeds_2_walk(run: Run, x: torch.Tensor, eta: float, r: float, phi_2: bool) 
         x_1 = noise.advance(_linear(x, denoised, s, s_1, r * h, eta), s, s_1, r)
         denoised_1 = run.denoise(x_1, s_1)
         x = _linear(x, denoised, s, s_next, h, eta)
-        if phi_2:   # D linear in lambda through both estimates, integrated exactly
+        if phi_2:  # D linear in lambda through both estimates, integrated exactly
             x = x + (denoised_1 - denoised) * (_hphi2(h, eta) / r)
-        else:       # the midpoint-style combination D + (D_1 - D) / (2r)
+        else:  # the midpoint-style combination D + (D_1 - D) / (2r)
             x = x + (denoised_1 - denoised) * (-math.expm1(-(1.0 + eta) * h) / (2.0 * r))
         return noise.advance(x, s_1, s_next, 1.0)
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def seeds_2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-            extra: Optional[SamplerExtras] = None, r: float = 0.5,
-            solver_type: str = "phi_1") -> torch.Tensor:
+def seeds_2(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    r: float = 0.5,
+    solver_type: str = "phi_1",
+) -> torch.Tensor:
     """SEEDS-2: two stages (the second at ``lambda + r h``), noise rate ``extra.eta``.
 
     ``solver_type`` "phi_1" combines the estimates as ``D + (D_1 - D) / (2r)`` under the
@@ -92,25 +98,33 @@ def seeds_2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
 
 
 @torch.no_grad()
-def exp_heun_2_x0(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                  extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def exp_heun_2_x0(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Exponential Heun (2nd order) in data prediction and lambda time: an exponential Euler
     step to the end, then the line through both x0 estimates integrated exactly."""
     return _seeds_2_walk(Run(denoise, x, sigmas, extra), x, 0.0, 1.0, True)
 
 
 @torch.no_grad()
-def exp_heun_2_x0_sde(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                      extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def exp_heun_2_x0_sde(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """exp_heun_2_x0 for the SDE with noise rate ``extra.eta`` (SEEDS-2 with r = 1, phi_2)."""
     run = Run(denoise, x, sigmas, extra)
     return _seeds_2_walk(run, x, run.extra.eta, 1.0, True)
 
 
 @torch.no_grad()
-def seeds_3(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-            extra: Optional[SamplerExtras] = None, r_1: float = 1.0 / 3.0,
-            r_2: float = 2.0 / 3.0) -> torch.Tensor:
+def seeds_3(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    r_1: float = 1.0 / 3.0,
+    r_2: float = 2.0 / 3.0,
+) -> torch.Tensor:
     """SEEDS-3: stages at ``lambda + r_1 h`` and ``lambda + r_2 h``; each later stage uses the
     slope between D and the previous stage's estimate, integrated exactly."""
     run = Run(denoise, x, sigmas, extra)
@@ -129,4 +143,5 @@ def seeds_3(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
         x = _linear(x, denoised, s, s_next, h, eta)
         x = x + (denoised_2 - denoised) * (_hphi2(h, eta) / r_2)
         return noise.advance(x, s_2, s_next, 1.0)
+
     return run.walk(x, step)

@@ -3,20 +3,20 @@ ODE into one Euler-like step in sigma: Heun++ (looks two steps ahead), iPNDM-v (
 Adams-Bashforth on earlier slopes) and gradient estimation (extrapolates the slope from the
 previous one).
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, needs_uncond, slope
 
-__all__ = ["heunpp2", "ipndm_v", "gradient_estimation", "gradient_estimation_cfg_pp"]
+__all__ = ["gradient_estimation", "gradient_estimation_cfg_pp", "heunpp2", "ipndm_v"]
 
 
 @torch.no_grad()
-def heunpp2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-            extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def heunpp2(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """Heun++ (from Carzit's sd-webui-samplers-scheduler, as in ComfyUI): the step's slope is a
     weighted mean of the slopes at sigma, at an Euler predictor at the next sigma and at one more
     Euler predictor a further step on, weighted by those sigmas over ``3 * sigmas[0]`` (two
@@ -41,6 +41,7 @@ def heunpp2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
             w_next, w_after = s_next / (3.0 * first), s_after / (3.0 * first)
             mean = d * (1.0 - w_next - w_after) + d_next * w_next + d_after * w_after
         return x + mean * (s_next - s)
+
     return run.walk(x, step)
 
 
@@ -67,18 +68,19 @@ def _ipndm_v_weights(h: list[float]) -> list[float]:
     if len(h) == 3:
         return w
     h3 = h[3]
-    b = ((1.0 - h0 / (3.0 * (h0 + h1))) / 2.0 + (1.0 - h0 / (2.0 * (h0 + h1))) * h0 / (6.0 * (h0 + h1 + h2))) \
-        * (h0 * (h0 + h1) * (h0 + h1 + h2)) / (h1 * (h1 + h2) * (h1 + h2 + h3))
+    b = (
+        ((1.0 - h0 / (3.0 * (h0 + h1))) / 2.0 + (1.0 - h0 / (2.0 * (h0 + h1))) * h0 / (6.0 * (h0 + h1 + h2)))
+        * (h0 * (h0 + h1) * (h0 + h1 + h2))
+        / (h1 * (h1 + h2) * (h1 + h2 + h3))
+    )
     q = h1 * (h1 + h2) / (h2 * (h2 + h3))
-    return [w[0] + b,
-            w[1] - (1.0 + h1 / h2 + q) * b,
-            w[2] + (h1 / h2 + q * (1.0 + h2 / h3)) * b,
-            -b * q * h1 / h2]
+    return [w[0] + b, w[1] - (1.0 + h1 / h2 + q) * b, w[2] + (h1 / h2 + q * (1.0 + h2 / h3)) * b, -b * q * h1 / h2]
 
 
 @torch.no_grad()
-def ipndm_v(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-            extra: Optional[SamplerExtras] = None, order: int = 4) -> torch.Tensor:
+def ipndm_v(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None, order: int = 4
+) -> torch.Tensor:
     """Improved pseudo-numerical method with variable steps (Zhang & Chen 2023 iPNDM,
     variable-step form of zju-pi's diff-solvers): Adams-Bashforth on dx/dsigma with weights from
     the actual step sizes, up to ``order`` slopes."""
@@ -87,15 +89,16 @@ def ipndm_v(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal slopes
-        slopes = [slope(x, denoised, s)] + slopes[:order - 1]
+        slopes = [slope(x, denoised, s), *slopes[: order - 1]]
         steps = [run.sigmas[i + 1 - k] - run.sigmas[i - k] for k in range(len(slopes))]
         weights = _ipndm_v_weights(steps)
-        return x + sum(w * d for w, d in zip(weights, slopes)) * (s_next - s)
+        return x + sum(w * d for w, d in zip(weights, slopes, strict=False)) * (s_next - s)
+
     return run.walk(x, step)
 
 
 def _gradient_estimation_walk(run: Run, x: torch.Tensor, ge_gamma: float, cfg_pp: bool) -> torch.Tensor:
-    old: Optional[torch.Tensor] = None
+    old: torch.Tensor | None = None
 
     def step(i: int, x: torch.Tensor, denoised: torch.Tensor, s: float, s_next: float) -> torch.Tensor:
         nonlocal old
@@ -105,12 +108,19 @@ def _gradient_estimation_walk(run: Run, x: torch.Tensor, ge_gamma: float, cfg_pp
             x = x + (d - old) * ((ge_gamma - 1.0) * (s_next - s))
         old = d
         return x
+
     return run.walk(x, step)
 
 
 @torch.no_grad()
-def gradient_estimation(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                        extra: Optional[SamplerExtras] = None, ge_gamma: float = 2.0) -> torch.Tensor:
+def gradient_estimation(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    ge_gamma: float = 2.0,
+) -> torch.Tensor:
     """Gradient estimation (Permenter & Yuan 2023, "Interpreting and improving diffusion models
     from an optimization perspective"): Euler with the slope ``d + (ge_gamma - 1) (d - d_prev)``
     from the second step on (``ge_gamma`` 2 is ComfyUI's default)."""
@@ -119,8 +129,14 @@ def gradient_estimation(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor
 
 @needs_uncond
 @torch.no_grad()
-def gradient_estimation_cfg_pp(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-                               extra: Optional[SamplerExtras] = None, ge_gamma: float = 2.0) -> torch.Tensor:
+def gradient_estimation_cfg_pp(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    *,
+    extra: SamplerExtras | None = None,
+    ge_gamma: float = 2.0,
+) -> torch.Tensor:
     """Gradient estimation with CFG++: the slopes use the unconditional estimate and the Euler
     part jumps to ``D + sigma' (x - U) / sigma``."""
     return _gradient_estimation_walk(Run(denoise, x, sigmas, extra), x, ge_gamma, cfg_pp=True)

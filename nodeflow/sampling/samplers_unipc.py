@@ -23,9 +23,11 @@ How the steps are laid out (ComfyUI's port):
 With one step ComfyUI takes no step at all (order 0) and returns the scaled start; here a one-step
 schedule is a single first-order step (``x = denoised`` when it ends at 0).
 """
+
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 
@@ -39,6 +41,7 @@ _FINAL_SIGMA = 0.001
 
 class _Level(NamedTuple):
     """A noise level in the VP form, as float32 scalars."""
+
     sigma: torch.Tensor
     alpha: torch.Tensor
     std: torch.Tensor
@@ -51,8 +54,7 @@ def _level(sigma: float) -> _Level:
     s = torch.tensor(sigma, dtype=torch.float32)
     log_alpha = 0.5 * torch.log(1 / (s * s + 1))
     one_minus_alpha2 = 1.0 - torch.exp(2.0 * log_alpha)
-    return _Level(s, torch.exp(log_alpha), torch.sqrt(one_minus_alpha2),
-                  log_alpha - 0.5 * torch.log(one_minus_alpha2))
+    return _Level(s, torch.exp(log_alpha), torch.sqrt(one_minus_alpha2), log_alpha - 0.5 * torch.log(one_minus_alpha2))
 
 
 def _b_bh1(hh: torch.Tensor) -> torch.Tensor:
@@ -63,9 +65,14 @@ def _b_bh2(hh: torch.Tensor) -> torch.Tensor:
     return torch.expm1(hh)
 
 
-def _update(x: torch.Tensor, hist: list[tuple[_Level, torch.Tensor]], target: _Level, order: int,
-            b_of_hh: Callable[[torch.Tensor], torch.Tensor],
-            evaluate: Optional[Callable[[torch.Tensor], torch.Tensor]]) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+def _update(
+    x: torch.Tensor,
+    hist: list[tuple[_Level, torch.Tensor]],
+    target: _Level,
+    order: int,
+    b_of_hh: Callable[[torch.Tensor], torch.Tensor],
+    evaluate: Callable[[torch.Tensor], torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """One UniPC step of ``order`` from the newest level in ``hist`` (levels with their D, oldest first)
     to ``target``; with ``evaluate`` (D at the target for a VP x) the corrector runs too.  Returns the new
     x_vp and the D evaluated at the predicted x (None without the corrector)."""
@@ -73,31 +80,31 @@ def _update(x: torch.Tensor, hist: list[tuple[_Level, torch.Tensor]], target: _L
     h = target.lam - level.lam
     rks: list[torch.Tensor] = []
     diffs: list[torch.Tensor] = []
-    for older, estimate in reversed(hist[-order:-1]):        # newest first
+    for older, estimate in reversed(hist[-order:-1]):  # newest first
         r = (older.lam - level.lam) / h
         rks.append(r)
         diffs.append((estimate - current) / r)
-    rks_all = torch.stack(rks + [torch.tensor(1.0)])
+    rks_all = torch.stack([*rks, torch.tensor(1.0)])
 
     # data prediction integrates in -h: hh phi_1(hh) = e^hh - 1 and B(hh) is negative like hh
     hh = -h
     h_phi_1 = torch.expm1(hh)
     b_h = b_of_hh(hh)
     rhs: list[torch.Tensor] = []
-    h_phi_k = h_phi_1 / hh - 1.0               # hh phi_2(hh)
+    h_phi_k = h_phi_1 / hh - 1.0  # hh phi_2(hh)
     factorial = 1
     for n in range(1, order + 1):
         rhs.append(h_phi_k * factorial / b_h)
         factorial *= n + 1
-        h_phi_k = h_phi_k / hh - 1.0 / factorial   # hh phi_{n+2}(hh)
-    powers = torch.stack([rks_all ** n for n in range(order)])   # powers[n, m] = r_m^n
+        h_phi_k = h_phi_k / hh - 1.0 / factorial  # hh phi_{n+2}(hh)
+    powers = torch.stack([rks_all**n for n in range(order)])  # powers[n, m] = r_m^n
     rhs_t = torch.stack(rhs)
 
     base = (target.std / level.std) * x - (target.alpha * h_phi_1) * current
     x_new = base
     if diffs:
         rhos_p = torch.tensor([0.5]) if order == 2 else torch.linalg.solve(powers[:-1, :-1], rhs_t[:-1])
-        x_new = base - (target.alpha * b_h) * sum(rho * d for rho, d in zip(rhos_p, diffs))
+        x_new = base - (target.alpha * b_h) * sum(rho * d for rho, d in zip(rhos_p, diffs, strict=False))
     if evaluate is None:
         return x_new, None
 
@@ -105,15 +112,20 @@ def _update(x: torch.Tensor, hist: list[tuple[_Level, torch.Tensor]], target: _L
     rhos_c = torch.tensor([0.5]) if order == 1 else torch.linalg.solve(powers, rhs_t)
     correction = rhos_c[-1] * (new - current)
     if diffs:
-        correction = sum(rho * d for rho, d in zip(rhos_c[:-1], diffs)) + correction
+        correction = sum(rho * d for rho, d in zip(rhos_c[:-1], diffs, strict=False)) + correction
     return base - (target.alpha * b_h) * correction, new
 
 
-def _unipc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, extra: Optional[SamplerExtras],
-           b_of_hh: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+def _unipc(
+    denoise: Denoiser,
+    x: torch.Tensor,
+    sigmas: torch.Tensor,
+    extra: SamplerExtras | None,
+    b_of_hh: Callable[[torch.Tensor], torch.Tensor],
+) -> torch.Tensor:
     run = Run(denoise, x, sigmas, extra)
     steps = run.steps
-    if steps < 2:   # see the module docstring
+    if steps < 2:  # see the module docstring
         return run.walk(x, lambda i, x, d, s, s_next: d + (x - d) * (s_next / s))
     levels = [_level(s) for s in run.sigmas[:-1]]
     levels.append(_level(run.sigmas[-1] if run.sigmas[-1] > 0 else _FINAL_SIGMA))
@@ -132,20 +144,22 @@ def _unipc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, extra: Opti
         evaluate = None if k == steps else (lambda x_vp, k=k: data(x_vp, k))
         x, new = _update(x, hist, target, order, b_of_hh, evaluate)
         if new is not None:
-            hist = (hist + [(target, new)])[-max_order:]
+            hist = ([*hist, (target, new)])[-max_order:]
         run.report(k - 1, x / target.alpha, hist[-1][1])
     return x / levels[-1].alpha
 
 
 @torch.no_grad()
-def uni_pc(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-           extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def uni_pc(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """UniPC with B(h) = h ("bh1"), order up to 3, predictor + corrector on every step but the last."""
     return _unipc(denoise, x, sigmas, extra, _b_bh1)
 
 
 @torch.no_grad()
-def uni_pc_bh2(denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *,
-               extra: Optional[SamplerExtras] = None) -> torch.Tensor:
+def uni_pc_bh2(
+    denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
+) -> torch.Tensor:
     """UniPC with B(h) = 1 - e^{-h} ("bh2"), order up to 3, predictor + corrector but on the last step."""
     return _unipc(denoise, x, sigmas, extra, _b_bh2)

@@ -9,32 +9,33 @@ Every scheduler returns a float32 tensor of ``steps + 1`` decreasing sigmas
 ending in 0 (``ddim_uniform`` and ``beta`` may differ by one or drop repeats,
 as documented on each).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 __all__ = [
-    "DiscreteSchedule",
-    "SCHEDULER_NAMES",
     "SCHEDULERS",
-    "calculate_sigmas",
-    "split_for_denoise",
-    "sd_turbo_sigmas",
+    "SCHEDULER_NAMES",
+    "DiscreteSchedule",
     "beta_cdf",
     "beta_ppf",
+    "beta_scheduler",
+    "calculate_sigmas",
+    "ddim_uniform_scheduler",
+    "exponential_scheduler",
+    "karras_scheduler",
+    "kl_optimal_scheduler",
+    "linear_quadratic_scheduler",
     "normal_scheduler",
+    "sd_turbo_sigmas",
     "sgm_uniform_scheduler",
     "simple_scheduler",
-    "karras_scheduler",
-    "exponential_scheduler",
-    "ddim_uniform_scheduler",
-    "beta_scheduler",
-    "linear_quadratic_scheduler",
-    "kl_optimal_scheduler",
+    "split_for_denoise",
 ]
 
 
@@ -58,11 +59,9 @@ class DiscreteSchedule:
         self.sigma_max = float(self.sigmas[-1])
 
     @classmethod
-    def sd(cls, linear_start: float = 0.00085, linear_end: float = 0.012,
-           steps: int = 1000) -> "DiscreteSchedule":
+    def sd(cls, linear_start: float = 0.00085, linear_end: float = 0.012, steps: int = 1000) -> DiscreteSchedule:
         """The "scaled linear" beta schedule of Stable Diffusion 1.x/2.x/XL."""
-        betas = torch.linspace(math.sqrt(linear_start), math.sqrt(linear_end), steps,
-                               dtype=torch.float64) ** 2
+        betas = torch.linspace(math.sqrt(linear_start), math.sqrt(linear_end), steps, dtype=torch.float64) ** 2
         return cls(torch.cumprod(1.0 - betas, dim=0))
 
     @property
@@ -88,7 +87,9 @@ class DiscreteSchedule:
         in log space, as a whole number (ComfyUI's discrete models do not interpolate here)."""
         sigma = torch.as_tensor(sigma)
         out_dtype = sigma.dtype if sigma.is_floating_point() else torch.float32
-        distance = (sigma.to(torch.float32).clamp(min=1e-30).log().reshape(-1, 1) - self.log_sigmas.reshape(1, -1)).abs()
+        distance = (
+            sigma.to(torch.float32).clamp(min=1e-30).log().reshape(-1, 1) - self.log_sigmas.reshape(1, -1)
+        ).abs()
         return distance.argmin(dim=1).reshape(sigma.shape).to(out_dtype)
 
     def sigma(self, t: torch.Tensor) -> torch.Tensor:
@@ -152,8 +153,7 @@ def karras_scheduler(schedule: DiscreteSchedule, steps: int, rho: float = 7.0) -
 
 def exponential_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tensor:
     """Evenly spaced in log sigma."""
-    ls = torch.linspace(math.log(schedule.sigma_max), math.log(schedule.sigma_min), steps,
-                        dtype=torch.float64)
+    ls = torch.linspace(math.log(schedule.sigma_max), math.log(schedule.sigma_min), steps, dtype=torch.float64)
     return _finish(ls.exp())
 
 
@@ -169,6 +169,7 @@ def ddim_uniform_scheduler(schedule: DiscreteSchedule, steps: int) -> torch.Tens
 
 # --- Beta(a, b) distribution quantiles, written without scipy -----------------------------
 
+
 def _beta_cf(x: float, a: float, b: float) -> float:
     """Continued fraction of the incomplete beta function (modified Lentz evaluation)."""
     tiny = 1e-300
@@ -178,8 +179,10 @@ def _beta_cf(x: float, a: float, b: float) -> float:
     f = d
     for m in range(1, 500):
         # even term d_{2m}, then odd term d_{2m+1}
-        for coef in (m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
-                     -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))):
+        for coef in (
+            m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0)),
+        ):
             d = 1.0 + coef * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + coef / c
@@ -197,8 +200,7 @@ def beta_cdf(x: float, a: float, b: float) -> float:
         return 0.0
     if x >= 1.0:
         return 1.0
-    log_front = (a * math.log(x) + b * math.log1p(-x)
-                 + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b))
+    log_front = a * math.log(x) + b * math.log1p(-x) + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
     if x < (a + 1.0) / (a + b + 2.0):
         return math.exp(log_front) * _beta_cf(x, a, b) / a
     return 1.0 - math.exp(log_front) * _beta_cf(1.0 - x, b, a) / b
@@ -211,7 +213,7 @@ def beta_ppf(q: float, a: float, b: float, tol: float = 1e-13) -> float:
     if q >= 1.0:
         return 1.0
     if a == b and q == 0.5:
-        return 0.5      # the median of a symmetric Beta is exact (matters when rounding ties)
+        return 0.5  # the median of a symmetric Beta is exact (matters when rounding ties)
     lo, hi = 0.0, 1.0
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
@@ -222,8 +224,7 @@ def beta_ppf(q: float, a: float, b: float, tol: float = 1e-13) -> float:
     return 0.5 * (lo + hi)
 
 
-def beta_scheduler(schedule: DiscreteSchedule, steps: int, alpha: float = 0.6,
-                   beta: float = 0.6) -> torch.Tensor:
+def beta_scheduler(schedule: DiscreteSchedule, steps: int, alpha: float = 0.6, beta: float = 0.6) -> torch.Tensor:
     """Timesteps at the Beta(alpha, beta) quantiles (dense at both ends), repeats dropped."""
     last = schedule.num_timesteps - 1
     quantiles = 1.0 - np.linspace(0.0, 1.0, steps, endpoint=False)
@@ -235,8 +236,9 @@ def beta_scheduler(schedule: DiscreteSchedule, steps: int, alpha: float = 0.6,
     return _finish(schedule.sigmas[picked].to(torch.float64))
 
 
-def linear_quadratic_scheduler(schedule: DiscreteSchedule, steps: int, threshold_noise: float = 0.025,
-                               linear_steps: int | None = None) -> torch.Tensor:
+def linear_quadratic_scheduler(
+    schedule: DiscreteSchedule, steps: int, threshold_noise: float = 0.025, linear_steps: int | None = None
+) -> torch.Tensor:
     """Mochi's schedule as ComfyUI has it: fractions of ``sigma_max``, first falling linearly to
     ``1 - threshold_noise`` over ``linear_steps`` (default ``steps // 2``) steps, then along a quadratic
     that continues with the same slope and reaches 0 at the last step."""
@@ -248,11 +250,14 @@ def linear_quadratic_scheduler(schedule: DiscreteSchedule, steps: int, threshold
         # the quadratic q(i) = a i^2 + b i + c on [linear_steps, steps] meets the line in value and
         # slope at i = linear_steps and q(steps) = 1
         excess = linear_steps - threshold_noise * steps
-        a = excess / (linear_steps * quadratic_steps ** 2)
-        b = threshold_noise / linear_steps - 2 * excess / quadratic_steps ** 2
-        c = a * linear_steps ** 2
-        done = ([i * threshold_noise / linear_steps for i in range(linear_steps)]
-                + [a * i * i + b * i + c for i in range(linear_steps, steps)] + [1.0])
+        a = excess / (linear_steps * quadratic_steps**2)
+        b = threshold_noise / linear_steps - 2 * excess / quadratic_steps**2
+        c = a * linear_steps**2
+        done = (
+            [i * threshold_noise / linear_steps for i in range(linear_steps)]
+            + [a * i * i + b * i + c for i in range(linear_steps, steps)]
+            + [1.0]
+        )
     # float32 fractions times the float32 sigma_max, as ComfyUI multiplies them
     fractions = torch.tensor([1.0 - d for d in done], dtype=torch.float32)
     return fractions * torch.tensor(schedule.sigma_max, dtype=torch.float32)
@@ -292,16 +297,15 @@ def calculate_sigmas(schedule: DiscreteSchedule, name: str, steps: int) -> torch
 def sd_turbo_sigmas(schedule: DiscreteSchedule, steps: int, denoise: float) -> torch.Tensor:
     """SD-Turbo schedule: timesteps 999, 899, ..., 99 starting at the denoise strength."""
     start = 10 - int(10 * denoise)
-    timesteps = torch.flip(torch.arange(1, 11) * 100 - 1, (0,))[start:start + steps]
+    timesteps = torch.flip(torch.arange(1, 11) * 100 - 1, (0,))[start : start + steps]
     return _finish(schedule.sigma(timesteps.to(torch.float64)).to(torch.float64))
 
 
-def split_for_denoise(schedule: DiscreteSchedule, name: str, steps: int,
-                      denoise: float) -> torch.Tensor:
+def split_for_denoise(schedule: DiscreteSchedule, name: str, steps: int, denoise: float) -> torch.Tensor:
     """The tail of a longer schedule, so that only ``denoise`` of the way is sampled."""
     if denoise >= 0.9999:
         return calculate_sigmas(schedule, name, steps)
     if denoise <= 0.0:
         return torch.zeros(0, dtype=torch.float32)
     total = int(steps / denoise)
-    return calculate_sigmas(schedule, name, total)[-(steps + 1):]
+    return calculate_sigmas(schedule, name, total)[-(steps + 1) :]

@@ -13,6 +13,7 @@ one job in ``run``.
 ``run`` returns one value per output: a tuple, a single value when there is one output,
 or ``NodeResult(outputs, ui)`` when the node also shows something in the editor.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

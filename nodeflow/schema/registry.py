@@ -1,10 +1,12 @@
 """The node registry: every node the engine can run, by class_type name."""
+
 from __future__ import annotations
 
 import importlib
 import logging
 import pkgutil
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .node import Node
 from .spec import NodeSpec, spec_from_node_class
@@ -27,8 +29,10 @@ class Registry:
         if existing is not None:
             clash = {"name": spec.name, "kept": existing.source, "refused": spec.source}
             self.clashes.append(clash)
-            raise NameClash(f"node {spec.name!r} from {spec.source} clashes with the one from "
-                            f"{existing.source}; the first one is kept. Rename the node class to fix this.")
+            raise NameClash(
+                f"node {spec.name!r} from {spec.source} clashes with the one from "
+                f"{existing.source}; the first one is kept. Rename the node class to fix this."
+            )
         self._specs[spec.name] = spec
 
     def add_class(self, cls: type[Node], source: str = "builtin") -> NodeSpec:
@@ -40,8 +44,13 @@ class Registry:
         """Register every Node subclass defined in ``module`` (not imported ones)."""
         added = []
         for value in vars(module).values():
-            if (isinstance(value, type) and issubclass(value, Node) and value is not Node
-                    and value.__module__ == module.__name__ and not value.__dict__.get("abstract", False)):
+            if (
+                isinstance(value, type)
+                and issubclass(value, Node)
+                and value is not Node
+                and value.__module__ == module.__name__
+                and not value.__dict__.get("abstract", False)
+            ):
                 added.append(self.add_class(value, source))
         return added
 
@@ -62,7 +71,7 @@ class Registry:
 
     def object_info(self, env: Any = None, names: Iterable[str] | None = None) -> dict:
         result = {}
-        for name in (names if names is not None else self._specs):
+        for name in names if names is not None else self._specs:
             spec = self._specs.get(name)
             if spec is None:
                 continue

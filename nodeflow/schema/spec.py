@@ -1,14 +1,15 @@
 """NodeSpec: the one normalised form every node ends in (built-in, native plugin, or
 ComfyUI V1 plugin). The validator, the engine and /object_info all read it."""
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .node import Node, output_list
-from .types import (Boolean, Combo, Float, Hidden, Input, Int, Output, Socket,
-                    String)
+from .types import Boolean, Combo, Float, Hidden, Input, Int, Output, Socket, String
 
 
 @dataclass
@@ -114,11 +115,15 @@ def spec_from_node_class(cls: type[Node], source: str = "builtin") -> NodeSpec:
     replaces = frozenset(cls.validate_replaces)
     unknown = sorted(n for n in replaces if n not in ordered or ordered[n].section == "hidden")
     if unknown:
-        raise TypeError(f"node {name}: validate_replaces names {unknown}, which are not inputs of the node; "
-                        f"list names from {sorted(n for n, d in ordered.items() if d.section != 'hidden')}")
+        raise TypeError(
+            f"node {name}: validate_replaces names {unknown}, which are not inputs of the node; "
+            f"list names from {sorted(n for n, d in ordered.items() if d.section != 'hidden')}"
+        )
     if replaces and not has_validate:
-        raise TypeError(f"node {name}: validate_replaces {sorted(replaces)} needs a validate classmethod that "
-                        "checks those inputs, or nothing would")
+        raise TypeError(
+            f"node {name}: validate_replaces {sorted(replaces)} needs a validate classmethod that "
+            "checks those inputs, or nothing would"
+        )
     return NodeSpec(
         name=name,
         display_name=cls.display_name or name,
@@ -133,7 +138,9 @@ def spec_from_node_class(cls: type[Node], source: str = "builtin") -> NodeSpec:
         idempotent=bool(cls.idempotent),
         make=cls,
         call=lambda obj, kwargs: obj.run(**kwargs),
-        fingerprint=(lambda env, kw: cls.fingerprint(env, **kw)) if cls.fingerprint.__func__ is not Node.fingerprint.__func__ else None,
+        fingerprint=(lambda env, kw: cls.fingerprint(env, **kw))
+        if cls.fingerprint.__func__ is not Node.fingerprint.__func__
+        else None,
         validate=(lambda env, kw: cls.validate(env, **kw)) if has_validate else None,
         validate_replaces=replaces,
         check_lazy=(lambda obj, kw: obj.check_lazy(**kw)) if has_lazy else None,
@@ -164,24 +171,58 @@ def descriptor_from_raw(raw: Any, optional: bool = False) -> Input:
         # it is for link checks (types_match); never compared with "INT", "COMBO", ... below, which it equals
         return Socket(type_name=type_part, extra=opts, **common)
     if isinstance(type_part, (list, tuple)):
-        return Combo(choices=list(type_part), default=opts.pop("default", None),
-                     image_upload=bool(opts.pop("image_upload", False)), extra=opts, **common)
+        return Combo(
+            choices=list(type_part),
+            default=opts.pop("default", None),
+            image_upload=bool(opts.pop("image_upload", False)),
+            extra=opts,
+            **common,
+        )
     if type_part == "COMBO":
-        return Combo(choices=list(opts.pop("options", [])), default=opts.pop("default", None),
-                     image_upload=bool(opts.pop("image_upload", False)), extra=opts, **common)
+        return Combo(
+            choices=list(opts.pop("options", [])),
+            default=opts.pop("default", None),
+            image_upload=bool(opts.pop("image_upload", False)),
+            extra=opts,
+            **common,
+        )
     if type_part == "INT":
-        return Int(default=opts.pop("default", 0), min=opts.pop("min", None), max=opts.pop("max", None),
-                   step=opts.pop("step", None), control_after_generate=bool(opts.pop("control_after_generate", False)),
-                   display=opts.pop("display", None), extra=opts, **common)
+        return Int(
+            default=opts.pop("default", 0),
+            min=opts.pop("min", None),
+            max=opts.pop("max", None),
+            step=opts.pop("step", None),
+            control_after_generate=bool(opts.pop("control_after_generate", False)),
+            display=opts.pop("display", None),
+            extra=opts,
+            **common,
+        )
     if type_part == "FLOAT":
-        return Float(default=opts.pop("default", 0.0), min=opts.pop("min", None), max=opts.pop("max", None),
-                     step=opts.pop("step", None), round=opts.pop("round", None), display=opts.pop("display", None),
-                     extra=opts, **common)
+        return Float(
+            default=opts.pop("default", 0.0),
+            min=opts.pop("min", None),
+            max=opts.pop("max", None),
+            step=opts.pop("step", None),
+            round=opts.pop("round", None),
+            display=opts.pop("display", None),
+            extra=opts,
+            **common,
+        )
     if type_part == "STRING":
-        return String(default=opts.pop("default", ""), multiline=bool(opts.pop("multiline", False)),
-                      placeholder=opts.pop("placeholder", None), dynamic_prompts=opts.pop("dynamicPrompts", None),
-                      extra=opts, **common)
+        return String(
+            default=opts.pop("default", ""),
+            multiline=bool(opts.pop("multiline", False)),
+            placeholder=opts.pop("placeholder", None),
+            dynamic_prompts=opts.pop("dynamicPrompts", None),
+            extra=opts,
+            **common,
+        )
     if type_part == "BOOLEAN":
-        return Boolean(default=opts.pop("default", False), label_on=opts.pop("label_on", None),
-                       label_off=opts.pop("label_off", None), extra=opts, **common)
+        return Boolean(
+            default=opts.pop("default", False),
+            label_on=opts.pop("label_on", None),
+            label_off=opts.pop("label_off", None),
+            extra=opts,
+            **common,
+        )
     return Socket(type_name=str(type_part), extra=opts, **common)

@@ -5,10 +5,12 @@ Combo) carry their constraints; sockets (Image, Latent, Model, ...) carry only a
 name. Every descriptor can render itself as the ComfyUI ``[type, options]`` pair that
 /object_info publishes and can check a literal value against its constraints.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 # Options every descriptor accepts, copied into the /object_info options dict when set.
 _COMMON_OPTIONS = ("tooltip", "lazy", "forceInput", "rawLink")
@@ -313,7 +315,7 @@ def types_match(output_type: str, input_type: str) -> bool:
     """ComfyUI type matching: same name, ``*`` on either side, or overlapping comma lists. Equality
     is ``not (a != b)``, as in ComfyUI: packs declare "any" types as ``str`` subclasses whose
     ``__ne__`` is always False, so they match every type."""
-    if not (output_type != input_type) or output_type == "*" or input_type == "*":
+    if not (output_type != input_type) or output_type == "*" or input_type == "*":  # noqa: SIM202 (see docstring)
         return True
     if not isinstance(output_type, str) or not isinstance(input_type, str):
         return False

@@ -1,10 +1,12 @@
 """The aiohttp application factory: state on the app object, thin handlers in routes_*.py."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -17,10 +19,19 @@ from .queue_store import QueueStore
 from .security import cors_guard, host_guard, json_errors, origin_guard, token_guard
 from .worker import Worker
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'")
-ROUTE_TABLES = (routes_prompt.routes, routes_info.routes, routes_files.routes, routes_userdata.routes,
-                routes_convert.routes, routes_templates.routes, openapi.routes)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+)
+ROUTE_TABLES = (
+    routes_prompt.routes,
+    routes_info.routes,
+    routes_files.routes,
+    routes_userdata.routes,
+    routes_convert.routes,
+    routes_templates.routes,
+    openapi.routes,
+)
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -30,8 +41,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     hub: Hub = request.app["hub"]
     hub.add(sid, ws)
     try:
-        await hub.send("status", {"status": {"exec_info": {"queue_remaining": request.app["store"].remaining()}},
-                                  "sid": sid}, sid)
+        await hub.send(
+            "status", {"status": {"exec_info": {"queue_remaining": request.app["store"].remaining()}}, "sid": sid}, sid
+        )
         async for msg in ws:  # the editor sends nothing we must act on; keep the socket open
             if msg.type == WSMsgType.ERROR:
                 break
@@ -54,8 +66,10 @@ def _add_static(app: web.Application, config: ServerConfig) -> None:
         app.router.add_static(f"/extensions/{name}", folder, follow_symlinks=False)
     web_dir = config.web_dir
     if web_dir is None or not (web_dir / "index.html").exists():
+
         async def no_editor(request: web.Request) -> web.Response:
             return web.Response(text="NodeFlow is running; the editor files (web/index.html) are missing.")
+
         app.router.add_get("/", no_editor)
         return
 
@@ -81,10 +95,15 @@ async def security_headers(request: web.Request, handler):
     return response
 
 
-def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
-               workflow_to_prompt: Callable[[dict], tuple[dict, list]] | None = None,
-               extra_routes: list[web.RouteTableDef] | None = None,
-               worker_factory: Callable[..., Any] | None = None) -> web.Application:
+def create_app(
+    config: ServerConfig,
+    registry: Any,
+    engine: Any,
+    env: Any,
+    workflow_to_prompt: Callable[[dict], tuple[dict, list]] | None = None,
+    extra_routes: list[web.RouteTableDef] | None = None,
+    worker_factory: Callable[..., Any] | None = None,
+) -> web.Application:
     """Build the app. The worker starts with the app and stops with it: the embedded worker thread,
     or what ``worker_factory(store, loop, send)`` builds (the Ray pool: nodeflow/cluster/pool.py)."""
     guards = [host_guard({h.lower() for h in config.allowed_hosts})]
@@ -92,8 +111,10 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
         guards.append(cors_guard(config.cors_origins))  # raises ValueError for '*' or a malformed origin
     if config.access_token:
         guards.append(token_guard(config.access_token))
-    app = web.Application(middlewares=[json_errors, *guards, origin_guard, security_headers],
-                          client_max_size=int(config.max_upload_mb * 1024 * 1024))
+    app = web.Application(
+        middlewares=[json_errors, *guards, origin_guard, security_headers],
+        client_max_size=int(config.max_upload_mb * 1024 * 1024),
+    )
     app["config"], app["registry"], app["engine"], app["env"] = config, registry, engine, env
     app["workflow_to_prompt"] = workflow_to_prompt
     app["hub"] = Hub()
@@ -106,8 +127,11 @@ def create_app(config: ServerConfig, registry: Any, engine: Any, env: Any,
 
     async def start_worker(app: web.Application) -> None:
         loop = asyncio.get_running_loop()
-        app["worker"] = (worker_factory(app["store"], loop, app["hub"].send) if worker_factory is not None
-                         else Worker(app["store"], engine, loop, app["hub"].send))
+        app["worker"] = (
+            worker_factory(app["store"], loop, app["hub"].send)
+            if worker_factory is not None
+            else Worker(app["store"], engine, loop, app["hub"].send)
+        )
         app["worker"].start()
 
     async def stop_worker(app: web.Application) -> None:

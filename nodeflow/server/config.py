@@ -1,9 +1,11 @@
 """Server settings, as one plain object built from the command line or by tests."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass

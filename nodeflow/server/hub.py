@@ -3,12 +3,13 @@
 Text frames are JSON ``{type, data}``. Binary frames start with a big-endian uint32 event
 type: 1 = preview image (then uint32 format 1=JPEG 2=PNG, then the bytes); 3 = text stream
 (then uint32 length of the node id, the node id, then UTF-8 text)."""
+
 from __future__ import annotations
 
 import json
 import logging
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from aiohttp import web
 

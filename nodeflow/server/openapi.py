@@ -5,6 +5,7 @@ the app registers must have an entry (tests/server/test_openapi.py compares it w
 the listed status codes are the ones the handlers and middlewares really return (401/403 come from
 the token/Host/Origin guards and apply to every operation).
 """
+
 from __future__ import annotations
 
 import copy
@@ -41,17 +42,31 @@ def query(name: str, schema: dict, description: str, required: bool = False) -> 
 
 
 def path_param(name: str, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
-            "description": description}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "description": description,
+    }
 
 
 def json_content(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
 
 
-def op(tag: str, summary: str, ok: dict | None = None, *, status: int = 200, ok_content: dict | None = None,
-       errors: tuple[int, ...] = (), params: list[dict] | None = None, body: dict | None = None,
-       body_required: bool = False) -> dict:
+def op(
+    tag: str,
+    summary: str,
+    ok: dict | None = None,
+    *,
+    status: int = 200,
+    ok_content: dict | None = None,
+    errors: tuple[int, ...] = (),
+    params: list[dict] | None = None,
+    body: dict | None = None,
+    body_required: bool = False,
+) -> dict:
     """One operation. ``ok`` is the JSON schema of the success body (``ok_content`` for other media
     types, neither for an empty body); ``errors`` the 4xx codes the route itself returns."""
     success: dict = {"description": "success"}
@@ -69,138 +84,287 @@ def op(tag: str, summary: str, ok: dict | None = None, *, status: int = 200, ok_
 
 
 QUEUE_ITEM = {"type": "array", "description": "[number, prompt_id, prompt, extra_data, outputs_to_execute]"}
-HISTORY = {"type": "object", "description": "prompt_id -> entry",
-           "additionalProperties": obj(("prompt", "outputs", "status"), prompt=QUEUE_ITEM, outputs=ANY_OBJ,
-                                       status=obj(status_str=STR, completed=BOOL, messages={"type": "array"}),
-                                       meta=ANY_OBJ)}
-CLEAR_OR_DELETE = json_content(obj(clear={**BOOL, "description": "remove everything"},
-                                   delete={**STR_LIST, "description": "prompt ids to remove"}))
+HISTORY = {
+    "type": "object",
+    "description": "prompt_id -> entry",
+    "additionalProperties": obj(
+        ("prompt", "outputs", "status"),
+        prompt=QUEUE_ITEM,
+        outputs=ANY_OBJ,
+        status=obj(status_str=STR, completed=BOOL, messages={"type": "array"}),
+        meta=ANY_OBJ,
+    ),
+}
+CLEAR_OR_DELETE = json_content(
+    obj(clear={**BOOL, "description": "remove everything"}, delete={**STR_LIST, "description": "prompt ids to remove"})
+)
 JSON_BODY_ERRORS = (400, 413, 415)
-UPLOAD_FIELDS = {"image": {**BINARY, "description": "PNG, JPEG, WebP, GIF, BMP or TIFF; the name's extension "
-                                                   "must agree with the content"},
-                 "type": {"type": "string", "enum": ["input", "output", "temp"], "default": "input"},
-                 "subfolder": {**STR, "description": "folder below the target folder (created if missing)"},
-                 "overwrite": {**STR, "description": "'true' or '1' replaces a file of the same name"}}
+UPLOAD_FIELDS = {
+    "image": {
+        **BINARY,
+        "description": "PNG, JPEG, WebP, GIF, BMP or TIFF; the name's extension must agree with the content",
+    },
+    "type": {"type": "string", "enum": ["input", "output", "temp"], "default": "input"},
+    "subfolder": {**STR, "description": "folder below the target folder (created if missing)"},
+    "overwrite": {**STR, "description": "'true' or '1' replaces a file of the same name"},
+}
 UPLOADED = obj(("name", "subfolder", "type"), name=STR, subfolder=STR, type=STR)
 FILE_PARAM = path_param("file", "path below user/default/, '/' separated (URL-encoded)")
-OVERWRITE = query("overwrite", {"type": "string", "enum": ["true", "false"], "default": "true"},
-                  "'false' refuses to replace an existing file (409)")
-PROMPT_NODES = {"type": "object", "description": "API format: {node_id: {class_type, inputs}}",
-                "additionalProperties": obj(("class_type", "inputs"), class_type=STR, inputs=ANY_OBJ)}
+OVERWRITE = query(
+    "overwrite",
+    {"type": "string", "enum": ["true", "false"], "default": "true"},
+    "'false' refuses to replace an existing file (409)",
+)
+PROMPT_NODES = {
+    "type": "object",
+    "description": "API format: {node_id: {class_type, inputs}}",
+    "additionalProperties": obj(("class_type", "inputs"), class_type=STR, inputs=ANY_OBJ),
+}
 WORKFLOW_FORMATS = ["api", "nodeflow", "comfyui"]
 
 OPERATIONS: dict[tuple[str, str], dict] = {
-    ("GET", "/"): op("editor", "The editor page (plain text when web/ is missing)", errors=(),
-                     ok_content={"text/html": {"schema": STR}, "text/plain": {"schema": STR}}),
+    ("GET", "/"): op(
+        "editor",
+        "The editor page (plain text when web/ is missing)",
+        errors=(),
+        ok_content={"text/html": {"schema": STR}, "text/plain": {"schema": STR}},
+    ),
     ("GET", "/openapi.json"): op("meta", "This document", ok=ANY_OBJ),
-    ("GET", "/prompt"): op("queue", "Number of prompts waiting or running",
-                           ok=obj(("exec_info",), exec_info=obj(("queue_remaining",), queue_remaining=INT0))),
+    ("GET", "/prompt"): op(
+        "queue",
+        "Number of prompts waiting or running",
+        ok=obj(("exec_info",), exec_info=obj(("queue_remaining",), queue_remaining=INT0)),
+    ),
     ("POST", "/prompt"): op(
-        "queue", "Validate a prompt and queue it; the valid outputs run even when others have errors",
+        "queue",
+        "Validate a prompt and queue it; the valid outputs run even when others have errors",
         ok=obj(("prompt_id", "number", "node_errors"), prompt_id=STR, number=NUM, node_errors=ANY_OBJ),
-        errors=JSON_BODY_ERRORS, body_required=True,
-        body=json_content(obj(
-            ("prompt",), prompt=PROMPT_NODES,
-            client_id={**STR, "description": "websocket client id that receives the progress events"},
-            extra_data={**ANY_OBJ, "description": "passed to nodes (extra_pnginfo, ...)"},
-            front={**BOOL, "description": "queue before the pending prompts"},
-            number={**NUM, "description": "explicit queue position (finite)"},
-            partial_execution_targets={**STR_LIST, "description": "run only these output node ids"},
-            prompt_id={**STR, "maxLength": 200, "description": "own id; a new one is made when left out"},
-            workflow={**ANY_OBJ, "description": "editor-format workflow, converted when 'prompt' is absent"}))),
-    ("GET", "/queue"): op("queue", "Running and pending prompts",
-                          ok=obj(("queue_running", "queue_pending"), queue_running={"type": "array", "items": QUEUE_ITEM},
-                                 queue_pending={"type": "array", "items": QUEUE_ITEM})),
-    ("POST", "/queue"): op("queue", "Clear the pending queue or delete prompts (deleting the running one "
-                                    "interrupts it)", errors=JSON_BODY_ERRORS, body=CLEAR_OR_DELETE),
-    ("POST", "/interrupt"): op("queue", "Interrupt the running prompt (only that one when prompt_id is given)",
-                               errors=JSON_BODY_ERRORS, body=json_content(obj(prompt_id=STR))),
-    ("GET", "/history"): op("history", "Finished prompts, oldest first", ok=HISTORY, errors=(400,), params=[
-        query("max_items", INT0, "newest N entries only"), query("offset", INT0, "with max_items: skip this many newest entries first")]),
-    ("GET", "/history/{prompt_id}"): op("history", "One finished prompt ({} when unknown)", ok=HISTORY,
-                                        params=[path_param("prompt_id", "the id POST /prompt returned")]),
-    ("POST", "/history"): op("history", "Clear the history or delete entries", errors=JSON_BODY_ERRORS,
-                             body=CLEAR_OR_DELETE),
+        errors=JSON_BODY_ERRORS,
+        body_required=True,
+        body=json_content(
+            obj(
+                ("prompt",),
+                prompt=PROMPT_NODES,
+                client_id={**STR, "description": "websocket client id that receives the progress events"},
+                extra_data={**ANY_OBJ, "description": "passed to nodes (extra_pnginfo, ...)"},
+                front={**BOOL, "description": "queue before the pending prompts"},
+                number={**NUM, "description": "explicit queue position (finite)"},
+                partial_execution_targets={**STR_LIST, "description": "run only these output node ids"},
+                prompt_id={**STR, "maxLength": 200, "description": "own id; a new one is made when left out"},
+                workflow={**ANY_OBJ, "description": "editor-format workflow, converted when 'prompt' is absent"},
+            )
+        ),
+    ),
+    ("GET", "/queue"): op(
+        "queue",
+        "Running and pending prompts",
+        ok=obj(
+            ("queue_running", "queue_pending"),
+            queue_running={"type": "array", "items": QUEUE_ITEM},
+            queue_pending={"type": "array", "items": QUEUE_ITEM},
+        ),
+    ),
+    ("POST", "/queue"): op(
+        "queue",
+        "Clear the pending queue or delete prompts (deleting the running one interrupts it)",
+        errors=JSON_BODY_ERRORS,
+        body=CLEAR_OR_DELETE,
+    ),
+    ("POST", "/interrupt"): op(
+        "queue",
+        "Interrupt the running prompt (only that one when prompt_id is given)",
+        errors=JSON_BODY_ERRORS,
+        body=json_content(obj(prompt_id=STR)),
+    ),
+    ("GET", "/history"): op(
+        "history",
+        "Finished prompts, oldest first",
+        ok=HISTORY,
+        errors=(400,),
+        params=[
+            query("max_items", INT0, "newest N entries only"),
+            query("offset", INT0, "with max_items: skip this many newest entries first"),
+        ],
+    ),
+    ("GET", "/history/{prompt_id}"): op(
+        "history",
+        "One finished prompt ({} when unknown)",
+        ok=HISTORY,
+        params=[path_param("prompt_id", "the id POST /prompt returned")],
+    ),
+    ("POST", "/history"): op(
+        "history", "Clear the history or delete entries", errors=JSON_BODY_ERRORS, body=CLEAR_OR_DELETE
+    ),
     ("GET", "/object_info"): op("nodes", "Every node class, ComfyUI object_info format", ok=ANY_OBJ),
-    ("GET", "/object_info/{node_class}"): op("nodes", "One node class", ok=ANY_OBJ, errors=(404,),
-                                             params=[path_param("node_class", "node class name")]),
+    ("GET", "/object_info/{node_class}"): op(
+        "nodes", "One node class", ok=ANY_OBJ, errors=(404,), params=[path_param("node_class", "node class name")]
+    ),
     ("GET", "/models"): op("models", "Model folder kinds", ok=STR_LIST),
-    ("GET", "/models/{folder}"): op("models", "Files in one model folder kind", ok=STR_LIST, errors=(404,),
-                                    params=[path_param("folder", "e.g. checkpoints, loras, vae")]),
+    ("GET", "/models/{folder}"): op(
+        "models",
+        "Files in one model folder kind",
+        ok=STR_LIST,
+        errors=(404,),
+        params=[path_param("folder", "e.g. checkpoints, loras, vae")],
+    ),
     ("GET", "/embeddings"): op("models", "Textual inversion embedding names", ok=STR_LIST),
-    ("GET", "/system_stats"): op("system", "OS, Python and device facts",
-                                 ok=obj(("system", "devices"), system=ANY_OBJ, devices={"type": "array"})),
-    ("POST", "/free"): op("system", "Unload models and/or free cached memory", errors=JSON_BODY_ERRORS,
-                          body=json_content(obj(unload_models=BOOL, free_memory=BOOL))),
+    ("GET", "/system_stats"): op(
+        "system",
+        "OS, Python and device facts",
+        ok=obj(("system", "devices"), system=ANY_OBJ, devices={"type": "array"}),
+    ),
+    ("POST", "/free"): op(
+        "system",
+        "Unload models and/or free cached memory",
+        errors=JSON_BODY_ERRORS,
+        body=json_content(obj(unload_models=BOOL, free_memory=BOOL)),
+    ),
     ("GET", "/features"): op("system", "Server feature flags", ok=ANY_OBJ),
     ("GET", "/extensions"): op("plugins", "JavaScript files the editor loads from plugins", ok=STR_LIST),
-    ("GET", "/nodeflow/plugins"): op("plugins", "Every plugin pack found, with status, time, errors, nodes",
-                                     ok={"type": "array", "items": ANY_OBJ}),
-    ("GET", "/nodeflow/workers"): op("system", "Who runs prompts: each worker's node, device, memory, loaded models, "
-                                     "current prompt and prompts done (one entry without --ray)",
-                                     ok={"type": "array", "items": ANY_OBJ}),
-    ("GET", "/workflow_templates"): op("workflows", "Plugin packs' example workflows (ComfyUI): {pack: [names]}",
-                                       ok={"type": "object", "additionalProperties": STR_LIST}),
+    ("GET", "/nodeflow/plugins"): op(
+        "plugins", "Every plugin pack found, with status, time, errors, nodes", ok={"type": "array", "items": ANY_OBJ}
+    ),
+    ("GET", "/nodeflow/workers"): op(
+        "system",
+        "Who runs prompts: each worker's node, device, memory, loaded models, "
+        "current prompt and prompts done (one entry without --ray)",
+        ok={"type": "array", "items": ANY_OBJ},
+    ),
+    ("GET", "/workflow_templates"): op(
+        "workflows",
+        "Plugin packs' example workflows (ComfyUI): {pack: [names]}",
+        ok={"type": "object", "additionalProperties": STR_LIST},
+    ),
     ("GET", "/workflow_templates/{pack}/{file}"): op(
-        "workflows", "One example workflow (.json) or its thumbnail from a pack's example_workflows/",
-        ok_content={"application/json": {"schema": {}}, "image/*": {"schema": BINARY}}, errors=(400, 404),
-        params=[path_param("pack", "plugin pack folder name"), path_param("file", "e.g. my_example.json")]),
+        "workflows",
+        "One example workflow (.json) or its thumbnail from a pack's example_workflows/",
+        ok_content={"application/json": {"schema": {}}, "image/*": {"schema": BINARY}},
+        errors=(400, 404),
+        params=[path_param("pack", "plugin pack folder name"), path_param("file", "e.g. my_example.json")],
+    ),
     ("GET", "/nodeflow/templates"): op(
-        "workflows", "Every example workflow: NodeFlow's (web/examples) and the packs'",
-        ok={"type": "array", "items": obj(("source", "name", "url"), source=STR, name=STR, url=STR,
-                                          thumbnail={"type": ["string", "null"]})}),
+        "workflows",
+        "Every example workflow: NodeFlow's (web/examples) and the packs'",
+        ok={
+            "type": "array",
+            "items": obj(
+                ("source", "name", "url"), source=STR, name=STR, url=STR, thumbnail={"type": ["string", "null"]}
+            ),
+        },
+    ),
     ("GET", "/nodeflow/model_inputs"): op(
-        "models", "Which model folder each file-picking input reads: {node class: {input: folder}}",
-        ok={"type": "object", "additionalProperties": {"type": "object", "additionalProperties": STR}}),
+        "models",
+        "Which model folder each file-picking input reads: {node class: {input: folder}}",
+        ok={"type": "object", "additionalProperties": {"type": "object", "additionalProperties": STR}},
+    ),
     ("POST", "/upload/image"): op(
-        "files", "Upload an image into input/ (or output/, temp/); a free name is chosen unless overwrite",
-        ok=UPLOADED, errors=(400, 413), body_required=True,
-        body={"multipart/form-data": {"schema": obj(("image",), **UPLOAD_FIELDS)}}),
+        "files",
+        "Upload an image into input/ (or output/, temp/); a free name is chosen unless overwrite",
+        ok=UPLOADED,
+        errors=(400, 413),
+        body_required=True,
+        body={"multipart/form-data": {"schema": obj(("image",), **UPLOAD_FIELDS)}},
+    ),
     ("POST", "/upload/mask"): op(
-        "files", "Upload a mask: its alpha becomes the alpha of original_ref, saved as PNG",
-        ok=UPLOADED, errors=(400, 404, 413), body_required=True,
-        body={"multipart/form-data": {"schema": obj(
-            ("image", "original_ref"), **UPLOAD_FIELDS,
-            original_ref={**STR, "description": "JSON {filename, subfolder?, type?} of the original image"})}}),
+        "files",
+        "Upload a mask: its alpha becomes the alpha of original_ref, saved as PNG",
+        ok=UPLOADED,
+        errors=(400, 404, 413),
+        body_required=True,
+        body={
+            "multipart/form-data": {
+                "schema": obj(
+                    ("image", "original_ref"),
+                    **UPLOAD_FIELDS,
+                    original_ref={**STR, "description": "JSON {filename, subfolder?, type?} of the original image"},
+                )
+            }
+        },
+    ),
     ("GET", "/view"): op(
-        "files", "A file from input/, output/ or temp/ (images inline, other kinds as attachments)",
-        ok_content={"*/*": {"schema": BINARY}}, errors=(400, 404), params=[
+        "files",
+        "A file from input/, output/ or temp/ (images inline, other kinds as attachments)",
+        ok_content={"*/*": {"schema": BINARY}},
+        errors=(400, 404),
+        params=[
             query("filename", {**STR, "minLength": 1}, "file name", required=True),
             query("subfolder", STR, "folder below the type's folder"),
             query("type", {"type": "string", "enum": ["input", "output", "temp"], "default": "output"}, "folder"),
             query("preview", STR, "re-encode: 'webp', 'jpeg' or 'png', optionally ';QUALITY' (e.g. webp;90)"),
-            query("channel", {"type": "string", "enum": ["rgb", "a"]}, "'rgb' drops alpha, 'a' shows only alpha")]),
-    ("GET", "/userdata"): op("userdata", "Files in user/default/ (or a folder below it)", ok=STR_LIST,
-                             errors=(400, 404), params=[
-                                 query("dir", STR, "folder below user/default/"),
-                                 query("recurse", {"type": "string", "enum": ["true", "false"]}, "list subfolders")]),
-    ("GET", "/userdata/{file}"): op("userdata", "Read a user data file (served as an attachment)", errors=(400, 404),
-                                    ok_content={"application/json": {"schema": {}},
-                                                "application/octet-stream": {"schema": BINARY}},
-                                    params=[FILE_PARAM]),
+            query("channel", {"type": "string", "enum": ["rgb", "a"]}, "'rgb' drops alpha, 'a' shows only alpha"),
+        ],
+    ),
+    ("GET", "/userdata"): op(
+        "userdata",
+        "Files in user/default/ (or a folder below it)",
+        ok=STR_LIST,
+        errors=(400, 404),
+        params=[
+            query("dir", STR, "folder below user/default/"),
+            query("recurse", {"type": "string", "enum": ["true", "false"]}, "list subfolders"),
+        ],
+    ),
+    ("GET", "/userdata/{file}"): op(
+        "userdata",
+        "Read a user data file (served as an attachment)",
+        errors=(400, 404),
+        ok_content={"application/json": {"schema": {}}, "application/octet-stream": {"schema": BINARY}},
+        params=[FILE_PARAM],
+    ),
     ("POST", "/userdata/{file}"): op(
-        "userdata", "Write a user data file (the body, as is); answers its path", ok=STR, errors=(400, 409, 413),
+        "userdata",
+        "Write a user data file (the body, as is); answers its path",
+        ok=STR,
+        errors=(400, 409, 413),
         params=[FILE_PARAM, OVERWRITE],
-        body={"application/json": {"schema": {}}, "application/octet-stream": {"schema": BINARY}}),
+        body={"application/json": {"schema": {}}, "application/octet-stream": {"schema": BINARY}},
+    ),
     ("POST", "/userdata/{file}/move/{dest}"): op(
-        "userdata", "Move or rename a user data file; answers the new path", ok=STR, errors=(400, 404, 409),
-        params=[FILE_PARAM, path_param("dest", "new path below user/default/ (URL-encoded)"), OVERWRITE]),
-    ("DELETE", "/userdata/{file}"): op("userdata", "Delete a user data file", status=204, errors=(400, 404),
-                                       params=[FILE_PARAM]),
+        "userdata",
+        "Move or rename a user data file; answers the new path",
+        ok=STR,
+        errors=(400, 404, 409),
+        params=[FILE_PARAM, path_param("dest", "new path below user/default/ (URL-encoded)"), OVERWRITE],
+    ),
+    ("DELETE", "/userdata/{file}"): op(
+        "userdata", "Delete a user data file", status=204, errors=(400, 404), params=[FILE_PARAM]
+    ),
     ("POST", "/nodeflow/convert"): op(
-        "workflows", "Convert a workflow (any format, or a PNG/WebP carrying one) to api, nodeflow or comfyui",
-        ok=obj(("from", "to", "result", "warnings"), **{"from": STR}, to={"type": "string", "enum": WORKFLOW_FORMATS},
-               result={}, warnings={"type": "array", "items": ANY_OBJ}),
-        errors=JSON_BODY_ERRORS, body_required=True,
-        params=[query("to", {"type": "string", "enum": WORKFLOW_FORMATS, "default": "nodeflow"},
-                      "target format when the body is an image")],
-        body={"application/json": {"schema": obj(("workflow",), workflow=ANY_OBJ,
-                                                 to={"type": "string", "enum": WORKFLOW_FORMATS, "default": "api"})},
-              "image/png": {"schema": BINARY}, "image/webp": {"schema": BINARY}}),
+        "workflows",
+        "Convert a workflow (any format, or a PNG/WebP carrying one) to api, nodeflow or comfyui",
+        ok=obj(
+            ("from", "to", "result", "warnings"),
+            **{"from": STR},
+            to={"type": "string", "enum": WORKFLOW_FORMATS},
+            result={},
+            warnings={"type": "array", "items": ANY_OBJ},
+        ),
+        errors=JSON_BODY_ERRORS,
+        body_required=True,
+        params=[
+            query(
+                "to",
+                {"type": "string", "enum": WORKFLOW_FORMATS, "default": "nodeflow"},
+                "target format when the body is an image",
+            )
+        ],
+        body={
+            "application/json": {
+                "schema": obj(
+                    ("workflow",), workflow=ANY_OBJ, to={"type": "string", "enum": WORKFLOW_FORMATS, "default": "api"}
+                )
+            },
+            "image/png": {"schema": BINARY},
+            "image/webp": {"schema": BINARY},
+        },
+    ),
 }
 
-ERROR_SCHEMA = obj(("error",), error=obj(("type", "message"), type=STR, message=STR, details=STR, extra_info=ANY_OBJ),
-                   node_errors=ANY_OBJ)
+ERROR_SCHEMA = obj(
+    ("error",),
+    error=obj(("type", "message"), type=STR, message=STR, details=STR, extra_info=ANY_OBJ),
+    node_errors=ANY_OBJ,
+)
 DESCRIPTION = """The HTTP API of NodeFlow (ComfyUI-compatible). Every path is also served under the `/api`
 prefix (`/api/prompt` = `/prompt`). Live progress comes over the websocket `/ws?clientId=ID`, which is
 not described here. Loopback Host names are always served; others need `--allowed-hosts`. A server
@@ -213,8 +377,9 @@ def build_document() -> dict:
     paths: dict[str, dict] = {}
     for (method, path), operation in OPERATIONS.items():
         operation = copy.deepcopy(operation)
-        operation["operationId"] = (method.lower() + path.replace("/", "_").replace("{", "").replace("}", "")
-                                    .replace(".", "_")).rstrip("_") or method.lower()
+        operation["operationId"] = (
+            method.lower() + path.replace("/", "_").replace("{", "").replace("}", "").replace(".", "_")
+        ).rstrip("_") or method.lower()
         paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.0.3",
@@ -223,8 +388,10 @@ def build_document() -> dict:
         "paths": paths,
         "components": {
             "schemas": {"Error": ERROR_SCHEMA},
-            "responses": {f"E{code}": {"description": text, "content": json_content({"$ref": "#/components/schemas/Error"})}
-                          for code, text in ERROR_TEXT.items()},
+            "responses": {
+                f"E{code}": {"description": text, "content": json_content({"$ref": "#/components/schemas/Error"})}
+                for code, text in ERROR_TEXT.items()
+            },
         },
     }
 

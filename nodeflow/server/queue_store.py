@@ -1,5 +1,6 @@
 """The persistent queue and history, in SQLite (WAL). Pending prompts survive restarts; a
 prompt that was running when the server died is recorded as interrupted, never lost."""
+
 from __future__ import annotations
 
 import json
@@ -72,13 +73,27 @@ class QueueStore:
             rows = self._db.execute("SELECT prompt_id FROM prompts WHERE state='running'").fetchall()
             now = time.time()
             for (prompt_id,) in rows:
-                status = {"status_str": "error", "completed": False, "messages": [[
-                    "execution_interrupted",
-                    {"prompt_id": prompt_id, "node_id": None, "node_type": None, "executed": [],
-                     "timestamp": int(now * 1000),
-                     "reason": "the server stopped while this prompt was running; queue it again to rerun it"}]]}
-                self._db.execute("UPDATE prompts SET state='done', finished=?, status=?, outputs='{}', meta='{}' "
-                                 "WHERE prompt_id=?", (now, json.dumps(status), prompt_id))
+                status = {
+                    "status_str": "error",
+                    "completed": False,
+                    "messages": [
+                        [
+                            "execution_interrupted",
+                            {
+                                "prompt_id": prompt_id,
+                                "node_id": None,
+                                "node_type": None,
+                                "executed": [],
+                                "timestamp": int(now * 1000),
+                                "reason": "the server stopped while this prompt was running; queue it again to rerun it",
+                            },
+                        ]
+                    ],
+                }
+                self._db.execute(
+                    "UPDATE prompts SET state='done', finished=?, status=?, outputs='{}', meta='{}' WHERE prompt_id=?",
+                    (now, json.dumps(status), prompt_id),
+                )
             return [r[0] for r in rows]
 
     def next_number(self, front: bool = False) -> float:
@@ -94,8 +109,16 @@ class QueueStore:
             self._db.execute(
                 "INSERT INTO prompts (prompt_id, number, state, prompt, extra_data, outputs_to_execute, client_id, created) "
                 "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (item.prompt_id, item.number, json.dumps(item.prompt), json.dumps(item.extra_data),
-                 json.dumps(item.outputs_to_execute), item.client_id, time.time()))
+                (
+                    item.prompt_id,
+                    item.number,
+                    json.dumps(item.prompt),
+                    json.dumps(item.extra_data),
+                    json.dumps(item.outputs_to_execute),
+                    item.client_id,
+                    time.time(),
+                ),
+            )
 
     def exists(self, prompt_id: str) -> bool:
         with self._lock:
@@ -109,7 +132,8 @@ class QueueStore:
         with self._lock:
             row = self._db.execute(
                 "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id FROM prompts "
-                "WHERE state='pending' ORDER BY number, created LIMIT 1").fetchone()
+                "WHERE state='pending' ORDER BY number, created LIMIT 1"
+            ).fetchone()
             if row is None:
                 return None
             self._db.execute("UPDATE prompts SET state='running' WHERE prompt_id=?", (row[0],))
@@ -120,7 +144,9 @@ class QueueStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id, created FROM prompts "
-                "WHERE state='pending' ORDER BY number, created LIMIT ?", (limit,)).fetchall()
+                "WHERE state='pending' ORDER BY number, created LIMIT ?",
+                (limit,),
+            ).fetchall()
         return [(self._item(r), r[6]) for r in rows]
 
     def take(self, prompt_id: str) -> QueuedPrompt | None:
@@ -128,7 +154,9 @@ class QueueStore:
         with self._lock:
             row = self._db.execute(
                 "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id FROM prompts "
-                "WHERE state='pending' AND prompt_id=?", (prompt_id,)).fetchone()
+                "WHERE state='pending' AND prompt_id=?",
+                (prompt_id,),
+            ).fetchone()
             if row is None:
                 return None
             self._db.execute("UPDATE prompts SET state='running' WHERE prompt_id=?", (prompt_id,))
@@ -137,8 +165,10 @@ class QueueStore:
     def requeue(self, prompt_id: str) -> int:
         """Put a running prompt back in the queue at its old place; returns how often that happened."""
         with self._lock:
-            self._db.execute("UPDATE prompts SET state='pending', attempts=attempts+1 WHERE prompt_id=? "
-                             "AND state='running'", (prompt_id,))
+            self._db.execute(
+                "UPDATE prompts SET state='pending', attempts=attempts+1 WHERE prompt_id=? AND state='running'",
+                (prompt_id,),
+            )
             row = self._db.execute("SELECT attempts FROM prompts WHERE prompt_id=?", (prompt_id,)).fetchone()
             return row[0] if row else 0
 
@@ -151,7 +181,8 @@ class QueueStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id, state FROM prompts "
-                "WHERE state IN ('pending', 'running') ORDER BY number, created").fetchall()
+                "WHERE state IN ('pending', 'running') ORDER BY number, created"
+            ).fetchall()
         running = [self._item(r) for r in rows if r[6] == "running"]
         pending = [self._item(r) for r in rows if r[6] == "pending"]
         return running, pending
@@ -164,25 +195,33 @@ class QueueStore:
         with self._lock:
             if prompt_ids is None:
                 return self._db.execute("DELETE FROM prompts WHERE state='pending'").rowcount
-            return sum(self._db.execute("DELETE FROM prompts WHERE state='pending' AND prompt_id=?", (p,)).rowcount
-                       for p in prompt_ids)
+            return sum(
+                self._db.execute("DELETE FROM prompts WHERE state='pending' AND prompt_id=?", (p,)).rowcount
+                for p in prompt_ids
+            )
 
     def finish(self, prompt_id: str, status: dict, outputs: dict, meta: dict) -> None:
         with self._lock:
-            self._db.execute("UPDATE prompts SET state='done', finished=?, status=?, outputs=?, meta=? WHERE prompt_id=?",
-                             (time.time(), json.dumps(status), json.dumps(outputs, default=str),
-                              json.dumps(meta), prompt_id))
+            self._db.execute(
+                "UPDATE prompts SET state='done', finished=?, status=?, outputs=?, meta=? WHERE prompt_id=?",
+                (time.time(), json.dumps(status), json.dumps(outputs, default=str), json.dumps(meta), prompt_id),
+            )
             self._trim()
 
     def _trim(self) -> None:
         count = self._db.execute("SELECT COUNT(*) FROM prompts WHERE state='done'").fetchone()[0]
         if count > self.max_history:
-            self._db.execute("DELETE FROM prompts WHERE prompt_id IN (SELECT prompt_id FROM prompts WHERE state='done' "
-                             "ORDER BY finished LIMIT ?)", (count - self.max_history,))
+            self._db.execute(
+                "DELETE FROM prompts WHERE prompt_id IN (SELECT prompt_id FROM prompts WHERE state='done' "
+                "ORDER BY finished LIMIT ?)",
+                (count - self.max_history,),
+            )
 
     def history(self, prompt_id: str | None = None, max_items: int | None = None, offset: int = 0) -> dict:
-        query = ("SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id, status, outputs, meta "
-                 "FROM prompts WHERE state='done'")
+        query = (
+            "SELECT prompt_id, number, prompt, extra_data, outputs_to_execute, client_id, status, outputs, meta "
+            "FROM prompts WHERE state='done'"
+        )
         args: list[Any] = []
         if prompt_id is not None:
             query += " AND prompt_id=?"
@@ -199,8 +238,12 @@ class QueueStore:
         result = {}
         for row in rows:
             item = self._item(row[:6])
-            result[row[0]] = {"prompt": item.as_queue_item(), "outputs": json.loads(row[7] or "{}"),
-                              "status": json.loads(row[6] or "{}"), "meta": json.loads(row[8] or "{}")}
+            result[row[0]] = {
+                "prompt": item.as_queue_item(),
+                "outputs": json.loads(row[7] or "{}"),
+                "status": json.loads(row[6] or "{}"),
+                "meta": json.loads(row[8] or "{}"),
+            }
         return result
 
     def delete_history(self, prompt_ids: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
 """Reading request bodies: JSON objects only, with errors that say what was wrong."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ def _not_json(token: str):
 async def json_object(request: web.Request, allow_empty: bool = False) -> dict:
     ctype = request.content_type
     from_browser = any(h in request.headers for h in ("Origin", "Referer", "Sec-Fetch-Mode", "Sec-Fetch-Site"))
-    if ctype in ("multipart/form-data", "text/plain") or (ctype == "application/x-www-form-urlencoded" and from_browser):
+    if ctype in ("multipart/form-data", "text/plain") or (
+        ctype == "application/x-www-form-urlencoded" and from_browser
+    ):
         # A browser form can send these cross-site without a preflight; scripts (urllib's
         # default form type included) that carry no browser headers are still served.
         raise BadRequest(f"send JSON with Content-Type: application/json (got {ctype})", 415)

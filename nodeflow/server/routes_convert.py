@@ -4,6 +4,7 @@ JSON body: {"workflow": <NodeFlow | ComfyUI editor | API prompt>, "to": "api" | 
 An image/png or image/webp body (with ?to=...) is read for its embedded workflow.
 Answer: {"from": <detected format>, "to": ..., "result": ..., "warnings": [{node, message}]}.
 """
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -33,7 +34,7 @@ async def convert_workflow(request: web.Request) -> web.Response:
         else:
             payload = await json_object(request)
             if "workflow" not in payload:
-                raise BadRequest("give {\"workflow\": ..., \"to\": \"api\" | \"nodeflow\" | \"comfyui\"}")
+                raise BadRequest('give {"workflow": ..., "to": "api" | "nodeflow" | "comfyui"}')
             data, warnings, target = payload["workflow"], [], payload.get("to", "api")
             source = convert.detect_format(data)
         if target not in TARGETS:

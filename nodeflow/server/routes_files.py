@@ -1,4 +1,5 @@
 """/upload/image, /upload/mask and /view: files in and out of input/output/temp, never outside."""
+
 from __future__ import annotations
 
 import io
@@ -18,10 +19,27 @@ from nodeflow.folders import UnsafePath, check_name, safe_join
 from .security import json_error, refuse_unsafe_paths
 
 routes = web.RouteTableDef()
-IMAGE_FORMATS = {"PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "WEBP": (".webp",), "GIF": (".gif",),
-                 "BMP": (".bmp",), "TIFF": (".tif", ".tiff")}
-INLINE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "video/mp4", "video/webm",
-                "audio/mpeg", "audio/wav", "audio/ogg", "audio/flac"}
+IMAGE_FORMATS = {
+    "PNG": (".png",),
+    "JPEG": (".jpg", ".jpeg"),
+    "WEBP": (".webp",),
+    "GIF": (".gif",),
+    "BMP": (".bmp",),
+    "TIFF": (".tif", ".tiff"),
+}
+INLINE_TYPES = {
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/gif",
+    "image/bmp",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/wav",
+    "audio/ogg",
+    "audio/flac",
+}
 
 
 def _folder(request: web.Request, kind: str | None, default: str = "input") -> Path:
@@ -94,17 +112,21 @@ async def _save(request: web.Request, fields: dict, data: bytes, filename: str) 
     overwrite = fields.get("overwrite", "").lower() in ("true", "1")
     name = _free_name(target_dir, filename, overwrite)
     safe_join(target_dir, name).write_bytes(data)
-    return web.json_response({"name": name, "subfolder": fields.get("subfolder", ""), "type": fields.get("type") or "input"})
+    return web.json_response(
+        {"name": name, "subfolder": fields.get("subfolder", ""), "type": fields.get("type") or "input"}
+    )
 
 
 def upload_errors(handler):
     """Route decorator: unsafe names and unusable images become 400s naming the problem."""
+
     @refuse_unsafe_paths
     async def wrapped(request: web.Request) -> web.Response:
         try:
             return await handler(request)
         except ValueError as exc:
             return json_error(400, str(exc), "invalid_upload")
+
     return wrapped
 
 
@@ -177,7 +199,11 @@ def _converted(path: Path, preview: str | None, channel: str | None) -> web.Resp
     with Image.open(path) as img:
         img.load()
         if channel == "a":
-            img = img.convert("RGBA").getchannel("A").convert("RGB") if "A" in img.getbands() else Image.new("RGB", img.size, "white")
+            img = (
+                img.convert("RGBA").getchannel("A").convert("RGB")
+                if "A" in img.getbands()
+                else Image.new("RGB", img.size, "white")
+            )
         elif channel == "rgb":
             img = img.convert("RGB")
         fmt, quality = "PNG", 90
@@ -189,5 +215,6 @@ def _converted(path: Path, preview: str | None, channel: str | None) -> web.Resp
             img = img.convert("RGB")
         buf = io.BytesIO()
         img.save(buf, format=fmt, quality=quality)
-    return web.Response(body=buf.getvalue(), content_type=f"image/{fmt.lower()}",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=buf.getvalue(), content_type=f"image/{fmt.lower()}", headers={"X-Content-Type-Options": "nosniff"}
+    )

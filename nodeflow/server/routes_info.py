@@ -1,4 +1,5 @@
 """/object_info, /models, /embeddings, /system_stats, /free, /features, /extensions."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,12 +63,22 @@ def _memory() -> tuple[int, int]:
 async def system_stats(request: web.Request) -> web.Response:
     total, free = _memory()
     extra = request.app["config"].system_info() if request.app["config"].system_info else {}
-    return web.json_response({
-        "system": {"os": os.name, "platform": platform.platform(), "ram_total": total, "ram_free": free,
-                   "python_version": sys.version, "pytorch_version": extra.get("pytorch_version", ""),
-                   "embedded_python": False, "argv": sys.argv, "nodeflow_version": "0.1.0"},
-        "devices": extra.get("devices", []),
-    })
+    return web.json_response(
+        {
+            "system": {
+                "os": os.name,
+                "platform": platform.platform(),
+                "ram_total": total,
+                "ram_free": free,
+                "python_version": sys.version,
+                "pytorch_version": extra.get("pytorch_version", ""),
+                "embedded_python": False,
+                "argv": sys.argv,
+                "nodeflow_version": "0.1.0",
+            },
+            "devices": extra.get("devices", []),
+        }
+    )
 
 
 @routes.post("/free")

@@ -1,4 +1,5 @@
 """POST/GET /prompt, /queue, /interrupt, /history."""
+
 from __future__ import annotations
 
 import math
@@ -17,8 +18,13 @@ SQLITE_MAX_INT = 2**63 - 1
 
 
 def _invalid(message: str, details: str = "", status: int = 400) -> web.Response:
-    return web.json_response({"error": {"type": "invalid_prompt", "message": message, "details": details,
-                                        "extra_info": {}}, "node_errors": {}}, status=status)
+    return web.json_response(
+        {
+            "error": {"type": "invalid_prompt", "message": message, "details": details, "extra_info": {}},
+            "node_errors": {},
+        },
+        status=status,
+    )
 
 
 def _shareable(app: web.Application, extra_data: dict) -> dict:
@@ -54,9 +60,11 @@ async def post_prompt(request: web.Request) -> web.Response:
         except ValueError as exc:
             return _invalid(f"the workflow could not be converted: {exc}")
     if not isinstance(prompt, dict):
-        return _invalid("the body needs a 'prompt' object (API format: {node_id: {class_type, inputs}})"
-                        + (" or a 'workflow' (editor format)" if app.get("workflow_to_prompt") else ""),
-                        f"got {type(prompt).__name__} for 'prompt'")
+        return _invalid(
+            "the body needs a 'prompt' object (API format: {node_id: {class_type, inputs}})"
+            + (" or a 'workflow' (editor format)" if app.get("workflow_to_prompt") else ""),
+            f"got {type(prompt).__name__} for 'prompt'",
+        )
     extra_data = body.get("extra_data", {})
     if not isinstance(extra_data, dict):
         return _invalid("'extra_data' must be an object")
@@ -77,11 +85,18 @@ async def post_prompt(request: web.Request) -> web.Response:
     check_models = getattr(app["worker"], "check_models", None)  # the Ray pool: models no worker has
     missing = check_models(prompt) if check_models is not None else {}
     if missing:
-        return web.json_response({"error": {"type": "prompt_outputs_failed_validation",
-                                            "message": "Prompt outputs failed validation",
-                                            "details": "; ".join(e["details"] for n in missing.values()
-                                                                 for e in n["errors"]), "extra_info": {}},
-                                  "node_errors": missing}, status=400)
+        return web.json_response(
+            {
+                "error": {
+                    "type": "prompt_outputs_failed_validation",
+                    "message": "Prompt outputs failed validation",
+                    "details": "; ".join(e["details"] for n in missing.values() for e in n["errors"]),
+                    "extra_info": {},
+                },
+                "node_errors": missing,
+            },
+            status=400,
+        )
     validation = validate_prompt(app["registry"], app["env"], prompt, targets)
     if not validation.ok:
         return web.json_response({"error": validation.error, "node_errors": validation.node_errors}, status=400)
@@ -91,8 +106,11 @@ async def post_prompt(request: web.Request) -> web.Response:
     extra_data = _shareable(app, extra_data)
     if client_id:
         extra_data = {**extra_data, "client_id": client_id}
-    app["store"].add(QueuedPrompt(prompt_id, float(number), {str(k): v for k, v in prompt.items()}, extra_data,
-                                  validation.outputs, client_id))
+    app["store"].add(
+        QueuedPrompt(
+            prompt_id, float(number), {str(k): v for k, v in prompt.items()}, extra_data, validation.outputs, client_id
+        )
+    )
     app["worker"].notify()
     await app["broadcast_status"]()
     return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": validation.node_errors})
@@ -101,8 +119,9 @@ async def post_prompt(request: web.Request) -> web.Response:
 @routes.get("/queue")
 async def get_queue(request: web.Request) -> web.Response:
     running, pending = request.app["store"].queue()
-    return web.json_response({"queue_running": [p.as_queue_item() for p in running],
-                              "queue_pending": [p.as_queue_item() for p in pending]})
+    return web.json_response(
+        {"queue_running": [p.as_queue_item() for p in running], "queue_pending": [p.as_queue_item() for p in pending]}
+    )
 
 
 def _id_list(body: dict, key: str) -> list[str] | None:

@@ -5,6 +5,7 @@ file-picking input reads (for the editor's missing-models dialog).
 ComfyUI's routes: ``GET /workflow_templates`` ({pack: [names]}) and
 ``GET /workflow_templates/{pack}/{file}`` (also under /api, like every route). NodeFlow's editor reads
 ``GET /nodeflow/templates`` (one list with both sources) and ``GET /nodeflow/model_inputs``."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -62,8 +63,9 @@ async def workflow_template_file(request: web.Request) -> web.StreamResponse:
     pack, name = request.match_info["pack"], request.match_info["file"]
     folder = _pack_folders(request.app).get(pack)
     if folder is None:
-        return json_error(404, f"no plugin pack named {pack[:80]!r} has example workflows; see GET /workflow_templates",
-                          "not_found")
+        return json_error(
+            404, f"no plugin pack named {pack[:80]!r} has example workflows; see GET /workflow_templates", "not_found"
+        )
     if not name.lower().endswith(SERVED_TYPES):
         return json_error(404, f"{name[:80]!r} is not a workflow (.json) or thumbnail image", "not_found")
     try:
@@ -84,14 +86,26 @@ async def templates(request: web.Request) -> web.Response:
     if examples and examples.is_dir():
         for stem in _workflows_in(examples):
             thumb = _thumbnail(examples, stem)
-            items.append({"source": "NodeFlow", "name": stem, "url": f"examples/{stem}.json",
-                          "thumbnail": f"examples/{thumb}" if thumb else None})
+            items.append(
+                {
+                    "source": "NodeFlow",
+                    "name": stem,
+                    "url": f"examples/{stem}.json",
+                    "thumbnail": f"examples/{thumb}" if thumb else None,
+                }
+            )
     for pack, folder in sorted(_pack_folders(request.app).items()):
         for stem in _workflows_in(folder):
             thumb = _thumbnail(folder, stem)
             base = f"api/workflow_templates/{pack}/"
-            items.append({"source": pack, "name": stem, "url": base + f"{stem}.json",
-                          "thumbnail": base + thumb if thumb else None})
+            items.append(
+                {
+                    "source": pack,
+                    "name": stem,
+                    "url": base + f"{stem}.json",
+                    "thumbnail": base + thumb if thumb else None,
+                }
+            )
     return web.json_response(items)
 
 

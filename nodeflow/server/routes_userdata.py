@@ -1,4 +1,5 @@
 """/userdata: the editor's saved workflows and settings, as files under user/default/."""
+
 from __future__ import annotations
 
 import os
@@ -51,9 +52,15 @@ async def get_userdata(request: web.Request) -> web.StreamResponse:
         return json_error(404, "no such user data file", "not_found")
     # Served as data, never as a page: no html/svg/js inline from user data.
     ctype = "application/json" if path.suffix == ".json" else "application/octet-stream"
-    return web.FileResponse(path, headers={"Content-Type": ctype, "X-Content-Type-Options": "nosniff",
-                                           "Content-Disposition": "attachment",
-                                           "Content-Security-Policy": "default-src 'none'; sandbox"})
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": ctype,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "attachment",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 @routes.post(r"/userdata/{file:[\s\S]+?}/move/{dest:[\s\S]+}")

@@ -1,4 +1,5 @@
 """Middlewares: refuse cross-origin state changes, and turn every error into JSON."""
+
 from __future__ import annotations
 
 import hmac
@@ -13,8 +14,9 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def json_error(status: int, message: str, kind: str = "bad_request", details: str = "") -> web.Response:
-    return web.json_response({"error": {"type": kind, "message": message, "details": details, "extra_info": {}}},
-                             status=status)
+    return web.json_response(
+        {"error": {"type": kind, "message": message, "details": details, "extra_info": {}}}, status=status
+    )
 
 
 def _origin_matches_host(origin: str, host: str) -> bool:
@@ -37,7 +39,7 @@ def host_name(host_header: str) -> str:
     """'Example.COM:8188' -> 'example.com'; '[::1]:8188' -> '::1'."""
     host = (host_header or "").strip().lower()
     if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host
+        return host[1 : host.find("]")] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
@@ -53,19 +55,26 @@ def is_loopback(name: str) -> bool:
 def host_guard(allowed: set[str]):
     """Refuse requests whose Host is not loopback or configured: a page on another name that
     re-resolves to 127.0.0.1 (DNS rebinding) must not reach this server, not even for reads."""
+
     @web.middleware
     async def middleware(request: web.Request, handler):
         name = host_name(request.headers.get("Host", ""))
         if not (is_loopback(name) or name in allowed or "*" in allowed):
-            return json_error(403, f"Host {name[:100]!r} is not allowed; start NodeFlow with --allowed-hosts "
-                                   f"{name[:100]} to reach it under that name", "forbidden")
+            return json_error(
+                403,
+                f"Host {name[:100]!r} is not allowed; start NodeFlow with --allowed-hosts "
+                f"{name[:100]} to reach it under that name",
+                "forbidden",
+            )
         return await handler(request)
+
     return middleware
 
 
 def token_guard(token: str):
     """Every route needs the access token (query ?token=, cookie, or Authorization: Bearer); a
     valid ?token= sets the cookie so the editor keeps working after the first visit."""
+
     @web.middleware
     async def middleware(request: web.Request, handler):
         given = request.query.get("token")
@@ -75,12 +84,17 @@ def token_guard(token: str):
         if given is None and request.headers.get("Authorization", "").startswith("Bearer "):
             given = request.headers["Authorization"][7:]
         if given is None or not hmac.compare_digest(given.encode(), token.encode()):
-            return json_error(401, "an access token is required: open the URL NodeFlow printed at start "
-                                   "(…?token=…) or send Authorization: Bearer <token>", "unauthorized")
+            return json_error(
+                401,
+                "an access token is required: open the URL NodeFlow printed at start "
+                "(…?token=…) or send Authorization: Bearer <token>",
+                "unauthorized",
+            )
         response = await handler(request)
         if from_query and isinstance(response, web.StreamResponse) and not response.prepared:
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="Strict", path="/")
         return response
+
     return middleware
 
 
@@ -96,8 +110,15 @@ def normalize_origin(value: str) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username is not None
-            or parts.password is not None or parts.path not in ("", "/") or parts.query or parts.fragment):
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
         return None
     scheme = parts.scheme.lower()
     host = parts.hostname.lower()
@@ -115,14 +136,18 @@ def parse_cors_origins(values: list[str] | None) -> list[str]:
             if not item:
                 continue
             if item == "*":
-                raise ValueError("--enable-cors-header '*' is refused: it would let every web site you visit use "
-                                 "this server (queue prompts, read outputs, write and delete files). Name the "
-                                 "origins that may, e.g. --enable-cors-header https://my-app.example.com")
+                raise ValueError(
+                    "--enable-cors-header '*' is refused: it would let every web site you visit use "
+                    "this server (queue prompts, read outputs, write and delete files). Name the "
+                    "origins that may, e.g. --enable-cors-header https://my-app.example.com"
+                )
             origin = normalize_origin(item)
             if origin is None:
-                raise ValueError(f"--enable-cors-header {item[:100]!r} is not an origin; give scheme://host[:port] "
-                                 "with http or https and no path, e.g. https://my-app.example.com or "
-                                 "http://localhost:5173")
+                raise ValueError(
+                    f"--enable-cors-header {item[:100]!r} is not an origin; give scheme://host[:port] "
+                    "with http or https and no path, e.g. https://my-app.example.com or "
+                    "http://localhost:5173"
+                )
             if origin not in origins:
                 origins.append(origin)
     return origins
@@ -154,9 +179,14 @@ def cors_guard(origins: list[str]):
         if named is not None:
             request[CORS_ORIGIN_KEY] = named
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-                response = web.Response(status=204, headers={
-                    "Access-Control-Allow-Methods": CORS_METHODS, "Access-Control-Allow-Headers": CORS_HEADERS,
-                    "Access-Control-Max-Age": "600"})
+                response = web.Response(
+                    status=204,
+                    headers={
+                        "Access-Control-Allow-Methods": CORS_METHODS,
+                        "Access-Control-Allow-Headers": CORS_HEADERS,
+                        "Access-Control-Max-Age": "600",
+                    },
+                )
                 decorate(response.headers, named)
                 return response
         try:
@@ -167,6 +197,7 @@ def cors_guard(origins: list[str]):
         if not response.prepared:
             decorate(response.headers, named)
         return response
+
     return middleware
 
 
@@ -178,8 +209,12 @@ async def origin_guard(request: web.Request, handler):
     if request.method in STATE_CHANGING and request.get(CORS_ORIGIN_KEY) is None:
         origin = request.headers.get("Origin")
         if origin is not None and not _origin_matches_host(origin, request.host or ""):
-            return json_error(403, f"cross-origin request refused: Origin {origin[:100]!r} does not match Host "
-                                   f"{(request.host or '')[:100]!r}", "forbidden")
+            return json_error(
+                403,
+                f"cross-origin request refused: Origin {origin[:100]!r} does not match Host "
+                f"{(request.host or '')[:100]!r}",
+                "forbidden",
+            )
         if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
             return json_error(403, "cross-site request refused (Sec-Fetch-Site: cross-site)", "forbidden")
     return await handler(request)
@@ -197,6 +232,7 @@ def refuse_unsafe_paths(handler):
             return await handler(request)
         except UnsafePath as exc:
             return json_error(400, f"unsafe file name: {exc}", "unsafe_path")
+
     return wrapped
 
 
@@ -207,8 +243,9 @@ async def json_errors(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
-        response = json_error(exc.status, exc.reason if not exc.text or exc.text.startswith(str(exc.status))
-                              else exc.text, "http_error")
+        response = json_error(
+            exc.status, exc.reason if not exc.text or exc.text.startswith(str(exc.status)) else exc.text, "http_error"
+        )
         for name in ("Allow", "Vary", "Access-Control-Allow-Origin"):  # set by aiohttp (405) or cors_guard
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]

@@ -1,5 +1,6 @@
 """The worker: one thread that takes prompts from the persistent queue, runs them on the
 engine and records the outcome. It hands events to the event loop; it knows nothing of HTTP."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,9 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nodeflow.engine.job import Job
 
@@ -18,8 +20,13 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
-    def __init__(self, store: QueueStore, engine: Any, loop: asyncio.AbstractEventLoop,
-                 send: Callable[[str, dict, str | None], Any]) -> None:
+    def __init__(
+        self,
+        store: QueueStore,
+        engine: Any,
+        loop: asyncio.AbstractEventLoop,
+        send: Callable[[str, dict, str | None], Any],
+    ) -> None:
         self.store = store
         self.engine = engine
         self.loop = loop
@@ -85,19 +92,34 @@ class Worker:
         def emit(event: str, data: dict) -> None:
             self._post(event, data, sid)
 
-        job = Job(prompt_id=item.prompt_id, prompt=item.prompt, outputs_to_execute=item.outputs_to_execute,
-                  extra_data=item.extra_data, client_id=sid)
+        job = Job(
+            prompt_id=item.prompt_id,
+            prompt=item.prompt,
+            outputs_to_execute=item.outputs_to_execute,
+            extra_data=item.extra_data,
+            client_id=sid,
+        )
         try:
             result = self.engine.execute(job, emit, self.interrupt)
-            status = {"status_str": result.status_str, "completed": result.status == "success",
-                      "messages": result.messages}
+            status = {
+                "status_str": result.status_str,
+                "completed": result.status == "success",
+                "messages": result.messages,
+            }
             outputs = result.outputs
         except Exception as exc:  # Engine.execute never raises; a different engine might: keep serving
             log.exception("engine failure on prompt %s", item.prompt_id)
-            message = {"prompt_id": item.prompt_id, "node_id": None, "node_type": None, "executed": [],
-                       "exception_message": f"the engine failed outside any node: {exc}",
-                       "exception_type": type(exc).__name__, "traceback": [], "current_inputs": {},
-                       "current_outputs": []}
+            message = {
+                "prompt_id": item.prompt_id,
+                "node_id": None,
+                "node_type": None,
+                "executed": [],
+                "exception_message": f"the engine failed outside any node: {exc}",
+                "exception_type": type(exc).__name__,
+                "traceback": [],
+                "current_inputs": {},
+                "current_outputs": [],
+            }
             emit("execution_error", message)
             emit("executing", {"node": None, "display_node": None, "prompt_id": item.prompt_id})
             status = {"status_str": "error", "completed": False, "messages": [["execution_error", message]]}
@@ -115,13 +137,32 @@ class Worker:
         """GET /nodeflow/workers for the embedded worker: this process."""
         models = getattr(self.engine, "models", None)
         device = models.stats() if models is not None and hasattr(models, "stats") else {"name": "cpu", "type": "cpu"}
-        loaded = sorted({Path(str(key[1])).name for key in (models.cached_keys() if models is not None else [])
-                         if len(key) > 1 and isinstance(key[1], str)})
-        return [{"name": "local", "state": "busy" if self.running_id else "idle", "node_id": None,
-                 "node": socket.gethostname(), "node_ip": "127.0.0.1", "pid": os.getpid(), "device": device,
-                 "rss_bytes": rss_bytes(), "models": loaded, "loads": getattr(models, "loads", 0),
-                 "prompt_id": self.running_id, "running_seconds": None, "done": self.done, "lost": 0,
-                 "error": None}]
+        loaded = sorted(
+            {
+                Path(str(key[1])).name
+                for key in (models.cached_keys() if models is not None else [])
+                if len(key) > 1 and isinstance(key[1], str)
+            }
+        )
+        return [
+            {
+                "name": "local",
+                "state": "busy" if self.running_id else "idle",
+                "node_id": None,
+                "node": socket.gethostname(),
+                "node_ip": "127.0.0.1",
+                "pid": os.getpid(),
+                "device": device,
+                "rss_bytes": rss_bytes(),
+                "models": loaded,
+                "loads": getattr(models, "loads", 0),
+                "prompt_id": self.running_id,
+                "running_seconds": None,
+                "done": self.done,
+                "lost": 0,
+                "error": None,
+            }
+        ]
 
 
 def rss_bytes() -> int:

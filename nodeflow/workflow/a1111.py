@@ -1,9 +1,10 @@
 """A1111-style ``parameters`` text -> an equivalent txt2img API prompt.
 
-    a cat in a hat
-    Negative prompt: blurry
-    Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 42, Size: 512x768, Model: v1-5
+a cat in a hat
+Negative prompt: blurry
+Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 42, Size: 512x768, Model: v1-5
 """
+
 from __future__ import annotations
 
 import re
@@ -11,13 +12,33 @@ import re
 from .errors import WorkflowError
 
 SAMPLERS = {
-    "euler a": "euler_ancestral", "euler": "euler", "heun": "heun", "lms": "lms", "dpm2": "dpm_2",
-    "dpm2 a": "dpm_2_ancestral", "dpm++ 2s a": "dpmpp_2s_ancestral", "dpm++ 2m": "dpmpp_2m",
-    "dpm++ sde": "dpmpp_sde", "dpm++ 2m sde": "dpmpp_2m_sde", "dpm++ 3m sde": "dpmpp_3m_sde", "ddim": "ddim",
-    "plms": "euler", "unipc": "uni_pc", "lcm": "lcm", "ddpm": "ddpm",
+    "euler a": "euler_ancestral",
+    "euler": "euler",
+    "heun": "heun",
+    "lms": "lms",
+    "dpm2": "dpm_2",
+    "dpm2 a": "dpm_2_ancestral",
+    "dpm++ 2s a": "dpmpp_2s_ancestral",
+    "dpm++ 2m": "dpmpp_2m",
+    "dpm++ sde": "dpmpp_sde",
+    "dpm++ 2m sde": "dpmpp_2m_sde",
+    "dpm++ 3m sde": "dpmpp_3m_sde",
+    "ddim": "ddim",
+    "plms": "euler",
+    "unipc": "uni_pc",
+    "lcm": "lcm",
+    "ddpm": "ddpm",
 }
-SCHEDULERS = {"karras": "karras", "exponential": "exponential", "sgm uniform": "sgm_uniform", "simple": "simple",
-              "beta": "beta", "normal": "normal", "uniform": "normal", "automatic": "normal"}
+SCHEDULERS = {
+    "karras": "karras",
+    "exponential": "exponential",
+    "sgm uniform": "sgm_uniform",
+    "simple": "simple",
+    "beta": "beta",
+    "normal": "normal",
+    "uniform": "normal",
+    "automatic": "normal",
+}
 FIELD = re.compile(r'\s*([\w \-/+]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
 
 
@@ -31,7 +52,7 @@ def parse_parameters(text: str) -> dict:
     for line in body:
         if line.startswith("Negative prompt:"):
             in_negative = True
-            line = line[len("Negative prompt:"):].strip()
+            line = line[len("Negative prompt:") :].strip()
         (negative if in_negative else positive).append(line)
     fields = {m.group(1).strip(): m.group(2).strip().strip('"') for m in FIELD.finditer(settings_line)}
     return {"prompt": "\n".join(positive).strip(), "negative": "\n".join(negative).strip(), **fields}
@@ -69,10 +90,21 @@ def parameters_to_prompt(fields: dict) -> dict:
         "6": {"class_type": "CLIPTextEncode", "inputs": {"text": fields.get("prompt", ""), "clip": ["4", 1]}},
         "7": {"class_type": "CLIPTextEncode", "inputs": {"text": fields.get("negative", ""), "clip": ["4", 1]}},
         "5": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": 1}},
-        "3": {"class_type": "KSampler", "inputs": {
-            "seed": _number(fields, "Seed", int, 0), "steps": _number(fields, "Steps", int, 20),
-            "cfg": _number(fields, "CFG scale", float, 7.0), "sampler_name": sampler, "scheduler": scheduler,
-            "denoise": 1.0, "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},
+        "3": {
+            "class_type": "KSampler",
+            "inputs": {
+                "seed": _number(fields, "Seed", int, 0),
+                "steps": _number(fields, "Steps", int, 20),
+                "cfg": _number(fields, "CFG scale", float, 7.0),
+                "sampler_name": sampler,
+                "scheduler": scheduler,
+                "denoise": 1.0,
+                "model": ["4", 0],
+                "positive": ["6", 0],
+                "negative": ["7", 0],
+                "latent_image": ["5", 0],
+            },
+        },
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0], "filename_prefix": "NodeFlow"}},
     }

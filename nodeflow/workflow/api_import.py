@@ -1,4 +1,5 @@
 """API prompt -> NodeFlow workflow, laid out in readable columns by dependency depth."""
+
 from __future__ import annotations
 
 import networkx as nx
@@ -11,7 +12,9 @@ COLUMN, ROW = 380, 40
 
 
 def _is_link(value) -> bool:
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and isinstance(value[0], (str, int))
+    return (
+        isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and isinstance(value[0], (str, int))
+    )
 
 
 def import_api(prompt: dict, object_info: dict) -> tuple[dict, list[dict]]:
@@ -28,9 +31,20 @@ def import_api(prompt: dict, object_info: dict) -> tuple[dict, list[dict]]:
         if info is None:
             warnings.append(warning(nid, f"unknown node type {kind!r}: install the plugin that provides it"))
         widget_inputs = {n for n, spec, _ in input_specs(info)} if info else set()
-        entry = {"id": nid, "type": kind, "version": None, "pos": [0, 0], "size": [320, 120],
-                 "title": (node.get("_meta") or {}).get("title"), "color": None, "bgcolor": None, "mode": "active",
-                 "collapsed": False, "widgets": {}, "controls": {}}
+        entry = {
+            "id": nid,
+            "type": kind,
+            "version": None,
+            "pos": [0, 0],
+            "size": [320, 120],
+            "title": (node.get("_meta") or {}).get("title"),
+            "color": None,
+            "bgcolor": None,
+            "mode": "active",
+            "collapsed": False,
+            "widgets": {},
+            "controls": {},
+        }
         for name, value in (node.get("inputs") or {}).items():
             if _is_link(value):
                 src = str(value[0])
@@ -58,8 +72,11 @@ def import_api(prompt: dict, object_info: dict) -> tuple[dict, list[dict]]:
             positions[nid] = [column * COLUMN, y]
             node = next(n for n in result["nodes"] if n["id"] == nid)
             info = object_info.get(node["type"]) or {}
-            rows = 1 + max(len(info.get("output", [])), sum(1 for _, s, _ in input_specs(info) if not is_widget(s))) \
+            rows = (
+                1
+                + max(len(info.get("output", [])), sum(1 for _, s, _ in input_specs(info) if not is_widget(s)))
                 + len(node["widgets"])
+            )
             node["size"] = [320, 30 + rows * 24]
             y += node["size"][1] + ROW
     for node in result["nodes"]:

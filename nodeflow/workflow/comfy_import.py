@@ -1,5 +1,6 @@
 """ComfyUI editor workflows (0.4 with link arrays, 1.x with link objects) -> NodeFlow workflows.
 Subgraph definitions (``definitions.subgraphs``, nested ones too) and instances: comfy_subgraphs.py."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,11 +22,15 @@ def _links(workflow: dict) -> dict[int, dict]:
     result = {}
     for link in links:
         if isinstance(link, list) and len(link) >= 6:
-            entry = dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link[:6]))
+            entry = dict(
+                zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link[:6], strict=False)
+            )
         elif isinstance(link, dict):
             entry = link
         else:
-            raise WorkflowError(f"ComfyUI workflow: a link must be [id, from, slot, to, slot, type], got {str(link)[:80]}")
+            raise WorkflowError(
+                f"ComfyUI workflow: a link must be [id, from, slot, to, slot, type], got {str(link)[:80]}"
+            )
         result[entry["id"]] = entry
     return result
 
@@ -59,8 +64,9 @@ def _input_name(node: dict, slot: int) -> str | None:
     return None
 
 
-def _resolve_source(nodes: dict, links: dict, link_id: Any, via: list | None = None,
-                    depth: int = 0) -> tuple[str, int] | None:
+def _resolve_source(
+    nodes: dict, links: dict, link_id: Any, via: list | None = None, depth: int = 0
+) -> tuple[str, int] | None:
     """Follow Reroute nodes back to the real (node id, output slot); their positions go to ``via``
     (source first), which the NodeFlow format keeps as the link's reroute points. Inside a subgraph,
     a link from its input node comes from ("@in", slot)."""
@@ -91,8 +97,9 @@ def import_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
     return result, warnings
 
 
-def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
-                 io: dict | None = None) -> tuple[dict, list[dict]]:
+def import_graph(
+    workflow: dict, object_info: dict, raw_definitions: dict, io: dict | None = None
+) -> tuple[dict, list[dict]]:
     """One graph level (the workflow, or a subgraph definition when ``io`` is that definition)."""
     nodes, links = _nodes(workflow), _links(workflow)
     result, warnings = model.empty(), []
@@ -113,9 +120,15 @@ def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
     for nid, node in nodes.items():
         kind = node["type"]
         if kind in ("Note", "MarkdownNote"):
-            result["notes"].append({"id": nid, "text": str((node.get("widgets_values") or [""])[0]),
-                                    "pos": _point(node.get("pos"), [0, 0]), "size": _point(node.get("size"), [300, 120]),
-                                    "markdown": kind == "MarkdownNote"})
+            result["notes"].append(
+                {
+                    "id": nid,
+                    "text": str((node.get("widgets_values") or [""])[0]),
+                    "pos": _point(node.get("pos"), [0, 0]),
+                    "size": _point(node.get("size"), [300, 120]),
+                    "markdown": kind == "MarkdownNote",
+                }
+            )
             continue
         if kind in EDITOR_ONLY:
             continue
@@ -123,14 +136,27 @@ def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
             result["nodes"].append(instance_from_comfy(node, _point, MODE_NAMES))
             continue
         info = object_info.get(kind)
-        entry = {"id": nid, "type": kind, "version": (node.get("properties") or {}).get("nodeflow_version"),
-                 "pos": _point(node.get("pos"), [0, 0]), "size": _point(node.get("size"), [200, 100]),
-                 "title": node.get("title"), "color": node.get("color"), "bgcolor": node.get("bgcolor"),
-                 "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
-                 "collapsed": bool((node.get("flags") or {}).get("collapsed")), "widgets": {}, "controls": {}}
+        entry = {
+            "id": nid,
+            "type": kind,
+            "version": (node.get("properties") or {}).get("nodeflow_version"),
+            "pos": _point(node.get("pos"), [0, 0]),
+            "size": _point(node.get("size"), [200, 100]),
+            "title": node.get("title"),
+            "color": node.get("color"),
+            "bgcolor": node.get("bgcolor"),
+            "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
+            "collapsed": bool((node.get("flags") or {}).get("collapsed")),
+            "widgets": {},
+            "controls": {},
+        }
         if info is None:
-            warnings.append(warning(nid, f"unknown node type {kind!r}: install the plugin that provides it; "
-                                         "the node is kept but cannot run"))
+            warnings.append(
+                warning(
+                    nid,
+                    f"unknown node type {kind!r}: install the plugin that provides it; the node is kept but cannot run",
+                )
+            )
             entry["widgets_values"] = node.get("widgets_values")  # kept so nothing is lost
         else:
             entry["widgets"], entry["controls"] = values_by_name(info, node.get("widgets_values"))
@@ -140,7 +166,9 @@ def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
         if info is not None:
             filled, empty = fill_defaults(info, entry["widgets"])
             entry["widgets"].update(filled)
-            linked = {i.get("name") for i in node.get("inputs") or [] if isinstance(i, dict) and i.get("link") is not None}
+            linked = {
+                i.get("name") for i in node.get("inputs") or [] if isinstance(i, dict) and i.get("link") is not None
+            }
             filled = {k: v for k, v in filled.items() if k not in linked}  # a link feeds these: no news
             empty = [k for k in empty if k not in linked]
             if filled or empty:
@@ -165,12 +193,24 @@ def import_graph(workflow: dict, object_info: dict, raw_definitions: dict,
         source = _resolve_source(nodes, links, link["id"], via)
         if name is None or source is None or (source[0] not in kept and source[0] != "@in"):
             continue
-        result["links"].append({"id": link["id"], "from": [source[0], source[1]], "to": [target, name],
-                                "type": link.get("type"), **({"via": via} if via else {})})
+        result["links"].append(
+            {
+                "id": link["id"],
+                "from": [source[0], source[1]],
+                "to": [target, name],
+                "type": link.get("type"),
+                **({"via": via} if via else {}),
+            }
+        )
     for group in workflow.get("groups") or []:
         if isinstance(group, dict):
-            result["groups"].append({"title": group.get("title", ""), "bounding": group.get("bounding", [0, 0, 0, 0]),
-                                     "color": group.get("color")})
+            result["groups"].append(
+                {
+                    "title": group.get("title", ""),
+                    "bounding": group.get("bounding", [0, 0, 0, 0]),
+                    "color": group.get("color"),
+                }
+            )
     ds = (workflow.get("extra") or {}).get("ds") or {}
     if ds:
         result["viewport"] = {"offset": ds.get("offset", [0, 0]), "scale": ds.get("scale", 1.0)}

@@ -9,10 +9,12 @@ and -20: inner links start at -10 and end at -20, the slot being the subgraph in
 for the instance's own input widgets) lists the promoted widgets and ``widgets_values`` holds their
 values in that order (without proxyWidgets: the values of the inputs that carry a ``widget``).
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import WorkflowError
 
@@ -44,20 +46,35 @@ def _slots(raw: list | None) -> list[dict]:
     for slot in raw or []:
         if not isinstance(slot, dict) or not isinstance(slot.get("name"), str):
             raise WorkflowError(f"ComfyUI subgraph: every input/output needs a 'name' (got {str(slot)[:80]})")
-        slots.append({"id": slot.get("id"), "name": slot["name"], "type": slot.get("type") or "*",
-                      **{k: slot[k] for k in SLOT_KEPT if k in slot}})
+        slots.append(
+            {
+                "id": slot.get("id"),
+                "name": slot["name"],
+                "type": slot.get("type") or "*",
+                **{k: slot[k] for k in SLOT_KEPT if k in slot},
+            }
+        )
     return slots
 
 
 def definition_from_comfy(raw: dict, inner: dict) -> dict:
     """A ComfyUI definition plus its imported inner graph -> a NodeFlow definition."""
-    return {"id": raw["id"], "name": raw.get("name") or raw["id"],
-            "inputs": _slots(raw.get("inputs")), "outputs": _slots(raw.get("outputs")),
-            "widgets": [dict(w) for w in raw.get("widgets") or [] if isinstance(w, dict)],
-            "io_nodes": {"input": (raw.get("inputNode") or {}).get("bounding"),
-                         "output": (raw.get("outputNode") or {}).get("bounding")},
-            "nodes": inner["nodes"], "links": inner["links"], "groups": inner["groups"], "notes": inner["notes"],
-            **{k: raw[k] for k in KEPT if k in raw}}
+    return {
+        "id": raw["id"],
+        "name": raw.get("name") or raw["id"],
+        "inputs": _slots(raw.get("inputs")),
+        "outputs": _slots(raw.get("outputs")),
+        "widgets": [dict(w) for w in raw.get("widgets") or [] if isinstance(w, dict)],
+        "io_nodes": {
+            "input": (raw.get("inputNode") or {}).get("bounding"),
+            "output": (raw.get("outputNode") or {}).get("bounding"),
+        },
+        "nodes": inner["nodes"],
+        "links": inner["links"],
+        "groups": inner["groups"],
+        "notes": inner["notes"],
+        **{k: raw[k] for k in KEPT if k in raw},
+    }
 
 
 def proxy_widgets(node: dict) -> list[list]:
@@ -71,8 +88,9 @@ def proxy_widgets(node: dict) -> list[list]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(e, list) and len(e) >= 2 for e in raw):
-        raise WorkflowError(f"ComfyUI node {node.get('id')}: properties.proxyWidgets must be a list of "
-                            "[node id, widget name]")
+        raise WorkflowError(
+            f"ComfyUI node {node.get('id')}: properties.proxyWidgets must be a list of [node id, widget name]"
+        )
     return [[str(e[0]), str(e[1])] for e in raw]
 
 
@@ -95,13 +113,23 @@ def instance_from_comfy(node: dict, point: Callable, mode_names: dict) -> dict:
                 promoted.append({"node": inner, "widget": name, **({"value": value} if value is not None else {})})
     else:
         names = [i["name"] for i in node.get("inputs") or [] if isinstance(i, dict) and i.get("widget")]
-        widgets = {name: value for name, value in zip(names, values) if value is not None}
+        widgets = {name: value for name, value in zip(names, values, strict=False) if value is not None}
     properties = {k: v for k, v in (node.get("properties") or {}).items() if k != "proxyWidgets"}
-    return {"id": nid, "type": node["type"], "pos": point(node.get("pos"), [0, 0]),
-            "size": point(node.get("size"), [200, 100]), "title": node.get("title"), "color": node.get("color"),
-            "bgcolor": node.get("bgcolor"), "mode": mode_names.get(node.get("mode", 0), "active"),
-            "collapsed": bool((node.get("flags") or {}).get("collapsed")), "widgets": widgets, "controls": {},
-            **({"promoted": promoted} if proxies else {}), **({"properties": properties} if properties else {})}
+    return {
+        "id": nid,
+        "type": node["type"],
+        "pos": point(node.get("pos"), [0, 0]),
+        "size": point(node.get("size"), [200, 100]),
+        "title": node.get("title"),
+        "color": node.get("color"),
+        "bgcolor": node.get("bgcolor"),
+        "mode": mode_names.get(node.get("mode", 0), "active"),
+        "collapsed": bool((node.get("flags") or {}).get("collapsed")),
+        "widgets": widgets,
+        "controls": {},
+        **({"promoted": promoted} if proxies else {}),
+        **({"properties": properties} if properties else {}),
+    }
 
 
 def instance_values(node: dict, widget_names: list[str]) -> tuple[list, list | None]:
@@ -121,23 +149,44 @@ def definition_to_comfy(definition: dict, graph: dict) -> dict:
     def slots(side: str, end: str) -> list[dict]:
         result = []
         for index, slot in enumerate(definition.get(side) or []):
-            ids = [l["id"] for l in links if str(l[end + "_id"]) == (IO_INPUT if side == "inputs" else IO_OUTPUT)
-                   and l[end + "_slot"] == index]
-            result.append({"id": slot.get("id"), "name": slot["name"], "type": slot.get("type") or "*",
-                           **{k: slot[k] for k in SLOT_KEPT if k in slot}, "linkIds": ids})
+            ids = [
+                l["id"]
+                for l in links
+                if str(l[end + "_id"]) == (IO_INPUT if side == "inputs" else IO_OUTPUT) and l[end + "_slot"] == index
+            ]
+            result.append(
+                {
+                    "id": slot.get("id"),
+                    "name": slot["name"],
+                    "type": slot.get("type") or "*",
+                    **{k: slot[k] for k in SLOT_KEPT if k in slot},
+                    "linkIds": ids,
+                }
+            )
         return result
 
     io_nodes = definition.get("io_nodes") or {}
     nodes = graph["nodes"]
-    return {"id": definition["id"], "version": 1,
-            "state": {"lastGroupId": len(graph["groups"]), "lastNodeId": max((n["id"] for n in nodes), default=0),
-                      "lastLinkId": max((l["id"] for l in links), default=0), "lastRerouteId": 0},
-            "revision": definition.get("revision", 0), "config": definition.get("config") or {},
-            "name": definition.get("name") or definition["id"],
-            "inputNode": {"id": int(IO_INPUT), "bounding": io_nodes.get("input") or [-200, 0, 120, 60]},
-            "outputNode": {"id": int(IO_OUTPUT), "bounding": io_nodes.get("output") or [600, 0, 120, 60]},
-            "inputs": slots("inputs", "origin"), "outputs": slots("outputs", "target"),
-            "widgets": [dict(w) for w in definition.get("widgets") or []],
-            "nodes": nodes, "groups": graph["groups"], "links": links,
-            **{k: definition[k] for k in KEPT if k in definition and k not in ("revision", "config")},
-            **({} if "extra" in definition else {"extra": {}})}
+    return {
+        "id": definition["id"],
+        "version": 1,
+        "state": {
+            "lastGroupId": len(graph["groups"]),
+            "lastNodeId": max((n["id"] for n in nodes), default=0),
+            "lastLinkId": max((l["id"] for l in links), default=0),
+            "lastRerouteId": 0,
+        },
+        "revision": definition.get("revision", 0),
+        "config": definition.get("config") or {},
+        "name": definition.get("name") or definition["id"],
+        "inputNode": {"id": int(IO_INPUT), "bounding": io_nodes.get("input") or [-200, 0, 120, 60]},
+        "outputNode": {"id": int(IO_OUTPUT), "bounding": io_nodes.get("output") or [600, 0, 120, 60]},
+        "inputs": slots("inputs", "origin"),
+        "outputs": slots("outputs", "target"),
+        "widgets": [dict(w) for w in definition.get("widgets") or []],
+        "nodes": nodes,
+        "groups": graph["groups"],
+        "links": links,
+        **{k: definition[k] for k in KEPT if k in definition and k not in ("revision", "config")},
+        **({} if "extra" in definition else {"extra": {}}),
+    }

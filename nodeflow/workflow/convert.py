@@ -1,9 +1,10 @@
 """One entry point per target format; any of the three formats in.
 
-    prompt, warnings = to_api(data, object_info)
-    workflow, warnings = to_nodeflow(data, object_info)
-    comfy, warnings = to_comfyui(data, object_info)
+prompt, warnings = to_api(data, object_info)
+workflow, warnings = to_nodeflow(data, object_info)
+comfy, warnings = to_comfyui(data, object_info)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,11 +18,11 @@ from .subgraphs import flatten
 from .to_api import to_api_prompt
 from .widgets import input_specs
 
-__all__ = ["WorkflowError", "detect_format", "to_api", "to_nodeflow", "to_comfyui"]
+__all__ = ["WorkflowError", "detect_format", "to_api", "to_comfyui", "to_nodeflow"]
 
 
 def detect_format(data: Any) -> str:
-    """"nodeflow", "comfyui" (editor format) or "api"; raises WorkflowError otherwise."""
+    """ "nodeflow", "comfyui" (editor format) or "api"; raises WorkflowError otherwise."""
     if isinstance(data, dict):
         if data.get("format") == model.FORMAT:
             return "nodeflow"
@@ -29,8 +30,10 @@ def detect_format(data: Any) -> str:
             return "comfyui"
         if data and all(isinstance(v, dict) and "class_type" in v for v in data.values()):
             return "api"
-    raise WorkflowError("not a workflow: expected a NodeFlow workflow, a ComfyUI editor workflow (nodes and links) "
-                        "or an API prompt ({id: {class_type, inputs}})")
+    raise WorkflowError(
+        "not a workflow: expected a NodeFlow workflow, a ComfyUI editor workflow (nodes and links) "
+        "or an API prompt ({id: {class_type, inputs}})"
+    )
 
 
 def to_nodeflow(data: Any, object_info: dict) -> tuple[dict, list[dict]]:
@@ -81,7 +84,12 @@ def missing_choices(workflow: dict, object_info: dict) -> list[dict]:
             choices = spec[0] if isinstance(spec[0], list) else None
             value = (node.get("widgets") or {}).get(name)
             if choices is not None and value is not None and value not in choices:
-                found.append(warning(node["id"], f"{node['type']}.{name}: {str(value)[:120]!r} is not available here "
-                                                 f"(a missing model or input file?); put it in its folder or pick "
-                                                 f"another"))
+                found.append(
+                    warning(
+                        node["id"],
+                        f"{node['type']}.{name}: {str(value)[:120]!r} is not available here "
+                        f"(a missing model or input file?); put it in its folder or pick "
+                        f"another",
+                    )
+                )
     return found

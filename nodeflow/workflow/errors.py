@@ -1,4 +1,5 @@
 """Errors and warnings of workflow conversion."""
+
 from __future__ import annotations
 
 

@@ -2,6 +2,7 @@
 parameters) and WebP EXIF strings written the ComfyUI way ("prompt:{json}" in the Model tag,
 "workflow:{json}" in Make, further keys in the tags below it). ``workflow`` holds ComfyUI's editor
 format (share.py); NodeFlow's own format rides along under ``nodeflow_workflow`` and wins here."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,7 @@ from typing import Any
 
 from PIL import Image, PngImagePlugin
 
-from .a1111 import parse_parameters, parameters_to_prompt
+from .a1111 import parameters_to_prompt, parse_parameters
 from .errors import WorkflowError
 from .share import NODEFLOW_KEY, preferred_workflow
 

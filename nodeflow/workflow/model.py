@@ -20,15 +20,18 @@ Subgraphs (version 2): a node whose ``type`` is the id of an entry of ``subgraph
 of it; inside a definition, links from ``["@in", k]`` read the instance's k-th input and links to
 ``["@out", name]`` feed its output ``name`` (see subgraphs.py).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import WorkflowError
 
 FORMAT = "nodeflow-workflow"
 VERSION = 2
 MODES = ("active", "muted", "bypassed")
+
 
 def _v1_to_v2(workflow: dict) -> dict:
     """Version 2 adds subgraph definitions; a version-1 file has none."""
@@ -40,8 +43,16 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
 
 
 def empty() -> dict:
-    return {"format": FORMAT, "version": VERSION, "nodes": [], "links": [], "groups": [], "notes": [],
-            "viewport": {"offset": [0, 0], "scale": 1.0}, "subgraphs": []}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "nodes": [],
+        "links": [],
+        "groups": [],
+        "notes": [],
+        "viewport": {"offset": [0, 0], "scale": 1.0},
+        "subgraphs": [],
+    }
 
 
 def migrate(workflow: dict) -> dict:
@@ -49,8 +60,9 @@ def migrate(workflow: dict) -> dict:
     if not isinstance(version, int) or version < 1:
         raise WorkflowError(f"NodeFlow workflow has no valid version (got {version!r})")
     if version > VERSION:
-        raise WorkflowError(f"this workflow is format version {version}, newer than this NodeFlow reads "
-                            f"({VERSION}); update NodeFlow")
+        raise WorkflowError(
+            f"this workflow is format version {version}, newer than this NodeFlow reads ({VERSION}); update NodeFlow"
+        )
     while version < VERSION:
         workflow = MIGRATIONS[version](workflow)
         version = workflow["version"]
@@ -60,7 +72,7 @@ def migrate(workflow: dict) -> dict:
 def check(workflow: Any) -> dict:
     """Structural checks with messages naming the broken part; returns the (migrated) workflow."""
     if not isinstance(workflow, dict) or workflow.get("format") != FORMAT:
-        raise WorkflowError("not a NodeFlow workflow (no \"format\": \"nodeflow-workflow\")")
+        raise WorkflowError('not a NodeFlow workflow (no "format": "nodeflow-workflow")')
     workflow = migrate(workflow)
     definitions = workflow.setdefault("subgraphs", [])
     if not isinstance(definitions, list):
@@ -82,11 +94,15 @@ def check_subgraphs(definitions: list) -> None:
         seen.add(sid)
         for side in ("inputs", "outputs"):
             slots = definition.setdefault(side, [])
-            if not isinstance(slots, list) or not all(isinstance(s, dict) and isinstance(s.get("name"), str)
-                                                     for s in slots):
+            if not isinstance(slots, list) or not all(
+                isinstance(s, dict) and isinstance(s.get("name"), str) for s in slots
+            ):
                 raise WorkflowError(f"subgraph {sid!r}: '{side}' must be a list of {{name, type}}")
-        check_graph(definition, f"subgraph {definition.get('name') or sid!r}",
-                    io={"@in": len(definition["inputs"]), "@out": {s["name"] for s in definition["outputs"]}})
+        check_graph(
+            definition,
+            f"subgraph {definition.get('name') or sid!r}",
+            io={"@in": len(definition["inputs"]), "@out": {s["name"] for s in definition["outputs"]}},
+        )
 
 
 def check_graph(workflow: dict, where: str, io: dict | None = None) -> None:
@@ -100,8 +116,9 @@ def check_graph(workflow: dict, where: str, io: dict | None = None) -> None:
         if not isinstance(node, dict) or not isinstance(node.get("id"), str) or not isinstance(node.get("type"), str):
             raise WorkflowError(f"{where}: every node needs a string 'id' and 'type' (got {str(node)[:80]})")
         if node["id"] in ids or node["id"].startswith("@"):
-            raise WorkflowError(f"{where}: node id {node['id']!r} is used twice (or starts with '@', kept for "
-                                "subgraph inputs/outputs)")
+            raise WorkflowError(
+                f"{where}: node id {node['id']!r} is used twice (or starts with '@', kept for subgraph inputs/outputs)"
+            )
         if node.get("mode", "active") not in MODES:
             raise WorkflowError(f"node {node['id']}: mode must be one of {MODES}")
         if not isinstance(node.get("widgets", {}), dict):
@@ -112,16 +129,18 @@ def check_graph(workflow: dict, where: str, io: dict | None = None) -> None:
             (src, slot), (dst, name) = link["from"], link["to"]
             assert isinstance(slot, int) and isinstance(name, str)
         except (KeyError, TypeError, ValueError, AssertionError):
-            raise WorkflowError(f"{where}: a link needs from: [node, slot] and to: [node, input] "
-                                f"(got {str(link)[:100]})") from None
+            raise WorkflowError(
+                f"{where}: a link needs from: [node, slot] and to: [node, input] (got {str(link)[:100]})"
+            ) from None
         if io is not None and src == "@in":
             if not 0 <= slot < io["@in"]:
                 raise WorkflowError(f"{where}: link {link.get('id')} reads subgraph input {slot}, which does not exist")
             src = None
         if io is not None and dst == "@out":
             if name not in io["@out"]:
-                raise WorkflowError(f"{where}: link {link.get('id')} feeds subgraph output {name!r}, which does not "
-                                    "exist")
+                raise WorkflowError(
+                    f"{where}: link {link.get('id')} feeds subgraph output {name!r}, which does not exist"
+                )
             dst = None
         for end in (src, dst):
             if end is not None and end not in ids:

@@ -7,10 +7,12 @@ NodeFlow's own format under ``nodeflow_workflow``, which NodeFlow prefers when i
 is applied once, where a prompt is admitted (POST /prompt, ``nodeflow run``), so every node that
 writes ``extra_pnginfo`` (built-in or plugin) and /history carry the shareable form.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import model
 from .comfy_export import export_comfy
@@ -25,7 +27,9 @@ def is_nodeflow(data: Any) -> bool:
 
 
 def node_types(workflow: dict) -> set[str]:
-    return {n.get("type") for n in workflow.get("nodes") or [] if isinstance(n, dict) and isinstance(n.get("type"), str)}
+    return {
+        n.get("type") for n in workflow.get("nodes") or [] if isinstance(n, dict) and isinstance(n.get("type"), str)
+    }
 
 
 def shareable_pnginfo(extra_pnginfo: Any, object_info_for: Callable[[set[str]], dict]) -> Any:

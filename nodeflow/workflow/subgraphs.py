@@ -12,6 +12,7 @@ ComfyUI's ``proxyWidgets`` does).
 "a:b:c"), rewires links across the boundaries and writes the instance's values into the inner
 widgets, so the rest of the converter (bypass, mute, defaults) sees one flat graph.
 """
+
 from __future__ import annotations
 
 from .errors import WorkflowError
@@ -77,8 +78,10 @@ class _Level:
     def _expand(self, instance: dict, stack: tuple[str, ...]) -> tuple[list[dict], list[dict]]:
         definition = self.defs[instance["type"]]
         if definition["id"] in stack or len(stack) >= MAX_DEPTH:
-            raise WorkflowError(f"subgraph {definition.get('name') or definition['id']!r} contains itself "
-                                f"(instance {instance['id']}); a subgraph cannot hold an instance of itself")
+            raise WorkflowError(
+                f"subgraph {definition.get('name') or definition['id']!r} contains itself "
+                f"(instance {instance['id']}); a subgraph cannot hold an instance of itself"
+            )
         # copies deep enough for what flattening changes (ids, modes, widget values by name)
         nodes = [{**n, "widgets": dict(n.get("widgets") or {})} for n in definition.get("nodes") or []]
         by_id = {n["id"]: n for n in nodes}
@@ -90,8 +93,9 @@ class _Level:
         if mode != "active":
             for node in nodes:
                 node["mode"] = mode if node.get("mode", "active") == "active" else node["mode"]
-        flat_nodes, flat_links = _Level(nodes, definition.get("links") or [], self.defs,
-                                        stack + (definition["id"],)).flatten()
+        flat_nodes, flat_links = _Level(
+            nodes, definition.get("links") or [], self.defs, (*stack, definition["id"])
+        ).flatten()
         prefix = instance["id"] + ":"
 
         def rename(end: list) -> list:
@@ -99,8 +103,10 @@ class _Level:
 
         for node in flat_nodes:
             node["id"] = prefix + node["id"]
-        links = [{**link, "id": f"{prefix}{link.get('id')}", "from": rename(link["from"]), "to": rename(link["to"])}
-                 for link in flat_links]
+        links = [
+            {**link, "id": f"{prefix}{link.get('id')}", "from": rename(link["from"]), "to": rename(link["to"])}
+            for link in flat_links
+        ]
         return flat_nodes, links
 
     def _into(self, node_id: str, name: str) -> dict | None:

@@ -1,4 +1,5 @@
 """NodeFlow workflow -> API prompt: muted nodes dropped, bypassed nodes passed through by type."""
+
 from __future__ import annotations
 
 from .comfy_import import EDITOR_ONLY
@@ -29,7 +30,7 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
             return None
         if mode == "bypassed":
             want = wanted or _output_type(object_info, node, slot)
-            for name, (up, up_slot, up_type) in incoming.get(src, {}).items():
+            for up, up_slot, up_type in incoming.get(src, {}).values():
                 if up_type == want or (up_type is None and want is None):
                     return source_of(up, up_slot, want, seen | {src})
             return None
@@ -43,8 +44,9 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
             continue  # editor-only nodes (a PrimitiveNode's value is already in the widgets it feeds)
         info = object_info.get(node["type"])
         if info is None:
-            warnings.append(warning(nid, f"unknown node type {node['type']!r} left out: install the plugin that "
-                                         "provides it"))
+            warnings.append(
+                warning(nid, f"unknown node type {node['type']!r} left out: install the plugin that provides it")
+            )
             continue
         inputs: dict = {}
         widgets = node.get("widgets") or {}
@@ -62,12 +64,15 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
                 value = widgets[name]
                 inputs[name] = {"__value__": value} if isinstance(value, list) else value
         filled, _ = fill_defaults(info, inputs)  # an input with nothing to choose from stays out: validation
-        inputs.update(filled)                    # names it, and the import already warned about it
+        inputs.update(filled)  # names it, and the import already warned about it
         if filled:
             warnings.append(defaults_warning(nid, node["type"], filled, []))
         for name in widgets:
             if name not in {n for n, _, _ in input_specs(info)}:
                 warnings.append(warning(nid, f"{node['type']} has no input {name!r} any more; its value was dropped"))
-        prompt[nid] = {"class_type": node["type"], "inputs": inputs, "_meta": {"title": node.get("title") or
-                                                                               info.get("display_name") or node["type"]}}
+        prompt[nid] = {
+            "class_type": node["type"],
+            "inputs": inputs,
+            "_meta": {"title": node.get("title") or info.get("display_name") or node["type"]},
+        }
     return prompt, warnings

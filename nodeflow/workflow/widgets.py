@@ -1,8 +1,10 @@
 """Which inputs of a node are widgets, read from its /object_info entry, and how ComfyUI's
 positional ``widgets_values`` map onto them."""
+
 from __future__ import annotations
 
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from .errors import warning
 
@@ -102,10 +104,15 @@ def defaults_warning(node_id: Any, kind: str, filled: dict, empty: Collection[st
         values = ", ".join(f"{name}={value!r}"[:80] for name, value in filled.items())
         parts.append(f"used the defaults {values}")
     if empty:
-        parts.append(f"left {', '.join(empty)} empty: there is nothing to choose from here (add the missing "
-                     "file to its folder, then pick it on the node)")
-    return warning(node_id, f"{kind} (node {node_id}) has no saved value for {', '.join([*filled, *empty])} "
-                            f"(widgets_values missing, null or too short); {'; '.join(parts)}")
+        parts.append(
+            f"left {', '.join(empty)} empty: there is nothing to choose from here (add the missing "
+            "file to its folder, then pick it on the node)"
+        )
+    return warning(
+        node_id,
+        f"{kind} (node {node_id}) has no saved value for {', '.join([*filled, *empty])} "
+        f"(widgets_values missing, null or too short); {'; '.join(parts)}",
+    )
 
 
 def values_by_position(info: dict, widgets: dict, controls: dict) -> list:

@@ -1,4 +1,5 @@
 """python -m nodeflow run / validate as a user types them."""
+
 import json
 import subprocess
 import sys
@@ -10,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def nodeflow(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "nodeflow", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "nodeflow", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 PROMPT = {
@@ -55,23 +57,56 @@ def test_validate_reports_errors_and_exit_codes(tmp_path):
 def test_convert_and_run_accept_editor_workflows(tmp_path):
     editor = json.loads((ROOT / "tests" / "data" / "workflows" / "default.json").read_text())
     (tmp_path / "editor.json").write_text(json.dumps(editor))
-    result = nodeflow("convert", tmp_path / "editor.json", tmp_path / "nf.json", "--to", "nodeflow",
-                      "--base-directory", tmp_path, "--disable-custom-nodes")
+    result = nodeflow(
+        "convert",
+        tmp_path / "editor.json",
+        tmp_path / "nf.json",
+        "--to",
+        "nodeflow",
+        "--base-directory",
+        tmp_path,
+        "--disable-custom-nodes",
+    )
     assert result.returncode == 0, result.stderr
     converted = json.loads((tmp_path / "nf.json").read_text())
     assert converted["format"] == "nodeflow-workflow" and len(converted["nodes"]) == 7  # unknown types are kept
     # an editor workflow of built-in image nodes runs headless directly
-    image_editor = {"version": 0.4, "links": [[1, 1, 0, 2, 0, "IMAGE"]], "nodes": [
-        {"id": 1, "type": "EmptyImage", "mode": 0, "inputs": [], "outputs": [{"name": "IMAGE", "links": [1]}],
-         "widgets_values": [8, 8, 1, 0]},
-        {"id": 2, "type": "SaveImage", "mode": 0, "inputs": [{"name": "images", "type": "IMAGE", "link": 1}],
-         "outputs": [], "widgets_values": ["ed"]}]}
+    image_editor = {
+        "version": 0.4,
+        "links": [[1, 1, 0, 2, 0, "IMAGE"]],
+        "nodes": [
+            {
+                "id": 1,
+                "type": "EmptyImage",
+                "mode": 0,
+                "inputs": [],
+                "outputs": [{"name": "IMAGE", "links": [1]}],
+                "widgets_values": [8, 8, 1, 0],
+            },
+            {
+                "id": 2,
+                "type": "SaveImage",
+                "mode": 0,
+                "inputs": [{"name": "images", "type": "IMAGE", "link": 1}],
+                "outputs": [],
+                "widgets_values": ["ed"],
+            },
+        ],
+    }
     (tmp_path / "img.json").write_text(json.dumps(image_editor))
     result = nodeflow("run", tmp_path / "img.json", "--base-directory", tmp_path, "--disable-custom-nodes")
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.split()[0]).name == "ed_00001_.png"
-    result = nodeflow("convert", tmp_path / "img.json", tmp_path / "api.json", "--to", "api",
-                      "--base-directory", tmp_path, "--disable-custom-nodes")
+    result = nodeflow(
+        "convert",
+        tmp_path / "img.json",
+        tmp_path / "api.json",
+        "--to",
+        "api",
+        "--base-directory",
+        tmp_path,
+        "--disable-custom-nodes",
+    )
     api = json.loads((tmp_path / "api.json").read_text())
     assert api["2"]["inputs"] == {"images": ["1", 0], "filename_prefix": "ed"}
     result = nodeflow("convert", tmp_path / "api.json", tmp_path / "x.json", "--to", "xml")

@@ -1,5 +1,6 @@
 """A real NodeFlow server started with ``--ray local:N`` (a real local Ray cluster with N workers),
 and small clients for it: HTTP calls, a websocket listener per client id, waits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,9 +32,23 @@ class Server:
         self.log_path = base / "server.log"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "main.py"), "--port", str(self.port), "--base-directory", str(base),
-             "--disable-custom-nodes", "--extra-node-module", "tests.engine.toy_nodes", *extra_args],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, **(env or {})})
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "--port",
+                str(self.port),
+                "--base-directory",
+                str(base),
+                "--disable-custom-nodes",
+                "--extra-node-module",
+                "tests.engine.toy_nodes",
+                *extra_args,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, **(env or {})},
+        )
         log.close()
 
     def log(self) -> str:
@@ -41,8 +56,12 @@ class Server:
 
     def call(self, method: str, path: str, body=None, expect_error: bool = False):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 raw = r.read()
@@ -70,19 +89,26 @@ class Server:
         return self.call("GET", "/nodeflow/workers")
 
     def ready(self, count: int) -> list[dict]:
-        return self.wait(lambda: (w := self.workers()) and sum(x["state"] in ("idle", "busy") for x in w) >= count
-                         and w, what=f"{count} Ray workers")
+        return self.wait(
+            lambda: (w := self.workers()) and sum(x["state"] in ("idle", "busy") for x in w) >= count and w,
+            what=f"{count} Ray workers",
+        )
 
     def queue(self, prompt: dict, client: str = "tests", **extra) -> str:
         return self.call("POST", "/prompt", {"prompt": prompt, "client_id": client, **extra})["prompt_id"]
 
     def done(self, prompt_id: str, timeout: float = 240.0) -> dict:
-        return self.wait(lambda: self.call("GET", f"/history/{prompt_id}").get(prompt_id), timeout,
-                         f"prompt {prompt_id} in the history")
+        return self.wait(
+            lambda: self.call("GET", f"/history/{prompt_id}").get(prompt_id),
+            timeout,
+            f"prompt {prompt_id} in the history",
+        )
 
     def running_on(self, prompt_id: str) -> dict:
-        return self.wait(lambda: next((w for w in self.workers() if w["prompt_id"] == prompt_id), None),
-                         what=f"prompt {prompt_id} running on a worker")
+        return self.wait(
+            lambda: next((w for w in self.workers() if w["prompt_id"] == prompt_id), None),
+            what=f"prompt {prompt_id} running on a worker",
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -113,7 +139,7 @@ class Listener:
                 while not self._stop.is_set():
                     try:
                         msg = await ws.receive(timeout=0.2)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         continue
                     if msg.type == aiohttp.WSMsgType.TEXT:
                         self.messages.append(json.loads(msg.data))

@@ -1,5 +1,6 @@
 """Which models a prompt needs, named by content: the same bytes under two names are one model,
 a changed byte is another, and a model no worker has is reported with its node and input."""
+
 from nodeflow.cluster.identity import file_identity, inventory, paths_to_identities
 from nodeflow.cluster.needs import identities, needed_models
 from nodeflow.folders import Folders
@@ -13,7 +14,9 @@ def test_identity_follows_content_not_name(tmp_path):
     changed = bytearray(data)
     changed[len(data) // 2] ^= 1
     (tmp_path / "changed.safetensors").write_bytes(bytes(changed))
-    ids = {name: file_identity(tmp_path / name) for name in ("a.safetensors", "copy.safetensors", "changed.safetensors")}
+    ids = {
+        name: file_identity(tmp_path / name) for name in ("a.safetensors", "copy.safetensors", "changed.safetensors")
+    }
     assert ids["a.safetensors"] == ids["copy.safetensors"] != ids["changed.safetensors"]
 
 
@@ -26,13 +29,25 @@ def test_needed_models_by_kind_and_the_ones_no_worker_has(tmp_path):
     assert set(offered) == {"checkpoints", "loras"}
     by_path = paths_to_identities(env, offered)
     assert by_path[str(env.models_dir / "checkpoints" / "one.safetensors")] == offered["checkpoints"]["one.safetensors"]
-    prompt = {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "one.safetensors"}},
-              "2": {"class_type": "LoraLoader", "inputs": {"model": ["1", 0], "clip": ["1", 1],
-                                                            "lora_name": "style.safetensors",
-                                                            "strength_model": 1.0, "strength_clip": 1.0}},
-              "3": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "absent.safetensors"}},
-              "4": {"class_type": "SomePluginLoader", "inputs": {"model": "style.safetensors"}}}
+    prompt = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "one.safetensors"}},
+        "2": {
+            "class_type": "LoraLoader",
+            "inputs": {
+                "model": ["1", 0],
+                "clip": ["1", 1],
+                "lora_name": "style.safetensors",
+                "strength_model": 1.0,
+                "strength_clip": 1.0,
+            },
+        },
+        "3": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "absent.safetensors"}},
+        "4": {"class_type": "SomePluginLoader", "inputs": {"model": "style.safetensors"}},
+    }
     needed, missing = needed_models(builtin_registry(), prompt, offered)
     assert needed == {("checkpoints", "one.safetensors"), ("loras", "style.safetensors")}
     assert missing == [("3", "ckpt_name", "checkpoints", "absent.safetensors")]
-    assert identities(needed, offered) == {offered["checkpoints"]["one.safetensors"], offered["loras"]["style.safetensors"]}
+    assert identities(needed, offered) == {
+        offered["checkpoints"]["one.safetensors"],
+        offered["loras"]["style.safetensors"],
+    }

@@ -1,13 +1,15 @@
 """The scheduling policy of the Ray pool, as a pure function: front of queue, fairness between
 clients, affinity, demand, starvation guard, and the fifo baseline."""
+
 from nodeflow.cluster.policy import Turn, Waiting, choose
 
 A, B = "ckpt-a", "ckpt-b"
 
 
 def turn(held=(), running=None, last_served=None, holders=None, now=1000.0):
-    return Turn(held=frozenset(held), running=running or {}, last_served=last_served or {},
-                holders=holders or {}, now=now)
+    return Turn(
+        held=frozenset(held), running=running or {}, last_served=last_served or {}, holders=holders or {}, now=now
+    )
 
 
 def waiting(pid, number, client="c", models=(), queued_at=None):
@@ -25,13 +27,22 @@ def test_a_worker_takes_the_prompt_whose_model_it_holds():
 
 
 def test_most_overlap_wins_then_queue_order():
-    queue = [waiting("p1", 1, models=[A]), waiting("p2", 2, models=[A, "lora-x"]), waiting("p3", 3, models=[A, "lora-x"])]
+    queue = [
+        waiting("p1", 1, models=[A]),
+        waiting("p2", 2, models=[A, "lora-x"]),
+        waiting("p3", 3, models=[A, "lora-x"]),
+    ]
     assert choose(turn(held=[A, "lora-x"]), queue) == "p2"
 
 
 def test_without_held_models_the_most_demanded_set_not_held_elsewhere_goes_first():
-    queue = [waiting("p1", 1, models=[A]), waiting("p2", 2, models=[B]), waiting("p3", 3, models=[A]),
-             waiting("p4", 4, models=[B]), waiting("p5", 5, models=[B])]
+    queue = [
+        waiting("p1", 1, models=[A]),
+        waiting("p2", 2, models=[B]),
+        waiting("p3", 3, models=[A]),
+        waiting("p4", 4, models=[B]),
+        waiting("p5", 5, models=[B]),
+    ]
     assert choose(turn(), queue) == "p2"  # three wait for B, two for A
     # another worker already holds B: A (2 waiting, no holder) beats B (3 waiting / 2)
     assert choose(turn(holders={B: 1}), queue) == "p1"
@@ -72,7 +83,10 @@ def test_an_overdue_prompt_goes_before_affinity():
 
 
 def test_fifo_ignores_affinity_but_keeps_fairness():
-    queue = [waiting("p1", 1, client="alice", models=[B]), waiting("p2", 2, client="alice", models=[A]),
-             waiting("p3", 3, client="bob", models=[A])]
+    queue = [
+        waiting("p1", 1, client="alice", models=[B]),
+        waiting("p2", 2, client="alice", models=[A]),
+        waiting("p3", 3, client="bob", models=[A]),
+    ]
     assert choose(turn(held=[A]), queue, affinity=False) == "p1"
     assert choose(turn(held=[A], running={"alice": 1}), queue, affinity=False) == "p3"

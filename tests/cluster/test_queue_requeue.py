@@ -1,5 +1,6 @@
 """The queue operations the Ray pool adds: take a chosen prompt, re-queue it at its old place
 after a worker died, count the attempts, and read databases written before the column existed."""
+
 import sqlite3
 
 from nodeflow.server.queue_store import QueuedPrompt, QueueStore
@@ -28,9 +29,11 @@ def test_take_a_chosen_prompt_and_requeue_it_at_its_place(tmp_path):
 def test_an_old_database_gains_the_attempts_column(tmp_path):
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
-    db.execute("CREATE TABLE prompts (prompt_id TEXT PRIMARY KEY, number REAL NOT NULL, state TEXT NOT NULL, "
-               "prompt TEXT NOT NULL, extra_data TEXT NOT NULL, outputs_to_execute TEXT NOT NULL, client_id TEXT, "
-               "created REAL NOT NULL, finished REAL, status TEXT, outputs TEXT, meta TEXT)")
+    db.execute(
+        "CREATE TABLE prompts (prompt_id TEXT PRIMARY KEY, number REAL NOT NULL, state TEXT NOT NULL, "
+        "prompt TEXT NOT NULL, extra_data TEXT NOT NULL, outputs_to_execute TEXT NOT NULL, client_id TEXT, "
+        "created REAL NOT NULL, finished REAL, status TEXT, outputs TEXT, meta TEXT)"
+    )
     db.execute("INSERT INTO prompts VALUES ('old', 0, 'pending', '{}', '{}', '[]', NULL, 1.0, NULL, NULL, NULL, NULL)")
     db.commit()
     db.close()

@@ -1,5 +1,6 @@
 """A Ray cluster that grows: the server joins a running cluster by address (``--ray HOST:PORT``),
 and a node that joins later gets a worker at once, which takes work beside the first."""
+
 import pytest
 
 from nodeflow.cluster.connect import pin_loopback
@@ -15,8 +16,9 @@ def test_a_node_that_joins_the_cluster_gets_a_worker_at_once(tmp_path):
     from ray.cluster_utils import Cluster
 
     pin_loopback()  # the nodes started here stay on 127.0.0.1, as the server's own
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1",
-                                                            "include_dashboard": False})
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 1, "node_ip_address": "127.0.0.1", "include_dashboard": False}
+    )
     server = None
     try:
         server = Server(tmp_path, ("--ray", cluster.address, "--worker-cpus", "1"))

@@ -1,9 +1,9 @@
 """NodeFlow on a real local Ray cluster (``--ray local:2``: two workers of one core each): the demo
 workflow runs through it with its outputs in the head's folder and its events at the client that
 queued it; affinity (no second load), fairness, model checks, interrupt, and killed workers."""
+
 import json
 import os
-import shutil
 import signal
 import time
 
@@ -18,21 +18,37 @@ DEMO = "nodeflow-demo-sd1.safetensors"
 
 
 def txt2img(ckpt=DEMO, seed=1, steps=2, prefix="ray"):
-    return {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
-            "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "red star"}},
-            "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
-            "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 32, "height": 32, "batch_size": 1}},
-            "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0],
-                                                      "latent_image": ["4", 0], "seed": seed, "steps": steps, "cfg": 3.0,
-                                                      "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0}},
-            "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-            "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": prefix}}}
+    return {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
+        "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "red star"}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
+        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 32, "height": 32, "batch_size": 1}},
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "seed": seed,
+                "steps": steps,
+                "cfg": 3.0,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "denoise": 1.0,
+            },
+        },
+        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
+        "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": prefix}},
+    }
 
 
 def slow(value, steps):
-    return {"1": {"class_type": "Const", "inputs": {"value": value}},
-            "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": value}},
+        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
 def status_of(entry):
@@ -40,8 +56,9 @@ def status_of(entry):
 
 
 def finished_at(entry):
-    return next(m[1]["timestamp"] for m in entry["status"]["messages"] if m[0] in ("execution_success",
-                                                                                   "execution_error"))
+    return next(
+        m[1]["timestamp"] for m in entry["status"]["messages"] if m[0] in ("execution_success", "execution_error")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +69,10 @@ def server(tmp_path_factory):
 
     tensors = load_file(ROOT / "nodeflow" / "demo" / "weights" / "checkpoints" / DEMO)
     (base / "models" / "checkpoints").mkdir(parents=True)
-    save_file({k: v * 0.999 if v.is_floating_point() else v for k, v in tensors.items()},
-              base / "models" / "checkpoints" / "other.safetensors")
+    save_file(
+        {k: v * 0.999 if v.is_floating_point() else v for k, v in tensors.items()},
+        base / "models" / "checkpoints" / "other.safetensors",
+    )
     srv = Server(base, ("--ray", "local:2", "--worker-cpus", "1"))
     try:
         srv.ready(2)
@@ -69,7 +88,7 @@ def test_the_demo_workflow_runs_on_ray_workers_with_outputs_and_events_at_their_
         first = server.call("POST", "/prompt", {"workflow": workflow, "client_id": "alice"})["prompt_id"]
         second = server.queue(txt2img(seed=7), client="bob")
         entries = {pid: server.done(pid) for pid in (first, second)}
-        for pid, entry in entries.items():
+        for entry in entries.values():
             assert status_of(entry)[0] == "success", entry["status"]
         # outputs are in the head's output folder, under the names the history gives
         image = entries[first]["outputs"]["11"]["images"][0]
@@ -80,8 +99,11 @@ def test_the_demo_workflow_runs_on_ray_workers_with_outputs_and_events_at_their_
         assert image["filename"] != small["filename"]
         server.wait(lambda: alice.of("execution_success") and bob.of("execution_success"), 30, "final events")
         for listener, mine, other in ((alice, first, second), (bob, second, first)):
-            ids = {m.get("prompt_id") for kind in ("execution_start", "executing", "progress", "executed",
-                                                   "execution_success") for m in listener.of(kind)}
+            ids = {
+                m.get("prompt_id")
+                for kind in ("execution_start", "executing", "progress", "executed", "execution_success")
+                for m in listener.of(kind)
+            }
             assert mine in ids and other not in ids
             assert listener.of("progress") and listener.binary > 0  # sampler steps and previews arrived
         assert "11" in [m["node"] for m in alice.of("executed")]  # SaveImage (and the expander's text)
@@ -116,7 +138,7 @@ def test_one_clients_many_prompts_do_not_starve_anothers_one(server):
     many = [server.queue(slow(i, 60), client="greedy") for i in range(5)]
     time.sleep(0.5)
     one = server.queue(slow(100, 60), client="patient")
-    entries = {pid: server.done(pid) for pid in many + [one]}
+    entries = {pid: server.done(pid) for pid in [*many, one]}
     order = sorted(entries, key=lambda pid: finished_at(entries[pid]))
     # first come first served would finish it last; taking turns runs it when the first worker frees
     assert order.index(one) <= 3, order
@@ -163,8 +185,10 @@ def test_a_prompt_that_loses_two_workers_fails_with_the_reason(server):
         victim = server.running_on(pid)
         time.sleep(0.5)
         os.kill(victim["pid"], signal.SIGKILL)
-        server.wait(lambda: all(w["pid"] != victim["pid"] or w["state"] != "busy" for w in server.workers()),
-                    what="the kill noticed")
+        server.wait(
+            lambda: all(w["pid"] != victim["pid"] or w["state"] != "busy" for w in server.workers()),
+            what="the kill noticed",
+        )
     entry = server.done(pid)
     state, messages = status_of(entry)
     assert state == "error" and messages == ["execution_error"]

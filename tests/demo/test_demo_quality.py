@@ -1,4 +1,5 @@
 """Quality bars of the committed demo pack, with fixed seeds on held-out prompts."""
+
 import pytest
 
 from nodeflow.demo import evaluate

@@ -1,4 +1,5 @@
 """The shipped judge reads colour and shape of freshly rendered scenes it never saw."""
+
 import random
 from pathlib import Path
 
@@ -17,8 +18,8 @@ def test_judge_accuracy_on_real_images():
     scenes = [random_scene(rng, max_shapes=1) for _ in range(200)]
     images = torch.from_numpy(np.stack([np.asarray(render(s, 64, jitter=rng)) for s in scenes])).float() / 255
     verdicts = judge.classify(images)
-    colour_ok = sum(v[0] == s.shapes[0].colour for v, s in zip(verdicts, scenes))
-    shape_ok = sum(v[1] == s.shapes[0].kind for v, s in zip(verdicts, scenes))
+    colour_ok = sum(v[0] == s.shapes[0].colour for v, s in zip(verdicts, scenes, strict=False))
+    shape_ok = sum(v[1] == s.shapes[0].kind for v, s in zip(verdicts, scenes, strict=False))
     assert colour_ok >= 196 and shape_ok >= 190, (colour_ok, shape_ok)
 
 

@@ -1,5 +1,6 @@
 """The t2i trainer caches its encoded training pool; a VAE retrained at the same path must not
 reuse latents encoded by the old one."""
+
 import os
 
 import torch

@@ -1,4 +1,5 @@
 """The demo data set: reproducible scenes, captions that name every label, pixels that match."""
+
 import random
 
 import numpy as np
@@ -31,8 +32,13 @@ def test_shape_pixels_have_the_named_colour_and_background_elsewhere():
         mask = np.asarray(shape_mask(scene, 0, 64)) > 0
         inside = pixels[mask].reshape(-1, 3).mean(0)
         assert np.abs(inside - COLOURS[scene.shapes[0].colour]).max() < 60, (scene, inside)
-        corner_far = {"top left": (63, 63), "top right": (63, 0), "bottom left": (0, 63),
-                      "bottom right": (0, 0), "center": (0, 0)}[scene.shapes[0].position]
+        corner_far = {
+            "top left": (63, 63),
+            "top right": (63, 0),
+            "bottom left": (0, 63),
+            "bottom right": (0, 0),
+            "center": (0, 0),
+        }[scene.shapes[0].position]
         assert scene.shapes[0].position in POSITIONS
         assert np.abs(pixels[corner_far] - BACKGROUNDS[scene.background]).max() < 5
 
@@ -44,6 +50,10 @@ def test_parse_caption_inverts_caption_and_rejects_other_text():
     for _ in range(300):
         scene = random_scene(rng)
         assert parse_caption(caption(scene)) == scene
-    for bad in ("a red star", "a large red star on a blue background, top left", "",
-                "a large red star on a black background, top left and top right"):
+    for bad in (
+        "a red star",
+        "a large red star on a blue background, top left",
+        "",
+        "a large red star on a black background, top left and top right",
+    ):
         assert parse_caption(bad) is None, bad

@@ -1,5 +1,6 @@
 """`python -m nodeflow.demo.train` runs every stage end to end (a dry run at a tiny scale, into a
 temporary folder) and writes files the normal loaders read; the committed pack fits its size cap."""
+
 import json
 import subprocess
 import sys
@@ -53,17 +54,28 @@ def test_main_lane_takes_both_cores_once_the_side_lane_ends():
 
 def test_a_failing_side_lane_stops_the_run_and_names_its_log(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
-    monkeypatch.setattr(demo_train, "start_side_lane",
-                        lambda stages, args, work: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]))
+    monkeypatch.setattr(
+        demo_train,
+        "start_side_lane",
+        lambda stages, args, work: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]),
+    )
     monkeypatch.setattr(demo_train, "run_stage", lambda name, paths, scale, on_step=None: {"ran": name})
     with pytest.raises(SystemExit) as stop:
         demo_train.main(["--only", "vae,upscaler", "--weights", str(tmp_path / "w"), "--work", str(tmp_path / "b")])
     assert "exit code 3" in str(stop.value) and "side_lane.log" in str(stop.value)
 
 
-@pytest.mark.parametrize("stage, module", [("judge", "judge"), ("vae", "train_vae"), ("t2i", "train_t2i"),
-                                           ("inpaint", "train_inpaint"), ("expander", "train_expander"),
-                                           ("upscaler", "train_upscaler")])
+@pytest.mark.parametrize(
+    "stage, module",
+    [
+        ("judge", "judge"),
+        ("vae", "train_vae"),
+        ("t2i", "train_t2i"),
+        ("inpaint", "train_inpaint"),
+        ("expander", "train_expander"),
+        ("upscaler", "train_upscaler"),
+    ],
+)
 def test_each_trainer_command_defaults_to_the_committed_plan(stage, module):
     import importlib
 
@@ -98,10 +110,10 @@ def test_unknown_stage_is_refused_with_the_list(capsys):
     assert "colour" in err and "upscaler" in err
 
 
-
 def test_committed_pack_fits_the_30_mb_cap():
     files = [p for p in WEIGHTS.rglob("*") if p.is_file()]
     total = sum(p.stat().st_size for p in files)
     assert {p.suffix for p in files} >= {".safetensors", ".json"}
     assert total <= 30_000_000, f"demo pack is {total / 1e6:.1f} MB: " + ", ".join(
-        f"{p.relative_to(WEIGHTS)} {p.stat().st_size / 1e6:.1f}" for p in sorted(files))
+        f"{p.relative_to(WEIGHTS)} {p.stat().st_size / 1e6:.1f}" for p in sorted(files)
+    )

@@ -1,4 +1,5 @@
 """The VAE trainer weighs the pixels of small shapes more, so that the 8x-down latents keep them."""
+
 import torch
 
 from nodeflow.demo.train_vae import make_pool, small_shape_boost

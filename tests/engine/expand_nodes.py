@@ -1,4 +1,5 @@
 """Native nodes that expand into subgraphs of toy nodes (GraphBuilder, as ComfyUI packs build them)."""
+
 from __future__ import annotations
 
 from nodeflow.comfy_compat import install
@@ -14,6 +15,7 @@ from .toy_nodes import RUNS  # noqa: E402
 
 class CountUp(Node):
     """``start`` + ``steps``, as a chain of Add nodes."""
+
     category = "test"
     inputs = {"start": Socket("INT", raw_link=True), "steps": Int(default=2, min=0, max=50)}
     outputs = {"INT": Socket("INT")}
@@ -29,6 +31,7 @@ class CountUp(Node):
 
 class CountTwice(Node):
     """Two nested CountUp expansions and a Show (an output node inside the expansion)."""
+
     category = "test"
     inputs = {"start": Socket("INT", raw_link=True), "steps": Int(default=1, min=0, max=50)}
     outputs = {"INT": Socket("INT"), "LABEL": Socket("STRING")}
@@ -67,6 +70,7 @@ class BadExpand(Node):
 
 class Block(Node):
     """Passes its value on, or an ExecutionBlocker (with ``message``, or silent when it is empty)."""
+
     category = "test"
     inputs = {"value": Socket("INT"), "open": Int(default=1, min=0, max=1), "message": Combo(choices=["", "stop"])}
     outputs = {"INT": Socket("INT")}
@@ -78,6 +82,7 @@ class Block(Node):
 
 class PlusOne(Node):
     """value + 1 through a Const and an Add (one expansion per call over a list)."""
+
     category = "test"
     inputs = {"value": Socket("INT")}
     outputs = {"INT": Socket("INT")}

@@ -1,4 +1,5 @@
 """Awaiting plugin coroutines from synchronous code: with or without a running loop in the thread."""
+
 import asyncio
 import contextvars
 import threading

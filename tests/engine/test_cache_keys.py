@@ -1,6 +1,7 @@
 """Cache keys of nodes whose output depends on which node they are (review 5.1-A): a hidden
 UNIQUE_ID input or a not-idempotent class puts the node id into the key; every other node keeps
 sharing its cached output across node ids, prompts and workflows."""
+
 import pytest
 
 from nodeflow.plugins.comfy_v1 import spec_from_v1
@@ -11,9 +12,11 @@ from . import toy_nodes
 
 
 def twins(kind="WithPrompt"):
-    return {"1": {"class_type": "Const", "inputs": {"value": 3}},
-            "9": {"class_type": kind, "inputs": {"value": ["1", 0]}},
-            "10": {"class_type": kind, "inputs": {"value": ["1", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": 3}},
+        "9": {"class_type": kind, "inputs": {"value": ["1", 0]}},
+        "10": {"class_type": kind, "inputs": {"value": ["1", 0]}},
+    }
 
 
 def test_unique_id_nodes_with_equal_inputs_get_their_own_output(run):
@@ -32,6 +35,7 @@ def test_unique_id_nodes_are_still_cached_per_node(run):
 
 class NotIdempotentNative(Node):
     """A native node that says its output must not be shared with another node."""
+
     category = "test"
     output_node = True
     idempotent = False
@@ -45,6 +49,7 @@ class NotIdempotentNative(Node):
 
 class NotIdempotentV1:
     """A ComfyUI V1 class with NOT_IDEMPOTENT = True."""
+
     NOT_IDEMPOTENT = True
     RETURN_TYPES = ()
     FUNCTION = "show"
@@ -70,16 +75,24 @@ def more(registry):
 def test_not_idempotent_nodes_are_keyed_by_node_id(more, run, kind):
     result, _ = run(twins(kind))
     assert toy_nodes.RUNS.count(kind) == 2
-    result, _ = run(twins(kind))
+    _result, _ = run(twins(kind))
     assert toy_nodes.RUNS == []  # cached, per node
 
 
 def test_plain_nodes_still_share_outputs_across_node_ids(run):
-    run({"1": {"class_type": "Const", "inputs": {"value": 5}},
-         "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}}})
-    result, _ = run({"a": {"class_type": "Const", "inputs": {"value": 5}},
-                     "b": {"class_type": "Show", "inputs": {"value": ["a", 0]}},
-                     "c": {"class_type": "Show", "inputs": {"value": ["a", 0]}}})
+    run(
+        {
+            "1": {"class_type": "Const", "inputs": {"value": 5}},
+            "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}},
+        }
+    )
+    result, _ = run(
+        {
+            "a": {"class_type": "Const", "inputs": {"value": 5}},
+            "b": {"class_type": "Show", "inputs": {"value": ["a", 0]}},
+            "c": {"class_type": "Show", "inputs": {"value": ["a", 0]}},
+        }
+    )
     assert toy_nodes.RUNS == []
     assert result.outputs == {"b": {"text": ["5"]}, "c": {"text": ["5"]}}
 

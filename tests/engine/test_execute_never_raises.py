@@ -1,6 +1,7 @@
 """Engine.execute never raises (review 5.1-B): a literal that passed validation when queued but is
 no longer valid when the prompt runs (a LoadImage whose file was deleted meanwhile) ends the prompt
 with execution_error naming the node, then the closing ``executing`` null."""
+
 import threading
 
 import pytest
@@ -21,8 +22,10 @@ def image_registry(registry):
 
 
 def load_and_show(name="gone.png"):
-    return {"1": {"class_type": "LoadImage", "inputs": {"image": name}},
-            "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}}}
+    return {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}},
+    }
 
 
 def execute(engine, prompt, outputs):
@@ -52,9 +55,12 @@ def test_an_unexpected_engine_failure_is_reported_on_the_running_node(registry, 
 
     def broken_put(key, value):
         raise RuntimeError("cache broke")
+
     monkeypatch.setattr(engine.cache, "put", broken_put)
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 1}},
-              "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}},
+    }
     result, events = execute(engine, prompt, ["2"])
     assert [t for t, _ in events][-2:] == ["execution_error", "executing"]
     assert events[-2][1]["node_id"] == "1" and "cache broke" in events[-2][1]["exception_message"]
@@ -67,6 +73,7 @@ def test_an_unexpected_engine_failure_is_reported_on_the_running_node(registry, 
 
 class PickInput(toy_nodes.Node):
     """A node whose combo lists the input folder: at run time the value is checked again."""
+
     category = "test"
     output_node = True
     inputs = {"name": toy_nodes.Combo(files="input")}

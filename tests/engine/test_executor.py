@@ -1,4 +1,5 @@
 """The executor on toy nodes: order, caching, list semantics, lazy inputs, errors, interrupts."""
+
 import threading
 
 from nodeflow.engine.executor import Engine
@@ -37,7 +38,7 @@ def test_unchanged_rerun_executes_no_node(run):
     result, events = run(chain())
     assert toy_nodes.RUNS == []
     assert result.executed == []
-    cached = [d for t, d in events if t == "execution_cached"][0]["nodes"]
+    cached = next(d for t, d in events if t == "execution_cached")["nodes"]
     assert sorted(cached) == ["1", "2", "3"]
     # cached output nodes still report their output
     assert [d["output"] for t, d in events if t == "executed"] == [{"text": ["3"]}]
@@ -76,7 +77,7 @@ def test_cache_budget_evicts_least_recently_used(registry, env):
     engine = Engine(registry, env, cache_ram_gb=1e-9)  # ~1 byte: nothing tensor-sized fits
     engine.cache.put("a", ([[b"x" * 10]], None))
     assert "a" not in engine.cache
-    engine = Engine(registry, env, cache_ram_gb=25 / 1024 ** 3)
+    engine = Engine(registry, env, cache_ram_gb=25 / 1024**3)
     engine.cache.put("a", ([[b"x" * 10]], None))
     engine.cache.put("b", ([[b"y" * 10]], None))
     engine.cache.get("a")
@@ -92,12 +93,14 @@ def test_non_deterministic_nodes_always_rerun(run):
 
 
 def test_node_exception_reports_execution_error_and_engine_goes_on(run):
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 3}},
-              "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
-              "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 3}},
+        "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     result, events = run(prompt)
     assert result.status == "error"
-    err = [d for t, d in events if t == "execution_error"][0]
+    err = next(d for t, d in events if t == "execution_error")
     assert err["node_id"] == "2" and err["node_type"] == "Fail"
     assert err["exception_type"] == "ValueError"
     assert "always fails" in err["exception_message"]
@@ -110,9 +113,11 @@ def test_node_exception_reports_execution_error_and_engine_goes_on(run):
 
 def test_interrupt_during_progress_stops_the_node(run):
     interrupt = threading.Event()
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 3}},
-              "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": 500}},
-              "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 3}},
+        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": 500}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     timer = threading.Timer(0.2, interrupt.set)
     timer.start()
     result, events = run(prompt, interrupt=interrupt)
@@ -121,17 +126,19 @@ def test_interrupt_during_progress_stops_the_node(run):
     progress = [d for t, d in events if t == "progress"]
     assert 0 < len(progress) < 500
     assert progress[0] == {"value": 1, "max": 500, "prompt_id": "p1", "node": "2"}
-    stop = [d for t, d in events if t == "execution_interrupted"][0]
+    stop = next(d for t, d in events if t == "execution_interrupted")
     assert stop["node_id"] == "2" and stop["node_type"] == "Slow" and stop["executed"] == ["1"]
     assert "Show" not in toy_nodes.RUNS
 
 
 def test_output_list_maps_over_consumers_and_input_is_list_receives_whole(run):
-    prompt = {"1": {"class_type": "Split", "inputs": {"n": 4}},
-              "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 10}},
-              "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
-              "4": {"class_type": "Sum", "inputs": {"values": ["2", 0]}},
-              "5": {"class_type": "Show", "inputs": {"value": ["4", 0], "label": "sum="}}}
+    prompt = {
+        "1": {"class_type": "Split", "inputs": {"n": 4}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 10}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+        "4": {"class_type": "Sum", "inputs": {"values": ["2", 0]}},
+        "5": {"class_type": "Show", "inputs": {"value": ["4", 0], "label": "sum="}},
+    }
     result, _ = run(prompt)
     assert toy_nodes.RUNS.count("Add") == 4
     assert result.outputs["3"] == {"text": ["10", "11", "12", "13"]}
@@ -139,19 +146,23 @@ def test_output_list_maps_over_consumers_and_input_is_list_receives_whole(run):
 
 
 def test_empty_list_input_runs_consumer_zero_times(run):
-    prompt = {"1": {"class_type": "Split", "inputs": {"n": 0}},
-              "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 1}},
-              "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    prompt = {
+        "1": {"class_type": "Split", "inputs": {"n": 0}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 1}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     result, _ = run(prompt)
     assert result.status == "success"
     assert "Add" not in toy_nodes.RUNS
 
 
 def test_lazy_inputs_only_evaluate_the_requested_branch(run):
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 1}},
-              "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
-              "3": {"class_type": "Switch", "inputs": {"pick_a": True, "a": ["1", 0], "b": ["2", 0]}},
-              "4": {"class_type": "Show", "inputs": {"value": ["3", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
+        "3": {"class_type": "Switch", "inputs": {"pick_a": True, "a": ["1", 0], "b": ["2", 0]}},
+        "4": {"class_type": "Show", "inputs": {"value": ["3", 0]}},
+    }
     result, _ = run(prompt)
     assert result.status == "success"
     assert "Fail" not in toy_nodes.RUNS
@@ -159,8 +170,10 @@ def test_lazy_inputs_only_evaluate_the_requested_branch(run):
 
 
 def test_hidden_inputs_are_filled(run):
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 1}},
-              "9": {"class_type": "WithPrompt", "inputs": {"value": ["1", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "9": {"class_type": "WithPrompt", "inputs": {"value": ["1", 0]}},
+    }
     result, _ = run(prompt)
     assert result.outputs["9"] == {"text": ["9:2"]}
 

@@ -1,5 +1,6 @@
 """A combo over a folder is listed once in validation and once in execution per prompt (review
 5.1-F: it was 2 + 2 walks), and a file added between prompts is seen by the next one."""
+
 import threading
 
 from nodeflow.engine.executor import Engine

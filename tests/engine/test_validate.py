@@ -1,4 +1,5 @@
 """Every validation error type, the node_errors shape, cycles, partial targets."""
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,9 +11,11 @@ def check(registry, env, prompt, **kw):
 
 
 def good():
-    return {"1": {"class_type": "Const", "inputs": {"value": 1}},
-            "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 2}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 2}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
 def only_error(v, node="2"):
@@ -27,8 +30,16 @@ def test_good_prompt_passes(registry, env):
 
 
 def test_not_an_object_is_invalid_prompt(registry, env):
-    for bad in ([], "x", 3, None, {"1": "node"}, {"1": {"inputs": {}}}, {"1": {"class_type": 5}},
-                {"1": {"class_type": "Const", "inputs": []}}):
+    for bad in (
+        [],
+        "x",
+        3,
+        None,
+        {"1": "node"},
+        {"1": {"inputs": {}}},
+        {"1": {"class_type": 5}},
+        {"1": {"class_type": "Const", "inputs": []}},
+    ):
         v = check(registry, env, bad)
         assert not v.ok and v.error["type"] == "invalid_prompt", bad
         assert v.error["message"]
@@ -79,9 +90,14 @@ def test_return_type_mismatch_and_unions(registry, env):
 
 
 def test_literal_checks(registry, env):
-    cases = [({"b": "abc"}, "invalid_input_type"), ({"b": 5000}, "value_bigger_than_max"),
-             ({"b": -5000}, "value_smaller_than_min"), ({"b": 1.5}, "invalid_input_type"),
-             ({"b": True}, "invalid_input_type"), ({"b": 10 ** 30}, "value_bigger_than_max")]
+    cases = [
+        ({"b": "abc"}, "invalid_input_type"),
+        ({"b": 5000}, "value_bigger_than_max"),
+        ({"b": -5000}, "value_smaller_than_min"),
+        ({"b": 1.5}, "invalid_input_type"),
+        ({"b": True}, "invalid_input_type"),
+        ({"b": 10**30}, "value_bigger_than_max"),
+    ]
     for inputs, kind in cases:
         p = good()
         p["2"]["inputs"].update(inputs)
@@ -110,15 +126,20 @@ def test_combo_and_float(registry, env):
 
 
 def test_custom_validation(registry, env):
-    p = {"1": {"class_type": "Checked", "inputs": {"value": 3}}, "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}}}
+    p = {
+        "1": {"class_type": "Checked", "inputs": {"value": 3}},
+        "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}},
+    }
     err = only_error(check(registry, env, p), "1")
     assert err["type"] == "custom_validation_failed" and "even" in err["details"]
 
 
 def test_cycle_is_reported_naming_the_nodes(registry, env):
-    p = {"1": {"class_type": "Add", "inputs": {"a": ["2", 0], "b": 1}},
-         "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 1}},
-         "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    p = {
+        "1": {"class_type": "Add", "inputs": {"a": ["2", 0], "b": 1}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": 1}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     v = check(registry, env, p)
     assert not v.ok
     err = v.node_errors["1"]["errors"][0]
@@ -141,14 +162,25 @@ def test_literal_list_values_are_unwrapped(registry, env):
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.text(max_size=4), st.fixed_dictionaries(
-    {"class_type": st.sampled_from(["Const", "Add", "Show", "Scale", "Nope"]) | json_values,
-     "inputs": st.dictionaries(st.sampled_from(["a", "b", "value", "x", "factor", "mode"]), json_values, max_size=4)}),
-    max_size=5))
+@given(
+    st.dictionaries(
+        st.text(max_size=4),
+        st.fixed_dictionaries(
+            {
+                "class_type": st.sampled_from(["Const", "Add", "Show", "Scale", "Nope"]) | json_values,
+                "inputs": st.dictionaries(
+                    st.sampled_from(["a", "b", "value", "x", "factor", "mode"]), json_values, max_size=4
+                ),
+            }
+        ),
+        max_size=5,
+    )
+)
 def test_validation_never_raises(registry, env, prompt):
     v = validate_prompt(registry, env, prompt)
     assert v.ok or v.error["type"] in {"invalid_prompt", "prompt_no_outputs", "prompt_outputs_failed_validation"}

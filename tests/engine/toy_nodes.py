@@ -1,4 +1,5 @@
 """Cheap nodes for engine and validation tests. Each counts its runs in ``RUNS``."""
+
 from __future__ import annotations
 
 import time
@@ -11,6 +12,7 @@ RUNS: list[str] = []  # class names in execution order; tests clear it
 
 class Const(Node):
     """An integer source."""
+
     category = "test"
     inputs = {"value": Int(default=1, min=-1000, max=1000)}
     outputs = {"INT": Socket("INT")}
@@ -32,8 +34,11 @@ class Add(Node):
 
 class Scale(Node):
     category = "test"
-    inputs = {"x": Socket("INT,FLOAT"), "factor": Float(default=1.0, min=0.0, max=10.0),
-              "mode": Combo(choices=["floor", "round"], default="floor")}
+    inputs = {
+        "x": Socket("INT,FLOAT"),
+        "factor": Float(default=1.0, min=0.0, max=10.0),
+        "mode": Combo(choices=["floor", "round"], default="floor"),
+    }
     outputs = {"FLOAT": Socket("FLOAT")}
 
     def run(self, x, factor, mode):
@@ -43,6 +48,7 @@ class Scale(Node):
 
 class Show(Node):
     """Output node: shows its value."""
+
     category = "test"
     output_node = True
     inputs = {"value": AnyType(), "label": String(default="", optional=True)}
@@ -65,6 +71,7 @@ class Fail(Node):
 
 class Slow(Node):
     """Reports progress every step; interruptible."""
+
     category = "test"
     inputs = {"value": Socket("INT"), "steps": Int(default=5, min=1, max=100000)}
     outputs = {"INT": Socket("INT")}
@@ -90,6 +97,7 @@ class Random(Node):
 
 class Split(Node):
     """Produces a list output: 0..n-1."""
+
     category = "test"
     inputs = {"n": Int(default=3, min=0, max=100)}
     outputs = {"INT": Output("INT", is_list=True)}
@@ -101,6 +109,7 @@ class Split(Node):
 
 class Sum(Node):
     """Receives whole lists."""
+
     category = "test"
     input_is_list = True
     inputs = {"values": Socket("INT")}
@@ -113,6 +122,7 @@ class Sum(Node):
 
 class Switch(Node):
     """Lazy inputs: only the chosen branch runs."""
+
     category = "test"
     inputs = {"pick_a": Boolean(default=True), "a": Socket("INT", lazy=True), "b": Socket("INT", lazy=True)}
     outputs = {"INT": Socket("INT")}
@@ -151,6 +161,7 @@ class WithPrompt(Node):
 
 class Previewer(Node):
     """Sends one preview image and one streamed text piece, then passes its input on."""
+
     category = "test"
     inputs = {"value": Socket("INT")}
     outputs = {"INT": Socket("INT")}
@@ -165,6 +176,7 @@ class Previewer(Node):
 
 class TakesImage(Node):
     """An output node with a link-only IMAGE input."""
+
     category = "test"
     output_node = True
     inputs = {"image": Socket("IMAGE")}

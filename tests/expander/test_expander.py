@@ -1,5 +1,6 @@
 """Prompt expander: loading, seeded sampling, word rules, streaming, instruct mode, the nodes in
 the engine. Tiny random GPT-2 models with a tokenizer trained at test time; nothing downloaded."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,12 +22,21 @@ from nodeflow.models.expander_words import STOP_WORDS, split_token, words_of
 from nodeflow.nodes import display, expander_nodes
 from nodeflow.schema.registry import Registry
 
-DEMO = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "prompt_expanders" / "nodeflow-demo-expander"
+DEMO = (
+    Path(__file__).resolve().parents[2]
+    / "nodeflow"
+    / "demo"
+    / "weights"
+    / "prompt_expanders"
+    / "nodeflow-demo-expander"
+)
 SPECIALS = ["<|endoftext|>", "<|user|>", "<|assistant|>", "<|system|>"]
-TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'system' %}<|system|>{{ m['content'] }}"
-            "{% elif m['role'] == 'user' %}<|user|>{{ m['content'] }}"
-            "{% else %}<|assistant|>{{ m['content'] }}<|endoftext|>{% endif %}{% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'system' %}<|system|>{{ m['content'] }}"
+    "{% elif m['role'] == 'user' %}<|user|>{{ m['content'] }}"
+    "{% else %}<|assistant|>{{ m['content'] }}<|endoftext|>{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
 COLOURS = ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"]
 SHAPES = ["star", "circle", "square", "triangle", "heart", "cross"]
 PLACES = ["top left", "top right", "bottom left", "bottom right", "center"]
@@ -35,9 +45,11 @@ PROMPT = "a red star on a blue background"
 
 def captions(count: int = 400, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    return [f"a {rng.choice(['small', 'large', ''])} {rng.choice(COLOURS)} {rng.choice(SHAPES)} on a "
-            f"{rng.choice(['dark', 'light', ''])} {rng.choice(COLOURS)} background, {rng.choice(PLACES)}".replace("  ", " ")
-            for _ in range(count)]
+    return [
+        f"a {rng.choice(['small', 'large', ''])} {rng.choice(COLOURS)} {rng.choice(SHAPES)} on a "
+        f"{rng.choice(['dark', 'light', ''])} {rng.choice(COLOURS)} background, {rng.choice(PLACES)}".replace("  ", " ")
+        for _ in range(count)
+    ]
 
 
 def build_folder(folder: Path, chat: bool) -> Path:
@@ -47,13 +59,26 @@ def build_folder(folder: Path, chat: bool) -> Path:
 
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(captions(), vocab_size=400, min_frequency=1, special_tokens=SPECIALS)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token=SPECIALS[0], eos_token=SPECIALS[0],
-                                        pad_token=SPECIALS[0], additional_special_tokens=SPECIALS[1:])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token=SPECIALS[0],
+        eos_token=SPECIALS[0],
+        pad_token=SPECIALS[0],
+        additional_special_tokens=SPECIALS[1:],
+    )
     if chat:
         tokenizer.chat_template = TEMPLATE
     torch.manual_seed(1)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=128, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=0, eos_token_id=0, pad_token_id=0)
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=128,
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+    )
     model = GPT2LMHeadModel(config).eval()
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder, safe_serialization=True)
@@ -92,6 +117,7 @@ def no_repeats(text: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------ loading
+
 
 def test_folders_list_model_folders_with_config(env_with_models):
     root = env_with_models.models_dir / "prompt_expanders"
@@ -143,14 +169,15 @@ def test_plain_tensor_pickle_weights_load(models_root, tmp_path, tiny):
     torch.save(load_file(folder / "model.safetensors"), folder / "pytorch_model.bin")
     (folder / "model.safetensors").unlink()
     expander = load_expander(folder)
-    args = dict(seed=3, max_new_tokens=6, temperature=0)
+    args = {"seed": 3, "max_new_tokens": 6, "temperature": 0}
     assert generate(expander, PROMPT, **args).text == generate(tiny, PROMPT, **args).text
 
 
 # ------------------------------------------------------------------------------------------ sampling
 
+
 def test_same_seed_same_text_and_seeds_differ(tiny):
-    args = dict(max_new_tokens=12, temperature=1.0, top_k=0, top_p=1.0)
+    args = {"max_new_tokens": 12, "temperature": 1.0, "top_k": 0, "top_p": 1.0}
     first = generate(tiny, PROMPT, seed=7, **args).text
     assert generate(tiny, PROMPT, seed=7, **args).text == first
     texts = {generate(tiny, PROMPT, seed=s, **args).text for s in range(4)}
@@ -190,8 +217,9 @@ def test_continuation_starts_a_new_word(tiny):
 def test_whitelist_respected(tiny):
     allowed = {"red", "blue", "star", "circle", "on", "a", "background", "green", "large", "dark", "top", "left"}
     for seed in range(4):
-        result = generate(tiny, "a", seed=seed, max_new_tokens=30, temperature=1.0, top_k=0, top_p=1.0,
-                          whitelist=allowed)
+        result = generate(
+            tiny, "a", seed=seed, max_new_tokens=30, temperature=1.0, top_k=0, top_p=1.0, whitelist=allowed
+        )
         assert set(words_of(result.generated)) <= allowed, result.generated
     greedy = generate(tiny, "a", seed=0, max_new_tokens=30, temperature=0, whitelist=allowed, mode="continue")
     assert set(words_of(greedy.generated)) <= allowed
@@ -201,8 +229,9 @@ def test_whitelist_with_banned_words_has_no_dead_ends(tiny):
     """Prefixes that only lead to words already used ("st" -> "star") are not started."""
     allowed = {"red", "blue", "star", "background", "a", "on"}
     for seed in range(6):
-        result = generate(tiny, PROMPT, seed=seed, max_new_tokens=20, temperature=1.0, top_k=0, top_p=1.0,
-                          whitelist=allowed)
+        result = generate(
+            tiny, PROMPT, seed=seed, max_new_tokens=20, temperature=1.0, top_k=0, top_p=1.0, whitelist=allowed
+        )
         assert result.stop != "no_candidates", result
         assert set(words_of(result.generated)) <= {"a", "on"}, result.generated
 
@@ -221,8 +250,15 @@ def test_streamed_pieces_add_up_to_the_text(tiny):
     for whitelist in (None, {"red", "blue", "star", "on", "a", "green"}):
         pieces: list[str] = []
         steps: list[int] = []
-        result = generate(tiny, PROMPT, seed=3, max_new_tokens=16, temperature=1.0, whitelist=whitelist,
-                          callback=lambda step, total, piece: (pieces.append(piece), steps.append(step)))
+        result = generate(
+            tiny,
+            PROMPT,
+            seed=3,
+            max_new_tokens=16,
+            temperature=1.0,
+            whitelist=whitelist,
+            callback=lambda step, total, piece: (pieces.append(piece), steps.append(step)),
+        )
         assert "".join(pieces) == result.generated
         assert result.text == PROMPT + result.generated
         assert steps[: len(result.token_ids)] == list(range(1, len(result.token_ids) + 1))
@@ -243,6 +279,7 @@ def test_interrupt_through_the_callback_stops_generation(tiny):
 
 # ------------------------------------------------------------------------------------------ instruct
 
+
 def spy_inputs(expander, monkeypatch) -> list:
     """Record the input ids of every forward call of the expander's model."""
     seen: list = []
@@ -259,11 +296,14 @@ def spy_inputs(expander, monkeypatch) -> list:
 
 def test_instruct_uses_the_template_and_returns_only_the_reply(chat, monkeypatch):
     seen = spy_inputs(chat, monkeypatch)
-    result = generate(chat, "red star", seed=0, max_new_tokens=10, temperature=1.0, mode="instruct",
-                      instruction="Describe it.")
+    result = generate(
+        chat, "red star", seed=0, max_new_tokens=10, temperature=1.0, mode="instruct", instruction="Describe it."
+    )
     expected = chat.tokenizer.apply_chat_template(
         [{"role": "system", "content": "Describe it."}, {"role": "user", "content": "red star"}],
-        add_generation_prompt=True, tokenize=False)
+        add_generation_prompt=True,
+        tokenize=False,
+    )
     assert expected.endswith("<|assistant|>")
     assert seen[0] == chat.tokenizer(expected, add_special_tokens=False).input_ids
     reply = chat.tokenizer.decode(result.token_ids, skip_special_tokens=True)
@@ -289,6 +329,7 @@ def test_split_token():
 
 # ------------------------------------------------------------------------------------------ nodes
 
+
 def run_prompt(env, prompt, interrupt=None):
     registry = Registry()
     registry.add_module(expander_nodes)
@@ -306,11 +347,23 @@ def run_prompt(env, prompt, interrupt=None):
 
 
 def expand_prompt(mode="continue", max_new_tokens=8, model="tiny_gpt2"):
-    return {"1": {"class_type": "PromptExpanderLoader", "inputs": {"model_name": model}},
-            "2": {"class_type": "ExpandPrompt", "inputs": {
-                "expander": ["1", 0], "text": "a red star", "seed": 5, "max_new_tokens": max_new_tokens,
-                "temperature": 0.7, "top_k": 40, "top_p": 0.9, "mode": mode}},
-            "3": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}}}
+    return {
+        "1": {"class_type": "PromptExpanderLoader", "inputs": {"model_name": model}},
+        "2": {
+            "class_type": "ExpandPrompt",
+            "inputs": {
+                "expander": ["1", 0],
+                "text": "a red star",
+                "seed": 5,
+                "max_new_tokens": max_new_tokens,
+                "temperature": 0.7,
+                "top_k": 40,
+                "top_p": 0.9,
+                "mode": mode,
+            },
+        },
+        "3": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}},
+    }
 
 
 def test_nodes_in_the_engine_stream_text(env_with_models):
@@ -330,7 +383,10 @@ def test_nodes_instruct_mode_and_schema(env_with_models):
     info = expander_nodes.ExpandPrompt
     assert info.inputs["seed"].options()["control_after_generate"] is True
     assert info.inputs["seed"].max == 2**64 - 1
-    assert expander_nodes.PromptExpanderLoader.inputs["model_name"].resolve(env_with_models) == ["tiny_chat", "tiny_gpt2"]
+    assert expander_nodes.PromptExpanderLoader.inputs["model_name"].resolve(env_with_models) == [
+        "tiny_chat",
+        "tiny_gpt2",
+    ]
 
 
 def test_node_interrupt(env_with_models):
@@ -366,11 +422,13 @@ def test_nodes_use_the_model_manager(env_with_models):
     for _ in range(2):
         loader, expand = expander_nodes.PromptExpanderLoader(), expander_nodes.ExpandPrompt()
         for node in (loader, expand):
-            node.ctx = ExecutionContext("p", "1", lambda kind, data: texts.append(data), threading.Event(),
-                                        env=env_with_models, models=models)
+            node.ctx = ExecutionContext(
+                "p", "1", lambda kind, data: texts.append(data), threading.Event(), env=env_with_models, models=models
+            )
         expander = loader.run(model_name="tiny_gpt2")
-        result = expand.run(expander, "a red star", seed=1, max_new_tokens=4, temperature=0.7, top_k=40,
-                            top_p=0.9, mode="continue")
+        result = expand.run(
+            expander, "a red star", seed=1, max_new_tokens=4, temperature=0.7, top_k=40, top_p=0.9, mode="continue"
+        )
         assert result.ui == {"text": [result.outputs[0]]}
     assert len(models.cache) == 1 and models.used == 2
 
@@ -396,6 +454,7 @@ def test_loader_fingerprint_follows_the_files(env_with_models):
 
 
 # ------------------------------------------------------------------------------------------ demo
+
 
 @pytest.mark.skipif(not (DEMO / "model.safetensors").is_file(), reason="demo prompt expander not built")
 def test_demo_expander_rewrites_red_star():

@@ -14,7 +14,9 @@ def flow_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("flow")
     return {
         "checkpoints/sd35_medium.safetensors": save(sd35_medium_state(), d / "sd35.safetensors"),
-        "checkpoints/sd35_medium_incl_clips.safetensors": save(sd35_medium_state(with_text=True), d / "sd35all.safetensors"),
+        "checkpoints/sd35_medium_incl_clips.safetensors": save(
+            sd35_medium_state(with_text=True), d / "sd35all.safetensors"
+        ),
         "unet/flux1-dev.safetensors": save(flux_state("dev"), d / "flux_dev.safetensors"),
         "unet/flux1-schnell.safetensors": save(flux_state("schnell", seed=3), d / "flux_schnell.safetensors"),
         "vae/ae.safetensors": save(vae_state(), d / "ae.safetensors"),

@@ -1,6 +1,7 @@
 """The full-size released key lists (SD3.5 medium and large, Flux dev and schnell, the Flux VAE, T5-XXL,
 CLIP-L, CLIP-G) are recognised and convert onto their networks built on the meta device with zero
 unknown and zero missing tensors; nothing is allocated."""
+
 import pytest
 import torch
 
@@ -10,7 +11,9 @@ from tests.flow.tiny_flow import manifest
 
 
 def meta_state(keys: dict, prefix: str = "") -> dict:
-    return {k[len(prefix):]: torch.empty(shape, device="meta") for k, (shape, _) in keys.items() if k.startswith(prefix)}
+    return {
+        k[len(prefix) :]: torch.empty(shape, device="meta") for k, (shape, _) in keys.items() if k.startswith(prefix)
+    }
 
 
 def assert_exact(module: torch.nn.Module, state: dict):
@@ -22,8 +25,9 @@ def assert_exact(module: torch.nn.Module, state: dict):
     assert not wrong, wrong[:5]
 
 
-@pytest.mark.parametrize("name,family,depth", [("sd35_medium_checkpoint_keys", "sd3", 24),
-                                               ("sd35_large_checkpoint_keys", "sd3", 38)])
+@pytest.mark.parametrize(
+    "name,family,depth", [("sd35_medium_checkpoint_keys", "sd3", 24), ("sd35_large_checkpoint_keys", "sd3", 38)]
+)
 def test_sd35_converts_exactly(name, family, depth):
     ref = manifest(name)
     shapes = {k: tuple(s) for k, (s, _) in {**ref["keys"], **ref["text_encoder_keys"]}.items()}
@@ -37,6 +41,7 @@ def test_sd35_converts_exactly(name, family, depth):
     from diffusers import AutoencoderKL
 
     from nodeflow.models.convert_vae import vae_to_diffusers
+
     vae_state = vae_to_diffusers(meta_state(ref["keys"], "first_stage_model."), info.vae_config)
     with torch.device("meta"):
         vae = AutoencoderKL(**info.vae_config)
@@ -61,6 +66,7 @@ def test_flux_vae_converts_exactly():
 
     from nodeflow.models.convert_vae import vae_to_diffusers
     from nodeflow.models.detect import _vae_config
+
     ref = manifest("flux_ae_keys")
     config = _vae_config({k: tuple(s) for k, (s, _) in ref["keys"].items()})
     assert config["latent_channels"] == 16 and not config["use_quant_conv"]
@@ -70,14 +76,17 @@ def test_flux_vae_converts_exactly():
     assert_exact(vae, state)
 
 
-@pytest.mark.parametrize("name,kind", [("t5xxl_encoder_keys", "t5xxl"), ("clip_l_text_encoder_keys", "clip_l"),
-                                       ("clip_g_text_encoder_keys", "clip_g")])
+@pytest.mark.parametrize(
+    "name,kind",
+    [("t5xxl_encoder_keys", "t5xxl"), ("clip_l_text_encoder_keys", "clip_l"), ("clip_g_text_encoder_keys", "clip_g")],
+)
 def test_text_encoders_are_recognised_and_fit(name, kind):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, T5Config, T5EncoderModel
 
     from nodeflow.models.convert_clip import clip_l_to_hf
     from nodeflow.models.detect import _clip_l_config, clip_config_kwargs
     from nodeflow.models.t5_encoder import t5_config
+
     ref = manifest(name)
     shapes = {k: tuple(s) for k, (s, _) in ref["keys"].items()}
     assert file_kind(shapes) == kind
@@ -95,11 +104,13 @@ def test_text_encoders_are_recognised_and_fit(name, kind):
     cfg = _clip_l_config({k.removeprefix("text_model."): v for k, v in shapes.items()})
     with torch.device("meta"):
         module = (CLIPTextModelWithProjection if projection is not None else CLIPTextModel)(
-            CLIPTextConfig(**clip_config_kwargs(cfg)))
+            CLIPTextConfig(**clip_config_kwargs(cfg))
+        )
     body = clip_l_to_hf(state)
     if projection is not None:
         from nodeflow.models.convert_clip import hf_text_layout
+
         plain, projected = hf_text_layout(False)[0], hf_text_layout(True)[0]
-        body = {projected + k[len(plain):]: v for k, v in body.items()}
+        body = {projected + k[len(plain) :]: v for k, v in body.items()}
         body["text_projection.weight"] = projection
     assert_exact(module, body)

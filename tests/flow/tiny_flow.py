@@ -4,6 +4,7 @@ last one renamed into place, so SD3's "pre-only" last context block stays last),
 mapped to a small one. The files are written as the released ones are: an SD3.5 single file
 (MMDiT + VAE, optionally with text_encoders.*), a Flux transformer alone, the Flux VAE alone, and
 CLIP-L / CLIP-G / T5-XXL text-encoder files."""
+
 from __future__ import annotations
 
 import gzip
@@ -17,8 +18,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 DTYPES = {"F16": torch.float16, "F32": torch.float32, "BF16": torch.bfloat16, "I64": torch.int64}
 
 # released width -> tiny width, per component (head widths are mapped by key, see _shape)
-MMDIT = {1536: 64, 4608: 192, 6144: 256, 9216: 384, 13824: 576, 3072: 128, 2048: 96, 4096: 128,
-         147456: 1024}
+MMDIT = {1536: 64, 4608: 192, 6144: 256, 9216: 384, 13824: 576, 3072: 128, 2048: 96, 4096: 128, 147456: 1024}
 FLUX = {3072: 64, 9216: 192, 12288: 256, 18432: 384, 21504: 448, 15360: 320, 6144: 128, 4096: 128, 768: 32}
 VAE = {128: 16, 256: 32, 512: 64}
 CLIP_L = {768: 32, 3072: 64}
@@ -57,7 +57,7 @@ def _blocks(keys: dict, pattern: str, keep: int) -> dict:
         if i < keep - 1:
             out[key] = value
         elif i == last:
-            out[key[:m.start(2)] + str(keep - 1) + key[m.end(2):]] = value
+            out[key[: m.start(2)] + str(keep - 1) + key[m.end(2) :]] = value
     return out
 
 
@@ -87,7 +87,7 @@ def sd35_medium_state(seed: int = 0, with_text: bool = False) -> dict[str, torch
     keys = _blocks(ref["keys"], r"(model\.diffusion_model\.joint_blocks\.)(\d+)\.", 3)
     state = scaled(keys, MMDIT, seed, "F32", {"first_stage_model.": VAE})
     if with_text:
-        text = {k: v for k, v in ref["text_encoder_keys"].items()}
+        text = dict(ref["text_encoder_keys"].items())
         for tower, widths, layers in (("clip_l", CLIP_L, 2), ("clip_g", CLIP_G, 2), ("t5xxl", T5, 2)):
             part = {k: v for k, v in text.items() if k.startswith(f"text_encoders.{tower}.")}
             pattern = r"(.*?(?:encoder\.layers|encoder\.block)\.)(\d+)\."
@@ -108,8 +108,11 @@ def vae_state(seed: int = 0) -> dict[str, torch.Tensor]:
 
 
 def text_encoder_state(kind: str, seed: int = 0) -> dict[str, torch.Tensor]:
-    name, widths = {"clip_l": ("clip_l_text_encoder_keys", CLIP_L), "clip_g": ("clip_g_text_encoder_keys", CLIP_G),
-                    "t5xxl": ("t5xxl_encoder_keys", T5)}[kind]
+    name, widths = {
+        "clip_l": ("clip_l_text_encoder_keys", CLIP_L),
+        "clip_g": ("clip_g_text_encoder_keys", CLIP_G),
+        "t5xxl": ("t5xxl_encoder_keys", T5),
+    }[kind]
     keys = _blocks(manifest(name)["keys"], r"(.*?(?:encoder\.layers|encoder\.block)\.)(\d+)\.", 2)
     return scaled(keys, widths, seed, "F32")
 

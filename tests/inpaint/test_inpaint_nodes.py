@@ -1,4 +1,5 @@
 """Inpainting nodes with a stand-in VAE whose encode is an 8x8 average (so what it saw is visible)."""
+
 import torch
 
 from nodeflow.nodes.inpaint_nodes import ImagePadForOutpaint, InpaintModelConditioning, VAEEncodeForInpaint

@@ -1,4 +1,5 @@
 """The shipped CLIP tokenizer gives CLIP's own token ids, offline."""
+
 from nodeflow.models.clip_tokenizer import BOS, EOS, load_clip_tokenizer
 
 

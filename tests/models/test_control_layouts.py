@@ -2,6 +2,7 @@
 shape of control_v11p_sd15_canny, controlnet-canny-sdxl-1.0 and t2iadapter_canny_sd15v2) are
 recognised from shapes and map, name for name and shape for shape, onto the diffusers modules
 that run them (built full size on the meta device)."""
+
 from __future__ import annotations
 
 import gzip
@@ -13,8 +14,14 @@ import torch
 
 from nodeflow.models.checkpoint_file import ModelFileError
 from nodeflow.models.control_files import control_from_state
-from nodeflow.models.control_layouts import (ControlFileError, adapter_to_diffusers, controlnet_from_diffusers,
-                                             controlnet_to_diffusers, recognise_control, strip_prefix)
+from nodeflow.models.control_layouts import (
+    ControlFileError,
+    adapter_to_diffusers,
+    controlnet_from_diffusers,
+    controlnet_to_diffusers,
+    recognise_control,
+    strip_prefix,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -44,7 +51,7 @@ def test_sd15_controlnet_original_layout(prefix):
     sd = meta(ref["keys"])
     assert len(sd) == ref["tensors"] == 340
     if not prefix:
-        sd = {k[len("control_model."):]: v for k, v in sd.items()}
+        sd = {k[len("control_model.") :]: v for k, v in sd.items()}
     sd = strip_prefix(sd)
     layout = recognise_control(shapes(sd))
     assert (layout.kind, layout.layout, layout.family.name, layout.difference) == ("controlnet", "ldm", "sd1", False)
@@ -67,16 +74,23 @@ def test_sdxl_controlnet_diffusers_layout():
     cfg = layout.config
     assert cfg["projection_class_embeddings_input_dim"] == 2816 and cfg["cross_attention_dim"] == 2048
     assert tuple(cfg["attention_head_dim"]) == (5, 10, 20) and tuple(cfg["transformer_layers_per_block"]) == (1, 2, 10)
-    for key in ("block_out_channels", "layers_per_block", "cross_attention_dim", "use_linear_projection",
-                "conditioning_embedding_out_channels", "projection_class_embeddings_input_dim"):
+    for key in (
+        "block_out_channels",
+        "layers_per_block",
+        "cross_attention_dim",
+        "use_linear_projection",
+        "conditioning_embedding_out_channels",
+        "projection_class_embeddings_input_dim",
+    ):
         want = ref["config"][key]
         assert (list(cfg[key]) if isinstance(cfg[key], tuple) else cfg[key]) == want, key
     assert shapes(sd) == module_shapes(lambda: ControlNetModel(**cfg))
     # the same network in the original layout (SDXL ControlNets exist that way too) is the same config
     ldm = recognise_control(shapes(controlnet_from_diffusers(sd, cfg)))
     assert ldm.family.name == "sdxl" and ldm.layout == "ldm"
-    assert {k: ldm.config[k] for k in ("block_out_channels", "transformer_layers_per_block", "attention_head_dim")} \
-        == {k: cfg[k] for k in ("block_out_channels", "transformer_layers_per_block", "attention_head_dim")}
+    assert {k: ldm.config[k] for k in ("block_out_channels", "transformer_layers_per_block", "attention_head_dim")} == {
+        k: cfg[k] for k in ("block_out_channels", "transformer_layers_per_block", "attention_head_dim")
+    }
 
 
 def test_sd15_t2i_adapter_tencentarc_layout():
@@ -86,18 +100,33 @@ def test_sd15_t2i_adapter_tencentarc_layout():
     sd = meta(ref["keys"])
     layout = recognise_control(shapes(sd))
     assert (layout.kind, layout.layout, layout.family.name) == ("t2i_adapter", "tencentarc", "sd1")
-    assert layout.config == {"in_channels": 1, "channels": [320, 640, 1280, 1280], "num_res_blocks": 2,
-                             "downscale_factor": 8, "adapter_type": "full_adapter"}
+    assert layout.config == {
+        "in_channels": 1,
+        "channels": [320, 640, 1280, 1280],
+        "num_res_blocks": 2,
+        "downscale_factor": 8,
+        "adapter_type": "full_adapter",
+    }
     assert shapes(adapter_to_diffusers(sd, layout.config)) == module_shapes(lambda: T2IAdapter(**layout.config))
 
 
-@pytest.mark.parametrize("keys, message", [
-    ({"lora_controlnet": (1,), "input_blocks.0.0.weight": (4, 4, 3, 3)}, "control-LoRA"),
-    ({"task_embedding": (8, 320), "controlnet_cond_embedding.conv_in.weight": (16, 3, 3, 3)}, "Union ControlNet"),
-    ({"conv_in.weight": (320, 64, 3, 3), "body.0.in_conv.weight": (320, 320, 1, 1),
-      "body.0.body.0.block1.weight": (320, 320, 3, 3), "body.0.out_conv.weight": (320, 320, 1, 1)}, "light or style"),
-    ({"model.diffusion_model.input_blocks.0.0.weight": (320, 4, 3, 3)}, "not a ControlNet or T2I-Adapter"),
-])
+@pytest.mark.parametrize(
+    "keys, message",
+    [
+        ({"lora_controlnet": (1,), "input_blocks.0.0.weight": (4, 4, 3, 3)}, "control-LoRA"),
+        ({"task_embedding": (8, 320), "controlnet_cond_embedding.conv_in.weight": (16, 3, 3, 3)}, "Union ControlNet"),
+        (
+            {
+                "conv_in.weight": (320, 64, 3, 3),
+                "body.0.in_conv.weight": (320, 320, 1, 1),
+                "body.0.body.0.block1.weight": (320, 320, 3, 3),
+                "body.0.out_conv.weight": (320, 320, 1, 1),
+            },
+            "light or style",
+        ),
+        ({"model.diffusion_model.input_blocks.0.0.weight": (320, 4, 3, 3)}, "not a ControlNet or T2I-Adapter"),
+    ],
+)
 def test_other_files_are_refused_by_name(keys, message):
     with pytest.raises(ControlFileError, match=message):
         recognise_control(keys)

@@ -4,6 +4,7 @@ The released SD1.5 / SDXL name+shape lists are checked against the state dicts o
 (on the meta device) from the detected configs; tiny random models check that weights really
 land in the right place (identical forward outputs after a round trip through the original names).
 """
+
 from __future__ import annotations
 
 import functools
@@ -18,8 +19,14 @@ import torch.nn.functional as F
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from nodeflow.models.convert_clip import (OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, clip_l_to_hf, hf_text_layout,
-                                          open_clip_from_hf, open_clip_to_hf)
+from nodeflow.models.convert_clip import (
+    OPEN_CLIP_LOGIT_SCALE,
+    clip_l_from_hf,
+    clip_l_to_hf,
+    hf_text_layout,
+    open_clip_from_hf,
+    open_clip_to_hf,
+)
 from nodeflow.models.convert_unet import unet_from_diffusers, unet_to_diffusers
 from nodeflow.models.convert_vae import vae_from_diffusers, vae_to_diffusers
 from nodeflow.models.detect import clip_config_kwargs, detect_checkpoint
@@ -29,7 +36,7 @@ DTYPES = {"F16": torch.float16, "F32": torch.float32, "I64": torch.int64}
 VAE_TYPES = {"down_block_types": ("DownEncoderBlock2D",) * 4, "up_block_types": ("UpDecoderBlock2D",) * 4}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference(name: str) -> dict[str, torch.Tensor]:
     """A released checkpoint's tensors as meta tensors (names, shapes and dtypes only)."""
     path = REFERENCE / f"{name}_checkpoint_keys.json.gz"
@@ -44,7 +51,7 @@ def shapes(sd):
 
 
 def sub(sd, prefix):
-    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in sd.items() if k.startswith(prefix)}
 
 
 def prefixed(sd, prefix):
@@ -56,7 +63,10 @@ def assert_same_names(got, want):
     missing, unexpected = sorted(w.keys() - g.keys()), sorted(g.keys() - w.keys())
     wrong = sorted(k for k in g.keys() & w.keys() if g[k] != w[k])
     assert not (missing or unexpected or wrong), {
-        "missing": missing[:8], "unexpected": unexpected[:8], "wrong shape": [(k, g[k], w[k]) for k in wrong[:8]]}
+        "missing": missing[:8],
+        "unexpected": unexpected[:8],
+        "wrong shape": [(k, g[k], w[k]) for k in wrong[:8]],
+    }
 
 
 def text_model(cfg):
@@ -91,11 +101,18 @@ def test_detect_sd15():
     assert info.vae_config["layers_per_block"] == 2 and info.vae_config["latent_channels"] == 4
     [clip] = info.text_configs
     assert (clip["kind"], clip["hidden_size"], clip["num_hidden_layers"], clip["num_attention_heads"]) == (
-        "clip_l", 768, 12, 12)
+        "clip_l",
+        768,
+        12,
+        12,
+    )
     assert clip["hidden_act"] == "quick_gelu" and clip["intermediate_size"] == 3072
     assert (clip["vocab_size"], clip["bos_token_id"], clip["eos_token_id"]) == (49408, 49406, 49407)
-    assert info.prefixes == {"unet": "model.diffusion_model.", "vae": "first_stage_model.",
-                             "text_encoder": "cond_stage_model.transformer.text_model."}
+    assert info.prefixes == {
+        "unet": "model.diffusion_model.",
+        "vae": "first_stage_model.",
+        "text_encoder": "cond_stage_model.transformer.text_model.",
+    }
 
 
 def test_detect_sdxl():
@@ -107,12 +124,21 @@ def test_detect_sdxl():
     assert u["transformer_layers_per_block"] == (1, 2, 10)  # level 0 has no attention: 1 is a placeholder
     assert u["attention_head_dim"] == (5, 10, 20) and u["use_linear_projection"] is True
     assert (u["addition_embed_type"], u["addition_time_embed_dim"], u["projection_class_embeddings_input_dim"]) == (
-        "text_time", 256, 2816)
+        "text_time",
+        256,
+        2816,
+    )
     clip_l, big_g = info.text_configs
     assert (clip_l["kind"], clip_l["hidden_size"]) == ("clip_l", 768)
-    assert (big_g["kind"], big_g["hidden_size"], big_g["num_hidden_layers"], big_g["num_attention_heads"],
-            big_g["intermediate_size"], big_g["projection_dim"], big_g["hidden_act"]) == (
-        "open_clip", 1280, 32, 20, 5120, 1280, "gelu")
+    assert (
+        big_g["kind"],
+        big_g["hidden_size"],
+        big_g["num_hidden_layers"],
+        big_g["num_attention_heads"],
+        big_g["intermediate_size"],
+        big_g["projection_dim"],
+        big_g["hidden_act"],
+    ) == ("open_clip", 1280, 32, 20, 5120, 1280, "gelu")
     assert info.prefixes["text_encoder_2"] == "conditioner.embedders.1.model."
 
 
@@ -124,8 +150,14 @@ def test_inpaint_and_v_prediction_flags():
     assert info.inpaint and info.prediction == "v" and info.unet_config["in_channels"] == 9
 
 
-@pytest.mark.parametrize("bad", [{}, {"conv_in.weight": (320, 4, 3, 3), "time_embedding.linear_1.weight": (1280, 320)},
-                                 {"encoder.conv_in.weight": (128, 3, 3, 3)}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"conv_in.weight": (320, 4, 3, 3), "time_embedding.linear_1.weight": (1280, 320)},
+        {"encoder.conv_in.weight": (128, 3, 3, 3)},
+    ],
+)
 def test_not_a_checkpoint(bad):
     with pytest.raises(ValueError, match=r"no model\.diffusion_model\.\* tensors: not a Stable Diffusion checkpoint"):
         detect_checkpoint(bad)
@@ -163,7 +195,7 @@ def test_released_names_match_diffusers_and_transformers(name):
     assert_same_names(vae_from_diffusers(diff_vae, info.vae_config), orig_vae)
 
     _, hf_saves_ids = hf_text_layout(False)
-    for cfg, model in zip(info.text_configs, texts):
+    for cfg, model in zip(info.text_configs, texts, strict=False):
         orig = sub(ref, cfg["prefix"])
         hf = to_hf(cfg, orig)
         assert_same_names(hf, model.state_dict())
@@ -177,33 +209,62 @@ def test_released_names_match_diffusers_and_transformers(name):
 
 # The diffusers configs published for SD2 and the SDXL refiner: synthesise original names from
 # them and check that detection recovers an equivalent model (no reference key files for these).
-SD2_UNET = dict(sample_size=96, block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=1024,
-                attention_head_dim=(5, 10, 20, 20), use_linear_projection=True)
-REFINER_UNET = dict(sample_size=128, block_out_channels=(384, 768, 1536, 1536), cross_attention_dim=1280,
-                    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
-                    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-                    transformer_layers_per_block=4, attention_head_dim=(6, 12, 24, 24), use_linear_projection=True,
-                    addition_embed_type="text_time", addition_time_embed_dim=256,
-                    projection_class_embeddings_input_dim=2560)
-VIT_H = dict(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
-             projection_dim=1024, hidden_act="gelu")
-VIT_BIGG = dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20,
-                projection_dim=1280, hidden_act="gelu")
+SD2_UNET = {
+    "sample_size": 96,
+    "block_out_channels": (320, 640, 1280, 1280),
+    "cross_attention_dim": 1024,
+    "attention_head_dim": (5, 10, 20, 20),
+    "use_linear_projection": True,
+}
+REFINER_UNET = {
+    "sample_size": 128,
+    "block_out_channels": (384, 768, 1536, 1536),
+    "cross_attention_dim": 1280,
+    "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    "transformer_layers_per_block": 4,
+    "attention_head_dim": (6, 12, 24, 24),
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "projection_class_embeddings_input_dim": 2560,
+}
+VIT_H = {
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 16,
+    "projection_dim": 1024,
+    "hidden_act": "gelu",
+}
+VIT_BIGG = {
+    "hidden_size": 1280,
+    "intermediate_size": 5120,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 20,
+    "projection_dim": 1280,
+    "hidden_act": "gelu",
+}
 
 
-@pytest.mark.parametrize("family,unet_cfg,text_cfg,text_prefix", [
-    ("sd2", SD2_UNET, VIT_H, "cond_stage_model.model."),
-    ("sdxl_refiner", REFINER_UNET, VIT_BIGG, "conditioner.embedders.0.model."),
-])
+@pytest.mark.parametrize(
+    "family,unet_cfg,text_cfg,text_prefix",
+    [
+        ("sd2", SD2_UNET, VIT_H, "cond_stage_model.model."),
+        ("sdxl_refiner", REFINER_UNET, VIT_BIGG, "conditioner.embedders.0.model."),
+    ],
+)
 def test_sd2_and_refiner_from_published_configs(family, unet_cfg, text_cfg, text_prefix):
     vae_cfg = dict(block_out_channels=(128, 256, 512, 512), layers_per_block=2, **VAE_TYPES)
     with torch.device("meta"):
         unet = UNet2DConditionModel(**unet_cfg)
         text = CLIPTextModelWithProjection(CLIPTextConfig(**text_cfg))
         vae = AutoencoderKL(**vae_cfg)
-    ckpt = {**prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
-            **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
-            **prefixed(open_clip_from_hf(text.state_dict()), text_prefix)}
+    ckpt = {
+        **prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
+        **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
+        **prefixed(open_clip_from_hf(text.state_dict()), text_prefix),
+    }
     info = detect_checkpoint(shapes(ckpt))
     assert info.family.name == family and info.unet_config["cross_attention_dim"] == unet_cfg["cross_attention_dim"]
     assert info.unet_config["attention_head_dim"] == unet_cfg["attention_head_dim"]
@@ -242,15 +303,23 @@ def rebuild(info, ckpt):
 
 
 def tiny_vae():
-    cfg = dict(block_out_channels=(32, 64, 64, 64), layers_per_block=1, latent_channels=4, norm_num_groups=32,
-               **VAE_TYPES)
+    cfg = dict(
+        block_out_channels=(32, 64, 64, 64), layers_per_block=1, latent_channels=4, norm_num_groups=32, **VAE_TYPES
+    )
     return cfg, AutoencoderKL(**cfg)
 
 
 def tiny_clip(hidden, layers, with_projection=False, **extra):
-    cfg = CLIPTextConfig(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                         num_attention_heads=max(1, hidden // 64), vocab_size=100, max_position_embeddings=16,
-                         eos_token_id=99, **extra)
+    cfg = CLIPTextConfig(
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 64),
+        vocab_size=100,
+        max_position_embeddings=16,
+        eos_token_id=99,
+        **extra,
+    )
     return (CLIPTextModelWithProjection if with_projection else CLIPTextModel)(cfg)
 
 
@@ -271,23 +340,39 @@ IDS = torch.tensor([[3, 17, 42, 8, 99, 0, 0, 0]])
 
 
 def test_tiny_sd1_round_trip_gives_identical_outputs():
-    unet_cfg = dict(sample_size=8, block_out_channels=(32, 64), layers_per_block=1, cross_attention_dim=32,
-                    down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), attention_head_dim=8, norm_num_groups=32)
+    unet_cfg = {
+        "sample_size": 8,
+        "block_out_channels": (32, 64),
+        "layers_per_block": 1,
+        "cross_attention_dim": 32,
+        "down_block_types": ("CrossAttnDownBlock2D", "DownBlock2D"),
+        "up_block_types": ("UpBlock2D", "CrossAttnUpBlock2D"),
+        "attention_head_dim": 8,
+        "norm_num_groups": 32,
+    }
     unet = UNet2DConditionModel(**unet_cfg)
     vae_cfg, vae = tiny_vae()
     clip = tiny_clip(64, 3)
     randomize(unet, vae, clip)
-    ckpt = {**prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
-            **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
-            **prefixed(clip_l_from_hf(clip.state_dict()), "cond_stage_model.transformer.text_model.")}
+    ckpt = {
+        **prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
+        **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
+        **prefixed(clip_l_from_hf(clip.state_dict()), "cond_stage_model.transformer.text_model."),
+    }
     assert ckpt["first_stage_model.encoder.mid.attn_1.q.weight"].shape == (64, 64, 1, 1)
     assert ckpt["model.diffusion_model.input_blocks.1.1.proj_in.weight"].shape == (32, 32, 1, 1)
 
     info = detect_checkpoint(shapes(ckpt))
     assert info.family.name == "sd1" and info.vae_config["block_out_channels"] == (32, 64, 64, 64)
-    for key in ("block_out_channels", "layers_per_block", "down_block_types", "up_block_types",
-                "cross_attention_dim", "attention_head_dim", "norm_num_groups"):
+    for key in (
+        "block_out_channels",
+        "layers_per_block",
+        "down_block_types",
+        "up_block_types",
+        "cross_attention_dim",
+        "attention_head_dim",
+        "norm_num_groups",
+    ):
         assert info.unet_config[key] == unet_cfg[key], key
     unet2, vae2, [clip2] = rebuild(info, ckpt)
 
@@ -300,37 +385,63 @@ def test_tiny_sd1_round_trip_gives_identical_outputs():
 def test_tiny_sdxl_round_trip_gives_identical_outputs():
     """Linear proj_in/out, transformer depth 2, text_time embedding, CLIP-L + OpenCLIP encoders."""
     pooled, time_dim = 32, 8
-    unet_cfg = dict(sample_size=8, block_out_channels=(32, 64), layers_per_block=2, cross_attention_dim=96,
-                    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), transformer_layers_per_block=(1, 2),
-                    attention_head_dim=(1, 1), use_linear_projection=True, norm_num_groups=32,
-                    addition_embed_type="text_time", addition_time_embed_dim=time_dim,
-                    projection_class_embeddings_input_dim=pooled + 6 * time_dim)
+    unet_cfg = {
+        "sample_size": 8,
+        "block_out_channels": (32, 64),
+        "layers_per_block": 2,
+        "cross_attention_dim": 96,
+        "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D"),
+        "up_block_types": ("CrossAttnUpBlock2D", "UpBlock2D"),
+        "transformer_layers_per_block": (1, 2),
+        "attention_head_dim": (1, 1),
+        "use_linear_projection": True,
+        "norm_num_groups": 32,
+        "addition_embed_type": "text_time",
+        "addition_time_embed_dim": time_dim,
+        "projection_class_embeddings_input_dim": pooled + 6 * time_dim,
+    }
     unet = UNet2DConditionModel(**unet_cfg)
     vae_cfg, vae = tiny_vae()
     clip_l = tiny_clip(32, 2)
     big_g = tiny_clip(64, 2, with_projection=True, projection_dim=pooled, hidden_act="gelu")
     randomize(unet, vae, clip_l, big_g)
-    ckpt = {**prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
-            **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
-            **prefixed(clip_l_from_hf(clip_l.state_dict(), position_ids=True),
-                       "conditioner.embedders.0.transformer.text_model."),
-            **prefixed(open_clip_from_hf(big_g.state_dict(), OPEN_CLIP_LOGIT_SCALE), "conditioner.embedders.1.model.")}
+    ckpt = {
+        **prefixed(unet_from_diffusers(unet.state_dict(), unet_cfg), "model.diffusion_model."),
+        **prefixed(vae_from_diffusers(vae.state_dict(), vae_cfg), "first_stage_model."),
+        **prefixed(
+            clip_l_from_hf(clip_l.state_dict(), position_ids=True), "conditioner.embedders.0.transformer.text_model."
+        ),
+        **prefixed(open_clip_from_hf(big_g.state_dict(), OPEN_CLIP_LOGIT_SCALE), "conditioner.embedders.1.model."),
+    }
     assert ckpt["model.diffusion_model.middle_block.1.proj_in.weight"].shape == (64, 64)
     assert ckpt["conditioner.embedders.1.model.text_projection"].shape == (64, pooled)
 
     info = detect_checkpoint(shapes(ckpt))
     assert info.family.name == "sdxl"
-    for key in ("block_out_channels", "layers_per_block", "down_block_types", "up_block_types",
-                "transformer_layers_per_block", "cross_attention_dim", "attention_head_dim",
-                "use_linear_projection", "addition_time_embed_dim", "projection_class_embeddings_input_dim"):
+    for key in (
+        "block_out_channels",
+        "layers_per_block",
+        "down_block_types",
+        "up_block_types",
+        "transformer_layers_per_block",
+        "cross_attention_dim",
+        "attention_head_dim",
+        "use_linear_projection",
+        "addition_time_embed_dim",
+        "projection_class_embeddings_input_dim",
+    ):
         assert info.unet_config[key] == unet_cfg[key], key
     unet2, vae2, [clip_l2, big_g2] = rebuild(info, ckpt)
 
     x, t, ctx = torch.randn(2, 4, 8, 8), torch.tensor([10, 500]), torch.randn(2, 5, 96)
     cond = {"text_embeds": torch.randn(2, pooled), "time_ids": torch.randn(2, 6)}
-    assert same_outputs(lambda *a: unet(*a, added_cond_kwargs=cond).sample,
-                        lambda *a: unet2(*a, added_cond_kwargs=cond).sample, x, t, ctx)
+    assert same_outputs(
+        lambda *a: unet(*a, added_cond_kwargs=cond).sample,
+        lambda *a: unet2(*a, added_cond_kwargs=cond).sample,
+        x,
+        t,
+        ctx,
+    )
     check_vae(vae, vae2)
     assert same_outputs(lambda i: clip_l(i).last_hidden_state, lambda i: clip_l2(i).last_hidden_state, IDS)
     assert same_outputs(lambda i: big_g(i).text_embeds, lambda i: big_g2(i).text_embeds, IDS)
@@ -361,22 +472,44 @@ def open_clip_reference(sd, ids, heads):
 def test_open_clip_qkv_split_matches_hand_written_attention(heads):
     torch.manual_seed(1)
     width, layers, proj, vocab = 64, 2, 48, 100
-    sd = {"token_embedding.weight": torch.randn(vocab, width), "positional_embedding": torch.randn(16, width) * 0.1,
-          "ln_final.weight": 1 + 0.1 * torch.randn(width), "ln_final.bias": 0.1 * torch.randn(width),
-          "text_projection": torch.randn(width, proj) * 0.1, "logit_scale": torch.tensor(OPEN_CLIP_LOGIT_SCALE)}
+    sd = {
+        "token_embedding.weight": torch.randn(vocab, width),
+        "positional_embedding": torch.randn(16, width) * 0.1,
+        "ln_final.weight": 1 + 0.1 * torch.randn(width),
+        "ln_final.bias": 0.1 * torch.randn(width),
+        "text_projection": torch.randn(width, proj) * 0.1,
+        "logit_scale": torch.tensor(OPEN_CLIP_LOGIT_SCALE),
+    }
     for i in range(layers):
         p = f"transformer.resblocks.{i}."
         for name, shape in (("ln_1.weight", (width,)), ("ln_2.weight", (width,))):
             sd[p + name] = 1 + 0.1 * torch.randn(shape)
-        for name, shape in (("ln_1.bias", (width,)), ("ln_2.bias", (width,)),
-                            ("attn.in_proj_weight", (3 * width, width)), ("attn.in_proj_bias", (3 * width,)), ("attn.out_proj.weight", (width, width)),
-                            ("attn.out_proj.bias", (width,)), ("mlp.c_fc.weight", (4 * width, width)),
-                            ("mlp.c_fc.bias", (4 * width,)), ("mlp.c_proj.weight", (width, 4 * width)),
-                            ("mlp.c_proj.bias", (width,))):
+        for name, shape in (
+            ("ln_1.bias", (width,)),
+            ("ln_2.bias", (width,)),
+            ("attn.in_proj_weight", (3 * width, width)),
+            ("attn.in_proj_bias", (3 * width,)),
+            ("attn.out_proj.weight", (width, width)),
+            ("attn.out_proj.bias", (width,)),
+            ("mlp.c_fc.weight", (4 * width, width)),
+            ("mlp.c_fc.bias", (4 * width,)),
+            ("mlp.c_proj.weight", (width, 4 * width)),
+            ("mlp.c_proj.bias", (width,)),
+        ):
             sd[p + name] = 0.2 * torch.randn(shape)
-    model = CLIPTextModelWithProjection(CLIPTextConfig(
-        hidden_size=width, intermediate_size=4 * width, num_hidden_layers=layers, num_attention_heads=heads,
-        vocab_size=vocab, max_position_embeddings=16, projection_dim=proj, hidden_act="gelu", eos_token_id=99)).eval()
+    model = CLIPTextModelWithProjection(
+        CLIPTextConfig(
+            hidden_size=width,
+            intermediate_size=4 * width,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            vocab_size=vocab,
+            max_position_embeddings=16,
+            projection_dim=proj,
+            hidden_act="gelu",
+            eos_token_id=99,
+        )
+    ).eval()
     model.load_state_dict(open_clip_to_hf(sd), strict=True)
     ids = torch.tensor([[5, 60, 7, 99, 0, 0], [11, 12, 13, 14, 15, 99]])
     want_hidden, want_pooled = open_clip_reference(sd, ids, heads)

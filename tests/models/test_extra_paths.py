@@ -1,4 +1,5 @@
 """extra_model_paths.yaml: other installs' model folders and custom_nodes folders."""
+
 import pytest
 
 from nodeflow.models.extra_paths import load_extra_model_paths
@@ -13,7 +14,8 @@ def write_config(tmp_path):
     (other / "custom_nodes" / "far_pack" / "__init__.py").write_text(
         "from nodeflow.api import Node, Int, Socket\n"
         "class FarNode(Node):\n    inputs = {'v': Int()}\n    outputs = {'INT': Socket('INT')}\n"
-        "    def run(self, v):\n        return v\n")
+        "    def run(self, v):\n        return v\n"
+    )
     a1111 = tmp_path / "webui"
     for folder in ("models/Lora", "models/LyCORIS"):
         (a1111 / folder).mkdir(parents=True)
@@ -21,7 +23,8 @@ def write_config(tmp_path):
     base.mkdir()
     (base / "extra_model_paths.yaml").write_text(
         "comfyui:\n    base_path: ../ComfyUI/\n    checkpoints: models/checkpoints/\n    custom_nodes: custom_nodes/\n"
-        "a111:\n    base_path: ../webui\n    loras: |\n        models/Lora\n        models/LyCORIS\n")
+        "a111:\n    base_path: ../webui\n    loras: |\n        models/Lora\n        models/LyCORIS\n"
+    )
     return base
 
 

@@ -1,5 +1,6 @@
 """No node fetches URLs: the model code never imports a network client, every from_pretrained is
 local-only, and the Hugging Face libraries run in offline mode."""
+
 import os
 import re
 from pathlib import Path
@@ -23,11 +24,12 @@ def test_from_pretrained_is_always_local_only():
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()
         for match in re.finditer(r"from_pretrained\(", text):
-            call = text[match.start():text.index(")", match.start()) + 200]
+            call = text[match.start() : text.index(")", match.start()) + 200]
             calls.append((path.name, "local_files_only=True" in call))
     assert calls and all(ok for _, ok in calls), calls
 
 
 def test_hugging_face_libraries_are_offline():
     import nodeflow.models  # noqa: F401
+
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"

@@ -1,4 +1,5 @@
 """LoadImage / LoadImageMask / SaveImage / PreviewImage on real files."""
+
 import json
 
 import numpy as np
@@ -52,8 +53,9 @@ def test_load_image_mask_channels(env, node):
 
 def test_save_image_names_counter_and_metadata(env, node):
     images = torch.rand(2, 8, 8, 3)
-    result = node(SaveImage).run(images, "shots/test", prompt={"1": {"class_type": "X"}},
-                                 extra_pnginfo={"workflow": {"nodes": []}})
+    result = node(SaveImage).run(
+        images, "shots/test", prompt={"1": {"class_type": "X"}}, extra_pnginfo={"workflow": {"nodes": []}}
+    )
     names = [r["filename"] for r in result.ui["images"]]
     assert names == ["test_00001_.png", "test_00002_.png"]
     assert result.ui["images"][0] == {"filename": "test_00001_.png", "subfolder": "shots", "type": "output"}

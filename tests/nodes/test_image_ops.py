@@ -1,8 +1,17 @@
 """Image transforms on small tensors with hand-checked values."""
+
 import torch
 
-from nodeflow.nodes.image_ops import (EmptyImage, ImageBatch, ImageBlend, ImageCompositeMasked, ImageCrop,
-                                      ImageInvert, ImageScale, ImageScaleBy)
+from nodeflow.nodes.image_ops import (
+    EmptyImage,
+    ImageBatch,
+    ImageBlend,
+    ImageCompositeMasked,
+    ImageCrop,
+    ImageInvert,
+    ImageScale,
+    ImageScaleBy,
+)
 
 
 def test_scale_methods_and_aspect():
@@ -29,8 +38,14 @@ def test_invert_crop_batch_empty():
 
 def test_blend_modes():
     a, b = torch.full((1, 1, 1, 3), 0.25), torch.full((1, 1, 1, 3), 0.5)
-    expected = {"normal": 0.5, "multiply": 0.125, "screen": 0.625, "overlay": 0.25, "difference": 0.25,
-                "soft_light": 0.25}
+    expected = {
+        "normal": 0.5,
+        "multiply": 0.125,
+        "screen": 0.625,
+        "overlay": 0.25,
+        "difference": 0.25,
+        "soft_light": 0.25,
+    }
     for mode, value in expected.items():
         assert torch.allclose(ImageBlend().run(a, b, 1.0, mode), torch.tensor(value)), mode
     assert torch.allclose(ImageBlend().run(a, b, 0.5, "normal"), torch.tensor(0.375))

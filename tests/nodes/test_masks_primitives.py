@@ -1,4 +1,5 @@
 """Mask nodes and primitives with hand-checked values."""
+
 import torch
 
 from nodeflow.nodes.masks import FeatherMask, GrowMask, ImageToMask, InvertMask, MaskToImage, SolidMask

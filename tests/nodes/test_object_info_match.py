@@ -1,6 +1,7 @@
 """Every built-in node that ComfyUI also has publishes the same /object_info entry: input names
 and order, types, defaults, ranges, combo options (all 44 samplers and 9 schedulers, in ComfyUI's
 order), outputs, names, category, output_node."""
+
 import json
 from pathlib import Path
 
@@ -12,10 +13,20 @@ from nodeflow.schema.registry import builtin_registry
 REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "data" / "core_nodes_object_info.json").read_text())
 REGISTRY = builtin_registry()
 SHARED = sorted(set(REFERENCE) & set(REGISTRY.names()))
-FILE_COMBOS = {("LoadImage", "image"), ("LoadImageMask", "image"), ("CheckpointLoaderSimple", "ckpt_name"),
-               ("CheckpointLoader", "ckpt_name"), ("VAELoader", "vae_name"), ("UNETLoader", "unet_name"),
-               ("CLIPLoader", "clip_name"), ("LoraLoader", "lora_name"), ("LoraLoaderModelOnly", "lora_name"),
-               ("DiffusersLoader", "model_path"), ("LoadLatent", "latent"), ("UpscaleModelLoader", "model_name")}
+FILE_COMBOS = {
+    ("LoadImage", "image"),
+    ("LoadImageMask", "image"),
+    ("CheckpointLoaderSimple", "ckpt_name"),
+    ("CheckpointLoader", "ckpt_name"),
+    ("VAELoader", "vae_name"),
+    ("UNETLoader", "unet_name"),
+    ("CLIPLoader", "clip_name"),
+    ("LoraLoader", "lora_name"),
+    ("LoraLoaderModelOnly", "lora_name"),
+    ("DiffusersLoader", "model_path"),
+    ("LoadLatent", "latent"),
+    ("UpscaleModelLoader", "model_name"),
+}
 COMPARED_OPTIONS = ("default", "min", "max", "step", "round", "multiline", "control_after_generate", "image_upload")
 
 
@@ -48,7 +59,9 @@ def test_object_info_matches_reference(name, tmp_path):
         our_inputs = ours["input"].get(section, {})
         assert list(our_inputs) == list(ref_inputs), (section, list(our_inputs))
         for input_name, ref_spec in ref_inputs.items():
-            assert normalise(name, our_inputs[input_name], input_name) == normalise(name, ref_spec, input_name), input_name
+            assert normalise(name, our_inputs[input_name], input_name) == normalise(name, ref_spec, input_name), (
+                input_name
+            )
     assert ours["input"].get("hidden", {}) == ref["input"].get("hidden", {})
     assert ours["input_order"] == ref["input_order"]
     for key in ("output", "output_is_list", "output_name", "category", "output_node"):

@@ -5,21 +5,33 @@ lives in comfy.ops, comfy.ldm, comfy.controlnet, comfy.hooks, the comfy text enc
 comfy_extras modules, the way packs do (module imports, from-imports, attribute chains); names
 ComfyUI itself lacks are imported inside try/except as packs do. Its nodes use comfy.ops layers,
 optimized_attention and comfy_extras classes while running."""
-import json
 
-import torch
+import json
 
 import comfy.controlnet
 import comfy.hooks
 import comfy.ops
 import comfy.sdxl_clip
+import torch
 from comfy.ldm.flux.math import apply_rope
 from comfy.ldm.lightricks.model import apply_rotary_emb
 from comfy.ldm.lightricks.vae.audio_vae import AudioVAE
-from comfy.ldm.modules.attention import (CrossAttention, FeedForward, SpatialTransformer, attention_basic,
-                                         attention_flash, attention_pytorch, attention_sage, attention_split,
-                                         attention_sub_quad, attention_xformers, default, optimized_attention,
-                                         optimized_attention_masked, wrap_attn)
+from comfy.ldm.modules.attention import (
+    CrossAttention,
+    FeedForward,
+    SpatialTransformer,
+    attention_basic,
+    attention_flash,
+    attention_pytorch,
+    attention_sage,
+    attention_split,
+    attention_sub_quad,
+    attention_xformers,
+    default,
+    optimized_attention,
+    optimized_attention_masked,
+    wrap_attn,
+)
 from comfy.ldm.modules.diffusionmodules import openaimodel
 from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel
 from comfy.ldm.modules.diffusionmodules.util import timestep_embedding
@@ -36,8 +48,14 @@ from comfy_extras.nodes_hooks import CreateHookModelAsLora, SetClipHooks
 from comfy_extras.nodes_latent import LatentBatch
 from comfy_extras.nodes_lt import LTXVAddGuide, get_noise_mask
 from comfy_extras.nodes_mask import composite
-from comfy_extras.nodes_model_advanced import (LCM, ModelSamplingAuraFlow, ModelSamplingDiscrete,
-                                               ModelSamplingDiscreteDistilled, ModelSamplingFlux, RescaleCFG)
+from comfy_extras.nodes_model_advanced import (
+    LCM,
+    ModelSamplingAuraFlow,
+    ModelSamplingDiscrete,
+    ModelSamplingDiscreteDistilled,
+    ModelSamplingFlux,
+    RescaleCFG,
+)
 from comfy_extras.nodes_upscale_model import ImageUpscaleWithModel, UpscaleModelLoader
 
 CENSUS = {
@@ -64,8 +82,7 @@ CENSUS = {
     "comfy.ldm.modules.attention.optimized_attention_masked": optimized_attention_masked,
     "comfy.ldm.qwen_image.model.Attention.forward": QwenAttention.forward,
     "comfy.ops.manual_cast": comfy.ops.manual_cast,
-    "comfy.ops.disable_weight_init.GroupNorm.forward_comfy_cast_weights":
-        comfy.ops.disable_weight_init.GroupNorm.forward_comfy_cast_weights,
+    "comfy.ops.disable_weight_init.GroupNorm.forward_comfy_cast_weights": comfy.ops.disable_weight_init.GroupNorm.forward_comfy_cast_weights,
     "comfy.ops.disable_weight_init": comfy.ops.disable_weight_init,
     "comfy.ops.cast_to": comfy.ops.cast_to,
     "comfy.ops.disable_weight_init.Conv2d": comfy.ops.disable_weight_init.Conv2d,
@@ -141,9 +158,10 @@ def _weights(generator, rows, cols):
 
 class CensusNoiseLatent:
     """Seeded noise for the latent (Noise_RandomNoise), batched with the next seed's (LatentBatch)."""
+
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"samples": ("LATENT",), "seed": ("INT", {"default": 0, "min": 0, "max": 2 ** 31})}}
+        return {"required": {"samples": ("LATENT",), "seed": ("INT", {"default": 0, "min": 0, "max": 2**31})}}
 
     RETURN_TYPES = ("LATENT",)
     FUNCTION = "make"
@@ -158,10 +176,16 @@ class CensusNoiseLatent:
 class CensusAttention:
     """Self-attention over the latent's pixels: fp16-stored comfy.ops.manual_cast.Linear projections,
     comfy's optimized_attention, a residual connection."""
+
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"samples": ("LATENT",), "seed": ("INT", {"default": 0, "min": 0, "max": 2 ** 31}),
-                             "heads": ("INT", {"default": 2, "min": 1, "max": 8})}}
+        return {
+            "required": {
+                "samples": ("LATENT",),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 2**31}),
+                "heads": ("INT", {"default": 2, "min": 1, "max": 8}),
+            }
+        }
 
     RETURN_TYPES = ("LATENT",)
     FUNCTION = "attend"
@@ -189,6 +213,7 @@ class CensusAttention:
 
 class CensusReport:
     """Shows a latent's values and batch indices as JSON text."""
+
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"samples": ("LATENT",)}}
@@ -199,18 +224,23 @@ class CensusReport:
     CATEGORY = "census"
 
     def report(self, samples):
-        data = {"shape": list(samples["samples"].shape), "values": samples["samples"].flatten().tolist(),
-                "batch_index": samples.get("batch_index")}
+        data = {
+            "shape": list(samples["samples"].shape),
+            "values": samples["samples"].flatten().tolist(),
+            "batch_index": samples.get("batch_index"),
+        }
         return {"ui": {"text": [json.dumps(data)]}, "result": ()}
 
 
 class CensusAYS(AlignYourStepsScheduler):
     """The pack's own scheduler node: a subclass of ComfyUI's AlignYourStepsScheduler."""
+
     CATEGORY = "census"
 
 
 class CensusSigmas:
     """Shows SIGMAS as JSON text."""
+
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {"sigmas": ("SIGMAS",)}}
@@ -224,6 +254,11 @@ class CensusSigmas:
         return {"ui": {"text": [json.dumps(sigmas.tolist())]}, "result": ()}
 
 
-NODE_CLASS_MAPPINGS = {"CensusNoiseLatent": CensusNoiseLatent, "CensusAttention": CensusAttention,
-                       "CensusReport": CensusReport, "CensusAYS": CensusAYS, "CensusSigmas": CensusSigmas}
+NODE_CLASS_MAPPINGS = {
+    "CensusNoiseLatent": CensusNoiseLatent,
+    "CensusAttention": CensusAttention,
+    "CensusReport": CensusReport,
+    "CensusAYS": CensusAYS,
+    "CensusSigmas": CensusSigmas,
+}
 NODE_DISPLAY_NAME_MAPPINGS = {"CensusAYS": "Align Your Steps (census pack)"}

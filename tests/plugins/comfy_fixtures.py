@@ -1,5 +1,6 @@
 """A tiny real SD1 checkpoint loaded once, with ComfyUI's module names importable, for the tests of
 NodeFlow's ComfyUI module surface (comfy.sd, comfy.samplers, comfy.sample, comfy.model_patcher ...)."""
+
 from __future__ import annotations
 
 import pytest

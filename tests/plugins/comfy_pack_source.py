@@ -2,6 +2,7 @@
 call into MODEL / CLIP / VAE objects: it patches a model (clone + add_patches, a cfg function, a
 UNet function wrapper), samples through comfy.sample and through a CFGGuider, encodes text with
 tokenize / encode_from_tokens_scheduled and decodes with the VAE. Written into custom_nodes/."""
+
 SOURCE = '''
 import torch
 

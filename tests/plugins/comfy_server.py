@@ -1,6 +1,7 @@
 """A real NodeFlow server (main.py in a child process) whose custom_nodes/ holds the test packs of
 tests/plugins/packs, with the files they read: a tiny SD1 checkpoint, state-dict files, an input
 picture. Shared by the test modules that run those packs through POST /prompt."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,12 @@ class Server:
 
     def request(self, method: str, path: str, body=None, raw: bool = False):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 payload = r.read()
@@ -40,7 +45,9 @@ class Server:
         return self.request("GET", path)[1]
 
     def queue(self, prompt: dict, client_id: str | None = None) -> str:
-        status, body = self.request("POST", "/prompt", {"prompt": prompt, **({"client_id": client_id} if client_id else {})})
+        status, body = self.request(
+            "POST", "/prompt", {"prompt": prompt, **({"client_id": client_id} if client_id else {})}
+        )
         assert status == 200, body
         return body["prompt_id"]
 
@@ -79,12 +86,13 @@ class Server:
                 async with session.ws_connect(f"http://127.0.0.1:{self.port}/ws?clientId={client_id}") as ws:
                     await ws.receive(timeout=10)  # status
                     prompt_id = await asyncio.get_running_loop().run_in_executor(
-                        None, lambda: self.queue(prompt, client_id))
+                        None, lambda: self.queue(prompt, client_id)
+                    )
                     seen, done_at = [], None
                     while done_at is None or time.time() < done_at + linger:
                         try:
                             msg = await ws.receive(timeout=0.2 if done_at else 120)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             if done_at is None:
                                 raise
                             continue
@@ -93,12 +101,16 @@ class Server:
                         elif msg.type == aiohttp.WSMsgType.TEXT:
                             data = json.loads(msg.data)
                             seen.append(("json", data["type"], data["data"]))
-                            if data["type"] == "executing" and data["data"]["node"] is None \
-                                    and data["data"].get("prompt_id") == prompt_id:
+                            if (
+                                data["type"] == "executing"
+                                and data["data"]["node"] is None
+                                and data["data"].get("prompt_id") == prompt_id
+                            ):
                                 done_at = time.time()
                         else:
                             break
                     return prompt_id, seen
+
         return asyncio.run(go())
 
 
@@ -110,8 +122,11 @@ def prepare_base(base: Path) -> None:
     pack_models.mkdir(parents=True)
     from safetensors.torch import save_file
 
-    save_file({"layer.weight": torch.full((2, 3), 2.0), "layer.bias": torch.ones(3)},
-              str(pack_models / "weights.safetensors"), metadata={"format": "pt", "note": "hello"})
+    save_file(
+        {"layer.weight": torch.full((2, 3), 2.0), "layer.bias": torch.ones(3)},
+        str(pack_models / "weights.safetensors"),
+        metadata={"format": "pt", "note": "hello"},
+    )
     torch.save({"state_dict": {"layer.weight": torch.full((4,), 0.5)}}, pack_models / "plain.bin")
     torch.save({"weights": torch.ones(1), "payload": Exploit()}, pack_models / "evil.bin")
     (base / "input").mkdir(parents=True, exist_ok=True)

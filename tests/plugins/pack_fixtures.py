@@ -1,4 +1,5 @@
 """Load test packs into a real registry and run prompts through a real Engine."""
+
 import threading
 
 from nodeflow.engine.executor import Engine
@@ -33,8 +34,9 @@ class Runner:
         validation = validate_prompt(self.registry, self.env, prompt)
         assert validation.ok == expect_valid, validation.node_errors
         events = []
-        result = self.engine.execute(Job("p", prompt, validation.outputs), lambda t, d: events.append((t, d)),
-                                     threading.Event())
+        result = self.engine.execute(
+            Job("p", prompt, validation.outputs), lambda t, d: events.append((t, d)), threading.Event()
+        )
         return result, events
 
 

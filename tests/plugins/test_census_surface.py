@@ -2,6 +2,7 @@
 (tests/data/comfy-module-surface.md, a copy of shared/reference) is importable from NodeFlow's
 shims under its ComfyUI name, with a callable where ComfyUI has a function or class. The ones
 NodeFlow knowingly lacks are listed with the reason and must fail with a message naming them."""
+
 import importlib
 import re
 from pathlib import Path

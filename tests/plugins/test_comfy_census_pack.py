@@ -4,6 +4,7 @@ import time, loaded by NodeFlow's plugin loader and run through a real aiohttp s
 /prompt: its nodes use comfy.ops.manual_cast.Linear, optimized_attention, Noise_RandomNoise,
 LatentBatch and a subclass of AlignYourStepsScheduler, and the results are checked against
 hand-written computations."""
+
 import json
 import shutil
 import sys
@@ -35,17 +36,21 @@ def loaded(tmp_path_factory):
 
 
 def test_the_pack_imports_every_census_symbol(loaded):
-    registry, status, module = loaded
+    _registry, status, module = loaded
     assert status.ok, status.error
-    assert sorted(status.nodes) == ["CensusAYS", "CensusAttention", "CensusNoiseLatent", "CensusReport",
-                                    "CensusSigmas"]
+    assert sorted(status.nodes) == ["CensusAYS", "CensusAttention", "CensusNoiseLatent", "CensusReport", "CensusSigmas"]
     # the census lists 78 symbols in these modules; 3 are absent in ComfyUI itself (ABSENT below)
     assert len(module.CENSUS) == 75 and all(value is not None for value in module.CENSUS.values())
     # what ComfyUI lacks too fails the same way (ImportError), naming the symbol
-    assert sorted(module.ABSENT) == ["comfy.ldm.modules.attention.attention", "comfy.sd3_clip",
-                                     "comfy_extras.nodes_model_advanced.rescale_zero_terminal_snr_sigmas"]
-    assert "rescale_zero_terminal_snr_sigmas" in module.ABSENT[
-        "comfy_extras.nodes_model_advanced.rescale_zero_terminal_snr_sigmas"]
+    assert sorted(module.ABSENT) == [
+        "comfy.ldm.modules.attention.attention",
+        "comfy.sd3_clip",
+        "comfy_extras.nodes_model_advanced.rescale_zero_terminal_snr_sigmas",
+    ]
+    assert (
+        "rescale_zero_terminal_snr_sigmas"
+        in module.ABSENT["comfy_extras.nodes_model_advanced.rescale_zero_terminal_snr_sigmas"]
+    )
 
 
 @pytest.fixture

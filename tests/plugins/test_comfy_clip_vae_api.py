@@ -1,11 +1,12 @@
 """NodeFlow's CLIP and VAE as ComfyUI's comfy.sd.CLIP / comfy.sd.VAE: tokenize + encode_from_tokens
 give what NodeFlow's CLIPTextEncode gives, ComfyUI-named CLIP patches, VAE encode/decode/tiled and
 a VAE built from a state dict."""
-import torch
 
 import comfy.lora
 import comfy.model_patcher
 import comfy.sd
+import torch
+
 from nodeflow.models.lora import apply_lora, group_lora
 from nodeflow.nodes.conditioning import encode_text
 
@@ -54,8 +55,11 @@ def test_clip_lora_through_comfy_names_matches_nodeflow(loaded):
     _, clip, _ = loaded
     module = "lora_te_text_model_encoder_layers_1_self_attn_q_proj"
     torch.manual_seed(1)
-    lora = {f"{module}.lora_down.weight": torch.randn(2, 32) * 0.1,
-            f"{module}.lora_up.weight": torch.randn(32, 2) * 0.1, f"{module}.alpha": torch.tensor(2.0)}
+    lora = {
+        f"{module}.lora_down.weight": torch.randn(2, 32) * 0.1,
+        f"{module}.lora_up.weight": torch.randn(32, 2) * 0.1,
+        f"{module}.alpha": torch.tensor(2.0),
+    }
     _, expected_clip, _ = apply_lora(None, clip, group_lora(lora), 0.0, 0.7, "test")
     key_map = comfy.lora.model_lora_keys_clip(clip.cond_stage_model, {})
     assert key_map[module] == "clip_l.transformer.text_model.encoder.layers.1.self_attn.q_proj.weight"
@@ -74,7 +78,7 @@ def test_vae_encode_decode_tiled_and_from_state_dict(loaded):
     latent = vae.encode(image)
     assert latent.shape == (1, 4, 8, 8)
     decoded = vae.decode(latent)
-    assert decoded.shape == (1, 64, 64, 3) and 0 <= float(decoded.min()) and float(decoded.max()) <= 1
+    assert decoded.shape == (1, 64, 64, 3) and float(decoded.min()) >= 0 and float(decoded.max()) <= 1
     assert vae.decode_tiled(latent, tile_x=8, tile_y=8, overlap=2).shape == decoded.shape
     assert vae.encode_tiled(image, tile_x=64, tile_y=64, overlap=16).shape == latent.shape
     assert vae.vae_encode_crop_pixels(torch.rand(1, 70, 67, 3)).shape == (1, 64, 64, 3)

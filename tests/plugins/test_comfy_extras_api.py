@@ -1,6 +1,7 @@
 """comfy_extras, comfy.hooks, comfy.controlnet and text-encoder shims without a model: schedules
 (Align Your Steps from the paper's table), latent and mask helpers, model-sampling math, hook data
 and conditioning helpers, control-object helpers, the V1/V3 shapes of the node classes."""
+
 import numpy as np
 import pytest
 import torch
@@ -17,18 +18,32 @@ from comfy.text_encoders.flux import FluxClipModel  # noqa: E402
 from comfy.text_encoders.sd3_clip import SD3ClipModel  # noqa: E402
 from comfy_extras import nodes_latent, nodes_mask  # noqa: E402
 from comfy_extras.nodes_align_your_steps import NOISE_LEVELS, AlignYourStepsScheduler, loglinear_interp  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (DisableNoise, Noise_RandomNoise, RandomNoise, SplitSigmas,  # noqa: E402
-                                               SplitSigmasDenoise)
+from comfy_extras.nodes_custom_sampler import (
+    DisableNoise,
+    Noise_RandomNoise,
+    RandomNoise,
+    SplitSigmas,
+    SplitSigmasDenoise,
+)
 from comfy_extras.nodes_gits import GITSScheduler  # noqa: E402
 from comfy_extras.nodes_lt import LTXVAddGuide, get_noise_mask  # noqa: E402
-from comfy_extras.nodes_model_advanced import (LCM, ModelSamplingDiscreteDistilled, ModelSamplingFlux,  # noqa: E402
-                                               RescaleCFG, flux_shift, rescale_cfg)
+from comfy_extras.nodes_model_advanced import (
+    LCM,
+    ModelSamplingDiscreteDistilled,
+    ModelSamplingFlux,
+    RescaleCFG,
+    flux_shift,
+    rescale_cfg,
+)
+
 from nodeflow.sampling.schedules import DiscreteSchedule  # noqa: E402
 
 # Table 3 of "Align Your Steps" (Sabour et al., ICML 2024)
-PAPER = {"SD1": [14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029],
-         "SDXL": [14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029],
-         "SVD": [700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002]}
+PAPER = {
+    "SD1": [14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029],
+    "SDXL": [14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029],
+    "SVD": [700.00, 54.5, 15.886, 7.977, 4.248, 1.789, 0.981, 0.403, 0.173, 0.034, 0.002],
+}
 
 
 def test_align_your_steps_uses_the_papers_table():
@@ -68,8 +83,9 @@ def test_latent_batch_and_arithmetic():
     assert nodes_latent.LatentMultiply().op(s1, 0.5)[0]["samples"].unique().tolist() == [1.5]
     mixed = nodes_latent.LatentInterpolate().op(s1, s2, 0.25)[0]["samples"]  # same direction: lengths mix
     assert torch.allclose(mixed, torch.full((1, 4, 2, 2), 0.25 * 3 + 0.75 * 1))
-    fixed = nodes_latent.LatentBatchSeedBehavior().op({"samples": torch.zeros(3, 4, 2, 2), "batch_index": [5, 6, 7]},
-                                                      "fixed")[0]
+    fixed = nodes_latent.LatentBatchSeedBehavior().op(
+        {"samples": torch.zeros(3, 4, 2, 2), "batch_index": [5, 6, 7]}, "fixed"
+    )[0]
     assert fixed["batch_index"] == [5, 5, 5]
 
 
@@ -83,8 +99,9 @@ def test_composite_pastes_with_offsets_and_masks():
     assert half[0, 0, :2, :2].tolist() == (src[0, 0] / 2).tolist()
     resized = nodes_mask.composite(torch.zeros(1, 1, 4, 4), torch.ones(1, 1, 2, 2), 0, 0, resize_source=True)
     assert resized.sum() == 16
-    latent = nodes_mask.LatentCompositeMasked().composite({"samples": torch.zeros(1, 4, 4, 4)},
-                                                          {"samples": torch.ones(1, 4, 2, 2)}, 16, 16, False)[0]
+    latent = nodes_mask.LatentCompositeMasked().composite(
+        {"samples": torch.zeros(1, 4, 4, 4)}, {"samples": torch.ones(1, 4, 2, 2)}, 16, 16, False
+    )[0]
     assert latent["samples"][0, 0, 2:, 2:].sum() == 4 and latent["samples"].sum() == 16
 
 
@@ -129,8 +146,13 @@ def test_distilled_sampling_and_lcm():
 
 def test_rescale_cfg_math_and_flow_nodes():
     x, cond, uncond = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
-    args = {"input": x, "cond_denoised": cond, "uncond_denoised": uncond, "cond_scale": 5.0,
-            "sigma": torch.tensor([2.0, 0.5])}
+    args = {
+        "input": x,
+        "cond_denoised": cond,
+        "uncond_denoised": uncond,
+        "cond_scale": 5.0,
+        "sigma": torch.tensor([2.0, 0.5]),
+    }
     assert torch.allclose(x - rescale_cfg(args, 0.0), uncond + 5.0 * (cond - uncond), atol=1e-5)  # plain CFG
     assert torch.allclose(x - rescale_cfg({**args, "cond_scale": 1.0}, 1.0), cond, atol=1e-5)
     with pytest.raises(ValueError, match="CFG-function hook"):
@@ -142,10 +164,12 @@ def test_rescale_cfg_math_and_flow_nodes():
 
         def set_model_sampler_cfg_function(self, fn):
             self.fn = fn
+
     patched = RescaleCFG().patch(Patcher(), 0.0)[0]
     assert torch.allclose(patched.fn(args), rescale_cfg(args, 0.0))
-    assert flux_shift(1024, 1024, 0.5, 1.15) == pytest.approx(1.15) and flux_shift(256, 256, 0.5, 1.15) == \
-        pytest.approx(0.5)
+    assert flux_shift(1024, 1024, 0.5, 1.15) == pytest.approx(1.15) and flux_shift(
+        256, 256, 0.5, 1.15
+    ) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="cannot take a model-sampling patch"):  # Flux is supported; a non-MODEL is not
         ModelSamplingFlux().patch(object(), 1.15, 0.5, 1024, 1024)
 
@@ -163,13 +187,14 @@ def test_hook_groups_keyframes_and_conditioning_helpers():
     kf.add(hooks.HookKeyframe(1.0, 0.5))
     kf.add(hooks.HookKeyframe(0.5, 0.0))
     kf.initialize_timesteps(type("Model", (), {"schedule": DiscreteSchedule.sd()})())
-    strengths = [kf.prepare_current_keyframe(s) and kf.strength or kf.strength for s in (14.0, 5.0, 1.0, 0.2)]
+    strengths = [(kf.prepare_current_keyframe(s) and kf.strength) or kf.strength for s in (14.0, 5.0, 1.0, 0.2)]
     assert strengths == [0.5, 0.5, 1.0, 1.0]
     a.set_keyframes_on_hooks(kf)
     assert a.hooks[0].strength_clip == 0.5 * kf.strength
     pos, neg = [[torch.zeros(1, 2, 3), {"pooled_output": None}]], [[torch.ones(1, 2, 3), {}]]
-    new_pos, new_neg = hooks.set_conds_props([pos, neg], 0.7, "mask bounds", mask=torch.ones(4, 4), hooks=a,
-                                             timesteps_range=(0.1, 0.9))
+    new_pos, new_neg = hooks.set_conds_props(
+        [pos, neg], 0.7, "mask bounds", mask=torch.ones(4, 4), hooks=a, timesteps_range=(0.1, 0.9)
+    )
     assert new_pos[0][1]["mask_strength"] == 0.7 and new_pos[0][1]["set_area_to_bounds"] is True
     assert new_neg[0][1]["start_percent"] == 0.1 and new_neg[0][1]["hooks"] is a and "hooks" not in pos[0][1]
     again = hooks.set_hooks_for_conditioning(new_pos, b)
@@ -185,6 +210,7 @@ def test_control_objects_and_hint_broadcast():
         def __init__(self):
             super().__init__()
             self.weights = "w"
+
     first = Control().set_cond_hint(torch.zeros(1, 3, 8, 8), 0.5, (0.1, 0.9))
     second = first.copy().set_previous_controlnet(first)
     assert isinstance(second, Control) and second.weights == "w" and second.strength == 0.5

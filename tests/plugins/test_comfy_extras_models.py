@@ -1,6 +1,7 @@
 """comfy_extras classes on real NodeFlow models (tiny SD1 checkpoints, a tiny upscaler): custom
 sampling equals NodeFlow's SamplerCustom, model-sampling patches, SDXL text encoding, hooks applied
 to CLIP and UNet weights, text-encoder wrappers, upscale-model nodes."""
+
 import threading
 
 import pytest
@@ -12,14 +13,22 @@ from nodeflow.comfy_compat import install
 install()
 
 from comfy_extras.nodes_clip_sdxl import CLIPTextEncodeSDXL  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (BasicGuider, BasicScheduler, CFGGuider, KSamplerSelect,  # noqa: E402
-                                               RandomNoise, SamplerCustom, SamplerCustomAdvanced)
+from comfy_extras.nodes_custom_sampler import (
+    BasicGuider,
+    BasicScheduler,
+    CFGGuider,
+    KSamplerSelect,
+    RandomNoise,
+    SamplerCustom,
+    SamplerCustomAdvanced,
+)
 from comfy_extras.nodes_hooks import CreateHookLora, CreateHookModelAsLora, SetClipHooks  # noqa: E402
 from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete  # noqa: E402
 from comfy_extras.nodes_upscale_model import ImageUpscaleWithModel, UpscaleModelLoader  # noqa: E402
-from nodeflow.comfy_compat.v1_wrappers import run_builtin  # noqa: E402
+
 from nodeflow.comfy_compat.encoder_models import cond_stage_model_for  # noqa: E402
 from nodeflow.comfy_compat.hook_weights import apply_weight_hooks  # noqa: E402
+from nodeflow.comfy_compat.v1_wrappers import run_builtin  # noqa: E402
 from nodeflow.engine.context import ExecutionContext, running  # noqa: E402
 from nodeflow.folders import Folders  # noqa: E402
 from nodeflow.models.manager import ModelManager  # noqa: E402
@@ -65,9 +74,13 @@ def test_sampler_custom_advanced_equals_sampler_custom(ctx):
     assert torch.allclose(got[1]["samples"], got[0]["samples"], atol=1e-5)
     assert torch.allclose(expected[1]["samples"], expected[0]["samples"], atol=1e-5)
     plain = SamplerCustom().sample(model, True, 5, 1.0, pos, neg, sampler, sigmas, latent)[0]
-    basic = SamplerCustomAdvanced.execute(noise=RandomNoise().get_noise(5)[0],
-                                          guider=BasicGuider().get_guider(model, pos)[0], sampler=sampler,
-                                          sigmas=sigmas, latent_image=latent)[0]
+    basic = SamplerCustomAdvanced.execute(
+        noise=RandomNoise().get_noise(5)[0],
+        guider=BasicGuider().get_guider(model, pos)[0],
+        sampler=sampler,
+        sigmas=sigmas,
+        latent_image=latent,
+    )[0]
     assert torch.equal(basic["samples"], plain["samples"])
     masked = dict(latent, samples=torch.randn(1, 4, 8, 8), noise_mask=torch.zeros(1, 8, 8))
     kept = SamplerCustomAdvanced().sample(RandomNoise().get_noise(5)[0], guider, sampler, sigmas, masked)[0]
@@ -107,8 +120,10 @@ def test_clip_hooks_apply_the_lora_like_lora_loader(ctx):
     model, clip, _ = load()
     hooks = CreateHookLora().create_hook("l.safetensors", 0.8, 0.6)[0]
     hooked = SetClipHooks().apply_hooks(clip, False, True, hooks)[0]
-    _, lora_clip = run_builtin(LoraLoader, {"model": model, "clip": clip, "lora_name": "l.safetensors",
-                                            "strength_model": 0.8, "strength_clip": 0.6})
+    _, lora_clip = run_builtin(
+        LoraLoader,
+        {"model": model, "clip": clip, "lora_name": "l.safetensors", "strength_model": 0.8, "strength_clip": 0.6},
+    )
     assert torch.allclose(encode(hooked)[0][0], encode(lora_clip)[0][0], atol=1e-6)
     assert not torch.allclose(encode(hooked)[0][0], encode(clip)[0][0]) and hooked.apply_hooks_to_conds is hooks
     assert SetClipHooks().apply_hooks(clip, False, True, None)[0] is clip

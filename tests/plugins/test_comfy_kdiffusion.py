@@ -1,11 +1,12 @@
 """comfy.k_diffusion.sampling on a toy denoiser: ComfyUI's calling convention over NodeFlow's samplers
 (same numbers as calling NodeFlow's sampler directly), its noise sources and helpers."""
+
 import math
 
+import comfy.k_diffusion.sampling as kd
 import pytest
 import torch
 
-import comfy.k_diffusion.sampling as kd
 from nodeflow.sampling.brownian import BrownianNoise
 from nodeflow.sampling.samplers import SamplerExtras, ancestral_split, get_sampler
 from nodeflow.sampling.schedules import DiscreteSchedule, karras_scheduler
@@ -16,15 +17,29 @@ SIGMAS = kd.get_sigmas_karras(6, 0.03, 14.6)
 def toy(x, sigma, **extra_args):
     """A closed-form denoiser: shrink towards a fixed pattern, more at high noise."""
     s = sigma.reshape(-1, 1, 1, 1)
-    return x / (1 + s ** 2) + torch.linspace(-1, 1, x.shape[-1]) * (s ** 2 / (1 + s ** 2))
+    return x / (1 + s**2) + torch.linspace(-1, 1, x.shape[-1]) * (s**2 / (1 + s**2))
 
 
 def _x():
     return torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0)) * 14.6
 
 
-@pytest.mark.parametrize("name", ["euler", "heun", "dpmpp_2m", "lms", "euler_ancestral", "dpmpp_2m_sde", "dpmpp_sde",
-                                  "ddpm", "lcm", "uni_pc", "res_multistep"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "euler",
+        "heun",
+        "dpmpp_2m",
+        "lms",
+        "euler_ancestral",
+        "dpmpp_2m_sde",
+        "dpmpp_sde",
+        "ddpm",
+        "lcm",
+        "uni_pc",
+        "res_multistep",
+    ],
+)
 def test_comfy_signature_gives_nodeflow_numbers(name):
     steps = []
     out = getattr(kd, f"sample_{name}")(toy, _x(), SIGMAS, extra_args={"seed": 5}, callback=steps.append, disable=True)
@@ -60,10 +75,12 @@ def test_noise_sources_match_nodeflows():
 
 def test_helpers():
     schedule = DiscreteSchedule.sd()
-    assert torch.allclose(kd.get_sigmas_karras(10, schedule.sigma_min, schedule.sigma_max),
-                          karras_scheduler(schedule, 10), rtol=1e-5)
-    assert torch.allclose(kd.get_sigmas_exponential(5, 0.1, 10.0)[:-1], torch.tensor([10.0, 3.1623, 1.0, 0.3162, 0.1]),
-                          rtol=1e-4)
+    assert torch.allclose(
+        kd.get_sigmas_karras(10, schedule.sigma_min, schedule.sigma_max), karras_scheduler(schedule, 10), rtol=1e-5
+    )
+    assert torch.allclose(
+        kd.get_sigmas_exponential(5, 0.1, 10.0)[:-1], torch.tensor([10.0, 3.1623, 1.0, 0.3162, 0.1]), rtol=1e-4
+    )
     assert kd.get_sigmas_polyexponential(4, 0.1, 10.0)[-1] == 0 and kd.get_sigmas_vp(4).shape == (5,)
     down, up = kd.get_ancestral_step(2.0, 1.0, eta=1.0)
     assert (down, up) == pytest.approx(ancestral_split(2.0, 1.0, 1.0))

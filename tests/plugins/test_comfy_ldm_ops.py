@@ -1,6 +1,7 @@
 """comfy.ops and comfy.ldm shims: layers that skip init and cast, every attention function against a
 hand-written softmax attention (masks, layouts, overrides), the transformer blocks, the SD UNet
 against NodeFlow's diffusers UNet with the same weights, and the embedding helpers."""
+
 import math
 
 import pytest
@@ -19,8 +20,14 @@ from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel  # noqa: E4
 from comfy.ldm.modules.diffusionmodules.util import timestep_embedding  # noqa: E402
 from comfy.ldm.wan.model import sinusoidal_embedding_1d  # noqa: E402
 
-FUNCTIONS = ["attention_basic", "attention_split", "attention_sub_quad", "attention_pytorch", "optimized_attention",
-             "optimized_attention_masked"]
+FUNCTIONS = [
+    "attention_basic",
+    "attention_split",
+    "attention_sub_quad",
+    "attention_pytorch",
+    "optimized_attention",
+    "optimized_attention_masked",
+]
 
 
 def softmax_attention(q, k, v, heads, additive=None):
@@ -52,8 +59,9 @@ def test_attention_functions_equal_softmax_attention(name, qkv):
     additive = torch.zeros(2, 1, 5, 7).masked_fill(~keep[:, None], float("-inf"))
     assert torch.allclose(fn(q, k, v, 4, mask=keep), softmax_attention(q, k, v, 4, additive), atol=1e-5)
     per_head = torch.randn(8, 5, 7)  # [B*heads, q, k]
-    assert torch.allclose(fn(q, k, v, 4, mask=per_head),
-                          softmax_attention(q, k, v, 4, per_head.reshape(2, 4, 5, 7)), atol=1e-5)
+    assert torch.allclose(
+        fn(q, k, v, 4, mask=per_head), softmax_attention(q, k, v, 4, per_head.reshape(2, 4, 5, 7)), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -82,13 +90,17 @@ def test_wrap_attn_override_and_patched_optimized_attention(qkv, monkeypatch):
     def override(func, *args, **kwargs):
         calls.append(func.__name__)
         return func(*args, **kwargs) * 0 + 1
+
     q, k, v = qkv
     out = attention.optimized_attention(q, k, v, 4, transformer_options={"optimized_attention_override": override})
     assert calls == ["attention_pytorch"] and torch.equal(out, torch.ones_like(out))
     block = attention.CrossAttention(16, context_dim=8, heads=2, dim_head=8, operations=torch.nn)
     seen = []
-    monkeypatch.setattr(attention, "optimized_attention",
-                        lambda q, k, v, heads, mask=None, **kw: seen.append(heads) or attention.attention_basic(q, k, v, heads))
+    monkeypatch.setattr(
+        attention,
+        "optimized_attention",
+        lambda q, k, v, heads, mask=None, **kw: seen.append(heads) or attention.attention_basic(q, k, v, heads),
+    )
     block(torch.randn(1, 3, 16), context=torch.randn(1, 4, 8))
     assert seen == [2]  # blocks look the function up at call time, so packs can replace it
 
@@ -145,8 +157,20 @@ def test_unet_model_equals_nodeflow_diffusers_unet_with_the_same_weights():
     reference = UNet2DConditionModel(**UNET_SD1).eval()
     for p in reference.parameters():
         torch.nn.init.normal_(p, std=0.05)
-    unet = UNetModel(None, 4, 32, 4, 1, channel_mult=(1, 2), num_heads=8, use_spatial_transformer=True,
-                     transformer_depth=[1, 0], transformer_depth_middle=1, context_dim=32, legacy=False)
+    unet = UNetModel(
+        None,
+        4,
+        32,
+        4,
+        1,
+        channel_mult=(1, 2),
+        num_heads=8,
+        use_spatial_transformer=True,
+        transformer_depth=[1, 0],
+        transformer_depth_middle=1,
+        context_dim=32,
+        legacy=False,
+    )
     unet.load_state_dict(unet_from_diffusers(reference.state_dict(), UNET_SD1), strict=True)
     x, t, ctx = torch.randn(2, 4, 16, 16), torch.tensor([10.0, 500.0]), torch.randn(2, 5, 32)
     with torch.no_grad():
@@ -155,8 +179,9 @@ def test_unet_model_equals_nodeflow_diffusers_unet_with_the_same_weights():
         # ControlNet residuals: "output" ones go onto the skip connections, "middle" after the middle block
         skips = [torch.randn(2, c, s, s) for c, s in ((32, 16), (32, 16), (32, 8), (64, 8))]
         middle = torch.randn(2, 64, 8, 8)
-        controlled = reference(x, t, encoder_hidden_states=ctx, down_block_additional_residuals=skips,
-                               mid_block_additional_residual=middle).sample
+        controlled = reference(
+            x, t, encoder_hidden_states=ctx, down_block_additional_residuals=skips, mid_block_additional_residual=middle
+        ).sample
         got = unet(x, t, ctx, control={"output": list(skips), "middle": [middle]})
         assert torch.allclose(got, controlled, atol=1e-5)
 
@@ -166,12 +191,17 @@ def test_embeddings_and_rotary_helpers():
     emb = timestep_embedding(t, 6)
     freqs = torch.tensor([10000 ** (-i / 3) for i in range(3)])
     assert torch.allclose(emb, torch.cat([torch.cos(t[:, None] * freqs), torch.sin(t[:, None] * freqs)], 1))
-    assert timestep_embedding(t, 7)[:, -1].abs().sum() == 0 and timestep_embedding(t, 4, repeat_only=True).shape == (3, 4)
+    assert timestep_embedding(t, 7)[:, -1].abs().sum() == 0 and timestep_embedding(t, 4, repeat_only=True).shape == (
+        3,
+        4,
+    )
     wan = sinusoidal_embedding_1d(6, t)
     assert torch.allclose(wan, emb) and wan.dtype == torch.float32
     angles = torch.arange(5.0)[:, None] / 10000 ** (torch.arange(0, 8, 2) / 8)
-    rotate = lambda x: torch.view_as_real(torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())  # noqa: E731
-                                          * torch.polar(torch.ones_like(angles), angles)).reshape(x.shape)
+    rotate = lambda x: torch.view_as_real(
+        torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())
+        * torch.polar(torch.ones_like(angles), angles)
+    ).reshape(x.shape)
     q, k = torch.randn(1, 2, 5, 8), torch.randn(1, 2, 5, 8)
     rq, rk = apply_rope(q, k, rope(torch.arange(5.0)[None], 8, 10000.0)[:, None])
     assert torch.allclose(rq, rotate(q), atol=1e-5) and torch.allclose(rk, rotate(k), atol=1e-5)

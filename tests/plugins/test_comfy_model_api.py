@@ -1,8 +1,6 @@
 """NodeFlow's MODEL as ComfyUI's ModelPatcher: isinstance, clone, add_patches in ComfyUI's weight
 names and patch formats (diffs, merges, LoRA), model_options functions and wrappers that change the
 result measurably, object patches, callbacks, and the parts of ``model.model``."""
-import pytest
-import torch
 
 import comfy.latent_formats
 import comfy.lora
@@ -11,6 +9,9 @@ import comfy.model_patcher
 import comfy.model_sampling
 import comfy.patcher_extension as pe
 import comfy.sd
+import pytest
+import torch
+
 from nodeflow.models.lora import apply_lora, group_lora
 from nodeflow.sampling.run import SampleRequest, ksample
 from tests.sd.tiny import write_tiny_sd1
@@ -57,7 +58,9 @@ def test_add_patches_diff_and_set_stay_on_the_clone(loaded, conds):
     assert patched.add_patches({KEY: (torch.ones_like(original),), "not.a.weight": (torch.ones(1),)}, 0.25) == [KEY]
     assert torch.equal(_weight(patched), original + 0.25)
     assert not torch.equal(_run(patched, conds), before)
-    assert torch.equal(_weight(model), original) and torch.equal(_run(model, conds), before)  # the original is untouched
+    assert torch.equal(_weight(model), original) and torch.equal(
+        _run(model, conds), before
+    )  # the original is untouched
     assert patched.patches[KEY][0][:3] == (0.25, patched.patches[KEY][0][1], 1.0)
     scaled = model.clone()
     scaled.add_patches({KEY: ("set", (torch.full_like(original, 2.0),))})
@@ -83,11 +86,19 @@ def _tiny_lora(model) -> dict:
     """A kohya-style LoRA on two UNet projections, named as released files name them."""
     torch.manual_seed(0)
     sd = {}
-    for module in ("lora_unet_down_blocks_0_attentions_0_proj_in", "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k"):
-        target = dict(model.unet.module.named_modules())[module.removeprefix("lora_unet_").replace("_", ".")
-                                                         .replace("down.blocks", "down_blocks").replace("up.blocks", "up_blocks")
-                                                         .replace("transformer.blocks", "transformer_blocks")
-                                                         .replace("to.k", "to_k").replace("proj.in", "proj_in")]
+    for module in (
+        "lora_unet_down_blocks_0_attentions_0_proj_in",
+        "lora_unet_up_blocks_1_attentions_0_transformer_blocks_0_attn2_to_k",
+    ):
+        target = dict(model.unet.module.named_modules())[
+            module.removeprefix("lora_unet_")
+            .replace("_", ".")
+            .replace("down.blocks", "down_blocks")
+            .replace("up.blocks", "up_blocks")
+            .replace("transformer.blocks", "transformer_blocks")
+            .replace("to.k", "to_k")
+            .replace("proj.in", "proj_in")
+        ]
         w = target.weight
         sd[f"{module}.lora_down.weight"] = torch.randn(2, *w.shape[1:]) * 0.1
         sd[f"{module}.lora_up.weight"] = torch.randn(w.shape[0], 2, *([1] * (w.dim() - 2))) * 0.1
@@ -143,6 +154,7 @@ def test_unet_function_wrapper_and_apply_model_wrapper(loaded, conds):
     def wrapper(apply_model, args):
         calls.append(args["cond_or_uncond"])
         return apply_model(args["input"], args["timestep"], **args["c"])
+
     same = model.clone()
     same.set_model_unet_function_wrapper(wrapper)
     assert torch.equal(_run(same, conds), reference) and calls == [[0, 1]] * 3
@@ -154,6 +166,7 @@ def test_unet_function_wrapper_and_apply_model_wrapper(loaded, conds):
     def apply_wrapper(executor, x, t, c_concat, c_crossattn, control, transformer_options, **kwargs):
         seen.append(transformer_options["cond_or_uncond"])
         return executor(x, t, c_concat, c_crossattn, control, transformer_options, **kwargs)
+
     wrapped = model.clone()
     wrapped.add_wrapper_with_key(pe.WrappersMP.APPLY_MODEL, "test", apply_wrapper)
     assert torch.equal(_run(wrapped, conds), reference) and seen == [[0, 1]] * 3
@@ -167,15 +180,22 @@ def test_object_patched_model_sampling_and_mask_function(loaded, conds):
 
     class VSampling(comfy.model_sampling.V_PREDICTION, comfy.model_sampling.ModelSamplingDiscrete):
         pass
+
     v.add_object_patch("model_sampling", VSampling(v.model.model_config))
-    assert v.prediction == "v" and model.prediction == "eps" and v.model.model_type == comfy.model_base.ModelType.V_PREDICTION
+    assert (
+        v.prediction == "v"
+        and model.prediction == "eps"
+        and v.model.model_type == comfy.model_base.ModelType.V_PREDICTION
+    )
     assert not torch.allclose(_run(v, conds), reference, atol=1e-3)
     eps = model.clone()
     eps.add_object_patch("model_sampling", comfy.model_base.model_sampling(None, comfy.model_base.ModelType.EPS))
     assert torch.allclose(_run(eps, conds), reference, rtol=1e-4, atol=1e-3)  # division vs multiplication by 1/sqrt
     masked = model.clone()
     calls = []
-    masked.set_model_denoise_mask_function(lambda sigma, mask, extra_options: calls.append(sorted(extra_options)) or mask)
+    masked.set_model_denoise_mask_function(
+        lambda sigma, mask, extra_options: calls.append(sorted(extra_options)) or mask
+    )
     latent = {"samples": torch.zeros(1, 4, 8, 8), "noise_mask": torch.ones(1, 8, 8)}
     assert torch.equal(_run(masked, conds, latent=latent), _run(model, conds, latent=latent))
     assert calls and calls[0] == ["model", "sigmas"]

@@ -1,6 +1,7 @@
 """The ComfyUI module shims in-process, against a real runtime binding (Folders, registry): the
 live folder registry, resizing/tiling helpers, progress hooks, interrupts, V1 calls of core nodes,
 type names, helpers, and the names given for missing API."""
+
 import importlib
 import threading
 
@@ -167,8 +168,9 @@ def test_core_nodes_take_comfyui_calls(env):
     with pytest.raises(TypeError, match="unexpected argument 'colour'"):
         nodes.ImageInvert().invert(image, colour=1)
     with pytest.raises(TypeError, match="supports only denoise=1.0"):
-        nodes.KSamplerAdvanced().sample(None, "enable", 0, 1, 1.0, "euler", "normal", [], [], latent, 0, 1,
-                                        "disable", denoise=0.5)
+        nodes.KSamplerAdvanced().sample(
+            None, "enable", 0, 1, 1.0, "euler", "normal", [], [], latent, 0, 1, "disable", denoise=0.5
+        )
     assert nodes.LoraLoader.RETURN_TYPES == ("MODEL", "CLIP") and nodes.LoraLoader.FUNCTION == "load_lora"
     assert nodes.CheckpointLoaderSimple.RETURN_TYPES == ("MODEL", "CLIP", "VAE")
     assert nodes.CLIPLoader.INPUT_TYPES()["required"]["clip_name"][0] == []
@@ -178,7 +180,8 @@ def test_core_nodes_take_comfyui_calls(env):
 
 
 def test_type_names_and_helpers():
-    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")
+    # ComfyUI compares types with `!=` (IO.ANY.__ne__ is always False): test that operator, not `==`
+    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")  # noqa: SIM202
     assert str(IO.IMAGE) == "IMAGE" and {IO.LATENT: 1}["LATENT"] == 1
 
     class Node(ComfyNodeABC, CheckLazyMixin):

@@ -2,6 +2,7 @@
 comfy.model_management, node_helpers, latent_preview, execution) load unchanged in a real server
 and their nodes run through POST /prompt with real results; a pack needing a symbol NodeFlow
 lacks fails alone, with the symbol named."""
+
 import json
 import struct
 import time
@@ -29,8 +30,12 @@ def text_of(outputs, node="1"):
 
 def test_packs_load_and_a_missing_symbol_fails_only_its_pack(server):
     packs = {p["name"]: p for p in server.get("/nodeflow/plugins")}
-    for name, node in [("comfy_paths_pack", "ComfyPathFacts"), ("comfy_progress_pack", "ComfyCountdown"),
-                       ("comfy_sampling_pack", "ComfyPackKSampler"), ("comfy_server_pack", "ComfyAnnounce")]:
+    for name, node in [
+        ("comfy_paths_pack", "ComfyPathFacts"),
+        ("comfy_progress_pack", "ComfyCountdown"),
+        ("comfy_sampling_pack", "ComfyPackKSampler"),
+        ("comfy_server_pack", "ComfyAnnounce"),
+    ]:
         assert packs[name]["ok"], packs[name]["error"]
         assert node in packs[name]["nodes"]
     assert packs["example_pack"]["ok"]
@@ -51,8 +56,16 @@ def test_folder_paths_follow_the_runtime_folders(server):
     folders = set(server.get("/models"))
     assert {"pack_models", "pack_extra", "controlnet", "clip_vision"} <= folders and "custom_nodes" not in folders
     assert server.get("/models/pack_models") == ["evil.bin", "plain.bin", "weights.safetensors"]
-    facts = text_of(server.run({"1": {"class_type": "ComfyPathFacts", "inputs": {
-        "ckpt_name": "tiny_sd1.safetensors", "pack_file": "weights.safetensors", "width": 64}}}))
+    facts = text_of(
+        server.run(
+            {
+                "1": {
+                    "class_type": "ComfyPathFacts",
+                    "inputs": {"ckpt_name": "tiny_sd1.safetensors", "pack_file": "weights.safetensors", "width": 64},
+                }
+            }
+        )
+    )
     assert facts["base_path"] == str(base) == facts["base_directory"]
     assert "tiny_sd1.safetensors" in facts["checkpoints_at_import"] and facts["legacy_unet"]
     assert facts["ckpt_path"] == str(base / "models" / "checkpoints" / "tiny_sd1.safetensors")
@@ -71,20 +84,23 @@ def test_progress_bar_reports_progress_and_previews(server):
     prompt = {"5": {"class_type": "ComfyCountdown", "inputs": {"steps": 3, "delay": 0.0, "mode": "bar"}}}
     prompt_id, seen = server.events(prompt)
     progress = [d for kind, t, d in seen if kind == "json" and t == "progress"]
-    assert [(p["value"], p["max"], p["node"], p["prompt_id"]) for p in progress] == \
-        [(v, 3, "5", prompt_id) for v in (1, 2, 3)]
+    assert [(p["value"], p["max"], p["node"], p["prompt_id"]) for p in progress] == [
+        (v, 3, "5", prompt_id) for v in (1, 2, 3)
+    ]
     previews = [payload for kind, event, payload in seen if kind == "binary" and event == 1]
     assert len(previews) == 1 and struct.unpack(">I", previews[0][:4])[0] == 1  # JPEG
     picture = Image.open(BytesIO(previews[0][4:]))
     assert picture.size == (16, 16) and picture.getpixel((8, 8))[1] > 150
 
 
-@pytest.mark.parametrize("mode, how", [("throw", "/interrupt"), ("bar", "/interrupt"),
-                                       ("throw", "/comfy_server_pack/stop")])
+@pytest.mark.parametrize(
+    "mode, how", [("throw", "/interrupt"), ("bar", "/interrupt"), ("throw", "/comfy_server_pack/stop")]
+)
 def test_interrupts_reach_pack_loops(server, mode, how):
     (server.base / "temp" / f"interrupted_{mode}.txt").unlink(missing_ok=True)
-    prompt_id = server.queue({"1": {"class_type": "ComfyCountdown",
-                                    "inputs": {"steps": 10000, "delay": 0.01, "mode": mode}}})
+    prompt_id = server.queue(
+        {"1": {"class_type": "ComfyCountdown", "inputs": {"steps": 10000, "delay": 0.01, "mode": mode}}}
+    )
     end = time.time() + 60
     while [q[1] for q in server.get("/queue")["queue_running"]] != [prompt_id]:
         assert time.time() < end
@@ -107,10 +123,16 @@ def saved_pixels(server, outputs, node):
 
 @pytest.mark.parametrize("method", ["bilinear", "tiled"])
 def test_resizing_helpers_give_exact_results(server, method):
-    outputs = server.run({
-        "1": {"class_type": "ComfyLoadInputPicture", "inputs": {"name": "pic.png"}},
-        "2": {"class_type": "ComfyImageOps", "inputs": {"image": ["1", 0], "width": 32, "height": 32, "method": method}},
-        "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": f"ops_{method}"}}})
+    outputs = server.run(
+        {
+            "1": {"class_type": "ComfyLoadInputPicture", "inputs": {"name": "pic.png"}},
+            "2": {
+                "class_type": "ComfyImageOps",
+                "inputs": {"image": ["1", 0], "width": 32, "height": 32, "method": method},
+            },
+            "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": f"ops_{method}"}},
+        }
+    )
     source = picture_tensor(server)
     if method == "tiled":
         expected = F.interpolate(source, scale_factor=2, mode="nearest")
@@ -136,10 +158,22 @@ def test_state_dict_files_load_safely(server):
 
 def test_model_management_answers_for_the_runtime(server):
     facts = text_of(server.run({"1": {"class_type": "ComfyDeviceFacts", "inputs": {}}}))
-    assert facts == {"device": "cpu", "at_import": "cpu", "intermediate": "cpu", "offload": "cpu",
-                     "unet_dtype": "torch.float32", "vae_dtype": "torch.float32", "free": True, "mps": False,
-                     "xformers": False, "interrupted": False, "cast": "torch.float32", "fp16_size": 2,
-                     "oom_is_exception": True, "has_no_such": False}
+    assert facts == {
+        "device": "cpu",
+        "at_import": "cpu",
+        "intermediate": "cpu",
+        "offload": "cpu",
+        "unet_dtype": "torch.float32",
+        "vae_dtype": "torch.float32",
+        "free": True,
+        "mps": False,
+        "xformers": False,
+        "interrupted": False,
+        "cast": "torch.float32",
+        "fp16_size": 2,
+        "oom_is_exception": True,
+        "has_no_such": False,
+    }
 
 
 def builtin_pipeline(sampler_class="KSampler"):
@@ -148,16 +182,33 @@ def builtin_pipeline(sampler_class="KSampler"):
         "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "a red square"}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
         "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-        "5": {"class_type": sampler_class, "inputs": {
-            "model": ["1", 0], "seed": 5, "steps": 2, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal",
-            "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0], "denoise": 1.0}},
+        "5": {
+            "class_type": sampler_class,
+            "inputs": {
+                "model": ["1", 0],
+                "seed": 5,
+                "steps": 2,
+                "cfg": 7.0,
+                "sampler_name": "euler",
+                "scheduler": "normal",
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "denoise": 1.0,
+            },
+        },
         "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-        "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": sampler_class}}}
+        "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": sampler_class}},
+    }
 
 
 def test_core_nodes_called_from_a_pack_match_the_builtin_pipeline(server):
-    prompt = {"9": {"class_type": "ComfyTinyGenerate",
-                    "inputs": {"ckpt_name": "tiny_sd1.safetensors", "text": "a red square", "seed": 5, "steps": 2}}}
+    prompt = {
+        "9": {
+            "class_type": "ComfyTinyGenerate",
+            "inputs": {"ckpt_name": "tiny_sd1.safetensors", "text": "a red square", "seed": 5, "steps": 2},
+        }
+    }
     prompt_id, seen = server.events(prompt)
     entry = server.wait_history(prompt_id)
     assert entry["status"]["status_str"] == "success", entry["status"]["messages"]
@@ -175,7 +226,10 @@ def test_core_nodes_called_from_a_pack_match_the_builtin_pipeline(server):
 
 def test_prompt_server_routes_are_mounted(server):
     for prefix in ("", "/api"):
-        assert server.get(f"{prefix}/comfy_server_pack/hello") == {"hello": "world", "supports": ["custom_nodes_from_web"]}
+        assert server.get(f"{prefix}/comfy_server_pack/hello") == {
+            "hello": "world",
+            "supports": ["custom_nodes_from_web"],
+        }
     status, body = server.request("GET", "/comfy_server_pack/direct", raw=True)
     assert status == 200 and body == b"direct route"
     assert "exec_info" in server.get("/prompt")  # the pack's clashing GET /prompt did not replace it
@@ -189,8 +243,9 @@ def test_prompt_server_routes_are_mounted(server):
 
 
 def test_send_sync_reaches_the_websocket(server):
-    prompt_id, seen = server.events({"3": {"class_type": "ComfyAnnounce", "inputs": {"text": "hey"}}},
-                                    client_id="listener")
+    _prompt_id, seen = server.events(
+        {"3": {"class_type": "ComfyAnnounce", "inputs": {"text": "hey"}}}, client_id="listener"
+    )
     messages = [d for kind, t, d in seen if kind == "json" and t == "comfy_server_pack.message"]
     assert messages == [{"text": "hey", "client": "listener", "node": "3"}]
     texts = [payload for kind, event, payload in seen if kind == "binary" and event == 3]

@@ -1,6 +1,7 @@
 """A ComfyUI V1 pack that imports comfy.* and calls into MODEL / CLIP / VAE runs unchanged: through
 the engine (its sampler equals the built-in KSampler exactly; its model patches change the result)
 and through a real server (POST /prompt)."""
+
 import os
 import sys
 import threading
@@ -34,24 +35,37 @@ def _base(base, tiny_file):
 
 
 def _sampler(class_type, model, positive, seed=7, sampler="euler_ancestral", scheduler="karras", cfg=5.0):
-    return {"class_type": class_type, "inputs": {"model": model, "seed": seed, "steps": 3, "cfg": cfg,
-                                                 "sampler_name": sampler, "scheduler": scheduler,
-                                                 "positive": positive, "negative": ["4", 0],
-                                                 "latent_image": ["5", 0], "denoise": 1.0}}
+    return {
+        "class_type": class_type,
+        "inputs": {
+            "model": model,
+            "seed": seed,
+            "steps": 3,
+            "cfg": cfg,
+            "sampler_name": sampler,
+            "scheduler": scheduler,
+            "positive": positive,
+            "negative": ["4", 0],
+            "latent_image": ["5", 0],
+            "denoise": 1.0,
+        },
+    }
 
 
 def _compare(a, b):
     return {"class_type": "PackCompare", "inputs": {"a": a, "b": b}}
 
 
-BASE = {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
-        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a red star", "clip": ["1", 1]}},
-        "3": {"class_type": "PackEncode", "inputs": {"text": "a red star", "clip": ["1", 1]}},
-        "4": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
-        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-        "6": _sampler("KSampler", ["1", 0], ["2", 0]),
-        "7": _sampler("PackKSampler", ["1", 0], ["3", 0]),
-        "8": _compare(["6", 0], ["7", 0])}
+BASE = {
+    "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
+    "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a red star", "clip": ["1", 1]}},
+    "3": {"class_type": "PackEncode", "inputs": {"text": "a red star", "clip": ["1", 1]}},
+    "4": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
+    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+    "6": _sampler("KSampler", ["1", 0], ["2", 0]),
+    "7": _sampler("PackKSampler", ["1", 0], ["3", 0]),
+    "8": _compare(["6", 0], ["7", 0]),
+}
 
 
 @pytest.fixture
@@ -74,24 +88,26 @@ def _run(pack_engine, prompt):
 
 def test_pack_sampling_encoding_and_patches_through_the_engine(pack_engine):
     prompt = dict(BASE)
-    prompt.update({
-        "10": _sampler("PackGuidedSampler", ["1", 0], ["2", 0], sampler="euler", scheduler="normal"),
-        "11": _sampler("KSampler", ["1", 0], ["2", 0], sampler="euler", scheduler="normal"),
-        "12": _compare(["10", 0], ["11", 0]),
-        "13": {"class_type": "PackPatchModel", "inputs": {"model": ["1", 0], "delta": 0.5, "unet_scale": 1.0}},
-        "14": _sampler("KSampler", ["13", 0], ["2", 0]),
-        "15": _compare(["6", 0], ["14", 0]),
-        "16": {"class_type": "PackCFGScale", "inputs": {"model": ["1", 0], "multiplier": 0.0}},
-        "17": _sampler("PackKSampler", ["16", 0], ["2", 0]),
-        "18": _sampler("KSampler", ["1", 0], ["2", 0], cfg=0.0),
-        "19": _compare(["17", 0], ["18", 0]),
-        "20": {"class_type": "PackPatchModel", "inputs": {"model": ["1", 0], "delta": 0.0, "unet_scale": 0.5}},
-        "21": _sampler("KSampler", ["20", 0], ["2", 0]),
-        "22": _compare(["6", 0], ["21", 0]),
-        "23": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
-        "24": {"class_type": "PackDecode", "inputs": {"samples": ["7", 0], "vae": ["1", 2]}},
-        "25": _compare(["23", 0], ["24", 0]),
-    })
+    prompt.update(
+        {
+            "10": _sampler("PackGuidedSampler", ["1", 0], ["2", 0], sampler="euler", scheduler="normal"),
+            "11": _sampler("KSampler", ["1", 0], ["2", 0], sampler="euler", scheduler="normal"),
+            "12": _compare(["10", 0], ["11", 0]),
+            "13": {"class_type": "PackPatchModel", "inputs": {"model": ["1", 0], "delta": 0.5, "unet_scale": 1.0}},
+            "14": _sampler("KSampler", ["13", 0], ["2", 0]),
+            "15": _compare(["6", 0], ["14", 0]),
+            "16": {"class_type": "PackCFGScale", "inputs": {"model": ["1", 0], "multiplier": 0.0}},
+            "17": _sampler("PackKSampler", ["16", 0], ["2", 0]),
+            "18": _sampler("KSampler", ["1", 0], ["2", 0], cfg=0.0),
+            "19": _compare(["17", 0], ["18", 0]),
+            "20": {"class_type": "PackPatchModel", "inputs": {"model": ["1", 0], "delta": 0.0, "unet_scale": 0.5}},
+            "21": _sampler("KSampler", ["20", 0], ["2", 0]),
+            "22": _compare(["6", 0], ["21", 0]),
+            "23": {"class_type": "VAEDecode", "inputs": {"samples": ["6", 0], "vae": ["1", 2]}},
+            "24": {"class_type": "PackDecode", "inputs": {"samples": ["7", 0], "vae": ["1", 2]}},
+            "25": _compare(["23", 0], ["24", 0]),
+        }
+    )
     diffs = _run(pack_engine, prompt)
     assert diffs["8"] == 0.0  # pack encode + comfy.sample.sample == CLIPTextEncode + KSampler, bit for bit
     assert diffs["12"] == 0.0  # a CFGGuider + sampler_object + calculate_sigmas == KSampler

@@ -1,8 +1,5 @@
 """The smaller comfy.* modules on NodeFlow: loaders from state dicts, conds, float, model detection,
 sampler helpers, patcher_extension helpers, model_base / latent_formats classes, missing symbols."""
-import pytest
-import torch
-from safetensors.torch import load_file
 
 import comfy.conds
 import comfy.float
@@ -13,11 +10,15 @@ import comfy.model_patcher
 import comfy.patcher_extension as pe
 import comfy.sampler_helpers
 import comfy.sd
+import pytest
+import torch
+from safetensors.torch import load_file
+
 from nodeflow.comfy_compat import MissingComfySymbol
 
 
 def test_loading_from_state_dicts(loaded, tiny_file):
-    model, clip, vae = loaded
+    model, clip, _vae = loaded
     sd = load_file(str(tiny_file))
     found = comfy.sd.load_state_dict_guess_config(sd)
     assert isinstance(found[0], comfy.model_patcher.ModelPatcher) and isinstance(found[1], comfy.sd.CLIP)
@@ -25,8 +26,10 @@ def test_loading_from_state_dicts(loaded, tiny_file):
     assert comfy.sd.load_state_dict_guess_config({"nothing": torch.zeros(1)}) is None
     unet = {k: v for k, v in sd.items() if k.startswith("model.diffusion_model.")}
     alone = comfy.sd.load_diffusion_model_state_dict(unet)
-    assert torch.equal(alone.model_state_dict()["diffusion_model.out.2.weight"],
-                       model.model_state_dict()["diffusion_model.out.2.weight"])
+    assert torch.equal(
+        alone.model_state_dict()["diffusion_model.out.2.weight"],
+        model.model_state_dict()["diffusion_model.out.2.weight"],
+    )
     prefix = "cond_stage_model.transformer.text_model."
     text = comfy.sd.load_text_encoder_state_dicts([{k: v for k, v in sd.items() if k.startswith(prefix)}])
     tokens = clip.tokenize("a red star")
@@ -57,10 +60,10 @@ def test_conds_and_sampler_helpers():
 
 
 def test_stochastic_rounding_is_seeded_and_unbiased():
-    value = torch.full((20000,), 1.0 + 2 ** -12)  # between two float16 neighbours, a quarter of the way up
+    value = torch.full((20000,), 1.0 + 2**-12)  # between two float16 neighbours, a quarter of the way up
     first = comfy.float.stochastic_rounding(value, torch.float16, seed=3)
     assert first.dtype == torch.float16 and torch.equal(first, comfy.float.stochastic_rounding(value, torch.float16, 3))
-    assert set(first.float().unique().tolist()) == {1.0, 1.0 + 2 ** -10}
+    assert set(first.float().unique().tolist()) == {1.0, 1.0 + 2**-10}
     assert abs(float(first.float().mean()) - float(value.mean())) < 2e-5
     assert comfy.float.stochastic_rounding(value, torch.float32).dtype == torch.float32
 
@@ -75,7 +78,9 @@ def test_patcher_extension_helpers_and_classes():
     assert comfy.model_patcher.PatcherInjection is pe.PatcherInjection and injection.eject is print
     flow = comfy.model_base.model_sampling(None, comfy.model_base.ModelType.FLOW)
     assert flow.prediction == "flow" and float(flow.sigma_max) == pytest.approx(1.0)
-    assert not isinstance(object(), comfy.model_base.Flux) and issubclass(comfy.model_base.SD3, comfy.model_base.BaseModel)
+    assert not isinstance(object(), comfy.model_base.Flux) and issubclass(
+        comfy.model_base.SD3, comfy.model_base.BaseModel
+    )
     x = torch.ones(1, 4, 2, 2)
     assert torch.equal(comfy.latent_formats.SDXL().process_in(x), x * 0.13025)
     assert comfy.latent_formats.Flux().latent_channels == 16

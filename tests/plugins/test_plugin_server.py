@@ -1,4 +1,5 @@
 """A real server with plugin packs: status endpoint, extension scripts served, a broken pack harmless."""
+
 import json
 import urllib.request
 

@@ -1,6 +1,7 @@
 """A ComfyUI V1 pack that relies on engine semantics: expansion into core nodes with GraphBuilder
 (nested, cached), an async FUNCTION, the "any type" str subclass, an unknown hidden kind, DYNPROMPT
 and ExecutionBlocker."""
+
 import sys
 import threading
 
@@ -41,15 +42,20 @@ def image(color=0x404040):
 def test_expansion_into_core_nodes_and_its_cache(pack):
     registry, env, module = pack
     run = Runner(registry, env)
-    prompt = {"1": image(), "2": {"class_type": "BlendInverted", "inputs": {"image": ["1", 0], "times": 2, "factor": 0.25}},
-              "3": {"class_type": "Probe", "inputs": {"value": ["2", 0], "label": "out"}}}
+    prompt = {
+        "1": image(),
+        "2": {"class_type": "BlendInverted", "inputs": {"image": ["1", 0], "times": 2, "factor": 0.25}},
+        "3": {"class_type": "Probe", "inputs": {"value": ["2", 0], "label": "out"}},
+    }
     result, events = run(prompt)
     assert result.status == "success", result.error
     grey = torch.full((1, 2, 4, 3), 64 / 255)
     assert torch.allclose(module.PROBES["out"], blend(grey, 0.25, 2), atol=1e-6)
     assert module.CALLS == [("BlendInverted", 2, True)]  # rawLink: the node got the link, not the image
     assert result.executed == ["1", "2.0.0.1", "2.0.0.2", "2.0.0.3", "2.0.0.4", "2", "3"]
-    assert {d["display_node"] for t, d in events if t == "executing" and d["node"] and d["node"].startswith("2.")} == {"2"}
+    assert {d["display_node"] for t, d in events if t == "executing" and d["node"] and d["node"].startswith("2.")} == {
+        "2"
+    }
 
     result, _ = run(prompt)
     assert result.executed == [] and module.CALLS == [("BlendInverted", 2, True)]
@@ -64,9 +70,12 @@ def test_expansion_into_core_nodes_and_its_cache(pack):
 
 def test_nested_expansion_output_nodes_and_dynprompt(pack):
     registry, env, module = pack
-    prompt = {"1": image(0x000000), "5": {"class_type": "TwiceBlended", "inputs": {"image": ["1", 0], "factor": 0.5}},
-              "6": {"class_type": "Probe", "inputs": {"value": ["5", 0], "label": "img"}},
-              "7": {"class_type": "Probe", "inputs": {"value": ["5", 1], "label": "where"}}}
+    prompt = {
+        "1": image(0x000000),
+        "5": {"class_type": "TwiceBlended", "inputs": {"image": ["1", 0], "factor": 0.5}},
+        "6": {"class_type": "Probe", "inputs": {"value": ["5", 0], "label": "img"}},
+        "7": {"class_type": "Probe", "inputs": {"value": ["5", 1], "label": "where"}},
+    }
     result, events = Runner(registry, env)(prompt)
     assert result.status == "success", result.error
     assert torch.allclose(module.PROBES["img"], torch.full((1, 2, 4, 3), 0.5))
@@ -80,9 +89,11 @@ def test_nested_expansion_output_nodes_and_dynprompt(pack):
 def test_async_function_runs_on_the_worker_threads_loop(pack):
     registry, env, module = pack
     run = Runner(registry, env)
-    prompt = {"1": {"class_type": "AsyncDouble", "inputs": {"value": 21}},
-              "2": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "twice"}},
-              "3": {"class_type": "Probe", "inputs": {"value": ["1", 1], "label": "thread"}}}
+    prompt = {
+        "1": {"class_type": "AsyncDouble", "inputs": {"value": 21}},
+        "2": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "twice"}},
+        "3": {"class_type": "Probe", "inputs": {"value": ["1", 1], "label": "thread"}},
+    }
 
     def in_worker(p):
         worker = threading.Thread(target=lambda: run(p), name="nodeflow-worker-test")
@@ -102,13 +113,16 @@ def test_async_function_runs_on_the_worker_threads_loop(pack):
 
 def test_any_type_passthrough_links_both_ways(pack):
     registry, env, module = pack
-    prompt = {"1": image(0xffffff), "2": {"class_type": "Passthrough", "inputs": {"anything": ["1", 0]}},
-              "3": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
-              "4": {"class_type": "Probe", "inputs": {"value": ["3", 0], "label": "inv"}},
-              "5": {"class_type": "PrimitiveInt", "inputs": {"value": 7}},
-              "6": {"class_type": "Passthrough", "inputs": {"anything": ["5", 0]}},
-              "7": {"class_type": "EmptyImage", "inputs": {"width": ["6", 0], "height": 1, "batch_size": 1, "color": 0}},
-              "8": {"class_type": "Probe", "inputs": {"value": ["7", 0], "label": "sized"}}}
+    prompt = {
+        "1": image(0xFFFFFF),
+        "2": {"class_type": "Passthrough", "inputs": {"anything": ["1", 0]}},
+        "3": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
+        "4": {"class_type": "Probe", "inputs": {"value": ["3", 0], "label": "inv"}},
+        "5": {"class_type": "PrimitiveInt", "inputs": {"value": 7}},
+        "6": {"class_type": "Passthrough", "inputs": {"anything": ["5", 0]}},
+        "7": {"class_type": "EmptyImage", "inputs": {"width": ["6", 0], "height": 1, "batch_size": 1, "color": 0}},
+        "8": {"class_type": "Probe", "inputs": {"value": ["7", 0], "label": "sized"}},
+    }
     result, _ = Runner(registry, env)(prompt)
     assert result.status == "success", result.error
     assert torch.equal(module.PROBES["inv"], torch.zeros((1, 2, 4, 3)))
@@ -126,25 +140,33 @@ def test_any_type_passthrough_links_both_ways(pack):
 
 def test_unknown_hidden_kind_is_shown_and_not_passed(pack):
     registry, env, module = pack
-    prompt = {"1": {"class_type": "OddHidden", "inputs": {"value": 4}},
-              "2": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "odd"}}}
+    prompt = {
+        "1": {"class_type": "OddHidden", "inputs": {"value": 4}},
+        "2": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "odd"}},
+    }
     result, _ = Runner(registry, env)(prompt)
     assert result.status == "success", result.error
     assert module.PROBES["odd"] == "1:4"
-    assert registry.object_info(env)["OddHidden"]["input"]["hidden"] == {"uid": "UNIQUE_ID",
-                                                                          "mystery": "SOME_FUTURE_KIND"}
+    assert registry.object_info(env)["OddHidden"]["input"]["hidden"] == {
+        "uid": "UNIQUE_ID",
+        "mystery": "SOME_FUTURE_KIND",
+    }
 
 
 def test_execution_blocker_from_a_v1_node(pack):
     registry, env, module = pack
     run = Runner(registry, env)
-    prompt = {"1": {"class_type": "PrimitiveInt", "inputs": {"value": 3}},
-              "2": {"class_type": "Gate", "inputs": {"value": ["1", 0], "open": False, "message": "closed for now"}},
-              "3": {"class_type": "Probe", "inputs": {"value": ["2", 0], "label": "gated"}},
-              "4": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "free"}}}
+    prompt = {
+        "1": {"class_type": "PrimitiveInt", "inputs": {"value": 3}},
+        "2": {"class_type": "Gate", "inputs": {"value": ["1", 0], "open": False, "message": "closed for now"}},
+        "3": {"class_type": "Probe", "inputs": {"value": ["2", 0], "label": "gated"}},
+        "4": {"class_type": "Probe", "inputs": {"value": ["1", 0], "label": "free"}},
+    }
     result, events = run(prompt)
     assert result.status == "success" and module.PROBES == {"free": 3}
-    assert [(e["node_id"], e["exception_message"]) for e in errors(events)] == [("3", "Execution Blocked: closed for now")]
+    assert [(e["node_id"], e["exception_message"]) for e in errors(events)] == [
+        ("3", "Execution Blocked: closed for now")
+    ]
     prompt["2"]["inputs"]["open"] = True
     run(prompt)
     assert module.PROBES["gated"] == 3

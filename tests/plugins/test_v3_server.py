@@ -1,5 +1,6 @@
 """A real server with a V3 pack and a V1 runtime pack: /object_info entries, POST /prompt running
 expansion, async and V3 nodes, and a re-run served from the cache."""
+
 import json
 
 from tests.server.test_restart import call, free_port, start, wait
@@ -29,15 +30,17 @@ def test_v3_and_v1_runtime_packs_through_the_http_api(tmp_path):
         assert one["api_node"] is False and one["output_matchtypes"] is None and one["display_name"] is None
         assert info["Passthrough"]["output"] == ["*"]
 
-        prompt = {"1": {"class_type": "EmptyImage", "inputs": {"width": 4, "height": 4, "batch_size": 1, "color": 0}},
-                  "2": {"class_type": "TwiceBlended", "inputs": {"image": ["1", 0], "factor": 0.5}},
-                  "3": {"class_type": "V3Scale", "inputs": {"image": ["2", 0], "factor": 2.0}},
-                  "4": {"class_type": "PreviewAny", "inputs": {"source": ["3", 0]}},
-                  "5": {"class_type": "AsyncDouble", "inputs": {"value": 4}},
-                  "6": {"class_type": "V3AsyncAdd", "inputs": {"a": ["5", 0], "b": 1}},
-                  "7": {"class_type": "V3Mapped", "inputs": {"value": ["6", 0]}},
-                  "8": {"class_type": "PreviewAny", "inputs": {"source": ["7", 0]}},
-                  "9": {"class_type": "V3Show", "inputs": {"text": ["2", 1]}}}
+        prompt = {
+            "1": {"class_type": "EmptyImage", "inputs": {"width": 4, "height": 4, "batch_size": 1, "color": 0}},
+            "2": {"class_type": "TwiceBlended", "inputs": {"image": ["1", 0], "factor": 0.5}},
+            "3": {"class_type": "V3Scale", "inputs": {"image": ["2", 0], "factor": 2.0}},
+            "4": {"class_type": "PreviewAny", "inputs": {"source": ["3", 0]}},
+            "5": {"class_type": "AsyncDouble", "inputs": {"value": 4}},
+            "6": {"class_type": "V3AsyncAdd", "inputs": {"a": ["5", 0], "b": 1}},
+            "7": {"class_type": "V3Mapped", "inputs": {"value": ["6", 0]}},
+            "8": {"class_type": "PreviewAny", "inputs": {"source": ["7", 0]}},
+            "9": {"class_type": "V3Show", "inputs": {"text": ["2", 1]}},
+        }
         entry = queue(port, prompt)
         assert entry["status"]["status_str"] == "success", json.dumps(entry["status"])[:2000]
         outputs = entry["outputs"]
@@ -46,7 +49,7 @@ def test_v3_and_v1_runtime_packs_through_the_http_api(tmp_path):
         assert "shape [1, 4, 4, 3]" in outputs["4"]["text"][0] and "2.0.0.3" in outputs  # the expansion's preview
 
         again = queue(port, prompt)
-        cached = [m[1]["nodes"] for m in again["status"]["messages"] if m[0] == "execution_cached"][0]
+        cached = next(m[1]["nodes"] for m in again["status"]["messages"] if m[0] == "execution_cached")
         assert sorted(cached) == sorted(prompt) and again["outputs"]["8"] == {"text": ["90"]}
     finally:
         proc.terminate()

@@ -1,5 +1,6 @@
 """The source of a ComfyUI V1-style pack, written into custom_nodes/ by the tests. It uses every
 V1 feature NodeFlow supports and depends only on torch and the core types."""
+
 SOURCE = '''
 import torch
 

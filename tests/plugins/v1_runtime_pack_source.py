@@ -1,6 +1,7 @@
 """The source of a ComfyUI V1 pack that leans on the engine the way popular packs do: node
 expansion with GraphBuilder into core nodes (nested too), an async FUNCTION, the "any type" str
 subclass, an unknown hidden kind, DYNPROMPT, ExecutionBlocker. Written into custom_nodes/ by tests."""
+
 SOURCE = '''
 import asyncio
 import threading

@@ -1,6 +1,7 @@
 """The source of a ComfyUI V3-style pack (``comfy_entrypoint`` + ``io.ComfyNode``), written into
 custom_nodes/ by the tests; and V3 re-declarations of ComfyUI core nodes whose /object_info entries
 shared/reference/core_nodes_object_info.json holds (what ComfyUI shows for V3 nodes)."""
+
 import json
 from pathlib import Path
 
@@ -16,7 +17,8 @@ def pack_source() -> str:
     return SOURCE + f"\nSAMPLERS = {samplers!r}\n"
 
 
-SOURCE = '''
+SOURCE = (
+    '''
 import asyncio
 import threading
 
@@ -196,7 +198,8 @@ async def comfy_entrypoint():
 
 
 NODE_CLASS_MAPPINGS = {"V3Mapped": V3Mapped}
-''' + '''
+'''
+    + """
 
 def _reference(node_id, display_name, category, inputs, outputs):
     class Node(io.ComfyNode):
@@ -235,4 +238,5 @@ REFERENCE_NODES = [
         io.Boolean.Input("resize_source", default=False), io.Mask.Input("mask", optional=True)],
         lambda: [io.Image.Output()]),
 ]
-'''
+"""
+)

@@ -1,6 +1,7 @@
 """ComfyUI's KSampler on a closed-form toy network (tests/data/ksampler_toy_reference.*, see
 shared/reference/ksampler-reference.md): the network, the conditioning and one runner that takes a
 case of the reference through NodeFlow's real KSampler node and DiffusionModel."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,18 @@ def run_case(key: str) -> torch.Tensor:
     case = CASES[key]
     node = KSampler()
     node.ctx = None
-    out = node.run(toy_model(), case["seed"], case["steps"], case["cfg"], case["sampler"], case["scheduler"],
-                   conditioning(0.1), conditioning(-0.1), {"samples": start_latent(case)}, case["denoise"])
+    out = node.run(
+        toy_model(),
+        case["seed"],
+        case["steps"],
+        case["cfg"],
+        case["sampler"],
+        case["scheduler"],
+        conditioning(0.1),
+        conditioning(-0.1),
+        {"samples": start_latent(case)},
+        case["denoise"],
+    )
     return out["samples"] if isinstance(out, dict) else out[0]["samples"]
 
 

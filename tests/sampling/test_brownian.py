@@ -1,5 +1,6 @@
 """The Brownian-tree noise of the SDE samplers: normal increments along one path, seeded, the
 sign and scaling convention of the reference, and lazy construction."""
+
 import math
 
 import torch
@@ -46,5 +47,5 @@ def test_with_brownian_noise_keeps_a_given_source_and_builds_lazily():
     assert with_brownian_noise(given, x, torch.tensor(SIGMAS)) is given
     extra = with_brownian_noise(SamplerExtras(seed=5), x, torch.tensor(SIGMAS))
     assert isinstance(extra.noise, BrownianNoise) and extra.seed == 5
-    assert extra.noise._tree is None                   # nothing built until noise is asked for
+    assert extra.noise._tree is None  # nothing built until noise is asked for
     assert with_brownian_noise(None, x, torch.tensor([0.0])).noise is None

@@ -1,5 +1,6 @@
 """NodeFlow's KSampler against ComfyUI's, case by case: every sampler, every scheduler, img2img and
 the sigma tables of shared/reference/ksampler_toy_reference.* (see comfy_reference.py)."""
+
 import pytest
 import torch
 

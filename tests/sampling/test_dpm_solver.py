@@ -1,5 +1,6 @@
 """dpm_fast / dpm_adaptive (range of the schedule, call budget, progress, accuracy), ipndm_v on
 equal steps, and the convergence order of the added deterministic samplers."""
+
 import math
 
 import pytest
@@ -12,13 +13,14 @@ from tests.sampling.test_samplers import MU, S, gaussian_denoiser, ode_error
 
 def exact(x: torch.Tensor, sigma_from: float, sigma_to: float) -> torch.Tensor:
     """The probability-flow ODE solution for the Gaussian target."""
-    return MU + (x - MU) * math.sqrt((S ** 2 + sigma_to ** 2) / (S ** 2 + sigma_from ** 2))
+    return MU + (x - MU) * math.sqrt((S**2 + sigma_to**2) / (S**2 + sigma_from**2))
 
 
 def counting(calls: list):
     def denoise(x, sigma):
         calls.append(float(sigma.reshape(-1)[0]))
         return gaussian_denoiser(x, sigma)
+
     return denoise
 
 
@@ -27,8 +29,9 @@ def test_dpm_fast_spends_the_step_budget_and_stops_at_the_last_nonzero_sigma(ste
     sigmas = calculate_sigmas(toy_model().schedule, "karras", steps).double()
     x = torch.linspace(-3, 3, 7, dtype=torch.float64) * float(sigmas[0]) + MU
     calls, seen = [], []
-    out = get_sampler("dpm_fast")(counting(calls), x.clone(), sigmas,
-                                  extra=SamplerExtras(callback=lambda i, xx, d, n: seen.append((i, n))))
+    out = get_sampler("dpm_fast")(
+        counting(calls), x.clone(), sigmas, extra=SamplerExtras(callback=lambda i, xx, d, n: seen.append((i, n)))
+    )
     if steps == 1:  # sigmas[0] is the last nonzero sigma: nothing to solve
         assert torch.equal(out, x) and calls == [] and seen == []
         return
@@ -44,6 +47,7 @@ def test_dpm_fast_converges():
         x = torch.linspace(-3, 3, 7, dtype=torch.float64) * float(sigmas[0]) + MU
         out = get_sampler("dpm_fast")(gaussian_denoiser, x.clone(), sigmas)
         return float((out - exact(x, float(sigmas[0]), float(sigmas[-2]))).abs().max())
+
     assert error(20) < 5e-3 and error(10) > 4 * error(20)
 
 
@@ -51,8 +55,9 @@ def test_dpm_adaptive_is_accurate_and_reports_progress():
     sigmas = calculate_sigmas(toy_model().schedule, "normal", 10).double()
     x = torch.linspace(-3, 3, 7, dtype=torch.float64) * float(sigmas[0]) + MU
     calls, seen = [], []
-    out = get_sampler("dpm_adaptive")(counting(calls), x.clone(), sigmas,
-                                      extra=SamplerExtras(callback=lambda i, xx, d, n: seen.append((i, n))))
+    out = get_sampler("dpm_adaptive")(
+        counting(calls), x.clone(), sigmas, extra=SamplerExtras(callback=lambda i, xx, d, n: seen.append((i, n)))
+    )
     assert torch.allclose(out, exact(x, float(sigmas[0]), float(sigmas[-2])), atol=0.05)  # |x| up to 44
     progress = [i for i, _ in seen]
     assert progress == sorted(progress) and progress[-1] == 9 and all(n == 10 for _, n in seen)
@@ -67,7 +72,7 @@ def test_dpm_solver_edge_schedules(name):
     x = torch.full((3,), 2.0)
     fn = get_sampler(name)
     assert torch.equal(fn(gaussian_denoiser, x, torch.tensor([5.0])), x)
-    assert torch.equal(fn(gaussian_denoiser, x, torch.tensor([5.0, 0.0])), x)   # as ComfyUI: empty range
+    assert torch.equal(fn(gaussian_denoiser, x, torch.tensor([5.0, 0.0])), x)  # as ComfyUI: empty range
     two = fn(gaussian_denoiser, x.double(), torch.tensor([5.0, 1.0, 0.0], dtype=torch.float64))
     assert torch.allclose(two, exact(x.double(), 5.0, 1.0), atol=0.05)
 
@@ -82,10 +87,19 @@ def test_ipndm_v_on_equal_steps_is_ipndm(order):
     assert torch.allclose(a, b, atol=1e-9)
 
 
-@pytest.mark.parametrize("name,order", [
-    ("euler_cfg_pp", 0.9), ("dpmpp_2m_cfg_pp", 1.8), ("res_multistep", 1.8), ("res_multistep_cfg_pp", 1.8),
-    ("res_multistep_ancestral", 1.8), ("ipndm_v", 1.6), ("heunpp2", 0.9), ("gradient_estimation", 0.7),
-])
+@pytest.mark.parametrize(
+    "name,order",
+    [
+        ("euler_cfg_pp", 0.9),
+        ("dpmpp_2m_cfg_pp", 1.8),
+        ("res_multistep", 1.8),
+        ("res_multistep_cfg_pp", 1.8),
+        ("res_multistep_ancestral", 1.8),
+        ("ipndm_v", 1.6),
+        ("heunpp2", 0.9),
+        ("gradient_estimation", 0.7),
+    ],
+)
 def test_convergence_order_of_added_samplers(name, order):
     """Doubling the steps shrinks the ODE error by at least 2**order (eta=0 for ancestral ones)."""
     assert math.log2(ode_error(name, 20) / ode_error(name, 40)) > order

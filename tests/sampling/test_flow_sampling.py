@@ -1,6 +1,7 @@
 """Rectified-flow sampling (SD3 / Flux / AuraFlow): the sigma tables as ComfyUI defines them, and every
 sampler x scheduler pair on a model whose exact denoiser is known (Gaussian data), which must
 reproduce the data's mean and spread; the ModelSampling* nodes switch a MODEL to flow sampling."""
+
 import math
 
 import pytest
@@ -30,7 +31,7 @@ class GaussianFlowNetwork(torch.nn.Module):
         s = (timestep / self.scale).reshape(-1, 1, 1, 1).to(x)
         self.calls.append(float(timestep.reshape(-1)[0]))
         a = 1 - s
-        x0 = MU + a * TAU ** 2 / (a ** 2 * TAU ** 2 + s ** 2) * (x - a * MU)
+        x0 = MU + a * TAU**2 / (a**2 * TAU**2 + s**2) * (x - a * MU)
         return ((x - x0) / s * self.weight,)
 
 
@@ -93,10 +94,27 @@ def test_network_gets_sigma_times_multiplier_and_the_noise_is_flow_interpolated(
 
 
 # samplers whose noise model is the VE one (documented in docs/ARCHITECTURE.md as not yet flow-aware)
-VE_ONLY = {"dpmpp_sde", "dpmpp_sde_gpu", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun",
-           "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde", "dpmpp_3m_sde_gpu", "ddpm", "er_sde", "sa_solver",
-           "sa_solver_pece", "exp_heun_2_x0_sde", "seeds_2", "seeds_3", "res_multistep_ancestral",
-           "res_multistep_ancestral_cfg_pp", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp"}
+VE_ONLY = {
+    "dpmpp_sde",
+    "dpmpp_sde_gpu",
+    "dpmpp_2m_sde",
+    "dpmpp_2m_sde_gpu",
+    "dpmpp_2m_sde_heun",
+    "dpmpp_2m_sde_heun_gpu",
+    "dpmpp_3m_sde",
+    "dpmpp_3m_sde_gpu",
+    "ddpm",
+    "er_sde",
+    "sa_solver",
+    "sa_solver_pece",
+    "exp_heun_2_x0_sde",
+    "seeds_2",
+    "seeds_3",
+    "res_multistep_ancestral",
+    "res_multistep_ancestral_cfg_pp",
+    "euler_ancestral_cfg_pp",
+    "dpmpp_2s_ancestral_cfg_pp",
+}
 
 
 # these stop at the last non-zero sigma and return x there, as ComfyUI's do
@@ -110,7 +128,7 @@ def expected_std(model, scheduler, steps, sampler="euler"):
 
     s = float(ksampler_sigmas(model, scheduler, steps, sampler_name=sampler)[-2])
     a = 1 - s
-    return a * TAU ** 2 / math.sqrt(a * a * TAU ** 2 + s * s)
+    return a * TAU**2 / math.sqrt(a * a * TAU**2 + s * s)
 
 
 @pytest.mark.parametrize("sampler", SAMPLER_NAMES)
@@ -130,8 +148,10 @@ def test_every_sampler_reproduces_the_data_distribution(sampler):
 
 @pytest.mark.parametrize("scheduler", SCHEDULER_NAMES)
 def test_every_scheduler_on_sd3_and_flux_shifts(scheduler):
-    for model in (flow_model(), flow_model(ModelSamplingFlux, scale=1.0, max_shift=1.15, base_shift=0.5,
-                                           width=1024, height=1024)):
+    for model in (
+        flow_model(),
+        flow_model(ModelSamplingFlux, scale=1.0, max_shift=1.15, base_shift=0.5, width=1024, height=1024),
+    ):
         x = run(model, "heun", scheduler, steps=20)
         assert float(x.mean()) == pytest.approx(MU, abs=0.03), scheduler
         assert float(x.std()) == pytest.approx(expected_std(model, scheduler, 20, "heun"), rel=0.1), scheduler
@@ -147,6 +167,7 @@ def test_img2img_starts_on_the_flow_line():
     def spy(x, timestep, **kw):
         seen.append(x.clone())
         return original(x, timestep, **kw)
+
     net.forward = spy
     latent = torch.full((1, 4, 8, 8), 0.7)
     run(model, "euler", "simple", steps=4, denoise=0.5, latent=latent, seed=3)

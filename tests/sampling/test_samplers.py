@@ -1,22 +1,47 @@
 """Samplers on stub denoisers: a hand-checked Euler step, an exact Gaussian denoiser,
 determinism, seeding, callbacks and convergence order."""
+
 import math
 
 import pytest
 import torch
 
 from nodeflow.sampling import (
-    SAMPLER_NAMES, DiscreteSchedule, SamplerExtras, ancestral_split, calculate_sigmas,
+    SAMPLER_NAMES,
+    DiscreteSchedule,
+    SamplerExtras,
+    ancestral_split,
+    calculate_sigmas,
     get_sampler,
 )
 
-STOCHASTIC = {"euler_ancestral", "dpm_2_ancestral", "dpmpp_2s_ancestral", "dpmpp_sde",
-              "dpmpp_2m_sde", "dpmpp_3m_sde", "ddpm", "lcm",
-              "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu",
-              "dpmpp_3m_sde_gpu", "exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde",
-              "sa_solver", "sa_solver_pece"}
-STOCHASTIC |= {"euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "res_multistep_ancestral",
-               "res_multistep_ancestral_cfg_pp"}
+STOCHASTIC = {
+    "euler_ancestral",
+    "dpm_2_ancestral",
+    "dpmpp_2s_ancestral",
+    "dpmpp_sde",
+    "dpmpp_2m_sde",
+    "dpmpp_3m_sde",
+    "ddpm",
+    "lcm",
+    "dpmpp_sde_gpu",
+    "dpmpp_2m_sde_gpu",
+    "dpmpp_2m_sde_heun",
+    "dpmpp_2m_sde_heun_gpu",
+    "dpmpp_3m_sde_gpu",
+    "exp_heun_2_x0_sde",
+    "seeds_2",
+    "seeds_3",
+    "er_sde",
+    "sa_solver",
+    "sa_solver_pece",
+}
+STOCHASTIC |= {
+    "euler_ancestral_cfg_pp",
+    "dpmpp_2s_ancestral_cfg_pp",
+    "res_multistep_ancestral",
+    "res_multistep_ancestral_cfg_pp",
+}
 DETERMINISTIC = [n for n in SAMPLER_NAMES if n not in STOCHASTIC]
 # sample only down to the last nonzero sigma, reporting progress their own way (test_dpm_solver.py)
 RANGE_ONLY = {"dpm_fast", "dpm_adaptive"}
@@ -28,7 +53,7 @@ SCHED = DiscreteSchedule.sd()
 def gaussian_denoiser(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     """Exact E[x0 | x] for x0 ~ N(MU, S^2) and x = x0 + sigma * noise."""
     sigma = sigma.view(-1, *[1] * (x.ndim - 1)).to(x.dtype)
-    return MU + S ** 2 / (S ** 2 + sigma ** 2) * (x - MU)
+    return MU + S**2 / (S**2 + sigma**2) * (x - MU)
 
 
 def karras(steps: int) -> torch.Tensor:
@@ -37,15 +62,51 @@ def karras(steps: int) -> torch.Tensor:
 
 def test_names_and_lookup():
     assert SAMPLER_NAMES == [
-        "euler", "euler_ancestral", "heun", "dpm_2", "dpm_2_ancestral", "lms",
-        "dpmpp_2s_ancestral", "dpmpp_sde", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde",
-        "ddpm", "lcm", "ddim", "uni_pc", "uni_pc_bh2", "ipndm", "deis",
-        "euler_cfg_pp", "euler_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "dpmpp_2m_cfg_pp",
-        "res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp",
-        "gradient_estimation", "gradient_estimation_cfg_pp", "heunpp2", "ipndm_v", "dpm_fast", "dpm_adaptive",
-        "dpmpp_sde_gpu", "dpmpp_2m_sde_gpu", "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu",
-        "dpmpp_3m_sde_gpu", "exp_heun_2_x0", "exp_heun_2_x0_sde", "seeds_2", "seeds_3", "er_sde",
-        "sa_solver", "sa_solver_pece"]
+        "euler",
+        "euler_ancestral",
+        "heun",
+        "dpm_2",
+        "dpm_2_ancestral",
+        "lms",
+        "dpmpp_2s_ancestral",
+        "dpmpp_sde",
+        "dpmpp_2m",
+        "dpmpp_2m_sde",
+        "dpmpp_3m_sde",
+        "ddpm",
+        "lcm",
+        "ddim",
+        "uni_pc",
+        "uni_pc_bh2",
+        "ipndm",
+        "deis",
+        "euler_cfg_pp",
+        "euler_ancestral_cfg_pp",
+        "dpmpp_2s_ancestral_cfg_pp",
+        "dpmpp_2m_cfg_pp",
+        "res_multistep",
+        "res_multistep_cfg_pp",
+        "res_multistep_ancestral",
+        "res_multistep_ancestral_cfg_pp",
+        "gradient_estimation",
+        "gradient_estimation_cfg_pp",
+        "heunpp2",
+        "ipndm_v",
+        "dpm_fast",
+        "dpm_adaptive",
+        "dpmpp_sde_gpu",
+        "dpmpp_2m_sde_gpu",
+        "dpmpp_2m_sde_heun",
+        "dpmpp_2m_sde_heun_gpu",
+        "dpmpp_3m_sde_gpu",
+        "exp_heun_2_x0",
+        "exp_heun_2_x0_sde",
+        "seeds_2",
+        "seeds_3",
+        "er_sde",
+        "sa_solver",
+        "sa_solver_pece",
+    ]
     assert get_sampler("heun").__name__ == "heun"
     with pytest.raises(ValueError) as err:
         get_sampler("euler_b")
@@ -55,22 +116,26 @@ def test_names_and_lookup():
 def test_ancestral_split():
     down, up = ancestral_split(2.0, 1.0, 1.0)
     assert up == pytest.approx(math.sqrt(1.0 * (4.0 - 1.0) / 4.0))
-    assert down == pytest.approx(math.sqrt(1.0 - up ** 2))
+    assert down == pytest.approx(math.sqrt(1.0 - up**2))
     assert ancestral_split(2.0, 1.0, 0.0) == (1.0, 0.0)
     assert ancestral_split(2.0, 0.0, 1.0) == (0.0, 0.0)
-    down, up = ancestral_split(2.0, 1.9, 50.0)        # sigma_up never exceeds sigma_next
+    down, up = ancestral_split(2.0, 1.9, 50.0)  # sigma_up never exceeds sigma_next
     assert (down, up) == (0.0, 1.9)
 
 
 def test_euler_step_by_hand():
     x0 = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     seen = []
-    out = get_sampler("euler")(lambda x, s: 0.5 * x, x0.clone(), torch.tensor([3.0, 1.2, 0.0]),
-                               extra=SamplerExtras(callback=lambda i, x, d, n: seen.append(x)))
+    out = get_sampler("euler")(
+        lambda x, s: 0.5 * x,
+        x0.clone(),
+        torch.tensor([3.0, 1.2, 0.0]),
+        extra=SamplerExtras(callback=lambda i, x, d, n: seen.append(x)),
+    )
     s0, s1 = 3.0, 1.2
     x1 = x0 + (x0 - 0.5 * x0) / s0 * (s1 - s0)
     assert torch.allclose(seen[0], x1)
-    assert torch.allclose(out, 0.5 * x1)                # last step to 0: x = denoised
+    assert torch.allclose(out, 0.5 * x1)  # last step to 0: x = denoised
 
 
 @pytest.mark.parametrize("name", SAMPLER_NAMES)
@@ -89,7 +154,7 @@ def test_gaussian_target(name):
         s = [float(v) for v in sigmas]
         var = s[0] ** 2
         for i in range(len(s) - 1):
-            k = S ** 2 / (S ** 2 + s[i] ** 2)
+            k = S**2 / (S**2 + s[i] ** 2)
             var = k * k * var + s[i + 1] ** 2
         assert abs(float(out.std()) - math.sqrt(var)) < 0.01
     else:
@@ -103,8 +168,7 @@ def test_deterministic_samplers_repeat_and_draw_no_noise(name):
 
     x = torch.randn(64, generator=torch.Generator().manual_seed(0)) * 14.6
     fn = get_sampler(name)
-    runs = [fn(gaussian_denoiser, x.clone(), karras(8), extra=SamplerExtras(noise=no_noise))
-            for _ in range(2)]
+    runs = [fn(gaussian_denoiser, x.clone(), karras(8), extra=SamplerExtras(noise=no_noise)) for _ in range(2)]
     assert torch.equal(runs[0], runs[1])
     state = torch.random.get_rng_state()
     fn(gaussian_denoiser, x.clone(), karras(8))
@@ -153,16 +217,20 @@ def test_callback_once_per_step_on_batched_latents(name):
 def test_edge_schedules(name):
     fn = get_sampler(name)
     x = torch.full((3,), 2.0)
-    assert torch.equal(fn(gaussian_denoiser, x, torch.tensor([5.0])), x)       # no steps
-    one = fn(gaussian_denoiser, x, torch.tensor([5.0, 0.0]))                  # one step to 0
+    assert torch.equal(fn(gaussian_denoiser, x, torch.tensor([5.0])), x)  # no steps
+    one = fn(gaussian_denoiser, x, torch.tensor([5.0, 0.0]))  # one step to 0
     assert torch.allclose(one, gaussian_denoiser(x, torch.tensor([5.0])))
 
 
 def test_equivalences():
     x = torch.randn(256, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 14.6
     sig = karras(12).double()
-    run = lambda n, **kw: get_sampler(n)(gaussian_denoiser, x.clone(), sig,  # noqa: E731
-                                         extra=SamplerExtras(**kw))
+    run = lambda n, **kw: get_sampler(n)(
+        gaussian_denoiser,
+        x.clone(),
+        sig,
+        extra=SamplerExtras(**kw),
+    )
     assert torch.equal(run("ddim"), run("euler"))
     # the DDPM posterior step is the eta=1 ancestral Euler step in sigma form
     assert torch.allclose(run("ddpm", seed=9), run("euler_ancestral", seed=9), atol=1e-9)
@@ -188,20 +256,34 @@ def ode_error(name: str, steps: int) -> float:
             got["x"] = xx
 
     get_sampler(name)(gaussian_denoiser, x.clone(), sig, extra=SamplerExtras(eta=0.0, callback=keep))
-    exact = MU + (x - MU) * math.sqrt((S ** 2 + float(sig[-2]) ** 2) / (S ** 2 + float(sig[0]) ** 2))
+    exact = MU + (x - MU) * math.sqrt((S**2 + float(sig[-2]) ** 2) / (S**2 + float(sig[0]) ** 2))
     return float((got["x"] - exact).abs().max())
 
 
-@pytest.mark.parametrize("name,order", [
-    ("euler", 0.9), ("heun", 1.8), ("dpm_2", 1.8), ("dpmpp_2m", 1.8), ("ipndm", 1.8),
-    ("dpmpp_2s_ancestral", 1.8), ("dpmpp_sde", 1.8), ("lms", 2.5),
-    # ComfyUI's 3M weights the second difference by H phi_3(H), half the exact weight: the
-    # ODE solver is second order (2.4 here, 2.2 from 40 to 80 steps)
-    ("dpmpp_3m_sde", 1.8),
-    ("uni_pc", 2.5), ("uni_pc_bh2", 2.5), ("deis", 2.5),
-    ("dpmpp_2m_sde", 1.8), ("dpmpp_2m_sde_heun", 1.8), ("exp_heun_2_x0", 1.8), ("seeds_2", 1.8),
-    ("seeds_3", 2.5),
-])
+@pytest.mark.parametrize(
+    "name,order",
+    [
+        ("euler", 0.9),
+        ("heun", 1.8),
+        ("dpm_2", 1.8),
+        ("dpmpp_2m", 1.8),
+        ("ipndm", 1.8),
+        ("dpmpp_2s_ancestral", 1.8),
+        ("dpmpp_sde", 1.8),
+        ("lms", 2.5),
+        # ComfyUI's 3M weights the second difference by H phi_3(H), half the exact weight: the
+        # ODE solver is second order (2.4 here, 2.2 from 40 to 80 steps)
+        ("dpmpp_3m_sde", 1.8),
+        ("uni_pc", 2.5),
+        ("uni_pc_bh2", 2.5),
+        ("deis", 2.5),
+        ("dpmpp_2m_sde", 1.8),
+        ("dpmpp_2m_sde_heun", 1.8),
+        ("exp_heun_2_x0", 1.8),
+        ("seeds_2", 1.8),
+        ("seeds_3", 2.5),
+    ],
+)
 def test_convergence_order(name, order):
     """Doubling the steps shrinks the ODE error by at least 2**order (eta=0 for SDE ones)."""
     assert math.log2(ode_error(name, 20) / ode_error(name, 40)) > order

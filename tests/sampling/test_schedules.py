@@ -1,4 +1,5 @@
 """Noise schedules and schedulers against formulas written out independently in numpy."""
+
 import math
 
 import numpy as np
@@ -6,8 +7,13 @@ import pytest
 import torch
 
 from nodeflow.sampling import (
-    SCHEDULER_NAMES, DiscreteSchedule, beta_cdf, beta_ppf, calculate_sigmas,
-    sd_turbo_sigmas, split_for_denoise,
+    SCHEDULER_NAMES,
+    DiscreteSchedule,
+    beta_cdf,
+    beta_ppf,
+    calculate_sigmas,
+    sd_turbo_sigmas,
+    split_for_denoise,
 )
 
 SCHED = DiscreteSchedule.sd()
@@ -65,7 +71,7 @@ def expected_len(name: str, steps: int) -> int:
 def test_scheduler_shape(name, steps):
     sig = calculate_sigmas(SCHED, name, steps)
     assert sig.dtype == torch.float32 and sig.ndim == 1
-    if name != "beta":               # beta may drop repeated timesteps (checked below)
+    if name != "beta":  # beta may drop repeated timesteps (checked below)
         assert len(sig) == expected_len(name, steps)
     assert float(sig[-1]) == 0.0
     assert bool((sig[1:] < sig[:-1]).all()), "sigmas must strictly decrease"
@@ -77,8 +83,17 @@ def test_scheduler_shape(name, steps):
 
 
 def test_scheduler_names_and_unknown():
-    assert SCHEDULER_NAMES == ["normal", "karras", "exponential", "sgm_uniform", "simple",
-                               "ddim_uniform", "beta", "linear_quadratic", "kl_optimal"]
+    assert SCHEDULER_NAMES == [
+        "normal",
+        "karras",
+        "exponential",
+        "sgm_uniform",
+        "simple",
+        "ddim_uniform",
+        "beta",
+        "linear_quadratic",
+        "kl_optimal",
+    ]
     with pytest.raises(ValueError) as err:
         calculate_sigmas(SCHED, "nope", 10)
     for name in SCHEDULER_NAMES:
@@ -89,7 +104,9 @@ def test_kl_optimal_is_uniform_in_arctan_sigma():
     sigmas = calculate_sigmas(SCHED, "kl_optimal", 9).double()
     angles = np.arctan(sigmas[:-1].numpy())
     assert sigmas[-1] == 0 and np.allclose(np.diff(angles), np.diff(angles)[0], atol=1e-6)
-    assert np.isclose(sigmas[0].item(), SCHED.sigma_max, rtol=1e-6) and np.isclose(sigmas[-2].item(), SCHED.sigma_min, rtol=1e-5)
+    assert np.isclose(sigmas[0].item(), SCHED.sigma_max, rtol=1e-6) and np.isclose(
+        sigmas[-2].item(), SCHED.sigma_min, rtol=1e-5
+    )
 
 
 def test_karras_closed_form():
@@ -101,8 +118,7 @@ def test_karras_closed_form():
 
 def test_exponential_closed_form():
     ref = np.exp(np.linspace(np.log(SCHED.sigma_max), np.log(SCHED.sigma_min), 9))
-    np.testing.assert_allclose(calculate_sigmas(SCHED, "exponential", 9).numpy()[:-1], ref,
-                               rtol=1e-6)
+    np.testing.assert_allclose(calculate_sigmas(SCHED, "exponential", 9).numpy()[:-1], ref, rtol=1e-6)
 
 
 def test_normal_and_sgm_uniform():
@@ -134,6 +150,7 @@ def test_ddim_uniform_indices(steps, count):
 
 # --- Beta(0.6, 0.6) quantiles --------------------------------------------------------------
 
+
 def numeric_beta_cdf(x: float, a: float, b: float) -> float:
     """CDF by Gauss-Legendre quadrature after substitutions removing the end singularities."""
     nodes, weights = np.polynomial.legendre.leggauss(64)
@@ -144,9 +161,9 @@ def numeric_beta_cdf(x: float, a: float, b: float) -> float:
 
     m = min(x, 0.5)
     # t = u^(1/a) on [0, m]:  t^(a-1) dt = du / a
-    total = quad(lambda u: (1 - u ** (1 / a)) ** (b - 1), 0.0, m ** a) / a
-    if x > 0.5:   # y = 1 - t = v^(1/b) on [0.5, x]
-        total += quad(lambda v: (1 - v ** (1 / b)) ** (a - 1), (1 - x) ** b, 0.5 ** b) / b
+    total = quad(lambda u: (1 - u ** (1 / a)) ** (b - 1), 0.0, m**a) / a
+    if x > 0.5:  # y = 1 - t = v^(1/b) on [0.5, x]
+        total += quad(lambda v: (1 - v ** (1 / b)) ** (a - 1), (1 - x) ** b, 0.5**b) / b
     return total * math.gamma(a + b) / (math.gamma(a) * math.gamma(b))
 
 
@@ -170,7 +187,7 @@ def test_beta_scheduler_indices():
     steps = 12
     idx = []
     for q in 1 - np.linspace(0, 1, steps, endpoint=False):
-        lo, hi = 0.0, 1.0          # bisection on the numeric CDF, independent of the module
+        lo, hi = 0.0, 1.0  # bisection on the numeric CDF, independent of the module
         for _ in range(50):
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if numeric_beta_cdf(mid, 0.6, 0.6) < q else (lo, mid)
@@ -179,18 +196,18 @@ def test_beta_scheduler_indices():
             idx.append(t)
     sig = calculate_sigmas(SCHED, "beta", steps).numpy()
     np.testing.assert_allclose(sig[:-1], np_sigmas()[idx], rtol=1e-6)
-    many = calculate_sigmas(SCHED, "beta", 600)     # dense ends give repeated timesteps
+    many = calculate_sigmas(SCHED, "beta", 600)  # dense ends give repeated timesteps
     assert len(many) < 601 and bool((many[1:] < many[:-1]).all())
 
 
 # --- denoise splitting and SD-Turbo ---------------------------------------------------------
 
+
 def test_split_for_denoise():
     for name in SCHEDULER_NAMES:
         part = split_for_denoise(SCHED, name, 10, 0.5)
         assert torch.equal(part, calculate_sigmas(SCHED, name, 20)[-11:])
-    assert torch.equal(split_for_denoise(SCHED, "karras", 10, 1.0),
-                       calculate_sigmas(SCHED, "karras", 10))
+    assert torch.equal(split_for_denoise(SCHED, "karras", 10, 1.0), calculate_sigmas(SCHED, "karras", 10))
     assert split_for_denoise(SCHED, "karras", 10, 0.0).numel() == 0
     assert len(split_for_denoise(SCHED, "normal", 4, 0.3)) == 5
 
@@ -198,7 +215,7 @@ def test_split_for_denoise():
 def test_sd_turbo_sigmas():
     ref = np_sigmas()
     full = sd_turbo_sigmas(SCHED, 4, 1.0).numpy()
-    np.testing.assert_allclose(full, list(ref[[999, 899, 799, 699]]) + [0.0], rtol=1e-6)
+    np.testing.assert_allclose(full, [*list(ref[[999, 899, 799, 699]]), 0.0], rtol=1e-6)
     half = sd_turbo_sigmas(SCHED, 2, 0.5).numpy()
-    np.testing.assert_allclose(half, list(ref[[499, 399]]) + [0.0], rtol=1e-6)
+    np.testing.assert_allclose(half, [*list(ref[[499, 399]]), 0.0], rtol=1e-6)
     assert len(sd_turbo_sigmas(SCHED, 20, 1.0)) == 11

@@ -36,6 +36,7 @@ def engine(registry, sd_env):
 @pytest.fixture
 def run_prompt(engine):
     """run_prompt(prompt, interrupt=None) -> (JobResult, events)."""
+
     def run(prompt, interrupt=None, prompt_id="p1", on_event=None):
         events = []
 
@@ -43,24 +44,49 @@ def run_prompt(engine):
             events.append((kind, data))
             if on_event is not None:
                 on_event(kind, data)
+
         outs = [nid for nid, n in prompt.items() if engine.registry.get(n["class_type"]).output_node]
-        result = engine.execute(Job(prompt_id=prompt_id, prompt=prompt, outputs_to_execute=outs),
-                                emit, interrupt or threading.Event())
+        result = engine.execute(
+            Job(prompt_id=prompt_id, prompt=prompt, outputs_to_execute=outs), emit, interrupt or threading.Event()
+        )
         return result, events
+
     return run
 
 
-def txt2img(seed=1, steps=3, sampler="euler", scheduler="normal", batch=1, denoise=1.0, cfg=5.0, width=64,
-            text="a red star", save="SaveLatent"):
+def txt2img(
+    seed=1,
+    steps=3,
+    sampler="euler",
+    scheduler="normal",
+    batch=1,
+    denoise=1.0,
+    cfg=5.0,
+    width=64,
+    text="a red star",
+    save="SaveLatent",
+):
     """A classic txt2img API prompt on the tiny checkpoint (ends in SaveLatent or SaveImage)."""
     prompt = {
         "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
         "2": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
         "4": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": 64, "batch_size": batch}},
-        "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": seed, "steps": steps, "cfg": cfg,
-                                                   "sampler_name": sampler, "scheduler": scheduler, "positive": ["2", 0],
-                                                   "negative": ["3", 0], "latent_image": ["4", 0], "denoise": denoise}},
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "seed": seed,
+                "steps": steps,
+                "cfg": cfg,
+                "sampler_name": sampler,
+                "scheduler": scheduler,
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "denoise": denoise,
+            },
+        },
     }
     if save == "SaveImage":
         prompt["6"] = {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}}

@@ -1,5 +1,6 @@
 """Full-size random checkpoints in the released layouts, built from the reference key lists
 (tests/data/*_checkpoint_keys.json.gz: every tensor name, shape and dtype of SD1.5 / SDXL)."""
+
 from __future__ import annotations
 
 import gzip
@@ -35,10 +36,27 @@ def random_file(ref: dict, path: Path, seed: int = 0) -> dict:
     for name, (shape, dtype) in ref["keys"].items():
         if dtype == "I64":
             tensors[name] = torch.arange(shape[-1], dtype=torch.int64).expand(*shape).contiguous()
-        elif name.endswith(("norm.weight", "norm1.weight", "norm2.weight", "norm3.weight", "ln_1.weight",
-                            "ln_2.weight", "ln_final.weight", "norm_out.weight", "in_layers.0.weight",
-                            "out_layers.0.weight", "layer_norm1.weight", "layer_norm2.weight",
-                            "final_layer_norm.weight", ".0.weight")) and len(shape) == 1:
+        elif (
+            name.endswith(
+                (
+                    "norm.weight",
+                    "norm1.weight",
+                    "norm2.weight",
+                    "norm3.weight",
+                    "ln_1.weight",
+                    "ln_2.weight",
+                    "ln_final.weight",
+                    "norm_out.weight",
+                    "in_layers.0.weight",
+                    "out_layers.0.weight",
+                    "layer_norm1.weight",
+                    "layer_norm2.weight",
+                    "final_layer_norm.weight",
+                    ".0.weight",
+                )
+            )
+            and len(shape) == 1
+        ):
             tensors[name] = torch.ones(shape, dtype=DTYPES[dtype])  # norms start at identity scale
         else:
             tensors[name] = (torch.randn(shape, generator=g) * 0.02).to(DTYPES[dtype])

@@ -1,5 +1,6 @@
 """The classic txt2img workflow through the HTTP/websocket API of a real server: progress, binary
 latent previews every step, the image in history, and the checkpoint listed in /models."""
+
 import struct
 
 from nodeflow.engine.executor import Engine

@@ -1,6 +1,7 @@
 """ControlNets and T2I-Adapters on the tiny SD1 model: every released layout loads to the same
 network, strength 0 is exactly the plain result, strength and the step range change the output
 where they should, chains add up, families are checked, and the nodes behave as ComfyUI's."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,7 @@ from nodeflow.nodes.controlnet_nodes import ControlNetApply, ControlNetApplyAdva
 from nodeflow.nodes.preprocessors import canny_edges
 from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas
 
-from .tiny_control import (CONTROL_SDXL, write_adapter_tencentarc, write_controlnet_diffusers,
-                           write_controlnet_ldm)
+from .tiny_control import CONTROL_SDXL, write_adapter_tencentarc, write_controlnet_diffusers, write_controlnet_ldm
 
 STEPS = 3
 
@@ -60,8 +60,9 @@ def hint(seed=0, batch=1, h=64, w=64):
 def sample(model, positive, negative, batch=1, callback=None, cfg=5.0):
     latent = {"samples": torch.zeros(batch, 4, 8, 8)}
     sigmas = ksampler_sigmas(model, "normal", STEPS)
-    return sample_with_sigmas(SampleRequest(model, positive, negative, latent, seed=3, cfg=cfg), sigmas,
-                              callback)["samples"]
+    return sample_with_sigmas(SampleRequest(model, positive, negative, latent, seed=3, cfg=cfg), sigmas, callback)[
+        "samples"
+    ]
 
 
 def with_control(conditioning, control):
@@ -89,13 +90,13 @@ def test_every_released_layout_loads_to_the_same_network(files, tiny):
     h = hint()
     results = [residuals(c.copy().set_cond_hint(h), tiny) for c in loaded.values()]
     for r in results[1:]:  # (a .pth loads memory-mapped: kernels may round differently in the last bit)
-        assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(r.down, results[0].down))
+        assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(r.down, results[0].down, strict=False))
         assert torch.allclose(r.mid, results[0].mid, atol=1e-5)
     assert len(results[0].down) == 4 and results[0].mid.abs().sum() > 0  # conv_in, res, downsampler, res
 
 
 def test_strength_zero_is_exactly_the_plain_result(tiny, cn, files, plain):
-    model, positive, negative = tiny
+    _model, positive, negative = tiny
     for control in (cn, load_control_file(files["t2i"])):  # through the residual path, not a shortcut
         assert torch.equal(controlled(tiny, control.copy().set_cond_hint(hint(), 0.0)), plain)
     # and the node returns the conditioning untouched, as ComfyUI's does
@@ -108,7 +109,9 @@ def test_strength_scales_the_residuals_and_changes_the_image(tiny, cn, plain):
     assert (full - plain).abs().max() > 0.05 and (half - plain).abs().max() > 0.01
     assert (full - half).abs().max() > 0.01
     r1, r_half = (residuals(cn.copy().set_cond_hint(hint(), s), tiny) for s in (1.0, 0.5))
-    assert torch.allclose(r_half.mid, 0.5 * r1.mid) and all(torch.allclose(a, 0.5 * b) for a, b in zip(r_half.down, r1.down))
+    assert torch.allclose(r_half.mid, 0.5 * r1.mid) and all(
+        torch.allclose(a, 0.5 * b) for a, b in zip(r_half.down, r1.down, strict=False)
+    )
     r_other = residuals(cn.copy().set_cond_hint(hint(seed=9), 1.0), tiny)  # the hint image matters
     assert (r_other.down[0] - r1.down[0]).abs().max() > 1e-3 * r1.down[0].abs().max()
 
@@ -121,8 +124,12 @@ def test_the_step_range_limits_where_the_control_acts(tiny, cn):
     try:
         plain_out = sample(model, positive, negative, callback=lambda i, x, d, n: seen["plain"].append(d.clone()))
         late = cn.copy().set_cond_hint(hint(), 1.0, (0.5, 1.0))
-        out = sample(model, with_control(positive, late), with_control(negative, late),
-                     callback=lambda i, x, d, n: seen["late"].append(d.clone()))
+        out = sample(
+            model,
+            with_control(positive, late),
+            with_control(negative, late),
+            callback=lambda i, x, d, n: seen["late"].append(d.clone()),
+        )
     finally:
         hook.remove()
     sigmas = ksampler_sigmas(model, "normal", STEPS)[:-1]
@@ -145,7 +152,7 @@ def test_chained_controls_add_their_residuals(tiny, cn, files):
     assert chain.get_models() == [cn.network, other.network]
     r_a, r_b, r_chain = residuals(a, tiny), residuals(b, tiny), residuals(chain, tiny)
     assert torch.allclose(r_chain.mid, r_a.mid + r_b.mid)
-    assert all(torch.allclose(c, x + y) for c, x, y in zip(r_chain.down, r_a.down, r_b.down))
+    assert all(torch.allclose(c, x + y) for c, x, y in zip(r_chain.down, r_a.down, r_b.down, strict=False))
     silent = other.copy().set_cond_hint(hint(2), 0.0).set_previous_controlnet(a)
     assert torch.equal(controlled(tiny, silent), controlled(tiny, a))
     both = controlled(tiny, chain)
@@ -153,7 +160,7 @@ def test_chained_controls_add_their_residuals(tiny, cn, files):
 
 
 def test_apply_nodes_chain_and_share_one_control_for_both_sides(tiny, cn, files):
-    model, positive, negative = tiny
+    _model, positive, negative = tiny
     image = hint().movedim(1, -1)
     pos, neg = ControlNetApplyAdvanced().run(positive, negative, cn, image, 0.8, 0.1, 0.9)
     first = pos[0][1]["control"]
@@ -176,7 +183,7 @@ def test_old_apply_node_guides_the_negative_too(tiny, cn):
 
 
 def test_t2i_adapter_guides_and_greys_an_rgb_hint(tiny, files, plain):
-    model, positive, negative = tiny
+    _model, _positive, _negative = tiny
     adapter = load_control_file(files["t2i"])
     assert (adapter.layout.kind, adapter.layout.config["in_channels"]) == ("t2i_adapter", 1)
     rgb = hint(4)
@@ -199,14 +206,20 @@ def test_hint_is_fitted_to_the_latent_size_and_batch(tiny, cn):
 def test_a_control_of_another_family_is_refused_with_the_fix(tiny, files):
     xl = load_control_file(files["xl"])
     assert xl.family.name == "sdxl" and xl.layout.layout == "diffusers"
-    with pytest.raises(ValueError, match="made for Stable Diffusion XL models but the model is Stable Diffusion 1.x: "
-                                         "load a ControlNet made for Stable Diffusion 1.x"):
+    with pytest.raises(
+        ValueError,
+        match="made for Stable Diffusion XL models but the model is Stable Diffusion 1.x: "
+        "load a ControlNet made for Stable Diffusion 1.x",
+    ):
         controlled(tiny, xl.copy().set_cond_hint(hint(), 1.0))
     # the SDXL ControlNet itself runs with SDXL's extra conditioning (pooled text + size ids)
     model = tiny[0]
     y = {"text_embeds": torch.randn(2, 64), "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]] * 2)}
-    r = xl.copy().set_cond_hint(hint(), 1.0).residuals(model, torch.randn(2, 4, 8, 8), torch.tensor([500.0, 500.0]),
-                                                      5.0, torch.randn(2, 77, 64), y, 2)
+    r = (
+        xl.copy()
+        .set_cond_hint(hint(), 1.0)
+        .residuals(model, torch.randn(2, 4, 8, 8), torch.tensor([500.0, 500.0]), 5.0, torch.randn(2, 77, 64), y, 2)
+    )
     assert [tuple(d.shape) for d in r.down] == [(2, 32, 8, 8)] * 2 + [(2, 32, 4, 4), (2, 64, 4, 4)]
     assert r.mid.shape == (2, 64, 4, 4) and r.mid.abs().sum() > 0
 
@@ -219,8 +232,12 @@ def test_sdxl_t2i_adapter_in_the_diffusers_layout(tmp_path, tiny):
     path = tmp_path / "t2i_sdxl.safetensors"
     save_file({k: v.contiguous() for k, v in tiny_adapter(in_channels=3, xl=True).state_dict().items()}, str(path))
     adapter = load_control_file(path)
-    assert (adapter.family.name, adapter.layout.layout, adapter.layout.config["adapter_type"],
-            adapter.layout.config["in_channels"]) == ("sdxl", "diffusers", "full_adapter_xl", 3)
+    assert (
+        adapter.family.name,
+        adapter.layout.layout,
+        adapter.layout.config["adapter_type"],
+        adapter.layout.config["in_channels"],
+    ) == ("sdxl", "diffusers", "full_adapter_xl", 3)
     with pytest.raises(ValueError, match="T2I-Adapter 't2i_sdxl.safetensors' was made for Stable Diffusion XL"):
         controlled(tiny, adapter.copy().set_cond_hint(hint(), 1.0))
 
@@ -236,7 +253,7 @@ def test_diff_controlnet_is_completed_with_the_model_weights(tmp_path, tiny, fil
     r_diff = residuals(completed.copy().set_cond_hint(hint()), tiny)
     r_full = residuals(full.copy().set_cond_hint(hint()), tiny)
     assert torch.allclose(r_diff.mid, r_full.mid, atol=1e-5)
-    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(r_diff.down, r_full.down))
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(r_diff.down, r_full.down, strict=False))
 
 
 def test_canny_draws_the_edges_of_a_square():
@@ -258,7 +275,7 @@ def test_comfyui_module_names_for_packs(files, tiny):
     import comfy.controlnet
     import nodes
 
-    model, positive, negative = tiny
+    _model, positive, negative = tiny
     control = comfy.controlnet.load_controlnet(str(files["ldm"]))
     image = hint().movedim(1, -1)
     pos, neg = nodes.ControlNetApplyAdvanced().apply_controlnet(positive, negative, control, image, 0.7, 0.0, 0.5)
@@ -267,7 +284,9 @@ def test_comfyui_module_names_for_packs(files, tiny):
     (old,) = nodes.ControlNetApply().apply_controlnet(positive, control, image, 0.7)
     assert old[0][1]["control_apply_to_uncond"] is True
     assert nodes.ControlNetLoader.FUNCTION == "load_controlnet" and nodes.ControlNetApplyAdvanced.RETURN_NAMES == (
-        "positive", "negative")
+        "positive",
+        "negative",
+    )
     with pytest.raises(FileNotFoundError):
         comfy.controlnet.load_controlnet("/nonexistent/cn.safetensors")
     (typed,) = nodes.SetUnionControlNetType().set_controlnet_type(control, "depth")

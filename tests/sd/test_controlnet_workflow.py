@@ -2,6 +2,7 @@
 tests/data/workflows/controlnet_canny_t2i.json: LoadImage -> Canny -> a ControlNet and a chained
 T2I-Adapter on both prompts -> KSampler) converts and runs on a real server; a ControlNet of
 another family fails with an error that names the fix."""
+
 import json
 from pathlib import Path
 
@@ -40,18 +41,38 @@ async def converted(api) -> dict:
 async def test_editor_workflow_with_controlnets_runs(aiohttp_client, sd_env, registry):
     api = await start(aiohttp_client, sd_env, registry)
     r = await api.client.get("/models/controlnet")
-    assert await r.json() == ["control_tiny_canny.safetensors", "t2iadapter_tiny_sketch.pth",
-                              "xl/cn_sdxl/diffusion_pytorch_model.safetensors"]  # no config.json
+    assert await r.json() == [
+        "control_tiny_canny.safetensors",
+        "t2iadapter_tiny_sketch.pth",
+        "xl/cn_sdxl/diffusion_pytorch_model.safetensors",
+    ]  # no config.json
     r = await api.client.get("/object_info/ControlNetApplyAdvanced")
     info = (await r.json())["ControlNetApplyAdvanced"]
-    assert list(info["input"]["required"]) == ["positive", "negative", "control_net", "image", "strength",
-                                               "start_percent", "end_percent"]
+    assert list(info["input"]["required"]) == [
+        "positive",
+        "negative",
+        "control_net",
+        "image",
+        "strength",
+        "start_percent",
+        "end_percent",
+    ]
     assert list(info["input"]["optional"]) == ["vae"] and info["output_name"] == ["positive", "negative"]
     prompt = await converted(api)
     assert prompt["7"]["_meta"] == {"title": "Apply ControlNet"}  # ComfyUI's display name
-    assert {k: prompt["7"][k] for k in ("class_type", "inputs")} == {"class_type": "ControlNetApplyAdvanced", "inputs": {
-        "positive": ["2", 0], "negative": ["3", 0], "control_net": ["6", 0], "image": ["5", 0], "vae": ["1", 2],
-        "strength": 0.9, "start_percent": 0.0, "end_percent": 0.8}}
+    assert {k: prompt["7"][k] for k in ("class_type", "inputs")} == {
+        "class_type": "ControlNetApplyAdvanced",
+        "inputs": {
+            "positive": ["2", 0],
+            "negative": ["3", 0],
+            "control_net": ["6", 0],
+            "image": ["5", 0],
+            "vae": ["1", 2],
+            "strength": 0.9,
+            "start_percent": 0.0,
+            "end_percent": 0.8,
+        },
+    }
     assert prompt["9"]["inputs"]["positive"] == ["7", 0] and "vae" not in prompt["9"]["inputs"]
     assert prompt["5"]["inputs"] == {"image": ["4", 0], "low_threshold": 0.2, "high_threshold": 0.5}
     ws = await api.ws("cn")
@@ -76,6 +97,8 @@ async def test_controlnet_of_another_family_fails_naming_the_fix(aiohttp_client,
     assert status == 200, body
     seen = await receive_until(ws, "execution_error", prompt_id=body["prompt_id"], timeout=300)
     error = seen[-1][1]
-    assert error["node_id"] == "11" and "made for Stable Diffusion XL models but the model is Stable Diffusion 1.x" \
-        in error["exception_message"]
+    assert (
+        error["node_id"] == "11"
+        and "made for Stable Diffusion XL models but the model is Stable Diffusion 1.x" in error["exception_message"]
+    )
     await ws.close()

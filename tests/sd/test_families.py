@@ -1,5 +1,6 @@
 """SD2 (v-prediction through CheckpointLoader's config) and SDXL-refiner files, tiny, in the
 released layouts: detected, loaded and sampled through the engine."""
+
 import os
 
 import pytest
@@ -27,19 +28,34 @@ def test_detection(family_files):
 def sample_prompt(ckpt, encode):
     return {
         "1": ckpt,
-        "2": encode("a red star"), "3": encode(""),
+        "2": encode("a red star"),
+        "3": encode(""),
         "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-        "5": {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": 1, "steps": 2, "cfg": 5.0,
-              "sampler_name": "dpmpp_2m", "scheduler": "karras", "positive": ["2", 0], "negative": ["3", 0],
-              "latent_image": ["4", 0], "denoise": 1.0}},
+        "5": {
+            "class_type": "KSampler",
+            "inputs": {
+                "model": ["1", 0],
+                "seed": 1,
+                "steps": 2,
+                "cfg": 5.0,
+                "sampler_name": "dpmpp_2m",
+                "scheduler": "karras",
+                "positive": ["2", 0],
+                "negative": ["3", 0],
+                "latent_image": ["4", 0],
+                "denoise": 1.0,
+            },
+        },
         "6": {"class_type": "SaveLatent", "inputs": {"samples": ["5", 0], "filename_prefix": "f"}},
     }
 
 
 def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
     os.link(family_files["sd2"], sd_env.models_dir / "checkpoints" / "sd2.safetensors")
-    ckpt = {"class_type": "CheckpointLoader", "inputs": {"config_name": "v2-inference-v.yaml",
-                                                         "ckpt_name": "sd2.safetensors"}}
+    ckpt = {
+        "class_type": "CheckpointLoader",
+        "inputs": {"config_name": "v2-inference-v.yaml", "ckpt_name": "sd2.safetensors"},
+    }
     encode = lambda text: {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}}  # noqa: E731
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error
@@ -50,7 +66,15 @@ def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
 def test_sdxl_refiner_with_aesthetic_score(family_files, sd_env, run_prompt):
     os.link(family_files["sdxl_refiner"], sd_env.models_dir / "checkpoints" / "refiner.safetensors")
     ckpt = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "refiner.safetensors"}}
-    encode = lambda text: {"class_type": "CLIPTextEncodeSDXLRefiner", "inputs": {  # noqa: E731
-        "ascore": 6.0, "width": 64, "height": 64, "text": text, "clip": ["1", 1]}}
+    encode = lambda text: {
+        "class_type": "CLIPTextEncodeSDXLRefiner",
+        "inputs": {
+            "ascore": 6.0,
+            "width": 64,
+            "height": 64,
+            "text": text,
+            "clip": ["1", 1],
+        },
+    }
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error

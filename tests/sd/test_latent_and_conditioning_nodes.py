@@ -1,5 +1,6 @@
 """Latent and conditioning nodes, called directly (cheap), plus the conditioning options they set
 taking effect in the sampler."""
+
 import threading
 
 import pytest
@@ -39,11 +40,13 @@ def test_conditioning_arithmetic():
 
 class Recorder:
     """A stand-in MODEL that returns its context's mean as the eps prediction."""
+
     in_channels = latent_channels = 4
     prediction = "eps"
 
     def __init__(self):
         from nodeflow.sampling.schedules import DiscreteSchedule
+
         self.schedule = DiscreteSchedule.sd()
 
     def adm(self, *a):
@@ -109,6 +112,7 @@ def test_save_and_load_latent_round_trip(env):
 
 def test_vae_encode_nodes_crop_to_a_multiple_of_8(tiny_ckpt_file):
     from nodeflow.models.loader import load_checkpoint
+
     _, _, vae = load_checkpoint(tiny_ckpt_file)
     pixels = torch.rand(1, 70, 90, 3)
     whole = node(L.VAEEncode).run(pixels, vae)["samples"]

@@ -1,6 +1,7 @@
 """ComfyUI's LATENT convention: a LATENT holds the VAE encoder's output unscaled; the model's family
 scales it on the way into the network and back on the way out; .latent files move between NodeFlow
 and ComfyUI unchanged."""
+
 import gzip
 import json
 import re
@@ -47,8 +48,9 @@ def test_vae_encode_gives_the_encoders_unscaled_output(tiny_ckpt_file):
     with torch.no_grad():
         raw = vae.module.encode(pixels.permute(0, 3, 1, 2) * 2 - 1).latent_dist.mode()
     assert torch.allclose(vae.encode(pixels), raw, atol=1e-6)
-    assert torch.allclose(vae.decode(raw), ((vae.module.decode(raw).sample + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1),
-                          atol=1e-6)
+    assert torch.allclose(
+        vae.decode(raw), ((vae.module.decode(raw).sample + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("family,scale", [("sd1", 0.18215), ("sdxl", 0.13025)])
@@ -61,15 +63,16 @@ def test_the_family_scales_latents_into_the_network_and_back(family, scale):
     start = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(3)) * 4
     options = {"pooled_output": torch.zeros(1, 8)}
     positive = [[torch.full((1, 77, 8), 0.1), options]]
-    out = node(KSamplerAdvanced).run(model, "disable", 0, 4, 1.0, "euler", "normal", positive, positive,
-                                     {"samples": start}, 2, 3, "enable")["samples"]
+    out = node(KSamplerAdvanced).run(
+        model, "disable", 0, 4, 1.0, "euler", "normal", positive, positive, {"samples": start}, 2, 3, "enable"
+    )["samples"]
     s0 = float(ksampler_sigmas(model, "normal", 4, start_step=2, end_step=3)[0])
-    assert torch.allclose(net.inputs[0] * (s0 ** 2 + 1) ** 0.5, start * scale, atol=1e-5)  # x_in = scaled / sqrt(s²+1)
+    assert torch.allclose(net.inputs[0] * (s0**2 + 1) ** 0.5, start * scale, atol=1e-5)  # x_in = scaled / sqrt(s²+1)
     # one Euler step of the eps-network from s0 to s1 in the model's space, handed back as a LATENT
     s1 = float(ksampler_sigmas(model, "normal", 4, start_step=2, end_step=3)[1])
     x = start * scale
     t = float(model.schedule.nearest_timestep(torch.tensor([s0]))[0])
-    eps = 0.5 * torch.tanh(x / (s0 ** 2 + 1) ** 0.5) + 0.2 * torch.sin(torch.tensor(t / 100)) + 0.1
+    eps = 0.5 * torch.tanh(x / (s0**2 + 1) ** 0.5) + 0.2 * torch.sin(torch.tensor(t / 100)) + 0.1
     assert torch.allclose(out, (x + eps * (s1 - s0)) / scale, atol=1e-4)
 
 
@@ -77,8 +80,14 @@ def test_a_standalone_vae_takes_the_scale_of_the_model_it_is_used_with(tmp_path)
     refiner_file = write_tiny_family(tmp_path / "refiner.safetensors", "sdxl_refiner")
     model, _, vae_in_file = load_checkpoint(refiner_file)
     lone = tmp_path / "vae.safetensors"
-    save_file({k[len("first_stage_model."):]: v for k, v in load_file(str(refiner_file)).items()
-               if k.startswith("first_stage_model.")}, str(lone))
+    save_file(
+        {
+            k[len("first_stage_model.") :]: v
+            for k, v in load_file(str(refiner_file)).items()
+            if k.startswith("first_stage_model.")
+        },
+        str(lone),
+    )
     vae = load_vae_file(lone)
     pixels = torch.rand(1, 16, 16, 3)
     assert torch.allclose(vae.encode(pixels), vae_in_file.encode(pixels), atol=1e-6)  # no scale of its own
@@ -98,7 +107,9 @@ def test_latent_files_in_comfyuis_format(env):
     assert torch.allclose(node(LoadLatent, env).run("old.latent")["samples"], samples / 0.18215)
 
 
-@pytest.mark.parametrize("keys,name", [("sd15_checkpoint_keys.json.gz", "sd1"), ("sdxl_checkpoint_keys.json.gz", "sdxl")])
+@pytest.mark.parametrize(
+    "keys,name", [("sd15_checkpoint_keys.json.gz", "sd1"), ("sdxl_checkpoint_keys.json.gz", "sdxl")]
+)
 def test_released_checkpoints_are_recognised_as_their_family(keys, name):
     ref = json.loads(gzip.decompress((DATA / keys).read_bytes()))
     shapes = {k: shape for k, (shape, _dtype) in ref["keys"].items()}
@@ -119,6 +130,10 @@ def test_no_code_compares_family_names():
     """Code asks the family (family.py); comparing names would bring back the if-chains."""
     root = Path(__file__).resolve().parents[2] / "nodeflow"
     pattern = re.compile(r"family(\.name)?\s*(==|!=|\bin\b)\s*[\"'(\[]")
-    offenders = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py")
-                 for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    offenders = [
+        f"{p.relative_to(root)}:{i}"
+        for p in root.rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert offenders == []

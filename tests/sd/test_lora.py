@@ -1,10 +1,11 @@
 """LoRA: exactly the targeted weights change, by strength x scale x up @ down; removable."""
+
 import pytest
 import torch
 from safetensors.torch import save_file
 
 from nodeflow.models.loader import load_checkpoint
-from nodeflow.models.lora import apply_lora, group_lora, load_lora
+from nodeflow.models.lora import apply_lora, load_lora
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,11 @@ def clip_weights(clip):
 
 def kohya_lora(path, rank=2, alpha=1.0, original_names=False):
     g = torch.Generator().manual_seed(0)
-    unet_key = ("lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q" if original_names
-                else "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q")
+    unet_key = (
+        "lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q"
+        if original_names
+        else "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
+    )
     tensors = {
         f"{unet_key}.lora_down.weight": torch.randn(rank, 32, generator=g),
         f"{unet_key}.lora_up.weight": torch.randn(32, rank, generator=g),
@@ -48,7 +52,9 @@ def test_kohya_lora_changes_exactly_the_targeted_weights(loaded, tmp_path, origi
     assert unused == []
     after_unet, after_clip = unet_weights(patched_model), clip_weights(patched_clip)
     target = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"
-    expected = base_unet[target] + 0.7 * (1.0 / 2) * (tensors[f"{key}.lora_up.weight"] @ tensors[f"{key}.lora_down.weight"])
+    expected = base_unet[target] + 0.7 * (1.0 / 2) * (
+        tensors[f"{key}.lora_up.weight"] @ tensors[f"{key}.lora_down.weight"]
+    )
     assert torch.allclose(after_unet[target], expected, atol=1e-6)
     changed = [k for k in base_unet if not torch.equal(base_unet[k], after_unet[k])]
     assert changed == [target]
@@ -60,7 +66,7 @@ def test_kohya_lora_changes_exactly_the_targeted_weights(loaded, tmp_path, origi
 
 
 def test_peft_and_loha_formats(loaded, tmp_path):
-    model, clip, _ = loaded
+    model, _clip, _ = loaded
     base = unet_weights(model)
     g = torch.Generator().manual_seed(1)
     a, b = torch.randn(4, 32, generator=g), torch.randn(32, 4, generator=g)
@@ -71,8 +77,16 @@ def test_peft_and_loha_formats(loaded, tmp_path):
     assert torch.allclose(unet_weights(patched)[target], base[target] + b @ a, atol=1e-6)
     w = [torch.randn(s, generator=g) for s in ((32, 2), (2, 32), (32, 2), (2, 32))]
     key = "lora_unet_down_blocks_0_attentions_0_proj_out"
-    save_file({f"{key}.hada_w1_a": w[0], f"{key}.hada_w1_b": w[1], f"{key}.hada_w2_a": w[2], f"{key}.hada_w2_b": w[3],
-               f"{key}.alpha": torch.tensor(2.0)}, str(tmp_path / "loha.safetensors"))
+    save_file(
+        {
+            f"{key}.hada_w1_a": w[0],
+            f"{key}.hada_w1_b": w[1],
+            f"{key}.hada_w2_a": w[2],
+            f"{key}.hada_w2_b": w[3],
+            f"{key}.alpha": torch.tensor(2.0),
+        },
+        str(tmp_path / "loha.safetensors"),
+    )
     patched, _, _ = apply_lora(model, None, load_lora(tmp_path / "loha.safetensors"), 0.5, 0.0, "loha")
     target = "down_blocks.0.attentions.0.proj_out.weight"
     delta = ((w[0] @ w[1]) * (w[2] @ w[3])).reshape(base[target].shape)
@@ -81,8 +95,13 @@ def test_peft_and_loha_formats(loaded, tmp_path):
 
 def test_lora_for_another_model_is_a_clear_error(loaded, tmp_path):
     model, clip, _ = loaded
-    save_file({"lora_unet_nothing_here.lora_down.weight": torch.zeros(1, 4),
-               "lora_unet_nothing_here.lora_up.weight": torch.zeros(4, 1)}, str(tmp_path / "x.safetensors"))
+    save_file(
+        {
+            "lora_unet_nothing_here.lora_down.weight": torch.zeros(1, 4),
+            "lora_unet_nothing_here.lora_up.weight": torch.zeros(4, 1),
+        },
+        str(tmp_path / "x.safetensors"),
+    )
     with pytest.raises(ValueError, match="matched no weights"):
         apply_lora(model, clip, load_lora(tmp_path / "x.safetensors"), 1.0, 1.0, "x")
     save_file({"foo": torch.zeros(2)}, str(tmp_path / "y.safetensors"))
@@ -93,11 +112,20 @@ def test_lora_for_another_model_is_a_clear_error(loaded, tmp_path):
 def test_lora_node_through_engine_changes_output_and_base_stays(run_prompt, sd_env, engine):
     from .conftest import txt2img
     from .test_pipeline import latent_of
+
     kohya_lora(sd_env.models_dir / "loras" / "style.safetensors", alpha=2.0)
     base = latent_of(sd_env, run_prompt(txt2img(seed=1))[0])
     prompt = txt2img(seed=1)
-    prompt["30"] = {"class_type": "LoraLoader", "inputs": {"model": ["1", 0], "clip": ["1", 1],
-                    "lora_name": "style.safetensors", "strength_model": 1.0, "strength_clip": 1.0}}
+    prompt["30"] = {
+        "class_type": "LoraLoader",
+        "inputs": {
+            "model": ["1", 0],
+            "clip": ["1", 1],
+            "lora_name": "style.safetensors",
+            "strength_model": 1.0,
+            "strength_clip": 1.0,
+        },
+    }
     prompt["5"]["inputs"]["model"] = ["30", 0]
     prompt["2"]["inputs"]["clip"] = ["30", 1]
     with_lora = latent_of(sd_env, run_prompt(prompt)[0])

@@ -1,4 +1,5 @@
 """The model manager: cache by key, LRU eviction over the RAM budget, dtype policy, free, stats."""
+
 import torch
 
 from nodeflow.models.manager import ModelManager
@@ -12,7 +13,9 @@ def test_cache_returns_the_same_object_and_evicts_least_recently_used():
         def factory():
             calls.append(name)
             return torch.nn.Linear(1024, 1024, bias=False)  # 4 MiB of fp32
+
         return factory
+
     a = manager.load(("a",), make("a"))
     assert manager.load(("a",), make("a")) is a and calls == ["a"]
     manager.load(("b",), make("b"))
@@ -32,6 +35,7 @@ def test_dtype_policy():
 
 def test_system_stats_reports_the_device():
     import main
+
     info = main.torch_system_info(ModelManager(cpu=True))
     assert info["pytorch_version"] == torch.__version__
     assert info["devices"][0]["type"] == "cpu" and "vram_total" in info["devices"][0]
@@ -48,11 +52,11 @@ def test_out_of_memory_unloads_models_and_says_what_to_do():
     import pytest
 
     from nodeflow.models.manager import OutOfMemory
+
     manager = ModelManager(cpu=True)
     manager.load(("big",), lambda: torch.nn.Linear(4, 4))
-    with pytest.raises(OutOfMemory, match="unloaded.*lowvram"):
-        with manager.use(torch.nn.Linear(2, 2)):
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+    with pytest.raises(OutOfMemory, match="unloaded.*lowvram"), manager.use(torch.nn.Linear(2, 2)):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
     assert manager.cached_keys() == []
 
 
@@ -61,6 +65,7 @@ def _load_checkpoint_prompt(engine, name):
     import threading
 
     from nodeflow.engine.job import Job
+
     prompt = {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": name}}}
     result = engine.execute(Job(f"load-{name}", prompt, ["1"]), lambda *a: None, threading.Event())
     assert result.status == "success", result.error
@@ -69,6 +74,7 @@ def _load_checkpoint_prompt(engine, name):
 def test_a_loaded_checkpoint_counts_its_real_bytes(registry, sd_env, tiny_ckpt_file):
     from nodeflow.engine.executor import Engine
     from nodeflow.models.manager import entry_bytes
+
     manager = ModelManager(cpu=True)
     _load_checkpoint_prompt(Engine(registry, sd_env, models=manager), "tiny.safetensors")
     (key,) = manager.cached_keys()
@@ -83,6 +89,7 @@ def test_ram_budget_evicts_the_least_recently_used_checkpoint(registry, sd_env, 
     import os
 
     from nodeflow.engine.executor import Engine
+
     os.link(tiny_ckpt_file, sd_env.models_dir / "checkpoints" / "second.safetensors")
     budget = 1.5 * tiny_ckpt_file.stat().st_size  # room for one loaded checkpoint, not two
     manager = ModelManager(cpu=True, ram_budget_gb=budget / 2**30)
@@ -96,6 +103,7 @@ def test_ram_budget_evicts_the_least_recently_used_checkpoint(registry, sd_env, 
 
 def test_entry_bytes_counts_shared_modules_and_tensors_once():
     from nodeflow.models.manager import entry_bytes
+
     layer = torch.nn.Linear(256, 256, bias=False)  # 256 KiB of fp32
     size = 256 * 256 * 4
     assert entry_bytes(layer) == size
@@ -114,12 +122,15 @@ async def test_system_stats_reports_the_bytes_of_a_loaded_checkpoint(aiohttp_cli
 
     manager = ModelManager(cpu=True)
     config = ServerConfig(system_info=lambda: main.torch_system_info(manager))
-    api = Api(await aiohttp_client(create_app(config, registry, Engine(registry, sd_env, models=manager), sd_env)),
-              sd_env)
-    prompt = {"1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
-              "2": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
-              "3": {"class_type": "VAEDecode", "inputs": {"samples": ["2", 0], "vae": ["1", 2]}},
-              "4": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}}}
+    api = Api(
+        await aiohttp_client(create_app(config, registry, Engine(registry, sd_env, models=manager), sd_env)), sd_env
+    )
+    prompt = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
+        "2": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
+        "3": {"class_type": "VAEDecode", "inputs": {"samples": ["2", 0], "vae": ["1", 2]}},
+        "4": {"class_type": "PreviewImage", "inputs": {"images": ["3", 0]}},
+    }
     status, body = await api.queue(prompt)
     assert status == 200, body
     assert (await api.wait_history(body["prompt_id"], timeout=120))["status"]["status_str"] == "success"

@@ -1,4 +1,5 @@
 """txt2img / img2img / hires-fix style runs through the real engine on a tiny SD1 checkpoint."""
+
 import threading
 
 import pytest
@@ -51,9 +52,17 @@ def test_latent_from_batch_keeps_its_noise(run_prompt, sd_env):
     assert torch.allclose(picked[0], full[2], rtol=1e-3, atol=1e-3)  # same noise; conv numerics vary with batch size
 
 
-@pytest.mark.parametrize("sampler,scheduler", [("euler_ancestral", "karras"), ("dpmpp_2m", "exponential"),
-                                               ("uni_pc", "sgm_uniform"), ("ddim", "ddim_uniform"),
-                                               ("lcm", "simple"), ("dpmpp_2m_sde", "beta")])
+@pytest.mark.parametrize(
+    "sampler,scheduler",
+    [
+        ("euler_ancestral", "karras"),
+        ("dpmpp_2m", "exponential"),
+        ("uni_pc", "sgm_uniform"),
+        ("ddim", "ddim_uniform"),
+        ("lcm", "simple"),
+        ("dpmpp_2m_sde", "beta"),
+    ],
+)
 def test_samplers_and_schedulers_run_deterministically(run_prompt, sd_env, engine, sampler, scheduler):
     a = latent_of(sd_env, run_prompt(txt2img(sampler=sampler, scheduler=scheduler))[0])
     engine.free(unload_models=False, free_memory=True)
@@ -65,13 +74,38 @@ def test_advanced_two_pass_equals_one_pass(run_prompt, sd_env):
     """Base pass with leftover noise + second pass without new noise == one KSampler run."""
     single = latent_of(sd_env, run_prompt(txt2img(seed=11, steps=4))[0])
     prompt = txt2img(seed=11, steps=4)
-    common = {"model": ["1", 0], "cfg": 5.0, "sampler_name": "euler", "scheduler": "normal",
-              "positive": ["2", 0], "negative": ["3", 0], "steps": 4, "noise_seed": 11}
-    prompt["5"] = {"class_type": "KSamplerAdvanced", "inputs": {**common, "add_noise": "enable",
-                   "latent_image": ["4", 0], "start_at_step": 0, "end_at_step": 2, "return_with_leftover_noise": "enable"}}
-    prompt["9"] = {"class_type": "KSamplerAdvanced", "inputs": {**common, "add_noise": "disable",
-                   "latent_image": ["5", 0], "start_at_step": 2, "end_at_step": 10000,
-                   "return_with_leftover_noise": "disable"}}
+    common = {
+        "model": ["1", 0],
+        "cfg": 5.0,
+        "sampler_name": "euler",
+        "scheduler": "normal",
+        "positive": ["2", 0],
+        "negative": ["3", 0],
+        "steps": 4,
+        "noise_seed": 11,
+    }
+    prompt["5"] = {
+        "class_type": "KSamplerAdvanced",
+        "inputs": {
+            **common,
+            "add_noise": "enable",
+            "latent_image": ["4", 0],
+            "start_at_step": 0,
+            "end_at_step": 2,
+            "return_with_leftover_noise": "enable",
+        },
+    }
+    prompt["9"] = {
+        "class_type": "KSamplerAdvanced",
+        "inputs": {
+            **common,
+            "add_noise": "disable",
+            "latent_image": ["5", 0],
+            "start_at_step": 2,
+            "end_at_step": 10000,
+            "return_with_leftover_noise": "disable",
+        },
+    }
     prompt["6"]["inputs"]["samples"] = ["9", 0]
     two_pass = latent_of(sd_env, run_prompt(prompt)[0])
     assert torch.allclose(single, two_pass, atol=1e-4)
@@ -81,26 +115,54 @@ def test_sampler_custom_matches_ksampler(run_prompt, sd_env):
     single = latent_of(sd_env, run_prompt(txt2img(seed=2, steps=3))[0])
     prompt = txt2img(seed=2, steps=3)
     prompt["10"] = {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}}
-    prompt["11"] = {"class_type": "BasicScheduler", "inputs": {"model": ["1", 0], "scheduler": "normal", "steps": 3,
-                                                              "denoise": 1.0}}
-    prompt["5"] = {"class_type": "SamplerCustom", "inputs": {"model": ["1", 0], "add_noise": True, "noise_seed": 2,
-                   "cfg": 5.0, "positive": ["2", 0], "negative": ["3", 0], "sampler": ["10", 0],
-                   "sigmas": ["11", 0], "latent_image": ["4", 0]}}
+    prompt["11"] = {
+        "class_type": "BasicScheduler",
+        "inputs": {"model": ["1", 0], "scheduler": "normal", "steps": 3, "denoise": 1.0},
+    }
+    prompt["5"] = {
+        "class_type": "SamplerCustom",
+        "inputs": {
+            "model": ["1", 0],
+            "add_noise": True,
+            "noise_seed": 2,
+            "cfg": 5.0,
+            "positive": ["2", 0],
+            "negative": ["3", 0],
+            "sampler": ["10", 0],
+            "sigmas": ["11", 0],
+            "latent_image": ["4", 0],
+        },
+    }
     custom = latent_of(sd_env, run_prompt(prompt)[0])
     assert torch.allclose(single, custom, atol=1e-5)
 
 
 def test_img2img_and_hires_fix(run_prompt, sd_env):
     prompt = txt2img(seed=4, steps=2, save="SaveImage")
-    prompt["12"] = {"class_type": "LatentUpscaleBy", "inputs": {"samples": ["5", 0], "upscale_method": "bislerp",
-                                                               "scale_by": 1.5}}
-    prompt["13"] = {"class_type": "KSampler", "inputs": {"model": ["1", 0], "seed": 4, "steps": 2, "cfg": 5.0,
-                    "sampler_name": "euler", "scheduler": "normal", "positive": ["2", 0], "negative": ["3", 0],
-                    "latent_image": ["12", 0], "denoise": 0.5}}
+    prompt["12"] = {
+        "class_type": "LatentUpscaleBy",
+        "inputs": {"samples": ["5", 0], "upscale_method": "bislerp", "scale_by": 1.5},
+    }
+    prompt["13"] = {
+        "class_type": "KSampler",
+        "inputs": {
+            "model": ["1", 0],
+            "seed": 4,
+            "steps": 2,
+            "cfg": 5.0,
+            "sampler_name": "euler",
+            "scheduler": "normal",
+            "positive": ["2", 0],
+            "negative": ["3", 0],
+            "latent_image": ["12", 0],
+            "denoise": 0.5,
+        },
+    }
     prompt["6"]["inputs"]["samples"] = ["13", 0]
     result, events = run_prompt(prompt)
     assert result.status == "success", result.error
     from PIL import Image
+
     with Image.open(sd_env.output_dir / result.outputs["7"]["images"][0]["filename"]) as img:
         assert img.size == (96, 96)  # 64 * 1.5, through an 12x12 latent
     # denoise 0.5 of 2 steps runs the last 2 of a 4-step schedule
@@ -110,6 +172,7 @@ def test_img2img_and_hires_fix(run_prompt, sd_env):
 def test_noise_mask_keeps_unmasked_latent(run_prompt, sd_env):
     """SetLatentNoiseMask: outside the mask the latent comes back exactly as it went in."""
     from PIL import Image
+
     picture = Image.new("RGB", (64, 64), "black")
     picture.paste((255, 255, 255), (0, 0, 32, 64))  # left half is the area to change
     picture.save(sd_env.input_dir / "half.png")
@@ -128,6 +191,7 @@ def test_interrupt_stops_within_a_step(run_prompt):
     def stop_at_first_progress(kind, data):
         if kind == "progress" and data["node"] == "5":
             interrupt.set()
+
     result, events = run_prompt(txt2img(steps=20), interrupt=interrupt, on_event=stop_at_first_progress)
     assert result.status == "interrupted"
     steps = [d["value"] for t, d in events if t == "progress" and d["node"] == "5"]
@@ -136,6 +200,7 @@ def test_interrupt_stops_within_a_step(run_prompt):
 
 def test_unknown_checkpoint_is_a_validation_error(registry, sd_env):
     from nodeflow.graph.validate import validate_prompt
+
     prompt = txt2img()
     prompt["1"]["inputs"]["ckpt_name"] = "missing.safetensors"
     check = validate_prompt(registry, sd_env, prompt)
@@ -147,6 +212,7 @@ def test_unknown_checkpoint_is_a_validation_error(registry, sd_env):
 def test_noise_is_one_cpu_randn_after_manual_seed():
     """The compat rule: torch.manual_seed(seed), then one torch.randn over the whole batch."""
     from nodeflow.sampling.run import prepare_noise
+
     latent = torch.zeros(3, 4, 8, 8)
     torch.manual_seed(1234)
     expected = torch.randn(latent.shape, dtype=torch.float32, device="cpu")

@@ -1,5 +1,6 @@
 """Live sampler previews: a tiny VAE (the demo pack's) decodes them itself, so they look like the
 final picture; big VAEs keep the fitted linear projection (cheap at any size)."""
+
 import random
 
 import numpy as np
@@ -49,7 +50,11 @@ def test_a_lone_unet_previews_its_own_latent_space():
     lone = DiffusionModel(PatchedModule(ToyNetwork()), "sd1")
     pixels = np.array(preview_image(lone, latent))
     assert pixels.shape == (32, 32, 3) and (pixels[..., 0] == 255).all() and (pixels[..., 1] == 128).all()
-    tinted = dataclasses.replace(SD1, latent_format=dataclasses.replace(
-        SD1.latent_format, rgb_factors=((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (-1, -1, -1))))
+    tinted = dataclasses.replace(
+        SD1,
+        latent_format=dataclasses.replace(
+            SD1.latent_format, rgb_factors=((0, 0, 0), (0, 0, 0), (0, 0, 0), (0, 0, 0), (-1, -1, -1))
+        ),
+    )
     dark = np.array(preview_image(DiffusionModel(PatchedModule(ToyNetwork()), tinted), latent))
     assert (dark == 0).all()  # the family's own factors (here: bias -1 = black) come before the neutral ones

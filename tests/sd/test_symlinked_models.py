@@ -1,6 +1,7 @@
 """Models symlinked into the model folders (a file, or a whole folder on another disk) are listed,
 validated and loaded; model names stay checked (no '..', absolute paths, NUL, backslashes); files
 served over HTTP keep strict real-path containment (a symlink out of output/ is refused)."""
+
 import os
 import threading
 
@@ -38,23 +39,35 @@ def test_a_symlinked_checkpoint_is_listed_validated_and_loaded(registry, shelf, 
     prompt = load(name)
     prompt["2"] = {"class_type": "CLIPTextEncode", "inputs": {"text": "a star", "clip": ["1", 1]}}
     prompt["3"] = {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["2", 0]}}
-    validation = validate_prompt(registry, shelf, {**prompt, "9": {"class_type": "PreviewAny",
-                                                                   "inputs": {"source": ["3", 0]}}})
+    validation = validate_prompt(
+        registry, shelf, {**prompt, "9": {"class_type": "PreviewAny", "inputs": {"source": ["3", 0]}}}
+    )
     assert validation.ok, validation.node_errors
     engine = Engine(registry, shelf, models=ModelManager(cpu=True))
     result = engine.execute(Job("p", prompt, ["3"]), lambda *a: None, threading.Event())
     assert result.status == "success", result.error
 
 
-@pytest.mark.parametrize("name", ["../linked.safetensors", "shelf/../../x.safetensors", "/etc/passwd",
-                                  "C:/x.safetensors", "a\x00.safetensors", "shelf\\kept.safetensors",
-                                  "./linked.safetensors", "shelf//kept.safetensors",
-                                  "\uff0e\uff0e/x.safetensors"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../linked.safetensors",
+        "shelf/../../x.safetensors",
+        "/etc/passwd",
+        "C:/x.safetensors",
+        "a\x00.safetensors",
+        "shelf\\kept.safetensors",
+        "./linked.safetensors",
+        "shelf//kept.safetensors",
+        "\uff0e\uff0e/x.safetensors",
+    ],
+)
 def test_model_names_stay_checked(shelf, registry, name):
     with pytest.raises(UnsafePath):
         shelf.model_path("checkpoints", name)
-    assert not validate_prompt(registry, shelf, {**load(name), "2": {
-        "class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}).ok
+    assert not validate_prompt(
+        registry, shelf, {**load(name), "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 0]}}}
+    ).ok
 
 
 def test_a_symlinked_embeddings_folder_is_found(env, tmp_path_factory):
@@ -66,8 +79,9 @@ def test_a_symlinked_embeddings_folder_is_found(env, tmp_path_factory):
     assert find("../shared/style") is None
 
 
-async def test_over_http_models_load_through_symlinks_but_view_stays_contained(aiohttp_client, registry, shelf,
-                                                                               tmp_path_factory):
+async def test_over_http_models_load_through_symlinks_but_view_stays_contained(
+    aiohttp_client, registry, shelf, tmp_path_factory
+):
     secret = tmp_path_factory.mktemp("private") / "secret.png"
     secret.write_bytes(b"TOPSECRET-SYMLINK")
     os.symlink(secret, shelf.output_dir / "leak.png")

@@ -1,4 +1,5 @@
 """Prompt weighting syntax, chunking of long prompts, clip skip and textual inversions."""
+
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -7,25 +8,32 @@ from nodeflow.models.loader import load_checkpoint
 from nodeflow.models.prompt_weights import parse_weights, split_embeddings
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("a red star", [("a red star", 1.0)]),
-    ("a (red:1.5) star", [("a ", 1.0), ("red", 1.5), (" star", 1.0)]),
-    ("(red)", [("red", 1.1)]),
-    ("((red))", [("red", pytest.approx(1.21))]),
-    ("[red]", [("red", pytest.approx(1 / 1.1))]),
-    ("(a (b:2):0.5)", [("a ", 0.5), ("b", 1.0)]),
-    ("\\(literal\\) x", [("(literal) x", 1.0)]),
-    ("(unclosed", [("(unclosed", 1.0)]),
-    ("(a:b)", [("a:b", pytest.approx(1.1))]),
-    ("(x:1.2) and (y:1.2)", [("x", 1.2), (" and ", 1.0), ("y", 1.2)]),
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("a red star", [("a red star", 1.0)]),
+        ("a (red:1.5) star", [("a ", 1.0), ("red", 1.5), (" star", 1.0)]),
+        ("(red)", [("red", 1.1)]),
+        ("((red))", [("red", pytest.approx(1.21))]),
+        ("[red]", [("red", pytest.approx(1 / 1.1))]),
+        ("(a (b:2):0.5)", [("a ", 0.5), ("b", 1.0)]),
+        ("\\(literal\\) x", [("(literal) x", 1.0)]),
+        ("(unclosed", [("(unclosed", 1.0)]),
+        ("(a:b)", [("a:b", pytest.approx(1.1))]),
+        ("(x:1.2) and (y:1.2)", [("x", 1.2), (" and ", 1.0), ("y", 1.2)]),
+        ("", []),
+    ],
+)
 def test_prompt_weight_parsing(text, expected):
     assert parse_weights(text) == expected
 
 
 def test_embedding_markers_are_split_out():
-    assert split_embeddings("an embedding:my_style, bright") == [("an ", False), ("my_style", True), (", bright", False)]
+    assert split_embeddings("an embedding:my_style, bright") == [
+        ("an ", False),
+        ("my_style", True),
+        (", bright", False),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +95,7 @@ def test_weights_scale_distance_from_the_empty_prompt(clip):
 
 def test_textual_inversion_vectors_replace_token_embeddings(clip, tmp_path):
     from nodeflow.models.embeddings import embedding_finder
+
     vectors = torch.randn(2, 32)
     save_file({"emb_params": vectors}, str(tmp_path / "shiny.safetensors"))
     torch.save({"string_to_param": {"*": vectors}}, tmp_path / "shiny_a1111.pt")
@@ -106,6 +115,7 @@ def test_textual_inversion_vectors_replace_token_embeddings(clip, tmp_path):
 
 def test_sdxl_style_embedding_picks_its_tower(tmp_path):
     from nodeflow.models.embeddings import load_embedding
+
     save_file({"clip_l": torch.ones(1, 768), "clip_g": torch.zeros(3, 1280)}, str(tmp_path / "e.safetensors"))
     find = lambda name: tmp_path / f"{name}.safetensors"  # noqa: E731
     assert len(load_embedding("e", find, 768, "clip_l")) == 1

@@ -1,6 +1,7 @@
 """Tiny random ControlNets and T2I-Adapters in the released layouts, sized for the tiny SD1 UNet
 (tests/sd/tiny.py): original (cldm) layout with and without ``control_model.``, .safetensors and
 weights-only .pth, diffusers layout as one file and as a folder, TencentARC T2I-Adapters."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,26 @@ import torch
 from .tiny import UNET_SD1
 
 HINT_WIDTHS = (16, 32, 96, 256)  # the released conditioning embedding
-CONTROL_SD1 = dict(in_channels=4, down_block_types=UNET_SD1["down_block_types"],
-                   block_out_channels=UNET_SD1["block_out_channels"], layers_per_block=1,
-                   cross_attention_dim=32, attention_head_dim=8, norm_num_groups=32,
-                   conditioning_embedding_out_channels=HINT_WIDTHS)
+CONTROL_SD1 = {
+    "in_channels": 4,
+    "down_block_types": UNET_SD1["down_block_types"],
+    "block_out_channels": UNET_SD1["block_out_channels"],
+    "layers_per_block": 1,
+    "cross_attention_dim": 32,
+    "attention_head_dim": 8,
+    "norm_num_groups": 32,
+    "conditioning_embedding_out_channels": HINT_WIDTHS,
+}
 # an SDXL-style ControlNet: the text_time extra embedding (pooled 64 + 6 ids of 256)
-CONTROL_SDXL = dict(CONTROL_SD1, cross_attention_dim=64, use_linear_projection=True, attention_head_dim=(1, 1),
-                    addition_embed_type="text_time", addition_time_embed_dim=256,
-                    projection_class_embeddings_input_dim=64 + 6 * 256)
+CONTROL_SDXL = dict(
+    CONTROL_SD1,
+    cross_attention_dim=64,
+    use_linear_projection=True,
+    attention_head_dim=(1, 1),
+    addition_embed_type="text_time",
+    addition_time_embed_dim=256,
+    projection_class_embeddings_input_dim=64 + 6 * 256,
+)
 
 
 def _randomised(module: torch.nn.Module, seed: int) -> torch.nn.Module:
@@ -48,9 +61,16 @@ def tiny_adapter(seed: int = 0, in_channels: int = 1, xl: bool = False):
 
     torch.manual_seed(seed)
     widths = list(UNET_SD1["block_out_channels"])
-    return _randomised(T2IAdapter(in_channels=in_channels, channels=widths, num_res_blocks=2,
-                                  downscale_factor=16 if xl else 8,
-                                  adapter_type="full_adapter_xl" if xl else "full_adapter"), seed)
+    return _randomised(
+        T2IAdapter(
+            in_channels=in_channels,
+            channels=widths,
+            num_res_blocks=2,
+            downscale_factor=16 if xl else 8,
+            adapter_type="full_adapter_xl" if xl else "full_adapter",
+        ),
+        seed,
+    )
 
 
 def _save(tensors: dict, path: Path) -> Path:
@@ -101,8 +121,8 @@ def write_adapter_tencentarc(path: Path, seed: int = 0, in_channels: int = 1) ->
         m = re.match(r"adapter\.body\.(\d+)\.resnets\.(\d+)\.(.*)$", key)
         if m:
             tensors[f"body.{int(m.group(1)) * 2 + int(m.group(2))}.{m.group(3)}"] = value
-        elif (m := re.match(r"adapter\.body\.(\d+)\.in_conv\.(.*)$", key)):
+        elif m := re.match(r"adapter\.body\.(\d+)\.in_conv\.(.*)$", key):
             tensors[f"body.{int(m.group(1)) * 2}.in_conv.{m.group(2)}"] = value
         else:
-            tensors[key[len("adapter."):]] = value
+            tensors[key[len("adapter.") :]] = value
     return _save(tensors, path)

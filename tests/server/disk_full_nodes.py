@@ -1,4 +1,5 @@
 """Loaded with --extra-node-module by test_disk_full.py: a Save Image whose disk is full."""
+
 import errno
 from unittest import mock
 

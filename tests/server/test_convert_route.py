@@ -6,12 +6,37 @@ from nodeflow.workflow.image_metadata import write_png
 
 
 def editor_workflow():
-    return {"version": 0.4, "last_node_id": 2, "last_link_id": 1, "groups": [], "config": {}, "extra": {},
-            "nodes": [{"id": 1, "type": "Const", "pos": [0, 0], "size": [100, 50], "mode": 0, "inputs": [],
-                       "outputs": [{"name": "INT", "type": "INT", "links": [1]}], "widgets_values": [7]},
-                      {"id": 2, "type": "Show", "pos": [200, 0], "size": [100, 50], "mode": 0,
-                       "inputs": [{"name": "value", "type": "*", "link": 1}], "outputs": [], "widgets_values": ["n="]}],
-            "links": [[1, 1, 0, 2, 0, "INT"]]}
+    return {
+        "version": 0.4,
+        "last_node_id": 2,
+        "last_link_id": 1,
+        "groups": [],
+        "config": {},
+        "extra": {},
+        "nodes": [
+            {
+                "id": 1,
+                "type": "Const",
+                "pos": [0, 0],
+                "size": [100, 50],
+                "mode": 0,
+                "inputs": [],
+                "outputs": [{"name": "INT", "type": "INT", "links": [1]}],
+                "widgets_values": [7],
+            },
+            {
+                "id": 2,
+                "type": "Show",
+                "pos": [200, 0],
+                "size": [100, 50],
+                "mode": 0,
+                "inputs": [{"name": "value", "type": "*", "link": 1}],
+                "outputs": [],
+                "widgets_values": ["n="],
+            },
+        ],
+        "links": [[1, 1, 0, 2, 0, "INT"]],
+    }
 
 
 async def test_convert_each_way(api):
@@ -52,6 +77,7 @@ async def test_prompt_accepts_an_editor_workflow(aiohttp_client, env, registry):
     assert r.status == 200
     prompt_id = (await r.json())["prompt_id"]
     import asyncio
+
     for _ in range(200):
         history = await (await client.get(f"/history/{prompt_id}")).json()
         if prompt_id in history:

@@ -1,6 +1,7 @@
 """--enable-cors-header ORIGIN: named origins get CORS headers, preflights and pass the origin check;
 every other origin is refused as before, '*' is refused at start, and the Host/token guards and
 the JSON content-type rules still apply to the named origins."""
+
 import subprocess
 import sys
 
@@ -44,8 +45,14 @@ async def test_named_origin_gets_the_headers_and_may_queue(client):
 
 
 async def test_other_origins_are_still_refused(client):
-    for origin in ("https://evil.example", "http://app.example", "https://app.example.evil.com", "null",
-                   "https://app.example:8443", "http://localhost:5174"):
+    for origin in (
+        "https://evil.example",
+        "http://app.example",
+        "https://app.example.evil.com",
+        "null",
+        "https://app.example:8443",
+        "http://localhost:5174",
+    ):
         r = await client.post("/prompt", json=PROMPT, headers=cross_site(origin))
         assert r.status == 403, origin
         assert "Access-Control-Allow-Origin" not in r.headers, origin
@@ -57,8 +64,7 @@ async def test_other_origins_are_still_refused(client):
 
 
 async def test_preflight(client):
-    ask = {"Origin": APP, "Access-Control-Request-Method": "POST",
-           "Access-Control-Request-Headers": "content-type"}
+    ask = {"Origin": APP, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     for path in ("/prompt", "/api/prompt", "/userdata/a.json"):
         r = await client.options(path, headers=ask)
         assert r.status == 204, path
@@ -100,17 +106,26 @@ async def test_without_the_flag_nothing_changes(api):
 
 def test_origin_parsing():
     assert parse_cors_origins(["https://a.example, http://b.lan:8080/", "HTTPS://A.example:443"]) == [
-        "https://a.example", "http://b.lan:8080"]
+        "https://a.example",
+        "http://b.lan:8080",
+    ]
     assert normalize_origin("http://[::1]:80") == "http://[::1]"
-    for bad in ("ftp://a.example", "https://a.example/app", "a.example", "https://u:p@a.example", "null",
-                "https://a.example:99999"):
+    for bad in (
+        "ftp://a.example",
+        "https://a.example/app",
+        "a.example",
+        "https://u:p@a.example",
+        "null",
+        "https://a.example:99999",
+    ):
         with pytest.raises(ValueError, match="not an origin"):
             parse_cors_origins([bad])
     for star in (["*"], ["https://a.example,*"], ["https://a.example", " * "]):
         with pytest.raises(ValueError, match="refused"):
             parse_cors_origins(star)
-    assert parser().parse_args(["--enable-cors-header", "https://a.example", "--enable-cors-header",
-                                "http://b.lan"]).enable_cors_header == ["https://a.example", "http://b.lan"]
+    assert parser().parse_args(
+        ["--enable-cors-header", "https://a.example", "--enable-cors-header", "http://b.lan"]
+    ).enable_cors_header == ["https://a.example", "http://b.lan"]
     assert parser().parse_args(["--enable-cors-header"]).enable_cors_header == ["*"]  # then refused
 
 
@@ -118,8 +133,13 @@ def test_star_is_refused_at_start(env, registry):
     with pytest.raises(ValueError, match="every web site"):
         create_app(ServerConfig(cors_origins=["*"]), registry, Engine(registry, env), env)
     for flags in (["--enable-cors-header", "*"], ["--enable-cors-header"]):
-        proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--base-directory", str(env.base), *flags],
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--base-directory", str(env.base), *flags],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2, proc.stderr[-500:]
         assert "--enable-cors-header '*' is refused" in proc.stderr
         assert "NodeFlow:" not in proc.stdout  # never started

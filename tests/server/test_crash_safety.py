@@ -1,6 +1,7 @@
 """SIGKILL at random moments during a 50-prompt run: after restarts every prompt is in the
 history (finished, or marked interrupted), every finished output is on disk, and SQLite's
 integrity check passes."""
+
 import random
 import signal
 import sqlite3
@@ -10,11 +11,13 @@ from .test_restart import call, free_port, start, wait
 
 
 def prompt(i):
-    return {"1": {"class_type": "EmptyImage", "inputs": {"width": 16, "height": 16, "batch_size": 1, "color": i * 999}},
-            "2": {"class_type": "Const", "inputs": {"value": i}},
-            "3": {"class_type": "Slow", "inputs": {"value": ["2", 0], "steps": 3}},
-            "4": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": f"crash/p{i}"}},
-            "5": {"class_type": "Show", "inputs": {"value": ["3", 0]}}}
+    return {
+        "1": {"class_type": "EmptyImage", "inputs": {"width": 16, "height": 16, "batch_size": 1, "color": i * 999}},
+        "2": {"class_type": "Const", "inputs": {"value": i}},
+        "3": {"class_type": "Slow", "inputs": {"value": ["2", 0], "steps": 3}},
+        "4": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": f"crash/p{i}"}},
+        "5": {"class_type": "Show", "inputs": {"value": ["3", 0]}},
+    }
 
 
 def test_random_sigkills_lose_nothing(tmp_path):

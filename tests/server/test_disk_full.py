@@ -1,16 +1,19 @@
 """A prompt whose output cannot be written (disk full, read-only or blocked output folder) ends in
 the history as an error naming the folder, and the prompts queued behind it still run."""
+
 import os
 
 from .test_restart import call, free_port, start, wait
 
 
 def saving(node, prefix, seed, slow_steps=1):
-    return {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": seed}},
-            "2": {"class_type": node, "inputs": {"images": ["1", 0], "filename_prefix": prefix}},
-            "3": {"class_type": "Const", "inputs": {"value": seed}},
-            "4": {"class_type": "Slow", "inputs": {"value": ["3", 0], "steps": slow_steps}},
-            "5": {"class_type": "Show", "inputs": {"value": ["4", 0]}}}
+    return {
+        "1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": seed}},
+        "2": {"class_type": node, "inputs": {"images": ["1", 0], "filename_prefix": prefix}},
+        "3": {"class_type": "Const", "inputs": {"value": seed}},
+        "4": {"class_type": "Slow", "inputs": {"value": ["3", 0], "steps": slow_steps}},
+        "5": {"class_type": "Show", "inputs": {"value": ["4", 0]}},
+    }
 
 
 def unwritable_folder(folder):
@@ -43,10 +46,14 @@ def test_unwritable_output_fails_the_prompt_and_the_queue_goes_on(tmp_path):
     output = tmp_path / "output"
     reason = unwritable_folder(output / "blocked")
     try:
-        ids = [call(port, "POST", "/prompt", {"prompt": prompt})["prompt_id"] for prompt in (
-            saving("SaveImageDiskFull", "full/img", 1, slow_steps=20),
-            saving("SaveImage", "blocked/img", 2),
-            saving("SaveImage", "fine/img", 3))]
+        ids = [
+            call(port, "POST", "/prompt", {"prompt": prompt})["prompt_id"]
+            for prompt in (
+                saving("SaveImageDiskFull", "full/img", 1, slow_steps=20),
+                saving("SaveImage", "blocked/img", 2),
+                saving("SaveImage", "fine/img", 3),
+            )
+        ]
         history = wait(lambda: (h := call(port, "GET", "/history")) and all(p in h for p in ids) and h, timeout=60)
         assert [p for p in history if p in ids] == ids  # ran in queue order
 

@@ -1,23 +1,29 @@
 """A prompt whose LoadImage file is deleted while it waits in the queue (review 5.1-B), on a real
 server: the websocket shows execution_error naming the node, then ``executing`` null; history
 records the error with the node id; the next prompt runs."""
+
 from PIL import Image
 
 from .conftest import receive_until
 
 
 def slow(steps=300):
-    return {"1": {"class_type": "Const", "inputs": {"value": 1}},
-            "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
-LOAD = {"1": {"class_type": "LoadImage", "inputs": {"image": "queued.png"}},
-        "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}}}
+LOAD = {
+    "1": {"class_type": "LoadImage", "inputs": {"image": "queued.png"}},
+    "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}},
+}
 
 
 async def test_image_deleted_while_queued_is_an_execution_error_on_the_node(api, registry):
     from nodeflow.nodes import image_io
+
     registry.add_module(image_io)
     Image.new("RGB", (4, 4)).save(api.env.input_dir / "queued.png")
     ws = await api.ws("c")
@@ -36,7 +42,7 @@ async def test_image_deleted_while_queued_is_an_execution_error_on_the_node(api,
 
     hist = await api.wait_history(queued["prompt_id"])
     assert hist["status"]["status_str"] == "error" and hist["status"]["completed"] is False
-    recorded = dict((kind, data) for kind, data in hist["status"]["messages"])["execution_error"]
+    recorded = dict(hist["status"]["messages"])["execution_error"]
     assert recorded["node_id"] == "1" and recorded["node_type"] == "LoadImage"
 
     _, after = await api.queue(slow(1), client_id="c")  # the server keeps serving

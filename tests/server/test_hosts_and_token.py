@@ -1,5 +1,6 @@
 """DNS rebinding: unknown Host names are refused on every route, the websocket included.
 Remote access: with a token configured, every route answers 401 without it."""
+
 import aiohttp
 
 from nodeflow.engine.executor import Engine
@@ -66,9 +67,23 @@ def test_binding_beyond_loopback_generates_and_requires_a_token(tmp_path):
     from .test_restart import ROOT, free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--listen", "0.0.0.0", "--port", str(port),
-                             "--base-directory", str(tmp_path), "--disable-custom-nodes"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "--listen",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            "--base-directory",
+            str(tmp_path),
+            "--disable-custom-nodes",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = ""
         deadline = time.time() + 60

@@ -1,5 +1,6 @@
 """1,000 prompts from 20 websocket clients that disconnect and reconnect: every prompt ends in
 the history, no client receives another client's events, and the server's memory stays flat."""
+
 import asyncio
 import json
 import signal
@@ -17,9 +18,11 @@ def rss_kb(pid):
 
 
 def prompt(client, i):
-    return {"1": {"class_type": "Const", "inputs": {"value": i}},
-            "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": client}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0], "label": f"c{client}-"}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": i}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": client}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0], "label": f"c{client}-"}},
+    }
 
 
 async def client_run(url, client, results, ids):
@@ -34,7 +37,7 @@ async def client_run(url, client, results, ids):
                     while True:  # read until nothing arrives for a moment
                         try:
                             msg = await ws.receive(timeout=0.01)
-                        except asyncio.TimeoutError:
+                        except TimeoutError:
                             break
                         if msg.type == aiohttp.WSMsgType.TEXT:
                             seen.append(json.loads(msg.data))

@@ -1,5 +1,6 @@
 """LoadImage with ComfyUI's annotated names over a real server (review 5.1-C): "x.png [output]"
 is accepted by POST /prompt and loads; an unknown file is a 400 naming the node and input."""
+
 import pytest
 from PIL import Image
 
@@ -7,13 +8,16 @@ from PIL import Image
 @pytest.fixture
 def image_registry(registry):
     from nodeflow.nodes import image_io
+
     registry.add_module(image_io)
     return registry
 
 
 def load(name):
-    return {"1": {"class_type": "LoadImage", "inputs": {"image": name}},
-            "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}}}
+    return {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "TakesImage", "inputs": {"image": ["1", 0]}},
+    }
 
 
 async def test_an_image_from_the_output_folder_loads(api, image_registry):

@@ -1,5 +1,6 @@
 """The OpenAPI document covers every route, and Schemathesis run against a real server (a
 subprocess of main.py on a free port, base directory in tmp) finds no 5xx on any operation."""
+
 import collections
 import json
 import time
@@ -23,7 +24,7 @@ def registered_operations(app: web.Application) -> set[tuple[str, str]]:
         if isinstance(route.resource, web.StaticResource) or route.method == "HEAD":
             continue
         path = route.resource.canonical
-        path = path[len("/api"):] if path.startswith("/api/") else path
+        path = path[len("/api") :] if path.startswith("/api/") else path
         if path == "/ws":
             continue
         found.add((route.method, path))
@@ -57,7 +58,9 @@ def test_documented_request_bodies():
     paths = DOCUMENT["paths"]
     prompt = paths["/prompt"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert prompt["required"] == ["prompt"]
-    assert {"prompt", "client_id", "extra_data", "front", "number", "partial_execution_targets"} <= set(prompt["properties"])
+    assert {"prompt", "client_id", "extra_data", "front", "number", "partial_execution_targets"} <= set(
+        prompt["properties"]
+    )
     for path in ("/queue", "/history"):
         body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert body["properties"]["clear"]["type"] == "boolean"
@@ -93,8 +96,11 @@ def run_schemathesis(base_url: str) -> tuple[collections.Counter, list[str], set
     from hypothesis.errors import Unsatisfiable
     from schemathesis import GenerationMode
 
-    checks = [schemathesis.checks.status_code_conformance, schemathesis.checks.content_type_conformance,
-              schemathesis.checks.response_schema_conformance]
+    checks = [
+        schemathesis.checks.status_code_conformance,
+        schemathesis.checks.content_type_conformance,
+        schemathesis.checks.response_schema_conformance,
+    ]
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json", timeout=10)
     session = requests.Session()
     statuses: collections.Counter = collections.Counter()
@@ -102,6 +108,7 @@ def run_schemathesis(base_url: str) -> tuple[collections.Counter, list[str], set
     operations = [result.ok() for result in schema.get_all_operations()]
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
             def exercise(case):
                 try:
                     response = case.call(base_url=base_url, session=session, timeout=20)
@@ -110,18 +117,27 @@ def run_schemathesis(base_url: str) -> tuple[collections.Counter, list[str], set
                     return
                 statuses[response.status_code] += 1
                 if response.status_code >= 500:
-                    failures.append(f"{operation.label} [{mode.value}] -> {response.status_code}: "
-                                    f"{response.text[:300]}\n    {case.as_curl_command()}")
+                    failures.append(
+                        f"{operation.label} [{mode.value}] -> {response.status_code}: "
+                        f"{response.text[:300]}\n    {case.as_curl_command()}"
+                    )
                     return
                 try:
                     case.validate_response(response, checks=checks)
                 except (Exception, BaseExceptionGroup) as exc:  # a documented-status/content/schema mismatch
-                    failures.append(f"{operation.label} [{mode.value}] -> {response.status_code}: "
-                                    f"{str(exc)[:400]}\n    {case.as_curl_command()}")
+                    failures.append(
+                        f"{operation.label} [{mode.value}] -> {response.status_code}: "
+                        f"{str(exc)[:400]}\n    {case.as_curl_command()}"
+                    )
 
-            test = settings(max_examples=MAX_EXAMPLES[mode.value], deadline=None, derandomize=True, database=None,
-                            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))(
-                given(case=operation.as_strategy(generation_mode=mode))(exercise))
+            test = settings(
+                max_examples=MAX_EXAMPLES[mode.value],
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )(given(case=operation.as_strategy(generation_mode=mode))(exercise))
             try:
                 test()
             except Unsatisfiable:  # nothing to negate (no parameters, no body)
@@ -135,8 +151,10 @@ def test_schemathesis_finds_no_server_errors(server, capsys):
     statuses, failures, operations = run_schemathesis(server)
     seconds = time.time() - started
     with capsys.disabled():
-        print(f"\nschemathesis: {len(operations)} operations, {sum(statuses.values())} requests in {seconds:.1f} s, "
-              f"statuses {dict(sorted(statuses.items(), key=str))}")
+        print(
+            f"\nschemathesis: {len(operations)} operations, {sum(statuses.values())} requests in {seconds:.1f} s, "
+            f"statuses {dict(sorted(statuses.items(), key=str))}"
+        )
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
     # Schemathesis leaves out the document's own URL; the route test above covers it.
     assert operations == {f"{m} {p}" for m, p in documented_operations()} - {"GET /openapi.json"}
@@ -144,6 +162,7 @@ def test_schemathesis_finds_no_server_errors(server, capsys):
 
 
 # -- Regressions: what Schemathesis found ----------------------------------------------------------
+
 
 async def test_huge_history_numbers_are_not_a_server_error(api):
     r = await api.client.get("/history", params={"max_items": "5", "offset": str(10**40)})
@@ -153,8 +172,10 @@ async def test_huge_history_numbers_are_not_a_server_error(api):
 
 
 async def test_malformed_multipart_part_headers_are_a_400(api):
-    body = (b'--xyz\r\nContent-Disposition: form-data; name="\x1a\xf0\xb1\x9d\xbf"\r\n\r\n{}\r\n'
-            b'--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nPNG\r\n--xyz--\r\n')
+    body = (
+        b'--xyz\r\nContent-Disposition: form-data; name="\x1a\xf0\xb1\x9d\xbf"\r\n\r\n{}\r\n'
+        b'--xyz\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nPNG\r\n--xyz--\r\n'
+    )
     for path in ("/upload/image", "/upload/mask"):
         r = await api.client.post(path, data=body, headers={"Content-Type": "multipart/form-data; boundary=xyz"})
         assert r.status == 400, path
@@ -178,8 +199,11 @@ async def test_userdata_names_with_newlines_get_json_answers(aiohttp_client, env
 async def test_prompt_number_must_be_finite(api):
     prompt = '{"1": {"class_type": "Show", "inputs": {"value": 1}}}'
     for number in ("1" + "0" * 400, "NaN", "Infinity", "-Infinity", "1e400"):
-        r = await api.client.post("/prompt", data='{"prompt": %s, "number": %s}' % (prompt, number),
-                                  headers={"Content-Type": "application/json"})
+        r = await api.client.post(
+            "/prompt",
+            data='{"prompt": %s, "number": %s}' % (prompt, number),
+            headers={"Content-Type": "application/json"},
+        )
         assert r.status == 400, number
         assert "finite" in (await r.json())["error"]["message"]
     status, body = await api.queue(json.loads(prompt), number=-2.5)

@@ -21,8 +21,11 @@ async def test_cross_origin_posts_are_refused(api):
 
 
 async def test_form_encoded_posts_from_browsers_are_refused(api):
-    r = await api.client.post("/prompt", data=b'{"prompt": {}}',
-                              headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Mode": "navigate"})
+    r = await api.client.post(
+        "/prompt",
+        data=b'{"prompt": {}}',
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Mode": "navigate"},
+    )
     assert r.status == 415
     body = b'{"prompt": {"1": {"class_type": "Show", "inputs": {"value": 1}}}}'
     r = await api.client.post("/prompt", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})

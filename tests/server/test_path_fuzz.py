@@ -1,5 +1,6 @@
 """Every place a file name comes in, fed with path tricks: nothing outside its folder is read,
 written or listed, and every answer is a 4xx (or a safe in-folder result), never a 500."""
+
 import io
 import json
 import os
@@ -14,9 +15,24 @@ from nodeflow.graph.validate import validate_prompt
 from nodeflow.nodes import image_io
 from nodeflow.schema.registry import Registry
 
-TRICKS = ["..", "../secret.txt", "../../secret.txt", "/etc/passwd", "C:\\secret.txt", "C:/secret.txt",
-          "a\\..\\..\\secret.txt", "%2e%2e/secret.txt", "..%2fsecret.txt", "ok\x00.png", "a" * 300 + ".png",
-          "\uff0e\uff0e/secret.txt", "sub/../../secret.txt", "./../secret.txt", "link/secret.txt", " ../secret.txt"]
+TRICKS = [
+    "..",
+    "../secret.txt",
+    "../../secret.txt",
+    "/etc/passwd",
+    "C:\\secret.txt",
+    "C:/secret.txt",
+    "a\\..\\..\\secret.txt",
+    "%2e%2e/secret.txt",
+    "..%2fsecret.txt",
+    "ok\x00.png",
+    "a" * 300 + ".png",
+    "\uff0e\uff0e/secret.txt",
+    "sub/../../secret.txt",
+    "./../secret.txt",
+    "link/secret.txt",
+    " ../secret.txt",
+]
 SECRET = b"TOPSECRET-FUZZ"
 
 
@@ -79,13 +95,17 @@ def test_node_entry_points(env, name, tmp_path):
     registry = Registry()
     registry.add_module(image_io)
     os.symlink(tmp_path.parent, env.input_dir / "link") if not (env.input_dir / "link").exists() else None
-    load = {"1": {"class_type": "LoadImage", "inputs": {"image": name}},
-            "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}
+    load = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": name}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}},
+    }
     assert not validate_prompt(registry, env, load).ok  # not in the list of input files, or unsafe
     assert image_io.LoadImage.validate(env, image=name) is not True
-    from nodeflow.engine.job import Job
     import threading
-    from nodeflow.nodes.image_ops import EmptyImage  # noqa: F401
+
+    from nodeflow.engine.job import Job
+    from nodeflow.nodes.image_ops import EmptyImage
+
     save = {"1": {"class_type": "SaveImage", "inputs": {"images": ["9", 0], "filename_prefix": name}}}
     registry.add_class(EmptyImage)
     save["9"] = {"class_type": "EmptyImage", "inputs": {"width": 4, "height": 4, "batch_size": 1, "color": 0}}

@@ -1,4 +1,5 @@
 """Binary websocket frames from a running node, and the editor page's security headers."""
+
 import io
 import struct
 from pathlib import Path
@@ -16,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_preview_and_text_frames_reach_the_client(api):
     ws = await api.ws("p")
-    prompt = {"1": {"class_type": "Const", "inputs": {"value": 2}},
-              "2": {"class_type": "Previewer", "inputs": {"value": ["1", 0]}},
-              "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    prompt = {
+        "1": {"class_type": "Const", "inputs": {"value": 2}},
+        "2": {"class_type": "Previewer", "inputs": {"value": ["1", 0]}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     _, body = await api.queue(prompt, client_id="p")
     seen = await receive_until(ws, "execution_success", prompt_id=body["prompt_id"])
     frames = [data for kind, data in seen if kind == "binary"]
@@ -28,7 +31,7 @@ async def test_preview_and_text_frames_reach_the_client(api):
     with Image.open(io.BytesIO(frames[0][8:])) as img:
         assert img.format == "JPEG" and img.size == (8, 8)
     kind, length = struct.unpack(">II", frames[1][:8])
-    assert kind == 3 and frames[1][8:8 + length] == b"2" and frames[1][8 + length:] == b"tok"
+    assert kind == 3 and frames[1][8 : 8 + length] == b"2" and frames[1][8 + length :] == b"tok"
     await ws.close()
 
 

@@ -1,4 +1,5 @@
 """/prompt, /queue, /history, /interrupt and the websocket messages, on a real server."""
+
 import asyncio
 import struct
 
@@ -6,15 +7,19 @@ from .conftest import receive_until
 
 
 def chain(value=1, b=2):
-    return {"1": {"class_type": "Const", "inputs": {"value": value}},
-            "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": b}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": value}},
+        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": b}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
 def slow(steps=400, value=1):
-    return {"1": {"class_type": "Const", "inputs": {"value": value}},
-            "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": value}},
+        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
 async def test_prompt_runs_and_reports_every_message_type(api):
@@ -27,7 +32,7 @@ async def test_prompt_runs_and_reports_every_message_type(api):
     kinds = [k for k, _ in seen]
     for kind in ("status", "execution_start", "execution_cached", "executing", "executed"):
         assert kind in kinds, kind
-    executed = [d for k, d in seen if k == "executed"][0]
+    executed = next(d for k, d in seen if k == "executed")
     assert executed == {"node": "3", "display_node": "3", "output": {"text": ["3"]}, "prompt_id": body["prompt_id"]}
     done = await receive_until(ws, "executing")
     assert done[-1][1]["node"] is None
@@ -39,7 +44,7 @@ async def test_prompt_runs_and_reports_every_message_type(api):
     # the same prompt again: everything cached, listed in execution_cached
     _, again = await api.queue(chain(), client_id="c1")
     seen = await receive_until(ws, "execution_success", prompt_id=again["prompt_id"])
-    cached = [d for k, d in seen if k == "execution_cached"][0]["nodes"]
+    cached = next(d for k, d in seen if k == "execution_cached")["nodes"]
     assert sorted(cached) == ["1", "2", "3"]
     await ws.close()
 
@@ -55,7 +60,7 @@ async def test_events_go_only_to_the_prompts_client(api):
     while True:
         try:
             msg = await ws_b.receive(timeout=0.2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         leaked.append(msg.json()["type"])
     assert all(kind == "status" for kind in leaked), leaked  # queue status is for everyone
@@ -82,9 +87,11 @@ async def test_progress_and_interrupt_of_a_running_prompt(api):
 
 async def test_node_exception_is_execution_error_and_next_prompt_runs(api):
     ws = await api.ws("c")
-    bad = {"1": {"class_type": "Const", "inputs": {"value": 1}},
-           "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
-           "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    bad = {
+        "1": {"class_type": "Const", "inputs": {"value": 1}},
+        "2": {"class_type": "Fail", "inputs": {"value": ["1", 0]}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
     _, first = await api.queue(bad, client_id="c")
     _, second = await api.queue(chain(9), client_id="c")
     seen = await receive_until(ws, "execution_error", prompt_id=first["prompt_id"])
@@ -137,8 +144,12 @@ async def test_history_paging_delete_and_clear(api):
 
 
 async def test_validation_errors_are_400_with_node_errors(api):
-    status, body = await api.queue({"1": {"class_type": "Const", "inputs": {"value": 5000}},
-                                    "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}}})
+    status, body = await api.queue(
+        {
+            "1": {"class_type": "Const", "inputs": {"value": 5000}},
+            "2": {"class_type": "Show", "inputs": {"value": ["1", 0]}},
+        }
+    )
     assert status == 400
     assert body["error"]["type"] == "prompt_outputs_failed_validation"
     assert body["node_errors"]["1"]["errors"][0]["type"] == "value_bigger_than_max"
@@ -169,6 +180,6 @@ async def test_binary_text_frames(api):
 
     frame = encode_binary("text", {"node": "7", "text": "héllo"})
     kind, length = struct.unpack(">II", frame[:8])
-    assert kind == 3 and frame[8:8 + length] == b"7" and frame[8 + length:].decode() == "héllo"
+    assert kind == 3 and frame[8 : 8 + length] == b"7" and frame[8 + length :].decode() == "héllo"
     frame = encode_binary("preview", {"format": "PNG", "image": b"\x89PNG"})
     assert struct.unpack(">II", frame[:8]) == (1, 2) and frame[8:] == b"\x89PNG"

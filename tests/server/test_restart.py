@@ -1,7 +1,7 @@
 """A real server process killed with SIGKILL mid-run: pending prompts resume in order after a
 restart, the running one is in the history as interrupted, finished outputs stay listed."""
+
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -23,9 +23,22 @@ def start(base, port, custom_nodes=False, extra_args=()):
     flags = ([] if custom_nodes else ["--disable-custom-nodes"]) + list(extra_args)
     # The server's log goes to a file: an unread pipe fills up and blocks the server.
     log = open(Path(base) / "server.log", "ab")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--port", str(port), "--base-directory", str(base),
-                             *flags, "--extra-node-module", "tests.engine.toy_nodes"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "--port",
+            str(port),
+            "--base-directory",
+            str(base),
+            *flags,
+            "--extra-node-module",
+            "tests.engine.toy_nodes",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     log.close()
     for _ in range(1200):  # up to 2 minutes: a busy machine starts slowly
         try:
@@ -40,17 +53,20 @@ def start(base, port, custom_nodes=False, extra_args=()):
 
 def call(port, method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         raw = r.read()
         return json.loads(raw) if raw else None
 
 
 def slow_prompt(value, steps):
-    return {"1": {"class_type": "Const", "inputs": {"value": value}},
-            "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
-            "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}}}
+    return {
+        "1": {"class_type": "Const", "inputs": {"value": value}},
+        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
+        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
+    }
 
 
 def wait(predicate, timeout=30):

@@ -1,5 +1,6 @@
 """The workflow library routes: NodeFlow's web/examples and packs' example_workflows (ComfyUI's
 /workflow_templates shape and file route), and the model folder of each file-picking input."""
+
 import json
 
 import pytest
@@ -27,8 +28,11 @@ async def library(aiohttp_client, env, tmp_path):
     (other / "examples" / "x.json").write_text("{}")
     bare = tmp_path / "packs" / "no_examples"
     bare.mkdir()
-    statuses = [PackStatus(name="ComfyUI-Cool", path=str(pack), ok=True), PackStatus(name="old_pack", path=str(other)),
-                PackStatus(name="no_examples", path=str(bare), ok=True)]
+    statuses = [
+        PackStatus(name="ComfyUI-Cool", path=str(pack), ok=True),
+        PackStatus(name="old_pack", path=str(other)),
+        PackStatus(name="no_examples", path=str(bare), ok=True),
+    ]
     registry = builtin_registry()
     config = ServerConfig(web_dir=web_dir, plugin_status=statuses)
     client = await aiohttp_client(create_app(config, registry, Engine(registry, env), env))
@@ -41,8 +45,13 @@ async def test_comfyui_workflow_templates_list_and_files(library):
     r = await library.get("/api/workflow_templates/ComfyUI-Cool/basic%20flow.json")
     assert r.status == 200 and await r.json() == {"nodes": [], "links": []}
     assert (await library.get("/workflow_templates/ComfyUI-Cool/basic%20flow.jpg")).status == 200
-    for bad, status in (("ComfyUI-Cool/notes.txt", 404), ("ComfyUI-Cool/missing.json", 404), ("nope/x.json", 404),
-                        ("no_examples/x.json", 404), ("ComfyUI-Cool/..%2F..%2Fsecret.json", 400)):
+    for bad, status in (
+        ("ComfyUI-Cool/notes.txt", 404),
+        ("ComfyUI-Cool/missing.json", 404),
+        ("nope/x.json", 404),
+        ("no_examples/x.json", 404),
+        ("ComfyUI-Cool/..%2F..%2Fsecret.json", 400),
+    ):
         r = await library.get(f"/workflow_templates/{bad}")
         assert r.status == status, bad
         assert "message" in (await r.json())["error"]
@@ -52,8 +61,12 @@ async def test_editor_template_list_has_nodeflow_examples_first(library):
     items = await (await library.get("/nodeflow/templates")).json()
     assert items[0] == {"source": "NodeFlow", "name": "demo", "url": "examples/demo.json", "thumbnail": None}
     cool = next(i for i in items if i["source"] == "ComfyUI-Cool")
-    assert cool == {"source": "ComfyUI-Cool", "name": "basic flow", "url": "api/workflow_templates/ComfyUI-Cool/basic flow.json",
-                    "thumbnail": "api/workflow_templates/ComfyUI-Cool/basic flow.jpg"}
+    assert cool == {
+        "source": "ComfyUI-Cool",
+        "name": "basic flow",
+        "url": "api/workflow_templates/ComfyUI-Cool/basic flow.json",
+        "thumbnail": "api/workflow_templates/ComfyUI-Cool/basic flow.jpg",
+    }
     assert [i["source"] for i in items] == ["NodeFlow", "ComfyUI-Cool", "old_pack"]
 
 

@@ -1,14 +1,16 @@
 """Upscale models: loading (spandrel detection, safe reading of .pth), tiled blending, the
 out-of-memory fallback and the two nodes, with tiny models built at test time."""
+
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import pickle
 import re
 import threading
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -43,7 +45,8 @@ def one_thread():
 
 # ---------------------------------------------------------------- tiny models
 
-@lru_cache(maxsize=None)
+
+@cache
 def rrdb() -> ESRGAN:
     """ESRGAN (RRDBNet) 4x, 8 features, 1 block; spandrel fixes the grow channels at 32."""
     torch.manual_seed(1)
@@ -53,7 +56,7 @@ def rrdb() -> ESRGAN:
     return net
 
 
-@lru_cache(maxsize=None)
+@cache
 def compact(scale: int = 4) -> Compact:
     """Real-ESRGAN compact (SRVGGNetCompact): 8 features, 2 convolutions."""
     torch.manual_seed(2)
@@ -96,6 +99,7 @@ def ramp_image(batch: int = 1, height: int = 70, width: int = 90, seed: int = 0)
 
 # ---------------------------------------------------------------- context helpers
 
+
 class FakeModels:
     """A model manager stand-in: caches by key, records use()."""
 
@@ -124,14 +128,18 @@ def make_node(cls, env, models=None, events=None):
 
 # ---------------------------------------------------------------- loading
 
-@pytest.mark.parametrize("name, state, wrap, prefix, arch, scale", [
-    ("esrgan_old.safetensors", lambda: rrdb().state_dict(), None, "", "ESRGAN", 4),
-    ("esrgan_old.pth", lambda: rrdb().state_dict(), None, "module.", "ESRGAN", 4),
-    ("esrgan_new.pth", lambda: new_layout(rrdb().state_dict()), "params_ema", "", "ESRGAN", 4),
-    ("esrgan_new.safetensors", lambda: new_layout(rrdb().state_dict()), None, "", "ESRGAN", 4),
-    ("compact_x2.safetensors", lambda: compact(2).state_dict(), None, "", "Compact", 2),
-    ("compact_x4.pth", lambda: compact(4).state_dict(), "params", "", "Compact", 4),
-])
+
+@pytest.mark.parametrize(
+    "name, state, wrap, prefix, arch, scale",
+    [
+        ("esrgan_old.safetensors", lambda: rrdb().state_dict(), None, "", "ESRGAN", 4),
+        ("esrgan_old.pth", lambda: rrdb().state_dict(), None, "module.", "ESRGAN", 4),
+        ("esrgan_new.pth", lambda: new_layout(rrdb().state_dict()), "params_ema", "", "ESRGAN", 4),
+        ("esrgan_new.safetensors", lambda: new_layout(rrdb().state_dict()), None, "", "ESRGAN", 4),
+        ("compact_x2.safetensors", lambda: compact(2).state_dict(), None, "", "Compact", 2),
+        ("compact_x4.pth", lambda: compact(4).state_dict(), "params", "", "Compact", 4),
+    ],
+)
 def test_loader_detects_each_layout_and_keeps_the_weights(env, name, state, wrap, prefix, arch, scale):
     path = write_model(env, name, state(), wrap, prefix)
     descriptor = load_upscale_model(path)
@@ -154,7 +162,8 @@ def test_loader_node_uses_the_model_manager_and_fingerprints_size_and_mtime(env)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert UpscaleModelLoader.fingerprint(env, model_name="x4.safetensors") != before
     assert UpscaleModelLoader.fingerprint(env, model_name="missing.pth") != UpscaleModelLoader.fingerprint(
-        env, model_name="missing.pth")  # nan: never cached
+        env, model_name="missing.pth"
+    )  # nan: never cached
     assert make_node(UpscaleModelLoader, env, None).run(model_name="x4.safetensors").scale == 4
 
 
@@ -165,10 +174,12 @@ def test_bad_files_give_value_errors_naming_the_file(env):
     (folder / "truncated.safetensors").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     (folder / "notes.pth").write_text("these are not weights\n")
     save_file({"foo.weight": torch.zeros(3, 3)}, str(folder / "other.safetensors"))
-    for name, words in [("noise.safetensors", "not a valid .safetensors"),
-                        ("truncated.safetensors", "not a valid .safetensors"),
-                        ("notes.pth", "notes.pth"),
-                        ("other.safetensors", "not a supported upscale model")]:
+    for name, words in [
+        ("noise.safetensors", "not a valid .safetensors"),
+        ("truncated.safetensors", "not a valid .safetensors"),
+        ("notes.pth", "notes.pth"),
+        ("other.safetensors", "not a supported upscale model"),
+    ]:
         with pytest.raises(ValueError) as info:
             load_upscale_model(folder / name)
         assert name in str(info.value) and words in str(info.value)
@@ -211,6 +222,7 @@ def test_pickle_with_code_is_refused_without_running_it(env, tmp_path):
 
 # ---------------------------------------------------------------- tiles
 
+
 def test_tile_layout_covers_evenly_inside_the_image():
     assert tile_layout(20, 32, 8) == (20, [0])
     assert tile_layout(70, 32, 8) == (29, [0, 20, 41])  # 3 tiles of <= 32 with >= 8 shared
@@ -219,7 +231,7 @@ def test_tile_layout_covers_evenly_inside_the_image():
         for tile, overlap in [(32, 8), (64, 32), (33, 0), (512, 32)]:
             length, starts = tile_layout(size, tile, overlap)
             assert length <= tile and starts[0] == 0 and starts[-1] + length == size
-            assert all(0 < b - a <= length - overlap for a, b in zip(starts, starts[1:]))
+            assert all(0 < b - a <= length - overlap for a, b in itertools.pairwise(starts))
 
 
 def test_tiled_compact_equals_untiled():
@@ -257,13 +269,19 @@ def test_batch_progress_and_small_images():
     image = ramp_image(batch=2, height=70, width=90).movedim(-1, 1)
     calls = []
     with torch.no_grad():
-        out = upscale_tiled(lambda t: net(t).clamp(0, 1), image, 2, tile=32, overlap=8,
-                            progress=lambda done, total: calls.append((done, total)))
-        singles = [net(image[i:i + 1]).clamp(0, 1) for i in range(2)]
+        out = upscale_tiled(
+            lambda t: net(t).clamp(0, 1),
+            image,
+            2,
+            tile=32,
+            overlap=8,
+            progress=lambda done, total: calls.append((done, total)),
+        )
+        singles = [net(image[i : i + 1]).clamp(0, 1) for i in range(2)]
         small = upscale_tiled(lambda t: net(t), image[:, :, :20, :25], 2, tile=32, overlap=8)
     assert out.shape == (2, 3, 140, 180)
     for i in range(2):
-        assert (out[i:i + 1] - singles[i]).abs().max() < 1e-2  # overlap 8: see the compact test above
+        assert (out[i : i + 1] - singles[i]).abs().max() < 1e-2  # overlap 8: see the compact test above
     assert calls == [(i, 12) for i in range(1, 13)]  # 3 rows x 4 columns of 29 x 29 pixels
     assert small.shape == (2, 3, 40, 50)
 
@@ -312,6 +330,7 @@ def test_out_of_memory_halves_the_tile_down_to_the_minimum():
 
 
 # ---------------------------------------------------------------- nodes
+
 
 def test_upscale_node_gives_exact_scale_batches_and_reports_each_tile(env, monkeypatch):
     write_model(env, "x4.safetensors", compact(4).state_dict())
@@ -363,10 +382,13 @@ def test_nodes_match_the_reference_object_info(env):
         for key in ("output", "output_is_list", "output_name", "category", "output_node", "display_name"):
             assert ours[key] == theirs[key], (name, key)
     assert registry.get("ImageUpscaleWithModel").object_info(env)["input"]["required"] == {
-        "upscale_model": ["UPSCALE_MODEL", {}], "image": ["IMAGE", {}]}
+        "upscale_model": ["UPSCALE_MODEL", {}],
+        "image": ["IMAGE", {}],
+    }
     write_model(env, "a.safetensors", compact(2).state_dict())
     assert registry.get("UpscaleModelLoader").object_info(env)["input"]["required"]["model_name"][0] == [
-        "a.safetensors"]
+        "a.safetensors"
+    ]
 
 
 def test_nodes_run_through_the_engine(env):

@@ -2,6 +2,7 @@
 (tests/plugins/packs/comfy_web_pack) imports app/api/widgets/ui from ../../scripts/, adds widgets in
 onNodeCreated, reacts to `executed` and to a custom event its Python sends, calls api.fetchApi; its
 broken scripts are reported while the good one, NodeFlow's own extensions and the editor still work."""
+
 import json
 import shutil
 import urllib.error
@@ -38,7 +39,9 @@ def fetch(url):
 
 
 def widgets(page, node):
-    return page.evaluate(f"(id) => {COMFY}.graph.getNodeById(id).widgets.map((w) => [w.name, w.type, w.value ?? null])", node)
+    return page.evaluate(
+        f"(id) => {COMFY}.graph.getNodeById(id).widgets.map((w) => [w.name, w.type, w.value ?? null])", node
+    )
 
 
 def problems(page):
@@ -74,12 +77,18 @@ def test_comfy_pack_runs_and_broken_scripts_are_reported(page):
     field.fill("Said")
     field.press("Tab")
     page.click("#settings-toggle")
-    page.wait_for_function("async () => (await (await fetch('/userdata/comfy.settings.json')).json())['comfy_web_pack.prefix'] === 'Said'")
+    page.wait_for_function(
+        "async () => (await (await fetch('/userdata/comfy.settings.json')).json())['comfy_web_pack.prefix'] === 'Said'"
+    )
 
     clear_canvas(page)
     node = add_node(page, 420, 320, "Web Echo")
-    assert widgets(page, node) == [["text", "text", "hello"], ["Shout", "button", None], ["repeat", "number", 2],
-                                   ["echo_out", "customtext", ""]]
+    assert widgets(page, node) == [
+        ["text", "text", "hello"],
+        ["Shout", "button", None],
+        ["repeat", "number", 2],
+        ["echo_out", "customtext", ""],
+    ]
     assert page.evaluate("() => window.comfyWebPack.created") == [int(node)]
     hook = [p for p in problems(page) if p["hook"] == "nodeCreated"]
     assert len(hook) == 1 and "nodeCreated exploded" in hook[0]["message"]
@@ -97,12 +106,12 @@ def test_comfy_pack_runs_and_broken_scripts_are_reported(page):
     page.click("#queue-button")
     page.wait_for_function("() => document.querySelector('#dom-widgets textarea').value === 'OLLEH'", timeout=20000)
     seen = page.evaluate("() => window.comfyWebPack")
-    assert seen["events"] == [{"node": node, "text": "HELLO"}]          # the pack's custom event
+    assert seen["events"] == [{"node": node, "text": "HELLO"}]  # the pack's custom event
     assert seen["executed"][0]["output"] == {"echo": ["OLLEH"]} and seen["executed"][0]["node"] == node
     assert seen["executing"] == node
     assert page.evaluate(f"(id) => {COMFY}.graph.getNodeById(id).title", node) == "Said: HELLO"
     prompt = page.evaluate(f"async () => (await {COMFY}.graphToPrompt()).output")
-    assert prompt[node]["inputs"] == {"text": "HELLO", "repeat": 2}       # echo_out: options.serialize false
+    assert prompt[node]["inputs"] == {"text": "HELLO", "repeat": 2}  # echo_out: options.serialize false
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "comfy_extension_after_run.png"))
 

@@ -1,5 +1,6 @@
 """First run: the editor opens on the bundled demo workflow (prompt expansion -> encode -> sample
 -> decode -> upscale -> save) and it runs offline on the demo pack, producing a 256x256 picture."""
+
 import numpy as np
 import torch
 from PIL import Image

@@ -2,24 +2,77 @@
 server, through mouse and keyboard: prompt boxes inside nodes, queue feedback, tooltips and node ids,
 errors that lead to their node, node search ranking, the templates browser and missing models, and
 the review's minor defects (menus, z-order, Escape, tab names, collapse, colours, panels, toolbar)."""
+
 import json
 import re
 
 from .conftest import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
 
-TOY = {"format": "nodeflow-workflow", "version": 1, "links": [{"id": 1, "from": ["1", 0], "to": ["2", "value"], "type": "STRING"}],
-       "nodes": [{"id": "1", "type": "PrimitiveStringMultiline", "pos": [200, 120], "size": [320, 160], "mode": "active",
-                  "widgets": {"value": ""}, "controls": {}},
-                 {"id": "2", "type": "Show", "pos": [620, 120], "size": [240, 90], "mode": "active", "widgets": {"label": ""}, "controls": {}}]}
+TOY = {
+    "format": "nodeflow-workflow",
+    "version": 1,
+    "links": [{"id": 1, "from": ["1", 0], "to": ["2", "value"], "type": "STRING"}],
+    "nodes": [
+        {
+            "id": "1",
+            "type": "PrimitiveStringMultiline",
+            "pos": [200, 120],
+            "size": [320, 160],
+            "mode": "active",
+            "widgets": {"value": ""},
+            "controls": {},
+        },
+        {
+            "id": "2",
+            "type": "Show",
+            "pos": [620, 120],
+            "size": [240, 90],
+            "mode": "active",
+            "widgets": {"label": ""},
+            "controls": {},
+        },
+    ],
+}
 
 
 def slow_flow(steps):
-    return {"format": "nodeflow-workflow", "version": 1,
-            "nodes": [{"id": "1", "type": "Const", "pos": [100, 100], "size": [220, 80], "mode": "active", "widgets": {"value": 3}, "controls": {}},
-                      {"id": "2", "type": "Slow", "pos": [400, 100], "size": [220, 100], "mode": "active", "widgets": {"steps": steps}, "controls": {}},
-                      {"id": "3", "type": "Show", "pos": [700, 100], "size": [220, 90], "mode": "active", "widgets": {"label": ""}, "controls": {}}],
-            "links": [{"id": 1, "from": ["1", 0], "to": ["2", "value"], "type": "INT"},
-                      {"id": 2, "from": ["2", 0], "to": ["3", "value"], "type": "INT"}]}
+    return {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "nodes": [
+            {
+                "id": "1",
+                "type": "Const",
+                "pos": [100, 100],
+                "size": [220, 80],
+                "mode": "active",
+                "widgets": {"value": 3},
+                "controls": {},
+            },
+            {
+                "id": "2",
+                "type": "Slow",
+                "pos": [400, 100],
+                "size": [220, 100],
+                "mode": "active",
+                "widgets": {"steps": steps},
+                "controls": {},
+            },
+            {
+                "id": "3",
+                "type": "Show",
+                "pos": [700, 100],
+                "size": [220, 90],
+                "mode": "active",
+                "widgets": {"label": ""},
+                "controls": {},
+            },
+        ],
+        "links": [
+            {"id": 1, "from": ["1", 0], "to": ["2", "value"], "type": "INT"},
+            {"id": 2, "from": ["2", 0], "to": ["3", "value"], "type": "INT"},
+        ],
+    }
 
 
 def load(page, workflow, name="test"):
@@ -82,7 +135,9 @@ def test_prompt_box_is_a_text_area_in_the_node_that_wraps_grows_zooms_and_queues
     before = area.bounding_box()["height"]
     r = rect(page, "1")
     drag(page, (r["x"] + r["w"] - 4, r["y"] + r["h"] - 4), (r["x"] + r["w"] - 4, r["y"] + r["h"] + 96))
-    page.wait_for_function("(h) => document.querySelector('#text-widgets textarea').getBoundingClientRect().height > h + 60", arg=before)
+    page.wait_for_function(
+        "(h) => document.querySelector('#text-widgets textarea').getBoundingClientRect().height > h + 60", arg=before
+    )
 
     # zooming scales it with the node; far out the canvas draws the text instead
     page.mouse.move(300, 200)
@@ -113,7 +168,9 @@ def test_queue_size_tab_progress_title_and_queue_front(page):
     page.wait_for_function("() => /Queue: 2/.test(document.getElementById('queue-size').textContent)", timeout=20000)
     assert "busy" in page.get_attribute("#queue-size", "class")
     # the tab that queued shows it is running (percentage) and so does the browser title
-    page.wait_for_function("() => document.querySelector('#tabs .tab.active').classList.contains('running')", timeout=20000)
+    page.wait_for_function(
+        "() => document.querySelector('#tabs .tab.active').classList.contains('running')", timeout=20000
+    )
     page.wait_for_function("() => /^\\[\\d+%\\] /.test(document.title)", timeout=20000)
     assert re.match(r"\d+%", page.inner_text("#tabs .tab.active .tab-run"))
     # Queue Front: the new prompt goes before the one already waiting
@@ -150,14 +207,20 @@ def test_tooltips_link_types_cursors_and_node_id_badges(page):
     assert page.evaluate("() => document.getElementById('canvas').style.cursor") == "crosshair"
     x, y = page.evaluate("() => window.nodeflow.widgetPosition('7', 'cfg')")  # a KSampler widget
     page.mouse.move(x, y)
-    page.wait_for_function("() => /^cfg\\nClassifier-free guidance/.test(document.getElementById('canvas-tooltip').innerText)")
+    page.wait_for_function(
+        "() => /^cfg\\nClassifier-free guidance/.test(document.getElementById('canvas-tooltip').innerText)"
+    )
     x, y = slot(page, "7", "out", 0)
     page.mouse.move(x, y)
-    page.wait_for_function("() => document.getElementById('canvas-tooltip').innerText.startsWith('LATENT (LATENT)\\nThe denoised latent')")
+    page.wait_for_function(
+        "() => document.getElementById('canvas-tooltip').innerText.startsWith('LATENT (LATENT)\\nThe denoised latent')"
+    )
     a, b = slot(page, "6", "out", 0), slot(page, "7", "in", "latent_image")
     page.mouse.move(0, 300)
     page.mouse.move((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)  # the handle in the middle of the link
-    page.wait_for_function("() => /^LATENT\\n#6 .* → #7 .* · latent_image$/.test(document.getElementById('canvas-tooltip').innerText)")
+    page.wait_for_function(
+        "() => /^LATENT\\n#6 .* → #7 .* · latent_image$/.test(document.getElementById('canvas-tooltip').innerText)"
+    )
     r = rect(page, "5")
     page.mouse.move(r["x"] + r["w"] - 4, r["y"] + r["h"] - 4)
     assert page.evaluate("() => document.getElementById('canvas').style.cursor") == "nwse-resize"
@@ -165,8 +228,11 @@ def test_tooltips_link_types_cursors_and_node_id_badges(page):
     page.mouse.click(700, 780)
     page.keyboard.press("Alt+i")
     assert page.evaluate("() => window.nodeflow.view.nodeIds") is True
-    page.wait_for_function("""async () => { const s = await window.nodeflow.app.api.getUserdata('nodeflow.settings.json').catch(() => ({}));
-        return s.nodeIds === true; }""", timeout=10000)
+    page.wait_for_function(
+        """async () => { const s = await window.nodeflow.app.api.getUserdata('nodeflow.settings.json').catch(() => ({}));
+        return s.nodeIds === true; }""",
+        timeout=10000,
+    )
     page.keyboard.press("Alt+i")
     assert page.evaluate("() => window.nodeflow.view.nodeIds") is False
 
@@ -176,7 +242,9 @@ def test_errors_panel_belongs_to_its_tab_and_leads_to_the_node(page):
     broken = slow_flow(1)
     broken["nodes"][1] = {**broken["nodes"][1], "type": "Fail", "widgets": {}}  # a node that always fails when run
     load(page, broken)
-    page.evaluate("() => { const v = window.nodeflow.graph.viewport; v.offset = [3000, 3000]; window.nodeflow.app.viewChanged(); }")
+    page.evaluate(
+        "() => { const v = window.nodeflow.graph.viewport; v.offset = [3000, 3000]; window.nodeflow.app.viewChanged(); }"
+    )
     page.locator("#canvas").click(position={"x": 700, "y": 500})
     page.keyboard.press("Control+Enter")
     entry = page.wait_for_selector("#error-panel li[data-node='2']", timeout=60000)
@@ -240,20 +308,44 @@ def test_templates_browser_opens_nodeflow_and_pack_examples_in_new_tabs(page):
 
 
 def test_a_workflow_naming_missing_models_lists_them_with_their_folders(page):
-    workflow = {"format": "nodeflow-workflow", "version": 1, "links": [],
-                "nodes": [{"id": "4", "type": "CheckpointLoaderSimple", "pos": [100, 100], "size": [300, 100], "mode": "active",
-                           "widgets": {"ckpt_name": "sd_xl_base_1.0.safetensors"}, "controls": {}},
-                          {"id": "7", "type": "LoraLoader", "pos": [100, 300], "size": [300, 150], "mode": "active",
-                           "widgets": {"lora_name": "detail.safetensors", "strength_model": 1, "strength_clip": 1}, "controls": {}}]}
+    workflow = {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "links": [],
+        "nodes": [
+            {
+                "id": "4",
+                "type": "CheckpointLoaderSimple",
+                "pos": [100, 100],
+                "size": [300, 100],
+                "mode": "active",
+                "widgets": {"ckpt_name": "sd_xl_base_1.0.safetensors"},
+                "controls": {},
+            },
+            {
+                "id": "7",
+                "type": "LoraLoader",
+                "pos": [100, 300],
+                "size": [300, 150],
+                "mode": "active",
+                "widgets": {"lora_name": "detail.safetensors", "strength_model": 1, "strength_clip": 1},
+                "controls": {},
+            },
+        ],
+    }
     page.keyboard.press("Alt+n")  # an empty, unchanged tab: the file opens in it, named after the file
-    page.evaluate("""(text) => { const dt = new DataTransfer();
+    page.evaluate(
+        """(text) => { const dt = new DataTransfer();
         dt.items.add(new File([text], 'my_sdxl_flow.json', {type: 'application/json'}));
         document.getElementById('canvas').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, clientX: 400, clientY: 300, bubbles: true})); }""",
-                  json.dumps(workflow))
+        json.dumps(workflow),
+    )
     panel = page.wait_for_selector("#missing-models")
     rows = page.locator("#missing-models tr[data-node]").all_inner_texts()
-    assert [r.split("\t")[:2] for r in rows] == [["sd_xl_base_1.0.safetensors", "models/checkpoints/"],
-                                                ["detail.safetensors", "models/loras/"]]
+    assert [r.split("\t")[:2] for r in rows] == [
+        ["sd_xl_base_1.0.safetensors", "models/checkpoints/"],
+        ["detail.safetensors", "models/loras/"],
+    ]
     assert page.inner_text("#tabs .tab.active .tab-name") == "my_sdxl_flow"
     assert page.locator("#tabs .tab.active.dirty").count() == 0  # just opened: nothing unsaved
     page.click("#missing-models tr[data-node='7']")
@@ -269,7 +361,9 @@ def test_menus_one_submenu_per_level_and_inside_the_window(page):
     for label in ("_for_testing", "advanced", "conditioning", "examples"):
         page.hover(f".context-menu:not(.child) > li.submenu:text-is('{label}')")
     assert page.locator(".context-menu").count() == 2
-    for box in page.evaluate("() => [...document.querySelectorAll('.context-menu')].map((m) => m.getBoundingClientRect().toJSON())"):
+    for box in page.evaluate(
+        "() => [...document.querySelectorAll('.context-menu')].map((m) => m.getBoundingClientRect().toJSON())"
+    ):
         assert box["top"] >= 0 and box["bottom"] <= 850 and box["right"] <= 1400
     page.keyboard.press("Escape")
     page.mouse.dblclick(1300, 820)  # the search box opens near the bottom-right corner and stays inside
@@ -315,7 +409,7 @@ def test_widget_editor_follows_the_view_and_ctrl_enter_queues_from_it(page):
     page.mouse.move(600, 400)
     page.mouse.wheel(0, 200)  # zoom out around (600, 400): the editor stays on its row
     page.wait_for_timeout(200)
-    x2, y2 = page.evaluate("() => window.nodeflow.widgetPosition('3', 'label')")
+    _x2, y2 = page.evaluate("() => window.nodeflow.widgetPosition('3', 'label')")
     after = field.bounding_box()
     assert after["y"] != before["y"] and after["y"] <= y2 <= after["y"] + after["height"] + 4
     field.fill("daily")
@@ -344,11 +438,15 @@ def test_narrow_window_toolbar_and_light_theme_links(browser, server):
     page = context.new_page()
     page.goto(server["url"] + "/")
     page.wait_for_function("document.body.dataset.ready === 'true'", timeout=20000)
-    toolbar = page.evaluate("() => { const t = document.getElementById('toolbar'); return [t.scrollWidth, t.clientWidth]; }")
+    toolbar = page.evaluate(
+        "() => { const t = document.getElementById('toolbar'); return [t.scrollWidth, t.clientWidth]; }"
+    )
     assert toolbar[0] <= toolbar[1]
     status = page.locator("#status").bounding_box()
     assert status["x"] + status["width"] <= 1024
-    assert page.evaluate("() => [...document.querySelectorAll('#toolbar button')].every((b) => b.getBoundingClientRect().height < 40)")
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('#toolbar button')].every((b) => b.getBoundingClientRect().height < 40)"
+    )
     dark = page.evaluate("() => window.nodeflow.view.linkColor('CLIP')")
     page.evaluate("() => window.nodeflow.app.setSetting('theme', 'light')")
     light = page.evaluate("() => window.nodeflow.view.linkColor('CLIP')")

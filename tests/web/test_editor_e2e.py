@@ -1,5 +1,6 @@
 """The editor in a real browser against a real server: build, connect, set, queue, see; open by
 drag and drop; survive a reload; show validation errors on the right node; load extensions."""
+
 import json
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def test_build_connect_set_queue_and_see_the_output(page, server):
         field = page.wait_for_selector(".widget-editor")
         field.fill(value)
         page.keyboard.press("Enter")
-    page.evaluate("([n]) => { const node = window.nodeflow.graph.nodes.get(n); node.widgets.filename_prefix = 'e2e'; }", [save])
+    page.evaluate(
+        "([n]) => { const node = window.nodeflow.graph.nodes.get(n); node.widgets.filename_prefix = 'e2e'; }", [save]
+    )
     nodes = {n["id"]: n for n in graph(page)["nodes"]}
     assert nodes[source]["widgets"]["width"] == 48 and nodes[source]["widgets"]["height"] == 32
     page.click("#queue-button")
@@ -37,6 +40,7 @@ def test_build_connect_set_queue_and_see_the_output(page, server):
     output = server["base"] / "output" / "e2e_00001_.png"
     assert output.exists()
     from PIL import Image
+
     with Image.open(output) as img:
         assert img.size == (48, 32)
         assert json.loads(img.text["nodeflow_workflow"])["format"] == "nodeflow-workflow"
@@ -57,17 +61,45 @@ def test_undo_redo_and_delete(page):
 
 
 def test_drop_a_comfyui_workflow_file_onto_the_canvas(page):
-    workflow = {"version": 0.4, "last_node_id": 2, "last_link_id": 1, "groups": [], "config": {}, "extra": {},
-                "nodes": [{"id": 1, "type": "EmptyImage", "pos": [100, 100], "size": [250, 120], "mode": 0, "inputs": [],
-                           "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}], "widgets_values": [64, 64, 1, 0]},
-                          {"id": 2, "type": "PreviewImage", "pos": [450, 100], "size": [250, 250], "mode": 0,
-                           "inputs": [{"name": "images", "type": "IMAGE", "link": 1}], "outputs": [], "widgets_values": []}],
-                "links": [[1, 1, 0, 2, 0, "IMAGE"]]}
-    page.evaluate("""(text) => {
+    workflow = {
+        "version": 0.4,
+        "last_node_id": 2,
+        "last_link_id": 1,
+        "groups": [],
+        "config": {},
+        "extra": {},
+        "nodes": [
+            {
+                "id": 1,
+                "type": "EmptyImage",
+                "pos": [100, 100],
+                "size": [250, 120],
+                "mode": 0,
+                "inputs": [],
+                "outputs": [{"name": "IMAGE", "type": "IMAGE", "links": [1]}],
+                "widgets_values": [64, 64, 1, 0],
+            },
+            {
+                "id": 2,
+                "type": "PreviewImage",
+                "pos": [450, 100],
+                "size": [250, 250],
+                "mode": 0,
+                "inputs": [{"name": "images", "type": "IMAGE", "link": 1}],
+                "outputs": [],
+                "widgets_values": [],
+            },
+        ],
+        "links": [[1, 1, 0, 2, 0, "IMAGE"]],
+    }
+    page.evaluate(
+        """(text) => {
         const dt = new DataTransfer();
         dt.items.add(new File([text], 'dropped.json', {type: 'application/json'}));
         document.getElementById('canvas').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, clientX: 400, clientY: 300, bubbles: true}));
-    }""", json.dumps(workflow))
+    }""",
+        json.dumps(workflow),
+    )
     page.wait_for_function("() => window.nodeflow.graph.nodes.size === 2 && window.nodeflow.graph.nodes.has('2')")
     loaded = graph(page)
     assert {n["type"] for n in loaded["nodes"]} == {"EmptyImage", "PreviewImage"}
@@ -78,7 +110,9 @@ def test_drop_a_comfyui_workflow_file_onto_the_canvas(page):
 def test_reload_restores_the_workflow(page):
     clear_canvas(page)
     node = add_node(page, 400, 300, "EmptyImage")
-    page.evaluate("([n]) => { window.nodeflow.graph.nodes.get(n).widgets.width = 77; window.nodeflow.app.changed(); }", [node])
+    page.evaluate(
+        "([n]) => { window.nodeflow.graph.nodes.get(n).widgets.width = 77; window.nodeflow.app.changed(); }", [node]
+    )
     page.wait_for_timeout(700)  # autosave is debounced
     before = graph(page)
     page.reload()
@@ -115,9 +149,21 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
 
     from nodeflow.workflow.image_metadata import write_png
 
-    workflow = {"format": "nodeflow-workflow", "version": 1, "links": [],
-                "nodes": [{"id": "5", "type": "EmptyImage", "pos": [100, 100], "mode": "active",
-                           "widgets": {"width": 24, "height": 24, "batch_size": 1, "color": 255}, "controls": {}}]}
+    workflow = {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "links": [],
+        "nodes": [
+            {
+                "id": "5",
+                "type": "EmptyImage",
+                "pos": [100, 100],
+                "mode": "active",
+                "widgets": {"width": 24, "height": 24, "batch_size": 1, "color": 255},
+                "controls": {},
+            }
+        ],
+    }
     png = write_png(Image.new("RGB", (8, 8), (255, 0, 0)), None, {"workflow": workflow})
     drop = """([bytes, name, type, x, y]) => {
         const dt = new DataTransfer();
@@ -136,19 +182,47 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     page.evaluate(drop, [list(buf.getvalue()), "green.png", "image/png", x, y])
     page.wait_for_function("(id) => window.nodeflow.graph.nodes.get(id).widgets.image === 'green.png'", arg=load)
     assert (server["base"] / "input" / "green.png").exists()
-    assert page.evaluate("(id) => window.nodeflow.nodeImages(id)", load) == ["/view?filename=green.png&subfolder=&type=input"]
+    assert page.evaluate("(id) => window.nodeflow.nodeImages(id)", load) == [
+        "/view?filename=green.png&subfolder=&type=input"
+    ]
 
 
 def test_markup_in_workflows_is_shown_as_text_never_run(page):
     evil = '<img src=x onerror="window.__xss=1">'
-    workflow = {"format": "nodeflow-workflow", "version": 1, "links": [],
-                "nodes": [{"id": "1", "type": "EmptyImage", "title": evil, "pos": [100, 100], "mode": "active",
-                           "widgets": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "controls": {}},
-                          {"id": "2", "type": "PrimitiveString", "title": "javascript:window.__xss=2", "pos": [100, 400],
-                           "mode": "active", "widgets": {"value": "<script>window.__xss=3</script>"}, "controls": {}},
-                          {"id": "3", "type": "<svg onload=window.__xss=4>", "pos": [500, 100], "mode": "active",
-                           "widgets": {}, "controls": {}}],
-                "notes": [{"id": "n", "text": "<iframe src=javascript:window.__xss=5>", "pos": [0, 0]}]}
+    workflow = {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "links": [],
+        "nodes": [
+            {
+                "id": "1",
+                "type": "EmptyImage",
+                "title": evil,
+                "pos": [100, 100],
+                "mode": "active",
+                "widgets": {"width": 8, "height": 8, "batch_size": 1, "color": 0},
+                "controls": {},
+            },
+            {
+                "id": "2",
+                "type": "PrimitiveString",
+                "title": "javascript:window.__xss=2",
+                "pos": [100, 400],
+                "mode": "active",
+                "widgets": {"value": "<script>window.__xss=3</script>"},
+                "controls": {},
+            },
+            {
+                "id": "3",
+                "type": "<svg onload=window.__xss=4>",
+                "pos": [500, 100],
+                "mode": "active",
+                "widgets": {},
+                "controls": {},
+            },
+        ],
+        "notes": [{"id": "n", "text": "<iframe src=javascript:window.__xss=5>", "pos": [0, 0]}],
+    }
     page.evaluate("(wf) => window.nodeflow.app.loadWorkflow(wf, '<b onmouseover=window.__xss=6>x</b>')", workflow)
     page.wait_for_selector(".toast")
     x, y = page.evaluate("() => window.nodeflow.widgetPosition('2', 'value')")
@@ -157,6 +231,9 @@ def test_markup_in_workflows_is_shown_as_text_never_run(page):
     page.mouse.move(10, 10)
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__xss") is None
-    assert page.evaluate("() => document.querySelectorAll('#overlays img, #toasts img, #toasts svg, iframe, b').length") == 0
+    assert (
+        page.evaluate("() => document.querySelectorAll('#overlays img, #toasts img, #toasts svg, iframe, b').length")
+        == 0
+    )
     assert "<svg onload=window.__xss=4>" in page.inner_text("#toasts")
     assert page.input_value(".widget-editor") == "<script>window.__xss=3</script>"

@@ -1,6 +1,7 @@
 """Editor power features in a real browser against a real server: undo of every edit kind, clipboard,
 link tools, groups/reroutes/notes, widget inputs, tabs and the workflow browser, history, keyboard,
 minimap/snap and settings. Every test drives the UI with mouse and keyboard and checks the model."""
+
 import pytest
 
 from .conftest import add_node, clear_canvas, drag, graph, nodes, rect, slot
@@ -30,6 +31,7 @@ def context_factory(browser):
         context = browser.new_context(viewport={"width": 1400, "height": 850}, bypass_csp=True, **options)
         contexts.append(context)
         return context
+
     yield make
     for context in contexts:
         context.close()
@@ -126,8 +128,11 @@ def test_control_after_generate_mode_is_undoable(page):
     clear_canvas(page)
     node = add_node(page, 300, 250, "Int")
     assert nodes(page)[node]["controls"]["value"] == "fixed"
-    rows = page.evaluate("(n) => window.nodeflow.view.layout(window.nodeflow.graph.nodes.get(n)).widgets.map(r => [r.control || false, r.y])", node)
-    control_y = [y for control, y in rows if control][0]
+    rows = page.evaluate(
+        "(n) => window.nodeflow.view.layout(window.nodeflow.graph.nodes.get(n)).widgets.map(r => [r.control || false, r.y])",
+        node,
+    )
+    control_y = next(y for control, y in rows if control)
     r = rect(page, node)
     _, sy = page.evaluate("([x, y]) => window.nodeflow.view.toScreen(x, y)", [0, control_y + 10])
     page.mouse.click(r["x"] + r["w"] / 2, sy)
@@ -169,7 +174,9 @@ def test_copy_in_one_page_paste_in_another_through_the_system_clipboard(context_
     pasted = graph(second)
     by_type = {n["type"]: n for n in pasted["nodes"]}
     assert by_type["EmptyImage"]["widgets"]["width"] == 33
-    assert [(l["from"][0], l["to"]) for l in pasted["links"]] == [(by_type["EmptyImage"]["id"], [by_type["ImageInvert"]["id"], "image"])]
+    assert [(l["from"][0], l["to"]) for l in pasted["links"]] == [
+        (by_type["EmptyImage"]["id"], [by_type["ImageInvert"]["id"], "image"])
+    ]
     gx, gy = to_graph(second, 500, 400)
     left = min(n["pos"][0] for n in pasted["nodes"])
     top = min(n["pos"][1] for n in pasted["nodes"])
@@ -190,12 +197,12 @@ def test_paste_with_outside_links_and_duplicate(context_factory, server):
     page.mouse.move(600, 600)
     page.keyboard.press("Control+v")
     page.wait_for_function("() => window.nodeflow.graph.nodes.size === 3")
-    plain = [n for n in nodes(page) if n not in (a, b)][0]
+    plain = next(n for n in nodes(page) if n not in (a, b))
     assert not any(l["to"][0] == plain for l in graph(page)["links"])
     page.mouse.move(900, 600)
     page.keyboard.press("Control+Shift+v")
     page.wait_for_function("() => window.nodeflow.graph.nodes.size === 4")
-    linked = [n for n in nodes(page) if n not in (a, b, plain)][0]
+    linked = next(n for n in nodes(page) if n not in (a, b, plain))
     assert any(l["from"][0] == a and l["to"] == [linked, "image"] for l in graph(page)["links"])
     # Ctrl+D duplicates the selection (the last paste) next to it, keeping internal links only
     page.keyboard.press("Control+a")
@@ -212,7 +219,7 @@ def test_clipboard_falls_back_to_the_in_page_buffer_without_permission(context_f
     context = context_factory()
     context.add_init_script(DENY_CLIPBOARD)
     page = open_editor(context, server["url"])
-    a, b = build_chain(page)
+    _a, _b = build_chain(page)
     page.mouse.click(700, 650)
     page.keyboard.press("Control+a")
     page.keyboard.press("Control+c")
@@ -284,9 +291,11 @@ def groups(page):
 
 def group_point(page, index, where="title"):
     """Screen point on group `index`: its title bar or its bottom-right resize corner."""
-    return page.evaluate("""([i, where]) => { const [x, y, w, h] = window.nodeflow.graph.groups[i].bounding;
+    return page.evaluate(
+        """([i, where]) => { const [x, y, w, h] = window.nodeflow.graph.groups[i].bounding;
         return where === 'title' ? window.nodeflow.view.toScreen(x + w / 2, y + 12) : window.nodeflow.view.toScreen(x + w - 5, y + h - 5); }""",
-                         [index, where])
+        [index, where],
+    )
 
 
 def menu(page, label):
@@ -368,6 +377,7 @@ def queued_prompt(page):
     with page.expect_request(lambda r: r.url.endswith("/prompt") and r.method == "POST") as request:
         page.click("#queue-button")
     import json
+
     return json.loads(request.value.post_data)
 
 
@@ -384,7 +394,9 @@ def test_reroute_on_a_link_and_notes_never_reach_the_prompt(page):
     assert reroute == [] and steps(page) == count + 1  # saved form: no Reroute node, a via point instead
     saved = graph(page)
     assert len(saved["links"]) == 1 and saved["links"][0]["from"] == [a, 0] and len(saved["links"][0]["via"]) == 1
-    live = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].filter(n => n.type === 'Reroute').map(n => n.id)")
+    live = page.evaluate(
+        "() => [...window.nodeflow.graph.nodes.values()].filter(n => n.type === 'Reroute').map(n => n.id)"
+    )
     assert len(live) == 1
     # the reroute can be dragged like a node; the via point follows
     r = rect(page, live[0])
@@ -477,7 +489,10 @@ def test_bulk_mute_and_bypass_of_the_selection(page):
 
 # --- 6. tabs and the workflow browser ----------------------------------------------------------
 def tab_names(page):
-    return page.eval_on_selector_all("#tabs .tab", "els => els.map(e => e.querySelector('.tab-name').textContent + (e.classList.contains('dirty') ? '*' : ''))")
+    return page.eval_on_selector_all(
+        "#tabs .tab",
+        "els => els.map(e => e.querySelector('.tab-name').textContent + (e.classList.contains('dirty') ? '*' : ''))",
+    )
 
 
 def click_tab(page, index):
@@ -533,7 +548,9 @@ def answer(page, text):
 
 
 def wait_active_tab(page, name):
-    page.wait_for_function("(name) => document.querySelector('#tabs .tab.active .tab-name').textContent === name", arg=name)
+    page.wait_for_function(
+        "(name) => document.querySelector('#tabs .tab.active .tab-name').textContent === name", arg=name
+    )
 
 
 def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
@@ -549,12 +566,15 @@ def test_workflow_browser_save_rename_open_delete_round_trip(page, server):
     saved = folder / "Round <trip>.json"
     assert saved.exists() and tab_names(page)[-1] == "Round <trip>"
     import json
+
     assert json.loads(saved.read_text())["nodes"][0]["id"] == node
     page.wait_for_selector("#workflow-panel li[data-path='workflows/Round <trip>.json']")
-    assert page.inner_text("#workflow-panel ul") .count("Round <trip>") == 1
+    assert page.inner_text("#workflow-panel ul").count("Round <trip>") == 1
 
     # an edit makes it dirty; Ctrl+S now saves to the same file without asking
-    page.evaluate("(n) => window.nodeflow.app.run({label: 'x', do(g) { g.nodes.get(n).widgets.width = 99; }, undo(g) {}})", node)
+    page.evaluate(
+        "(n) => window.nodeflow.app.run({label: 'x', do(g) { g.nodes.get(n).widgets.width = 99; }, undo(g) {}})", node
+    )
     assert tab_names(page)[-1] == "Round <trip>*"
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')")
@@ -592,9 +612,12 @@ def test_history_panel_shows_a_finished_run_and_loads_its_workflow(page):
     source = add_node(page, 200, 250, "EmptyImage")
     save = add_node(page, 700, 250, "Save Image")
     drag(page, slot(page, source, "out", 0), slot(page, save, "in", "images"))
-    page.evaluate("""([a, b]) => { const g = window.nodeflow.graph;
+    page.evaluate(
+        """([a, b]) => { const g = window.nodeflow.graph;
         Object.assign(g.nodes.get(a).widgets, {width: 24, height: 16, color: 16711680});
-        g.nodes.get(b).widgets.filename_prefix = 'history'; g.nodes.get(b).title = 'Keep <me>'; }""", [source, save])
+        g.nodes.get(b).widgets.filename_prefix = 'history'; g.nodes.get(b).title = 'Keep <me>'; }""",
+        [source, save],
+    )
     with page.expect_response(lambda r: r.url.endswith("/prompt") and r.request.method == "POST") as response:
         page.click("#queue-button")
     prompt_id = response.value.json()["prompt_id"]
@@ -605,11 +628,16 @@ def test_history_panel_shows_a_finished_run_and_loads_its_workflow(page):
     item = page.wait_for_selector(f"#history-panel li[data-prompt='{prompt_id}']")
     thumb = item.query_selector("img.thumb")
     assert "/view?" in thumb.get_attribute("src") and "history_" in thumb.get_attribute("src")
-    page.wait_for_function("(id) => document.querySelector(`#history-panel li[data-prompt='${id}'] img`).naturalWidth === 24", arg=prompt_id)
+    page.wait_for_function(
+        "(id) => document.querySelector(`#history-panel li[data-prompt='${id}'] img`).naturalWidth === 24",
+        arg=prompt_id,
+    )
     item.click()
     page.wait_for_selector("#history-panel img.history-image")
     page.click("#history-panel .history-load")
-    page.wait_for_function("() => document.querySelector('#tabs .tab.active .tab-name').textContent.startsWith('Run #')")
+    page.wait_for_function(
+        "() => document.querySelector('#tabs .tab.active .tab-name').textContent.startsWith('Run #')"
+    )
     loaded = nodes(page)
     assert {n["type"] for n in loaded.values()} == {"EmptyImage", "SaveImage"}
     assert loaded[source]["widgets"]["width"] == 24 and loaded[save]["title"] == "Keep <me>"
@@ -619,7 +647,8 @@ def test_history_panel_shows_a_finished_run_and_loads_its_workflow(page):
     images = page.query_selector_all("#history-panel img.gallery-image")
     assert images
     images[-1].click() if "history_" in images[-1].get_attribute("src") else next(
-        i for i in images if "history_" in i.get_attribute("src")).click()
+        i for i in images if "history_" in i.get_attribute("src")
+    ).click()
     assert page.is_visible("#lightbox") and "history_" in page.get_attribute("#lightbox-image", "src")
 
 
@@ -652,7 +681,7 @@ def test_shortcuts_help_nudging_select_all_and_fit(page):
     page.keyboard.press(".")
     for node_id in (a, b):
         r = rect(page, node_id)
-        assert 0 <= r["x"] and r["x"] + r["w"] <= 1400 and 79 <= r["y"] and r["y"] + r["h"] <= 850
+        assert r["x"] >= 0 and r["x"] + r["w"] <= 1400 and r["y"] >= 79 and r["y"] + r["h"] <= 850
 
 
 def test_command_palette_lists_every_action_and_runs_one(page):
@@ -683,7 +712,9 @@ def test_minimap_toggle_and_click_to_move_the_view(page):
     clear_canvas(page)
     add_node(page, 200, 200, "EmptyImage")
     far = add_node(page, 1200, 700, "Invert Image")
-    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).pos = [4000, 3000]; window.nodeflow.app.changed(); }", far)
+    page.evaluate(
+        "(n) => { window.nodeflow.graph.nodes.get(n).pos = [4000, 3000]; window.nodeflow.app.changed(); }", far
+    )
     assert not page.is_visible("#minimap")
     page.mouse.click(700, 500)
     page.keyboard.press("m")
@@ -704,7 +735,10 @@ def test_minimap_toggle_and_click_to_move_the_view(page):
 def test_snap_to_grid_toggle(page):
     clear_canvas(page)
     node = add_node(page, 300, 300, "EmptyImage")
-    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).pos = [3, 7]; window.nodeflow.graph.viewport = {offset: [100, 100], scale: 1}; window.nodeflow.app.changed(); }", node)
+    page.evaluate(
+        "(n) => { window.nodeflow.graph.nodes.get(n).pos = [3, 7]; window.nodeflow.graph.viewport = {offset: [100, 100], scale: 1}; window.nodeflow.app.changed(); }",
+        node,
+    )
     page.click("#toggle-snap")
     assert page.evaluate("() => window.nodeflow.app.settings.snap") is True
     start = title_point(page, node)
@@ -726,6 +760,7 @@ def test_snap_to_grid_toggle(page):
 # --- 10. settings --------------------------------------------------------------------------------
 def test_settings_are_saved_on_the_server_and_come_back_after_a_reload(page, server):
     import json
+
     settings_file = server["base"] / "user" / "default" / "nodeflow.settings.json"
     workflow_file = server["base"] / "user" / "default" / "workflows" / "autosaved.json"
     try:
@@ -753,13 +788,18 @@ def test_settings_are_saved_on_the_server_and_come_back_after_a_reload(page, ser
         wait_active_tab(page, "autosaved")
         start = title_point(page, node)
         drag(page, start, (start[0] + 100, start[1]))
-        page.wait_for_function("() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')", timeout=5000)
+        page.wait_for_function(
+            "() => !document.querySelector('#tabs .tab.active').classList.contains('dirty')", timeout=5000
+        )
         assert json.loads(workflow_file.read_text())["nodes"][0]["pos"] == nodes(page)[node]["pos"]
 
         page.reload()
         page.wait_for_function("document.body.dataset.ready === 'true'")
         assert page.evaluate("() => document.body.dataset.theme") == "light"
-        assert page.evaluate("() => [window.nodeflow.view.linkStyle, window.nodeflow.app.settings.snap]") == ["straight", True]
+        assert page.evaluate("() => [window.nodeflow.view.linkStyle, window.nodeflow.app.settings.snap]") == [
+            "straight",
+            True,
+        ]
         page.click("#settings-toggle")
         assert page.input_value("#settings-panel select[name=theme]") == "light"
         assert page.is_checked("#settings-panel input[name=autosave]")

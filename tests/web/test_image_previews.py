@@ -1,6 +1,7 @@
 """Images on nodes in a real browser against a real server, through mouse and keyboard: every image
 of a batch (grid, pager, lightbox stepping), Load Image's picked file, pasting an image from the
 clipboard, Open/Save image in the node menu, and previews that never cover the node below."""
+
 import io
 
 from PIL import Image
@@ -13,7 +14,8 @@ PLACE = """([id, x, y, w, h]) => { const n = window.nodeflow.graph.nodes.get(id)
 
 def image_parts(page, node_id):
     """Screen rectangles of the node's image area parts (render/image_grid.js geometry)."""
-    return page.evaluate("""async (id) => {
+    return page.evaluate(
+        """async (id) => {
         const { imageSetLayout } = await import('/js/render/image_grid.js');
         const { pagerIndex } = await import('/js/render/node_images.js');
         const app = window.nodeflow.app, view = window.nodeflow.view;
@@ -21,12 +23,17 @@ def image_parts(page, node_id):
         const set = imageSetLayout(L.image, urls.length, pagerIndex(app.state.runtime, id, urls));
         const centre = (r) => r && view.toScreen(r.x + r.w / 2, r.y + r.h / 2);
         return { cells: set.cells.map(centre), prev: centre(set.prev), next: centre(set.next), grid: centre(set.grid) };
-    }""", node_id)
+    }""",
+        node_id,
+    )
 
 
 def pager(page, node_id):
-    return page.evaluate("""async (id) => { const { pagerIndex } = await import('/js/render/node_images.js');
-        return pagerIndex(window.nodeflow.app.state.runtime, id, window.nodeflow.nodeImages(id)); }""", node_id)
+    return page.evaluate(
+        """async (id) => { const { pagerIndex } = await import('/js/render/node_images.js');
+        return pagerIndex(window.nodeflow.app.state.runtime, id, window.nodeflow.nodeImages(id)); }""",
+        node_id,
+    )
 
 
 def set_widget(page, node_id, name, value):
@@ -39,8 +46,11 @@ def set_widget(page, node_id, name, value):
 def queue_and_wait(page, node_id, count=1):
     page.mouse.click(1300, 780)
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("([n, c]) => (window.nodeflow.app.state.runtime.images.get(n) || []).length === c",
-                           arg=[node_id, count], timeout=60000)
+    page.wait_for_function(
+        "([n, c]) => (window.nodeflow.app.state.runtime.images.get(n) || []).length === c",
+        arg=[node_id, count],
+        timeout=60000,
+    )
 
 
 def test_a_batch_shows_every_image_grid_pager_and_lightbox(page):
@@ -101,8 +111,9 @@ def test_a_batch_shows_every_image_grid_pager_and_lightbox(page):
 
 def test_load_image_shows_the_picked_file_and_takes_a_pasted_image(browser, server):
     Image.new("RGB", (20, 12), (0, 0, 255)).save(server["base"] / "input" / "blue.png")
-    context = browser.new_context(viewport={"width": 1400, "height": 850}, bypass_csp=True,
-                                  permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 850}, bypass_csp=True, permissions=["clipboard-read", "clipboard-write"]
+    )
     try:
         page = context.new_page()
         page.goto(server["url"] + "/")
@@ -112,16 +123,23 @@ def test_load_image_shows_the_picked_file_and_takes_a_pasted_image(browser, serv
         x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [load, "image"])
         page.mouse.click(x, y)
         page.click(".combo-editor li >> text='blue.png'")
-        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == ["/view?filename=blue.png&subfolder=&type=input"]
+        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == [
+            "/view?filename=blue.png&subfolder=&type=input"
+        ]
         page.wait_for_timeout(700)  # the session is kept a moment after the last edit
         page.reload()
         page.wait_for_function("document.body.dataset.ready === 'true'", timeout=20000)
-        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == ["/view?filename=blue.png&subfolder=&type=input"]
+        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == [
+            "/view?filename=blue.png&subfolder=&type=input"
+        ]
         # an image on the system clipboard, Ctrl+V with Load Image selected: uploaded and taken
         buf = io.BytesIO()
         Image.new("RGB", (9, 7), (255, 128, 0)).save(buf, format="PNG")
-        page.evaluate("""async (bytes) => { const blob = new Blob([new Uint8Array(bytes)], {type: 'image/png'});
-            await navigator.clipboard.write([new ClipboardItem({'image/png': blob})]); }""", list(buf.getvalue()))
+        page.evaluate(
+            """async (bytes) => { const blob = new Blob([new Uint8Array(bytes)], {type: 'image/png'});
+            await navigator.clipboard.write([new ClipboardItem({'image/png': blob})]); }""",
+            list(buf.getvalue()),
+        )
         r = rect(page, load)
         page.mouse.click(r["x"] + 60, r["y"] + 12)
         page.keyboard.press("Control+v")
@@ -129,7 +147,9 @@ def test_load_image_shows_the_picked_file_and_takes_a_pasted_image(browser, serv
         with Image.open(server["base"] / "input" / "pasted.png") as pasted:
             assert pasted.size == (9, 7) and pasted.convert("RGB").getpixel((0, 0)) == (255, 128, 0)
         assert page.evaluate("() => window.nodeflow.graph.nodes.size") == 1  # no nodes were pasted
-        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == ["/view?filename=pasted.png&subfolder=&type=input"]
+        assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", load) == [
+            "/view?filename=pasted.png&subfolder=&type=input"
+        ]
         page.keyboard.press("Control+z")
         assert page.evaluate("(n) => window.nodeflow.graph.nodes.get(n).widgets.image", load) == "blue.png"
         # the node menu's Paste image does the same
@@ -164,7 +184,9 @@ def test_a_growing_preview_never_covers_the_node_below(page):
     assert after[roomy]["y"] + after[roomy]["h"] <= before[under]["y"]  # no room: it did not grow over it
     thumb = page.evaluate("(n) => window.nodeflow.view.layouts.get(n).thumb", roomy)
     assert thumb is not None  # the picture went into the title bar instead
-    x, y = page.evaluate("([x, y]) => window.nodeflow.view.toScreen(x, y)", [thumb["x"] + thumb["w"] / 2, thumb["y"] + thumb["h"] / 2])
+    x, y = page.evaluate(
+        "([x, y]) => window.nodeflow.view.toScreen(x, y)", [thumb["x"] + thumb["w"] / 2, thumb["y"] + thumb["h"] / 2]
+    )
     page.mouse.click(x, y)
     page.wait_for_selector("#lightbox:not([hidden])")
     page.keyboard.press("Escape")
@@ -190,7 +212,10 @@ def test_mask_an_output_image_with_half_opacity_into_a_new_load_image_node(page,
     page.keyboard.press("Home")
     for _ in range(49):
         page.keyboard.press("ArrowRight")
-    assert page.evaluate("() => [window.nodeflow.app.maskEditor.hardness, window.nodeflow.app.maskEditor.opacity]") == [1, 0.5]
+    assert page.evaluate("() => [window.nodeflow.app.maskEditor.hardness, window.nodeflow.app.maskEditor.opacity]") == [
+        1,
+        0.5,
+    ]
     box = page.locator(".mask-overlay").bounding_box()
     k = box["width"] / 64
     page.mouse.move(box["x"] + 20 * k, box["y"] + 32 * k)
@@ -203,7 +228,9 @@ def test_mask_an_output_image_with_half_opacity_into_a_new_load_image_node(page,
     page.wait_for_selector(".mask-editor", state="detached")
     stem = url.split("filename=")[1].split("&")[0][:-4]
     page.wait_for_function("() => [...window.nodeflow.graph.nodes.values()].some(n => n.type === 'LoadImage')")
-    created = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'LoadImage').widgets.image")
+    created = page.evaluate(
+        "() => [...window.nodeflow.graph.nodes.values()].find(n => n.type === 'LoadImage').widgets.image"
+    )
     assert created == f"{stem}-mask.png"
     with Image.open(server["base"] / "input" / created) as saved:
         assert saved.getpixel((32, 32))[3] in range(120, 136) and saved.getpixel((2, 2))[3] == 255

@@ -2,6 +2,7 @@
 redo, erase, invert, zoom; Save writes a new PNG in input/ whose alpha is the mask and the node
 takes it; the demo inpainting workflow (web/examples/inpaint_demo.json, demo models) then repaints
 the masked area only."""
+
 import numpy as np
 from PIL import Image
 
@@ -45,7 +46,9 @@ def test_paint_a_mask_and_run_the_demo_inpainting_workflow(page, server):
     original = render(scene, 64)
     original.save(server["base"] / "input" / "scene.png")
     clear_canvas(page)
-    page.evaluate("async () => { await window.nodeflow.app.refreshObjectInfo(); await window.nodeflow.app.loadUrl('/examples/inpaint_demo.json'); }")
+    page.evaluate(
+        "async () => { await window.nodeflow.app.refreshObjectInfo(); await window.nodeflow.app.loadUrl('/examples/inpaint_demo.json'); }"
+    )
     page.wait_for_function("(n) => window.nodeflow.graph.nodes.get(n)?.type === 'LoadImage'", arg=LOAD)
     # pick the picture from Load Image's list (mouse, then keyboard): the node shows it at once
     x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [LOAD, "image"])
@@ -53,7 +56,9 @@ def test_paint_a_mask_and_run_the_demo_inpainting_workflow(page, server):
     page.wait_for_selector(".combo-editor input")
     page.keyboard.type("scene")
     page.keyboard.press("Enter")
-    assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", LOAD) == ["/view?filename=scene.png&subfolder=&type=input"]
+    assert page.evaluate("(n) => window.nodeflow.nodeImages(n)", LOAD) == [
+        "/view?filename=scene.png&subfolder=&type=input"
+    ]
 
     open_on_load_image(page)
     assert coverage(page) == 0  # the picture has no alpha: nothing masked yet

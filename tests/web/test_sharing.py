@@ -1,6 +1,7 @@
 """Sharing in a real browser against a real server: a queued workflow's PNG carries ComfyUI's editor
 format under "workflow", the API prompt under "prompt" and NodeFlow's own under "nodeflow_workflow";
 Export offers the three formats; the PNG and the ComfyUI export open back as the same graph."""
+
 import json
 
 from PIL import Image
@@ -22,8 +23,10 @@ def graph(page):
 
 def shape(workflow):
     """What must survive a round trip: node types and widget values by id, and the links."""
-    return ({n["id"]: (n["type"], n["widgets"], n.get("title")) for n in workflow["nodes"]},
-            sorted((tuple(l["from"]), tuple(l["to"])) for l in workflow["links"]))
+    return (
+        {n["id"]: (n["type"], n["widgets"], n.get("title")) for n in workflow["nodes"]},
+        sorted((tuple(l["from"]), tuple(l["to"])) for l in workflow["links"]),
+    )
 
 
 def build(page):
@@ -54,7 +57,7 @@ def export(page, label):
 
 
 def test_png_carries_comfyui_format_api_prompt_and_nodeflows_and_opens_back(page, server):
-    source, invert, save = build(page)
+    _source, invert, save = build(page)
     sent = graph(page)
     page.mouse.click(700, 650)  # focus the canvas, then queue from the keyboard
     page.keyboard.press("Control+Enter")

@@ -2,6 +2,7 @@
 (breadcrumb back out), edit inside with undo, promote a widget, save it to the library and reuse it
 from node search in another tab, run it (the inner preview shows on the instance), unpack it, and
 queue only the selected output nodes (partial execution) from the keyboard and the node menu."""
+
 import json
 import urllib.request
 from pathlib import Path
@@ -12,18 +13,36 @@ from .conftest import clear_canvas, graph, nodes
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "nodeflow-workflow.schema.json").read_text())
 
-WORKFLOW = {"format": "nodeflow-workflow", "version": 2, "viewport": {"offset": [0, 0], "scale": 1},
-            "nodes": [{"id": "1", "type": "EmptyImage", "pos": [30, 300], "widgets": {"width": 32, "height": 32, "batch_size": 1, "color": 0}},
-                      {"id": "2", "type": "ImageInvert", "pos": [330, 120]},
-                      {"id": "3", "type": "ImageScaleBy", "pos": [600, 120], "widgets": {"upscale_method": "nearest-exact", "scale_by": 2.0}},
-                      {"id": "6", "type": "PreviewImage", "pos": [900, 40]},
-                      {"id": "4", "type": "PreviewImage", "pos": [900, 420]},
-                      {"id": "5", "type": "SaveImage", "pos": [330, 560], "widgets": {"filename_prefix": "selected"}}],
-            "links": [{"id": 1, "from": ["1", 0], "to": ["2", "image"], "type": "IMAGE"},
-                      {"id": 2, "from": ["2", 0], "to": ["3", "image"], "type": "IMAGE"},
-                      {"id": 3, "from": ["3", 0], "to": ["6", "images"], "type": "IMAGE"},
-                      {"id": 4, "from": ["3", 0], "to": ["4", "images"], "type": "IMAGE"},
-                      {"id": 5, "from": ["1", 0], "to": ["5", "images"], "type": "IMAGE"}]}
+WORKFLOW = {
+    "format": "nodeflow-workflow",
+    "version": 2,
+    "viewport": {"offset": [0, 0], "scale": 1},
+    "nodes": [
+        {
+            "id": "1",
+            "type": "EmptyImage",
+            "pos": [30, 300],
+            "widgets": {"width": 32, "height": 32, "batch_size": 1, "color": 0},
+        },
+        {"id": "2", "type": "ImageInvert", "pos": [330, 120]},
+        {
+            "id": "3",
+            "type": "ImageScaleBy",
+            "pos": [600, 120],
+            "widgets": {"upscale_method": "nearest-exact", "scale_by": 2.0},
+        },
+        {"id": "6", "type": "PreviewImage", "pos": [900, 40]},
+        {"id": "4", "type": "PreviewImage", "pos": [900, 420]},
+        {"id": "5", "type": "SaveImage", "pos": [330, 560], "widgets": {"filename_prefix": "selected"}},
+    ],
+    "links": [
+        {"id": 1, "from": ["1", 0], "to": ["2", "image"], "type": "IMAGE"},
+        {"id": 2, "from": ["2", 0], "to": ["3", "image"], "type": "IMAGE"},
+        {"id": 3, "from": ["3", 0], "to": ["6", "images"], "type": "IMAGE"},
+        {"id": 4, "from": ["3", 0], "to": ["4", "images"], "type": "IMAGE"},
+        {"id": 5, "from": ["1", 0], "to": ["5", "images"], "type": "IMAGE"},
+    ],
+}
 
 
 def load(page, workflow):
@@ -62,7 +81,7 @@ def wait_new_run(page, server, before):
     for _ in range(600):
         runs = {k: v for k, v in history(server).items() if k not in before}
         if runs and all(v["status"]["completed"] or v["status"]["status_str"] == "error" for v in runs.values()):
-            return list(runs.values())[0]
+            return next(iter(runs.values()))
         page.wait_for_timeout(100)
     raise AssertionError("the queued prompt never finished")
 
@@ -144,7 +163,9 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     node_menu(page, inst, "Save subgraph to library")
     page.wait_for_selector(".dialog-input").fill("Zebra block")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => Object.values(window.nodeflow.app.state.objectInfo).some((i) => i.display_name === 'Zebra block')")
+    page.wait_for_function(
+        "() => Object.values(window.nodeflow.app.state.objectInfo).some((i) => i.display_name === 'Zebra block')"
+    )
     assert (server["base"] / "user" / "default" / "subgraphs" / "Zebra block.json").exists()
     page.keyboard.press("Alt+n")
     page.mouse.dblclick(500, 400)
@@ -186,6 +207,7 @@ def test_queue_selected_outputs_only(page, server):
 
 def test_add_an_input_and_an_output_from_inside(page):
     from .conftest import add_node, drag, slot
+
     load(page, WORKFLOW)
     select(page, "2", "3", "6")
     page.keyboard.press("Control+Shift+E")
@@ -200,7 +222,10 @@ def test_add_an_input_and_an_output_from_inside(page):
     definition = g["subgraphs"][0]
     assert [s["name"] for s in definition["inputs"]] == ["image", "image_1"]
     assert [s["type"] for s in definition["outputs"]] == ["IMAGE", "IMAGE"]
-    instance = page.evaluate("(n) => { const x = window.nodeflow.graph.nodes.get(n); return [x.inputs.map(i => i.name), x.outputs.length]; }", inst)
+    instance = page.evaluate(
+        "(n) => { const x = window.nodeflow.graph.nodes.get(n); return [x.inputs.map(i => i.name), x.outputs.length]; }",
+        inst,
+    )
     assert instance == [["image", "image_1"], 2]
     page.keyboard.press("Control+z")
     assert len(graph(page)["subgraphs"][0]["inputs"]) == 1

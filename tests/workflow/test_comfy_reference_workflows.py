@@ -1,5 +1,6 @@
 """The four reference ComfyUI editor workflows convert to the API prompts we checked by hand,
 and those prompts pass validation against the core /object_info."""
+
 import json
 from pathlib import Path
 
@@ -21,9 +22,21 @@ def strip_meta(prompt):
 
 
 def ksampler(seed, sampler, denoise, model, pos, neg, latent):
-    return {"class_type": "KSampler", "inputs": {"seed": seed, "steps": 20, "cfg": 8, "sampler_name": sampler,
-                                                  "scheduler": "normal", "denoise": denoise, "model": model,
-                                                  "positive": pos, "negative": neg, "latent_image": latent}}
+    return {
+        "class_type": "KSampler",
+        "inputs": {
+            "seed": seed,
+            "steps": 20,
+            "cfg": 8,
+            "sampler_name": sampler,
+            "scheduler": "normal",
+            "denoise": denoise,
+            "model": model,
+            "positive": pos,
+            "negative": neg,
+            "latent_image": latent,
+        },
+    }
 
 
 def clip_text(text, clip):
@@ -53,8 +66,10 @@ EXPECTED = {
     "inpaint_example": {
         "29": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "512-inpainting-ema.safetensors"}},
         "20": {"class_type": "LoadImage", "inputs": {"image": "input.png"}},
-        "26": {"class_type": "VAEEncodeForInpaint", "inputs": {"pixels": ["20", 0], "vae": ["29", 2],
-                                                               "mask": ["20", 1], "grow_mask_by": 6}},
+        "26": {
+            "class_type": "VAEEncodeForInpaint",
+            "inputs": {"pixels": ["20", 0], "vae": ["29", 2], "mask": ["20", 1], "grow_mask_by": 6},
+        },
         "6": clip_text("teacup on pink tablecloth, Anime style", ["29", 1]),
         "7": clip_text("watermark, text\n", ["29", 1]),
         "3": ksampler(808369199502636, "uni_pc_bh2", 1, ["29", 0], ["6", 0], ["7", 0], ["26", 0]),
@@ -86,12 +101,15 @@ def test_reference_workflow_converts_to_the_hand_checked_prompt(name):
 def test_converted_prompts_validate_against_object_info(name):
     from nodeflow.graph.validate import validate_prompt
     from nodeflow.schema.registry import Registry
-    from nodeflow.schema.spec import NodeSpec, descriptor_from_raw, InputDecl
+    from nodeflow.schema.spec import InputDecl, NodeSpec, descriptor_from_raw
     from nodeflow.schema.types import Output
 
     # The files these workflows name, as if they were in the model and input folders here.
-    files = {"ckpt_name": [CKPT, "512-inpainting-ema.safetensors"], "image": ["example.png", "input.png"],
-             "model_name": ["RealESRGAN_x4plus.pth"]}
+    files = {
+        "ckpt_name": [CKPT, "512-inpainting-ema.safetensors"],
+        "image": ["example.png", "input.png"],
+        "model_name": ["RealESRGAN_x4plus.pth"],
+    }
     registry = Registry()
     for kind, info in OBJECT_INFO.items():  # a registry that knows the reference nodes' schemas only
         decls = {}
@@ -101,9 +119,23 @@ def test_converted_prompts_validate_against_object_info(name):
                 if input_name in files and (isinstance(spec[0], list) or spec[0] == "COMBO"):
                     desc.choices = files[input_name]
                 decls[input_name] = InputDecl(input_name, section, desc)
-        outputs = [Output(t, n) for t, n in zip(info["output"], info["output_name"])]
-        registry.add(NodeSpec(kind, kind, info["category"], "", "1", decls, outputs, info["output_node"], False, True,
-                              make=lambda: None, call=lambda o, k: None))
+        outputs = [Output(t, n) for t, n in zip(info["output"], info["output_name"], strict=False)]
+        registry.add(
+            NodeSpec(
+                kind,
+                kind,
+                info["category"],
+                "",
+                "1",
+                decls,
+                outputs,
+                info["output_node"],
+                False,
+                True,
+                make=lambda: None,
+                call=lambda o, k: None,
+            )
+        )
     prompt, _ = to_api(load(name), OBJECT_INFO)
     result = validate_prompt(registry, None, prompt)
     assert result.ok and result.node_errors == {}, result.node_errors
@@ -125,8 +157,11 @@ def test_round_trip_nodeflow_comfyui_nodeflow_keeps_the_graph(name):
     comfy, _ = to_comfyui(first, OBJECT_INFO)
     assert comfy["version"] == 0.4
     second, _ = to_nodeflow(json.loads(json.dumps(comfy)), OBJECT_INFO)
-    key = lambda wf: ({n["id"]: (n["type"], n["widgets"], n["controls"], n["mode"]) for n in wf["nodes"]},
-                      sorted((tuple(l["from"]), tuple(l["to"])) for l in wf["links"]),
-                      [(n["text"], n["markdown"]) for n in wf["notes"]], [g["title"] for g in wf["groups"]])
+    key = lambda wf: (
+        {n["id"]: (n["type"], n["widgets"], n["controls"], n["mode"]) for n in wf["nodes"]},
+        sorted((tuple(l["from"]), tuple(l["to"])) for l in wf["links"]),
+        [(n["text"], n["markdown"]) for n in wf["notes"]],
+        [g["title"] for g in wf["groups"]],
+    )
     assert key(second) == key(first)
     assert strip_meta(to_api(comfy, OBJECT_INFO)[0]) == EXPECTED[name]

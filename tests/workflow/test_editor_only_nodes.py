@@ -1,5 +1,5 @@
 """PrimitiveNode, Reroute, bypass and mute, unknown nodes, malformed files, API import layout."""
-import copy
+
 import json
 from pathlib import Path
 
@@ -11,31 +11,71 @@ OBJECT_INFO = json.loads((Path(__file__).resolve().parents[1] / "data" / "core_n
 
 
 def node(nid, kind, inputs=(), outputs=(), widgets=None, mode=0):
-    return {"id": nid, "type": kind, "pos": [nid * 10, 0], "size": [200, 100], "flags": {}, "order": nid,
-            "mode": mode, "inputs": [dict(i) for i in inputs], "outputs": [dict(o) for o in outputs],
-            "properties": {}, "widgets_values": widgets}
+    return {
+        "id": nid,
+        "type": kind,
+        "pos": [nid * 10, 0],
+        "size": [200, 100],
+        "flags": {},
+        "order": nid,
+        "mode": mode,
+        "inputs": [dict(i) for i in inputs],
+        "outputs": [dict(o) for o in outputs],
+        "properties": {},
+        "widgets_values": widgets,
+    }
 
 
 def image_chain(mode_of_invert=0):
     """EmptyImage(1) -> ImageInvert(2) -> Reroute(3) -> ImageScaleBy(4) -> SaveImage(5);
     a PrimitiveNode(6) feeds ImageScaleBy's scale_by (a converted widget)."""
     return {
-        "last_node_id": 6, "last_link_id": 5, "version": 0.4, "groups": [], "config": {}, "extra": {},
+        "last_node_id": 6,
+        "last_link_id": 5,
+        "version": 0.4,
+        "groups": [],
+        "config": {},
+        "extra": {},
         "nodes": [
             node(1, "EmptyImage", outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [1]}], widgets=[64, 32, 1, 255]),
-            node(2, "ImageInvert", inputs=[{"name": "image", "type": "IMAGE", "link": 1}],
-                 outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [2]}], mode=mode_of_invert),
-            node(3, "Reroute", inputs=[{"name": "", "type": "*", "link": 2}],
-                 outputs=[{"name": "", "type": "IMAGE", "links": [3]}]),
-            node(4, "ImageScaleBy", inputs=[{"name": "image", "type": "IMAGE", "link": 3},
-                                            {"name": "scale_by", "type": "FLOAT", "link": 5, "widget": {"name": "scale_by"}}],
-                 outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [4]}], widgets=["bicubic", 1.0]),
+            node(
+                2,
+                "ImageInvert",
+                inputs=[{"name": "image", "type": "IMAGE", "link": 1}],
+                outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [2]}],
+                mode=mode_of_invert,
+            ),
+            node(
+                3,
+                "Reroute",
+                inputs=[{"name": "", "type": "*", "link": 2}],
+                outputs=[{"name": "", "type": "IMAGE", "links": [3]}],
+            ),
+            node(
+                4,
+                "ImageScaleBy",
+                inputs=[
+                    {"name": "image", "type": "IMAGE", "link": 3},
+                    {"name": "scale_by", "type": "FLOAT", "link": 5, "widget": {"name": "scale_by"}},
+                ],
+                outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [4]}],
+                widgets=["bicubic", 1.0],
+            ),
             node(5, "SaveImage", inputs=[{"name": "images", "type": "IMAGE", "link": 4}], widgets=["out"]),
-            node(6, "PrimitiveNode", outputs=[{"name": "FLOAT", "type": "FLOAT", "links": [5], "widget": {"name": "scale_by"}}],
-                 widgets=[2.5, "fixed"]),
+            node(
+                6,
+                "PrimitiveNode",
+                outputs=[{"name": "FLOAT", "type": "FLOAT", "links": [5], "widget": {"name": "scale_by"}}],
+                widgets=[2.5, "fixed"],
+            ),
         ],
-        "links": [[1, 1, 0, 2, 0, "IMAGE"], [2, 2, 0, 3, 0, "*"], [3, 3, 0, 4, 0, "IMAGE"], [4, 4, 0, 5, 0, "IMAGE"],
-                  [5, 6, 0, 4, 1, "FLOAT"]],
+        "links": [
+            [1, 1, 0, 2, 0, "IMAGE"],
+            [2, 2, 0, 3, 0, "*"],
+            [3, 3, 0, 4, 0, "IMAGE"],
+            [4, 4, 0, 5, 0, "IMAGE"],
+            [5, 6, 0, 4, 1, "FLOAT"],
+        ],
     }
 
 
@@ -59,7 +99,10 @@ def test_muted_node_is_dropped_and_its_consumer_reported():
 
 def test_link_objects_of_the_1x_format():
     wf = image_chain()
-    wf["links"] = [dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), l)) for l in wf["links"]]
+    wf["links"] = [
+        dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), l, strict=False))
+        for l in wf["links"]
+    ]
     wf["version"] = 1
     assert to_api(wf, OBJECT_INFO)[0] == to_api(image_chain(), OBJECT_INFO)[0]
 
@@ -84,16 +127,28 @@ def test_api_prompt_import_lays_out_columns():
 
 
 def test_export_writes_seed_control_values():
-    wf, _ = to_nodeflow(json.loads((Path(__file__).resolve().parents[1] / "data" / "workflows" / "image2image.json")
-                                   .read_text()), OBJECT_INFO)
+    wf, _ = to_nodeflow(
+        json.loads((Path(__file__).resolve().parents[1] / "data" / "workflows" / "image2image.json").read_text()),
+        OBJECT_INFO,
+    )
     comfy, _ = to_comfyui(wf, OBJECT_INFO)
     sampler = next(n for n in comfy["nodes"] if n["type"] == "KSampler")
     assert sampler["widgets_values"][:3] == [280823642470253, "randomize", 20]
 
 
-@pytest.mark.parametrize("bad", [None, [], "text", {"nodes": "x", "links": []}, {"nodes": [{"id": 1}], "links": []},
-                                 {"nodes": [], "links": [[1, 2]]}, {"format": "nodeflow-workflow", "version": 99},
-                                 {"1": {"class_type": "ImageInvert", "inputs": {"image": ["9", 0]}}}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        [],
+        "text",
+        {"nodes": "x", "links": []},
+        {"nodes": [{"id": 1}], "links": []},
+        {"nodes": [], "links": [[1, 2]]},
+        {"format": "nodeflow-workflow", "version": 99},
+        {"1": {"class_type": "ImageInvert", "inputs": {"image": ["9", 0]}}},
+    ],
+)
 def test_malformed_files_raise_workflow_error(bad):
     with pytest.raises(WorkflowError) as err:
         to_api(bad, OBJECT_INFO) if not (isinstance(bad, dict) and "1" in bad) else to_nodeflow(bad, OBJECT_INFO)

@@ -1,4 +1,5 @@
 """Workflows in PNG and WebP metadata, and A1111 parameters."""
+
 import io
 
 import pytest
@@ -48,17 +49,32 @@ def test_prompt_only_png_and_no_metadata():
 
 
 A1111 = [
-    ("a cat in a hat\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x768, "
-     "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.6.0",
-     {"seed": 42, "steps": 20, "cfg": 7.0, "sampler_name": "euler_ancestral", "scheduler": "normal"},
-     (512, 768), "v1-5-pruned-emaonly.safetensors", "a cat in a hat", "blurry"),
-    ("portrait, (masterpiece:1.2),\nsoft light\nNegative prompt: lowres, bad anatomy\nSteps: 32, Sampler: DPM++ 2M Karras, "
-     "CFG scale: 5.5, Seed: 3141592, Size: 832x1216, Model: sdxl_base.safetensors, Lora hashes: \"a: 1, b: 2\"",
-     {"seed": 3141592, "steps": 32, "cfg": 5.5, "sampler_name": "dpmpp_2m", "scheduler": "karras"},
-     (832, 1216), "sdxl_base.safetensors", "portrait, (masterpiece:1.2),\nsoft light", "lowres, bad anatomy"),
-    ("landscape\nSteps: 25, Sampler: DPM++ SDE, Schedule type: Exponential, CFG scale: 4, Seed: 7, Size: 640x640, Model: dream",
-     {"seed": 7, "steps": 25, "cfg": 4.0, "sampler_name": "dpmpp_sde", "scheduler": "exponential"},
-     (640, 640), "dream.safetensors", "landscape", ""),
+    (
+        "a cat in a hat\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x768, "
+        "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.6.0",
+        {"seed": 42, "steps": 20, "cfg": 7.0, "sampler_name": "euler_ancestral", "scheduler": "normal"},
+        (512, 768),
+        "v1-5-pruned-emaonly.safetensors",
+        "a cat in a hat",
+        "blurry",
+    ),
+    (
+        "portrait, (masterpiece:1.2),\nsoft light\nNegative prompt: lowres, bad anatomy\nSteps: 32, Sampler: DPM++ 2M Karras, "
+        'CFG scale: 5.5, Seed: 3141592, Size: 832x1216, Model: sdxl_base.safetensors, Lora hashes: "a: 1, b: 2"',
+        {"seed": 3141592, "steps": 32, "cfg": 5.5, "sampler_name": "dpmpp_2m", "scheduler": "karras"},
+        (832, 1216),
+        "sdxl_base.safetensors",
+        "portrait, (masterpiece:1.2),\nsoft light",
+        "lowres, bad anatomy",
+    ),
+    (
+        "landscape\nSteps: 25, Sampler: DPM++ SDE, Schedule type: Exponential, CFG scale: 4, Seed: 7, Size: 640x640, Model: dream",
+        {"seed": 7, "steps": 25, "cfg": 4.0, "sampler_name": "dpmpp_sde", "scheduler": "exponential"},
+        (640, 640),
+        "dream.safetensors",
+        "landscape",
+        "",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 inside, a null PrimitiveNode) convert to API prompts with the node's defaults (the ``default``
 option, or a combo's first choice) and one warning naming the node and the inputs filled; never
 a null input value."""
+
 import copy
 import json
 from pathlib import Path
@@ -34,12 +35,21 @@ def with_lora(widgets_values=ABSENT):
     """The reference default.json (a ComfyUI template) with a LoraLoader between the checkpoint
     and its users, as a template adds one: node 10, its widgets_values as given."""
     workflow = json.loads((DATA / "workflows" / "default.json").read_text())
-    lora = {"id": 10, "type": "LoraLoader", "pos": [400, 600], "size": [315, 126], "flags": {}, "order": 1,
-            "mode": 0, "inputs": [{"name": "model", "type": "MODEL", "link": 100},
-                                  {"name": "clip", "type": "CLIP", "link": 101}],
-            "outputs": [{"name": "MODEL", "type": "MODEL", "links": [1], "slot_index": 0},
-                        {"name": "CLIP", "type": "CLIP", "links": [3, 5], "slot_index": 1}],
-            "properties": {"Node name for S&R": "LoraLoader"}}
+    lora = {
+        "id": 10,
+        "type": "LoraLoader",
+        "pos": [400, 600],
+        "size": [315, 126],
+        "flags": {},
+        "order": 1,
+        "mode": 0,
+        "inputs": [{"name": "model", "type": "MODEL", "link": 100}, {"name": "clip", "type": "CLIP", "link": 101}],
+        "outputs": [
+            {"name": "MODEL", "type": "MODEL", "links": [1], "slot_index": 0},
+            {"name": "CLIP", "type": "CLIP", "links": [3, 5], "slot_index": 1},
+        ],
+        "properties": {"Node name for S&R": "LoraLoader"},
+    }
     if widgets_values is not ABSENT:
         lora["widgets_values"] = widgets_values
     workflow["nodes"].append(lora)
@@ -62,8 +72,13 @@ def lora_warnings(warnings):
 def test_lora_loader_without_values_gets_the_defaults(object_info, registry, env, values):
     prompt, warnings = to_api(with_lora(values), object_info)
     assert nulls(prompt) == []
-    assert prompt["10"]["inputs"] == {"model": ["4", 0], "clip": ["4", 1], "lora_name": "first.safetensors",
-                                      "strength_model": 1.0, "strength_clip": 1.0}
+    assert prompt["10"]["inputs"] == {
+        "model": ["4", 0],
+        "clip": ["4", 1],
+        "lora_name": "first.safetensors",
+        "strength_model": 1.0,
+        "strength_clip": 1.0,
+    }
     (message,) = lora_warnings(warnings)
     assert "LoraLoader (node 10)" in message
     assert "lora_name='first.safetensors'" in message and "strength_model=1.0" in message
@@ -92,11 +107,21 @@ def test_a_null_seed_control_value_does_not_shift_the_others(object_info):
 def test_a_null_primitive_node_does_not_blank_the_widget_it_feeds(object_info):
     workflow = with_lora(["second.safetensors", 0.7, 0.7])
     lora = workflow["nodes"][-1]
-    lora["inputs"].append({"name": "strength_model", "type": "FLOAT", "link": 102, "widget": {"name": "strength_model"}})
-    workflow["nodes"].append({"id": 11, "type": "PrimitiveNode", "pos": [0, 0], "size": [200, 80], "mode": 0,
-                              "inputs": [], "outputs": [{"name": "FLOAT", "type": "FLOAT", "links": [102],
-                                                         "widget": {"name": "strength_model"}}],
-                              "widgets_values": None})
+    lora["inputs"].append(
+        {"name": "strength_model", "type": "FLOAT", "link": 102, "widget": {"name": "strength_model"}}
+    )
+    workflow["nodes"].append(
+        {
+            "id": 11,
+            "type": "PrimitiveNode",
+            "pos": [0, 0],
+            "size": [200, 80],
+            "mode": 0,
+            "inputs": [],
+            "outputs": [{"name": "FLOAT", "type": "FLOAT", "links": [102], "widget": {"name": "strength_model"}}],
+            "widgets_values": None,
+        }
+    )
     workflow["links"].append([102, 11, 0, 10, 2, "FLOAT"])
     prompt, _ = to_api(workflow, object_info)
     assert prompt["10"]["inputs"]["strength_model"] == 0.7 and nulls(prompt) == []

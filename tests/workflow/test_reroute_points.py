@@ -1,7 +1,8 @@
 """Editor-only nodes in saved files: reroute points (via) <-> ComfyUI Reroute nodes, PrimitiveNode."""
-from .test_editor_only_nodes import OBJECT_INFO, image_chain
 
 from nodeflow.workflow.convert import to_api, to_comfyui, to_nodeflow
+
+from .test_editor_only_nodes import OBJECT_INFO, image_chain
 
 
 def test_comfy_reroutes_become_via_points_and_come_back_as_reroute_nodes():
@@ -30,22 +31,41 @@ def test_comfy_reroutes_become_via_points_and_come_back_as_reroute_nodes():
 def test_links_through_the_same_points_share_one_reroute():
     workflow, _ = to_nodeflow(image_chain(), OBJECT_INFO)
     first = next(l for l in workflow["links"] if l["to"] == ["4", "image"])
-    workflow["links"].append({"id": 99, "from": first["from"], "to": ["5", "images"], "type": "IMAGE",
-                              "via": [list(first["via"][0]), [50, 50]]})
+    workflow["links"].append(
+        {
+            "id": 99,
+            "from": first["from"],
+            "to": ["5", "images"],
+            "type": "IMAGE",
+            "via": [list(first["via"][0]), [50, 50]],
+        }
+    )
     workflow["links"] = [l for l in workflow["links"] if not (l["to"] == ["5", "images"] and l["id"] != 99)]
     comfy, _ = to_comfyui(workflow, OBJECT_INFO)
     assert len([n for n in comfy["nodes"] if n["type"] == "Reroute"]) == 2
 
 
 def test_an_editor_primitive_node_is_skipped_by_the_server_and_exported_for_comfyui():
-    workflow = {"format": "nodeflow-workflow", "version": 1,
-                "nodes": [{"id": "1", "type": "EmptyImage", "pos": [0, 0], "converted": ["width", "height"],
-                           "widgets": {"width": 96, "height": 96, "batch_size": 1, "color": 0}},
-                          {"id": "2", "type": "PrimitiveNode", "pos": [0, 200], "widgets": {"value": 96}, "controls": {}},
-                          {"id": "3", "type": "PreviewImage", "pos": [300, 0], "widgets": {}}],
-                "links": [{"id": 1, "from": ["2", 0], "to": ["1", "width"], "type": "INT"},
-                          {"id": 2, "from": ["2", 0], "to": ["1", "height"], "type": "INT"},
-                          {"id": 3, "from": ["1", 0], "to": ["3", "images"], "type": "IMAGE"}]}
+    workflow = {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "nodes": [
+            {
+                "id": "1",
+                "type": "EmptyImage",
+                "pos": [0, 0],
+                "converted": ["width", "height"],
+                "widgets": {"width": 96, "height": 96, "batch_size": 1, "color": 0},
+            },
+            {"id": "2", "type": "PrimitiveNode", "pos": [0, 200], "widgets": {"value": 96}, "controls": {}},
+            {"id": "3", "type": "PreviewImage", "pos": [300, 0], "widgets": {}},
+        ],
+        "links": [
+            {"id": 1, "from": ["2", 0], "to": ["1", "width"], "type": "INT"},
+            {"id": 2, "from": ["2", 0], "to": ["1", "height"], "type": "INT"},
+            {"id": 3, "from": ["1", 0], "to": ["3", "images"], "type": "IMAGE"},
+        ],
+    }
     prompt, warnings = to_api(workflow, OBJECT_INFO)
     assert warnings == [] and set(prompt) == {"1", "3"}
     assert prompt["1"]["inputs"]["width"] == 96 and prompt["1"]["inputs"]["height"] == 96

@@ -1,6 +1,7 @@
 """Sharing: images carry ComfyUI's editor format under ``workflow``, the API prompt under ``prompt``
 and NodeFlow's own format under ``nodeflow_workflow`` (which NodeFlow prefers when reading back).
 Round trips both ways, through a real server and the real Save Image node."""
+
 import io
 import json
 
@@ -47,7 +48,14 @@ def test_comfyui_format_and_other_values_pass_unchanged():
 
 
 def test_a_workflow_that_cannot_be_exported_keeps_only_nodeflows_copy():
-    broken = {"format": "nodeflow-workflow", "version": 1, "nodes": [{"id": "1"}], "links": [], "groups": [], "notes": []}
+    broken = {
+        "format": "nodeflow-workflow",
+        "version": 1,
+        "nodes": [{"id": "1"}],
+        "links": [],
+        "groups": [],
+        "notes": [],
+    }
     shared = shareable_pnginfo({"workflow": broken}, INFO_FOR)
     assert shared == {NODEFLOW_KEY: broken}
 

@@ -1,5 +1,6 @@
 """Subgraphs: ComfyUI's definitions.subgraphs in and out losslessly, the NodeFlow format v2, and
 flattening to API prompts with ComfyUI's ids ("outer:inner", nested "a:b:c")."""
+
 import copy
 import json
 from pathlib import Path
@@ -35,8 +36,10 @@ def test_import_keeps_definitions_instances_and_promoted_widgets():
     nodes = {n["id"]: n for n in workflow["nodes"]}
     assert nodes["10"]["type"] == A and nodes["12"]["type"] == A  # two instances of one subgraph
     assert nodes["10"]["widgets"] == {"scale_by": 2.0} and nodes["12"]["widgets"] == {"scale_by": 0.5}
-    assert nodes["10"]["promoted"] == [{"node": "-1", "widget": "scale_by"},
-                                       {"node": "2", "widget": "upscale_method", "value": "nearest-exact"}]
+    assert nodes["10"]["promoted"] == [
+        {"node": "-1", "widget": "scale_by"},
+        {"node": "2", "widget": "upscale_method", "value": "nearest-exact"},
+    ]
     inner_instance = next(n for n in defs[B]["nodes"] if n["type"] == A)  # nested
     assert inner_instance["widgets"] == {"scale_by": 0.5}
 
@@ -54,14 +57,16 @@ def test_round_trip_is_lossless():
         out = out_defs[raw["id"]]
         assert out["name"] == raw["name"] and out["version"] == 1
         for side in ("inputs", "outputs"):
-            assert [(s["id"], s["name"], s["type"]) for s in out[side]] == [(s["id"], s["name"], s["type"])
-                                                                         for s in raw[side]]
+            assert [(s["id"], s["name"], s["type"]) for s in out[side]] == [
+                (s["id"], s["name"], s["type"]) for s in raw[side]
+            ]
             assert [len(s["linkIds"]) for s in out[side]] == [len(s["linkIds"]) for s in raw[side]]
         assert out["inputNode"] == raw["inputNode"] and out["outputNode"] == raw["outputNode"]
         ends = lambda links: sorted((l["origin_id"], l["origin_slot"], l["target_id"], l["target_slot"]) for l in links)
         assert ends(out["links"]) == ends(raw["links"])
-        assert {n["id"]: n.get("widgets_values") or [] for n in out["nodes"]} == \
-               {n["id"]: n.get("widgets_values") or [] for n in raw["nodes"]}
+        assert {n["id"]: n.get("widgets_values") or [] for n in out["nodes"]} == {
+            n["id"]: n.get("widgets_values") or [] for n in raw["nodes"]
+        }
     by_id = {n["id"]: n for n in exported["nodes"]}
     assert by_id[10]["type"] == A and by_id[10]["widgets_values"] == [2.0, "nearest-exact"]
     assert by_id[10]["properties"]["proxyWidgets"] == [["-1", "scale_by"], ["2", "upscale_method"]]
@@ -104,14 +109,31 @@ def test_muted_and_bypassed_instances():
 
 
 def test_pass_through_and_unlinked_outputs():
-    workflow = {"format": "nodeflow-workflow", "version": 2, "subgraphs": [{
-        "id": "s", "name": "wire", "inputs": [{"name": "image", "type": "IMAGE"}],
-        "outputs": [{"name": "same", "type": "IMAGE"}, {"name": "none", "type": "IMAGE"}],
-        "nodes": [], "links": [{"id": 1, "from": ["@in", 0], "to": ["@out", "same"]}]}],
-        "nodes": [{"id": "1", "type": "EmptyImage"}, {"id": "2", "type": "s"}, {"id": "3", "type": "PreviewImage"},
-                  {"id": "4", "type": "PreviewImage"}],
-        "links": [{"id": 1, "from": ["1", 0], "to": ["2", "image"]}, {"id": 2, "from": ["2", 0], "to": ["3", "images"]},
-                  {"id": 3, "from": ["2", 1], "to": ["4", "images"]}]}
+    workflow = {
+        "format": "nodeflow-workflow",
+        "version": 2,
+        "subgraphs": [
+            {
+                "id": "s",
+                "name": "wire",
+                "inputs": [{"name": "image", "type": "IMAGE"}],
+                "outputs": [{"name": "same", "type": "IMAGE"}, {"name": "none", "type": "IMAGE"}],
+                "nodes": [],
+                "links": [{"id": 1, "from": ["@in", 0], "to": ["@out", "same"]}],
+            }
+        ],
+        "nodes": [
+            {"id": "1", "type": "EmptyImage"},
+            {"id": "2", "type": "s"},
+            {"id": "3", "type": "PreviewImage"},
+            {"id": "4", "type": "PreviewImage"},
+        ],
+        "links": [
+            {"id": 1, "from": ["1", 0], "to": ["2", "image"]},
+            {"id": 2, "from": ["2", 0], "to": ["3", "images"]},
+            {"id": 3, "from": ["2", 1], "to": ["4", "images"]},
+        ],
+    }
     prompt, _ = to_api(workflow, OBJECT_INFO)
     assert prompt["3"]["inputs"]["images"] == ["1", 0] and "images" not in prompt["4"]["inputs"]
 
@@ -119,9 +141,15 @@ def test_pass_through_and_unlinked_outputs():
 def test_version_1_files_migrate_and_bad_subgraphs_are_named():
     v1 = {"format": "nodeflow-workflow", "version": 1, "nodes": [], "links": []}
     assert model.check(copy.deepcopy(v1))["subgraphs"] == [] and model.check(v1)["version"] == 2
-    loop = {"format": "nodeflow-workflow", "version": 2, "links": [], "nodes": [{"id": "1", "type": "s"}],
-            "subgraphs": [{"id": "s", "name": "Loop", "inputs": [], "outputs": [], "links": [],
-                           "nodes": [{"id": "1", "type": "s"}]}]}
+    loop = {
+        "format": "nodeflow-workflow",
+        "version": 2,
+        "links": [],
+        "nodes": [{"id": "1", "type": "s"}],
+        "subgraphs": [
+            {"id": "s", "name": "Loop", "inputs": [], "outputs": [], "links": [], "nodes": [{"id": "1", "type": "s"}]}
+        ],
+    }
     with pytest.raises(WorkflowError, match="'Loop' contains itself"):
         to_api(loop, OBJECT_INFO)
     bad = copy.deepcopy(loop)

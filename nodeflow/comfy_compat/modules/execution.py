@@ -1,5 +1,6 @@
 """ComfyUI's ``execution`` for custom-node packs: prompt validation as POST /prompt does it
 (NodeFlow's ``validate_prompt`` over the bound registry and folders) and type names for reports."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,9 @@ def full_type_name(klass: type) -> str:
     return klass.__qualname__ if module == "builtins" else f"{module}.{klass.__qualname__}"
 
 
-async def validate_prompt(prompt_id: Any, prompt: dict | None = None,
-                          partial_execution_list: list[str] | None = None) -> tuple[bool, dict | None, list, dict]:
+async def validate_prompt(
+    prompt_id: Any, prompt: dict | None = None, partial_execution_list: list[str] | None = None
+) -> tuple[bool, dict | None, list, dict]:
     """(valid, error, output node ids that can run, node_errors) for an API-format prompt.
     The older one-argument form ``validate_prompt(prompt)`` is accepted too."""
     from nodeflow.graph.validate import validate_prompt as validate

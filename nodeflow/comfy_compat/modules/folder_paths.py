@@ -5,6 +5,7 @@ Model folder kinds and what packs add to them are NodeFlow's own: a kind added h
 (``add_model_folder_path``, ``folder_names_and_paths[kind] = ...``) is listed by NodeFlow's file
 combos and ``/models`` too. ComfyUI's legacy names ``clip`` and ``unet`` are accepted everywhere.
 """
+
 from __future__ import annotations
 
 import mimetypes
@@ -20,10 +21,14 @@ from nodeflow.folders import UnsafePath, check_name, safe_join
 supported_pt_extensions: set[str] = {".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"}
 # ComfyUI model folder kinds NodeFlow has no node for (yet): registered so packs can list and extend them
 COMFY_KINDS: dict[str, tuple[tuple[str, ...], set[str]]] = {
-    "clip_vision": (("clip_vision",), supported_pt_extensions), "style_models": (("style_models",), supported_pt_extensions),
-    "vae_approx": (("vae_approx",), supported_pt_extensions), "gligen": (("gligen",), supported_pt_extensions),
-    "hypernetworks": (("hypernetworks",), supported_pt_extensions), "photomaker": (("photomaker",), supported_pt_extensions),
-    "classifiers": (("classifiers",), set()), "model_patches": (("model_patches",), supported_pt_extensions),
+    "clip_vision": (("clip_vision",), supported_pt_extensions),
+    "style_models": (("style_models",), supported_pt_extensions),
+    "vae_approx": (("vae_approx",), supported_pt_extensions),
+    "gligen": (("gligen",), supported_pt_extensions),
+    "hypernetworks": (("hypernetworks",), supported_pt_extensions),
+    "photomaker": (("photomaker",), supported_pt_extensions),
+    "classifiers": (("classifiers",), set()),
+    "model_patches": (("model_patches",), supported_pt_extensions),
     "audio_encoders": (("audio_encoders",), supported_pt_extensions),
     "latent_upscale_models": (("latent_upscale_models",), supported_pt_extensions),
 }
@@ -112,8 +117,10 @@ def get_full_path(folder_name: str, filename: str) -> str | None:
 def get_full_path_or_raise(folder_name: str, filename: str) -> str:
     path = get_full_path(folder_name, filename)
     if path is None:
-        raise FileNotFoundError(f"model file {filename!r} not found in the {folder_name!r} folders "
-                                f"({', '.join(get_folder_paths(folder_name)) if folder_name in folder_names_and_paths else 'an unknown folder kind'})")
+        raise FileNotFoundError(
+            f"model file {filename!r} not found in the {folder_name!r} folders "
+            f"({', '.join(get_folder_paths(folder_name)) if folder_name in folder_names_and_paths else 'an unknown folder kind'})"
+        )
     return path
 
 
@@ -158,10 +165,20 @@ def _set_directory(attribute: str, path: str) -> None:
     _refresh(binding.bound())
 
 
-def set_output_directory(output_dir: str) -> None: _set_directory("output_dir", output_dir)
-def set_input_directory(input_dir: str) -> None: _set_directory("input_dir", input_dir)
-def set_temp_directory(temp_dir: str) -> None: _set_directory("temp_dir", temp_dir)
-def set_user_directory(user_dir: str) -> None: _set_directory("user_dir", user_dir)
+def set_output_directory(output_dir: str) -> None:
+    _set_directory("output_dir", output_dir)
+
+
+def set_input_directory(input_dir: str) -> None:
+    _set_directory("input_dir", input_dir)
+
+
+def set_temp_directory(temp_dir: str) -> None:
+    _set_directory("temp_dir", temp_dir)
+
+
+def set_user_directory(user_dir: str) -> None:
+    _set_directory("user_dir", user_dir)
 
 
 def get_directory_by_type(type_name: str) -> str | None:
@@ -212,14 +229,22 @@ def filter_files_content_types(files: list[str], content_types: list[str]) -> li
 
 def _expand_prefix(prefix: str, width: int, height: int) -> str:
     now = time.localtime()
-    values = {"width": str(width), "height": str(height), "year": str(now.tm_year),
-              "month": f"{now.tm_mon:02d}", "day": f"{now.tm_mday:02d}", "hour": f"{now.tm_hour:02d}",
-              "minute": f"{now.tm_min:02d}", "second": f"{now.tm_sec:02d}"}
+    values = {
+        "width": str(width),
+        "height": str(height),
+        "year": str(now.tm_year),
+        "month": f"{now.tm_mon:02d}",
+        "day": f"{now.tm_mday:02d}",
+        "hour": f"{now.tm_hour:02d}",
+        "minute": f"{now.tm_min:02d}",
+        "second": f"{now.tm_sec:02d}",
+    }
     return re.sub(r"%(width|height|year|month|day|hour|minute|second)%", lambda m: values[m.group(1)], prefix)
 
 
-def get_save_image_path(filename_prefix: str, output_dir: str, image_width: int = 0,
-                        image_height: int = 0) -> tuple[str, str, int, str, str]:
+def get_save_image_path(
+    filename_prefix: str, output_dir: str, image_width: int = 0, image_height: int = 0
+) -> tuple[str, str, int, str, str]:
     """(full output folder, file stem, next free counter, subfolder, expanded prefix); callers write
     ``f"{stem}_{counter:05}_.png"``. A prefix that leaves ``output_dir`` raises ValueError."""
     filename_prefix = _expand_prefix(filename_prefix, image_width, image_height)
@@ -228,8 +253,9 @@ def get_save_image_path(filename_prefix: str, output_dir: str, image_width: int 
         check_name(filename_prefix.replace("\\", "/").strip("/") or "x")
         folder = safe_join(output_dir, subfolder) if subfolder else Path(os.path.realpath(output_dir))
     except UnsafePath as exc:
-        raise ValueError(f"filename_prefix {filename_prefix!r} would save outside the output folder "
-                         f"{output_dir}: {exc}") from None
+        raise ValueError(
+            f"filename_prefix {filename_prefix!r} would save outside the output folder {output_dir}: {exc}"
+        ) from None
     folder.mkdir(parents=True, exist_ok=True)
     pattern = re.compile(rf"^{re.escape(stem)}_(\d+)")
     used = [int(m.group(1)) for m in map(pattern.match, os.listdir(folder)) if m]

@@ -4,14 +4,16 @@ and live previews of the running node, drawn by NodeFlow's previewer (``nodeflow
 A MODEL may be NodeFlow's own model object or a wrapper around it (``.model``); the preview needs
 ``process_latent_out`` and a latent format from it, and is left out when there is none.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
+from comfy.utils import ProgressBar
 from PIL import Image
 
-from comfy.utils import ProgressBar
 from nodeflow.comfy_compat import missing
 
 MAX_PREVIEW_RESOLUTION = 512
@@ -48,6 +50,7 @@ def prepare_callback(model: Any, steps: int, x0_output_dict: dict | None = None)
         image = preview_image(model, x0) if x0 is not None else None
         preview = ("JPEG", image, MAX_PREVIEW_RESOLUTION) if image is not None else None
         bar.update_absolute(step + 1, total_steps, preview)
+
     return callback
 
 
@@ -62,8 +65,11 @@ class LatentRGBPreviewer:
         channels = x0.shape[1]
         rgb = torch.einsum("chw,cr->hwr", x0[0].float().cpu(), self.factors[:channels])
         # ComfyUI keeps the bias apart; NodeFlow's tables carry it as a last row
-        bias = self.bias if self.bias is not None else (
-            self.factors[channels] if self.factors.shape[0] > channels else None)
+        bias = (
+            self.bias
+            if self.bias is not None
+            else (self.factors[channels] if self.factors.shape[0] > channels else None)
+        )
         if bias is not None:
             rgb = rgb + bias
         pixels = ((rgb.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()

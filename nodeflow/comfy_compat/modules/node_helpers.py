@@ -1,9 +1,11 @@
 """ComfyUI's ``node_helpers`` for custom-node packs: conditioning options, tolerant PIL calls,
 alpha matching, hashing."""
+
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from PIL import ImageFile, UnidentifiedImageError
@@ -45,7 +47,7 @@ def image_alpha_fix(destination: torch.Tensor, source: torch.Tensor) -> tuple[to
     """Make two IMAGEs agree on channels: drop the source's alpha, or give the destination an
     opaque one."""
     if destination.shape[-1] < source.shape[-1]:
-        source = source[..., :destination.shape[-1]]
+        source = source[..., : destination.shape[-1]]
     elif destination.shape[-1] > source.shape[-1]:
         pad = destination.shape[-1] - source.shape[-1]
         source = torch.nn.functional.pad(source, (0, pad), value=1.0)
@@ -65,8 +67,13 @@ def string_to_torch_dtype(string: str) -> torch.dtype | None:
 
 def is_link(obj: Any) -> bool:
     """True for an API-prompt link: ``[node_id (str), output index (int)]``."""
-    return (isinstance(obj, list) and len(obj) == 2 and isinstance(obj[0], str)
-            and isinstance(obj[1], int) and not isinstance(obj[1], bool))
+    return (
+        isinstance(obj, list)
+        and len(obj) == 2
+        and isinstance(obj[0], str)
+        and isinstance(obj[1], int)
+        and not isinstance(obj[1], bool)
+    )
 
 
 __getattr__ = missing("node_helpers")

@@ -6,6 +6,7 @@ NodeFlow's own nodes appear as V1 wrapper classes (``nodeflow.comfy_compat.v1_wr
 run the NodeFlow node; packs' V1 classes appear as themselves. Rebuilt whenever the runtime binds
 or its registry grows (after packs load).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,13 +44,26 @@ def _refresh(bound: binding.Bound) -> None:
 binding.on_bind(_refresh)
 
 
-def common_ksampler(model: Any, seed: int, steps: int, cfg: float, sampler_name: str, scheduler: str,
-                    positive: list, negative: list, latent: dict, denoise: float = 1.0, disable_noise: bool = False,
-                    start_step: int | None = None, last_step: int | None = None,
-                    force_full_denoise: bool = False) -> tuple[dict]:
+def common_ksampler(
+    model: Any,
+    seed: int,
+    steps: int,
+    cfg: float,
+    sampler_name: str,
+    scheduler: str,
+    positive: list,
+    negative: list,
+    latent: dict,
+    denoise: float = 1.0,
+    disable_noise: bool = False,
+    start_step: int | None = None,
+    last_step: int | None = None,
+    force_full_denoise: bool = False,
+) -> tuple[dict]:
     """The KSampler as a function: seeded noise (zeros with ``disable_noise``), the latent's noise
     mask and batch_index, progress and previews of the running node; returns (a new LATENT,)."""
     import latent_preview
+
     from nodeflow.sampling.run import SampleRequest, ksample
 
     report = latent_preview.prepare_callback(model, steps)
@@ -58,8 +72,16 @@ def common_ksampler(model: Any, seed: int, steps: int, cfg: float, sampler_name:
         report(step, denoised, x, total)
 
     request = SampleRequest(model, positive, negative, latent, seed, cfg, sampler_name, add_noise=not disable_noise)
-    out = ksample(request, scheduler, steps, denoise, start_step=start_step, end_step=last_step,
-                  force_full_denoise=force_full_denoise, callback=callback)
+    out = ksample(
+        request,
+        scheduler,
+        steps,
+        denoise,
+        start_step=start_step,
+        end_step=last_step,
+        force_full_denoise=force_full_denoise,
+        callback=callback,
+    )
     return (out,)
 
 

@@ -6,6 +6,7 @@ packs add to ``PromptServer.instance.routes`` at import time are mounted on the 
 built-in route keeps the built-in). ``send_sync`` is thread-safe and reaches the websocket hub.
 Never imports torch (the server package's rule).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,10 @@ class _PendingRouter:
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("add_"):
-            raise MissingComfySymbol(f"server.PromptServer.instance.app.router.{name} is not available before "
-                                     "the server starts; add routes with PromptServer.instance.routes")
+            raise MissingComfySymbol(
+                f"server.PromptServer.instance.app.router.{name} is not available before "
+                "the server starts; add routes with PromptServer.instance.routes"
+            )
         return lambda *args, **kwargs: self._calls.append((name, args, kwargs))
 
 
@@ -98,7 +101,7 @@ def _encode_preview(data: Any) -> dict:
 class PromptServer:
     """The one server object packs reach as ``PromptServer.instance``."""
 
-    instance: "PromptServer"
+    instance: PromptServer
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         PromptServer.instance = self
@@ -178,8 +181,10 @@ class PromptServer:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        raise MissingComfySymbol(f"server.PromptServer.instance.{name} is ComfyUI API that NodeFlow does not "
-                                 "provide; the custom-node pack needs it (see docs/plugins.md)")
+        raise MissingComfySymbol(
+            f"server.PromptServer.instance.{name} is ComfyUI API that NodeFlow does not "
+            "provide; the custom-node pack needs it (see docs/plugins.md)"
+        )
 
 
 PromptServer()

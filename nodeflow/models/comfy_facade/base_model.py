@@ -6,6 +6,7 @@ family (``ModelFamily.comfy_class``). ``apply_model(x, sigma, c_crossattn=..., .
 denoised estimate as ComfyUI's does, through NodeFlow's denoiser (the family's prediction and
 schedule, this clone's weight patches). ``y`` is NodeFlow's extra-conditioning dict (SDXL's
 ``text_embeds``/``time_ids``, from ``extra_conds``) rather than ComfyUI's packed vector."""
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,7 @@ class ModelType(Enum):
     FLOW_COSMOS = 10
 
 
-PREDICTION_TYPES = {"eps": ModelType.EPS, "v": ModelType.V_PREDICTION, "edm": ModelType.EDM,
-                    "flow": ModelType.FLOW}
+PREDICTION_TYPES = {"eps": ModelType.EPS, "v": ModelType.V_PREDICTION, "edm": ModelType.EDM, "flow": ModelType.FLOW}
 
 
 def unet_config_of(module: torch.nn.Module) -> dict:
@@ -44,12 +44,18 @@ def unet_config_of(module: torch.nn.Module) -> dict:
     levels = len(widths)
     per_level = cfg.get("layers_per_block", 2)
     depth = cfg.get("transformer_layers_per_block", 1)
-    out = {"model_channels": widths[0] if widths else None, "in_channels": cfg.get("in_channels"),
-           "out_channels": cfg.get("out_channels"), "channel_mult": [w // widths[0] for w in widths],
-           "num_res_blocks": list(per_level) if isinstance(per_level, (list, tuple)) else [per_level] * levels,
-           "context_dim": cfg.get("cross_attention_dim"), "use_spatial_transformer": True, "legacy": False,
-           "use_linear_in_transformer": bool(cfg.get("use_linear_projection", False)),
-           "transformer_depth": list(depth) if isinstance(depth, (list, tuple)) else [depth] * levels}
+    out = {
+        "model_channels": widths[0] if widths else None,
+        "in_channels": cfg.get("in_channels"),
+        "out_channels": cfg.get("out_channels"),
+        "channel_mult": [w // widths[0] for w in widths],
+        "num_res_blocks": list(per_level) if isinstance(per_level, (list, tuple)) else [per_level] * levels,
+        "context_dim": cfg.get("cross_attention_dim"),
+        "use_spatial_transformer": True,
+        "legacy": False,
+        "use_linear_in_transformer": bool(cfg.get("use_linear_projection", False)),
+        "transformer_depth": list(depth) if isinstance(depth, (list, tuple)) else [depth] * levels,
+    }
     if cfg.get("projection_class_embeddings_input_dim"):
         out["adm_in_channels"] = cfg["projection_class_embeddings_input_dim"]
     return out
@@ -62,8 +68,11 @@ class ModelConfig:
         family = patcher.family
         self.unet_config = unet_config_of(patcher.unet.module)
         self.latent_format = format_for(family.latent_format, patcher.latent_rgb_factors)
-        self.sampling_settings = {"beta_schedule": "linear", "linear_start": 0.00085, "linear_end": 0.012} \
-            if family.sampling == "discrete" else {}
+        self.sampling_settings = (
+            {"beta_schedule": "linear", "linear_start": 0.00085, "linear_end": 0.012}
+            if family.sampling == "discrete"
+            else {}
+        )
         self.unet_extra_config: dict = {}
         self.manual_cast_dtype = None
         self.custom_operations = None
@@ -76,11 +85,14 @@ class ModelConfig:
 class BaseModel(torch.nn.Module):
     """A view: built by ``BaseModel.view_of(model)``; NodeFlow builds networks from files only."""
 
-    def __init__(self, model_config=None, model_type=ModelType.EPS, device=None, unet_model=None, *,
-                 patcher=None) -> None:
+    def __init__(
+        self, model_config=None, model_type=ModelType.EPS, device=None, unet_model=None, *, patcher=None
+    ) -> None:
         if patcher is None:
-            raise NotImplementedError("NodeFlow builds diffusion models from checkpoint files; load one with "
-                                      "comfy.sd.load_checkpoint_guess_config or a loader node")
+            raise NotImplementedError(
+                "NodeFlow builds diffusion models from checkpoint files; load one with "
+                "comfy.sd.load_checkpoint_guess_config or a loader node"
+            )
         super().__init__()
         self.diffusion_model = patcher.unet.module
         self.current_patcher = patcher
@@ -92,7 +104,7 @@ class BaseModel(torch.nn.Module):
         self._default_sampling = None
 
     @classmethod
-    def view_of(cls, patcher) -> "BaseModel":
+    def view_of(cls, patcher) -> BaseModel:
         name = patcher.family.comfy_class
         return (VIEW_CLASSES.get(name) or MARKERS.get(name) or BaseModel)(patcher=patcher)
 
@@ -140,21 +152,36 @@ class BaseModel(torch.nn.Module):
                 out["y"] = y
         return out
 
-    def apply_model(self, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None,
-                    **kwargs) -> torch.Tensor:
+    def apply_model(
+        self, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None, **kwargs
+    ) -> torch.Tensor:
         """Denoised estimate of ``x`` at sigma ``t`` (through any apply_model wrappers)."""
         transformer_options = transformer_options if transformer_options is not None else {}
-        return run_wrapped(WrappersMP.APPLY_MODEL, self._apply_model, self, transformer_options,
-                           x, t, c_concat, c_crossattn, control, transformer_options, **kwargs)
+        return run_wrapped(
+            WrappersMP.APPLY_MODEL,
+            self._apply_model,
+            self,
+            transformer_options,
+            x,
+            t,
+            c_concat,
+            c_crossattn,
+            control,
+            transformer_options,
+            **kwargs,
+        )
 
-    def _apply_model(self, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None,
-                     **kwargs) -> torch.Tensor:
+    def _apply_model(
+        self, x, t, c_concat=None, c_crossattn=None, control=None, transformer_options=None, **kwargs
+    ) -> torch.Tensor:
         from nodeflow.sampling.guidance import ControlCall, denoise_with_model
 
         if control is not None and not isinstance(control, ControlCall):
-            raise NotImplementedError("ComfyUI-format control residuals (a dict of 'input'/'middle'/'output' lists) "
-                                      "are not supported by NodeFlow's UNet; apply ControlNets with the Apply "
-                                      "ControlNet node, whose controls reach apply_model as NodeFlow's own")
+            raise NotImplementedError(
+                "ComfyUI-format control residuals (a dict of 'input'/'middle'/'output' lists) "
+                "are not supported by NodeFlow's UNet; apply ControlNets with the Apply "
+                "ControlNet node, whose controls reach apply_model as NodeFlow's own"
+            )
         if c_crossattn is None:
             raise ValueError("apply_model needs c_crossattn (the text conditioning)")
         return denoise_with_model(self.current_patcher, x, t, c_crossattn, kwargs.get("y"), c_concat, control)
@@ -178,8 +205,30 @@ class SVD_img2vid(BaseModel):
 
 VIEW_CLASSES = {"BaseModel": BaseModel, "SDXL": SDXL, "SDXLRefiner": SDXLRefiner}
 # architectures NodeFlow does not run: classes only, so that packs' isinstance tests answer False
-MARKER_NAMES = ("SD3", "Flux", "AuraFlow", "HunyuanDiT", "PixArt", "StableCascade_C", "StableCascade_B",
-                "SD_X4Upscaler", "SDXL_instructpix2pix", "SD15_instructpix2pix", "Stable_Zero123", "StableAudio1",
-                "GenmoMochi", "LTXV", "HunyuanVideo", "CosmosVideo", "Lumina2", "WAN21", "HiDream", "Chroma",
-                "ACEStep", "Omnigen2", "QwenImage", "IP2P")
+MARKER_NAMES = (
+    "SD3",
+    "Flux",
+    "AuraFlow",
+    "HunyuanDiT",
+    "PixArt",
+    "StableCascade_C",
+    "StableCascade_B",
+    "SD_X4Upscaler",
+    "SDXL_instructpix2pix",
+    "SD15_instructpix2pix",
+    "Stable_Zero123",
+    "StableAudio1",
+    "GenmoMochi",
+    "LTXV",
+    "HunyuanVideo",
+    "CosmosVideo",
+    "Lumina2",
+    "WAN21",
+    "HiDream",
+    "Chroma",
+    "ACEStep",
+    "Omnigen2",
+    "QwenImage",
+    "IP2P",
+)
 MARKERS = {name: type(name, (BaseModel,), {"__module__": __name__}) for name in MARKER_NAMES}

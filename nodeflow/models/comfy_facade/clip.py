@@ -4,6 +4,7 @@
 ``clip_layer``, ``load_model``, ``patcher`` and ``cond_stage_model`` (the towers as one module).
 Encoding goes through NodeFlow's own encoder (same weighting, chunks and pooled output as the
 CLIPTextEncode node). A token chunk is a list of ``(token id or embedding vector, weight[, word id])``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -56,7 +57,7 @@ class ClipPatcher(ModelPatcherFacade):
         self.clip = clip
         self.facade_state = clip.facade_state
 
-    def clone(self) -> "ClipPatcher":
+    def clone(self) -> ClipPatcher:
         return self.clip.clone().patcher
 
     def _facade_model(self) -> Any:
@@ -127,8 +128,9 @@ class ClipFacade:
             by_name[name] = [[(t[0], float(t[1])) for t in chunk] for chunk in chunks]
         missing = [enc.name for enc in self.encoders if enc.name not in by_name]
         if missing:
-            raise ValueError(f"tokens have no entry for tower(s) {missing}: tokenize with this CLIP "
-                             f"(keys given: {sorted(tokens)})")
+            raise ValueError(
+                f"tokens have no entry for tower(s) {missing}: tokenize with this CLIP (keys given: {sorted(tokens)})"
+            )
         return by_name
 
     def encode_from_tokens(self, tokens: dict, return_pooled: bool | str = False, return_dict: bool = False):
@@ -138,8 +140,9 @@ class ClipFacade:
             return {"cond": cond, "pooled_output": pooled}
         return (cond, pooled) if return_pooled else cond
 
-    def encode_from_tokens_scheduled(self, tokens: dict, unprojected_pooled: bool = True, add_dict: dict | None = None,
-                                     show_pbar: bool = True) -> list:
+    def encode_from_tokens_scheduled(
+        self, tokens: dict, unprojected_pooled: bool = True, add_dict: dict | None = None, show_pbar: bool = True
+    ) -> list:
         """A CONDITIONING list: ``[[cond, {"pooled_output": pooled, **add_dict}]]``."""
         out = self.encode_from_tokens(tokens, return_pooled=True, return_dict=True)
         cond = out.pop("cond")

@@ -5,6 +5,7 @@ diffusers module with diffusers names, so the table is generated from the UNet's
 same converter the loaders use. A CLIP's weights are ``<tower>.transformer.text_model.<name>`` (``clip_l.transformer.text_model.encoder.
 layers.0...``) and ``<tower>.transformer.text_projection.weight``, whichever prefix the installed
 transformers version gives NodeFlow's text modules."""
+
 from __future__ import annotations
 
 import weakref
@@ -12,7 +13,7 @@ import weakref
 import torch
 
 UNET_PREFIX = "diffusion_model."
-_UNET_TABLES: "weakref.WeakKeyDictionary[torch.nn.Module, dict[str, str]]" = weakref.WeakKeyDictionary()
+_UNET_TABLES: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def unet_keys(module: torch.nn.Module) -> dict[str, str]:
@@ -53,7 +54,7 @@ def clip_keys(encoders) -> dict[str, tuple[object, str]]:
         head = tower_key_prefix(enc.name)
         for name in names:
             if name.startswith(text_prefix) and not name.startswith("text_projection"):
-                out[f"{head}text_model.{name[len(text_prefix):]}"] = (enc, name)
+                out[f"{head}text_model.{name[len(text_prefix) :]}"] = (enc, name)
             else:
                 out[head + name] = (enc, name)
     return out

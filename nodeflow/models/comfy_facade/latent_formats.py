@@ -2,6 +2,7 @@
 preview projection. A NodeFlow model's format is its family's ``LatentFormat``; ``format_for``
 returns an instance of the matching ComfyUI class (SD15, SDXL, ...) whose ``process_in`` /
 ``process_out`` are the family's own, so a pack converting latents gets NodeFlow's numbers."""
+
 from __future__ import annotations
 
 import functools
@@ -56,6 +57,7 @@ class Flux(SD3):
 
 class Wan21(LatentFormat):
     """Wan 2.1 video latents (16 channels, 3-D); NodeFlow has no Wan models, so no conversion."""
+
     latent_channels = 16
     latent_dimensions = 3
 
@@ -77,10 +79,11 @@ class _Bound(LatentFormat):
         self.latent_channels = fmt.channels
         if rgb:  # NodeFlow's projection reads LATENTs; ComfyUI's previews read the sampler's space
             rows = [list(r) for r in rgb]
-            self.latent_rgb_factors = [[v / fmt.scale_factor for v in r] for r in rows[:fmt.channels]]
+            self.latent_rgb_factors = [[v / fmt.scale_factor for v in r] for r in rows[: fmt.channels]]
             bias = rows[fmt.channels] if len(rows) > fmt.channels else [0.0, 0.0, 0.0]
-            self.latent_rgb_factors_bias = [b + fmt.shift_factor * sum(r[i] for r in rows[:fmt.channels])
-                                            for i, b in enumerate(bias)]
+            self.latent_rgb_factors_bias = [
+                b + fmt.shift_factor * sum(r[i] for r in rows[: fmt.channels]) for i, b in enumerate(bias)
+            ]
 
     def process_in(self, latent: torch.Tensor) -> torch.Tensor:
         return self._format.process_in(latent)
@@ -91,11 +94,17 @@ class _Bound(LatentFormat):
 
 def format_for(fmt: NodeFlowLatentFormat, rgb: list | None = None) -> LatentFormat:
     """An instance of the ComfyUI class with ``fmt``'s numbers (a plain LatentFormat when none has)."""
-    base = next((c for c in KNOWN if (c.latent_channels, c.scale_factor, c.shift_factor)
-                 == (fmt.channels, fmt.scale_factor, fmt.shift_factor)), LatentFormat)
+    base = next(
+        (
+            c
+            for c in KNOWN
+            if (c.latent_channels, c.scale_factor, c.shift_factor) == (fmt.channels, fmt.scale_factor, fmt.shift_factor)
+        ),
+        LatentFormat,
+    )
     return _bound_class(base)(fmt, rgb if rgb is not None else fmt.rgb_factors)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bound_class(base: type) -> type:
     return type(base.__name__, (_Bound, base), {"__module__": base.__module__})

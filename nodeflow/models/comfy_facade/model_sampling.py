@@ -3,6 +3,7 @@ mixin (how network output becomes the denoised image, how noise enters) combined
 table. The discrete table is NodeFlow's ``DiscreteSchedule``, so a pack that reads sigmas or maps
 sigma <-> timestep gets exactly the numbers NodeFlow's own sampler uses. Put on a MODEL with
 ``add_object_patch("model_sampling", ms)``, one replaces the family's schedule and prediction."""
+
 from __future__ import annotations
 
 import math
@@ -19,20 +20,22 @@ def _col(sigma: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
 
 class EPS:
     """Epsilon prediction."""
+
     prediction = "eps"
     sigma_data = 1.0
 
     def calculate_input(self, sigma, noise: torch.Tensor) -> torch.Tensor:
         sigma = _col(sigma, noise)
-        return noise / (sigma ** 2 + self.sigma_data ** 2) ** 0.5
+        return noise / (sigma**2 + self.sigma_data**2) ** 0.5
 
     def calculate_denoised(self, sigma, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         return model_input - model_output * _col(sigma, model_output)
 
-    def noise_scaling(self, sigma, noise: torch.Tensor, latent_image: torch.Tensor,
-                      max_denoise: bool = False) -> torch.Tensor:
+    def noise_scaling(
+        self, sigma, noise: torch.Tensor, latent_image: torch.Tensor, max_denoise: bool = False
+    ) -> torch.Tensor:
         sigma = _col(sigma, noise)
-        scale = torch.sqrt(1.0 + sigma ** 2.0) if max_denoise else sigma
+        scale = torch.sqrt(1.0 + sigma**2.0) if max_denoise else sigma
         return noise * scale + latent_image
 
     def inverse_noise_scaling(self, sigma, latent: torch.Tensor) -> torch.Tensor:
@@ -41,12 +44,12 @@ class EPS:
 
 class V_PREDICTION(EPS):
     """v prediction."""
+
     prediction = "v"
 
     def calculate_denoised(self, sigma, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         sigma, sd = _col(sigma, model_output), self.sigma_data
-        return (model_input * sd ** 2 / (sigma ** 2 + sd ** 2)
-                - model_output * sigma * sd / (sigma ** 2 + sd ** 2) ** 0.5)
+        return model_input * sd**2 / (sigma**2 + sd**2) - model_output * sigma * sd / (sigma**2 + sd**2) ** 0.5
 
 
 class EDM(V_PREDICTION):
@@ -54,12 +57,12 @@ class EDM(V_PREDICTION):
 
     def calculate_denoised(self, sigma, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         sigma, sd = _col(sigma, model_output), self.sigma_data
-        return (model_input * sd ** 2 / (sigma ** 2 + sd ** 2)
-                + model_output * sigma * sd / (sigma ** 2 + sd ** 2) ** 0.5)
+        return model_input * sd**2 / (sigma**2 + sd**2) + model_output * sigma * sd / (sigma**2 + sd**2) ** 0.5
 
 
 class CONST:
     """Rectified flow: x_t = (1 - t) x0 + t noise, sigma = t."""
+
     prediction = "flow"
     sigma_data = 1.0
 
@@ -69,8 +72,9 @@ class CONST:
     def calculate_denoised(self, sigma, model_output: torch.Tensor, model_input: torch.Tensor) -> torch.Tensor:
         return model_input - model_output * _col(sigma, model_output)
 
-    def noise_scaling(self, sigma, noise: torch.Tensor, latent_image: torch.Tensor,
-                      max_denoise: bool = False) -> torch.Tensor:
+    def noise_scaling(
+        self, sigma, noise: torch.Tensor, latent_image: torch.Tensor, max_denoise: bool = False
+    ) -> torch.Tensor:
         sigma = _col(sigma, noise)
         return sigma * noise + (1.0 - sigma) * latent_image
 
@@ -89,14 +93,14 @@ def rescale_zero_terminal_snr(alphas_cumprod: torch.Tensor) -> torch.Tensor:
     root = torch.as_tensor(alphas_cumprod, dtype=torch.float64).sqrt()
     first, last = root[0].clone(), root[-1].clone()
     root = (root - last) * (first / (first - last))
-    out = root ** 2
+    out = root**2
     out[-1] = ZSNR_TERMINAL_ALPHAS_CUMPROD
     return out
 
 
 def _betas(beta_schedule: str, timesteps: int, linear_start: float, linear_end: float) -> torch.Tensor:
     if beta_schedule == "linear":  # linear in sqrt(beta): SD's "scaled linear"
-        return torch.linspace(linear_start ** 0.5, linear_end ** 0.5, timesteps, dtype=torch.float64) ** 2
+        return torch.linspace(linear_start**0.5, linear_end**0.5, timesteps, dtype=torch.float64) ** 2
     if beta_schedule == "sqrt_linear":
         return torch.linspace(linear_start, linear_end, timesteps, dtype=torch.float64)
     if beta_schedule == "sqrt":
@@ -114,17 +118,29 @@ class ModelSamplingDiscrete(torch.nn.Module):
         if schedule is not None:
             self.use_schedule(schedule)
         else:
-            self.set_parameters(beta_schedule=settings.get("beta_schedule", "linear"),
-                                linear_start=settings.get("linear_start", 0.00085),
-                                linear_end=settings.get("linear_end", 0.012),
-                                timesteps=settings.get("timesteps", 1000))
+            self.set_parameters(
+                beta_schedule=settings.get("beta_schedule", "linear"),
+                linear_start=settings.get("linear_start", 0.00085),
+                linear_end=settings.get("linear_end", 0.012),
+                timesteps=settings.get("timesteps", 1000),
+            )
 
-    def set_parameters(self, beta_schedule: str = "linear", given_betas=None, timesteps: int = 1000,
-                       linear_start: float = 0.00085, linear_end: float = 0.012, cosine_s: float = 8e-3) -> None:
+    def set_parameters(
+        self,
+        beta_schedule: str = "linear",
+        given_betas=None,
+        timesteps: int = 1000,
+        linear_start: float = 0.00085,
+        linear_end: float = 0.012,
+        cosine_s: float = 8e-3,
+    ) -> None:
         from nodeflow.sampling.schedules import DiscreteSchedule
 
-        betas = torch.as_tensor(given_betas, dtype=torch.float64) if given_betas is not None \
+        betas = (
+            torch.as_tensor(given_betas, dtype=torch.float64)
+            if given_betas is not None
             else _betas(beta_schedule, timesteps, linear_start, linear_end)
+        )
         alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
         if getattr(self, "zsnr", False):
             alphas_cumprod = rescale_zero_terminal_snr(alphas_cumprod)
@@ -134,7 +150,7 @@ class ModelSamplingDiscrete(torch.nn.Module):
         from nodeflow.sampling.schedules import DiscreteSchedule
 
         sigmas = torch.as_tensor(sigmas, dtype=torch.float64)
-        self.use_schedule(DiscreteSchedule(1.0 / (1.0 + sigmas ** 2)))
+        self.use_schedule(DiscreteSchedule(1.0 / (1.0 + sigmas**2)))
 
     def use_schedule(self, schedule) -> None:
         """Take NodeFlow's ``DiscreteSchedule`` as this object's sigma table."""
@@ -166,6 +182,7 @@ class ModelSamplingDiscrete(torch.nn.Module):
 class ModelSamplingDiscreteFlow(torch.nn.Module):
     """Flow models' table: sigma(t) = shift(t / multiplier) over ``timesteps`` steps (NodeFlow's
     ``FlowSchedule``, which KSampler uses when this object is patched onto a MODEL)."""
+
     kind = "snr"
 
     def __init__(self, model_config=None, *, schedule=None) -> None:
@@ -206,6 +223,7 @@ class ModelSamplingDiscreteFlow(torch.nn.Module):
 
 class ModelSamplingFlux(ModelSamplingDiscreteFlow):
     """Flux dev's table: sigma = e^shift / (e^shift + 1/t - 1) over 10,000 steps; timestep = sigma."""
+
     kind = "flux"
 
     def __init__(self, model_config=None, *, schedule=None) -> None:

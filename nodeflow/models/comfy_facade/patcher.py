@@ -7,6 +7,7 @@ this clone as NodeFlow weight patches (undone when another clone runs), ``get_ke
 ``add_object_patch`` reach the parts of ``model.model``. A host provides ``facade_state``,
 ``clone()``, ``device``, ``dtype``, ``memory_bytes()`` and, when it is not a DiffusionModel,
 ``_patch_targets()`` and ``_facade_model()``."""
+
 from __future__ import annotations
 
 import abc
@@ -119,7 +120,9 @@ class ModelPatcherFacade(PatcherOptions, abc.ABC):
         for key, value in patches.items():
             name = key[0] if isinstance(key, tuple) else key
             if isinstance(key, tuple) and len(key) > 1 and key[1] is not None:
-                raise ValueError(f"patch for {name}: patches of a slice (offset {key[1]}) are not supported by NodeFlow")
+                raise ValueError(
+                    f"patch for {name}: patches of a slice (offset {key[1]}) are not supported by NodeFlow"
+                )
             if name not in targets:
                 continue
             module, param = targets[name]
@@ -134,8 +137,9 @@ class ModelPatcherFacade(PatcherOptions, abc.ABC):
         change = change_of(value, name)
         if change is None:  # "set": the weight becomes the given tensor (0 * weight + 1 * tensor)
             target = split_value(value, name)[1][0]
-            return Patch(param, 1.0, lambda w: target.to(w.device, torch.float32).reshape(w.shape),
-                         COMFY_SOURCE, 0.0, value)
+            return Patch(
+                param, 1.0, lambda w: target.to(w.device, torch.float32).reshape(w.shape), COMFY_SOURCE, 0.0, value
+            )
         return Patch(param, float(strength), change, COMFY_SOURCE, float(model_strength), value)
 
     def _patches_by_name(self) -> dict[tuple[int, str], list[Patch]]:
@@ -184,11 +188,16 @@ class ModelPatcherFacade(PatcherOptions, abc.ABC):
             if filter_prefix is not None and not key.startswith(filter_prefix):
                 continue
             entries = [self._as_entry(p) for p in by_name.get((id(module), param), [])]
-            out[key] = [(self._original(module, param), _Original(module, param))] + entries
+            out[key] = [(self._original(module, param), _Original(module, param)), *entries]
         return out
 
-    def patch_model(self, device_to=None, lowvram_model_memory: int = 0, load_weights: bool = True,
-                    force_patch_weights: bool = False) -> Any:
+    def patch_model(
+        self,
+        device_to=None,
+        lowvram_model_memory: int = 0,
+        load_weights: bool = True,
+        force_patch_weights: bool = False,
+    ) -> Any:
         """Write this clone's patches into the shared weights (and move them when asked)."""
         for module in self._patched_modules():
             module.activate()

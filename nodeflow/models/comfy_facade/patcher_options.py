@@ -8,11 +8,13 @@ sampling. The comfy.samplers entry points (CFGGuider, KSampler, comfy.sample) al
 ``outer_sample``, ``sampler_sample`` and ``predict_noise`` wrappers. UNet block and attention
 patches (``set_model_attn2_patch`` and friends) are stored as ComfyUI stores them, but NodeFlow's
 UNet does not run them: sampling a MODEL that carries them raises an error naming them."""
+
 from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .state import clone_model_options
 from .wrappers import CallbacksMP
@@ -35,24 +37,36 @@ class PatcherOptions:
         return self.model_options.setdefault("transformer_options", {})
 
     # ---- guidance hooks --------------------------------------------------------------------------
-    def set_model_sampler_cfg_function(self, sampler_cfg_function: Callable, disable_cfg1_optimization: bool = False) -> None:
+    def set_model_sampler_cfg_function(
+        self, sampler_cfg_function: Callable, disable_cfg1_optimization: bool = False
+    ) -> None:
         fn = sampler_cfg_function
         if len(inspect.signature(fn).parameters) == 3:  # the old (cond, uncond, cond_scale) form
-            self.model_options["sampler_cfg_function"] = lambda args: fn(args["cond"], args["uncond"], args["cond_scale"])
+            self.model_options["sampler_cfg_function"] = lambda args: fn(
+                args["cond"], args["uncond"], args["cond_scale"]
+            )
         else:
             self.model_options["sampler_cfg_function"] = fn
         if disable_cfg1_optimization:
             self.model_options["disable_cfg1_optimization"] = True
 
-    def set_model_sampler_post_cfg_function(self, post_cfg_function: Callable, disable_cfg1_optimization: bool = False) -> None:
-        self.model_options["sampler_post_cfg_function"] = self.model_options.get("sampler_post_cfg_function", []) \
-            + [post_cfg_function]
+    def set_model_sampler_post_cfg_function(
+        self, post_cfg_function: Callable, disable_cfg1_optimization: bool = False
+    ) -> None:
+        self.model_options["sampler_post_cfg_function"] = [
+            *self.model_options.get("sampler_post_cfg_function", []),
+            post_cfg_function,
+        ]
         if disable_cfg1_optimization:
             self.model_options["disable_cfg1_optimization"] = True
 
-    def set_model_sampler_pre_cfg_function(self, pre_cfg_function: Callable, disable_cfg1_optimization: bool = False) -> None:
-        self.model_options["sampler_pre_cfg_function"] = self.model_options.get("sampler_pre_cfg_function", []) \
-            + [pre_cfg_function]
+    def set_model_sampler_pre_cfg_function(
+        self, pre_cfg_function: Callable, disable_cfg1_optimization: bool = False
+    ) -> None:
+        self.model_options["sampler_pre_cfg_function"] = [
+            *self.model_options.get("sampler_pre_cfg_function", []),
+            pre_cfg_function,
+        ]
         if disable_cfg1_optimization:
             self.model_options["disable_cfg1_optimization"] = True
 
@@ -69,8 +83,9 @@ class PatcherOptions:
     def set_model_patch(self, patch: Any, name: str) -> None:
         self._transformer_options().setdefault("patches", {}).setdefault(name, []).append(patch)
 
-    def set_model_patch_replace(self, patch: Any, name: str, block_name: str, number: int,
-                                transformer_index: int | None = None) -> None:
+    def set_model_patch_replace(
+        self, patch: Any, name: str, block_name: str, number: int, transformer_index: int | None = None
+    ) -> None:
         block = (block_name, number) if transformer_index is None else (block_name, number, transformer_index)
         self._transformer_options().setdefault("patches_replace", {}).setdefault(name, {})[block] = patch
 
@@ -80,10 +95,14 @@ class PatcherOptions:
     def set_model_attn2_patch(self, patch: Any) -> None:
         self.set_model_patch(patch, "attn2_patch")
 
-    def set_model_attn1_replace(self, patch: Any, block_name: str, number: int, transformer_index: int | None = None) -> None:
+    def set_model_attn1_replace(
+        self, patch: Any, block_name: str, number: int, transformer_index: int | None = None
+    ) -> None:
         self.set_model_patch_replace(patch, "attn1", block_name, number, transformer_index)
 
-    def set_model_attn2_replace(self, patch: Any, block_name: str, number: int, transformer_index: int | None = None) -> None:
+    def set_model_attn2_replace(
+        self, patch: Any, block_name: str, number: int, transformer_index: int | None = None
+    ) -> None:
         self.set_model_patch_replace(patch, "attn2", block_name, number, transformer_index)
 
     def set_model_attn1_output_patch(self, patch: Any) -> None:
@@ -110,13 +129,16 @@ class PatcherOptions:
     def unet_patches(self) -> list[str]:
         """Names of the UNet patches this MODEL carries that NodeFlow's UNet would not run."""
         to = self.model_options.get("transformer_options", {})
-        return sorted([n for n, fns in to.get("patches", {}).items() if fns]
-                      + [n for n, blocks in to.get("patches_replace", {}).items() if blocks])
+        return sorted(
+            [n for n, fns in to.get("patches", {}).items() if fns]
+            + [n for n, blocks in to.get("patches_replace", {}).items() if blocks]
+        )
 
     # ---- wrappers and callbacks --------------------------------------------------------------------
     def add_wrapper_with_key(self, wrapper_type: str, key: str, wrapper: Callable) -> None:
-        self._transformer_options().setdefault("wrappers", {}).setdefault(wrapper_type, {}) \
-            .setdefault(key, []).append(wrapper)
+        self._transformer_options().setdefault("wrappers", {}).setdefault(wrapper_type, {}).setdefault(key, []).append(
+            wrapper
+        )
 
     def add_wrapper(self, wrapper_type: str, wrapper: Callable) -> None:
         self.add_wrapper_with_key(wrapper_type, None, wrapper)
@@ -159,8 +181,10 @@ class PatcherOptions:
         """Around one sampling run: refuse UNet patches NodeFlow cannot run; pre-run and cleanup callbacks."""
         unsupported = self.unet_patches()
         if unsupported:
-            raise NotImplementedError(f"this MODEL carries ComfyUI UNet patches NodeFlow's UNet does not run "
-                                      f"({', '.join(unsupported)}); the custom node that added them is not supported yet")
+            raise NotImplementedError(
+                f"this MODEL carries ComfyUI UNet patches NodeFlow's UNet does not run "
+                f"({', '.join(unsupported)}); the custom node that added them is not supported yet"
+            )
         self.pre_run()
         try:
             yield

@@ -2,6 +2,7 @@
 cfg functions, wrappers), object patches, patcher callbacks, additional models and attachments.
 A clone copies it deep enough that changing the clone's options never touches the original (as
 ComfyUI's ``ModelPatcher.clone`` and ``create_model_options_clone`` do)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ class FacadeState:
     injections: dict = field(default_factory=dict)  # key -> [PatcherInjection]
     devices: dict = field(default_factory=dict)  # "load" / "offload" overrides set by ComfyUI code
 
-    def copy(self) -> "FacadeState":
-        return FacadeState(clone_model_options(self.model_options), dict(self.object_patches),
-                           copy_nested(self.callbacks), copy_nested(self.additional_models),
-                           dict(self.attachments), copy_nested(self.injections), dict(self.devices))
+    def copy(self) -> FacadeState:
+        return FacadeState(
+            clone_model_options(self.model_options),
+            dict(self.object_patches),
+            copy_nested(self.callbacks),
+            copy_nested(self.additional_models),
+            dict(self.attachments),
+            copy_nested(self.injections),
+            dict(self.devices),
+        )

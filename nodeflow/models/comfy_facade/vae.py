@@ -2,6 +2,7 @@
 ``upscale_ratio``, ``latent_channels``, ``spacial_compression_encode/decode()``, ``process_input`` /
 ``process_output``, ``vae_encode_crop_pixels``, memory estimates and ``get_sd`` (released names).
 ``encode``/``decode``/``encode_tiled``/``decode_tiled`` are the VAE's own (ComfyUI's signatures)."""
+
 from __future__ import annotations
 
 import torch
@@ -59,13 +60,13 @@ class VaeFacade:
         if (h, w) == tuple(pixels.shape[1:3]):
             return pixels
         top, left = (pixels.shape[1] % ratio) // 2, (pixels.shape[2] % ratio) // 2
-        return pixels[:, top:top + h, left:left + w, :]
+        return pixels[:, top : top + h, left : left + w, :]
 
     def memory_used_encode(self, shape, dtype: torch.dtype) -> float:
         return 1767 * shape[1] * shape[2] * torch.finfo(dtype).bits / 8
 
     def memory_used_decode(self, shape, dtype: torch.dtype) -> float:
-        return 2178 * shape[2] * shape[3] * self.downscale ** 2 * torch.finfo(dtype).bits / 8
+        return 2178 * shape[2] * shape[3] * self.downscale**2 * torch.finfo(dtype).bits / 8
 
     def get_sd(self) -> dict[str, torch.Tensor]:
         """The weights under their released (original-layout) names."""

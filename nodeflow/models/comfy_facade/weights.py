@@ -13,10 +13,12 @@ patched weight is ``weight * strength_model + strength_patch * change``. Values 
 - an object with ``calculate_weight(weight, key, strength, strength_model, offset, function, ...)``;
 - ``("delta", (fn,))``: NodeFlow's own patches, ``fn(weight) -> change``.
 DoRA scales and Tucker LoHa/LoKr are refused with a clear error rather than applied wrongly."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -43,8 +45,9 @@ def split_value(value: Any, key: str) -> tuple[str, tuple]:
 
 def _fit(change: torch.Tensor, weight: torch.Tensor, key: str) -> torch.Tensor:
     if change.numel() != weight.numel():
-        log.warning("patch for %s has shape %s but the weight is %s: not applied", key,
-                    list(change.shape), list(weight.shape))
+        log.warning(
+            "patch for %s has shape %s but the weight is %s: not applied", key, list(change.shape), list(weight.shape)
+        )
         return torch.zeros_like(weight, dtype=torch.float32)
     return change.to(device=weight.device, dtype=torch.float32).reshape(weight.shape)
 
@@ -92,6 +95,7 @@ def _lokr(v: tuple, key: str) -> Change:
         if w2.dim() == 4 and w1.dim() == 2:
             return _fit(torch.kron(w1[:, :, None, None], w2) * _scale(alpha, rank), w, key)
         return _fit(torch.kron(w1, w2) * _scale(alpha, rank), w, key)
+
     return change
 
 
@@ -105,6 +109,7 @@ def _merged(v: tuple, key: str) -> Change:
         if convert is not None:
             other = convert(other, inplace=True)
         return _fit(calculate_weight(rest, other, key), w, key)
+
     return change
 
 
@@ -119,16 +124,22 @@ def change_of(value: Any, key: str) -> Change | None:
         return v[0]
     if kind == "adapter":
         adapter = v[0]
-        return lambda w: adapter.calculate_weight(w.float().clone(), key, 1.0, 1.0, None, None,
-                                                  torch.float32) - w.float()
+        return lambda w: (
+            adapter.calculate_weight(w.float().clone(), key, 1.0, 1.0, None, None, torch.float32) - w.float()
+        )
     makers = {"lora": _lora, "loha": _loha, "lokr": _lokr, "model": _merged}
     if kind not in makers:
         raise ValueError(f"patch for {key}: ComfyUI patch type {kind!r} is not supported by NodeFlow")
     return makers[kind](v, key)
 
 
-def calculate_weight(patches: list, weight: torch.Tensor, key: str,
-                     intermediate_dtype: torch.dtype = torch.float32, original_weights: Any = None) -> torch.Tensor:
+def calculate_weight(
+    patches: list,
+    weight: torch.Tensor,
+    key: str,
+    intermediate_dtype: torch.dtype = torch.float32,
+    original_weights: Any = None,
+) -> torch.Tensor:
     """``weight`` with ComfyUI patch entries applied in order (``weight`` itself is updated when it
     already has ``intermediate_dtype``, as ComfyUI does)."""
     weight = weight.to(intermediate_dtype)

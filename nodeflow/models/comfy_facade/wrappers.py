@@ -5,9 +5,11 @@ A wrapper registered for a point (``"apply_model"``, ``"outer_sample"`` ...) is 
 (or ``executor.execute``); the first registered wrapper is the outermost. Wrappers live in
 ``transformer_options["wrappers"][point][key] = [fn, ...]``; callbacks the same way under
 ``"callbacks"`` (the patcher's own callbacks live on the patcher)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class WrappersMP:
@@ -56,12 +58,13 @@ class WrapperExecutor:
         return self.wrappers[self.idx](following, *args, **kwargs)
 
     @classmethod
-    def new_executor(cls, original: Callable, wrappers: list[Callable], idx: int = 0) -> "WrapperExecutor":
+    def new_executor(cls, original: Callable, wrappers: list[Callable], idx: int = 0) -> WrapperExecutor:
         return cls(original, None, wrappers, idx)
 
     @classmethod
-    def new_class_executor(cls, original: Callable, class_obj: Any, wrappers: list[Callable],
-                           idx: int = 0) -> "WrapperExecutor":
+    def new_class_executor(
+        cls, original: Callable, class_obj: Any, wrappers: list[Callable], idx: int = 0
+    ) -> WrapperExecutor:
         return cls(original, class_obj, wrappers, idx)
 
 
@@ -71,16 +74,20 @@ def _section(options: dict, section: str, is_model_options: bool) -> dict:
     return options.setdefault(section, {})
 
 
-def add_wrapper_with_key(wrapper_type: str, key: str, wrapper: Callable, transformer_options: dict,
-                         is_model_options: bool = False) -> None:
-    _section(transformer_options, "wrappers", is_model_options).setdefault(wrapper_type, {}) \
-        .setdefault(key, []).append(wrapper)
+def add_wrapper_with_key(
+    wrapper_type: str, key: str, wrapper: Callable, transformer_options: dict, is_model_options: bool = False
+) -> None:
+    _section(transformer_options, "wrappers", is_model_options).setdefault(wrapper_type, {}).setdefault(key, []).append(
+        wrapper
+    )
 
 
-def add_callback_with_key(call_type: str, key: str, callback: Callable, transformer_options: dict,
-                          is_model_options: bool = False) -> None:
-    _section(transformer_options, "callbacks", is_model_options).setdefault(call_type, {}) \
-        .setdefault(key, []).append(callback)
+def add_callback_with_key(
+    call_type: str, key: str, callback: Callable, transformer_options: dict, is_model_options: bool = False
+) -> None:
+    _section(transformer_options, "callbacks", is_model_options).setdefault(call_type, {}).setdefault(key, []).append(
+        callback
+    )
 
 
 def _all(section: str, kind: str, options: dict | None, is_model_options: bool) -> list:
@@ -94,18 +101,27 @@ def _all(section: str, kind: str, options: dict | None, is_model_options: bool) 
     return found
 
 
-def get_all_wrappers(wrapper_type: str, transformer_options: dict | None,
-                     is_model_options: bool = False) -> list[Callable]:
+def get_all_wrappers(
+    wrapper_type: str, transformer_options: dict | None, is_model_options: bool = False
+) -> list[Callable]:
     return _all("wrappers", wrapper_type, transformer_options, is_model_options)
 
 
-def get_all_callbacks(call_type: str, transformer_options: dict | None,
-                      is_model_options: bool = False) -> list[Callable]:
+def get_all_callbacks(
+    call_type: str, transformer_options: dict | None, is_model_options: bool = False
+) -> list[Callable]:
     return _all("callbacks", call_type, transformer_options, is_model_options)
 
 
-def run_wrapped(point: str, original: Callable, class_obj: Any, options: dict | None,
-                *args: Any, is_model_options: bool = False, **kwargs: Any) -> Any:
+def run_wrapped(
+    point: str,
+    original: Callable,
+    class_obj: Any,
+    options: dict | None,
+    *args: Any,
+    is_model_options: bool = False,
+    **kwargs: Any,
+) -> Any:
     """``original(*args, **kwargs)`` through the wrappers registered for ``point``."""
     wrappers = get_all_wrappers(point, options, is_model_options)
     if not wrappers:

@@ -1,4 +1,5 @@
 """ComfyUI's ``comfy.conds`` for custom-node packs, on NodeFlow."""
+
 from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.conds import CONDConstant, CONDCrossAttn, CONDList, CONDNoiseShape, CONDRegular  # noqa: F401
 

@@ -4,12 +4,14 @@ range, chaining), ``broadcast_image_to`` and ``load_controlnet``.
 ``load_controlnet`` returns NodeFlow's own control object (models/control_model.py), which the
 sampler runs; ``ControlBase`` works as in ComfyUI for packs that build their own control objects
 (NodeFlow's sampler does not call their ``get_control``: its UNet takes diffusers-style residuals)."""
+
 from __future__ import annotations
 
 import copy
 import enum
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -62,9 +64,14 @@ class ControlBase:
         self.extra_hooks: Any = None
         self.preprocess_image: Callable = lambda image: image
 
-    def set_cond_hint(self, cond_hint: torch.Tensor, strength: float = 1.0,
-                      timestep_percent_range: tuple[float, float] = (0.0, 1.0), vae: Any = None,
-                      extra_concat: list | None = None) -> "ControlBase":
+    def set_cond_hint(
+        self,
+        cond_hint: torch.Tensor,
+        strength: float = 1.0,
+        timestep_percent_range: tuple[float, float] = (0.0, 1.0),
+        vae: Any = None,
+        extra_concat: list | None = None,
+    ) -> ControlBase:
         self.cond_hint_original, self.strength = cond_hint, strength
         self.timestep_percent_range, self.vae = timestep_percent_range, vae
         self.extra_concat_orig = list(extra_concat or [])
@@ -78,7 +85,7 @@ class ControlBase:
         if self.previous_controlnet is not None:
             self.previous_controlnet.pre_run(model, percent_to_timestep_function)
 
-    def set_previous_controlnet(self, controlnet: "ControlBase | None") -> "ControlBase":
+    def set_previous_controlnet(self, controlnet: ControlBase | None) -> ControlBase:
         self.previous_controlnet = controlnet
         return self
 
@@ -100,13 +107,27 @@ class ControlBase:
         previous = self.previous_controlnet
         return previous.inference_memory_requirements(dtype) if previous is not None else 0
 
-    def copy_to(self, c: "ControlBase") -> None:
-        for name in ("cond_hint_original", "strength", "timestep_percent_range", "global_average_pooling",
-                     "compression_ratio", "upscale_algorithm", "latent_format", "extra_args", "vae", "extra_conds",
-                     "strength_type", "concat_mask", "extra_concat_orig", "extra_hooks", "preprocess_image"):
+    def copy_to(self, c: ControlBase) -> None:
+        for name in (
+            "cond_hint_original",
+            "strength",
+            "timestep_percent_range",
+            "global_average_pooling",
+            "compression_ratio",
+            "upscale_algorithm",
+            "latent_format",
+            "extra_args",
+            "vae",
+            "extra_conds",
+            "strength_type",
+            "concat_mask",
+            "extra_concat_orig",
+            "extra_hooks",
+            "preprocess_image",
+        ):
             setattr(c, name, copy.copy(getattr(self, name)) if name == "extra_args" else getattr(self, name))
 
-    def copy(self) -> "ControlBase":
+    def copy(self) -> ControlBase:
         """A copy with the same settings (the hint, strength, range...), not yet chained."""
         c = type(self).__new__(type(self))
         ControlBase.__init__(c)
@@ -123,8 +144,11 @@ class ControlBase:
                 if x is not None:
                     if self.global_average_pooling and key != "input":
                         x = x.mean(dim=(2, 3), keepdim=True).repeat(1, 1, *values[i].shape[2:])
-                    x = x * self.strength if self.strength_type == StrengthType.CONSTANT else \
-                        x * self.strength ** float(len(values) - i)
+                    x = (
+                        x * self.strength
+                        if self.strength_type == StrengthType.CONSTANT
+                        else x * self.strength ** float(len(values) - i)
+                    )
                     x = x.to(output_dtype) if output_dtype is not None else x
                 out.setdefault(key, []).append(x)
         for key, values in (control_prev or {}).items():
@@ -136,8 +160,14 @@ class ControlBase:
                     merged[i] = prev if merged[i] is None else merged[i] + prev
         return out
 
-    def get_control(self, x_noisy: torch.Tensor, t: torch.Tensor, cond: dict, batched_number: int,
-                    transformer_options: dict | None = None) -> dict:
+    def get_control(
+        self,
+        x_noisy: torch.Tensor,
+        t: torch.Tensor,
+        cond: dict,
+        batched_number: int,
+        transformer_options: dict | None = None,
+    ) -> dict:
         raise NotImplementedError(f"{type(self).__name__}.get_control is not implemented")
 
 

@@ -1,4 +1,5 @@
 """ComfyUI's ``comfy.float`` for custom-node packs, on NodeFlow."""
+
 from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.float_ops import stochastic_rounding  # noqa: F401
 

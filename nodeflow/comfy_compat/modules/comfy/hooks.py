@@ -5,6 +5,7 @@ Hooks and keyframes are data here, as in ComfyUI. What NodeFlow applies: weight 
 (SetClipHooks) and explicit application with ``nodeflow.comfy_compat.hook_weights``. NodeFlow's
 sampler does not switch weights per conditioning, so a ``hooks`` entry on a conditioning is carried
 but not applied during sampling."""
+
 from __future__ import annotations
 
 import enum
@@ -52,7 +53,7 @@ class HookKeyframe:
     def get_effective_guarantee_steps(self, max_sigma: float) -> int:
         return 0 if self.start_t > max_sigma else self.guarantee_steps
 
-    def clone(self) -> "HookKeyframe":
+    def clone(self) -> HookKeyframe:
         c = HookKeyframe(self.strength, self.start_percent, self.guarantee_steps)
         c.start_t = self.start_t
         return c
@@ -89,7 +90,7 @@ class HookKeyframeGroup:
     def is_empty(self) -> bool:
         return not self.keyframes
 
-    def clone(self) -> "HookKeyframeGroup":
+    def clone(self) -> HookKeyframeGroup:
         c = HookKeyframeGroup()
         c.keyframes = [k.clone() for k in self.keyframes]
         return c
@@ -129,9 +130,14 @@ class HookKeyframeGroup:
 class Hook:
     """Base of the hook kinds; equal when they share a hook_ref (clones do)."""
 
-    def __init__(self, hook_type: EnumHookType = EnumHookType.Weight, hook_ref: _HookRef | None = None,
-                 hook_id: str | None = None, hook_keyframe: HookKeyframeGroup | None = None,
-                 hook_scope: EnumHookScope = EnumHookScope.AllConditioning) -> None:
+    def __init__(
+        self,
+        hook_type: EnumHookType = EnumHookType.Weight,
+        hook_ref: _HookRef | None = None,
+        hook_id: str | None = None,
+        hook_keyframe: HookKeyframeGroup | None = None,
+        hook_scope: EnumHookScope = EnumHookScope.AllConditioning,
+    ) -> None:
         self.hook_type, self.hook_ref = hook_type, hook_ref or _HookRef()
         self.hook_id, self.hook_scope = hook_id, hook_scope
         self.hook_keyframe = hook_keyframe or HookKeyframeGroup()
@@ -147,7 +153,7 @@ class Hook:
     def reset(self) -> None:
         self.hook_keyframe.reset()
 
-    def clone(self) -> "Hook":
+    def clone(self) -> Hook:
         c = object.__new__(type(self))
         c.__dict__.update(self.__dict__)
         return c
@@ -198,13 +204,13 @@ class HookGroup:
     def get_type(self, hook_type: EnumHookType) -> list[Hook]:
         return [h for h in self.hooks if h.hook_type == hook_type]
 
-    def clone(self) -> "HookGroup":
+    def clone(self) -> HookGroup:
         c = HookGroup()
         for hook in self.hooks:
             c.add(hook.clone())
         return c
 
-    def clone_and_combine(self, other: "HookGroup") -> "HookGroup":
+    def clone_and_combine(self, other: HookGroup) -> HookGroup:
         c = self.clone()
         for hook in other.hooks:
             c.add(hook.clone())
@@ -223,7 +229,7 @@ class HookGroup:
         return len(self.hooks)
 
     @staticmethod
-    def combine_all_hooks(hooks_list: list["HookGroup | None"], require_count: int = 0) -> "HookGroup | None":
+    def combine_all_hooks(hooks_list: list[HookGroup | None], require_count: int = 0) -> HookGroup | None:
         """One group holding the hooks of every group in ``hooks_list`` (None entries skipped);
         None when there are none; an error when fewer than ``require_count`` groups are given."""
         groups = [g for g in hooks_list if g is not None]
@@ -250,8 +256,9 @@ def create_hook_lora(lora: dict[str, torch.Tensor], strength_model: float, stren
     return group
 
 
-def create_hook_model_as_lora(weights_model: dict | None, weights_clip: dict | None, strength_model: float,
-                              strength_clip: float) -> HookGroup:
+def create_hook_model_as_lora(
+    weights_model: dict | None, weights_clip: dict | None, strength_model: float, strength_clip: float
+) -> HookGroup:
     """A hook group whose WeightHook moves weights towards another checkpoint's (``weights_model``:
     diffusion-model state dict; ``weights_clip``: {text tower name: state dict})."""
     hook = WeightHook(strength_model, strength_clip)
@@ -261,8 +268,9 @@ def create_hook_model_as_lora(weights_model: dict | None, weights_clip: dict | N
     return group
 
 
-def load_hook_lora_for_models(model: Any, clip: Any, lora: dict[str, torch.Tensor], strength_model: float,
-                              strength_clip: float) -> tuple:
+def load_hook_lora_for_models(
+    model: Any, clip: Any, lora: dict[str, torch.Tensor], strength_model: float, strength_clip: float
+) -> tuple:
     """(model clone, clip clone, hook group): the LoRA as a hook instead of patched weights."""
     group = create_hook_lora(lora, strength_model, strength_clip)
     return (model.clone() if model is not None else None, clip.clone() if clip is not None else None, group)
@@ -280,10 +288,28 @@ from .hooks_conditioning import (  # noqa: E402  (the conditioning helpers use t
     set_timesteps_for_conditioning,
 )
 
-__all__ = ["EnumHookMode", "EnumHookType", "EnumWeightTarget", "EnumHookScope", "Hook", "WeightHook", "HookGroup",
-           "HookKeyframe", "HookKeyframeGroup", "create_hook_lora", "create_hook_model_as_lora",
-           "load_hook_lora_for_models", "combine_conditioning", "combine_with_new_conds", "conditioning_set_values",
-           "set_conds_props", "set_conds_props_and_combine", "set_default_conds_and_combine",
-           "set_hooks_for_conditioning", "set_mask_for_conditioning", "set_timesteps_for_conditioning"]
+__all__ = [
+    "EnumHookMode",
+    "EnumHookScope",
+    "EnumHookType",
+    "EnumWeightTarget",
+    "Hook",
+    "HookGroup",
+    "HookKeyframe",
+    "HookKeyframeGroup",
+    "WeightHook",
+    "combine_conditioning",
+    "combine_with_new_conds",
+    "conditioning_set_values",
+    "create_hook_lora",
+    "create_hook_model_as_lora",
+    "load_hook_lora_for_models",
+    "set_conds_props",
+    "set_conds_props_and_combine",
+    "set_default_conds_and_combine",
+    "set_hooks_for_conditioning",
+    "set_mask_for_conditioning",
+    "set_timesteps_for_conditioning",
+]
 
 __getattr__ = missing("comfy.hooks")

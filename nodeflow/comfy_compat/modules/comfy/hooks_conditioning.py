@@ -1,6 +1,7 @@
 """Conditioning helpers of comfy.hooks (re-exported there): hooks, masks, strengths and timestep
 ranges set on every entry of CONDITIONING lists, and lists of conditionings combined pairwise.
 Entries are copied; the conditionings given are not changed."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,8 +56,9 @@ def set_mask_for_conditioning(cond: list, mask: torch.Tensor | None, set_cond_ar
         return cond
     if mask.ndim == 2:
         mask = mask[None]
-    return conditioning_set_values(cond, {"mask": mask, "set_area_to_bounds": set_cond_area != "default",
-                                          "mask_strength": float(strength)})
+    return conditioning_set_values(
+        cond, {"mask": mask, "set_area_to_bounds": set_cond_area != "default", "mask_strength": float(strength)}
+    )
 
 
 def combine_conditioning(conds: list[list]) -> list:
@@ -68,12 +70,18 @@ def combine_with_new_conds(conds: list[list], new_conds: list[list]) -> list[lis
     """Pairwise combination: conds[i] + new_conds[i]."""
     if len(conds) != len(new_conds):
         raise ValueError(f"combine: {len(conds)} conditionings but {len(new_conds)} new ones")
-    return [combine_conditioning([c, n]) for c, n in zip(conds, new_conds)]
+    return [combine_conditioning([c, n]) for c, n in zip(conds, new_conds, strict=False)]
 
 
-def set_conds_props(conds: list[list], strength: float, set_cond_area: str, mask: torch.Tensor | None = None,
-                    hooks: Any = None, timesteps_range: tuple[float, float] | None = None,
-                    append_hooks: bool = True) -> list[list]:
+def set_conds_props(
+    conds: list[list],
+    strength: float,
+    set_cond_area: str,
+    mask: torch.Tensor | None = None,
+    hooks: Any = None,
+    timesteps_range: tuple[float, float] | None = None,
+    append_hooks: bool = True,
+) -> list[list]:
     """Every conditioning in ``conds`` (e.g. [positive, negative]) with hooks, mask (with
     ``strength`` and area mode) and timestep range set."""
     cache: dict = {}
@@ -85,18 +93,28 @@ def set_conds_props(conds: list[list], strength: float, set_cond_area: str, mask
     return out
 
 
-def set_conds_props_and_combine(conds: list[list], new_conds: list[list], strength: float = 1.0,
-                                set_cond_area: str = "default", mask: torch.Tensor | None = None, hooks: Any = None,
-                                timesteps_range: tuple[float, float] | None = None,
-                                append_hooks: bool = True) -> list[list]:
+def set_conds_props_and_combine(
+    conds: list[list],
+    new_conds: list[list],
+    strength: float = 1.0,
+    set_cond_area: str = "default",
+    mask: torch.Tensor | None = None,
+    hooks: Any = None,
+    timesteps_range: tuple[float, float] | None = None,
+    append_hooks: bool = True,
+) -> list[list]:
     """``new_conds`` with those properties set, each appended to the matching conditioning of ``conds``."""
     updated = set_conds_props(new_conds, strength, set_cond_area, mask, hooks, timesteps_range, append_hooks)
     return combine_with_new_conds(conds, updated)
 
 
-def set_default_conds_and_combine(conds: list[list], new_conds: list[list], hooks: Any = None,
-                                  timesteps_range: tuple[float, float] | None = None,
-                                  append_hooks: bool = True) -> list[list]:
+def set_default_conds_and_combine(
+    conds: list[list],
+    new_conds: list[list],
+    hooks: Any = None,
+    timesteps_range: tuple[float, float] | None = None,
+    append_hooks: bool = True,
+) -> list[list]:
     """``new_conds`` marked as defaults (used where no other conditioning applies), with hooks and
     timestep range, each appended to the matching conditioning of ``conds``."""
     cache: dict = {}

@@ -1,18 +1,29 @@
 """ComfyUI's ``comfy.model_base`` for custom-node packs: ``model.model`` of a NodeFlow MODEL is a
 BaseModel view (SDXL / SDXLRefiner for those families); the other architecture classes exist so
 that packs' isinstance tests answer False."""
-from comfy.model_sampling import CONST, EDM, EPS, V_PREDICTION, ModelSamplingDiscrete, ModelSamplingDiscreteFlow
 
+from comfy.model_sampling import CONST, EDM, EPS, V_PREDICTION, ModelSamplingDiscrete, ModelSamplingDiscreteFlow
 from nodeflow.comfy_compat import missing
 from nodeflow.models.comfy_facade.base_model import (  # noqa: F401
-    MARKERS, SD21UNCLIP, SDXL, BaseModel, ModelType, SDXLRefiner, SVD_img2vid,
+    MARKERS,
+    SD21UNCLIP,
+    SDXL,
+    BaseModel,
+    ModelType,
+    SDXLRefiner,
+    SVD_img2vid,
 )
 from nodeflow.models.comfy_facade.model_sampling import sampling_class
 
 globals().update(MARKERS)
 
-_PREDICTIONS = {ModelType.EPS: EPS, ModelType.V_PREDICTION: V_PREDICTION, ModelType.EDM: EDM,
-                ModelType.V_PREDICTION_EDM: V_PREDICTION, ModelType.FLOW: CONST}
+_PREDICTIONS = {
+    ModelType.EPS: EPS,
+    ModelType.V_PREDICTION: V_PREDICTION,
+    ModelType.EDM: EDM,
+    ModelType.V_PREDICTION_EDM: V_PREDICTION,
+    ModelType.FLOW: CONST,
+}
 
 
 def model_sampling(model_config, model_type):

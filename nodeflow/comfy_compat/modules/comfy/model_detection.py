@@ -1,5 +1,6 @@
 """ComfyUI's ``comfy.model_detection`` for custom-node packs, on NodeFlow (whose own detection of
 families and hyperparameters is nodeflow/models/detect.py)."""
+
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing

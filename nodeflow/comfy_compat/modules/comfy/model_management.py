@@ -5,6 +5,7 @@ places weights itself while a model runs (``ModelManager.use``), so the explicit
 (``load_models_gpu`` ...) have nothing to do. Interrupts are the running prompt's: raising
 ``InterruptProcessingException`` in a node ends the prompt as interrupted, not as an error.
 """
+
 from __future__ import annotations
 
 import gc
@@ -95,8 +96,9 @@ def _dtype(kind: str) -> torch.dtype:
     return manager.dtype(kind) if manager is not None else torch.float32
 
 
-def unet_dtype(device: Any = None, model_params: int = 0, supported_dtypes: Any = None,
-               weight_dtype: Any = None) -> torch.dtype:
+def unet_dtype(
+    device: Any = None, model_params: int = 0, supported_dtypes: Any = None, weight_dtype: Any = None
+) -> torch.dtype:
     chosen = _dtype("unet")
     if supported_dtypes and chosen not in supported_dtypes:
         return torch.float32 if torch.float32 in supported_dtypes else supported_dtypes[0]
@@ -123,13 +125,15 @@ def vae_dtype(device: Any = None, allowed_dtypes: Any = ()) -> torch.dtype:
     return _dtype("vae")
 
 
-def should_use_fp16(device: Any = None, model_params: int = 0, prioritize_performance: bool = True,
-                    manual_cast: bool = False) -> bool:
+def should_use_fp16(
+    device: Any = None, model_params: int = 0, prioritize_performance: bool = True, manual_cast: bool = False
+) -> bool:
     return _dtype("unet") == torch.float16
 
 
-def should_use_bf16(device: Any = None, model_params: int = 0, prioritize_performance: bool = True,
-                    manual_cast: bool = False) -> bool:
+def should_use_bf16(
+    device: Any = None, model_params: int = 0, prioritize_performance: bool = True, manual_cast: bool = False
+) -> bool:
     return _dtype("unet") == torch.bfloat16
 
 
@@ -137,19 +141,56 @@ def is_device_type(device: Any, kind: str) -> bool:
     return getattr(device, "type", None) == kind
 
 
-def is_device_mps(device: Any) -> bool: return is_device_type(device, "mps")
-def is_device_cpu(device: Any) -> bool: return is_device_type(device, "cpu")
-def is_device_cuda(device: Any) -> bool: return is_device_type(device, "cuda")
-def is_intel_xpu() -> bool: return get_torch_device().type == "xpu"
-def is_directml_enabled() -> bool: return False
-def is_nvidia() -> bool: return get_torch_device().type == "cuda" and torch.version.cuda is not None
-def is_amd() -> bool: return get_torch_device().type == "cuda" and torch.version.hip is not None
-def xformers_enabled() -> bool: return False
-def xformers_enabled_vae() -> bool: return False
-def pytorch_attention_enabled() -> bool: return True
-def pytorch_attention_flash_attention() -> bool: return get_torch_device().type == "cuda"
-def sage_attention_enabled() -> bool: return False
-def flash_attention_enabled() -> bool: return False
+def is_device_mps(device: Any) -> bool:
+    return is_device_type(device, "mps")
+
+
+def is_device_cpu(device: Any) -> bool:
+    return is_device_type(device, "cpu")
+
+
+def is_device_cuda(device: Any) -> bool:
+    return is_device_type(device, "cuda")
+
+
+def is_intel_xpu() -> bool:
+    return get_torch_device().type == "xpu"
+
+
+def is_directml_enabled() -> bool:
+    return False
+
+
+def is_nvidia() -> bool:
+    return get_torch_device().type == "cuda" and torch.version.cuda is not None
+
+
+def is_amd() -> bool:
+    return get_torch_device().type == "cuda" and torch.version.hip is not None
+
+
+def xformers_enabled() -> bool:
+    return False
+
+
+def xformers_enabled_vae() -> bool:
+    return False
+
+
+def pytorch_attention_enabled() -> bool:
+    return True
+
+
+def pytorch_attention_flash_attention() -> bool:
+    return get_torch_device().type == "cuda"
+
+
+def sage_attention_enabled() -> bool:
+    return False
+
+
+def flash_attention_enabled() -> bool:
+    return False
 
 
 def device_supports_non_blocking(device: Any) -> bool:
@@ -229,8 +270,13 @@ def free_memory(memory_required: int, device: Any, keep_loaded: Any = ()) -> lis
     return []
 
 
-def load_models_gpu(models: Any, memory_required: int = 0, force_patch_weights: bool = False,
-                    minimum_memory_required: Any = None, force_full_load: bool = False) -> None:
+def load_models_gpu(
+    models: Any,
+    memory_required: int = 0,
+    force_patch_weights: bool = False,
+    minimum_memory_required: Any = None,
+    force_full_load: bool = False,
+) -> None:
     """Nothing to do: NodeFlow puts a model's weights on the device while it runs."""
     if memory_required:
         free_memory(memory_required, get_torch_device())

@@ -7,9 +7,11 @@ input's dtype and device at call time. ``manual_cast`` is the same with casting 
 build modules with these namespaces (``operations=comfy.ops.manual_cast``), subclass the layers
 (GGUF loaders) or replace their ``forward_comfy_cast_weights``.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -17,8 +19,14 @@ import torch.nn.functional as F
 from nodeflow.comfy_compat import missing
 
 
-def cast_to(weight: torch.Tensor | None, dtype: torch.dtype | None = None, device: Any = None,
-            non_blocking: bool = False, copy: bool = False, stream: Any = None) -> torch.Tensor | None:
+def cast_to(
+    weight: torch.Tensor | None,
+    dtype: torch.dtype | None = None,
+    device: Any = None,
+    non_blocking: bool = False,
+    copy: bool = False,
+    stream: Any = None,
+) -> torch.Tensor | None:
     """``weight`` in ``dtype`` on ``device`` (the tensor itself when nothing changes and no copy is asked)."""
     if weight is None:
         return None
@@ -34,8 +42,14 @@ def _patched(tensor: torch.Tensor | None, functions: list[Callable]) -> torch.Te
     return tensor
 
 
-def cast_bias_weight(s: torch.nn.Module, input: torch.Tensor | None = None, dtype: torch.dtype | None = None,
-                     device: Any = None, bias_dtype: torch.dtype | None = None, offloadable: bool = False):
+def cast_bias_weight(
+    s: torch.nn.Module,
+    input: torch.Tensor | None = None,
+    dtype: torch.dtype | None = None,
+    device: Any = None,
+    bias_dtype: torch.dtype | None = None,
+    offloadable: bool = False,
+):
     """The layer's (weight, bias) cast to ``input``'s dtype and device (or the ones given), with the
     layer's ``weight_function``/``bias_function`` patches applied. ``offloadable=True`` returns a
     third item, the offload stream (always None: NodeFlow places whole models)."""
@@ -58,6 +72,7 @@ def uncast_bias_weight(s: torch.nn.Module, weight: Any, bias: Any, offload_strea
 
 class CastWeightBiasOp:
     """Mixin of every layer here: no random init, optional casting, weight patches."""
+
     comfy_cast_weights = False
     weight_function: list = []
     bias_function: list = []
@@ -123,27 +138,32 @@ class disable_weight_init:
 
     class ConvTranspose1d(CastWeightBiasOp, torch.nn.ConvTranspose1d):
         def forward_comfy_cast_weights(self, input: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-            padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 1,
-                                           self.dilation)
+            padding = self._output_padding(
+                input, output_size, self.stride, self.padding, self.kernel_size, 1, self.dilation
+            )
             weight, bias = cast_bias_weight(self, input)
-            return F.conv_transpose1d(input, weight, bias, self.stride, self.padding, padding, self.groups,
-                                      self.dilation)
+            return F.conv_transpose1d(
+                input, weight, bias, self.stride, self.padding, padding, self.groups, self.dilation
+            )
 
     class ConvTranspose2d(CastWeightBiasOp, torch.nn.ConvTranspose2d):
         def forward_comfy_cast_weights(self, input: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-            padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 2,
-                                           self.dilation)
+            padding = self._output_padding(
+                input, output_size, self.stride, self.padding, self.kernel_size, 2, self.dilation
+            )
             weight, bias = cast_bias_weight(self, input)
-            return F.conv_transpose2d(input, weight, bias, self.stride, self.padding, padding, self.groups,
-                                      self.dilation)
+            return F.conv_transpose2d(
+                input, weight, bias, self.stride, self.padding, padding, self.groups, self.dilation
+            )
 
     class Embedding(CastWeightBiasOp, torch.nn.Embedding):
         bias = None
 
         def forward_comfy_cast_weights(self, input: torch.Tensor, out_dtype: torch.dtype | None = None) -> torch.Tensor:
             weight = cast_bias_weight(self, device=input.device, dtype=out_dtype)[0]
-            out = F.embedding(input, weight, self.padding_idx, self.max_norm, self.norm_type,
-                              self.scale_grad_by_freq, self.sparse)
+            out = F.embedding(
+                input, weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse
+            )
             return out if out_dtype is None else out.to(out_dtype)
 
         def forward(self, input: torch.Tensor, out_dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -196,9 +216,15 @@ class manual_cast(disable_weight_init):
         comfy_cast_weights = True
 
 
-def pick_operations(weight_dtype: torch.dtype | None, compute_dtype: torch.dtype | None, load_device: Any = None,
-                    disable_fast_fp8: bool = False, fp8_optimizations: bool = False, scaled_fp8: Any = None,
-                    model_config: Any = None) -> type:
+def pick_operations(
+    weight_dtype: torch.dtype | None,
+    compute_dtype: torch.dtype | None,
+    load_device: Any = None,
+    disable_fast_fp8: bool = False,
+    fp8_optimizations: bool = False,
+    scaled_fp8: Any = None,
+    model_config: Any = None,
+) -> type:
     """``manual_cast`` when weights are stored in another dtype than the one computed in, else
     ``disable_weight_init``."""
     if compute_dtype is None or weight_dtype == compute_dtype:

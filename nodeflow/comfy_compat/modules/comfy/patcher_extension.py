@@ -1,19 +1,27 @@
 """ComfyUI's ``comfy.patcher_extension`` for custom-node packs, on NodeFlow: wrapper and callback
 points, the wrapper chain, and helpers for transformer_options dicts."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from nodeflow.comfy_compat import missing
 from nodeflow.models.comfy_facade.state import copy_nested
 from nodeflow.models.comfy_facade.wrappers import (  # noqa: F401
-    CallbacksMP, WrapperExecutor, WrappersMP, add_callback_with_key, add_wrapper_with_key, get_all_callbacks,
+    CallbacksMP,
+    WrapperExecutor,
+    WrappersMP,
+    add_callback_with_key,
+    add_wrapper_with_key,
+    get_all_callbacks,
     get_all_wrappers,
 )
 
 
-def add_wrapper(wrapper_type: str, wrapper: Callable, transformer_options: dict, is_model_options: bool = False) -> None:
+def add_wrapper(
+    wrapper_type: str, wrapper: Callable, transformer_options: dict, is_model_options: bool = False
+) -> None:
     add_wrapper_with_key(wrapper_type, None, wrapper, transformer_options, is_model_options)
 
 
@@ -41,6 +49,7 @@ def copy_nested_dicts(input_dict: dict) -> dict:
 @dataclass
 class PatcherInjection:
     """A pair of callables run when a patcher's model is loaded (inject) and unloaded (eject)."""
+
     inject: Callable
     eject: Callable
 

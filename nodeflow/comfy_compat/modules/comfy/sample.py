@@ -1,5 +1,6 @@
 """ComfyUI's ``comfy.sample`` for custom-node packs, on NodeFlow: the entry points KSampler-style
 nodes call. Returns LATENT samples (unscaled, ComfyUI's convention) on the CPU."""
+
 from __future__ import annotations
 
 import torch
@@ -25,22 +26,84 @@ def fix_empty_latent_channels(model, latent_image: torch.Tensor) -> torch.Tensor
     return latent_image
 
 
-def sample(model, noise, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise=1.0,
-           disable_noise=False, start_step=None, last_step=None, force_full_denoise=False, noise_mask=None,
-           sigmas=None, callback=None, disable_pbar=False, seed=None) -> torch.Tensor:
-    sampler = comfy.samplers.KSampler(model, steps=steps, device=model.load_device, sampler=sampler_name,
-                                      scheduler=scheduler, denoise=denoise, model_options=model.model_options)
-    samples = sampler.sample(noise, positive, negative, cfg=cfg, latent_image=latent_image, start_step=start_step,
-                             last_step=last_step, force_full_denoise=force_full_denoise, denoise_mask=noise_mask,
-                             sigmas=sigmas, callback=callback, disable_pbar=disable_pbar, seed=seed)
+def sample(
+    model,
+    noise,
+    steps,
+    cfg,
+    sampler_name,
+    scheduler,
+    positive,
+    negative,
+    latent_image,
+    denoise=1.0,
+    disable_noise=False,
+    start_step=None,
+    last_step=None,
+    force_full_denoise=False,
+    noise_mask=None,
+    sigmas=None,
+    callback=None,
+    disable_pbar=False,
+    seed=None,
+) -> torch.Tensor:
+    sampler = comfy.samplers.KSampler(
+        model,
+        steps=steps,
+        device=model.load_device,
+        sampler=sampler_name,
+        scheduler=scheduler,
+        denoise=denoise,
+        model_options=model.model_options,
+    )
+    samples = sampler.sample(
+        noise,
+        positive,
+        negative,
+        cfg=cfg,
+        latent_image=latent_image,
+        start_step=start_step,
+        last_step=last_step,
+        force_full_denoise=force_full_denoise,
+        denoise_mask=noise_mask,
+        sigmas=sigmas,
+        callback=callback,
+        disable_pbar=disable_pbar,
+        seed=seed,
+    )
     return samples.to("cpu")
 
 
-def sample_custom(model, noise, cfg, sampler, sigmas, positive, negative, latent_image, noise_mask=None,
-                  callback=None, disable_pbar=False, seed=None) -> torch.Tensor:
-    samples = comfy.samplers.sample(model, noise, positive, negative, cfg, model.load_device, sampler, sigmas,
-                                    model_options=model.model_options, latent_image=latent_image,
-                                    denoise_mask=noise_mask, callback=callback, disable_pbar=disable_pbar, seed=seed)
+def sample_custom(
+    model,
+    noise,
+    cfg,
+    sampler,
+    sigmas,
+    positive,
+    negative,
+    latent_image,
+    noise_mask=None,
+    callback=None,
+    disable_pbar=False,
+    seed=None,
+) -> torch.Tensor:
+    samples = comfy.samplers.sample(
+        model,
+        noise,
+        positive,
+        negative,
+        cfg,
+        model.load_device,
+        sampler,
+        sigmas,
+        model_options=model.model_options,
+        latent_image=latent_image,
+        denoise_mask=noise_mask,
+        callback=callback,
+        disable_pbar=disable_pbar,
+        seed=seed,
+    )
     return samples.to("cpu")
 
 

@@ -1,4 +1,5 @@
 """ComfyUI's ``comfy.sampler_helpers`` for custom-node packs, on NodeFlow."""
+
 from __future__ import annotations
 
 import torch

@@ -3,6 +3,7 @@
 options; NodeFlow's CLIP encodes text itself, so these classes are light wrappers: made from a
 NodeFlow CLIP (``nodeflow.comfy_compat.encoder_models.cond_stage_model_for``) each tower wrapper
 holds NodeFlow's encoder in ``encoder``; built directly they hold none."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,12 +18,25 @@ LAYERS = ("last", "pooled", "hidden", "all")
 class SDClipModel(torch.nn.Module):
     """One CLIP-style text tower: which layer it outputs and its special tokens."""
 
-    def __init__(self, device: Any = "cpu", max_length: int = 77, freeze: bool = True, layer: str = "last",
-                 layer_idx: int | None = None, textmodel_json_config: Any = None, dtype: Any = None,
-                 model_class: Any = None, special_tokens: dict | None = None, layer_norm_hidden_state: bool = True,
-                 enable_attention_masks: bool = False, zero_out_masked: bool = False,
-                 return_projected_pooled: bool = True, return_attention_masks: bool = False,
-                 model_options: dict | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        device: Any = "cpu",
+        max_length: int = 77,
+        freeze: bool = True,
+        layer: str = "last",
+        layer_idx: int | None = None,
+        textmodel_json_config: Any = None,
+        dtype: Any = None,
+        model_class: Any = None,
+        special_tokens: dict | None = None,
+        layer_norm_hidden_state: bool = True,
+        enable_attention_masks: bool = False,
+        zero_out_masked: bool = False,
+        return_projected_pooled: bool = True,
+        return_attention_masks: bool = False,
+        model_options: dict | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         if layer not in LAYERS:
             raise ValueError(f"layer: {layer!r} is not one of {LAYERS}")
@@ -54,8 +68,9 @@ class SDClipModel(torch.nn.Module):
         self._sync()
 
     def encode_token_weights(self, token_weight_pairs: Any) -> Any:
-        raise NotImplementedError("NodeFlow encodes text with the CLIP object (clip.encode / CLIPTextEncode), "
-                                  "not with ComfyUI token lists")
+        raise NotImplementedError(
+            "NodeFlow encodes text with the CLIP object (clip.encode / CLIPTextEncode), not with ComfyUI token lists"
+        )
 
     def forward(self, tokens: Any) -> Any:
         return self.encode_token_weights(tokens)
@@ -79,9 +94,16 @@ class MultiTowerModel(torch.nn.Module):
 class SD1ClipModel(MultiTowerModel):
     """A one-tower text encoder (SD1: clip_l); the tower is the attribute ``clip_<clip_name>``."""
 
-    def __init__(self, device: Any = "cpu", dtype: Any = None, model_options: dict | None = None,
-                 clip_name: str = "l", clip_model: type = SDClipModel, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        device: Any = "cpu",
+        dtype: Any = None,
+        model_options: dict | None = None,
+        clip_name: str = "l",
+        clip_model: type = SDClipModel,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__()
         self.clip_name = clip_name
         self.clip = f"clip_{clip_name}"

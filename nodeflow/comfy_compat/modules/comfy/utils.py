@@ -5,12 +5,14 @@ state-dict files, resizing and tiling, dotted attribute paths.
 frames) and is an interrupt point, as in ComfyUI. Model files load only as safetensors or through
 ``torch.load(weights_only=True)`` (``nodeflow.models.checkpoint_file``): never unsafe pickle.
 """
+
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -119,7 +121,7 @@ def state_dict_prefix_replace(state_dict: dict, replace_prefix: dict, filter_key
     for old, new in replace_prefix.items():
         for key in [k for k in state_dict if k.startswith(old)]:
             value = state_dict[key] if filter_keys else state_dict.pop(key)
-            out[new + key[len(old):]] = value
+            out[new + key[len(old) :]] = value
     return out
 
 
@@ -166,8 +168,13 @@ def copy_to_param(obj: Any, attr: str, value: torch.Tensor) -> None:
 def lanczos(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
     """Lanczos resize of [B,C,H,W] 0..1 through PIL, per channel in float (clamped to 0..1)."""
     array = samples.detach().float().cpu().numpy()
-    resized = [[np.asarray(Image.fromarray(np.ascontiguousarray(channel)).resize((width, height), Image.Resampling.LANCZOS))
-                for channel in item] for item in array]
+    resized = [
+        [
+            np.asarray(Image.fromarray(np.ascontiguousarray(channel)).resize((width, height), Image.Resampling.LANCZOS))
+            for channel in item
+        ]
+        for item in array
+    ]
     out = torch.from_numpy(np.asarray(resized, dtype=np.float32)).clamp(0, 1)
     return out.to(samples.device, samples.dtype)
 
@@ -176,8 +183,6 @@ def bislerp(samples: torch.Tensor, width: int, height: int) -> torch.Tensor:
     from nodeflow.nodes.latent_nodes import resize_latent
 
     return resize_latent(samples, width, height, "bislerp").to(samples.dtype)
-
-
 
 
 def common_upscale(samples: torch.Tensor, width: int, height: int, upscale_method: str, crop: str) -> torch.Tensor:
@@ -201,13 +206,30 @@ def get_tiled_scale_steps(width: int, height: int, tile_x: int, tile_y: int, ove
     return tile_count(width, height, tile_x, tile_y, overlap)
 
 
-def tiled_scale(samples: torch.Tensor, function: Callable[[torch.Tensor], torch.Tensor], tile_x: int = 64,
-                tile_y: int = 64, overlap: int = 8, upscale_amount: float = 4, out_channels: int = 3,
-                output_device: Any = "cpu", pbar: ProgressBar | None = None) -> torch.Tensor:
+def tiled_scale(
+    samples: torch.Tensor,
+    function: Callable[[torch.Tensor], torch.Tensor],
+    tile_x: int = 64,
+    tile_y: int = 64,
+    overlap: int = 8,
+    upscale_amount: float = 4,
+    out_channels: int = 3,
+    output_device: Any = "cpu",
+    pbar: ProgressBar | None = None,
+) -> torch.Tensor:
     """``function`` over overlapping tiles of [B,C,H,W], blended into an ``upscale_amount`` times
     larger result; ``pbar.update(1)`` after every tile."""
-    return tiled_apply(samples, function, tile_x, tile_y, overlap, upscale_amount, out_channels, output_device,
-                       on_tile=(lambda: pbar.update(1)) if pbar is not None else None)
+    return tiled_apply(
+        samples,
+        function,
+        tile_x,
+        tile_y,
+        overlap,
+        upscale_amount,
+        out_channels,
+        output_device,
+        on_tile=(lambda: pbar.update(1)) if pbar is not None else None,
+    )
 
 
 __getattr__ = missing("comfy.utils")

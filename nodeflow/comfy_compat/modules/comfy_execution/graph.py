@@ -1,6 +1,7 @@
 """comfy_execution.graph for ComfyUI packs: ExecutionBlocker (stop the branch downstream of an
 output), DynamicPrompt (what a hidden DYNPROMPT input receives: the running prompt with the nodes
 expansions added) and get_input_info."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,7 @@ from nodeflow.comfy_compat import missing
 from nodeflow.engine.dynprompt import DynamicPrompt, NodeNotFoundError
 from nodeflow.engine.results import ExecutionBlocker
 
-__all__ = ["ExecutionBlocker", "DynamicPrompt", "NodeNotFoundError", "get_input_info"]
+__all__ = ["DynamicPrompt", "ExecutionBlocker", "NodeNotFoundError", "get_input_info"]
 
 
 def get_input_info(class_def: type, input_name: str, valid_inputs: dict | None = None):

@@ -1,6 +1,7 @@
 """comfy_execution.graph_utils for ComfyUI packs: GraphBuilder (builds the API-format graph a node
 returns as ``expand``), is_link, ExecutionBlocker. Written for NodeFlow from ComfyUI's documented
 behaviour; the engine side is nodeflow/engine/expansion.py."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,13 +10,18 @@ from nodeflow.comfy_compat import missing
 from nodeflow.engine.expansion import PREFIX, PrefixState
 from nodeflow.engine.results import ExecutionBlocker
 
-__all__ = ["GraphBuilder", "Node", "is_link", "add_graph_prefix", "ExecutionBlocker"]
+__all__ = ["ExecutionBlocker", "GraphBuilder", "Node", "add_graph_prefix", "is_link"]
 
 
 def is_link(obj: Any) -> bool:
     """``[node_id: str, output_index: int]``."""
-    return isinstance(obj, list) and len(obj) == 2 and isinstance(obj[0], str) and isinstance(obj[1], int) \
+    return (
+        isinstance(obj, list)
+        and len(obj) == 2
+        and isinstance(obj[0], str)
+        and isinstance(obj[1], int)
         and not isinstance(obj[1], bool)
+    )
 
 
 class Node:
@@ -73,8 +79,9 @@ class GraphBuilder:
         state.root, state.call_index, state.graph_index = prefix_root, call_index, graph_index
 
     @classmethod
-    def alloc_prefix(cls, root: str | None = None, call_index: int | None = None,
-                     graph_index: int | None = None) -> str:
+    def alloc_prefix(
+        cls, root: str | None = None, call_index: int | None = None, graph_index: int | None = None
+    ) -> str:
         state = _state()
         if graph_index is None:
             graph_index = state.graph_index
@@ -114,11 +121,14 @@ class GraphBuilder:
 
 def add_graph_prefix(graph: dict, outputs: Any, prefix: str) -> tuple[dict, tuple]:
     """``graph`` with every node id (and link) prefixed, and ``outputs`` with their links prefixed."""
+
     def fix(value: Any) -> Any:
         return [prefix + value[0], value[1]] if is_link(value) else value
 
-    new_graph = {prefix + node_id: {**info, "inputs": {k: fix(v) for k, v in info.get("inputs", {}).items()}}
-                 for node_id, info in graph.items()}
+    new_graph = {
+        prefix + node_id: {**info, "inputs": {k: fix(v) for k, v in info.get("inputs", {}).items()}}
+        for node_id, info in graph.items()
+    }
     return new_graph, tuple(fix(o) for o in outputs)
 
 

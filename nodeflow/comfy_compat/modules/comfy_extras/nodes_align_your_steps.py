@@ -3,6 +3,7 @@
 The 10-step noise levels are Table 3 of Sabour, Fidler and Kreis, "Align Your Steps: Optimizing
 Sampling Schedules in Diffusion Models" (ICML 2024); other step counts interpolate them linearly
 in log sigma, as the authors' how-to page describes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,15 +30,20 @@ def loglinear_interp(t_steps: list[float] | np.ndarray, num_steps: int) -> np.nd
 
 class AlignYourStepsScheduler:
     """SIGMAS of the Align Your Steps schedule for SD1, SDXL or SVD (denoise < 1 keeps the tail)."""
+
     RETURN_TYPES = ("SIGMAS",)
     FUNCTION = "get_sigmas"
     CATEGORY = "sampling/custom_sampling/schedulers"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model_type": (list(NOISE_LEVELS),),
-                             "steps": ("INT", {"default": 10, "min": 1, "max": 10000}),
-                             "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01})}}
+        return {
+            "required": {
+                "model_type": (list(NOISE_LEVELS),),
+                "steps": ("INT", {"default": 10, "min": 1, "max": 10000}),
+                "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
+            }
+        }
 
     def get_sigmas(self, model_type: str, steps: int, denoise: float) -> tuple:
         if model_type not in NOISE_LEVELS:
@@ -48,7 +54,7 @@ class AlignYourStepsScheduler:
         sigmas = list(NOISE_LEVELS[model_type])
         if steps + 1 != len(sigmas):
             sigmas = list(loglinear_interp(sigmas, steps + 1))
-        sigmas = sigmas[-(total + 1):]
+        sigmas = sigmas[-(total + 1) :]
         sigmas[-1] = 0.0
         return (torch.FloatTensor(sigmas),)
 

@@ -1,5 +1,6 @@
 """comfy_extras.nodes_clip_sdxl for custom-node packs: SDXL text encoding with size conditioning, run
 by NodeFlow's built-ins (V1 method ``encode``, V3 ``execute``)."""
+
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing

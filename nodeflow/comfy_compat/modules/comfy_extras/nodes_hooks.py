@@ -3,15 +3,15 @@
 Hooks are built as comfy.hooks data. SetClipHooks applies a group's weight hooks to a CLIP clone
 (the text is then encoded with them, as ComfyUI does); hooks attached to conditioning are carried
 but NodeFlow's sampler does not apply them per conditioning (see comfy.hooks)."""
+
 from __future__ import annotations
 
 from typing import Any
 
+import comfy.hooks
 import torch
 
-import comfy.hooks
-from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat import binding
+from nodeflow.comfy_compat import binding, missing
 from nodeflow.comfy_compat.hook_weights import apply_weight_hooks
 
 
@@ -33,18 +33,25 @@ def _chain(group: comfy.hooks.HookGroup, prev_hooks: comfy.hooks.HookGroup | Non
 
 class CreateHookLora:
     """HOOKS applying a LoRA from models/loras."""
+
     RETURN_TYPES = ("HOOKS",)
     FUNCTION = "create_hook"
     CATEGORY = "advanced/hooks/create"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"lora_name": (_files("loras"),), "strength_model": _strength(),
-                             "strength_clip": _strength()},
-                "optional": {"prev_hooks": ("HOOKS",)}}
+        return {
+            "required": {"lora_name": (_files("loras"),), "strength_model": _strength(), "strength_clip": _strength()},
+            "optional": {"prev_hooks": ("HOOKS",)},
+        }
 
-    def create_hook(self, lora_name: str, strength_model: float, strength_clip: float,
-                    prev_hooks: comfy.hooks.HookGroup | None = None) -> tuple:
+    def create_hook(
+        self,
+        lora_name: str,
+        strength_model: float,
+        strength_clip: float,
+        prev_hooks: comfy.hooks.HookGroup | None = None,
+    ) -> tuple:
         from nodeflow.models.lora import load_lora
 
         hook = comfy.hooks.WeightHook(strength_model, strength_clip)
@@ -59,53 +66,75 @@ class CreateHookLoraModelOnly(CreateHookLora):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"lora_name": (_files("loras"),), "strength_model": _strength()},
-                "optional": {"prev_hooks": ("HOOKS",)}}
+        return {
+            "required": {"lora_name": (_files("loras"),), "strength_model": _strength()},
+            "optional": {"prev_hooks": ("HOOKS",)},
+        }
 
-    def create_hook(self, lora_name: str, strength_model: float,
-                    prev_hooks: comfy.hooks.HookGroup | None = None) -> tuple:
+    def create_hook(
+        self, lora_name: str, strength_model: float, prev_hooks: comfy.hooks.HookGroup | None = None
+    ) -> tuple:
         return super().create_hook(lora_name, strength_model, 0.0, prev_hooks)
 
 
 class CreateHookModelAsLora:
     """HOOKS moving the weights towards another checkpoint's (from models/checkpoints)."""
+
     RETURN_TYPES = ("HOOKS",)
     FUNCTION = "create_hook"
     CATEGORY = "advanced/hooks/create"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"ckpt_name": (_files("checkpoints"),), "strength_model": _strength(),
-                             "strength_clip": _strength()},
-                "optional": {"prev_hooks": ("HOOKS",)}}
+        return {
+            "required": {
+                "ckpt_name": (_files("checkpoints"),),
+                "strength_model": _strength(),
+                "strength_clip": _strength(),
+            },
+            "optional": {"prev_hooks": ("HOOKS",)},
+        }
 
-    def create_hook(self, ckpt_name: str, strength_model: float, strength_clip: float,
-                    prev_hooks: comfy.hooks.HookGroup | None = None) -> tuple:
+    def create_hook(
+        self,
+        ckpt_name: str,
+        strength_model: float,
+        strength_clip: float,
+        prev_hooks: comfy.hooks.HookGroup | None = None,
+    ) -> tuple:
         from nodeflow.comfy_compat.v1_wrappers import run_builtin
         from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple
 
         model, clip, _ = run_builtin(CheckpointLoaderSimple, {"ckpt_name": ckpt_name})
         copy = lambda module: {k: v.detach().clone() for k, v in module.state_dict().items()}  # noqa: E731
         weights_clip = {enc.name: copy(enc.model.module) for enc in clip.encoders} if clip is not None else None
-        group = comfy.hooks.create_hook_model_as_lora(copy(model.unet.module), weights_clip, strength_model,
-                                                      strength_clip)
+        group = comfy.hooks.create_hook_model_as_lora(
+            copy(model.unet.module), weights_clip, strength_model, strength_clip
+        )
         return _chain(group, prev_hooks)
 
 
 class SetClipHooks:
     """A CLIP clone that encodes with the hooks' weights (and, with apply_to_conds, remembers them)."""
+
     RETURN_TYPES = ("CLIP",)
     FUNCTION = "apply_hooks"
     CATEGORY = "advanced/hooks/clip"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"clip": ("CLIP",), "apply_to_conds": ("BOOLEAN", {"default": True}),
-                             "schedule_clip": ("BOOLEAN", {"default": False})},
-                "optional": {"hooks": ("HOOKS",)}}
+        return {
+            "required": {
+                "clip": ("CLIP",),
+                "apply_to_conds": ("BOOLEAN", {"default": True}),
+                "schedule_clip": ("BOOLEAN", {"default": False}),
+            },
+            "optional": {"hooks": ("HOOKS",)},
+        }
 
-    def apply_hooks(self, clip: Any, schedule_clip: bool, apply_to_conds: bool,
-                    hooks: comfy.hooks.HookGroup | None = None) -> tuple:
+    def apply_hooks(
+        self, clip: Any, schedule_clip: bool, apply_to_conds: bool, hooks: comfy.hooks.HookGroup | None = None
+    ) -> tuple:
         if hooks is None:
             return (clip,)
         forced = hooks.clone()
@@ -119,6 +148,7 @@ class SetClipHooks:
 
 class CombineHooks:
     """Two HOOKS groups as one."""
+
     RETURN_TYPES = ("HOOKS",)
     FUNCTION = "combine_hooks"
     CATEGORY = "advanced/hooks/combine"
@@ -133,6 +163,7 @@ class CombineHooks:
 
 class CreateHookKeyframe:
     """A keyframe: hook strength x ``strength_mult`` from ``start_percent`` of sampling on."""
+
     RETURN_TYPES = ("HOOK_KEYFRAMES",)
     RETURN_NAMES = ("HOOK_KF",)
     FUNCTION = "create_hook_keyframe"
@@ -140,9 +171,13 @@ class CreateHookKeyframe:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"strength_mult": _strength(),
-                             "start_percent": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.001})},
-                "optional": {"prev_hook_kf": ("HOOK_KEYFRAMES",)}}
+        return {
+            "required": {
+                "strength_mult": _strength(),
+                "start_percent": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.001}),
+            },
+            "optional": {"prev_hook_kf": ("HOOK_KEYFRAMES",)},
+        }
 
     def create_hook_keyframe(self, strength_mult: float, start_percent: float, prev_hook_kf: Any = None) -> tuple:
         group = prev_hook_kf.clone() if prev_hook_kf is not None else comfy.hooks.HookKeyframeGroup()
@@ -152,6 +187,7 @@ class CreateHookKeyframe:
 
 class SetHookKeyframes:
     """HOOKS whose hooks follow the given keyframes."""
+
     RETURN_TYPES = ("HOOKS",)
     FUNCTION = "set_hook_keyframes"
     CATEGORY = "advanced/hooks/scheduling"
@@ -169,19 +205,31 @@ class SetHookKeyframes:
 
 class ConditioningSetProperties:
     """Conditioning with strength/mask/area mode, hooks and timestep range set."""
+
     RETURN_TYPES = ("CONDITIONING",)
     FUNCTION = "set_properties"
     CATEGORY = "advanced/hooks/cond single"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"cond_NEW": ("CONDITIONING",),
-                             "strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 10.0, "step": 0.01}),
-                             "set_cond_area": (["default", "mask bounds"],)},
-                "optional": {"mask": ("MASK",), "hooks": ("HOOKS",), "timesteps": ("TIMESTEPS_RANGE",)}}
+        return {
+            "required": {
+                "cond_NEW": ("CONDITIONING",),
+                "strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 10.0, "step": 0.01}),
+                "set_cond_area": (["default", "mask bounds"],),
+            },
+            "optional": {"mask": ("MASK",), "hooks": ("HOOKS",), "timesteps": ("TIMESTEPS_RANGE",)},
+        }
 
-    def set_properties(self, cond_NEW: list, strength: float, set_cond_area: str, mask: torch.Tensor | None = None,
-                       hooks: Any = None, timesteps: tuple | None = None) -> tuple:
+    def set_properties(
+        self,
+        cond_NEW: list,
+        strength: float,
+        set_cond_area: str,
+        mask: torch.Tensor | None = None,
+        hooks: Any = None,
+        timesteps: tuple | None = None,
+    ) -> tuple:
         (out,) = comfy.hooks.set_conds_props([cond_NEW], strength, set_cond_area, mask, hooks, timesteps)
         return (out,)
 

@@ -1,5 +1,6 @@
 """comfy_extras.nodes_latent for custom-node packs: latent batch and arithmetic nodes (V1 method
 ``batch`` / ``op`` and V3 ``execute``)."""
+
 from __future__ import annotations
 
 import torch
@@ -15,7 +16,7 @@ def reshape_latent_to(target_shape: tuple, latent: torch.Tensor, repeat_batch: b
     if latent.shape[-2:] != tuple(target_shape[-2:]):
         latent = resize_latent(latent, target_shape[-1], target_shape[-2], "bilinear", "center")
     if repeat_batch and latent.shape[0] != target_shape[0]:
-        latent = latent.repeat(-(-target_shape[0] // latent.shape[0]), *([1] * (latent.ndim - 1)))[:target_shape[0]]
+        latent = latent.repeat(-(-target_shape[0] // latent.shape[0]), *([1] * (latent.ndim - 1)))[: target_shape[0]]
     return latent
 
 
@@ -26,6 +27,7 @@ class _LatentNode:
 
 class LatentBatch(_LatentNode):
     """samples2 appended to samples1's batch (resized to its size); batch indices concatenated."""
+
     FUNCTION = "batch"
     CATEGORY = "latent/batch"
 
@@ -38,8 +40,9 @@ class LatentBatch(_LatentNode):
         s2 = reshape_latent_to(s1.shape, s2.to(s1), repeat_batch=False)
         out = dict(samples1)
         out["samples"] = torch.cat([s1, s2], dim=0)
-        out["batch_index"] = list(samples1.get("batch_index", range(s1.shape[0]))) + \
-            list(samples2.get("batch_index", range(s2.shape[0])))
+        out["batch_index"] = list(samples1.get("batch_index", range(s1.shape[0]))) + list(
+            samples2.get("batch_index", range(s2.shape[0]))
+        )
         return (out,)
 
     execute = v3_execute("batch")
@@ -47,6 +50,7 @@ class LatentBatch(_LatentNode):
 
 class LatentAdd(_LatentNode):
     """samples1 + samples2 (samples2 resized and batch-matched)."""
+
     FUNCTION = "op"
 
     @classmethod
@@ -74,12 +78,17 @@ class LatentSubtract(LatentAdd):
 
 class LatentMultiply(_LatentNode):
     """samples x multiplier."""
+
     FUNCTION = "op"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"samples": ("LATENT",),
-                             "multiplier": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0, "step": 0.01})}}
+        return {
+            "required": {
+                "samples": ("LATENT",),
+                "multiplier": ("FLOAT", {"default": 1.0, "min": -10.0, "max": 10.0, "step": 0.01}),
+            }
+        }
 
     def op(self, samples: dict, multiplier: float) -> tuple:
         out = dict(samples)
@@ -92,12 +101,18 @@ class LatentMultiply(_LatentNode):
 class LatentInterpolate(_LatentNode):
     """Per-pixel interpolation of channel vectors: directions and lengths interpolated apart
     (ratio 1 = samples1)."""
+
     FUNCTION = "op"
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"samples1": ("LATENT",), "samples2": ("LATENT",),
-                             "ratio": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01})}}
+        return {
+            "required": {
+                "samples1": ("LATENT",),
+                "samples2": ("LATENT",),
+                "ratio": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
+            }
+        }
 
     def op(self, samples1: dict, samples2: dict, ratio: float) -> tuple:
         s1 = samples1["samples"]
@@ -115,6 +130,7 @@ class LatentInterpolate(_LatentNode):
 
 class LatentBatchSeedBehavior(_LatentNode):
     """'fixed': every item gets the noise of the first item's index; 'random': the indices go."""
+
     FUNCTION = "op"
 
     @classmethod

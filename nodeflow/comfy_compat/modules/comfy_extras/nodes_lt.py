@@ -1,5 +1,6 @@
 """comfy_extras.nodes_lt for custom-node packs: LTX-Video helpers. ``get_noise_mask`` works on any
 5-D video latent; the LTX nodes import but cannot run (NodeFlow has no LTX-Video model)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,6 +23,7 @@ def get_noise_mask(latent: dict) -> torch.Tensor:
 class LTXVAddGuide:
     """LTX-Video keyframe guide (positive, negative, vae, latent, image, frame_idx, strength).
     NodeFlow has no LTX-Video model, so it cannot run here."""
+
     RETURN_TYPES = ("CONDITIONING", "CONDITIONING", "LATENT")
     RETURN_NAMES = ("positive", "negative", "latent")
     FUNCTION = "generate"
@@ -29,10 +31,17 @@ class LTXVAddGuide:
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "vae": ("VAE",),
-                             "latent": ("LATENT",), "image": ("IMAGE",),
-                             "frame_idx": ("INT", {"default": 0, "min": -9999, "max": 9999}),
-                             "strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01})}}
+        return {
+            "required": {
+                "positive": ("CONDITIONING",),
+                "negative": ("CONDITIONING",),
+                "vae": ("VAE",),
+                "latent": ("LATENT",),
+                "image": ("IMAGE",),
+                "frame_idx": ("INT", {"default": 0, "min": -9999, "max": 9999}),
+                "strength": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01}),
+            }
+        }
 
     def generate(self, *args: Any, **kwargs: Any) -> tuple:
         raise NotImplementedError("LTXVAddGuide: NodeFlow has no LTX-Video model family; this node cannot run here")

@@ -6,10 +6,12 @@ On a NodeFlow MODEL (``DiffusionModel``) ModelSamplingDiscrete switches eps / v-
 zero-terminal-SNR schedule on a clone. Patches NodeFlow's sampler cannot express on its own
 (lcm/x0 predictions, flow shifts, CFG functions) use ComfyUI's ModelPatcher API when the MODEL
 has it (``add_object_patch``, ``set_model_sampler_cfg_function``), else raise a clear error."""
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -31,14 +33,15 @@ class LCM(EPS):
         sigma = sigma.view(sigma.shape[:1] + (1,) * (model_output.ndim - 1))
         t = t.view(sigma.shape)
         x0 = model_input - model_output * sigma
-        c_skip = LCM_SIGMA_DATA ** 2 / (t ** 2 + LCM_SIGMA_DATA ** 2)
-        c_out = t / (t ** 2 + LCM_SIGMA_DATA ** 2) ** 0.5
+        c_skip = LCM_SIGMA_DATA**2 / (t**2 + LCM_SIGMA_DATA**2)
+        c_out = t / (t**2 + LCM_SIGMA_DATA**2) ** 0.5
         return c_out * x0 + c_skip * model_input
 
 
 class ModelSamplingDiscreteDistilled(ModelSamplingDiscrete, EPS):
     """Discrete sampling restricted to 50 evenly spaced training timesteps (19, 39, ... 999), for
     distilled (LCM) models: ``timestep`` and ``sigma`` map onto that grid."""
+
     original_timesteps = 50
 
     def __init__(self, model_config: Any = None, zsnr: bool | None = None) -> None:
@@ -53,7 +56,7 @@ class ModelSamplingDiscreteDistilled(ModelSamplingDiscrete, EPS):
         return (nearest * self.skip_steps + (self.skip_steps - 1)).to(sigma.device)
 
     def sigma(self, timestep: torch.Tensor) -> torch.Tensor:
-        t = ((torch.as_tensor(timestep).float() - (self.skip_steps - 1)) / self.skip_steps)
+        t = (torch.as_tensor(timestep).float() - (self.skip_steps - 1)) / self.skip_steps
         return super().sigma(t)
 
 
@@ -70,8 +73,10 @@ def _sampling_class(*names: str) -> type:
 
 def _object_patch(model: Any, sampling: Any, node: str) -> Any:
     if _patcher(model, "add_object_patch") is None:
-        raise ValueError(f"{node}: this MODEL ({type(model).__name__}) cannot take a model-sampling patch: it has "
-                         "no add_object_patch; connect a MODEL from a loader node")
+        raise ValueError(
+            f"{node}: this MODEL ({type(model).__name__}) cannot take a model-sampling patch: it has "
+            "no add_object_patch; connect a MODEL from a loader node"
+        )
     m = model.clone()
     m.add_object_patch("model_sampling", sampling)
     return m
@@ -89,9 +94,13 @@ class ModelSamplingDiscrete(_PatchNode):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model": ("MODEL",),
-                             "sampling": (["eps", "v_prediction", "lcm", "x0", "img_to_img"],),
-                             "zsnr": ("BOOLEAN", {"default": False})}}
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "sampling": (["eps", "v_prediction", "lcm", "x0", "img_to_img"],),
+                "zsnr": ("BOOLEAN", {"default": False}),
+            }
+        }
 
     def patch(self, model: Any, sampling: str, zsnr: bool) -> tuple:
         from nodeflow.models.diffusion_model import DiffusionModel
@@ -138,12 +147,17 @@ class ModelSamplingSD3(_PatchNode):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model": ("MODEL",), "shift": ("FLOAT", {"default": 3.0, "min": 0.0, "max": 100.0,
-                                                                       "step": 0.01})}}
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "shift": ("FLOAT", {"default": 3.0, "min": 0.0, "max": 100.0, "step": 0.01}),
+            }
+        }
 
     def patch(self, model: Any, shift: float, multiplier: float = 1000) -> tuple:
-        return _flow_patch(model, type(self).__name__, ("ModelSamplingDiscreteFlow", "CONST"), shift=shift,
-                           multiplier=multiplier)
+        return _flow_patch(
+            model, type(self).__name__, ("ModelSamplingDiscreteFlow", "CONST"), shift=shift, multiplier=multiplier
+        )
 
 
 class ModelSamplingAuraFlow(ModelSamplingSD3):
@@ -151,8 +165,12 @@ class ModelSamplingAuraFlow(ModelSamplingSD3):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model": ("MODEL",), "shift": ("FLOAT", {"default": 1.73, "min": 0.0, "max": 100.0,
-                                                                       "step": 0.01})}}
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "shift": ("FLOAT", {"default": 1.73, "min": 0.0, "max": 100.0, "step": 0.01}),
+            }
+        }
 
     def patch_aura(self, model: Any, shift: float) -> tuple:
         return self.patch(model, shift, multiplier=1.0)
@@ -166,15 +184,23 @@ class ModelSamplingFlux(_PatchNode):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model": ("MODEL",),
-                             "max_shift": ("FLOAT", {"default": 1.15, "min": 0.0, "max": 100.0, "step": 0.01}),
-                             "base_shift": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01}),
-                             "width": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8}),
-                             "height": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8})}}
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "max_shift": ("FLOAT", {"default": 1.15, "min": 0.0, "max": 100.0, "step": 0.01}),
+                "base_shift": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01}),
+                "width": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8}),
+                "height": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8}),
+            }
+        }
 
     def patch(self, model: Any, max_shift: float, base_shift: float, width: int, height: int) -> tuple:
-        return _flow_patch(model, "ModelSamplingFlux", ("ModelSamplingFlux", "CONST"),
-                           shift=flux_shift(width, height, base_shift, max_shift))
+        return _flow_patch(
+            model,
+            "ModelSamplingFlux",
+            ("ModelSamplingFlux", "CONST"),
+            shift=flux_shift(width, height, base_shift, max_shift),
+        )
 
 
 def rescale_cfg(args: dict, multiplier: float) -> torch.Tensor:
@@ -183,16 +209,17 @@ def rescale_cfg(args: dict, multiplier: float) -> torch.Tensor:
     back by ``multiplier``. Returns input - denoised (ComfyUI's CFG-function convention)."""
     x, cond, uncond = args["input"], args["cond_denoised"], args["uncond_denoised"]
     sigma = args["sigma"].reshape(-1, *([1] * (x.ndim - 1))).to(x)
-    root = (sigma ** 2 + 1.0) ** 0.5
+    root = (sigma**2 + 1.0) ** 0.5
 
     def to_v(denoised: torch.Tensor) -> torch.Tensor:  # v = alpha eps - s x0, with x = x0 + sigma eps
         return ((x - denoised) / sigma) / root - denoised * sigma / root
+
     v_cond, v_uncond = to_v(cond), to_v(uncond)
     v_cfg = v_uncond + args["cond_scale"] * (v_cond - v_uncond)
     dims = list(range(1, x.ndim))
     v_rescaled = v_cfg * (v_cond.std(dim=dims, keepdim=True) / v_cfg.std(dim=dims, keepdim=True))
     v = multiplier * v_rescaled + (1.0 - multiplier) * v_cfg
-    denoised = x / root ** 2 - v * sigma / root
+    denoised = x / root**2 - v * sigma / root
     return x - denoised
 
 
@@ -201,13 +228,19 @@ class RescaleCFG(_PatchNode):
 
     @classmethod
     def INPUT_TYPES(cls) -> dict:
-        return {"required": {"model": ("MODEL",),
-                             "multiplier": ("FLOAT", {"default": 0.7, "min": 0.0, "max": 1.0, "step": 0.01})}}
+        return {
+            "required": {
+                "model": ("MODEL",),
+                "multiplier": ("FLOAT", {"default": 0.7, "min": 0.0, "max": 1.0, "step": 0.01}),
+            }
+        }
 
     def patch(self, model: Any, multiplier: float) -> tuple:
         if _patcher(model, "set_model_sampler_cfg_function") is None:
-            raise ValueError(f"RescaleCFG: this MODEL ({type(model).__name__}) has no sampler CFG-function hook "
-                             "(ComfyUI's set_model_sampler_cfg_function)")
+            raise ValueError(
+                f"RescaleCFG: this MODEL ({type(model).__name__}) has no sampler CFG-function hook "
+                "(ComfyUI's set_model_sampler_cfg_function)"
+            )
         m = model.clone()
         m.set_model_sampler_cfg_function(lambda args: rescale_cfg(args, multiplier))
         return (m,)

@@ -1,6 +1,7 @@
 """comfy_extras.nodes_upscale_model for custom-node packs: the upscale-model nodes, run by NodeFlow's
 built-ins (spandrel models, tiled upscaling). V1 methods ``load_model(model_name)`` and
 ``upscale(upscale_model, image)``; V3 ``execute``."""
+
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing

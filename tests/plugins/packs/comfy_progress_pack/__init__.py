@@ -1,17 +1,17 @@
 """Long-running work the ComfyUI way: comfy.utils.ProgressBar (with previews), interrupts through
 comfy.model_management, resizing and tiling helpers, state-dict files, device questions."""
+
 import json
 import os
 import time
-
-import torch
-import torch.nn.functional as F
-from PIL import Image
 
 import comfy.model_management as model_management
 import comfy.utils
 import folder_paths
 import node_helpers
+import torch
+import torch.nn.functional as F
+from PIL import Image
 
 DEVICE_AT_IMPORT = str(model_management.get_torch_device())
 
@@ -24,9 +24,13 @@ def _marker(name):
 class Countdown:
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"steps": ("INT", {"default": 5, "min": 1, "max": 10000}),
-                             "delay": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01}),
-                             "mode": (["bar", "throw"],)}}
+        return {
+            "required": {
+                "steps": ("INT", {"default": 5, "min": 1, "max": 10000}),
+                "delay": ("FLOAT", {"default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01}),
+                "mode": (["bar", "throw"],),
+            }
+        }
 
     RETURN_TYPES = ("STRING",)
     FUNCTION = "count"
@@ -52,8 +56,14 @@ class Countdown:
 class ImageOps:
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"image": ("IMAGE",), "width": ("INT", {"default": 32}), "height": ("INT", {"default": 32}),
-                             "method": (["bilinear", "lanczos", "bislerp", "tiled"],)}}
+        return {
+            "required": {
+                "image": ("IMAGE",),
+                "width": ("INT", {"default": 32}),
+                "height": ("INT", {"default": 32}),
+                "method": (["bilinear", "lanczos", "bislerp", "tiled"],),
+            }
+        }
 
     RETURN_TYPES = ("IMAGE",)
     FUNCTION = "apply"
@@ -64,8 +74,16 @@ class ImageOps:
         if method == "tiled":
             steps = comfy.utils.get_tiled_scale_steps(samples.shape[3], samples.shape[2], 16, 16, 4) * samples.shape[0]
             pbar = comfy.utils.ProgressBar(steps)
-            out = comfy.utils.tiled_scale(samples, lambda t: F.interpolate(t, scale_factor=2, mode="nearest"),
-                                          tile_x=16, tile_y=16, overlap=4, upscale_amount=2, out_channels=3, pbar=pbar)
+            out = comfy.utils.tiled_scale(
+                samples,
+                lambda t: F.interpolate(t, scale_factor=2, mode="nearest"),
+                tile_x=16,
+                tile_y=16,
+                overlap=4,
+                upscale_amount=2,
+                out_channels=3,
+                pbar=pbar,
+            )
             assert pbar.current == steps, (pbar.current, steps)
         else:
             out = comfy.utils.common_upscale(samples, width, height, method, "center")
@@ -117,14 +135,22 @@ class DeviceFacts:
         mm.soft_empty_cache()
         mm.free_memory(1024, device)
         tensor = mm.cast_to_device(torch.ones(2, dtype=torch.float64), mm.intermediate_device(), torch.float32)
-        facts = {"device": str(device), "at_import": DEVICE_AT_IMPORT, "intermediate": str(mm.intermediate_device()),
-                 "offload": str(mm.unet_offload_device()), "unet_dtype": str(mm.unet_dtype()),
-                 "vae_dtype": str(mm.vae_dtype()), "free": mm.get_free_memory(device) > 0,
-                 "mps": mm.is_device_mps(device), "xformers": mm.xformers_enabled(),
-                 "interrupted": mm.processing_interrupted(), "cast": str(tensor.dtype),
-                 "fp16_size": mm.dtype_size(torch.float16),
-                 "oom_is_exception": issubclass(mm.OOM_EXCEPTION, Exception),
-                 "has_no_such": hasattr(mm, "no_such_function")}
+        facts = {
+            "device": str(device),
+            "at_import": DEVICE_AT_IMPORT,
+            "intermediate": str(mm.intermediate_device()),
+            "offload": str(mm.unet_offload_device()),
+            "unet_dtype": str(mm.unet_dtype()),
+            "vae_dtype": str(mm.vae_dtype()),
+            "free": mm.get_free_memory(device) > 0,
+            "mps": mm.is_device_mps(device),
+            "xformers": mm.xformers_enabled(),
+            "interrupted": mm.processing_interrupted(),
+            "cast": str(tensor.dtype),
+            "fp16_size": mm.dtype_size(torch.float16),
+            "oom_is_exception": issubclass(mm.OOM_EXCEPTION, Exception),
+            "has_no_such": hasattr(mm, "no_such_function"),
+        }
         return {"ui": {"text": [json.dumps(facts)]}, "result": (json.dumps(facts),)}
 
 
@@ -144,5 +170,10 @@ class LoadInputPicture:
         return ((pixels / 255.0)[None],)
 
 
-NODE_CLASS_MAPPINGS = {"ComfyCountdown": Countdown, "ComfyImageOps": ImageOps, "ComfyStateDictFacts": StateDictFacts,
-                       "ComfyDeviceFacts": DeviceFacts, "ComfyLoadInputPicture": LoadInputPicture}
+NODE_CLASS_MAPPINGS = {
+    "ComfyCountdown": Countdown,
+    "ComfyImageOps": ImageOps,
+    "ComfyStateDictFacts": StateDictFacts,
+    "ComfyDeviceFacts": DeviceFacts,
+    "ComfyLoadInputPicture": LoadInputPicture,
+}

@@ -1,6 +1,7 @@
 """Sampling by calling ComfyUI's core nodes from inside a node (nodes.CheckpointLoaderSimple,
 CLIPTextEncode, EmptyLatentImage, common_ksampler, VAEDecode, SaveImage), and a subclass of
 nodes.KSampler registered as the pack's own node."""
+
 import folder_paths
 import node_helpers
 import nodes
@@ -9,10 +10,14 @@ import nodes
 class TinyGenerate:
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"ckpt_name": (folder_paths.get_filename_list("checkpoints"),),
-                             "text": ("STRING", {"default": "a red square"}),
-                             "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF}),
-                             "steps": ("INT", {"default": 2, "min": 1, "max": 100})}}
+        return {
+            "required": {
+                "ckpt_name": (folder_paths.get_filename_list("checkpoints"),),
+                "text": ("STRING", {"default": "a red square"}),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF}),
+                "steps": ("INT", {"default": 2, "min": 1, "max": 100}),
+            }
+        }
 
     RETURN_TYPES = ("IMAGE", "LATENT")
     FUNCTION = "generate"

@@ -1,6 +1,7 @@
 """Routes and websocket messages the ComfyUI way: PromptServer.instance.routes at import time,
 app.add_routes, send_sync / send_progress_text / preview images from a running node, and
 execution.validate_prompt from a route."""
+
 import comfy.model_management
 import execution
 from aiohttp import web
@@ -20,8 +21,15 @@ async def hello(request):
 async def validate(request):
     body = await request.json()
     valid, error, outputs, node_errors = await execution.validate_prompt("check", body["prompt"], None)
-    return web.json_response({"valid": valid, "error": error, "outputs": outputs, "node_errors": node_errors,
-                              "type_name": execution.full_type_name(type(request))})
+    return web.json_response(
+        {
+            "valid": valid,
+            "error": error,
+            "outputs": outputs,
+            "node_errors": node_errors,
+            "type_name": execution.full_type_name(type(request)),
+        }
+    )
 
 
 @routes.post("/comfy_server_pack/stop")
@@ -57,7 +65,9 @@ class Announce:
         sid = server.client_id
         server.send_sync("comfy_server_pack.message", {"text": text, "client": sid, "node": unique_id}, sid)
         server.send_progress_text(f"streamed {text}", unique_id, sid)
-        server.send_sync(BinaryEventTypes.UNENCODED_PREVIEW_IMAGE, ("PNG", Image.new("RGB", (8, 8), (255, 0, 0)), None), sid)
+        server.send_sync(
+            BinaryEventTypes.UNENCODED_PREVIEW_IMAGE, ("PNG", Image.new("RGB", (8, 8), (255, 0, 0)), None), sid
+        )
         return {"ui": {"text": [text]}}
 
 

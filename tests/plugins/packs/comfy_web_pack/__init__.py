@@ -4,6 +4,7 @@ Its web scripts import ``app``/``api`` from ``../../scripts/*.js``; its node sen
 websocket event while it runs (``PromptServer.instance.send_sync``, as ComfyUI packs do) and returns
 a ``ui`` dict the web script shows. ``js/broken_*.js`` fail on purpose (at import, in hooks).
 """
+
 try:
     from server import PromptServer
 except ImportError:  # NodeFlow without its ComfyUI server module: send through the running node instead
@@ -24,8 +25,7 @@ class WebEcho:
 
     @classmethod
     def INPUT_TYPES(cls):
-        return {"required": {"text": ("STRING", {"default": "hello"})},
-                "hidden": {"unique_id": "UNIQUE_ID"}}
+        return {"required": {"text": ("STRING", {"default": "hello"})}, "hidden": {"unique_id": "UNIQUE_ID"}}
 
     RETURN_TYPES = ("STRING",)
     FUNCTION = "echo"

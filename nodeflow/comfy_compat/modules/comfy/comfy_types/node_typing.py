@@ -1,5 +1,6 @@
 """ComfyUI's ``comfy.comfy_types.node_typing`` for custom-node packs: socket type names (``IO``)
 and the typing helpers V1 node classes are written against (``ComfyNodeABC``, ``InputTypeDict``)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

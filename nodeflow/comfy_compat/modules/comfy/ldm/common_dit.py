@@ -1,7 +1,8 @@
 """comfy.ldm.common_dit for custom-node packs: helpers shared by the diffusion-transformer models."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -9,7 +10,9 @@ import torch.nn.functional as F
 from nodeflow.comfy_compat import missing
 
 
-def pad_to_patch_size(img: torch.Tensor, patch_size: Sequence[int] = (2, 2), padding_mode: str = "circular") -> torch.Tensor:
+def pad_to_patch_size(
+    img: torch.Tensor, patch_size: Sequence[int] = (2, 2), padding_mode: str = "circular"
+) -> torch.Tensor:
     """Pad the trailing spatial dimensions of ``img`` up to multiples of ``patch_size`` (one size per
     trailing dimension, the last dimension last), at the end of each dimension."""
     if padding_mode == "circular" and (torch.jit.is_tracing() or torch.jit.is_scripting()):

@@ -1,6 +1,7 @@
 """comfy_api.latest for ComfyUI V3 packs (written for NodeFlow): ``io`` (the node schema),
 ``ui`` (what a node shows) and ComfyExtension, which a pack's ``async def comfy_entrypoint()``
 returns; NodeFlow's loader calls it and registers ``get_node_list()``'s nodes."""
+
 from __future__ import annotations
 
 from nodeflow.comfy_compat import missing

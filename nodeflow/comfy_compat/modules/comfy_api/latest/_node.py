@@ -1,5 +1,6 @@
 """ComfyUI V3 node classes for packs: Schema, ComfyNode, NodeOutput, written for NodeFlow.
 nodeflow/plugins/comfy_v3.py turns a ComfyNode subclass into a NodeSpec."""
+
 from __future__ import annotations
 
 import contextvars
@@ -58,7 +59,7 @@ class NodeOutput:
     ``expand`` (a GraphBuilder graph to run in place of the node) and ``block_execution`` (a
     message: every output becomes an ExecutionBlocker)."""
 
-    def __init__(self, *args: Any, ui: Any = None, expand: dict = None, block_execution: str = None):
+    def __init__(self, *args: Any, ui: Any = None, expand: dict | None = None, block_execution: str | None = None):
         self.args = args
         self.ui = ui
         self.expand = expand
@@ -69,9 +70,13 @@ class NodeOutput:
         return self.args if self.args else None
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NodeOutput":
-        return cls(*tuple(data.get("result") or ()), ui=data.get("ui"), expand=data.get("expand"),
-                   block_execution=data.get("block_execution"))
+    def from_dict(cls, data: dict) -> NodeOutput:
+        return cls(
+            *tuple(data.get("result") or ()),
+            ui=data.get("ui"),
+            expand=data.get("expand"),
+            block_execution=data.get("block_execution"),
+        )
 
     def __getitem__(self, index: int) -> Any:
         return self.args[index]
@@ -88,8 +93,10 @@ def v1_inputs(schema: Schema) -> dict:
     """INPUT_TYPES of a V3 node, as ComfyUI derives it (and /object_info shows it)."""
     result: dict = {"required": {}}
     for item in schema.inputs:
-        result.setdefault("optional" if item.optional else "required", {})[item.id] = (item.get_io_type(),
-                                                                                      item.as_dict())
+        result.setdefault("optional" if item.optional else "required", {})[item.id] = (
+            item.get_io_type(),
+            item.as_dict(),
+        )
     for hidden in schema.hidden:
         result.setdefault("hidden", {})[hidden.name] = (hidden.value,)
     return result
@@ -97,7 +104,7 @@ def v1_inputs(schema: Schema) -> dict:
 
 # V1 class attributes a V3 class answers (some packs read them off other nodes' classes)
 _V1_VIEWS = {
-    "INPUT_TYPES": lambda s: (lambda *args, **kwargs: v1_inputs(s)),
+    "INPUT_TYPES": lambda s: lambda *args, **kwargs: v1_inputs(s),
     "RETURN_TYPES": lambda s: tuple(o.io_type for o in s.outputs),
     "RETURN_NAMES": lambda s: tuple(o.display_name or o.io_type for o in s.outputs),
     "OUTPUT_IS_LIST": lambda s: tuple(bool(o.is_output_list) for o in s.outputs),

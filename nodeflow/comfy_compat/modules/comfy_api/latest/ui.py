@@ -1,5 +1,6 @@
 """comfy_api.latest.ui for ComfyUI packs: what a V3 node shows on itself (``NodeOutput(ui=...)``),
 written for NodeFlow. Each helper's ``as_dict()`` is the ``ui`` dict of the ``executed`` event."""
+
 from __future__ import annotations
 
 import uuid
@@ -43,15 +44,22 @@ def _env():
 
 class ImageSaveHelper:
     @staticmethod
-    def save_images(images: Any, filename_prefix: str, folder_type: Any = "output", cls: Any = None,
-                    compress_level: int = 4) -> list[SavedResult]:
+    def save_images(
+        images: Any, filename_prefix: str, folder_type: Any = "output", cls: Any = None, compress_level: int = 4
+    ) -> list[SavedResult]:
         """PNGs ``{prefix}_{counter:05}_.png`` with the prompt/workflow metadata of ``cls.hidden``."""
         from nodeflow.nodes.image_io import save_images
 
         hidden = getattr(cls, "hidden", None)
         kind = getattr(folder_type, "value", folder_type)
-        records = save_images(_env(), images, filename_prefix, kind, getattr(hidden, "prompt", None),
-                              getattr(hidden, "extra_pnginfo", None))
+        records = save_images(
+            _env(),
+            images,
+            filename_prefix,
+            kind,
+            getattr(hidden, "prompt", None),
+            getattr(hidden, "extra_pnginfo", None),
+        )
         return [SavedResult(r["filename"], r["subfolder"], r["type"]) for r in records]
 
     @staticmethod

@@ -1,5 +1,6 @@
 """comfy_extras.chainner_models.model_loading for custom-node packs: build an upscale model from a
 state dict with spandrel (what NodeFlow's upscale loader uses)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """comfy.ldm.lightricks: LTX-Video model pieces (rotary embedding)."""
+
 from nodeflow.comfy_compat import missing
 
 __getattr__ = missing("comfy.ldm.lightricks")

@@ -1,7 +1,8 @@
 """comfy.ldm.lightricks.model for custom-node packs: LTX-Video's rotary position embedding."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

@@ -9,13 +9,15 @@ attend) or an additive float mask, shaped ``[q, k]``, ``[B, q, k]``, ``[B*heads,
 ``[B, heads, q, k]``. All of them compute the same softmax attention; they differ in memory use.
 Packs call ``optimized_attention`` or replace it (the blocks below look it up at call time).
 """
+
 from __future__ import annotations
 
 import functools
 import importlib.util
 import math
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -76,65 +78,71 @@ def _prepare(q, k, v, heads, mask, skip_reshape):
     return q, k, v, _mask4(mask, q.shape[0], q.shape[1])
 
 
-def _softmax_chunk(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
-                   attn_precision: torch.dtype | None) -> torch.Tensor:
+def _softmax_chunk(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, attn_precision: torch.dtype | None
+) -> torch.Tensor:
     """Plain softmax(q k^T / sqrt(d) + mask) v on ``[B, H, n, d]`` tensors."""
-    compute = torch.float32 if attn_precision == torch.float32 or q.dtype in (torch.float16, torch.bfloat16) \
-        else q.dtype
+    compute = (
+        torch.float32 if attn_precision == torch.float32 or q.dtype in (torch.float16, torch.bfloat16) else q.dtype
+    )
     scores = torch.matmul(q.to(compute), k.to(compute).transpose(-1, -2)) * (q.shape[-1] ** -0.5)
     if mask is not None:
         scores = scores + _additive(mask, compute)
     return torch.matmul(scores.softmax(dim=-1).to(v.dtype), v)
 
 
-def attention_basic(q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False,
-                    **kwargs) -> torch.Tensor:
+def attention_basic(
+    q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False, **kwargs
+) -> torch.Tensor:
     """Attention written out: scores, softmax, weighted sum (float32 scores for half inputs)."""
     q, k, v, mask = _prepare(q, k, v, heads, mask, skip_reshape)
     return _merge_heads(_softmax_chunk(q, k, v, mask, attn_precision), skip_output_reshape)
 
 
-def attention_split(q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False,
-                    **kwargs) -> torch.Tensor:
+def attention_split(
+    q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False, **kwargs
+) -> torch.Tensor:
     """Basic attention over slices of the queries, so the score matrix never exceeds ~2^26 entries."""
     q, k, v, mask = _prepare(q, k, v, heads, mask, skip_reshape)
     b, h, n, _ = q.shape
     step = max(1, (1 << 26) // max(1, b * h * k.shape[2]))
     parts = []
     for start in range(0, n, step):
-        m = mask[..., start:start + step, :] if mask is not None and mask.shape[-2] > 1 else mask
-        parts.append(_softmax_chunk(q[:, :, start:start + step], k, v, m, attn_precision))
+        m = mask[..., start : start + step, :] if mask is not None and mask.shape[-2] > 1 else mask
+        parts.append(_softmax_chunk(q[:, :, start : start + step], k, v, m, attn_precision))
     return _merge_heads(torch.cat(parts, dim=2), skip_output_reshape)
 
 
-def attention_sub_quad(query, key, value, heads, mask=None, attn_precision=None, skip_reshape=False,
-                       skip_output_reshape=False, **kwargs) -> torch.Tensor:
+def attention_sub_quad(
+    query, key, value, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False, **kwargs
+) -> torch.Tensor:
     """Memory-efficient attention: keys in chunks with a running (max, sum) softmax, so memory is
     linear in the number of keys."""
     q, k, v, mask = _prepare(query, key, value, heads, mask, skip_reshape)
     scale = q.shape[-1] ** -0.5
     qf = q.float() * scale
-    running_max = torch.full(q.shape[:-1] + (1,), -math.inf, device=q.device)
+    running_max = torch.full((*q.shape[:-1], 1), -math.inf, device=q.device)
     total = torch.zeros_like(running_max)
-    acc = torch.zeros(q.shape[:-1] + (v.shape[-1],), device=q.device)
+    acc = torch.zeros((*q.shape[:-1], v.shape[-1]), device=q.device)
     chunk = 1024
     for start in range(0, k.shape[2], chunk):
-        scores = torch.matmul(qf, k[:, :, start:start + chunk].float().transpose(-1, -2))
+        scores = torch.matmul(qf, k[:, :, start : start + chunk].float().transpose(-1, -2))
         if mask is not None:
-            m = mask[..., start:start + chunk] if mask.shape[-1] > 1 else mask
+            m = mask[..., start : start + chunk] if mask.shape[-1] > 1 else mask
             scores = scores + _additive(m, torch.float32)
         new_max = torch.maximum(running_max, scores.amax(dim=-1, keepdim=True))
         new_max = torch.where(torch.isinf(new_max), torch.zeros_like(new_max), new_max)
         correction = torch.exp(running_max - new_max)
         weights = torch.exp(scores - new_max)
         total = total * correction + weights.sum(dim=-1, keepdim=True)
-        acc = acc * correction + torch.matmul(weights, v[:, :, start:start + chunk].float())
+        acc = acc * correction + torch.matmul(weights, v[:, :, start : start + chunk].float())
         running_max = new_max
     return _merge_heads((acc / total).to(v.dtype), skip_output_reshape)
 
 
-def attention_pytorch(q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False,
-                      **kwargs) -> torch.Tensor:
+def attention_pytorch(
+    q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False, **kwargs
+) -> torch.Tensor:
     """torch's scaled_dot_product_attention."""
     q, k, v, mask = _prepare(q, k, v, heads, mask, skip_reshape)
     if mask is not None and mask.dtype != torch.bool:
@@ -146,11 +154,15 @@ def attention_pytorch(q, k, v, heads, mask=None, attn_precision=None, skip_resha
 def _needs(library: str, name: str) -> AttentionFn:
     """An attention function that exists only where ``library`` is installed (computed with torch's
     SDPA then: the same result; NodeFlow does not call the library itself)."""
+
     def call(q, k, v, heads, mask=None, attn_precision=None, skip_reshape=False, skip_output_reshape=False, **kwargs):
         if importlib.util.find_spec(library) is None:
-            raise RuntimeError(f"comfy.ldm.modules.attention.{name} needs the {library!r} package, which is not "
-                               "installed; use optimized_attention instead")
+            raise RuntimeError(
+                f"comfy.ldm.modules.attention.{name} needs the {library!r} package, which is not "
+                "installed; use optimized_attention instead"
+            )
         return attention_pytorch(q, k, v, heads, mask, attn_precision, skip_reshape, skip_output_reshape)
+
     call.__name__ = call.__qualname__ = name
     return call
 
@@ -165,6 +177,7 @@ _override = threading.local()
 def wrap_attn(func: AttentionFn) -> AttentionFn:
     """Let ``transformer_options["optimized_attention_override"]`` (a function ``(func, *args,
     **kwargs)``) take over a call of ``func``; inside the override, ``func`` runs itself."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> torch.Tensor:
         override = (kwargs.get("transformer_options") or {}).get("optimized_attention_override")
@@ -175,6 +188,7 @@ def wrap_attn(func: AttentionFn) -> AttentionFn:
             return override(func, *args, **kwargs)
         finally:
             _override.active = False
+
     return wrapper
 
 
@@ -193,16 +207,32 @@ def optimized_attention_for_device(device: Any = None, mask: bool = False, small
 
 
 from .attention_blocks import (  # noqa: E402  (the blocks call back into this module's functions)
+    GEGLU,
     BasicTransformerBlock,
     CrossAttention,
     FeedForward,
-    GEGLU,
     SpatialTransformer,
 )
 
-__all__ = ["attention_basic", "attention_split", "attention_sub_quad", "attention_pytorch", "attention_xformers",
-           "attention_sage", "attention_flash", "optimized_attention", "optimized_attention_masked",
-           "optimized_attention_for_device", "wrap_attn", "default", "exists", "CrossAttention", "FeedForward",
-           "GEGLU", "BasicTransformerBlock", "SpatialTransformer"]
+__all__ = [
+    "GEGLU",
+    "BasicTransformerBlock",
+    "CrossAttention",
+    "FeedForward",
+    "SpatialTransformer",
+    "attention_basic",
+    "attention_flash",
+    "attention_pytorch",
+    "attention_sage",
+    "attention_split",
+    "attention_sub_quad",
+    "attention_xformers",
+    "default",
+    "exists",
+    "optimized_attention",
+    "optimized_attention_for_device",
+    "optimized_attention_masked",
+    "wrap_attn",
+]
 
 __getattr__ = missing("comfy.ldm.modules.attention")

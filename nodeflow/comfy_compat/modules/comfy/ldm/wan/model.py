@@ -1,4 +1,5 @@
 """comfy.ldm.wan.model for custom-node packs: Wan's sinusoidal position embedding."""
+
 from __future__ import annotations
 
 import torch

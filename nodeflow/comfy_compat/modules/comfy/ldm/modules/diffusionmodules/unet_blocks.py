@@ -1,6 +1,7 @@
 """Building blocks of the SD UNet (re-exported by comfy.ldm.modules.diffusionmodules.openaimodel):
 residual blocks conditioned on the timestep embedding, up- and down-sampling. Parameter names
 follow the released checkpoints (``in_layers.2``, ``emb_layers.1``, ``op``, ``conv``...)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,17 @@ class TimestepBlock(torch.nn.Module):
 class Upsample(torch.nn.Module):
     """Nearest-neighbour 2x upsampling (to ``output_shape`` when given), then an optional 3x3 conv."""
 
-    def __init__(self, channels: int, use_conv: bool, dims: int = 2, out_channels: int | None = None,
-                 padding: int = 1, dtype=None, device=None, operations: Ops = comfy.ops.disable_weight_init):
+    def __init__(
+        self,
+        channels: int,
+        use_conv: bool,
+        dims: int = 2,
+        out_channels: int | None = None,
+        padding: int = 1,
+        dtype=None,
+        device=None,
+        operations: Ops = comfy.ops.disable_weight_init,
+    ):
         super().__init__()
         self.channels, self.out_channels = channels, out_channels or channels
         self.use_conv, self.dims = use_conv, dims
@@ -53,14 +63,24 @@ class Upsample(torch.nn.Module):
 class Downsample(torch.nn.Module):
     """2x downsampling: a stride-2 3x3 conv (``use_conv``) or average pooling."""
 
-    def __init__(self, channels: int, use_conv: bool, dims: int = 2, out_channels: int | None = None,
-                 padding: int = 1, dtype=None, device=None, operations: Ops = comfy.ops.disable_weight_init):
+    def __init__(
+        self,
+        channels: int,
+        use_conv: bool,
+        dims: int = 2,
+        out_channels: int | None = None,
+        padding: int = 1,
+        dtype=None,
+        device=None,
+        operations: Ops = comfy.ops.disable_weight_init,
+    ):
         super().__init__()
         self.channels, self.out_channels = channels, out_channels or channels
         stride = 2 if dims != 3 else (1, 2, 2)
         if use_conv:
-            self.op = operations.conv_nd(dims, channels, self.out_channels, 3, stride=stride, padding=padding,
-                                         **_f(dtype, device))
+            self.op = operations.conv_nd(
+                dims, channels, self.out_channels, 3, stride=stride, padding=padding, **_f(dtype, device)
+            )
         else:
             if self.channels != self.out_channels:
                 raise ValueError("Downsample without a conv cannot change the channel count")
@@ -74,20 +94,39 @@ class ResBlock(TimestepBlock):
     """GroupNorm-SiLU-conv, plus the projected timestep embedding (added, or as scale and shift),
     GroupNorm-SiLU-dropout-conv; a skip connection (1x1 or 3x3 conv when the width changes)."""
 
-    def __init__(self, channels: int, emb_channels: int, dropout: float, out_channels: int | None = None,
-                 use_conv: bool = False, use_scale_shift_norm: bool = False, dims: int = 2,
-                 use_checkpoint: bool = False, up: bool = False, down: bool = False, kernel_size: int = 3,
-                 exchange_temb_dims: bool = False, skip_t_emb: bool = False, dtype=None, device=None,
-                 operations: Ops = comfy.ops.disable_weight_init):
+    def __init__(
+        self,
+        channels: int,
+        emb_channels: int,
+        dropout: float,
+        out_channels: int | None = None,
+        use_conv: bool = False,
+        use_scale_shift_norm: bool = False,
+        dims: int = 2,
+        use_checkpoint: bool = False,
+        up: bool = False,
+        down: bool = False,
+        kernel_size: int = 3,
+        exchange_temb_dims: bool = False,
+        skip_t_emb: bool = False,
+        dtype=None,
+        device=None,
+        operations: Ops = comfy.ops.disable_weight_init,
+    ):
         super().__init__()
         f = _f(dtype, device)
         self.channels, self.out_channels = channels, out_channels or channels
-        self.use_scale_shift_norm, self.exchange_temb_dims, self.skip_t_emb = use_scale_shift_norm, \
-            exchange_temb_dims, skip_t_emb
+        self.use_scale_shift_norm, self.exchange_temb_dims, self.skip_t_emb = (
+            use_scale_shift_norm,
+            exchange_temb_dims,
+            skip_t_emb,
+        )
         padding = kernel_size // 2
-        self.in_layers = torch.nn.Sequential(operations.GroupNorm(32, channels, **f), torch.nn.SiLU(),
-                                             operations.conv_nd(dims, channels, self.out_channels, kernel_size,
-                                                                padding=padding, **f))
+        self.in_layers = torch.nn.Sequential(
+            operations.GroupNorm(32, channels, **f),
+            torch.nn.SiLU(),
+            operations.conv_nd(dims, channels, self.out_channels, kernel_size, padding=padding, **f),
+        )
         self.updown = up or down
         if up:
             self.h_upd = Upsample(channels, False, dims, **f)
@@ -102,15 +141,18 @@ class ResBlock(TimestepBlock):
         else:
             width = 2 * self.out_channels if use_scale_shift_norm else self.out_channels
             self.emb_layers = torch.nn.Sequential(torch.nn.SiLU(), operations.Linear(emb_channels, width, **f))
-        self.out_layers = torch.nn.Sequential(operations.GroupNorm(32, self.out_channels, **f), torch.nn.SiLU(),
-                                              torch.nn.Dropout(p=dropout),
-                                              operations.conv_nd(dims, self.out_channels, self.out_channels,
-                                                                 kernel_size, padding=padding, **f))
+        self.out_layers = torch.nn.Sequential(
+            operations.GroupNorm(32, self.out_channels, **f),
+            torch.nn.SiLU(),
+            torch.nn.Dropout(p=dropout),
+            operations.conv_nd(dims, self.out_channels, self.out_channels, kernel_size, padding=padding, **f),
+        )
         if self.out_channels == channels:
             self.skip_connection = torch.nn.Identity()
         elif use_conv:
-            self.skip_connection = operations.conv_nd(dims, channels, self.out_channels, kernel_size,
-                                                      padding=padding, **f)
+            self.skip_connection = operations.conv_nd(
+                dims, channels, self.out_channels, kernel_size, padding=padding, **f
+            )
         else:
             self.skip_connection = operations.conv_nd(dims, channels, self.out_channels, 1, **f)
 

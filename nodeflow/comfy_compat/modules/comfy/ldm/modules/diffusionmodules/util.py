@@ -1,5 +1,6 @@
 """comfy.ldm.modules.diffusionmodules.util for custom-node packs: the sinusoidal timestep
 embedding and small helpers of the SD UNet."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,9 @@ import torch
 from nodeflow.comfy_compat import missing
 
 
-def timestep_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10000,
-                       repeat_only: bool = False) -> torch.Tensor:
+def timestep_embedding(
+    timesteps: torch.Tensor, dim: int, max_period: float = 10000, repeat_only: bool = False
+) -> torch.Tensor:
     """Sinusoidal embedding [N, dim] of timesteps [N]: cosines then sines of t * f_i with the
     frequencies f_i = max_period^(-i / (dim // 2)); an odd ``dim`` gets a zero last column.
     ``repeat_only`` returns the timesteps repeated ``dim`` times instead."""
@@ -67,12 +69,13 @@ def linear(*args: Any, **kwargs: Any) -> torch.nn.Linear:
     return torch.nn.Linear(*args, **kwargs)
 
 
-def make_beta_schedule(schedule: str, n_timestep: int, linear_start: float = 1e-4, linear_end: float = 2e-2,
-                       cosine_s: float = 8e-3) -> torch.Tensor:
+def make_beta_schedule(
+    schedule: str, n_timestep: int, linear_start: float = 1e-4, linear_end: float = 2e-2, cosine_s: float = 8e-3
+) -> torch.Tensor:
     """Betas of the "linear" (SD's scaled-linear: linear in sqrt(beta)), "cosine", "sqrt_linear" or
     "sqrt" schedule, as float64."""
     if schedule == "linear":
-        return torch.linspace(linear_start ** 0.5, linear_end ** 0.5, n_timestep, dtype=torch.float64) ** 2
+        return torch.linspace(linear_start**0.5, linear_end**0.5, n_timestep, dtype=torch.float64) ** 2
     if schedule == "cosine":
         steps = torch.arange(n_timestep + 1, dtype=torch.float64) / n_timestep + cosine_s
         alphas = torch.cos(steps / (1 + cosine_s) * math.pi / 2) ** 2
