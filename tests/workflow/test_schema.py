@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 
 from nodeflow.workflow.convert import to_nodeflow
+from nodeflow.workflow.model import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "docs" / "nodeflow-workflow.schema.json").read_text())
 OBJECT_INFO = json.loads((ROOT / "tests" / "data" / "core_nodes_object_info.json").read_text())
 
 
