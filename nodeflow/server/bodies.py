@@ -11,7 +11,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Json,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from .requests import BadRequest
 
@@ -103,6 +112,33 @@ class ConvertBody(Body):
 
 
 M = TypeVar("M", bound=Body)
+
+
+class UploadForm(Body):
+    """POST /upload/image (multipart/form-data): the file plus text fields."""
+
+    image: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})] = Field(
+        description="the image file: PNG, JPEG, WebP, GIF, BMP or TIFF, its name's extension agreeing with the content"
+    )
+    type: Annotated[Literal["input", "output", "temp"], BeforeValidator(lambda v: v or "input")] = Field(
+        "input", description="the folder: 'input', 'output' or 'temp'"
+    )
+    subfolder: str = Field("", description="a folder below the target folder (created if missing)")
+    overwrite: str = Field("", description="'true' or '1' to replace a file of the same name")
+
+
+class ImageRef(Body):
+    filename: str = Field(min_length=1, description="the original image's file name")
+    subfolder: str = ""
+    type: Literal["input", "output", "temp"] = "input"
+
+
+class MaskUploadForm(UploadForm):
+    """POST /upload/mask: the mask's alpha becomes the alpha of original_ref."""
+
+    original_ref: Json[ImageRef] = Field(
+        description='JSON {"filename", "subfolder"?, "type"?} naming the original image'
+    )
 
 
 def describe(model: type[Body], exc: ValidationError) -> str:

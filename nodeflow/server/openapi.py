@@ -111,15 +111,6 @@ HISTORY = {
 }
 CLEAR_OR_DELETE = json_content(body_schema(bodies.ClearOrDelete))
 JSON_BODY_ERRORS = (400, 413, 415)
-UPLOAD_FIELDS = {
-    "image": {
-        **BINARY,
-        "description": "PNG, JPEG, WebP, GIF, BMP or TIFF; the name's extension must agree with the content",
-    },
-    "type": {"type": "string", "enum": ["input", "output", "temp"], "default": "input"},
-    "subfolder": {**STR, "description": "folder below the target folder (created if missing)"},
-    "overwrite": {**STR, "description": "'true' or '1' replaces a file of the same name"},
-}
 UPLOADED = obj(("name", "subfolder", "type"), name=STR, subfolder=STR, type=STR)
 FILE_PARAM = path_param("file", "path below user/default/, '/' separated (URL-encoded)")
 OVERWRITE = query(
@@ -258,7 +249,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         ok=UPLOADED,
         errors=(400, 413),
         body_required=True,
-        body={"multipart/form-data": {"schema": obj(("image",), **UPLOAD_FIELDS)}},
+        body={"multipart/form-data": {"schema": body_schema(bodies.UploadForm)}},
     ),
     ("POST", "/upload/mask"): op(
         "files",
@@ -266,15 +257,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         ok=UPLOADED,
         errors=(400, 404, 413),
         body_required=True,
-        body={
-            "multipart/form-data": {
-                "schema": obj(
-                    ("image", "original_ref"),
-                    **UPLOAD_FIELDS,
-                    original_ref={**STR, "description": "JSON {filename, subfolder?, type?} of the original image"},
-                )
-            }
-        },
+        body={"multipart/form-data": {"schema": body_schema(bodies.MaskUploadForm)}},
     ),
     ("GET", "/view"): op(
         "files",

@@ -5,6 +5,7 @@ import collections
 import json
 import time
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -66,10 +67,23 @@ BODY_MODELS = {
 }
 
 
+FORM_MODELS = {"/upload/image": bodies.UploadForm, "/upload/mask": bodies.MaskUploadForm}
+
+
+def model_schema(model: type[bodies.Body]) -> dict:
+    """The model's JSON Schema; the models it nests are in components/schemas, where its $refs point."""
+    schema = model.model_json_schema(ref_template=MODEL_REF)
+    for name, definition in schema.pop("$defs", {}).items():
+        assert DOCUMENT["components"]["schemas"][name] == definition, name
+    return schema
+
+
 def test_request_body_schemas_are_the_models_schemas():
-    for path, model in BODY_MODELS.items():
-        documented = DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        assert documented == model.model_json_schema(ref_template=MODEL_REF), path
+    for media, models in (("application/json", BODY_MODELS), ("multipart/form-data", FORM_MODELS)):
+        for path, model in models.items():
+            documented = DOCUMENT["paths"][path]["post"]["requestBody"]["content"][media]["schema"]
+            assert documented == model_schema(model), path
+    assert "ImageRef" in DOCUMENT["components"]["schemas"]  # original_ref's JSON, nested in the mask form
     json_bodies = {
         path
         for path, item in DOCUMENT["paths"].items()
@@ -129,6 +143,35 @@ async def test_a_bad_body_is_a_400_naming_the_field(api, path, body, field, hint
             "error": {"type": "invalid_prompt", "message": message, "details": "", "extra_info": {}},
             "node_errors": {},
         }
+
+
+BAD_FORMS = [  # (path, form fields, the field the 400 must name, words of what to send)
+    ("/upload/image", {"type": "models"}, "'type'", "'input', 'output' or 'temp'"),
+    ("/upload/image", {"image": None}, "'image'", "the image file"),
+    ("/upload/mask", {"original_ref": "nope"}, "'original_ref'", "invalid JSON"),
+    ("/upload/mask", {"original_ref": '{"filename": 3}'}, "'original_ref.filename'", "naming the original image"),
+    ("/upload/mask", {"original_ref": '{"filename": "a.png", "type": "models"}'}, "'original_ref.type'", "input"),
+]
+
+
+@pytest.mark.parametrize(("path", "fields", "field", "hint"), BAD_FORMS)
+async def test_a_bad_upload_form_is_a_400_naming_the_field(api, path, fields, field, hint):
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGBA", (4, 4)).save(png, format="PNG")
+    form = aiohttp.FormData(default_to_multipart=True)
+    if fields.get("image", True) is not None:
+        form.add_field("image", png.getvalue(), filename="a.png", content_type="image/png")
+    for key, value in fields.items():
+        if value is not None:
+            form.add_field(key, value)
+    r = await api.client.post(path, data=form)
+    assert r.status == 400
+    message = (await r.json())["error"]["message"]
+    assert message.startswith(field) and hint in message, message
 
 
 async def test_good_bodies_still_pass(api):
