@@ -2,7 +2,7 @@
 (``parse``) and writes that body's schema in /openapi.json (``openapi.body_schema``).
 
 Types are strict (a string is not taken for a number, nor a number for a string) except the
-on/off flags, which take what ComfyUI's server takes as true or false (true/false, 1/0).
+on/off flags, which also take 1/0 and 'true'/'false' (ComfyUI's server reads them as truthy values).
 Each field's description says what to send; a 400 names the field and repeats it.
 """
 

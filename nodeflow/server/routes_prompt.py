@@ -58,12 +58,8 @@ async def post_prompt(request: web.Request) -> web.Response:
             + (" or a 'workflow' (editor format)" if app.get("workflow_to_prompt") else ""),
             f"got {type(prompt).__name__} for 'prompt'",
         )
-    extra_data, client_id, number, targets = (
-        body.extra_data,
-        body.client_id,
-        body.number,
-        body.partial_execution_targets,
-    )
+    extra_data, client_id, number = body.extra_data, body.client_id, body.number
+    targets = body.partial_execution_targets
     prompt_id = body.prompt_id or uuid.uuid4().hex
     if app["store"].exists(prompt_id):
         return _invalid(f"a prompt with id {prompt_id!r} already exists; leave prompt_id out to get a new one")
