@@ -1,9 +1,10 @@
-"""The OpenAPI 3.0 document of the HTTP API, served at GET /openapi.json (and /api/openapi.json).
+"""The OpenAPI 3.1 document of the HTTP API, served at GET /openapi.json (and /api/openapi.json).
 
 The document is data: one entry per operation in OPERATIONS, expanded by small helpers. Every route
 the app registers must have an entry (tests/server/test_openapi.py compares it with the router), and
 the listed status codes are the ones the handlers and middlewares really return (401/403 come from
-the token/Host/Origin guards and apply to every operation).
+the token/Host/Origin guards and apply to every operation). The JSON request bodies are not written
+here: each is the JSON Schema of the pydantic model its route validates with (bodies.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import copy
 from typing import Any
 
 from aiohttp import web
+
+from . import bodies
 
 routes = web.RouteTableDef()
 
@@ -55,6 +58,17 @@ def json_content(schema: dict) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+MODEL_REF = "#/components/schemas/{model}"
+MODEL_DEFS: dict[str, dict] = {}  # schemas of models nested in a body, under components/schemas
+
+
+def body_schema(model: type[bodies.Body]) -> dict:
+    """The JSON Schema of a request body model (bodies.py), the one the route validates with."""
+    schema = model.model_json_schema(ref_template=MODEL_REF)
+    MODEL_DEFS.update(schema.pop("$defs", {}))
+    return schema
+
+
 def op(
     tag: str,
     summary: str,
@@ -95,19 +109,8 @@ HISTORY = {
         meta=ANY_OBJ,
     ),
 }
-CLEAR_OR_DELETE = json_content(
-    obj(clear={**BOOL, "description": "remove everything"}, delete={**STR_LIST, "description": "prompt ids to remove"})
-)
+CLEAR_OR_DELETE = json_content(body_schema(bodies.ClearOrDelete))
 JSON_BODY_ERRORS = (400, 413, 415)
-UPLOAD_FIELDS = {
-    "image": {
-        **BINARY,
-        "description": "PNG, JPEG, WebP, GIF, BMP or TIFF; the name's extension must agree with the content",
-    },
-    "type": {"type": "string", "enum": ["input", "output", "temp"], "default": "input"},
-    "subfolder": {**STR, "description": "folder below the target folder (created if missing)"},
-    "overwrite": {**STR, "description": "'true' or '1' replaces a file of the same name"},
-}
 UPLOADED = obj(("name", "subfolder", "type"), name=STR, subfolder=STR, type=STR)
 FILE_PARAM = path_param("file", "path below user/default/, '/' separated (URL-encoded)")
 OVERWRITE = query(
@@ -115,12 +118,7 @@ OVERWRITE = query(
     {"type": "string", "enum": ["true", "false"], "default": "true"},
     "'false' refuses to replace an existing file (409)",
 )
-PROMPT_NODES = {
-    "type": "object",
-    "description": "API format: {node_id: {class_type, inputs}}",
-    "additionalProperties": obj(("class_type", "inputs"), class_type=STR, inputs=ANY_OBJ),
-}
-WORKFLOW_FORMATS = ["api", "nodeflow", "comfyui"]
+WORKFLOW_FORMATS = list(bodies.WORKFLOW_FORMATS)
 
 OPERATIONS: dict[tuple[str, str], dict] = {
     ("GET", "/"): op(
@@ -141,19 +139,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         ok=obj(("prompt_id", "number", "node_errors"), prompt_id=STR, number=NUM, node_errors=ANY_OBJ),
         errors=JSON_BODY_ERRORS,
         body_required=True,
-        body=json_content(
-            obj(
-                ("prompt",),
-                prompt=PROMPT_NODES,
-                client_id={**STR, "description": "websocket client id that receives the progress events"},
-                extra_data={**ANY_OBJ, "description": "passed to nodes (extra_pnginfo, ...)"},
-                front={**BOOL, "description": "queue before the pending prompts"},
-                number={**NUM, "description": "explicit queue position (finite)"},
-                partial_execution_targets={**STR_LIST, "description": "run only these output node ids"},
-                prompt_id={**STR, "maxLength": 200, "description": "own id; a new one is made when left out"},
-                workflow={**ANY_OBJ, "description": "editor-format workflow, converted when 'prompt' is absent"},
-            )
-        ),
+        body=json_content(body_schema(bodies.PromptBody)),
     ),
     ("GET", "/queue"): op(
         "queue",
@@ -174,7 +160,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "queue",
         "Interrupt the running prompt (only that one when prompt_id is given)",
         errors=JSON_BODY_ERRORS,
-        body=json_content(obj(prompt_id=STR)),
+        body=json_content(body_schema(bodies.InterruptBody)),
     ),
     ("GET", "/history"): op(
         "history",
@@ -217,7 +203,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         "system",
         "Unload models and/or free cached memory",
         errors=JSON_BODY_ERRORS,
-        body=json_content(obj(unload_models=BOOL, free_memory=BOOL)),
+        body=json_content(body_schema(bodies.FreeBody)),
     ),
     ("GET", "/features"): op("system", "Server feature flags", ok=ANY_OBJ),
     ("GET", "/extensions"): op("plugins", "JavaScript files the editor loads from plugins", ok=STR_LIST),
@@ -263,7 +249,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         ok=UPLOADED,
         errors=(400, 413),
         body_required=True,
-        body={"multipart/form-data": {"schema": obj(("image",), **UPLOAD_FIELDS)}},
+        body={"multipart/form-data": {"schema": body_schema(bodies.UploadForm)}},
     ),
     ("POST", "/upload/mask"): op(
         "files",
@@ -271,15 +257,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
         ok=UPLOADED,
         errors=(400, 404, 413),
         body_required=True,
-        body={
-            "multipart/form-data": {
-                "schema": obj(
-                    ("image", "original_ref"),
-                    **UPLOAD_FIELDS,
-                    original_ref={**STR, "description": "JSON {filename, subfolder?, type?} of the original image"},
-                )
-            }
-        },
+        body={"multipart/form-data": {"schema": body_schema(bodies.MaskUploadForm)}},
     ),
     ("GET", "/view"): op(
         "files",
@@ -349,11 +327,7 @@ OPERATIONS: dict[tuple[str, str], dict] = {
             )
         ],
         body={
-            "application/json": {
-                "schema": obj(
-                    ("workflow",), workflow=ANY_OBJ, to={"type": "string", "enum": WORKFLOW_FORMATS, "default": "api"}
-                )
-            },
+            **json_content(body_schema(bodies.ConvertBody)),
             "image/png": {"schema": BINARY},
             "image/webp": {"schema": BINARY},
         },
@@ -382,12 +356,12 @@ def build_document() -> dict:
         ).rstrip("_") or method.lower()
         paths.setdefault(path, {})[method.lower()] = operation
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "NodeFlow", "version": "0.1.0", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
+            "schemas": {"Error": ERROR_SCHEMA, **MODEL_DEFS},
             "responses": {
                 f"E{code}": {"description": text, "content": json_content({"$ref": "#/components/schemas/Error"})}
                 for code, text in ERROR_TEXT.items()

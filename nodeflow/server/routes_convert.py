@@ -12,6 +12,7 @@ from aiohttp import web
 from nodeflow.workflow import convert
 from nodeflow.workflow.image_metadata import workflow_from_image
 
+from .bodies import ConvertBody, parse
 from .requests import BadRequest, bad, json_object
 from .security import json_error
 
@@ -32,10 +33,8 @@ async def convert_workflow(request: web.Request) -> web.Response:
             data, warnings = workflow_from_image(body, object_info)
             source = "image"
         else:
-            payload = await json_object(request)
-            if "workflow" not in payload:
-                raise BadRequest('give {"workflow": ..., "to": "api" | "nodeflow" | "comfyui"}')
-            data, warnings, target = payload["workflow"], [], payload.get("to", "api")
+            body = parse(ConvertBody, await json_object(request))
+            data, warnings, target = body.workflow, [], body.to
             source = convert.detect_format(data)
         if target not in TARGETS:
             raise BadRequest(f"'to' must be one of {sorted(TARGETS)}, got {str(target)[:40]!r}")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import mimetypes
 import os
 import warnings
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -16,9 +16,12 @@ from PIL import Image
 
 from nodeflow.folders import UnsafePath, check_name, safe_join
 
+from .bodies import MaskUploadForm, UploadForm, parse
+from .requests import BadRequest
 from .security import json_error, refuse_unsafe_paths
 
 routes = web.RouteTableDef()
+F = TypeVar("F", bound=UploadForm)
 IMAGE_FORMATS = {
     "PNG": (".png",),
     "JPEG": (".jpg", ".jpeg"),
@@ -102,19 +105,17 @@ async def _read_upload(request: web.Request) -> tuple[dict, bytes | None, str]:
     return fields, data, filename
 
 
-async def _save(request: web.Request, fields: dict, data: bytes, filename: str) -> web.Response:
+async def _save(request: web.Request, form: UploadForm, data: bytes, filename: str) -> web.Response:
     filename = os.path.basename(unquote(filename).replace("\\", "/"))
     check_name(filename, allow_subdirs=False)
-    folder = _folder(request, fields.get("type"))
-    target_dir = safe_join(folder, fields.get("subfolder", "")) if fields.get("subfolder") else folder
+    folder = _folder(request, form.type)
+    target_dir = safe_join(folder, form.subfolder) if form.subfolder else folder
     target_dir.mkdir(parents=True, exist_ok=True)
-    safe_join(folder, *(p for p in [fields.get("subfolder", "")] if p))  # re-check after mkdir (symlinks)
-    overwrite = fields.get("overwrite", "").lower() in ("true", "1")
+    safe_join(folder, *(p for p in [form.subfolder] if p))  # re-check after mkdir (symlinks)
+    overwrite = form.overwrite.lower() in ("true", "1")
     name = _free_name(target_dir, filename, overwrite)
     safe_join(target_dir, name).write_bytes(data)
-    return web.json_response(
-        {"name": name, "subfolder": fields.get("subfolder", ""), "type": fields.get("type") or "input"}
-    )
+    return web.json_response({"name": name, "subfolder": form.subfolder, "type": form.type})
 
 
 def upload_errors(handler):
@@ -130,35 +131,33 @@ def upload_errors(handler):
     return wrapped
 
 
-async def _read_image_upload(request: web.Request) -> tuple[dict, bytes, str]:
+async def _read_image_upload(request: web.Request, model: type[F]) -> tuple[F, bytes, str]:
     fields, data, filename = await _read_upload(request)
-    if data is None:
-        raise ValueError("no 'image' field in the upload")
-    check_image(data, filename, request.app["config"].max_upload_pixels)
-    return fields, data, filename
+    try:
+        form = parse(model, {**fields, **({"image": bytes(data)} if data is not None else {})})
+    except BadRequest as exc:
+        raise ValueError(exc.message) from None
+    check_image(form.image, filename, request.app["config"].max_upload_pixels)
+    return form, form.image, filename
 
 
 @routes.post("/upload/image")
 @upload_errors
 async def upload_image(request: web.Request) -> web.Response:
-    fields, data, filename = await _read_image_upload(request)
-    return await _save(request, fields, data, filename)
+    form, data, filename = await _read_image_upload(request, UploadForm)
+    return await _save(request, form, data, filename)
 
 
 @routes.post("/upload/mask")
 @upload_errors
 async def upload_mask(request: web.Request) -> web.Response:
     """The uploaded image's alpha becomes the alpha of ``original_ref``; saved as PNG."""
-    fields, data, filename = await _read_image_upload(request)
-    try:
-        ref = json.loads(fields.get("original_ref", ""))
-        assert isinstance(ref, dict) and isinstance(ref.get("filename"), str)
-    except (ValueError, AssertionError):
-        return json_error(400, "original_ref must be JSON {filename, subfolder?, type?} naming the original image")
-    folder = _folder(request, ref.get("type"))
-    original_path = safe_join(folder, *(p for p in (ref.get("subfolder", ""), ref["filename"]) if p))
+    form, data, filename = await _read_image_upload(request, MaskUploadForm)
+    ref = form.original_ref
+    folder = _folder(request, ref.type)
+    original_path = safe_join(folder, *(p for p in (ref.subfolder, ref.filename) if p))
     if not original_path.is_file():
-        return json_error(404, f"original image {ref['filename'][:100]!r} not found", "not_found")
+        return json_error(404, f"original image {ref.filename[:100]!r} not found", "not_found")
     with Image.open(original_path) as original, Image.open(io.BytesIO(data)) as mask:
         result = original.convert("RGBA")
         alpha = mask.convert("RGBA").getchannel("A").resize(result.size)
@@ -166,7 +165,7 @@ async def upload_mask(request: web.Request) -> web.Response:
         buf = io.BytesIO()
         result.save(buf, format="PNG")
     name = os.path.splitext(os.path.basename(filename))[0] + ".png"
-    return await _save(request, fields, buf.getvalue(), name)
+    return await _save(request, form, buf.getvalue(), name)
 
 
 @routes.get("/view")

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from nodeflow.folders import MODEL_FOLDERS
 
+from .bodies import FreeBody, parse
 from .requests import BadRequest, bad, json_object
 from .security import json_error
 
@@ -84,10 +85,10 @@ async def system_stats(request: web.Request) -> web.Response:
 @routes.post("/free")
 async def free(request: web.Request) -> web.Response:
     try:
-        body = await json_object(request, allow_empty=True)
+        body = parse(FreeBody, await json_object(request, allow_empty=True))
     except BadRequest as exc:
         return bad(exc)
-    unload, free_memory = bool(body.get("unload_models")), bool(body.get("free_memory"))
+    unload, free_memory = body.unload_models, body.free_memory
     if unload or free_memory:
         request.app["worker"].request_free(unload, free_memory)
     return web.Response(status=200)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 
 from aiohttp import web
@@ -10,6 +9,7 @@ from aiohttp import web
 from nodeflow.graph.validate import validate_prompt
 from nodeflow.workflow.share import shareable_pnginfo
 
+from .bodies import ClearOrDelete, InterruptBody, PromptBody, parse
 from .queue_store import QueuedPrompt
 from .requests import BadRequest, bad, json_object
 
@@ -34,13 +34,6 @@ def _shareable(app: web.Application, extra_data: dict) -> dict:
     return extra_data if shared is info else {**extra_data, "extra_pnginfo": shared}
 
 
-def _finite(value: int | float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
-
 @routes.get("/prompt")
 async def get_prompt(request: web.Request) -> web.Response:
     return web.json_response({"exec_info": {"queue_remaining": request.app["store"].remaining()}})
@@ -50,13 +43,13 @@ async def get_prompt(request: web.Request) -> web.Response:
 async def post_prompt(request: web.Request) -> web.Response:
     app = request.app
     try:
-        body = await json_object(request)
+        body = parse(PromptBody, await json_object(request))
     except BadRequest as exc:
         return _invalid(exc.message, status=exc.status)
-    prompt = body.get("prompt")
-    if prompt is None and "workflow" in body and app.get("workflow_to_prompt"):
+    prompt = body.prompt
+    if prompt is None and body.workflow is not None and app.get("workflow_to_prompt"):
         try:
-            prompt, _warnings = app["workflow_to_prompt"](body["workflow"])
+            prompt, _warnings = app["workflow_to_prompt"](body.workflow)
         except ValueError as exc:
             return _invalid(f"the workflow could not be converted: {exc}")
     if not isinstance(prompt, dict):
@@ -65,22 +58,11 @@ async def post_prompt(request: web.Request) -> web.Response:
             + (" or a 'workflow' (editor format)" if app.get("workflow_to_prompt") else ""),
             f"got {type(prompt).__name__} for 'prompt'",
         )
-    extra_data = body.get("extra_data", {})
-    if not isinstance(extra_data, dict):
-        return _invalid("'extra_data' must be an object")
-    client_id = body.get("client_id")
-    if client_id is not None and not isinstance(client_id, str):
-        return _invalid("'client_id' must be a string")
-    prompt_id = body.get("prompt_id") or uuid.uuid4().hex
-    if not isinstance(prompt_id, str) or len(prompt_id) > 200:
-        return _invalid("'prompt_id' must be a string of at most 200 characters")
+    extra_data, client_id, number = body.extra_data, body.client_id, body.number
+    targets = body.partial_execution_targets
+    prompt_id = body.prompt_id or uuid.uuid4().hex
     if app["store"].exists(prompt_id):
         return _invalid(f"a prompt with id {prompt_id!r} already exists; leave prompt_id out to get a new one")
-    number = body.get("number")
-    explicit_number = isinstance(number, (int, float)) and not isinstance(number, bool)
-    if explicit_number and not _finite(number):  # NaN/inf/huge: not storable, not valid JSON to send back
-        return _invalid("'number' must be a finite number")
-    targets = body.get("partial_execution_targets")
 
     check_models = getattr(app["worker"], "check_models", None)  # the Ray pool: models no worker has
     missing = check_models(prompt) if check_models is not None else {}
@@ -101,8 +83,8 @@ async def post_prompt(request: web.Request) -> web.Response:
     if not validation.ok:
         return web.json_response({"error": validation.error, "node_errors": validation.node_errors}, status=400)
 
-    if not explicit_number:
-        number = app["store"].next_number(front=bool(body.get("front")))
+    if number is None:
+        number = app["store"].next_number(front=body.front)
     extra_data = _shareable(app, extra_data)
     if client_id:
         extra_data = {**extra_data, "client_id": client_id}
@@ -124,27 +106,17 @@ async def get_queue(request: web.Request) -> web.Response:
     )
 
 
-def _id_list(body: dict, key: str) -> list[str] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadRequest(f"'{key}' must be a list of prompt ids (strings)")
-    return value
-
-
 async def _clear_or_delete(request: web.Request, clear, delete) -> list[str] | web.Response:
     """The shared body of POST /queue and POST /history: {clear?: bool, delete?: [ids]}."""
     try:
-        body = await json_object(request, allow_empty=True)
-        ids = _id_list(body, "delete")
+        body = parse(ClearOrDelete, await json_object(request, allow_empty=True))
     except BadRequest as exc:
         return bad(exc)
-    if body.get("clear"):
+    if body.clear:
         clear()
-    if ids:
-        delete(ids)
-    return ids or []
+    if body.delete:
+        delete(body.delete)
+    return body.delete or []
 
 
 @routes.post("/queue")
@@ -162,13 +134,10 @@ async def post_queue(request: web.Request) -> web.Response:
 @routes.post("/interrupt")
 async def post_interrupt(request: web.Request) -> web.Response:
     try:
-        body = await json_object(request, allow_empty=True)
+        body = parse(InterruptBody, await json_object(request, allow_empty=True))
     except BadRequest as exc:
         return bad(exc)
-    prompt_id = body.get("prompt_id")
-    if prompt_id is not None and not isinstance(prompt_id, str):
-        return bad(BadRequest("'prompt_id' must be a string"))
-    request.app["worker"].interrupt_prompt(prompt_id)
+    request.app["worker"].interrupt_prompt(body.prompt_id)
     return web.Response(status=200)
 
 

@@ -1,4 +1,4 @@
-"""The NodeFlow workflow format, version 2 (schema: docs/nodeflow-workflow.schema.json).
+"""The NodeFlow workflow format, version 2 (schema: nodeflow-workflow.schema.json beside this file).
 
     {"format": "nodeflow-workflow", "version": 2,
      "nodes": [{"id", "type", "version", "pos", "size", "title", "color", "bgcolor", "mode",
@@ -23,14 +23,19 @@ of it; inside a definition, links from ``["@in", k]`` read the instance's k-th i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from .errors import WorkflowError
 
 FORMAT = "nodeflow-workflow"
 VERSION = 2
-MODES = ("active", "muted", "bypassed")
+SCHEMA = json.loads((Path(__file__).with_name("nodeflow-workflow.schema.json")).read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def _v1_to_v2(workflow: dict) -> dict:
@@ -70,70 +75,48 @@ def migrate(workflow: dict) -> dict:
 
 
 def check(workflow: Any) -> dict:
-    """Structural checks with messages naming the broken part; returns the (migrated) workflow."""
+    """The (migrated) workflow, checked against the JSON Schema and for references the schema cannot
+    express (unique ids, links between nodes that exist); WorkflowError names the broken part."""
     if not isinstance(workflow, dict) or workflow.get("format") != FORMAT:
         raise WorkflowError('not a NodeFlow workflow (no "format": "nodeflow-workflow")')
     workflow = migrate(workflow)
+    error = jsonschema.exceptions.best_match(VALIDATOR.iter_errors(workflow))
+    if error is not None:
+        raise WorkflowError(schema_message(error))
     definitions = workflow.setdefault("subgraphs", [])
-    if not isinstance(definitions, list):
-        raise WorkflowError("NodeFlow workflow: 'subgraphs' must be a list of subgraph definitions")
-    check_subgraphs(definitions)
-    check_graph(workflow, "NodeFlow workflow")
+    seen = set()
+    for definition in definitions:
+        if definition["id"] in seen:
+            raise WorkflowError(f"subgraph {definition['id']!r} is defined twice")
+        seen.add(definition["id"])
+        inputs, outputs = definition.setdefault("inputs", []), definition.setdefault("outputs", [])
+        name = definition.get("name") or definition["id"]
+        check_references(
+            definition, f"subgraph {name!r}", io={"@in": len(inputs), "@out": {s["name"] for s in outputs}}
+        )
+    check_references(workflow, "NodeFlow workflow")
     return workflow
 
 
-def check_subgraphs(definitions: list) -> None:
-    """Each definition has an id, a name, inputs/outputs with names, and a valid inner graph."""
-    seen = set()
-    for definition in definitions:
-        if not isinstance(definition, dict) or not isinstance(definition.get("id"), str) or not definition["id"]:
-            raise WorkflowError(f"subgraph definitions need a string 'id' (got {str(definition)[:80]})")
-        sid = definition["id"]
-        if sid in seen:
-            raise WorkflowError(f"subgraph {sid!r} is defined twice")
-        seen.add(sid)
-        for side in ("inputs", "outputs"):
-            slots = definition.setdefault(side, [])
-            if not isinstance(slots, list) or not all(
-                isinstance(s, dict) and isinstance(s.get("name"), str) for s in slots
-            ):
-                raise WorkflowError(f"subgraph {sid!r}: '{side}' must be a list of {{name, type}}")
-        check_graph(
-            definition,
-            f"subgraph {definition.get('name') or sid!r}",
-            io={"@in": len(definition["inputs"]), "@out": {s["name"] for s in definition["outputs"]}},
-        )
+def schema_message(error: jsonschema.ValidationError) -> str:
+    """Where the workflow breaks the schema (a JSON path), what is there and what is expected."""
+    expected = error.schema.get("description") if isinstance(error.schema, dict) else None
+    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    return f"NodeFlow workflow: {error.json_path}: {message}" + (f" (expected: {expected})" if expected else "")
 
 
-def check_graph(workflow: dict, where: str, io: dict | None = None) -> None:
-    """Nodes with unique string ids and known modes; links between nodes that exist (or, inside a
-    subgraph, from "@in" slots and to "@out" names that exist)."""
-    for key in ("nodes", "links"):
-        if not isinstance(workflow.get(key), list):
-            raise WorkflowError(f"{where}: '{key}' must be a list")
+def check_references(graph: dict, where: str, io: dict | None = None) -> None:
+    """Unique node ids; links between nodes that exist (or, inside a subgraph, from "@in" slots and
+    to "@out" names that exist). The shapes were checked by the schema."""
     ids = set()
-    for node in workflow["nodes"]:
-        if not isinstance(node, dict) or not isinstance(node.get("id"), str) or not isinstance(node.get("type"), str):
-            raise WorkflowError(f"{where}: every node needs a string 'id' and 'type' (got {str(node)[:80]})")
-        if node["id"] in ids or node["id"].startswith("@"):
-            raise WorkflowError(
-                f"{where}: node id {node['id']!r} is used twice (or starts with '@', kept for subgraph inputs/outputs)"
-            )
-        if node.get("mode", "active") not in MODES:
-            raise WorkflowError(f"node {node['id']}: mode must be one of {MODES}")
-        if not isinstance(node.get("widgets", {}), dict):
-            raise WorkflowError(f"node {node['id']}: 'widgets' must be an object of input name -> value")
+    for node in graph["nodes"]:
+        if node["id"] in ids:
+            raise WorkflowError(f"{where}: node id {node['id']!r} is used twice")
         ids.add(node["id"])
-    for link in workflow["links"]:
-        try:
-            (src, slot), (dst, name) = link["from"], link["to"]
-            assert isinstance(slot, int) and isinstance(name, str)
-        except (KeyError, TypeError, ValueError, AssertionError):
-            raise WorkflowError(
-                f"{where}: a link needs from: [node, slot] and to: [node, input] (got {str(link)[:100]})"
-            ) from None
+    for link in graph["links"]:
+        (src, slot), (dst, name) = link["from"], link["to"]
         if io is not None and src == "@in":
-            if not 0 <= slot < io["@in"]:
+            if not slot < io["@in"]:
                 raise WorkflowError(f"{where}: link {link.get('id')} reads subgraph input {slot}, which does not exist")
             src = None
         if io is not None and dst == "@out":

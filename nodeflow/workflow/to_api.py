@@ -1,4 +1,7 @@
-"""NodeFlow workflow -> API prompt: muted nodes dropped, bypassed nodes passed through by type."""
+"""NodeFlow workflow -> API prompt: muted nodes dropped, bypassed nodes passed through by type.
+
+The editor builds the same prompt in web/js/model/prompt.js; tests/workflow/test_prompt_builders_agree.py
+runs both on the same workflows and compares them."""
 
 from __future__ import annotations
 
@@ -67,9 +70,14 @@ def to_api_prompt(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
         inputs.update(filled)  # names it, and the import already warned about it
         if filled:
             warnings.append(defaults_warning(nid, node["type"], filled, []))
-        for name in widgets:
-            if name not in {n for n, _, _ in input_specs(info)}:
-                warnings.append(warning(nid, f"{node['type']} has no input {name!r} any more; its value was dropped"))
+        optional, _ = fill_defaults(info, inputs, sections=("optional",))  # as the editor: every widget has a
+        inputs.update(optional)  # value, an optional one its default (silently, as in ComfyUI)
+        names = {n for n, _, _ in input_specs(info)}
+        warnings.extend(
+            warning(nid, f"{node['type']} has no input {name!r} any more; its value was dropped")
+            for name in widgets
+            if name not in names
+        )
         prompt[nid] = {
             "class_type": node["type"],
             "inputs": inputs,

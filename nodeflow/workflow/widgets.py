@@ -80,14 +80,14 @@ def values_by_name(info: dict, values: Any) -> tuple[dict, dict]:
     return named, controls
 
 
-def fill_defaults(info: dict, widgets: dict) -> tuple[dict, list[str]]:
-    """Values for the required widget inputs ``widgets`` has no value for (absent or null): the
+def fill_defaults(info: dict, widgets: dict, sections: Collection[str] = ("required",)) -> tuple[dict, list[str]]:
+    """Values for the widget inputs of ``sections`` that ``widgets`` has no value for (absent or null): the
     input's ``default``, or for a combo without one its first choice. Returns (the values filled
     {name: value}, the names left without a value because there is nothing to choose from, e.g. a
     model combo over an empty folder)."""
     filled, empty = {}, []
     for name, spec, section in input_specs(info):
-        if section != "required" or not is_widget(spec) or widgets.get(name) is not None:
+        if section not in sections or not is_widget(spec) or widgets.get(name) is not None:
             continue
         value = default_value(spec)
         if value is None:

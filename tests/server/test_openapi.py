@@ -5,13 +5,15 @@ import collections
 import json
 import time
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 from nodeflow.engine.executor import Engine
+from nodeflow.server import bodies
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from nodeflow.server.openapi import DOCUMENT
+from nodeflow.server.openapi import DOCUMENT, MODEL_REF
 
 from .test_restart import ROOT, free_port, start
 
@@ -54,22 +56,132 @@ async def test_openapi_is_behind_the_same_guards(api):
     assert r.status == 403
 
 
+# Every JSON request body: the route validates with a model in bodies.py, the document shows its schema.
+BODY_MODELS = {
+    "/prompt": bodies.PromptBody,
+    "/queue": bodies.ClearOrDelete,
+    "/history": bodies.ClearOrDelete,
+    "/interrupt": bodies.InterruptBody,
+    "/free": bodies.FreeBody,
+    "/nodeflow/convert": bodies.ConvertBody,
+}
+
+
+FORM_MODELS = {"/upload/image": bodies.UploadForm, "/upload/mask": bodies.MaskUploadForm}
+
+
+def model_schema(model: type[bodies.Body]) -> dict:
+    """The model's JSON Schema; the models it nests are in components/schemas, where its $refs point."""
+    schema = model.model_json_schema(ref_template=MODEL_REF)
+    for name, definition in schema.pop("$defs", {}).items():
+        assert DOCUMENT["components"]["schemas"][name] == definition, name
+    return schema
+
+
+def test_request_body_schemas_are_the_models_schemas():
+    for media, models in (("application/json", BODY_MODELS), ("multipart/form-data", FORM_MODELS)):
+        for path, model in models.items():
+            documented = DOCUMENT["paths"][path]["post"]["requestBody"]["content"][media]["schema"]
+            assert documented == model_schema(model), path
+    assert "ImageRef" in DOCUMENT["components"]["schemas"]  # original_ref's JSON, nested in the mask form
+    json_bodies = {
+        path
+        for path, item in DOCUMENT["paths"].items()
+        for operation in item.values()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+        and operation["requestBody"]["content"]["application/json"]["schema"] != {}  # userdata: any JSON file
+    }
+    assert json_bodies == set(BODY_MODELS), "a JSON body without a model in nodeflow/server/bodies.py"
+    assert DOCUMENT["openapi"].startswith("3.1")  # JSON Schema 2020-12, what pydantic writes
+
+
 def test_documented_request_bodies():
     paths = DOCUMENT["paths"]
     prompt = paths["/prompt"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert prompt["required"] == ["prompt"]
-    assert {"prompt", "client_id", "extra_data", "front", "number", "partial_execution_targets"} <= set(
+    assert {"prompt", "workflow", "client_id", "extra_data", "front", "number", "partial_execution_targets"} <= set(
         prompt["properties"]
     )
+    assert prompt["properties"]["prompt_id"]["anyOf"][0] == {"type": "string", "maxLength": 200}
     for path in ("/queue", "/history"):
         body = paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert body["properties"]["clear"]["type"] == "boolean"
-        assert body["properties"]["delete"]["items"]["type"] == "string"
+        assert body["properties"]["delete"]["anyOf"][0] == {"type": "array", "items": {"type": "string"}}
     assert "multipart/form-data" in paths["/upload/image"]["post"]["requestBody"]["content"]
     view = {p["name"] for p in paths["/view"]["get"]["parameters"]}
     assert view == {"filename", "subfolder", "type", "preview", "channel"}
     assert {p["name"] for p in paths["/history"]["get"]["parameters"]} >= {"max_items"}
     assert set(paths["/userdata/{file}"]["post"]["responses"]) >= {"200", "400", "403", "409", "413"}
+
+
+BAD_BODIES = [  # (path, body, the field the 400 must name, words of what to send)
+    ("/prompt", {"prompt": [1]}, "'prompt'", "API format"),
+    ("/prompt", {"prompt": {}, "client_id": 5}, "'client_id'", "websocket client id"),
+    ("/prompt", {"prompt": {}, "extra_data": []}, "'extra_data'", "an object"),
+    ("/prompt", {"prompt": {}, "number": "3"}, "'number'", "finite number"),
+    ("/prompt", {"prompt": {}, "partial_execution_targets": ["1", 2]}, "'partial_execution_targets.1'", "node ids"),
+    ("/prompt", {"prompt": {}, "prompt_id": "x" * 201}, "'prompt_id'", "at most 200 characters"),
+    ("/prompt", {"prompt": {}, "front": "maybe"}, "'front'", "true to queue"),
+    ("/queue", {"delete": "abc"}, "'delete'", "list of prompt ids"),
+    ("/history", {"delete": [1]}, "'delete.0'", "list of prompt ids"),
+    ("/history", {"clear": "x"}, "'clear'", "true to remove"),
+    ("/interrupt", {"prompt_id": 7}, "'prompt_id'", "the id of the prompt"),
+    ("/free", {"unload_models": []}, "'unload_models'", "true to unload"),
+    ("/nodeflow/convert", {"to": "api"}, "'workflow'", "the workflow"),
+    ("/nodeflow/convert", {"workflow": {}, "to": "png"}, "'to'", "'api', 'nodeflow' or 'comfyui'"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "field", "hint"), BAD_BODIES)
+async def test_a_bad_body_is_a_400_naming_the_field(api, path, body, field, hint):
+    r = await api.client.post(path, json=body)
+    assert r.status == 400
+    answer = await r.json()
+    message = answer["error"]["message"]
+    assert message.startswith(field) and hint in message, message
+    if path == "/prompt":  # ComfyUI's error body, as before
+        assert answer == {
+            "error": {"type": "invalid_prompt", "message": message, "details": "", "extra_info": {}},
+            "node_errors": {},
+        }
+
+
+BAD_FORMS = [  # (path, form fields, the field the 400 must name, words of what to send)
+    ("/upload/image", {"type": "models"}, "'type'", "'input', 'output' or 'temp'"),
+    ("/upload/image", {"image": None}, "'image'", "the image file"),
+    ("/upload/mask", {"original_ref": "nope"}, "'original_ref'", "invalid JSON"),
+    ("/upload/mask", {"original_ref": '{"filename": 3}'}, "'original_ref.filename'", "naming the original image"),
+    ("/upload/mask", {"original_ref": '{"filename": "a.png", "type": "models"}'}, "'original_ref.type'", "input"),
+]
+
+
+@pytest.mark.parametrize(("path", "fields", "field", "hint"), BAD_FORMS)
+async def test_a_bad_upload_form_is_a_400_naming_the_field(api, path, fields, field, hint):
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGBA", (4, 4)).save(png, format="PNG")
+    form = aiohttp.FormData(default_to_multipart=True)
+    if fields.get("image", True) is not None:
+        form.add_field("image", png.getvalue(), filename="a.png", content_type="image/png")
+    for key, value in fields.items():
+        if value is not None:
+            form.add_field(key, value)
+    r = await api.client.post(path, data=form)
+    assert r.status == 400
+    message = (await r.json())["error"]["message"]
+    assert message.startswith(field) and hint in message, message
+
+
+async def test_good_bodies_still_pass(api):
+    for body in ({"front": 1}, {"clear": True, "delete": []}, {}):
+        r = await api.client.post("/queue", json=body)
+        assert r.status == 200, await r.text()
+    r = await api.client.post("/interrupt", data=b"")
+    assert r.status == 200
+    r = await api.client.post("/prompt", json={"prompt": {"1": {"class_type": "Show", "inputs": {"value": 1}}}, "x": 1})
+    assert r.status == 200 and "prompt_id" in await r.json()  # unknown keys are ignored, as ComfyUI does
 
 
 # -- Schemathesis against a real server ------------------------------------------------------------

@@ -5,13 +5,12 @@ queue only the selected output nodes (partial execution) from the keyboard and t
 
 import json
 import urllib.request
-from pathlib import Path
 
 import jsonschema
 
-from .conftest import clear_canvas, graph, nodes
+from nodeflow.workflow.model import SCHEMA
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "nodeflow-workflow.schema.json").read_text())
+from .conftest import clear_canvas, graph, nodes
 
 WORKFLOW = {
     "format": "nodeflow-workflow",
@@ -102,7 +101,7 @@ def test_create_enter_edit_promote_reuse_run_unpack(page, server):
     definition = g["subgraphs"][0]
     assert [s["name"] for s in definition["inputs"]] == ["image"] and len(definition["outputs"]) == 1
     jsonschema.validate(g, SCHEMA)  # what the editor saves is the documented format
-    ends = sorted((l["from"][0], l["to"][0]) for l in g["links"])
+    ends = sorted((k["from"][0], k["to"][0]) for k in g["links"])
     assert ends == sorted([("1", inst), (inst, "4"), ("1", "5")])
     page.keyboard.press("Control+z")
     assert set(nodes(page)) == {"1", "2", "3", "4", "5", "6"} and graph(page)["subgraphs"] == []

@@ -11,10 +11,10 @@ import pytest
 from nodeflow.workflow import model
 from nodeflow.workflow.convert import to_api, to_comfyui, to_nodeflow
 from nodeflow.workflow.errors import WorkflowError
+from nodeflow.workflow.model import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT_INFO = json.loads((ROOT / "tests" / "data" / "core_nodes_object_info.json").read_text())
-SCHEMA = json.loads((ROOT / "docs" / "nodeflow-workflow.schema.json").read_text())
 A, B = "a1b2c3d4-0000-4000-8000-00000000000a", "b1b2c3d4-0000-4000-8000-00000000000b"
 
 
@@ -30,7 +30,7 @@ def test_import_keeps_definitions_instances_and_promoted_widgets():
     assert set(defs) == {A, B}
     assert [s["name"] for s in defs[A]["inputs"]] == ["image", "scale_by"]
     assert defs[A]["description"] == "inverts an image, then scales it"
-    links = {(tuple(l["from"]), tuple(l["to"])) for l in defs[A]["links"]}
+    links = {(tuple(k["from"]), tuple(k["to"])) for k in defs[A]["links"]}
     assert (("@in", 0), ("1", "image")) in links and (("@in", 1), ("2", "scale_by")) in links
     assert (("2", 0), ("@out", "IMAGE")) in links
     nodes = {n["id"]: n for n in workflow["nodes"]}
@@ -62,7 +62,10 @@ def test_round_trip_is_lossless():
             ]
             assert [len(s["linkIds"]) for s in out[side]] == [len(s["linkIds"]) for s in raw[side]]
         assert out["inputNode"] == raw["inputNode"] and out["outputNode"] == raw["outputNode"]
-        ends = lambda links: sorted((l["origin_id"], l["origin_slot"], l["target_id"], l["target_slot"]) for l in links)
+
+        def ends(links):
+            return sorted((k["origin_id"], k["origin_slot"], k["target_id"], k["target_slot"]) for k in links)
+
         assert ends(out["links"]) == ends(raw["links"])
         assert {n["id"]: n.get("widgets_values") or [] for n in out["nodes"]} == {
             n["id"]: n.get("widgets_values") or [] for n in raw["nodes"]
@@ -72,7 +75,7 @@ def test_round_trip_is_lossless():
     assert by_id[10]["properties"]["proxyWidgets"] == [["-1", "scale_by"], ["2", "upscale_method"]]
     assert by_id[12]["widgets_values"] == [0.5] and "proxyWidgets" not in by_id[12]["properties"]
     assert [i.get("widget") for i in by_id[12]["inputs"]] == [None, {"name": "scale_by"}]
-    assert sorted(tuple(l[1:5]) for l in exported["links"]) == sorted(tuple(l[1:5]) for l in original["links"])
+    assert sorted(tuple(k[1:5]) for k in exported["links"]) == sorted(tuple(k[1:5]) for k in original["links"])
 
 
 def test_flattened_prompt_uses_comfyui_ids():
@@ -169,11 +172,11 @@ def test_malformed_subgraph_parts_give_clear_errors():
     workflow, _ = to_nodeflow(comfy_file(), OBJECT_INFO)
     bad = copy.deepcopy(workflow)
     next(n for n in bad["nodes"] if n["id"] == "10")["promoted"] = "scale_by"
-    with pytest.raises(WorkflowError, match="malformed subgraph"):
-        to_api(bad, OBJECT_INFO)
+    with pytest.raises(WorkflowError, match=r"\$\.nodes\[\d+\]\.promoted: 'scale_by' is not of type 'array'"):
+        to_api(bad, OBJECT_INFO)  # the path to the bad field and what the schema expects there
     bad = copy.deepcopy(workflow)
     bad["subgraphs"][0]["inputs"] = [{"type": "IMAGE"}]
-    with pytest.raises(WorkflowError, match="'inputs' must be a list of"):
+    with pytest.raises(WorkflowError, match=r"\$\.subgraphs\[0\]\.inputs\[0\]: 'name' is a required property"):
         to_api(bad, OBJECT_INFO)
     data = comfy_file()
     data["definitions"]["subgraphs"][0]["nodes"] = "none"

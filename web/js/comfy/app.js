@@ -250,7 +250,7 @@ export class ComfyApp {
     const workflow = subgraphs && graph === subgraphs.root() ? subgraphs.workflow() : graph.toJSON(); // edits in an opened subgraph count
     // subgraphs are flattened by the server's converter (ComfyUI's "outer:inner" ids), the one implementation
     const output = workflow.nodes.some((n) => (workflow.subgraphs || []).some((d) => d.id === n.type))
-      ? (await this.editor.api.post("/nodeflow/convert", { workflow, to: "api" })).result : buildPrompt(graph);
+      ? (await this.editor.api.post("/nodeflow/convert", { workflow, to: "api" })).result : buildPrompt(graph, this.editor.state.objectInfo);
     for (const model of this.extensions.length ? graph.nodes.values() : []) {
       const node = this.adapters.get(model);
       if (!node || !output[model.id]) continue;

@@ -163,8 +163,8 @@ export class Graph {
       title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
       size: saved.size ? [...saved.size] : node.size,
     });
-    for (const [name, value] of Object.entries(saved.widgets || {})) {
-      if (!info || name in node.widgets) node.widgets[name] = structuredClone(value);
+    for (const [name, value] of Object.entries(saved.widgets || {})) { // null = no value: the default stays
+      if (value !== null && (!info || name in node.widgets)) node.widgets[name] = structuredClone(value);
     }
     Object.assign(node.controls, saved.controls || {});
     for (const name of saved.converted || []) this.convertOnLoad(node, info, name);

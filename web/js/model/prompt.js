@@ -1,9 +1,11 @@
 // Graph -> API prompt ({id: {class_type, inputs, _meta}}): muted nodes left out, bypassed nodes
 // passed through (each input feeds the output of the same type); editor-only nodes (notes,
-// reroutes) never appear, links through reroutes go to their real source.
+// reroutes) never appear, links through reroutes go to their real source. A node without its own
+// title is titled with its display name, as in ComfyUI. nodeflow/workflow/to_api.py builds the same
+// prompt on the server; tests/workflow/test_prompt_builders_agree.py runs both on the same workflows.
 import { isEditorOnly } from "./editor_nodes.js";
 
-export function buildPrompt(graph) {
+export function buildPrompt(graph, objectInfo = {}) {
   const incoming = new Map();
   for (const link of graph.links.values()) {
     if (!incoming.has(link.to[0])) incoming.set(link.to[0], new Map());
@@ -41,7 +43,7 @@ export function buildPrompt(graph) {
         if ("value" in from.widgets) inputs[name] = Array.isArray(from.widgets.value) ? { __value__: from.widgets.value } : from.widgets.value;
       } else if (source) inputs[name] = source;
     }
-    prompt[node.id] = { class_type: node.type, inputs, _meta: { title: node.title || node.type } };
+    prompt[node.id] = { class_type: node.type, inputs, _meta: { title: node.title || objectInfo[node.type]?.display_name || node.type } };
   }
   return prompt;
 }
