@@ -104,7 +104,11 @@ def controlnet_steps(model, clip, control, repeats: int) -> dict:
     per_step: dict[int, list[float]] = {k: [] for k in chains}
     for seed in range(repeats + 1):  # the first round warms up and is not counted
         for k, chain in chains.items():
-            add = (lambda c: [[t, {**o, "control": chain}] for t, o in c]) if chain is not None else (lambda c: c)
+            add = (
+                (lambda c, chain=chain: [[t, {**o, "control": chain}] for t, o in c])
+                if chain is not None
+                else (lambda c: c)
+            )
             start = time.perf_counter()
             sample_with_sigmas(SampleRequest(model, add(positive), add(negative), latent, seed, CFG), sigmas)
             if seed:

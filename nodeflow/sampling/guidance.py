@@ -113,10 +113,7 @@ def _inpaint_concat(model, options: dict, shape: tuple[int, ...]) -> torch.Tenso
     batch, _, h, w = shape
     image = options.get("concat_latent_image")
     mask = options.get("concat_mask")
-    if image is None:
-        image = torch.zeros(batch, shape[1], h, w)
-    else:
-        image = model.process_latent_in(image.float())
+    image = torch.zeros(batch, shape[1], h, w) if image is None else model.process_latent_in(image.float())
     if mask is None:
         mask = torch.ones(batch, 1, h, w)
     mask = mask.float()

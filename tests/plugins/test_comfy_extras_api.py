@@ -18,7 +18,7 @@ from comfy.text_encoders.flux import FluxClipModel  # noqa: E402
 from comfy.text_encoders.sd3_clip import SD3ClipModel  # noqa: E402
 from comfy_extras import nodes_latent, nodes_mask  # noqa: E402
 from comfy_extras.nodes_align_your_steps import NOISE_LEVELS, AlignYourStepsScheduler, loglinear_interp  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (
+from comfy_extras.nodes_custom_sampler import (  # noqa: E402
     DisableNoise,
     Noise_RandomNoise,
     RandomNoise,
@@ -27,7 +27,7 @@ from comfy_extras.nodes_custom_sampler import (
 )
 from comfy_extras.nodes_gits import GITSScheduler  # noqa: E402
 from comfy_extras.nodes_lt import LTXVAddGuide, get_noise_mask  # noqa: E402
-from comfy_extras.nodes_model_advanced import (
+from comfy_extras.nodes_model_advanced import (  # noqa: E402
     LCM,
     ModelSamplingDiscreteDistilled,
     ModelSamplingFlux,

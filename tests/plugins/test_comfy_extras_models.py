@@ -13,7 +13,7 @@ from nodeflow.comfy_compat import install
 install()
 
 from comfy_extras.nodes_clip_sdxl import CLIPTextEncodeSDXL  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (
+from comfy_extras.nodes_custom_sampler import (  # noqa: E402
     BasicGuider,
     BasicScheduler,
     CFGGuider,

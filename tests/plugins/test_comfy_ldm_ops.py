@@ -198,10 +198,13 @@ def test_embeddings_and_rotary_helpers():
     wan = sinusoidal_embedding_1d(6, t)
     assert torch.allclose(wan, emb) and wan.dtype == torch.float32
     angles = torch.arange(5.0)[:, None] / 10000 ** (torch.arange(0, 8, 2) / 8)
-    rotate = lambda x: torch.view_as_real(
-        torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())
-        * torch.polar(torch.ones_like(angles), angles)
-    ).reshape(x.shape)
+
+    def rotate(x):
+        return torch.view_as_real(
+            torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())
+            * torch.polar(torch.ones_like(angles), angles)
+        ).reshape(x.shape)
+
     q, k = torch.randn(1, 2, 5, 8), torch.randn(1, 2, 5, 8)
     rq, rk = apply_rope(q, k, rope(torch.arange(5.0)[None], 8, 10000.0)[:, None])
     assert torch.allclose(rq, rotate(q), atol=1e-5) and torch.allclose(rk, rotate(k), atol=1e-5)
@@ -215,7 +218,7 @@ def test_embeddings_and_rotary_helpers():
 
 
 def test_absent_symbols_name_themselves():
-    with pytest.raises(MissingComfySymbol, match="comfy.ldm.modules.attention.attention is ComfyUI API"):
+    with pytest.raises(MissingComfySymbol, match=r"comfy\.ldm\.modules\.attention\.attention is ComfyUI API"):
         attention.attention  # noqa: B018
     with pytest.raises(NotImplementedError, match="LTX-2"):
         __import__("comfy.ldm.lightricks.vae.audio_vae", fromlist=["AudioVAE"]).AudioVAE({}, {})

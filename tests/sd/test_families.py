@@ -66,15 +66,18 @@ def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
 def test_sdxl_refiner_with_aesthetic_score(family_files, sd_env, run_prompt):
     os.link(family_files["sdxl_refiner"], sd_env.models_dir / "checkpoints" / "refiner.safetensors")
     ckpt = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "refiner.safetensors"}}
-    encode = lambda text: {
-        "class_type": "CLIPTextEncodeSDXLRefiner",
-        "inputs": {
-            "ascore": 6.0,
-            "width": 64,
-            "height": 64,
-            "text": text,
-            "clip": ["1", 1],
-        },
-    }
+
+    def encode(text):
+        return {
+            "class_type": "CLIPTextEncodeSDXLRefiner",
+            "inputs": {
+                "ascore": 6.0,
+                "width": 64,
+                "height": 64,
+                "text": text,
+                "clip": ["1", 1],
+            },
+        }
+
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error

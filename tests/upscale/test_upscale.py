@@ -354,9 +354,9 @@ def test_upscale_node_gives_exact_scale_batches_and_reports_each_tile(env, monke
     rgba = torch.cat([image, torch.ones(1, 40, 50, 1)], dim=-1)
     out = make_node(ImageUpscaleWithModel, env).run(upscale_model=model, image=rgba)
     assert out.shape == (1, 160, 200, 4) and torch.allclose(out[..., 3], torch.ones(1, 160, 200))
-    with pytest.raises(ValueError, match="^image: .*2 channels"):
+    with pytest.raises(ValueError, match=r"^image: .*2 channels"):
         make_node(ImageUpscaleWithModel, env).run(upscale_model=model, image=image[..., :2])
-    with pytest.raises(ValueError, match="^upscale_model: .*Load Upscale Model"):
+    with pytest.raises(ValueError, match=r"^upscale_model: .*Load Upscale Model"):
         make_node(ImageUpscaleWithModel, env).run(upscale_model="x4.safetensors", image=image)
 
 
