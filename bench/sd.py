@@ -27,14 +27,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodeflow.engine.executor import Engine  # noqa: E402
-from nodeflow.engine.job import Job  # noqa: E402
-from nodeflow.folders import Folders  # noqa: E402
-from nodeflow.models.control_files import load_control_file  # noqa: E402
-from nodeflow.models.manager import ModelManager  # noqa: E402
-from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402
-from nodeflow.schema.registry import builtin_registry  # noqa: E402
-from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402
+from nodeflow.engine.executor import Engine  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.engine.job import Job  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.folders import Folders  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.models.control_files import load_control_file  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.models.manager import ModelManager  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.schema.registry import builtin_registry  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402 -- run as a script: after the repo root is put on sys.path
 
 STEPS, CFG = 6, 7.0
 

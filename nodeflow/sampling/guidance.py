@@ -120,7 +120,10 @@ def _inpaint_concat(model, options: dict, shape: tuple[int, ...]) -> torch.Tenso
     mask = mask[:, None] if mask.dim() == 3 else mask
     mask = F.interpolate(mask, size=(h, w), mode="bilinear", align_corners=False).round()
     image = F.interpolate(image.float(), size=(h, w), mode="bilinear", align_corners=False)
-    rep = lambda t: t.repeat(math.ceil(batch / t.shape[0]), 1, 1, 1)[:batch]  # noqa: E731
+
+    def rep(t):
+        return t.repeat(math.ceil(batch / t.shape[0]), 1, 1, 1)[:batch]
+
     return torch.cat([rep(mask), rep(image)], dim=1)
 
 

@@ -17,13 +17,13 @@ from nodeflow.folders import Folders
 from nodeflow.schema.registry import builtin_registry
 
 install()
-import comfy.model_management as mm  # noqa: E402
-import comfy.utils  # noqa: E402
-import folder_paths  # noqa: E402
-import node_helpers  # noqa: E402
-import nodes  # noqa: E402
-from comfy.cli_args import args  # noqa: E402
-from comfy.comfy_types import IO, CheckLazyMixin, ComfyNodeABC  # noqa: E402
+import comfy.model_management as mm  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import comfy.utils  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import folder_paths  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import node_helpers  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import nodes  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.cli_args import args  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.comfy_types import IO, CheckLazyMixin, ComfyNodeABC  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 REGISTRY = builtin_registry()
 
@@ -181,7 +181,7 @@ def test_core_nodes_take_comfyui_calls(env):
 
 def test_type_names_and_helpers():
     # ComfyUI compares types with `!=` (IO.ANY.__ne__ is always False): test that operator, not `==`
-    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")  # noqa: SIM202
+    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")  # noqa: SIM202 -- `!=` is the operator under test
     assert str(IO.IMAGE) == "IMAGE" and {IO.LATENT: 1}["LATENT"] == 1
 
     class Node(ComfyNodeABC, CheckLazyMixin):

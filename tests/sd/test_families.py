@@ -56,7 +56,10 @@ def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
         "class_type": "CheckpointLoader",
         "inputs": {"config_name": "v2-inference-v.yaml", "ckpt_name": "sd2.safetensors"},
     }
-    encode = lambda text: {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}}  # noqa: E731
+
+    def encode(text):
+        return {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}}
+
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error
     model, _, _ = load_checkpoint(family_files["sd2"], prediction="v")

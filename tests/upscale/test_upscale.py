@@ -240,7 +240,10 @@ def test_tiled_compact_equals_untiled():
     net, image = compact(4), ramp_image().movedim(-1, 1)
     with torch.no_grad():
         full = net(image).clamp(0, 1)
-        fn = lambda t: net(t).clamp(0, 1)  # noqa: E731
+
+        def fn(t):
+            return net(t).clamp(0, 1)
+
         exact = upscale_tiled(fn, image, 4, tile=32, overlap=16)
         assert exact.shape == full.shape == (1, 3, 280, 360)
         assert (exact - full).abs().max() < 1e-5
