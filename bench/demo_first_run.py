@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodeflow.engine.job import Job  # noqa: E402
-from nodeflow.runtime import build_runtime  # noqa: E402
-from nodeflow.workflow.convert import to_api  # noqa: E402
+from nodeflow.engine.job import Job  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.runtime import build_runtime  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.workflow.convert import to_api  # noqa: E402 -- run as a script: after the repo root is put on sys.path
 
 
 def default_prompt(object_info: dict, seed: int) -> tuple[dict, str, str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
+import torch  # noqa: E402 -- run as a script: after the repo root is put on sys.path
 
 
 def write_transformer(path: Path, dtype: str, blocks: int) -> int:
@@ -147,11 +147,11 @@ def main() -> None:
     parser.add_argument("--imports", action="store_true")
     args = parser.parse_args()
     if args.imports:  # the baseline: a process with the libraries a load imports
-        import diffusers  # noqa: F401
-        from diffusers import SD3Transformer2DModel  # noqa: F401
+        import diffusers  # noqa: F401 -- imported for its memory footprint (the baseline)
+        from diffusers import SD3Transformer2DModel  # noqa: F401 -- imported for its memory footprint
 
         import nodeflow.models.component_files
-        import nodeflow.models.families_flow  # noqa: F401
+        import nodeflow.models.families_flow  # noqa: F401 -- imported for its memory footprint
 
         print(high_water_mark())
         return

@@ -27,14 +27,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodeflow.engine.executor import Engine  # noqa: E402
-from nodeflow.engine.job import Job  # noqa: E402
-from nodeflow.folders import Folders  # noqa: E402
-from nodeflow.models.control_files import load_control_file  # noqa: E402
-from nodeflow.models.manager import ModelManager  # noqa: E402
-from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402
-from nodeflow.schema.registry import builtin_registry  # noqa: E402
-from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402
+from nodeflow.engine.executor import Engine  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.engine.job import Job  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.folders import Folders  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.models.control_files import load_control_file  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.models.manager import ModelManager  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from nodeflow.schema.registry import builtin_registry  # noqa: E402 -- run as a script: after the repo root is put on sys.path
+from tests.sd.full_size import random_checkpoint, random_controlnet  # noqa: E402 -- run as a script: after the repo root is put on sys.path
 
 STEPS, CFG = 6, 7.0
 
@@ -104,7 +104,11 @@ def controlnet_steps(model, clip, control, repeats: int) -> dict:
     per_step: dict[int, list[float]] = {k: [] for k in chains}
     for seed in range(repeats + 1):  # the first round warms up and is not counted
         for k, chain in chains.items():
-            add = (lambda c: [[t, {**o, "control": chain}] for t, o in c]) if chain is not None else (lambda c: c)
+            add = (
+                (lambda c, chain=chain: [[t, {**o, "control": chain}] for t, o in c])
+                if chain is not None
+                else (lambda c: c)
+            )
             start = time.perf_counter()
             sample_with_sigmas(SampleRequest(model, add(positive), add(negative), latent, seed, CFG), sigmas)
             if seed:

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nodeflow.workflow.convert import to_api  # noqa: E402
+from nodeflow.workflow.convert import to_api  # noqa: E402 -- run as a script: after the repo root is put on sys.path
 
 OBJECT_INFO = json.loads((ROOT / "tests" / "data" / "core_nodes_object_info.json").read_text())
 INNER = {

@@ -33,7 +33,8 @@ def main() -> None:
     import open_clip
 
     source = Path(os.path.dirname(open_clip.__file__)) / "bpe_simple_vocab_16e6.txt.gz"
-    lines = gzip.open(source, "rt", encoding="utf-8").read().split("\n")
+    with gzip.open(source, "rt", encoding="utf-8") as vocab:
+        lines = vocab.read().split("\n")
     merges = lines[1 : MERGE_COUNT + 1]
     symbols = byte_symbols()
     tokens = symbols + [s + "</w>" for s in symbols] + ["".join(m.split()) for m in merges]

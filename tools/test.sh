@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs, then run all of it: JS unit tests and pytest
-# (which includes the headless-Chromium editor tests). Usage: bash tools/test.sh [pytest args]
+# Install everything the test suite needs, then run all of it: the linters first (tools/lint.sh: ruff check,
+# ruff format --check, ESLint; failing fast), then the JS unit tests and pytest (which includes the
+# headless-Chromium editor tests). Usage: bash tools/test.sh [pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -r requirements.txt -r requirements-test.txt
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages: chromium for the editor tests, nodejs + npm for ESLint and the JS unit tests
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
   else
-    sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium' >/dev/null
+    sudo sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing" >/dev/null
   fi
 fi
+
+lint_start=$SECONDS
+bash tools/lint.sh
+echo "lint: passed in $((SECONDS - lint_start)) s"
 
 if [ -d tests/js ] && ls tests/js/*.test.mjs >/dev/null 2>&1; then
   node --test tests/js/

@@ -7,6 +7,7 @@ data)``), then one ``("result", result, files, description)`` with the output fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -26,10 +27,9 @@ from .transfer import collect_outputs, place_inputs, snapshot
 
 class NodeFlowWorker:
     def __init__(self, settings: dict) -> None:
-        try:  # Ray starts workers at niceness 15; this one is the node's main work, as the embedded worker is
+        # Ray starts workers at niceness 15; this one is the node's main work, as the embedded worker is
+        with contextlib.suppress(OSError):  # not permitted here: keep Ray's
             os.setpriority(os.PRIO_PROCESS, 0, 0)
-        except OSError:  # not permitted here: keep Ray's
-            pass
         import torch
 
         from nodeflow.engine.job import Job

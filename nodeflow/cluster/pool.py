@@ -10,6 +10,7 @@ join later are created as the nodes appear."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -93,10 +94,8 @@ class RayPool:
         self.wake.set()
         self._thread.join(timeout=10)
         for slot in self.slots:
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 self.ray.kill(slot.handle)
-            except Exception:  # already gone
-                pass
         if self.settings.owned_cluster:
             self.ray.shutdown()
 

@@ -51,7 +51,7 @@ CLIPType = Enum(
 )
 
 
-class VAE(metaclass=abc.ABCMeta):
+class VAE(metaclass=abc.ABCMeta):  # noqa: B024 -- ABCMeta for VAE.register(NodeFlowVAE) (isinstance), not for abstract methods
     """ComfyUI's VAE class: NodeFlow's VAE is one; ``VAE(sd=state_dict)`` builds one from tensors."""
 
     def __new__(cls, sd: dict | None = None, device=None, config=None, dtype=None, metadata=None):
@@ -65,7 +65,7 @@ class VAE(metaclass=abc.ABCMeta):
         return vae_from_state(sd, metadata, _manager(), "VAE state dict")
 
 
-class CLIP(metaclass=abc.ABCMeta):
+class CLIP(metaclass=abc.ABCMeta):  # noqa: B024 -- ABCMeta for CLIP.register(NodeFlowCLIP) (isinstance), not for abstract methods
     """ComfyUI's CLIP class: NodeFlow's CLIP is one (build it with load_clip or a checkpoint loader)."""
 
     def __new__(

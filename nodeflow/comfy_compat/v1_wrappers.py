@@ -10,6 +10,7 @@ comfy_extras module, with ComfyUI's V3 ``execute`` classmethod as well (``v3_exe
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -64,10 +65,8 @@ def call_node(spec: NodeSpec, method: ComfyMethod, args: tuple, kwargs: dict) ->
 
     call = _arguments(spec, method, args, kwargs)
     node = spec.make()
-    try:
+    with contextlib.suppress(AttributeError):  # a class with __slots__ gets no context, as in the engine
         node.ctx = binding.node_context()
-    except AttributeError:  # a class with __slots__ gets no context, as in the engine
-        pass
     produced = normalise_result(spec, spec.call(node, call))
     return produced.outputs if produced.ui is None else {"ui": produced.ui, "result": produced.outputs}
 

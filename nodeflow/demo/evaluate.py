@@ -19,6 +19,9 @@ from .plan import pack_path
 from .shapes import SHAPES, caption, random_scene
 
 CHECKPOINT = pack_path("checkpoint")
+INPAINT_UNET = pack_path("inpaint_unet")
+EXPANDER = pack_path("expander")
+UPSCALER = pack_path("upscaler")
 HELD_OUT_SEED = 999_001  # never used by a trainer
 
 
@@ -73,7 +76,7 @@ def evaluate(
 
 @torch.no_grad()
 def inpaint_quality(
-    unet: Path = pack_path("inpaint_unet"), count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25
+    unet: Path = INPAINT_UNET, count: int = 100, steps: int = 20, cfg: float = 3.0, batch: int = 25
 ) -> dict:
     """Recolour the main shape of held-out scenes: the judge must see the prompted colour, and the
     area outside the (grown) mask must stay close to the VAE round trip of the input."""
@@ -125,7 +128,7 @@ def inpaint_quality(
     }
 
 
-def expander_quality(folder: Path = pack_path("expander"), count: int = 200) -> dict:
+def expander_quality(folder: Path = EXPANDER, count: int = 200) -> dict:
     """Share of held-out short prompts whose greedy expansion is a valid caption of the data set
     that keeps every word of the short prompt."""
     from nodeflow.models.expander import generate, load_expander
@@ -147,7 +150,7 @@ def expander_quality(folder: Path = pack_path("expander"), count: int = 200) -> 
     return {"prompts": count, "valid_and_complete": good / count, "examples_of_failures": failures}
 
 
-def upscaler_quality(path: Path = pack_path("upscaler"), count: int = 100) -> dict:
+def upscaler_quality(path: Path = UPSCALER, count: int = 100) -> dict:
     """PSNR of the demo upscaler and of bicubic on held-out 256x256 renders (4x from 64x64)."""
     from nodeflow.models.upscaler import load_upscale_model
 

@@ -112,7 +112,7 @@ def _polygon(kind: str, cx: float, cy: float, r: float) -> list[tuple[float, flo
 
 
 def render(scene: Scene, size: int = 64, jitter: random.Random | None = None) -> Image.Image:
-    """Draw the scene (4× supersampled for smooth edges). ``jitter`` moves shapes a little."""
+    """Draw the scene (4x supersampled for smooth edges). ``jitter`` moves shapes a little."""
     scale = 4
     side = size * scale
     image = Image.new("RGB", (side, side), BACKGROUNDS[scene.background])

@@ -27,6 +27,7 @@ from .plan import pack_path, run_command, stage_arguments
 from .shapes import random_scene, render
 
 SCALE = 4
+JUDGE = pack_path("judge")
 
 
 def make_model() -> nn.Module:
@@ -106,9 +107,7 @@ def crops(
     return hr.float() / 255, lr.float() / 255
 
 
-def train(
-    steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500, judge_path: Path = pack_path("judge")
-) -> dict:
+def train(steps: int, seed: int, out: Path, batch: int = 16, images: int = 1500, judge_path: Path = JUDGE) -> dict:
     """Pairs are rendered at 256 px and cut 4x like the held-out test (64 -> 256)."""
     import copy
 

@@ -9,6 +9,7 @@ runs once per index unless it declares ``input_is_list``. A node may expand into
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,7 +203,7 @@ class Engine:
 
     def _instance(self, run: PromptRun, nid: str, spec: NodeSpec) -> Any:
         obj = spec.make()
-        try:
+        with contextlib.suppress(AttributeError):  # classes with __slots__ simply don't get a context
             obj.ctx = ExecutionContext(
                 run.job.prompt_id,
                 nid,
@@ -212,8 +213,6 @@ class Engine:
                 models=self.models,
                 display_node=run.prompt.get_display_node_id(nid),
             )
-        except AttributeError:  # classes with __slots__ simply don't get a context
-            pass
         return obj
 
     def _ask_lazy(self, run: PromptRun, nid: str, spec: NodeSpec, unevaluated: set[str]) -> list[str]:

@@ -94,7 +94,7 @@ def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dt
             continue
         cast = isinstance(leaf, CASTABLE) and not any(re.search(p, name) for p in patterns)
         leaf.to(storage if cast else compute)
-    for name, param in module.named_parameters(recurse=False):  # parameters held by the model itself
+    for param in module.parameters(recurse=False):  # parameters held by the model itself
         param.data = param.data.to(compute)
     apply_layerwise_casting(module, storage, compute, patterns)
     module.nodeflow_compute_dtype = compute

@@ -51,7 +51,10 @@ class ControlResiduals:
 
     def unet_kwargs(self, device: torch.device, dtype: torch.dtype) -> dict:
         """Keyword arguments of diffusers' UNet2DConditionModel.forward."""
-        to = lambda t: t.to(device=device, dtype=dtype)  # noqa: E731
+
+        def to(t):
+            return t.to(device=device, dtype=dtype)
+
         out = {}
         if self.down is not None:
             out["down_block_additional_residuals"] = tuple(to(t) for t in self.down)

@@ -298,19 +298,17 @@ def _tower_for(family: ModelFamily, kind: str):
 def _bundled_towers(shapes: Mapping[str, Shape], family: ModelFamily) -> list[dict[str, Any]]:
     """Text towers stored in transformers' own layout under the family's prefixes (SD3/Flux
     all-in-one files: ``text_encoders.clip_l.transformer.*`` ...); built by text_towers.py."""
-    found = []
-    for tower in family.text_towers:
-        if tower.kind in ("hf_clip", "t5") and any(k.startswith(tower.prefix) for k in shapes):
-            found.append(
-                {
-                    "kind": tower.kind,
-                    "prefix": tower.prefix,
-                    "component": tower.diffusers_folder,
-                    "tower": tower.name,
-                    "hidden_state_index": tower.layer,
-                }
-            )
-    return found
+    return [
+        {
+            "kind": tower.kind,
+            "prefix": tower.prefix,
+            "component": tower.diffusers_folder,
+            "tower": tower.name,
+            "hidden_state_index": tower.layer,
+        }
+        for tower in family.text_towers
+        if tower.kind in ("hf_clip", "t5") and any(k.startswith(tower.prefix) for k in shapes)
+    ]
 
 
 def detect_checkpoint(shapes: Mapping[str, Sequence[int]]) -> CheckpointInfo:

@@ -19,9 +19,10 @@ import contextlib
 import inspect
 import json
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 import torch
 
@@ -242,7 +243,7 @@ def generate(
     whitelist: Iterable[str] | None = None,
     instruction: str | None = None,
     callback: Callback | None = None,
-    placement: ContextManager | None = None,
+    placement: AbstractContextManager | None = None,
 ) -> Expansion:
     """Expand ``text``. ``callback(step, max_new_tokens, piece)`` runs after every token (raise in it to
     interrupt); ``placement`` is a context manager that puts the model on its compute device."""

@@ -147,11 +147,11 @@ def flux_schnell_extras(options: dict, batch: int, height: int, width: int) -> d
 
 def sd3_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """CLIP-L ++ CLIP-G on width, zero-padded to 4096, then T5 along tokens; pooled L ++ G."""
-    l, g, t5 = parts.get("clip_l"), parts.get("clip_g"), parts.get("t5xxl")
+    clip_l, g, t5 = parts.get("clip_l"), parts.get("clip_g"), parts.get("t5xxl")
     sequences = []
-    if l is not None or g is not None:
-        tokens = (l or g)[0].shape[1]
-        lh = l[0] if l is not None else torch.zeros(1, tokens, 768)
+    if clip_l is not None or g is not None:
+        tokens = (clip_l or g)[0].shape[1]
+        lh = clip_l[0] if clip_l is not None else torch.zeros(1, tokens, 768)
         gh = g[0] if g is not None else torch.zeros(1, tokens, 1280)
         clip = torch.cat([lh, gh], dim=-1)
         width = t5[0].shape[-1] if t5 is not None else T5_WIDTH  # 4096 for the released towers
@@ -161,15 +161,16 @@ def sd3_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
     if not sequences:  # every tower left out (empty prompts without padding)
         sequences.append(torch.zeros(1, 77, T5_WIDTH))
     pooled = torch.cat(
-        [l[1] if l is not None else torch.zeros(1, 768), g[1] if g is not None else torch.zeros(1, 1280)], dim=-1
+        [clip_l[1] if clip_l is not None else torch.zeros(1, 768), g[1] if g is not None else torch.zeros(1, 1280)],
+        dim=-1,
     )
     return torch.cat(sequences, dim=1), pooled
 
 
 def flux_combine(parts: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The T5 sequence conditions the transformer; CLIP-L's pooled output is the vector input."""
-    l, t5 = parts.get("clip_l"), parts.get("t5xxl")
-    pooled = l[1] if l is not None else torch.zeros(1, 768)
+    clip_l, t5 = parts.get("clip_l"), parts.get("t5xxl")
+    pooled = clip_l[1] if clip_l is not None else torch.zeros(1, 768)
     return (t5[0] if t5 is not None else torch.zeros(1, 256, T5_WIDTH)), pooled
 
 

@@ -135,7 +135,7 @@ def _translate(module: str, table: dict[str, tuple[str, str]]) -> str | None:
 def build_patches(groups: dict, module: torch.nn.Module, candidates, source: str) -> tuple[list[Patch], set[str]]:
     """Patches for every weight of ``module`` some LoRA group targets; returns the used groups."""
     patches, used = [], set()
-    for name, param in module.named_parameters():
+    for name, _ in module.named_parameters():
         if not name.endswith(".weight"):
             continue
         target = name[: -len(".weight")]
@@ -170,8 +170,7 @@ def transformer_candidates(target: str, released: tuple[str, int, int] | None) -
     keys: list = [f"transformer.{target}", f"base_model.model.{target}", f"lora_transformer_{_underscored(target)}"]
     if released is not None:
         name, start, size = released
-        for key in (f"lora_unet_{_underscored(name)}", f"diffusion_model.{name}", name):
-            keys.append((key, start, size))
+        keys.extend((key, start, size) for key in (f"lora_unet_{_underscored(name)}", f"diffusion_model.{name}", name))
     return keys
 
 

@@ -114,13 +114,13 @@ def _diffusers_folders(env) -> list[str]:
     for root in env.model_paths.get("diffusers", []) + env.model_paths.get("checkpoints", []):
         root = Path(root)
         if root.is_dir():
-            for entry in sorted(root.iterdir()):
-                if (
-                    (entry / "model_index.json").is_file()
-                    or (entry / "unet" / "config.json").is_file()
-                    or (entry / "transformer" / "config.json").is_file()
-                ):
-                    names.append(entry.name)
+            names.extend(
+                entry.name
+                for entry in sorted(root.iterdir())
+                if (entry / "model_index.json").is_file()
+                or (entry / "unet" / "config.json").is_file()
+                or (entry / "transformer" / "config.json").is_file()
+            )
     return names
 
 
@@ -140,7 +140,9 @@ class DiffusersLoader(Node):
             folder = model_join(root, model_path)
             if folder.is_dir():
                 key = ("diffusers", str(folder), os.stat(folder).st_mtime_ns)
-                model, clip, vae = cached(self.ctx, key, lambda: load_diffusers_folder(folder, _manager(self.ctx)))
+                model, clip, vae = cached(
+                    self.ctx, key, lambda folder=folder: load_diffusers_folder(folder, _manager(self.ctx))
+                )
                 return model.clone(), clip_output(self.ctx, clip), vae
         raise FileNotFoundError(f"diffusers folder {model_path!r} not found in models/diffusers or models/checkpoints")
 

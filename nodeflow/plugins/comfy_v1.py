@@ -61,8 +61,10 @@ def spec_from_v1(cls: type, name: str, display_name: str | None, source: str) ->
     tooltips = tuple(getattr(cls, "OUTPUT_TOOLTIPS", ()) or (None,) * len(return_types))
     # a str subclass (an "any" type) is kept as it is: its equality is what makes it match every input
     outputs = [
-        Output(t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n), bool(l), tip)
-        for t, n, l, tip in zip(
+        Output(
+            t if isinstance(t, str) else "COMBO" if isinstance(t, (list, tuple)) else str(t), str(n), bool(listed), tip
+        )
+        for t, n, listed, tip in zip(
             return_types,
             names,
             is_list + (False,) * len(return_types),

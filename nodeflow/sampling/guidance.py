@@ -113,17 +113,17 @@ def _inpaint_concat(model, options: dict, shape: tuple[int, ...]) -> torch.Tenso
     batch, _, h, w = shape
     image = options.get("concat_latent_image")
     mask = options.get("concat_mask")
-    if image is None:
-        image = torch.zeros(batch, shape[1], h, w)
-    else:
-        image = model.process_latent_in(image.float())
+    image = torch.zeros(batch, shape[1], h, w) if image is None else model.process_latent_in(image.float())
     if mask is None:
         mask = torch.ones(batch, 1, h, w)
     mask = mask.float()
     mask = mask[:, None] if mask.dim() == 3 else mask
     mask = F.interpolate(mask, size=(h, w), mode="bilinear", align_corners=False).round()
     image = F.interpolate(image.float(), size=(h, w), mode="bilinear", align_corners=False)
-    rep = lambda t: t.repeat(math.ceil(batch / t.shape[0]), 1, 1, 1)[:batch]  # noqa: E731
+
+    def rep(t):
+        return t.repeat(math.ceil(batch / t.shape[0]), 1, 1, 1)[:batch]
+
     return torch.cat([rep(mask), rep(image)], dim=1)
 
 

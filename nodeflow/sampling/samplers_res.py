@@ -41,10 +41,7 @@ def _res_walk(run: Run, x: torch.Tensor, eta: float, cfg_pp: bool) -> torch.Tens
         down, up = ancestral_split(s, s_next, eta)
         estimate = run.uncond() if cfg_pp else denoised
         if down == 0 or old is None:  # Euler
-            if cfg_pp:
-                x = denoised + (x - estimate) * (down / s)
-            else:
-                x = x + (x - denoised) * ((down - s) / s)
+            x = denoised + (x - estimate) * (down / s) if cfg_pp else x + (x - denoised) * ((down - s) / s)
         else:
             h = lam(down) - lam(s)
             # the previous estimate sits at lambda(sigma_prev) - lambda(previous sigma_down)

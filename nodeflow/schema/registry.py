@@ -42,17 +42,15 @@ class Registry:
 
     def add_module(self, module: Any, source: str = "builtin") -> list[NodeSpec]:
         """Register every Node subclass defined in ``module`` (not imported ones)."""
-        added = []
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Node)
-                and value is not Node
-                and value.__module__ == module.__name__
-                and not value.__dict__.get("abstract", False)
-            ):
-                added.append(self.add_class(value, source))
-        return added
+        return [
+            self.add_class(value, source)
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Node)
+            and value is not Node
+            and value.__module__ == module.__name__
+            and not value.__dict__.get("abstract", False)
+        ]
 
     def get(self, name: str) -> NodeSpec | None:
         return self._specs.get(name)

@@ -28,7 +28,10 @@ def _origin_matches_host(origin: str, host: str) -> bool:
     origin_host = parts.netloc.lower()
     host = host.lower()
     default_port = {"http": "80", "https": "443"}[parts.scheme]
-    strip = lambda h: h[: -len(":" + default_port)] if h.endswith(":" + default_port) else h  # noqa: E731
+
+    def strip(h):
+        return h[: -len(":" + default_port)] if h.endswith(":" + default_port) else h
+
     return strip(origin_host) == strip(host)
 
 

@@ -20,7 +20,7 @@ def _int_id(node_id: str, fallback: dict) -> int:
 def _expand_via(links: list[dict]) -> tuple[list[dict], list[dict]]:
     """Links with reroute points -> hops through Reroute nodes (links through the same points from
     the same source share them). Returns (links, reroutes [{"id", "pos", "type"}])."""
-    numeric = [l["id"] for l in links if isinstance(l.get("id"), int)]
+    numeric = [link["id"] for link in links if isinstance(link.get("id"), int)]
     next_link = max(numeric, default=0) + 1
     expanded, reroutes, by_key = [], [], {}
     for link in links:
@@ -49,8 +49,8 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
     for definition in defs.values():
         inner, more = export_graph(definition, object_info, defs, io=definition)
         inner["links"] = [
-            dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), l, strict=False))
-            for l in inner["links"]
+            dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link, strict=False))
+            for link in inner["links"]
         ]
         definitions.append(definition_to_comfy(definition, inner))
         warnings += more
@@ -58,7 +58,7 @@ def export_comfy(workflow: dict, object_info: dict) -> tuple[dict, list[dict]]:
     viewport = workflow.get("viewport") or {}
     return {
         "last_node_id": max((n["id"] for n in nodes), default=0),
-        "last_link_id": max((l[0] for l in links), default=0),
+        "last_link_id": max((link[0] for link in links), default=0),
         "nodes": nodes,
         "links": links,
         "groups": graph["groups"],
@@ -75,7 +75,7 @@ def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None 
     ids: dict[str, int] = {"@in": int(IO_INPUT), "@out": int(IO_OUTPUT)}
     warnings: list[dict] = []
     all_links, reroutes = _expand_via(workflow["links"])
-    incoming = {(l["to"][0], l["to"][1]): l for l in all_links}
+    incoming = {(link["to"][0], link["to"][1]): link for link in all_links}
     outgoing: dict[tuple[str, int], list[int]] = {}
     for link in all_links:
         outgoing.setdefault((link["from"][0], link["from"][1]), []).append(link["id"])
@@ -88,13 +88,13 @@ def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None 
         nid = _int_id(node["id"], ids)
         inputs, outputs = [], []
         if node["type"] == "PrimitiveNode":  # editor-only: one output feeding converted widgets
-            feeds = [l for l in all_links if l["from"][0] == node["id"]]
+            feeds = [link for link in all_links if link["from"][0] == node["id"]]
             kind = (feeds[0].get("type") if feeds else None) or "*"
             outputs.append(
                 {
                     "name": kind,
                     "type": kind,
-                    "links": [l["id"] for l in feeds] or None,
+                    "links": [link["id"] for link in feeds] or None,
                     "slot_index": 0,
                     **({"widget": {"name": feeds[0]["to"][1]}} if feeds else {}),
                 }

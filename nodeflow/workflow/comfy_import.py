@@ -104,7 +104,7 @@ def import_graph(
     nodes, links = _nodes(workflow), _links(workflow)
     result, warnings = model.empty(), []
     primitive_values: dict[tuple[str, str], Any] = {}
-    for nid, node in nodes.items():
+    for node in nodes.values():
         if node["type"] != "PrimitiveNode":
             continue
         value = (node.get("widgets_values") or [None])[0]

@@ -150,9 +150,10 @@ def definition_to_comfy(definition: dict, graph: dict) -> dict:
         result = []
         for index, slot in enumerate(definition.get(side) or []):
             ids = [
-                l["id"]
-                for l in links
-                if str(l[end + "_id"]) == (IO_INPUT if side == "inputs" else IO_OUTPUT) and l[end + "_slot"] == index
+                link["id"]
+                for link in links
+                if str(link[end + "_id"]) == (IO_INPUT if side == "inputs" else IO_OUTPUT)
+                and link[end + "_slot"] == index
             ]
             result.append(
                 {
@@ -173,7 +174,7 @@ def definition_to_comfy(definition: dict, graph: dict) -> dict:
         "state": {
             "lastGroupId": len(graph["groups"]),
             "lastNodeId": max((n["id"] for n in nodes), default=0),
-            "lastLinkId": max((l["id"] for l in links), default=0),
+            "lastLinkId": max((link["id"] for link in links), default=0),
             "lastRerouteId": 0,
         },
         "revision": definition.get("revision", 0),

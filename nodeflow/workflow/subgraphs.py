@@ -66,7 +66,7 @@ class _Level:
         self.defs = defs
         self.nodes = {n["id"]: n for n in nodes}
         self.links = links
-        self.into_index = {(l["to"][0], l["to"][1]): l for l in links}
+        self.into_index = {(link["to"][0], link["to"][1]): link for link in links}
         self.from_index: dict[tuple, list[dict]] = {}
         for link in links:
             self.from_index.setdefault((link["from"][0], link["from"][1]), []).append(link)
@@ -154,7 +154,7 @@ class _Level:
         flat_by_id = {n["id"]: n for n in nodes}
         links: list[dict] = []
         for _, inner_links in self.inner.values():  # links wholly inside an instance
-            links += [l for l in inner_links if l["from"][0] != IN and l["to"][0] != OUT]
+            links += [link for link in inner_links if link["from"][0] != IN and link["to"][0] != OUT]
         for link in self.links:
             src = self.source(link["from"][0], link["from"][1])
             if src is None:

@@ -30,26 +30,25 @@ class Server:
     def __init__(self, base: Path, extra_args: tuple = (), env: dict | None = None) -> None:
         self.base, self.port = base, free_port()
         self.log_path = base / "server.log"
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "--port",
-                str(self.port),
-                "--base-directory",
-                str(base),
-                "--disable-custom-nodes",
-                "--extra-node-module",
-                "tests.engine.toy_nodes",
-                *extra_args,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            env={**os.environ, **(env or {})},
-        )
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "main.py"),
+                    "--port",
+                    str(self.port),
+                    "--base-directory",
+                    str(base),
+                    "--disable-custom-nodes",
+                    "--extra-node-module",
+                    "tests.engine.toy_nodes",
+                    *extra_args,
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                env={**os.environ, **(env or {})},
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
@@ -133,20 +132,22 @@ class Listener:
         assert self.connected.wait(30), "websocket did not connect"
 
     async def _run(self) -> None:
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(f"http://127.0.0.1:{self.port}/ws?clientId={self.client}") as ws:
-                self.connected.set()
-                while not self._stop.is_set():
-                    try:
-                        msg = await ws.receive(timeout=0.2)
-                    except TimeoutError:
-                        continue
-                    if msg.type == aiohttp.WSMsgType.TEXT:
-                        self.messages.append(json.loads(msg.data))
-                    elif msg.type == aiohttp.WSMsgType.BINARY:
-                        self.binary += 1
-                    else:
-                        return
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(f"http://127.0.0.1:{self.port}/ws?clientId={self.client}") as ws,
+        ):
+            self.connected.set()
+            while not self._stop.is_set():
+                try:
+                    msg = await ws.receive(timeout=0.2)
+                except TimeoutError:
+                    continue
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    self.messages.append(json.loads(msg.data))
+                elif msg.type == aiohttp.WSMsgType.BINARY:
+                    self.binary += 1
+                else:
+                    return
 
     def of(self, kind: str) -> list[dict]:
         return [m["data"] for m in list(self.messages) if m["type"] == kind]

@@ -186,7 +186,7 @@ def test_a_prompt_that_loses_two_workers_fails_with_the_reason(server):
         time.sleep(0.5)
         os.kill(victim["pid"], signal.SIGKILL)
         server.wait(
-            lambda: all(w["pid"] != victim["pid"] or w["state"] != "busy" for w in server.workers()),
+            lambda victim=victim: all(w["pid"] != victim["pid"] or w["state"] != "busy" for w in server.workers()),
             what="the kill noticed",
         )
     entry = server.done(pid)

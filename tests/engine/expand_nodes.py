@@ -7,10 +7,10 @@ from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.types import Combo, Hidden, Int, Socket
 
 install()
-from comfy_execution.graph import ExecutionBlocker  # noqa: E402
-from comfy_execution.graph_utils import GraphBuilder  # noqa: E402
+from comfy_execution.graph import ExecutionBlocker  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_execution.graph_utils import GraphBuilder  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
-from .toy_nodes import RUNS  # noqa: E402
+from .toy_nodes import RUNS  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 
 class CountUp(Node):

@@ -130,23 +130,23 @@ def test_folders_list_model_folders_with_config(env_with_models):
 def test_missing_config_is_a_clear_error(models_root, tmp_path):
     broken = shutil.copytree(models_root / "tiny_gpt2", tmp_path / "broken_expander")
     (broken / "config.json").unlink()
-    with pytest.raises(ValueError, match="broken_expander.*config.json"):
+    with pytest.raises(ValueError, match=r"broken_expander.*config\.json"):
         load_expander(broken)
 
 
 def test_missing_weights_and_non_causal_models_are_refused(models_root, tmp_path):
     no_weights = shutil.copytree(models_root / "tiny_gpt2", tmp_path / "no_weights")
     (no_weights / "model.safetensors").unlink()
-    with pytest.raises(ValueError, match="no_weights.*no weights"):
+    with pytest.raises(ValueError, match=r"no_weights.*no weights"):
         load_expander(no_weights)
     encoder = shutil.copytree(models_root / "tiny_gpt2", tmp_path / "encoder")
     (encoder / "config.json").write_text('{"model_type": "t5", "vocab_size": 400, "d_model": 32, "num_layers": 1}')
-    with pytest.raises(ValueError, match="encoder.*not a causal language model"):
+    with pytest.raises(ValueError, match=r"encoder.*not a causal language model"):
         load_expander(encoder)
     bigger = shutil.copytree(models_root / "tiny_gpt2", tmp_path / "bigger")
     config = json.loads((bigger / "config.json").read_text())
     (bigger / "config.json").write_text(json.dumps({**config, "n_layer": 3}))
-    with pytest.raises(ValueError, match="bigger.*do not match config.json"):
+    with pytest.raises(ValueError, match=r"bigger.*do not match config\.json"):
         load_expander(bigger)
 
 
@@ -158,7 +158,7 @@ def test_pickle_weights_that_need_code_are_refused(models_root, tmp_path):
     folder = shutil.copytree(models_root / "tiny_gpt2", tmp_path / "pickled")
     (folder / "model.safetensors").unlink()
     torch.save({"weight": NotATensor()}, folder / "pytorch_model.bin")
-    with pytest.raises(ValueError, match="pickled.*refusing pytorch_model.bin"):
+    with pytest.raises(ValueError, match=r"pickled.*refusing pytorch_model\.bin"):
         load_expander(folder)
 
 
@@ -246,19 +246,25 @@ def test_whitelist_file_in_the_folder(models_root, tmp_path):
         assert set(words_of(result.generated)) <= expander.whitelist, result.generated
 
 
+def _streamed(model, whitelist):
+    """generate() with a callback recording the streamed pieces and step numbers."""
+    pieces: list[str] = []
+    steps: list[int] = []
+    result = generate(
+        model,
+        PROMPT,
+        seed=3,
+        max_new_tokens=16,
+        temperature=1.0,
+        whitelist=whitelist,
+        callback=lambda step, total, piece: (pieces.append(piece), steps.append(step)),
+    )
+    return result, pieces, steps
+
+
 def test_streamed_pieces_add_up_to_the_text(tiny):
     for whitelist in (None, {"red", "blue", "star", "on", "a", "green"}):
-        pieces: list[str] = []
-        steps: list[int] = []
-        result = generate(
-            tiny,
-            PROMPT,
-            seed=3,
-            max_new_tokens=16,
-            temperature=1.0,
-            whitelist=whitelist,
-            callback=lambda step, total, piece: (pieces.append(piece), steps.append(step)),
-        )
+        result, pieces, steps = _streamed(tiny, whitelist)
         assert "".join(pieces) == result.generated
         assert result.text == PROMPT + result.generated
         assert steps[: len(result.token_ids)] == list(range(1, len(result.token_ids) + 1))

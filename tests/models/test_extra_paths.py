@@ -47,7 +47,7 @@ def test_runtime_uses_extra_model_folders_and_plugin_folders(tmp_path):
 def test_malformed_config_names_the_file(tmp_path):
     bad = tmp_path / "extra_model_paths.yaml"
     bad.write_text("comfyui: [1, 2\n")
-    with pytest.raises(ValueError, match="extra_model_paths.yaml"):
+    with pytest.raises(ValueError, match=r"extra_model_paths\.yaml"):
         load_extra_model_paths(bad)
     bad.write_text("comfyui: just a string\n")
     with pytest.raises(ValueError, match="must map folder names"):

@@ -30,6 +30,6 @@ def test_from_pretrained_is_always_local_only():
 
 
 def test_hugging_face_libraries_are_offline():
-    import nodeflow.models  # noqa: F401
+    import nodeflow.models  # noqa: F401 -- importing it is what sets the offline variables
 
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"

@@ -139,15 +139,15 @@ CENSUS = {
 # Names the census marks "absent in ComfyUI": packs reach them inside try/except, so do we.
 ABSENT = {}
 try:
-    from comfy.ldm.modules.attention import attention as _absent  # noqa: F401
+    from comfy.ldm.modules.attention import attention as _absent  # noqa: F401 -- probing whether the name exists
 except ImportError as exc:
     ABSENT["comfy.ldm.modules.attention.attention"] = str(exc)
 try:
-    from comfy_extras.nodes_model_advanced import rescale_zero_terminal_snr_sigmas  # noqa: F401
+    from comfy_extras.nodes_model_advanced import rescale_zero_terminal_snr_sigmas  # noqa: F401 -- probing whether the name exists
 except ImportError as exc:
     ABSENT["comfy_extras.nodes_model_advanced.rescale_zero_terminal_snr_sigmas"] = str(exc)
 try:
-    from comfy.sd3_clip import SD3ClipModel as _legacy  # noqa: F401
+    from comfy.sd3_clip import SD3ClipModel as _legacy  # noqa: F401 -- probing whether the name exists
 except ImportError as exc:
     ABSENT["comfy.sd3_clip"] = str(exc)
 

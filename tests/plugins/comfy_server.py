@@ -82,34 +82,36 @@ class Server:
         import aiohttp
 
         async def go():
-            async with aiohttp.ClientSession() as session:
-                async with session.ws_connect(f"http://127.0.0.1:{self.port}/ws?clientId={client_id}") as ws:
-                    await ws.receive(timeout=10)  # status
-                    prompt_id = await asyncio.get_running_loop().run_in_executor(
-                        None, lambda: self.queue(prompt, client_id)
-                    )
-                    seen, done_at = [], None
-                    while done_at is None or time.time() < done_at + linger:
-                        try:
-                            msg = await ws.receive(timeout=0.2 if done_at else 120)
-                        except TimeoutError:
-                            if done_at is None:
-                                raise
-                            continue
-                        if msg.type == aiohttp.WSMsgType.BINARY:
-                            seen.append(("binary", struct.unpack(">I", msg.data[:4])[0], msg.data[4:]))
-                        elif msg.type == aiohttp.WSMsgType.TEXT:
-                            data = json.loads(msg.data)
-                            seen.append(("json", data["type"], data["data"]))
-                            if (
-                                data["type"] == "executing"
-                                and data["data"]["node"] is None
-                                and data["data"].get("prompt_id") == prompt_id
-                            ):
-                                done_at = time.time()
-                        else:
-                            break
-                    return prompt_id, seen
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"http://127.0.0.1:{self.port}/ws?clientId={client_id}") as ws,
+            ):
+                await ws.receive(timeout=10)  # status
+                prompt_id = await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: self.queue(prompt, client_id)
+                )
+                seen, done_at = [], None
+                while done_at is None or time.time() < done_at + linger:
+                    try:
+                        msg = await ws.receive(timeout=0.2 if done_at else 120)
+                    except TimeoutError:
+                        if done_at is None:
+                            raise
+                        continue
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        seen.append(("binary", struct.unpack(">I", msg.data[:4])[0], msg.data[4:]))
+                    elif msg.type == aiohttp.WSMsgType.TEXT:
+                        data = json.loads(msg.data)
+                        seen.append(("json", data["type"], data["data"]))
+                        if (
+                            data["type"] == "executing"
+                            and data["data"]["node"] is None
+                            and data["data"].get("prompt_id") == prompt_id
+                        ):
+                            done_at = time.time()
+                    else:
+                        break
+                return prompt_id, seen
 
         return asyncio.run(go())
 

@@ -69,7 +69,10 @@ def hand_attention(x: torch.Tensor, seed: int, heads: int) -> torch.Tensor:
     wo = torch.randn(c, width, generator=g).half().float()
     bo = torch.randn(c, generator=g).half().float()
     tokens = x.flatten(2).transpose(1, 2)
-    split = lambda t: t.reshape(b, -1, heads, width // heads).transpose(1, 2)  # noqa: E731
+
+    def split(t):
+        return t.reshape(b, -1, heads, width // heads).transpose(1, 2)
+
     q, k, v = split(tokens @ wq.T), split(tokens @ wk.T), split(tokens @ wv.T)
     weights = torch.softmax(q @ k.transpose(-1, -2) / (width // heads) ** 0.5, dim=-1)
     attended = (weights @ v).transpose(1, 2).reshape(b, -1, width) @ wo.T + bo

@@ -10,24 +10,24 @@ from nodeflow.comfy_compat import install
 
 install()
 
-import comfy.controlnet  # noqa: E402
-import comfy.hooks as hooks  # noqa: E402
-from comfy.sd1_clip import SD1ClipModel  # noqa: E402
-from comfy.sdxl_clip import SDXLClipG, SDXLClipModel, SDXLRefinerClipModel, StableCascadeClipModel  # noqa: E402
-from comfy.text_encoders.flux import FluxClipModel  # noqa: E402
-from comfy.text_encoders.sd3_clip import SD3ClipModel  # noqa: E402
-from comfy_extras import nodes_latent, nodes_mask  # noqa: E402
-from comfy_extras.nodes_align_your_steps import NOISE_LEVELS, AlignYourStepsScheduler, loglinear_interp  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (
+import comfy.controlnet  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import comfy.hooks as hooks  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.sd1_clip import SD1ClipModel  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.sdxl_clip import SDXLClipG, SDXLClipModel, SDXLRefinerClipModel, StableCascadeClipModel  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.text_encoders.flux import FluxClipModel  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.text_encoders.sd3_clip import SD3ClipModel  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras import nodes_latent, nodes_mask  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_align_your_steps import NOISE_LEVELS, AlignYourStepsScheduler, loglinear_interp  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_custom_sampler import (  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
     DisableNoise,
     Noise_RandomNoise,
     RandomNoise,
     SplitSigmas,
     SplitSigmasDenoise,
 )
-from comfy_extras.nodes_gits import GITSScheduler  # noqa: E402
-from comfy_extras.nodes_lt import LTXVAddGuide, get_noise_mask  # noqa: E402
-from comfy_extras.nodes_model_advanced import (
+from comfy_extras.nodes_gits import GITSScheduler  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_lt import LTXVAddGuide, get_noise_mask  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_model_advanced import (  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
     LCM,
     ModelSamplingDiscreteDistilled,
     ModelSamplingFlux,
@@ -36,7 +36,7 @@ from comfy_extras.nodes_model_advanced import (
     rescale_cfg,
 )
 
-from nodeflow.sampling.schedules import DiscreteSchedule  # noqa: E402
+from nodeflow.sampling.schedules import DiscreteSchedule  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 # Table 3 of "Align Your Steps" (Sabour et al., ICML 2024)
 PAPER = {

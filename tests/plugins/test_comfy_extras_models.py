@@ -12,8 +12,8 @@ from nodeflow.comfy_compat import install
 
 install()
 
-from comfy_extras.nodes_clip_sdxl import CLIPTextEncodeSDXL  # noqa: E402
-from comfy_extras.nodes_custom_sampler import (
+from comfy_extras.nodes_clip_sdxl import CLIPTextEncodeSDXL  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_custom_sampler import (  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
     BasicGuider,
     BasicScheduler,
     CFGGuider,
@@ -22,22 +22,22 @@ from comfy_extras.nodes_custom_sampler import (
     SamplerCustom,
     SamplerCustomAdvanced,
 )
-from comfy_extras.nodes_hooks import CreateHookLora, CreateHookModelAsLora, SetClipHooks  # noqa: E402
-from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete  # noqa: E402
-from comfy_extras.nodes_upscale_model import ImageUpscaleWithModel, UpscaleModelLoader  # noqa: E402
+from comfy_extras.nodes_hooks import CreateHookLora, CreateHookModelAsLora, SetClipHooks  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_model_advanced import ModelSamplingDiscrete  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy_extras.nodes_upscale_model import ImageUpscaleWithModel, UpscaleModelLoader  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
-from nodeflow.comfy_compat.encoder_models import cond_stage_model_for  # noqa: E402
-from nodeflow.comfy_compat.hook_weights import apply_weight_hooks  # noqa: E402
-from nodeflow.comfy_compat.v1_wrappers import run_builtin  # noqa: E402
-from nodeflow.engine.context import ExecutionContext, running  # noqa: E402
-from nodeflow.folders import Folders  # noqa: E402
-from nodeflow.models.manager import ModelManager  # noqa: E402
-from nodeflow.nodes.conditioning import CLIPSetLastLayer, CLIPTextEncode  # noqa: E402
-from nodeflow.nodes.lora_nodes import LoraLoader  # noqa: E402
-from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple  # noqa: E402
-from tests.sd.test_lora import kohya_lora  # noqa: E402
-from tests.sd.tiny import write_tiny_sd1  # noqa: E402
-from tests.upscale.test_upscale import reference, write_model  # noqa: E402
+from nodeflow.comfy_compat.encoder_models import cond_stage_model_for  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.comfy_compat.hook_weights import apply_weight_hooks  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.comfy_compat.v1_wrappers import run_builtin  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.engine.context import ExecutionContext, running  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.folders import Folders  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.models.manager import ModelManager  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.nodes.conditioning import CLIPSetLastLayer, CLIPTextEncode  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.nodes.lora_nodes import LoraLoader  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from tests.sd.test_lora import kohya_lora  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from tests.sd.tiny import write_tiny_sd1  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from tests.upscale.test_upscale import reference, write_model  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 
 @pytest.fixture(scope="module")

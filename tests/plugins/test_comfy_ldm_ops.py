@@ -11,14 +11,14 @@ from nodeflow.comfy_compat import MissingComfySymbol, install
 
 install()
 
-import comfy.ldm.modules.attention as attention  # noqa: E402
-import comfy.ops as ops  # noqa: E402
-from comfy.ldm.common_dit import pad_to_patch_size, rms_norm  # noqa: E402
-from comfy.ldm.flux.math import apply_rope, rope  # noqa: E402
-from comfy.ldm.lightricks.model import apply_rotary_emb  # noqa: E402
-from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel  # noqa: E402
-from comfy.ldm.modules.diffusionmodules.util import timestep_embedding  # noqa: E402
-from comfy.ldm.wan.model import sinusoidal_embedding_1d  # noqa: E402
+import comfy.ldm.modules.attention as attention  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import comfy.ops as ops  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.common_dit import pad_to_patch_size, rms_norm  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.flux.math import apply_rope, rope  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.lightricks.model import apply_rotary_emb  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.modules.diffusionmodules.openaimodel import UNetModel  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.modules.diffusionmodules.util import timestep_embedding  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.ldm.wan.model import sinusoidal_embedding_1d  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 FUNCTIONS = [
     "attention_basic",
@@ -34,7 +34,10 @@ def softmax_attention(q, k, v, heads, additive=None):
     """[B, N, H*D] attention written out (additive mask broadcast to [B, H, Nq, Nk])."""
     b, n, inner = q.shape
     d = inner // heads
-    split = lambda t: t.reshape(b, -1, heads, d).transpose(1, 2)  # noqa: E731
+
+    def split(t):
+        return t.reshape(b, -1, heads, d).transpose(1, 2)
+
     scores = split(q) @ split(k).transpose(-1, -2) / math.sqrt(d)
     if additive is not None:
         scores = scores + additive
@@ -68,7 +71,10 @@ def test_attention_functions_equal_softmax_attention(name, qkv):
 def test_attention_layouts(name, qkv):
     fn = getattr(attention, name)
     q, k, v = qkv
-    heads = lambda t: t.reshape(2, -1, 4, 4).transpose(1, 2)  # noqa: E731
+
+    def heads(t):
+        return t.reshape(2, -1, 4, 4).transpose(1, 2)
+
     out = fn(heads(q), heads(k), heads(v), 4, skip_reshape=True, skip_output_reshape=True)
     assert out.shape == (2, 4, 5, 4)
     assert torch.allclose(out.transpose(1, 2).reshape(2, 5, 16), softmax_attention(q, k, v, 4), atol=1e-5)
@@ -198,10 +204,13 @@ def test_embeddings_and_rotary_helpers():
     wan = sinusoidal_embedding_1d(6, t)
     assert torch.allclose(wan, emb) and wan.dtype == torch.float32
     angles = torch.arange(5.0)[:, None] / 10000 ** (torch.arange(0, 8, 2) / 8)
-    rotate = lambda x: torch.view_as_real(
-        torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())
-        * torch.polar(torch.ones_like(angles), angles)
-    ).reshape(x.shape)
+
+    def rotate(x):
+        return torch.view_as_real(
+            torch.view_as_complex(x.reshape(*x.shape[:-1], -1, 2).contiguous())
+            * torch.polar(torch.ones_like(angles), angles)
+        ).reshape(x.shape)
+
     q, k = torch.randn(1, 2, 5, 8), torch.randn(1, 2, 5, 8)
     rq, rk = apply_rope(q, k, rope(torch.arange(5.0)[None], 8, 10000.0)[:, None])
     assert torch.allclose(rq, rotate(q), atol=1e-5) and torch.allclose(rk, rotate(k), atol=1e-5)
@@ -215,7 +224,7 @@ def test_embeddings_and_rotary_helpers():
 
 
 def test_absent_symbols_name_themselves():
-    with pytest.raises(MissingComfySymbol, match="comfy.ldm.modules.attention.attention is ComfyUI API"):
-        attention.attention  # noqa: B018
+    with pytest.raises(MissingComfySymbol, match=r"comfy\.ldm\.modules\.attention\.attention is ComfyUI API"):
+        _ = attention.attention
     with pytest.raises(NotImplementedError, match="LTX-2"):
         __import__("comfy.ldm.lightricks.vae.audio_vae", fromlist=["AudioVAE"]).AudioVAE({}, {})

@@ -17,13 +17,13 @@ from nodeflow.folders import Folders
 from nodeflow.schema.registry import builtin_registry
 
 install()
-import comfy.model_management as mm  # noqa: E402
-import comfy.utils  # noqa: E402
-import folder_paths  # noqa: E402
-import node_helpers  # noqa: E402
-import nodes  # noqa: E402
-from comfy.cli_args import args  # noqa: E402
-from comfy.comfy_types import IO, CheckLazyMixin, ComfyNodeABC  # noqa: E402
+import comfy.model_management as mm  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import comfy.utils  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import folder_paths  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import node_helpers  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+import nodes  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.cli_args import args  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from comfy.comfy_types import IO, CheckLazyMixin, ComfyNodeABC  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 REGISTRY = builtin_registry()
 
@@ -167,7 +167,7 @@ def test_core_nodes_take_comfyui_calls(env):
     assert saved["ui"]["images"][0]["type"] == "temp" and saved["result"] == ()
     with pytest.raises(TypeError, match="unexpected argument 'colour'"):
         nodes.ImageInvert().invert(image, colour=1)
-    with pytest.raises(TypeError, match="supports only denoise=1.0"):
+    with pytest.raises(TypeError, match=r"supports only denoise=1\.0"):
         nodes.KSamplerAdvanced().sample(
             None, "enable", 0, 1, 1.0, "euler", "normal", [], [], latent, 0, 1, "disable", denoise=0.5
         )
@@ -175,13 +175,13 @@ def test_core_nodes_take_comfyui_calls(env):
     assert nodes.CheckpointLoaderSimple.RETURN_TYPES == ("MODEL", "CLIP", "VAE")
     assert nodes.CLIPLoader.INPUT_TYPES()["required"]["clip_name"][0] == []
     assert nodes.NODE_CLASS_MAPPINGS["KSampler"] is nodes.KSampler
-    with pytest.raises(MissingComfySymbol, match="nodes.NotANode"):
-        nodes.NotANode
+    with pytest.raises(MissingComfySymbol, match=r"nodes\.NotANode"):
+        _ = nodes.NotANode
 
 
 def test_type_names_and_helpers():
     # ComfyUI compares types with `!=` (IO.ANY.__ne__ is always False): test that operator, not `==`
-    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")  # noqa: SIM202
+    assert IO.ANY == "*" and not (IO.ANY != "IMAGE") and IO.IMAGE != "MASK" and not (IO.NUMBER != "INT")  # noqa: SIM202 -- `!=` is the operator under test
     assert str(IO.IMAGE) == "IMAGE" and {IO.LATENT: 1}["LATENT"] == 1
 
     class Node(ComfyNodeABC, CheckLazyMixin):
@@ -212,8 +212,8 @@ def test_truncated_pictures_open_through_pillow(tmp_path):
 
 
 def test_missing_api_is_named():
-    with pytest.raises(MissingComfySymbol, match="comfy.utils.no_such_helper"):
-        comfy.utils.no_such_helper
+    with pytest.raises(MissingComfySymbol, match=r"comfy\.utils\.no_such_helper"):
+        _ = comfy.utils.no_such_helper
     assert not hasattr(mm, "no_such_function")  # feature detection with hasattr keeps working
     with pytest.raises(ImportError) as failed:
         exec("from comfy.utils import no_such_helper", {})

@@ -157,7 +157,7 @@ def test_guider_subclass_predict_noise_and_wrappers(loaded, conds):
     noise = comfy.sample.prepare_noise(_latent(), 2)
 
     class CondOnly(comfy.samplers.CFGGuider):
-        def predict_noise(self, x, timestep, model_options={}, seed=None):
+        def predict_noise(self, x, timestep, model_options=None, seed=None):
             return comfy.samplers.sampling_function(
                 self.inner_model, x, timestep, None, self.conds["positive"], 1.0, model_options=model_options, seed=seed
             )

@@ -84,5 +84,5 @@ def test_patcher_extension_helpers_and_classes():
     x = torch.ones(1, 4, 2, 2)
     assert torch.equal(comfy.latent_formats.SDXL().process_in(x), x * 0.13025)
     assert comfy.latent_formats.Flux().latent_channels == 16
-    with pytest.raises(MissingComfySymbol, match="comfy.sd.load_controlnet"):
-        comfy.sd.load_controlnet  # noqa: B018
+    with pytest.raises(MissingComfySymbol, match=r"comfy\.sd\.load_controlnet"):
+        _ = comfy.sd.load_controlnet

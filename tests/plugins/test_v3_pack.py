@@ -193,4 +193,4 @@ def test_v3_classes_answer_v1_attributes_and_can_be_called_directly(loaded):
     out = scale.execute(image=torch.ones(1), factor=3.0)
     assert out[0].item() == 3.0 and out.result[0].item() == 3.0
     with pytest.raises(AttributeError, match="NOPE"):
-        scale.NOPE
+        _ = scale.NOPE

@@ -225,12 +225,15 @@ def test_edge_schedules(name):
 def test_equivalences():
     x = torch.randn(256, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 14.6
     sig = karras(12).double()
-    run = lambda n, **kw: get_sampler(n)(
-        gaussian_denoiser,
-        x.clone(),
-        sig,
-        extra=SamplerExtras(**kw),
-    )
+
+    def run(n, **kw):
+        return get_sampler(n)(
+            gaussian_denoiser,
+            x.clone(),
+            sig,
+            extra=SamplerExtras(**kw),
+        )
+
     assert torch.equal(run("ddim"), run("euler"))
     # the DDPM posterior step is the eta=1 ancestral Euler step in sigma form
     assert torch.allclose(run("ddpm", seed=9), run("euler_ancestral", seed=9), atol=1e-9)

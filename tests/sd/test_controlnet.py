@@ -208,8 +208,8 @@ def test_a_control_of_another_family_is_refused_with_the_fix(tiny, files):
     assert xl.family.name == "sdxl" and xl.layout.layout == "diffusers"
     with pytest.raises(
         ValueError,
-        match="made for Stable Diffusion XL models but the model is Stable Diffusion 1.x: "
-        "load a ControlNet made for Stable Diffusion 1.x",
+        match=r"made for Stable Diffusion XL models but the model is Stable Diffusion 1\.x: "
+        r"load a ControlNet made for Stable Diffusion 1\.x",
     ):
         controlled(tiny, xl.copy().set_cond_hint(hint(), 1.0))
     # the SDXL ControlNet itself runs with SDXL's extra conditioning (pooled text + size ids)
@@ -238,7 +238,7 @@ def test_sdxl_t2i_adapter_in_the_diffusers_layout(tmp_path, tiny):
         adapter.layout.config["adapter_type"],
         adapter.layout.config["in_channels"],
     ) == ("sdxl", "diffusers", "full_adapter_xl", 3)
-    with pytest.raises(ValueError, match="T2I-Adapter 't2i_sdxl.safetensors' was made for Stable Diffusion XL"):
+    with pytest.raises(ValueError, match=r"T2I-Adapter 't2i_sdxl\.safetensors' was made for Stable Diffusion XL"):
         controlled(tiny, adapter.copy().set_cond_hint(hint(), 1.0))
 
 
@@ -246,7 +246,7 @@ def test_diff_controlnet_is_completed_with_the_model_weights(tmp_path, tiny, fil
     model = tiny[0]
     base = {k: model.unet.original(k) for k, _ in model.unet.module.named_parameters()}
     diff = write_controlnet_ldm(tmp_path / "cn_diff.safetensors", difference_to=base)
-    with pytest.raises(ModelFileError, match="diff ControlNet .* Load ControlNet Model \\(diff\\)"):
+    with pytest.raises(ModelFileError, match=r"diff ControlNet .* Load ControlNet Model \(diff\)"):
         load_control_file(diff)
     completed = load_control_file(diff, model=model)
     full = load_control_file(files["ldm"])

@@ -56,7 +56,10 @@ def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
         "class_type": "CheckpointLoader",
         "inputs": {"config_name": "v2-inference-v.yaml", "ckpt_name": "sd2.safetensors"},
     }
-    encode = lambda text: {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}}  # noqa: E731
+
+    def encode(text):
+        return {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}}
+
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error
     model, _, _ = load_checkpoint(family_files["sd2"], prediction="v")
@@ -66,15 +69,18 @@ def test_sd2_v_prediction_via_config(family_files, sd_env, run_prompt):
 def test_sdxl_refiner_with_aesthetic_score(family_files, sd_env, run_prompt):
     os.link(family_files["sdxl_refiner"], sd_env.models_dir / "checkpoints" / "refiner.safetensors")
     ckpt = {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "refiner.safetensors"}}
-    encode = lambda text: {
-        "class_type": "CLIPTextEncodeSDXLRefiner",
-        "inputs": {
-            "ascore": 6.0,
-            "width": 64,
-            "height": 64,
-            "text": text,
-            "clip": ["1", 1],
-        },
-    }
+
+    def encode(text):
+        return {
+            "class_type": "CLIPTextEncodeSDXLRefiner",
+            "inputs": {
+                "ascore": 6.0,
+                "width": 64,
+                "height": 64,
+                "text": text,
+                "clip": ["1", 1],
+            },
+        }
+
     result, _ = run_prompt(sample_prompt(ckpt, encode))
     assert result.status == "success", result.error

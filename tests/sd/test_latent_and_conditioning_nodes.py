@@ -104,7 +104,7 @@ def test_save_and_load_latent_round_trip(env):
     loaded = node(LoadLatent, env).run("x.latent")
     assert torch.equal(loaded["samples"], samples["samples"])
     (env.input_dir / "bad.latent").write_bytes(b"not a latent")
-    with pytest.raises(ValueError, match="not a readable .latent"):
+    with pytest.raises(ValueError, match=r"not a readable \.latent"):
         node(LoadLatent, env).run("bad.latent")
     with pytest.raises(ValueError, match="outside"):
         node(SaveLatent, env).run(samples, "../escape")

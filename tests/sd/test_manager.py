@@ -55,7 +55,7 @@ def test_out_of_memory_unloads_models_and_says_what_to_do():
 
     manager = ModelManager(cpu=True)
     manager.load(("big",), lambda: torch.nn.Linear(4, 4))
-    with pytest.raises(OutOfMemory, match="unloaded.*lowvram"), manager.use(torch.nn.Linear(2, 2)):
+    with pytest.raises(OutOfMemory, match=r"unloaded.*lowvram"), manager.use(torch.nn.Linear(2, 2)):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
     assert manager.cached_keys() == []
 

@@ -20,10 +20,10 @@ def test_truncated_corrupt_and_foreign_files_give_clear_errors(tiny_ckpt_file, t
     with pytest.raises(ModelFileError, match="truncated"):
         load_checkpoint(tmp_path / "cut.safetensors")
     (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
-    with pytest.raises(ModelFileError, match="not a .safetensors file"):
+    with pytest.raises(ModelFileError, match=r"not a \.safetensors file"):
         load_checkpoint(tmp_path / "junk.safetensors")
     (tmp_path / "text.safetensors").write_text("hello, I am not a model")
-    with pytest.raises(ModelFileError, match="text.safetensors"):
+    with pytest.raises(ModelFileError, match=r"text\.safetensors"):
         load_checkpoint(tmp_path / "text.safetensors")
     save_file({"something.weight": torch.zeros(3)}, str(tmp_path / "other.safetensors"))
     with pytest.raises(ModelFileError, match="not a Stable Diffusion checkpoint"):

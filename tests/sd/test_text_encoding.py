@@ -117,6 +117,9 @@ def test_sdxl_style_embedding_picks_its_tower(tmp_path):
     from nodeflow.models.embeddings import load_embedding
 
     save_file({"clip_l": torch.ones(1, 768), "clip_g": torch.zeros(3, 1280)}, str(tmp_path / "e.safetensors"))
-    find = lambda name: tmp_path / f"{name}.safetensors"  # noqa: E731
+
+    def find(name):
+        return tmp_path / f"{name}.safetensors"
+
     assert len(load_embedding("e", find, 768, "clip_l")) == 1
     assert len(load_embedding("e", find, 1280, "clip_g")) == 3

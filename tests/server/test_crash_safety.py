@@ -23,10 +23,8 @@ def prompt(i):
 def test_random_sigkills_lose_nothing(tmp_path):
     rng = random.Random(7)
     port = free_port()
-    ids = []
     proc = start(tmp_path, port)
-    for i in range(50):
-        ids.append(call(port, "POST", "/prompt", {"prompt": prompt(i)})["prompt_id"])
+    ids = [call(port, "POST", "/prompt", {"prompt": prompt(i)})["prompt_id"] for i in range(50)]
     for _ in range(3):  # kill mid-run at random moments, restart each time
         time.sleep(rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)

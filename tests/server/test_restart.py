@@ -22,31 +22,30 @@ def free_port():
 def start(base, port, custom_nodes=False, extra_args=()):
     flags = ([] if custom_nodes else ["--disable-custom-nodes"]) + list(extra_args)
     # The server's log goes to a file: an unread pipe fills up and blocks the server.
-    log = open(Path(base) / "server.log", "ab")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "--port",
-            str(port),
-            "--base-directory",
-            str(base),
-            *flags,
-            "--extra-node-module",
-            "tests.engine.toy_nodes",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    log.close()
+    with open(Path(base) / "server.log", "ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "--port",
+                str(port),
+                "--base-directory",
+                str(base),
+                *flags,
+                "--extra-node-module",
+                "tests.engine.toy_nodes",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     for _ in range(1200):  # up to 2 minutes: a busy machine starts slowly
         try:
             call(port, "GET", "/prompt")
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise AssertionError((Path(base) / "server.log").read_text()[-2000:])
+                raise AssertionError((Path(base) / "server.log").read_text()[-2000:]) from None
             time.sleep(0.1)
     raise AssertionError("server did not start")
 

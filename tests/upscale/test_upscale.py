@@ -240,7 +240,10 @@ def test_tiled_compact_equals_untiled():
     net, image = compact(4), ramp_image().movedim(-1, 1)
     with torch.no_grad():
         full = net(image).clamp(0, 1)
-        fn = lambda t: net(t).clamp(0, 1)  # noqa: E731
+
+        def fn(t):
+            return net(t).clamp(0, 1)
+
         exact = upscale_tiled(fn, image, 4, tile=32, overlap=16)
         assert exact.shape == full.shape == (1, 3, 280, 360)
         assert (exact - full).abs().max() < 1e-5
@@ -354,9 +357,9 @@ def test_upscale_node_gives_exact_scale_batches_and_reports_each_tile(env, monke
     rgba = torch.cat([image, torch.ones(1, 40, 50, 1)], dim=-1)
     out = make_node(ImageUpscaleWithModel, env).run(upscale_model=model, image=rgba)
     assert out.shape == (1, 160, 200, 4) and torch.allclose(out[..., 3], torch.ones(1, 160, 200))
-    with pytest.raises(ValueError, match="^image: .*2 channels"):
+    with pytest.raises(ValueError, match=r"^image: .*2 channels"):
         make_node(ImageUpscaleWithModel, env).run(upscale_model=model, image=image[..., :2])
-    with pytest.raises(ValueError, match="^upscale_model: .*Load Upscale Model"):
+    with pytest.raises(ValueError, match=r"^upscale_model: .*Load Upscale Model"):
         make_node(ImageUpscaleWithModel, env).run(upscale_model="x4.safetensors", image=image)
 
 

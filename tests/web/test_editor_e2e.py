@@ -22,7 +22,7 @@ def test_build_connect_set_queue_and_see_the_output(page, server):
     drag(page, slot(page, source, "out", 0), slot(page, invert, "in", "image"))
     drag(page, slot(page, invert, "out", 0), slot(page, save, "in", "images"))
     links = graph(page)["links"]
-    assert sorted((l["from"][0], l["to"][1]) for l in links) == [(source, "image"), (invert, "images")]
+    assert sorted((link["from"][0], link["to"][1]) for link in links) == [(source, "image"), (invert, "images")]
     # an IMAGE output cannot go into... a node input of another type: dropping on a widget row does nothing
     for name, value in (("width", "48"), ("height", "32")):
         x, y = page.evaluate("([n, w]) => window.nodeflow.widgetPosition(n, w)", [source, name])

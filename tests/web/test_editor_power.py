@@ -174,7 +174,7 @@ def test_copy_in_one_page_paste_in_another_through_the_system_clipboard(context_
     pasted = graph(second)
     by_type = {n["type"]: n for n in pasted["nodes"]}
     assert by_type["EmptyImage"]["widgets"]["width"] == 33
-    assert [(l["from"][0], l["to"]) for l in pasted["links"]] == [
+    assert [(link["from"][0], link["to"]) for link in pasted["links"]] == [
         (by_type["EmptyImage"]["id"], [by_type["ImageInvert"]["id"], "image"])
     ]
     gx, gy = to_graph(second, 500, 400)
@@ -198,12 +198,12 @@ def test_paste_with_outside_links_and_duplicate(context_factory, server):
     page.keyboard.press("Control+v")
     page.wait_for_function("() => window.nodeflow.graph.nodes.size === 3")
     plain = next(n for n in nodes(page) if n not in (a, b))
-    assert not any(l["to"][0] == plain for l in graph(page)["links"])
+    assert not any(link["to"][0] == plain for link in graph(page)["links"])
     page.mouse.move(900, 600)
     page.keyboard.press("Control+Shift+v")
     page.wait_for_function("() => window.nodeflow.graph.nodes.size === 4")
     linked = next(n for n in nodes(page) if n not in (a, b, plain))
-    assert any(l["from"][0] == a and l["to"] == [linked, "image"] for l in graph(page)["links"])
+    assert any(link["from"][0] == a and link["to"] == [linked, "image"] for link in graph(page)["links"])
     # Ctrl+D duplicates the selection (the last paste) next to it, keeping internal links only
     page.keyboard.press("Control+a")
     page.keyboard.press("Control+d")
@@ -251,7 +251,7 @@ def test_dropping_a_link_on_empty_canvas_searches_and_connects_the_matching_slot
     page.keyboard.type("ImageCompositeMasked")
     page.keyboard.press("Enter")
     composite = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].at(-1).id")
-    assert [(l["from"], l["to"]) for l in graph(page)["links"]] == [([mask, 0], [composite, "mask"])]
+    assert [(link["from"], link["to"]) for link in graph(page)["links"]] == [([mask, 0], [composite, "mask"])]
     assert steps(page) == count + 1  # the new node and its link are one undo step
     page.keyboard.press("Control+z")
     assert list(nodes(page)) == [mask] and graph(page)["links"] == []
@@ -264,7 +264,7 @@ def test_dropping_a_link_on_empty_canvas_searches_and_connects_the_matching_slot
     page.keyboard.type("EmptyImage")
     page.keyboard.press("Enter")
     source = page.evaluate("() => [...window.nodeflow.graph.nodes.values()].at(-1).id")
-    assert [(l["from"], l["to"]) for l in graph(page)["links"]] == [([source, 0], [blend, "image2"])]
+    assert [(link["from"], link["to"]) for link in graph(page)["links"]] == [([source, 0], [blend, "image2"])]
 
 
 def test_shift_drag_from_an_output_moves_all_its_links(page):
@@ -278,7 +278,10 @@ def test_shift_drag_from_an_output_moves_all_its_links(page):
     page.keyboard.down("Shift")
     drag(page, slot(page, a, "out", 0), slot(page, d, "out", 0))
     page.keyboard.up("Shift")
-    sources = lambda: sorted((l["from"][0], l["to"][0]) for l in graph(page)["links"])
+
+    def sources():
+        return sorted((link["from"][0], link["to"][0]) for link in graph(page)["links"])
+
     assert sources() == sorted([(d, b), (d, c)])
     page.keyboard.press("Control+z")
     assert sources() == sorted([(a, b), (a, c)])
@@ -448,7 +451,7 @@ def test_widgets_convert_to_inputs_and_a_primitive_feeds_several(page):
     primitive = add_node(page, 150, 450, "Primitive")
     drag(page, slot(page, primitive, "out", 0), slot(page, empty, "in", "width"))
     drag(page, slot(page, primitive, "out", 0), slot(page, empty, "in", "height"))
-    assert sorted(l["to"][1] for l in graph(page)["links"] if l["from"][0] == primitive) == ["height", "width"]
+    assert sorted(link["to"][1] for link in graph(page)["links"] if link["from"][0] == primitive) == ["height", "width"]
     assert nodes(page)[primitive]["widgets"]["value"] == 512  # taken from the first widget it feeds
     page.mouse.click(*widget_point(page, primitive, "value"))
     page.wait_for_selector(".widget-editor").fill("40")
@@ -464,7 +467,7 @@ def test_widgets_convert_to_inputs_and_a_primitive_feeds_several(page):
     page.mouse.click(x, y, button="right")
     menu(page, "Convert height to widget")
     assert inputs_of(page, empty) == ["width"] and widget_point(page, empty, "height") is not None
-    assert [l["to"][1] for l in graph(page)["links"] if l["from"][0] == primitive] == ["width"]
+    assert [link["to"][1] for link in graph(page)["links"] if link["from"][0] == primitive] == ["width"]
     page.keyboard.press("Control+z")
     assert inputs_of(page, empty) == ["width", "height"] and len(graph(page)["links"]) == 3
 
@@ -476,7 +479,10 @@ def test_bulk_mute_and_bypass_of_the_selection(page):
     page.keyboard.down("Shift")
     page.mouse.click(*title_point(page, ids[1]))
     page.keyboard.up("Shift")
-    modes = lambda: [nodes(page)[n]["mode"] for n in ids]
+
+    def modes():
+        return [nodes(page)[n]["mode"] for n in ids]
+
     page.keyboard.press("Control+m")
     assert modes() == ["muted", "muted", "active"]
     page.keyboard.press("Control+m")

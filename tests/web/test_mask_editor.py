@@ -25,7 +25,10 @@ def stroke(page, points):
     """A stroke through image-pixel points (64x64 image) with the left button."""
     box = overlay_box(page)
     k = box["width"] / 64
-    to_screen = lambda p: (box["x"] + p[0] * k, box["y"] + p[1] * k)  # noqa: E731
+
+    def to_screen(p):
+        return (box["x"] + p[0] * k, box["y"] + p[1] * k)
+
     page.mouse.move(*to_screen(points[0]))
     page.mouse.down()
     for p in points[1:]:

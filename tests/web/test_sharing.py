@@ -3,6 +3,7 @@ format under "workflow", the API prompt under "prompt" and NodeFlow's own under 
 Export offers the three formats; the PNG and the ComfyUI export open back as the same graph."""
 
 import json
+from pathlib import Path
 
 from PIL import Image
 
@@ -25,7 +26,7 @@ def shape(workflow):
     """What must survive a round trip: node types and widget values by id, and the links."""
     return (
         {n["id"]: (n["type"], n["widgets"], n.get("title")) for n in workflow["nodes"]},
-        sorted((tuple(l["from"]), tuple(l["to"])) for l in workflow["links"]),
+        sorted((tuple(link["from"]), tuple(link["to"])) for link in workflow["links"]),
     )
 
 
@@ -71,7 +72,7 @@ def test_png_carries_comfyui_format_api_prompt_and_nodeflows_and_opens_back(page
     assert detect_format(comfy) == "comfyui" and comfy["version"] == 0.4
     assert sorted(n["type"] for n in comfy["nodes"]) == ["EmptyImage", "ImageInvert", "SaveImage"]
     assert {n["type"]: n["widgets_values"] for n in comfy["nodes"]}["EmptyImage"][:2] == [40, 24]
-    assert comfy["links"] and all(len(l) == 6 for l in comfy["links"])
+    assert comfy["links"] and all(len(link) == 6 for link in comfy["links"])
     prompt = json.loads(texts["prompt"])
     assert prompt[save]["class_type"] == "SaveImage" and prompt[save]["inputs"]["images"] == [invert, 0]
     assert shape(json.loads(texts["nodeflow_workflow"])) == shape(sent)
@@ -99,7 +100,7 @@ def test_export_offers_nodeflow_comfyui_and_api_formats(page):
     page.keyboard.type("Export as an API prompt")
     with page.expect_download() as download:
         page.keyboard.press("Enter")
-    api = json.loads(open(download.value.path()).read())
+    api = json.loads(Path(download.value.path()).read_text())
     assert detect_format(api) == "api"
     assert api[source]["class_type"] == "EmptyImage"
     assert api[source]["inputs"] == {"width": 40, "height": 24, "batch_size": 1, "color": 0}

@@ -157,11 +157,14 @@ def test_round_trip_nodeflow_comfyui_nodeflow_keeps_the_graph(name):
     comfy, _ = to_comfyui(first, OBJECT_INFO)
     assert comfy["version"] == 0.4
     second, _ = to_nodeflow(json.loads(json.dumps(comfy)), OBJECT_INFO)
-    key = lambda wf: (
-        {n["id"]: (n["type"], n["widgets"], n["controls"], n["mode"]) for n in wf["nodes"]},
-        sorted((tuple(l["from"]), tuple(l["to"])) for l in wf["links"]),
-        [(n["text"], n["markdown"]) for n in wf["notes"]],
-        [g["title"] for g in wf["groups"]],
-    )
+
+    def key(wf):
+        return (
+            {n["id"]: (n["type"], n["widgets"], n["controls"], n["mode"]) for n in wf["nodes"]},
+            sorted((tuple(link["from"]), tuple(link["to"])) for link in wf["links"]),
+            [(n["text"], n["markdown"]) for n in wf["notes"]],
+            [g["title"] for g in wf["groups"]],
+        )
+
     assert key(second) == key(first)
     assert strip_meta(to_api(comfy, OBJECT_INFO)[0]) == EXPECTED[name]

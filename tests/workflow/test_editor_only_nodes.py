@@ -100,8 +100,8 @@ def test_muted_node_is_dropped_and_its_consumer_reported():
 def test_link_objects_of_the_1x_format():
     wf = image_chain()
     wf["links"] = [
-        dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), l, strict=False))
-        for l in wf["links"]
+        dict(zip(("id", "origin_id", "origin_slot", "target_id", "target_slot", "type"), link, strict=False))
+        for link in wf["links"]
     ]
     wf["version"] = 1
     assert to_api(wf, OBJECT_INFO)[0] == to_api(image_chain(), OBJECT_INFO)[0]

@@ -20,7 +20,9 @@ from tests.server.conftest import Api
 
 from .test_editor_only_nodes import OBJECT_INFO, image_chain
 
-INFO_FOR = lambda types: {t: OBJECT_INFO[t] for t in types if t in OBJECT_INFO}  # noqa: E731
+
+def info_for(types):
+    return {t: OBJECT_INFO[t] for t in types if t in OBJECT_INFO}
 
 
 def nodeflow_chain():
@@ -32,7 +34,7 @@ def nodeflow_chain():
 
 def test_nodeflow_workflow_is_shared_in_comfyui_format_with_nodeflows_beside_it():
     original = nodeflow_chain()
-    shared = shareable_pnginfo({"workflow": original, "other": 1}, INFO_FOR)
+    shared = shareable_pnginfo({"workflow": original, "other": 1}, info_for)
     assert list(shared) == ["workflow", NODEFLOW_KEY, "other"]  # "workflow" first: WebP puts it in Make
     assert detect_format(shared["workflow"]) == "comfyui" and shared["workflow"]["version"] == 0.4
     assert shared[NODEFLOW_KEY] == original and shared["other"] == 1
@@ -44,7 +46,7 @@ def test_nodeflow_workflow_is_shared_in_comfyui_format_with_nodeflows_beside_it(
 def test_comfyui_format_and_other_values_pass_unchanged():
     comfy = image_chain()
     for value in ({"workflow": comfy}, {"something": 1}, None, "text", {"workflow": {"nodes": "bad"}}):
-        assert shareable_pnginfo(value, INFO_FOR) is value
+        assert shareable_pnginfo(value, info_for) is value
 
 
 def test_a_workflow_that_cannot_be_exported_keeps_only_nodeflows_copy():
@@ -56,7 +58,7 @@ def test_a_workflow_that_cannot_be_exported_keeps_only_nodeflows_copy():
         "groups": [],
         "notes": [],
     }
-    shared = shareable_pnginfo({"workflow": broken}, INFO_FOR)
+    shared = shareable_pnginfo({"workflow": broken}, info_for)
     assert shared == {NODEFLOW_KEY: broken}
 
 
@@ -64,7 +66,7 @@ def test_a_workflow_that_cannot_be_exported_keeps_only_nodeflows_copy():
 def test_nodeflow_copy_wins_when_nodeflow_reads_the_image(write):
     original = nodeflow_chain()
     prompt, _ = to_api(original, OBJECT_INFO)
-    data = write(Image.new("RGB", (4, 4)), prompt, shareable_pnginfo({"workflow": original}, INFO_FOR))
+    data = write(Image.new("RGB", (4, 4)), prompt, shareable_pnginfo({"workflow": original}, info_for))
     meta = read_image_metadata(data)
     assert detect_format(meta["workflow"]) == "comfyui" and meta[NODEFLOW_KEY] == original and meta["prompt"] == prompt
     back, _ = workflow_from_image(data, OBJECT_INFO)

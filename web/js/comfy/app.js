@@ -263,7 +263,7 @@ export class ComfyApp {
     return { output, workflow };
   }
 
-  async queuePrompt(number = 0, batchCount = 1) { await this.editor.queue(batchCount); return true; }
+  async queuePrompt(_number, batchCount = 1) { await this.editor.queue(batchCount); return true; }
   async loadGraphData(data) { return this.editor.loadWorkflow(data, "extension"); }
   getPreviewFormatParam() { return ""; }
   getRandParam() { return `&rand=${Math.random()}`; }

@@ -38,16 +38,16 @@ export class ComfyNode {
   get type() { return this._model.type; }
   get comfyClass() { return this._model.type; }
   get title() { return this._model ? this._model.title ?? this.constructor.title ?? this._model.type : this[DEFAULTS]?.title; }
-  set title(v) { if (!this._model) return setDefault(this, "title", v); this._model.title = v == null ? null : String(v); this._touch(); }
+  set title(v) { if (!this._model) { setDefault(this, "title", v); return; } this._model.title = v == null ? null : String(v); this._touch(); }
   get pos() { return this._model?.pos; }
   set pos(v) { if (this._model) { this._model.pos = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); } }
   get size() { return this._model ? this._model.size : this[DEFAULTS]?.size; }
-  set size(v) { if (!this._model) return setDefault(this, "size", v); this._model.size = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); }
+  set size(v) { if (!this._model) { setDefault(this, "size", v); return; } this._model.size = [Number(v[0]) || 0, Number(v[1]) || 0]; this._touch(); }
   get color() { return this._model ? this._model.color ?? undefined : this[DEFAULTS]?.color; }
-  set color(v) { if (!this._model) return setDefault(this, "color", v); this._model.color = v ?? null; this._touch(); }
+  set color(v) { if (!this._model) { setDefault(this, "color", v); return; } this._model.color = v ?? null; this._touch(); }
   get bgcolor() { return this._model ? this._bgcolor ?? this._model.color ?? undefined : this[DEFAULTS]?.bgcolor; }
   set bgcolor(v) {
-    if (!this._model) return setDefault(this, "bgcolor", v);
+    if (!this._model) { setDefault(this, "bgcolor", v); return; }
     Object.defineProperty(this, "_bgcolor", { value: v, writable: true, configurable: true });
     if (!this._model.color) this.color = v; // NodeFlow nodes have one colour
   }

@@ -61,12 +61,12 @@ export class WidgetEditor {
     if (row.kind === "INT" || row.kind === "FLOAT") {
       if (graphX < row.x + 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) - this.step(row)));
       if (graphX > row.x + row.w - 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) + this.step(row)));
-      return this.textOverlay(node, row, event);
+      return this.textOverlay(node, row);
     }
     if (row.kind === "COMBO") return this.comboOverlay(node, row, event);
     const area = row.text && this.app.textAreas.element(nodeId, row.name);
     if (area) return area.focus();
-    return this.textOverlay(node, row, event);
+    return this.textOverlay(node, row);
   }
 
   place(element, row) {
@@ -76,7 +76,7 @@ export class WidgetEditor {
     if (element.isConnected && element.classList.contains("combo-editor")) keepInside(element, sx, sy); // its list stays in the window
   }
 
-  textOverlay(node, row, event) {
+  textOverlay(node, row) {
     const multiline = !!options(row.spec).multiline;
     const field = document.createElement(multiline ? "textarea" : "input");
     field.className = "widget-editor";

@@ -2,7 +2,7 @@
 (``model.get_model_object("latent_format")``) is an instance of the matching class."""
 
 from nodeflow.comfy_compat import missing
-from nodeflow.models.comfy_facade.latent_formats import (  # noqa: F401
+from nodeflow.models.comfy_facade.latent_formats import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     SD3,
     SD15,
     SDXL,

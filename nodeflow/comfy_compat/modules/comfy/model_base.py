@@ -4,7 +4,7 @@ that packs' isinstance tests answer False."""
 
 from comfy.model_sampling import CONST, EDM, EPS, V_PREDICTION, ModelSamplingDiscrete, ModelSamplingDiscreteFlow
 from nodeflow.comfy_compat import missing
-from nodeflow.models.comfy_facade.base_model import (  # noqa: F401
+from nodeflow.models.comfy_facade.base_model import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     MARKERS,
     SD21UNCLIP,
     SDXL,

@@ -2,7 +2,7 @@
 NodeFlow's schedules (see nodeflow/models/comfy_facade/model_sampling.py)."""
 
 from nodeflow.comfy_compat import missing
-from nodeflow.models.comfy_facade.model_sampling import (  # noqa: F401
+from nodeflow.models.comfy_facade.model_sampling import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     CONST,
     EDM,
     EPS,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from nodeflow.comfy_compat import missing
 from nodeflow.models.comfy_facade.state import copy_nested
-from nodeflow.models.comfy_facade.wrappers import (  # noqa: F401
+from nodeflow.models.comfy_facade.wrappers import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     CallbacksMP,
     WrapperExecutor,
     WrappersMP,

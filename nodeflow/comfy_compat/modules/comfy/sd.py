@@ -3,7 +3,7 @@ nodeflow/comfy_compat/loading.py). ``VAE`` and ``CLIP`` are NodeFlow's VAE and C
 names (isinstance holds)."""
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.loading import (  # noqa: F401
+from nodeflow.comfy_compat.loading import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     CLIP,
     VAE,
     CLIPType,

@@ -106,7 +106,10 @@ class CreateHookModelAsLora:
         from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple
 
         model, clip, _ = run_builtin(CheckpointLoaderSimple, {"ckpt_name": ckpt_name})
-        copy = lambda module: {k: v.detach().clone() for k, v in module.state_dict().items()}  # noqa: E731
+
+        def copy(module):
+            return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
         weights_clip = {enc.name: copy(enc.model.module) for enc in clip.encoders} if clip is not None else None
         group = comfy.hooks.create_hook_model_as_lora(
             copy(model.unet.module), weights_clip, strength_model, strength_clip

@@ -110,7 +110,10 @@ class ModelSamplingDiscrete(_PatchNode):
             schedule = family.schedule
             if zsnr:
                 table = rescale_zero_terminal_snr(family.schedule().alphas_cumprod)
-                schedule = lambda: DiscreteSchedule(table)  # noqa: E731
+
+                def schedule():
+                    return DiscreteSchedule(table)
+
             prediction = "v" if sampling == "v_prediction" else "eps"
             clone = model.clone()
             clone.family = dataclasses.replace(family, prediction=prediction, schedule=schedule)

@@ -2,7 +2,7 @@
 NodeFlow has (its own implementations, ComfyUI's signature) and the helpers packs import."""
 
 from nodeflow.comfy_compat import missing
-from nodeflow.comfy_compat.k_diffusion import (  # noqa: F401
+from nodeflow.comfy_compat.k_diffusion import (  # noqa: F401 -- re-exported: ComfyUI's module offers these names
     SAMPLE_FUNCTIONS,
     BrownianTreeNoiseSampler,
     append_dims,

@@ -17,19 +17,19 @@ def _value(option: Any) -> Any:
     return option.value if isinstance(option, Enum) else option
 
 
-class NumberDisplay(str, Enum):
+class NumberDisplay(str, Enum):  # noqa: UP042 -- ComfyUI API is (str, Enum): its str() is "Class.member", StrEnum would print the value
     number = "number"
     slider = "slider"
 
 
-class UploadType(str, Enum):
+class UploadType(str, Enum):  # noqa: UP042 -- ComfyUI API is (str, Enum): its str() is "Class.member", StrEnum would print the value
     image = "image_upload"
     audio = "audio_upload"
     video = "video_upload"
     model = "file_upload"
 
 
-class FolderType(str, Enum):
+class FolderType(str, Enum):  # noqa: UP042 -- ComfyUI API is (str, Enum): its str() is "Class.member", StrEnum would print the value
     input = "input"
     output = "output"
     temp = "temp"
@@ -456,7 +456,7 @@ for _name, _io_type in SOCKET_TYPES.items():
     globals()[_name] = comfytype(_io_type)(type(_name, (ComfyTypeIO,), {"__module__": __name__}))
 
 
-class Hidden(str, Enum):
+class Hidden(str, Enum):  # noqa: UP042 -- ComfyUI API is (str, Enum): its str() is "Class.member", StrEnum would print the value
     """Values the engine fills in; a V3 node reads them as ``cls.hidden.<name>``."""
 
     unique_id = "UNIQUE_ID"
