@@ -13,6 +13,7 @@ from nodeflow.runtime import REPO_ROOT, build_runtime
 from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
 from nodeflow.server.config import ServerConfig
+from nodeflow.server.keys import STORE
 
 
 def torch_system_info(models) -> dict:
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
         workflow_to_prompt=workflow_converter(runtime),
         worker_factory=pool,
     )
-    recovered = app["store"].recovered
+    recovered = app[STORE].recovered
     if recovered:
         logging.warning(
             "%d prompt(s) were running when the server last stopped; they are in the history as interrupted",
