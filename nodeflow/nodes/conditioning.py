@@ -7,18 +7,13 @@ import torch
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Clip, Conditioning, Float, Int, String
 
-
-def _find_embedding(ctx):
-    from nodeflow.models.embeddings import embedding_finder
-
-    env = getattr(ctx, "env", None)
-    return embedding_finder(list(env.model_paths.get("embeddings", []))) if env is not None else None
+from .model_files import find_embedding
 
 
 def encode_text(ctx, clip, text: str, **extra) -> list:
     if clip is None:
         raise ValueError("clip input is empty: the checkpoint has no text encoder; load one with Load CLIP")
-    cond, pooled, options = clip.encode(text, find_embedding=_find_embedding(ctx))
+    cond, pooled, options = clip.encode(text, find_embedding=find_embedding(ctx))
     return [[cond, {"pooled_output": pooled, **options, **extra}]]
 
 
@@ -81,7 +76,7 @@ class CLIPTextEncodeSDXL(Node):
         }
         if text_g == text_l or len(clip.encoders) < 2:
             return encode_text(self.ctx, clip, text_g, **extra)
-        finder = _find_embedding(self.ctx)
+        finder = find_embedding(self.ctx)
         parts, pooled = [], None
         for enc, text in zip(clip.encoders, (text_l, text_g), strict=False):
             single = clip.clone()

@@ -8,13 +8,13 @@ import torch
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Clip, Combo, Conditioning, Float, Int, Latent, String
 
-from .conditioning import _find_embedding
+from .model_files import find_embedding
 
 
 def _encode(ctx, clip, texts: dict, **options) -> list:
     if clip is None:
         raise ValueError("clip input is empty: load the text encoders with DualCLIPLoader / TripleCLIPLoader")
-    cond, pooled = clip.encode_towers(texts, find_embedding=_find_embedding(ctx))
+    cond, pooled = clip.encode_towers(texts, find_embedding=find_embedding(ctx))
     return [[cond, {"pooled_output": pooled, **options}]]
 
 

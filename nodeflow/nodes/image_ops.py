@@ -5,22 +5,11 @@ from __future__ import annotations
 import torch
 
 from nodeflow.imaging.convert import as_mask, resize_image
+from nodeflow.imaging.crop import center_crop
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Boolean, Combo, Float, Image, Int, Mask
 
 SCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
-
-
-def center_crop(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """Crop IMAGE to the aspect ratio width:height around its centre."""
-    _, h, w, _ = image.shape
-    if w * height > h * width:  # too wide
-        new_w = max(1, round(h * width / height))
-        left = (w - new_w) // 2
-        return image[:, :, left : left + new_w]
-    new_h = max(1, round(w * height / width))
-    top = (h - new_h) // 2
-    return image[:, top : top + new_h]
 
 
 class ImageScale(Node):

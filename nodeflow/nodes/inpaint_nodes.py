@@ -7,20 +7,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nodeflow.imaging.crop import crop_to_multiple
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Boolean, Conditioning, Image, Int, Latent, Mask, Output, Vae
-
-
-def crop_to_multiple(pixels: torch.Tensor, multiple: int = 8) -> torch.Tensor:
-    """Centre-crop an IMAGE [B,H,W,C] so both sides are multiples of ``multiple``."""
-    height, width = pixels.shape[1] // multiple * multiple, pixels.shape[2] // multiple * multiple
-    if height == 0 or width == 0:
-        raise ValueError(
-            f"the image ({pixels.shape[2]}x{pixels.shape[1]}) is smaller than {multiple} pixels; "
-            "scale it up before encoding"
-        )
-    top, left = (pixels.shape[1] - height) // 2, (pixels.shape[2] - width) // 2
-    return pixels[:, top : top + height, left : left + width, :]
 
 
 def mask_like(mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:

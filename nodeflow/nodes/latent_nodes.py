@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nodeflow.imaging.crop import center_crop, crop_to_multiple
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Combo, Float, Image, Int, Latent, Mask, Vae
-
-from .image_ops import center_crop
 
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"]
 
@@ -107,7 +106,6 @@ class VAEEncode(Node):
     outputs = {"LATENT": Latent()}
 
     def run(self, pixels, vae):
-        from .inpaint_nodes import crop_to_multiple
 
         return {"samples": vae.encode(crop_to_multiple(pixels, vae.downscale))}
 
@@ -148,7 +146,6 @@ class VAEEncodeTiled(Node):
     outputs = {"LATENT": Latent()}
 
     def run(self, pixels, vae, tile_size, overlap, temporal_size=64, temporal_overlap=8):
-        from .inpaint_nodes import crop_to_multiple
 
         return {
             "samples": vae.encode_tiled(
