@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Clip, Conditioning, Float, Int, String
+from nodeflow.schema.types import MAX_RESOLUTION, Clip, Conditioning, Float, Int, String
 
 from .model_files import find_embedding
 
@@ -54,12 +54,12 @@ class CLIPTextEncodeSDXL(Node):
     category = "advanced/conditioning"
     inputs = {
         "clip": Clip(),
-        "width": Int(default=1024, min=0, max=16384),
-        "height": Int(default=1024, min=0, max=16384),
-        "crop_w": Int(default=0, min=0, max=16384),
-        "crop_h": Int(default=0, min=0, max=16384),
-        "target_width": Int(default=1024, min=0, max=16384),
-        "target_height": Int(default=1024, min=0, max=16384),
+        "width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "height": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "crop_w": Int(default=0, min=0, max=MAX_RESOLUTION),
+        "crop_h": Int(default=0, min=0, max=MAX_RESOLUTION),
+        "target_width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "target_height": Int(default=1024, min=0, max=MAX_RESOLUTION),
         "text_g": String(multiline=True, dynamic_prompts=True),
         "text_l": String(multiline=True, dynamic_prompts=True),
     }
@@ -95,8 +95,8 @@ class CLIPTextEncodeSDXLRefiner(Node):
     category = "advanced/conditioning"
     inputs = {
         "ascore": Float(default=6.0, min=0.0, max=1000.0, step=0.01),
-        "width": Int(default=1024, min=0, max=16384),
-        "height": Int(default=1024, min=0, max=16384),
+        "width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "height": Int(default=1024, min=0, max=MAX_RESOLUTION),
         "text": String(multiline=True, dynamic_prompts=True),
         "clip": Clip(),
     }
@@ -125,10 +125,10 @@ class ConditioningSetArea(Node):
     category = "conditioning"
     inputs = {
         "conditioning": Conditioning(),
-        "width": Int(default=64, min=64, max=16384, step=8),
-        "height": Int(default=64, min=64, max=16384, step=8),
-        "x": Int(default=0, min=0, max=16384, step=8),
-        "y": Int(default=0, min=0, max=16384, step=8),
+        "width": Int(default=64, min=64, max=MAX_RESOLUTION, step=8),
+        "height": Int(default=64, min=64, max=MAX_RESOLUTION, step=8),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
         "strength": Float(default=1.0, min=0.0, max=10.0, step=0.01),
     }
     outputs = {"CONDITIONING": Conditioning()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Clip, Combo, Conditioning, Float, Int, Latent, String
+from nodeflow.schema.types import MAX_RESOLUTION, Clip, Combo, Conditioning, Float, Int, Latent, String
 
 from .model_files import find_embedding
 
@@ -74,8 +74,8 @@ class EmptySD3LatentImage(Node):
 
     category = "latent/sd3"
     inputs = {
-        "width": Int(default=1024, min=16, max=16384, step=16),
-        "height": Int(default=1024, min=16, max=16384, step=16),
+        "width": Int(default=1024, min=16, max=MAX_RESOLUTION, step=16),
+        "height": Int(default=1024, min=16, max=MAX_RESOLUTION, step=16),
         "batch_size": Int(default=1, min=1, max=4096),
     }
     outputs = {"LATENT": Latent()}

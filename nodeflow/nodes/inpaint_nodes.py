@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from nodeflow.imaging.crop import crop_to_multiple
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Boolean, Conditioning, Image, Int, Latent, Mask, Output, Vae
+from nodeflow.schema.types import MAX_RESOLUTION, Boolean, Conditioning, Image, Int, Latent, Mask, Output, Vae
 
 
 def mask_like(mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -98,11 +98,11 @@ class ImagePadForOutpaint(Node):
     category = "image"
     inputs = {
         "image": Image(),
-        "left": Int(default=0, min=0, max=16384, step=8),
-        "top": Int(default=0, min=0, max=16384, step=8),
-        "right": Int(default=0, min=0, max=16384, step=8),
-        "bottom": Int(default=0, min=0, max=16384, step=8),
-        "feathering": Int(default=40, min=0, max=16384, step=1),
+        "left": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "top": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "right": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "bottom": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "feathering": Int(default=40, min=0, max=MAX_RESOLUTION, step=1),
     }
     outputs = {"IMAGE": Image(), "MASK": Mask()}
 

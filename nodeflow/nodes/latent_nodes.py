@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from nodeflow.imaging.crop import center_crop, crop_to_multiple
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Combo, Float, Image, Int, Latent, Mask, Vae
+from nodeflow.schema.types import MAX_RESOLUTION, Combo, Float, Image, Int, Latent, Mask, Vae
 
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"]
 
@@ -66,8 +66,8 @@ class EmptyLatentImage(Node):
     display_name = "Empty Latent Image"
     category = "latent"
     inputs = {
-        "width": Int(default=512, min=16, max=16384, step=8, tooltip="Image width in pixels."),
-        "height": Int(default=512, min=16, max=16384, step=8, tooltip="Image height in pixels."),
+        "width": Int(default=512, min=16, max=MAX_RESOLUTION, step=8, tooltip="Image width in pixels."),
+        "height": Int(default=512, min=16, max=MAX_RESOLUTION, step=8, tooltip="Image height in pixels."),
         "batch_size": Int(default=1, min=1, max=4096, tooltip="How many images to make at once."),
     }
     outputs = {"LATENT": Latent(tooltip="Empty latents for KSampler's latent_image.")}
@@ -162,8 +162,8 @@ class LatentUpscale(Node):
     inputs = {
         "samples": Latent(),
         "upscale_method": Combo(choices=UPSCALE_METHODS),
-        "width": Int(default=512, min=0, max=16384, step=8),
-        "height": Int(default=512, min=0, max=16384, step=8),
+        "width": Int(default=512, min=0, max=MAX_RESOLUTION, step=8),
+        "height": Int(default=512, min=0, max=MAX_RESOLUTION, step=8),
         "crop": Combo(choices=["disabled", "center"]),
     }
     outputs = {"LATENT": Latent()}
@@ -210,9 +210,9 @@ class LatentComposite(Node):
     inputs = {
         "samples_to": Latent(),
         "samples_from": Latent(),
-        "x": Int(default=0, min=0, max=16384, step=8),
-        "y": Int(default=0, min=0, max=16384, step=8),
-        "feather": Int(default=0, min=0, max=16384, step=8),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "feather": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
     }
     outputs = {"LATENT": Latent()}
 
