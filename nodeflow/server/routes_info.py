@@ -9,6 +9,7 @@ import sys
 
 from aiohttp import web
 
+from nodeflow import __version__
 from nodeflow.folders import MODEL_FOLDERS
 
 from .bodies import FreeBody, parse
@@ -76,7 +77,7 @@ async def system_stats(request: web.Request) -> web.Response:
                 "pytorch_version": extra.get("pytorch_version", ""),
                 "embedded_python": False,
                 "argv": sys.argv,
-                "nodeflow_version": "0.1.0",
+                "nodeflow_version": __version__,
             },
             "devices": extra.get("devices", []),
         }
