@@ -31,10 +31,7 @@ def torch_system_info(models) -> dict:
 
 def workflow_converter(runtime):
     """Editor workflows given to POST /prompt under "workflow" become API prompts."""
-    try:
-        from nodeflow.cli.workflow_file import to_api_prompt
-    except ImportError:
-        return None
+    from nodeflow.cli.workflow_file import to_api_prompt
 
     def convert(workflow: dict):
         from nodeflow.cli.workflow_file import CliError
@@ -104,8 +101,12 @@ def main(argv: list[str] | None = None) -> None:
         custom_node_whitelist=args.whitelist_custom_nodes,
         extra_node_modules=args.extra_node_module,
     )
-    for module, error in runtime.registry.failed_modules.items():
-        logging.error("node module %s is unavailable: %s", module, error)
+    if runtime.registry.failed_modules:  # each was logged with its traceback as it failed
+        logging.error(
+            "NodeFlow starts WITHOUT the nodes of %d broken built-in module(s): %s",
+            len(runtime.registry.failed_modules),
+            "; ".join(f"{module} ({error})" for module, error in runtime.registry.failed_modules.items()),
+        )
     for status in runtime.plugin_status:
         if status.ok:
             logging.info("plugin %s: %d nodes in %.2f s", status.name, len(status.nodes), status.import_seconds)
