@@ -13,6 +13,7 @@ from nodeflow.runtime import REPO_ROOT, build_runtime
 from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
 from nodeflow.server.config import ServerConfig
+from nodeflow.server.keys import STORE
 
 
 def torch_system_info(models) -> dict:
@@ -30,10 +31,7 @@ def torch_system_info(models) -> dict:
 
 def workflow_converter(runtime):
     """Editor workflows given to POST /prompt under "workflow" become API prompts."""
-    try:
-        from nodeflow.cli.workflow_file import to_api_prompt
-    except ImportError:
-        return None
+    from nodeflow.cli.workflow_file import to_api_prompt
 
     def convert(workflow: dict):
         from nodeflow.cli.workflow_file import CliError
@@ -103,8 +101,12 @@ def main(argv: list[str] | None = None) -> None:
         custom_node_whitelist=args.whitelist_custom_nodes,
         extra_node_modules=args.extra_node_module,
     )
-    for module, error in runtime.registry.failed_modules.items():
-        logging.error("node module %s is unavailable: %s", module, error)
+    if runtime.registry.failed_modules:  # each was logged with its traceback as it failed
+        logging.error(
+            "NodeFlow starts WITHOUT the nodes of %d broken built-in module(s): %s",
+            len(runtime.registry.failed_modules),
+            "; ".join(f"{module} ({error})" for module, error in runtime.registry.failed_modules.items()),
+        )
     for status in runtime.plugin_status:
         if status.ok:
             logging.info("plugin %s: %d nodes in %.2f s", status.name, len(status.nodes), status.import_seconds)
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         workflow_to_prompt=workflow_converter(runtime),
         worker_factory=pool,
     )
-    recovered = app["store"].recovered
+    recovered = app[STORE].recovered
     if recovered:
         logging.warning(
             "%d prompt(s) were running when the server last stopped; they are in the history as interrupted",

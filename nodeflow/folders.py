@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
+
+from .folder_listing import ListingCache, model_folders, walk
 
 MODEL_FOLDERS = (
     "checkpoints",
@@ -109,6 +110,7 @@ class Folders:
         # file extensions listed per model folder kind, where they differ from the default
         # (plugin kinds such as {".gguf"}); an empty set lists every file
         self.extensions: dict[str, set[str]] = {"controlnet": set(MODEL_EXTENSIONS)}  # not a folder's config.json
+        self.listings = ListingCache()
 
     def ensure(self) -> None:
         for path in (self.input_dir, self.output_dir, self.temp_dir, self.user_dir):
@@ -135,17 +137,17 @@ class Folders:
         return mapping[kind]
 
     def list_files(self, kind: str) -> list[str]:
-        """Files of a model folder (recursively, '/'-separated) or of the input folder."""
+        """Files of a model folder (recursively, '/'-separated) or of the input folder. Each folder's
+        listing is cached until one of its directories changes (nodeflow/folder_listing.py)."""
         if kind == "input":
-            return sorted(_walk(self.input_dir, None, contained=True))
+            return sorted(self.listings.get(("input", str(self.input_dir)), lambda: walk(self.input_dir, None, True)))
         names: set[str] = set()
         exts = self.extensions_of(kind)
         for root in self.model_paths.get(kind, []):
             if kind == "prompt_expanders":  # Hugging Face folders: list the folders
-                if root.is_dir():
-                    names.update(p.name for p in root.iterdir() if p.is_dir() and (p / "config.json").exists())
-                continue
-            names.update(_walk(root, exts))
+                names.update(self.listings.get(("hf", str(root)), lambda root=root: model_folders(root)))
+            else:
+                names.update(self.listings.get(("files", str(root), exts), lambda root=root: walk(root, exts)))
         return sorted(names)
 
     def model_path(self, kind: str, name: str) -> Path:
@@ -172,31 +174,3 @@ class Folders:
                 name, kind = name[: -len(suffix)], tag
                 break
         return safe_join(self.directory(kind), name)
-
-
-def _walk(root: Path, extensions: Iterable[str] | None, contained: bool = False) -> list[str]:
-    """Files under ``root`` ('/'-separated). ``contained``: never list through links leading out."""
-    if not root.is_dir():
-        return []
-    found = []
-    exts = tuple(extensions) if extensions else None
-    root_real = os.path.realpath(root)
-    seen: set[str] = set()  # real paths visited: a symlink back to an ancestor must not loop forever
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        outside = contained and not (real == root_real or real.startswith(root_real + os.sep))
-        if real in seen or outside or len(found) > 100_000:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel = os.path.relpath(dirpath, root)
-        for filename in filenames:
-            if filename.startswith("."):
-                continue
-            if exts and not filename.lower().endswith(exts):
-                continue
-            if contained and not os.path.realpath(os.path.join(dirpath, filename)).startswith(root_real + os.sep):
-                continue
-            found.append(filename if rel == "." else f"{rel.replace(os.sep, '/')}/{filename}")
-    return found

@@ -29,11 +29,7 @@ class Runtime:
 
 
 def _model_manager(cpu: bool, lowvram: bool, force_fp16: bool = False) -> Any:
-    try:
-        manager_mod = importlib.import_module("nodeflow.models.manager")
-    except ImportError as exc:  # the model package is optional for non-model workflows
-        log.warning("model manager unavailable: %s", exc)
-        return None
+    manager_mod = importlib.import_module("nodeflow.models.manager")
     force = importlib.import_module("torch").float16 if force_fp16 else None
     return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, force_dtype=force)
 
@@ -44,11 +40,7 @@ def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[st
     for path in candidates:
         if not path.exists():
             continue
-        try:
-            parse = importlib.import_module("nodeflow.models.extra_paths").load_extra_model_paths
-        except (ImportError, AttributeError):
-            log.warning("cannot read %s: extra model path support is not installed", path)
-            continue
+        parse = importlib.import_module("nodeflow.models.extra_paths").load_extra_model_paths
         try:
             found = parse(path)
         except ValueError as exc:  # a broken config is reported; NodeFlow starts without it
@@ -100,12 +92,8 @@ def build_runtime(
     compat.bind(env, models, registry, custom_node_folders=tuple(unique))
     status: list = []
     if custom_nodes:
-        try:
-            plugins = importlib.import_module("nodeflow.plugins.loader")
-        except ImportError:
-            plugins = None
-        if plugins is not None:
-            status = plugins.load_plugins(registry, unique, whitelist=custom_node_whitelist)
-            compat.refresh()  # the packs' nodes join nodes.NODE_CLASS_MAPPINGS
+        plugins = importlib.import_module("nodeflow.plugins.loader")
+        status = plugins.load_plugins(registry, unique, whitelist=custom_node_whitelist)
+        compat.refresh()  # the packs' nodes join nodes.NODE_CLASS_MAPPINGS
     engine = Engine(registry, env, models=models, cache_ram_gb=cache_ram_gb, cache_enabled=cache_enabled)
     return Runtime(env=env, registry=registry, engine=engine, models=models, plugin_status=status)

@@ -16,10 +16,8 @@ def read_json(path: str) -> Any:
     if not file.exists():
         raise CliError(f"{path}: no such file")
     if file.suffix.lower() in (".png", ".webp"):
-        try:
-            from nodeflow.workflow.image_metadata import read_image_metadata
-        except ImportError as exc:
-            raise CliError(f"{path}: reading workflows from images is not available ({exc})") from None
+        from nodeflow.workflow.image_metadata import read_image_metadata
+
         meta = read_image_metadata(file.read_bytes())
         for key in ("workflow", "prompt"):
             if meta.get(key):
@@ -39,13 +37,8 @@ def to_api_prompt(data: Any, object_info: dict) -> tuple[dict, list]:
         data = data["prompt"]  # a saved POST /prompt body
     if _looks_like_api_prompt(data):
         return data, []
-    try:
-        from nodeflow.workflow import convert
-    except ImportError:
-        raise CliError(
-            "this file is an editor workflow, and the workflow converter is not installed; "
-            "export it in API format from the editor"
-        ) from None
+    from nodeflow.workflow import convert
+
     try:
         return convert.to_api(data, object_info)
     except convert.WorkflowError as exc:

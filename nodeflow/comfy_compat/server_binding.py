@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from nodeflow.server.keys import HUB
+
 log = logging.getLogger(__name__)
 
 
@@ -32,7 +34,7 @@ _LISTENERS: list[Callable[[Attached], None]] = []
 
 def attach(app: web.Application) -> None:
     """Make ``app`` the one PromptServer speaks through (call before its router is frozen)."""
-    _ATTACHED.app, _ATTACHED.hub, _ATTACHED.loop = app, app["hub"], None
+    _ATTACHED.app, _ATTACHED.hub, _ATTACHED.loop = app, app[HUB], None
 
     async def record_loop(started: web.Application) -> None:
         if _ATTACHED.app is started:

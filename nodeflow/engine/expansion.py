@@ -19,7 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from nodeflow.graph.validate import is_link
+from nodeflow.graph.prompt import is_link
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import NodeSpec
 

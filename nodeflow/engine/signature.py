@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import uuid
 from collections.abc import Mapping
@@ -14,9 +15,11 @@ from typing import Any
 
 import networkx as nx
 
-from nodeflow.graph.validate import is_link, unwrap_literal
+from nodeflow.graph.prompt import is_link, unwrap_literal
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.types import InputError
+
+log = logging.getLogger(__name__)
 
 
 class NodeKeyError(Exception):
@@ -117,7 +120,8 @@ def _node_key(registry: Registry, env: Any, prompt: Mapping, nid: str, keys: dic
     if spec.fingerprint is not None:
         try:
             fingerprint = spec.fingerprint(env, literals)
-        except Exception:
+        except Exception as exc:  # ComfyUI's IS_CHANGED raising: run the node every time
+            log.warning("%s (node %s): its fingerprint raised %s; the node is never cached", spec.name, nid, exc)
             fingerprint = float("nan")
     links = sorted(
         (name, keys[str(v[0])], v[1])

@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from nodeflow.graph.prompt import is_link, unwrap_literal
 from nodeflow.schema.registry import Registry
 from nodeflow.schema.spec import InputDecl, NodeSpec
 from nodeflow.schema.types import Boolean, Float, InputError, Int, String, types_match
@@ -52,25 +53,6 @@ class Validation:
 
 def error(kind: str, message: str, details: str = "", extra_info: dict | None = None) -> dict:
     return {"type": kind, "message": message, "details": details, "extra_info": extra_info or {}}
-
-
-def is_link(value: Any) -> bool:
-    """A link is ``[source_node_id, output_index]``."""
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], (str, int))
-        and not isinstance(value[0], bool)
-        and isinstance(value[1], int)
-        and not isinstance(value[1], bool)
-    )
-
-
-def unwrap_literal(value: Any) -> Any:
-    """Literal list widget values arrive wrapped as ``{"__value__": [...]}``."""
-    if isinstance(value, dict) and set(value) == {"__value__"}:
-        return value["__value__"]
-    return value
 
 
 def _fail(message: str, details: str = "") -> Validation:

@@ -5,20 +5,15 @@ from __future__ import annotations
 import torch
 
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Clip, Conditioning, Float, Int, String
+from nodeflow.schema.types import MAX_RESOLUTION, Clip, Conditioning, Float, Int, String
 
-
-def _find_embedding(ctx):
-    from nodeflow.models.embeddings import embedding_finder
-
-    env = getattr(ctx, "env", None)
-    return embedding_finder(list(env.model_paths.get("embeddings", []))) if env is not None else None
+from .model_files import find_embedding
 
 
 def encode_text(ctx, clip, text: str, **extra) -> list:
     if clip is None:
         raise ValueError("clip input is empty: the checkpoint has no text encoder; load one with Load CLIP")
-    cond, pooled, options = clip.encode(text, find_embedding=_find_embedding(ctx))
+    cond, pooled, options = clip.encode(text, find_embedding=find_embedding(ctx))
     return [[cond, {"pooled_output": pooled, **options, **extra}]]
 
 
@@ -59,12 +54,12 @@ class CLIPTextEncodeSDXL(Node):
     category = "advanced/conditioning"
     inputs = {
         "clip": Clip(),
-        "width": Int(default=1024, min=0, max=16384),
-        "height": Int(default=1024, min=0, max=16384),
-        "crop_w": Int(default=0, min=0, max=16384),
-        "crop_h": Int(default=0, min=0, max=16384),
-        "target_width": Int(default=1024, min=0, max=16384),
-        "target_height": Int(default=1024, min=0, max=16384),
+        "width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "height": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "crop_w": Int(default=0, min=0, max=MAX_RESOLUTION),
+        "crop_h": Int(default=0, min=0, max=MAX_RESOLUTION),
+        "target_width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "target_height": Int(default=1024, min=0, max=MAX_RESOLUTION),
         "text_g": String(multiline=True, dynamic_prompts=True),
         "text_l": String(multiline=True, dynamic_prompts=True),
     }
@@ -81,7 +76,7 @@ class CLIPTextEncodeSDXL(Node):
         }
         if text_g == text_l or len(clip.encoders) < 2:
             return encode_text(self.ctx, clip, text_g, **extra)
-        finder = _find_embedding(self.ctx)
+        finder = find_embedding(self.ctx)
         parts, pooled = [], None
         for enc, text in zip(clip.encoders, (text_l, text_g), strict=False):
             single = clip.clone()
@@ -100,8 +95,8 @@ class CLIPTextEncodeSDXLRefiner(Node):
     category = "advanced/conditioning"
     inputs = {
         "ascore": Float(default=6.0, min=0.0, max=1000.0, step=0.01),
-        "width": Int(default=1024, min=0, max=16384),
-        "height": Int(default=1024, min=0, max=16384),
+        "width": Int(default=1024, min=0, max=MAX_RESOLUTION),
+        "height": Int(default=1024, min=0, max=MAX_RESOLUTION),
         "text": String(multiline=True, dynamic_prompts=True),
         "clip": Clip(),
     }
@@ -130,10 +125,10 @@ class ConditioningSetArea(Node):
     category = "conditioning"
     inputs = {
         "conditioning": Conditioning(),
-        "width": Int(default=64, min=64, max=16384, step=8),
-        "height": Int(default=64, min=64, max=16384, step=8),
-        "x": Int(default=0, min=0, max=16384, step=8),
-        "y": Int(default=0, min=0, max=16384, step=8),
+        "width": Int(default=64, min=64, max=MAX_RESOLUTION, step=8),
+        "height": Int(default=64, min=64, max=MAX_RESOLUTION, step=8),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
         "strength": Float(default=1.0, min=0.0, max=10.0, step=0.01),
     }
     outputs = {"CONDITIONING": Conditioning()}

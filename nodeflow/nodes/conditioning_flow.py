@@ -6,15 +6,15 @@ from __future__ import annotations
 import torch
 
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Clip, Combo, Conditioning, Float, Int, Latent, String
+from nodeflow.schema.types import MAX_RESOLUTION, Clip, Combo, Conditioning, Float, Int, Latent, String
 
-from .conditioning import _find_embedding
+from .model_files import find_embedding
 
 
 def _encode(ctx, clip, texts: dict, **options) -> list:
     if clip is None:
         raise ValueError("clip input is empty: load the text encoders with DualCLIPLoader / TripleCLIPLoader")
-    cond, pooled = clip.encode_towers(texts, find_embedding=_find_embedding(ctx))
+    cond, pooled = clip.encode_towers(texts, find_embedding=find_embedding(ctx))
     return [[cond, {"pooled_output": pooled, **options}]]
 
 
@@ -74,8 +74,8 @@ class EmptySD3LatentImage(Node):
 
     category = "latent/sd3"
     inputs = {
-        "width": Int(default=1024, min=16, max=16384, step=16),
-        "height": Int(default=1024, min=16, max=16384, step=16),
+        "width": Int(default=1024, min=16, max=MAX_RESOLUTION, step=16),
+        "height": Int(default=1024, min=16, max=MAX_RESOLUTION, step=16),
         "batch_size": Int(default=1, min=1, max=4096),
     }
     outputs = {"LATENT": Latent()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Combo, Conditioning, ControlNet, Float, Image, Model, Output, Vae
 
-from .sd_loaders import _manager, cached, file_identity, model_fingerprint
+from .model_files import cached, file_identity, manager, model_fingerprint
 
 
 def load_control(ctx, name: str, model=None):
@@ -15,10 +15,10 @@ def load_control(ctx, name: str, model=None):
 
     path = ctx.env.model_path("controlnet", name)
     if model is None:
-        return cached(ctx, ("controlnet", *file_identity(path)), lambda: load_control_file(path, _manager(ctx)))
+        return cached(ctx, ("controlnet", *file_identity(path)), lambda: load_control_file(path, manager(ctx)))
     # a diff ControlNet depends on the base model's weights too
     key = ("controlnet_diff", *file_identity(path), model.source, id(model.unet.module))
-    return cached(ctx, key, lambda: load_control_file(path, _manager(ctx), model))
+    return cached(ctx, key, lambda: load_control_file(path, manager(ctx), model))
 
 
 class ControlNetLoader(Node):

@@ -5,22 +5,11 @@ from __future__ import annotations
 import torch
 
 from nodeflow.imaging.convert import as_mask, resize_image
+from nodeflow.imaging.crop import center_crop
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Boolean, Combo, Float, Image, Int, Mask
+from nodeflow.schema.types import MAX_RESOLUTION, Boolean, Combo, Float, Image, Int, Mask
 
 SCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
-
-
-def center_crop(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
-    """Crop IMAGE to the aspect ratio width:height around its centre."""
-    _, h, w, _ = image.shape
-    if w * height > h * width:  # too wide
-        new_w = max(1, round(h * width / height))
-        left = (w - new_w) // 2
-        return image[:, :, left : left + new_w]
-    new_h = max(1, round(w * height / width))
-    top = (h - new_h) // 2
-    return image[:, top : top + new_h]
 
 
 class ImageScale(Node):
@@ -29,8 +18,8 @@ class ImageScale(Node):
     inputs = {
         "image": Image(),
         "upscale_method": Combo(choices=SCALE_METHODS),
-        "width": Int(default=512, min=0, max=16384, step=1),
-        "height": Int(default=512, min=0, max=16384, step=1),
+        "width": Int(default=512, min=0, max=MAX_RESOLUTION, step=1),
+        "height": Int(default=512, min=0, max=MAX_RESOLUTION, step=1),
         "crop": Combo(choices=["disabled", "center"]),
     }
     outputs = {"IMAGE": Image()}
@@ -110,10 +99,10 @@ class ImageCrop(Node):
     category = "image/transform"
     inputs = {
         "image": Image(),
-        "width": Int(default=512, min=1, max=16384, step=1),
-        "height": Int(default=512, min=1, max=16384, step=1),
-        "x": Int(default=0, min=0, max=16384, step=1),
-        "y": Int(default=0, min=0, max=16384, step=1),
+        "width": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
+        "height": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
     }
     outputs = {"IMAGE": Image()}
 
@@ -140,8 +129,8 @@ class ImageBatch(Node):
 class EmptyImage(Node):
     category = "image"
     inputs = {
-        "width": Int(default=512, min=1, max=16384, step=1),
-        "height": Int(default=512, min=1, max=16384, step=1),
+        "width": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
+        "height": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
         "batch_size": Int(default=1, min=1, max=4096),
         "color": Int(default=0, min=0, max=16777215, step=1, display="color"),
     }
@@ -159,8 +148,8 @@ class ImageCompositeMasked(Node):
     inputs = {
         "destination": Image(),
         "source": Image(),
-        "x": Int(default=0, min=0, max=16384, step=1),
-        "y": Int(default=0, min=0, max=16384, step=1),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
         "resize_source": Boolean(default=False),
         "mask": Mask(optional=True),
     }

@@ -7,20 +7,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nodeflow.imaging.crop import crop_to_multiple
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Boolean, Conditioning, Image, Int, Latent, Mask, Output, Vae
-
-
-def crop_to_multiple(pixels: torch.Tensor, multiple: int = 8) -> torch.Tensor:
-    """Centre-crop an IMAGE [B,H,W,C] so both sides are multiples of ``multiple``."""
-    height, width = pixels.shape[1] // multiple * multiple, pixels.shape[2] // multiple * multiple
-    if height == 0 or width == 0:
-        raise ValueError(
-            f"the image ({pixels.shape[2]}x{pixels.shape[1]}) is smaller than {multiple} pixels; "
-            "scale it up before encoding"
-        )
-    top, left = (pixels.shape[1] - height) // 2, (pixels.shape[2] - width) // 2
-    return pixels[:, top : top + height, left : left + width, :]
+from nodeflow.schema.types import MAX_RESOLUTION, Boolean, Conditioning, Image, Int, Latent, Mask, Output, Vae
 
 
 def mask_like(mask: torch.Tensor, pixels: torch.Tensor) -> torch.Tensor:
@@ -109,11 +98,11 @@ class ImagePadForOutpaint(Node):
     category = "image"
     inputs = {
         "image": Image(),
-        "left": Int(default=0, min=0, max=16384, step=8),
-        "top": Int(default=0, min=0, max=16384, step=8),
-        "right": Int(default=0, min=0, max=16384, step=8),
-        "bottom": Int(default=0, min=0, max=16384, step=8),
-        "feathering": Int(default=40, min=0, max=16384, step=1),
+        "left": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "top": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "right": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "bottom": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "feathering": Int(default=40, min=0, max=MAX_RESOLUTION, step=1),
     }
     outputs = {"IMAGE": Image(), "MASK": Mask()}
 

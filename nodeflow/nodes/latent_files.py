@@ -1,27 +1,15 @@
-"""SaveLatent / LoadLatent (``.latent`` files: safetensors with ``latent_tensor``) and the
-output-file naming shared with CheckpointSave."""
+"""SaveLatent / LoadLatent (``.latent`` files: safetensors with ``latent_tensor``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from nodeflow.folders import safe_join
 from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.types import Combo, Hidden, Latent, String
 
-from .output_names import next_counter, resolve_prefix
+from .output_names import output_file
 
 VERSION_MARK = "latent_format_version_0"
-
-
-def output_file(env, prefix: str, suffix: str) -> tuple[Path, dict]:
-    """A new ``{prefix}_{counter:05}_{suffix}`` path in the output folder and its ui record."""
-    folder, subfolder, stem = resolve_prefix(env, prefix)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{stem}_{next_counter(folder, stem, suffix):05}_{suffix}"
-    return safe_join(folder, name), {"filename": name, "subfolder": subfolder, "type": "output"}
 
 
 class SaveLatent(Node):

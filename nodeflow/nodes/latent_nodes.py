@@ -5,10 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from nodeflow.imaging.crop import center_crop, crop_to_multiple
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Combo, Float, Image, Int, Latent, Mask, Vae
-
-from .image_ops import center_crop
+from nodeflow.schema.types import MAX_RESOLUTION, Combo, Float, Image, Int, Latent, Mask, Vae
 
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "bislerp"]
 
@@ -67,8 +66,8 @@ class EmptyLatentImage(Node):
     display_name = "Empty Latent Image"
     category = "latent"
     inputs = {
-        "width": Int(default=512, min=16, max=16384, step=8, tooltip="Image width in pixels."),
-        "height": Int(default=512, min=16, max=16384, step=8, tooltip="Image height in pixels."),
+        "width": Int(default=512, min=16, max=MAX_RESOLUTION, step=8, tooltip="Image width in pixels."),
+        "height": Int(default=512, min=16, max=MAX_RESOLUTION, step=8, tooltip="Image height in pixels."),
         "batch_size": Int(default=1, min=1, max=4096, tooltip="How many images to make at once."),
     }
     outputs = {"LATENT": Latent(tooltip="Empty latents for KSampler's latent_image.")}
@@ -107,7 +106,6 @@ class VAEEncode(Node):
     outputs = {"LATENT": Latent()}
 
     def run(self, pixels, vae):
-        from .inpaint_nodes import crop_to_multiple
 
         return {"samples": vae.encode(crop_to_multiple(pixels, vae.downscale))}
 
@@ -148,7 +146,6 @@ class VAEEncodeTiled(Node):
     outputs = {"LATENT": Latent()}
 
     def run(self, pixels, vae, tile_size, overlap, temporal_size=64, temporal_overlap=8):
-        from .inpaint_nodes import crop_to_multiple
 
         return {
             "samples": vae.encode_tiled(
@@ -165,8 +162,8 @@ class LatentUpscale(Node):
     inputs = {
         "samples": Latent(),
         "upscale_method": Combo(choices=UPSCALE_METHODS),
-        "width": Int(default=512, min=0, max=16384, step=8),
-        "height": Int(default=512, min=0, max=16384, step=8),
+        "width": Int(default=512, min=0, max=MAX_RESOLUTION, step=8),
+        "height": Int(default=512, min=0, max=MAX_RESOLUTION, step=8),
         "crop": Combo(choices=["disabled", "center"]),
     }
     outputs = {"LATENT": Latent()}
@@ -213,9 +210,9 @@ class LatentComposite(Node):
     inputs = {
         "samples_to": Latent(),
         "samples_from": Latent(),
-        "x": Int(default=0, min=0, max=16384, step=8),
-        "y": Int(default=0, min=0, max=16384, step=8),
-        "feather": Int(default=0, min=0, max=16384, step=8),
+        "x": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "y": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
+        "feather": Int(default=0, min=0, max=MAX_RESOLUTION, step=8),
     }
     outputs = {"LATENT": Latent()}
 

@@ -8,7 +8,7 @@ import logging
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Clip, Combo, Float, Model
 
-from .sd_loaders import cached, file_identity, model_fingerprint
+from .model_files import cached, file_identity, model_fingerprint
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ import torch.nn.functional as F
 
 from nodeflow.imaging.convert import as_mask
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Boolean, Combo, Float, Image, Int, Mask
+from nodeflow.schema.types import MAX_RESOLUTION, Boolean, Combo, Float, Image, Int, Mask
 
 
 class SolidMask(Node):
     category = "mask"
     inputs = {
         "value": Float(default=1.0, min=0.0, max=1.0, step=0.01),
-        "width": Int(default=512, min=1, max=16384, step=1),
-        "height": Int(default=512, min=1, max=16384, step=1),
+        "width": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
+        "height": Int(default=512, min=1, max=MAX_RESOLUTION, step=1),
     }
     outputs = {"MASK": Mask()}
 
@@ -62,7 +62,7 @@ class GrowMask(Node):
     category = "mask"
     inputs = {
         "mask": Mask(),
-        "expand": Int(default=0, min=-16384, max=16384, step=1),
+        "expand": Int(default=0, min=-MAX_RESOLUTION, max=MAX_RESOLUTION, step=1),
         "tapered_corners": Boolean(default=True),
     }
     outputs = {"MASK": Mask()}
@@ -87,10 +87,10 @@ class FeatherMask(Node):
     category = "mask"
     inputs = {
         "mask": Mask(),
-        "left": Int(default=0, min=0, max=16384, step=1),
-        "top": Int(default=0, min=0, max=16384, step=1),
-        "right": Int(default=0, min=0, max=16384, step=1),
-        "bottom": Int(default=0, min=0, max=16384, step=1),
+        "left": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
+        "top": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
+        "right": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
+        "bottom": Int(default=0, min=0, max=MAX_RESOLUTION, step=1),
     }
     outputs = {"MASK": Mask()}
 

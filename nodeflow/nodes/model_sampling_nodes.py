@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from nodeflow.schema.node import Node
-from nodeflow.schema.types import Float, Int, Model
+from nodeflow.schema.types import MAX_RESOLUTION, Float, Int, Model
 
 
 def with_flow_schedule(model, schedule):
@@ -55,8 +55,8 @@ class ModelSamplingFlux(Node):
         "model": Model(),
         "max_shift": Float(default=1.15, min=0.0, max=100.0, step=0.01),
         "base_shift": Float(default=0.5, min=0.0, max=100.0, step=0.01),
-        "width": Int(default=1024, min=16, max=16384, step=8),
-        "height": Int(default=1024, min=16, max=16384, step=8),
+        "width": Int(default=1024, min=16, max=MAX_RESOLUTION, step=8),
+        "height": Int(default=1024, min=16, max=MAX_RESOLUTION, step=8),
     }
     outputs = {"MODEL": Model()}
 

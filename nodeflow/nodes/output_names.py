@@ -28,3 +28,11 @@ def next_counter(folder: Path, stem: str, suffix: str) -> int:
     if not folder.is_dir():
         return 1
     return 1 + max((int(m.group(1)) for m in map(pattern.match, os.listdir(folder)) if m), default=0)
+
+
+def output_file(env, prefix: str, suffix: str) -> tuple[Path, dict]:
+    """A new ``{prefix}_{counter:05}_{suffix}`` path in the output folder and its ui record."""
+    folder, subfolder, stem = resolve_prefix(env, prefix)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{stem}_{next_counter(folder, stem, suffix):05}_{suffix}"
+    return safe_join(folder, name), {"filename": name, "subfolder": subfolder, "type": "output"}

@@ -9,46 +9,14 @@ from pathlib import Path
 from nodeflow.schema.node import Node, NodeResult
 from nodeflow.schema.types import Clip, Combo, Hidden, Model, String, Vae
 
-
-def file_identity(path: Path) -> tuple:
-    st = path.stat()
-    return (str(path), st.st_size, st.st_mtime_ns)
-
-
-def model_fingerprint(env, kind: str, name: str) -> str:
-    try:
-        path = env.model_path(kind, name)
-        st = path.stat()
-    except (OSError, ValueError):
-        return f"missing:{kind}/{name}"
-    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
-
-
-def cached(ctx, key: tuple, factory):
-    manager = getattr(ctx, "models", None)
-    return manager.load(key, factory) if manager is not None else factory()
-
-
-def _manager(ctx):
-    return getattr(ctx, "models", None)
-
-
-def clip_output(ctx, clip):
-    """A clone of ``clip`` that knows the embeddings folders (custom nodes tokenize with ``clip.tokenize``)."""
-    if clip is None:
-        return None
-    clip = clip.clone()
-    env = getattr(ctx, "env", None)
-    if env is not None:
-        clip.embedding_directory = [str(p) for p in env.model_paths.get("embeddings", [])]
-    return clip
+from .model_files import cached, clip_output, file_identity, load_text_encoders, manager, model_fingerprint
 
 
 def load_checkpoint_cached(ctx, path: Path, prediction: str | None = None):
     from nodeflow.models.loader import load_checkpoint
 
     key = ("checkpoint", *file_identity(path), prediction)
-    return cached(ctx, key, lambda: load_checkpoint(path, _manager(ctx), prediction=prediction))
+    return cached(ctx, key, lambda: load_checkpoint(path, manager(ctx), prediction=prediction))
 
 
 class CheckpointLoaderSimple(Node):
@@ -141,7 +109,7 @@ class DiffusersLoader(Node):
             if folder.is_dir():
                 key = ("diffusers", str(folder), os.stat(folder).st_mtime_ns)
                 model, clip, vae = cached(
-                    self.ctx, key, lambda folder=folder: load_diffusers_folder(folder, _manager(self.ctx))
+                    self.ctx, key, lambda folder=folder: load_diffusers_folder(folder, manager(self.ctx))
                 )
                 return model.clone(), clip_output(self.ctx, clip), vae
         raise FileNotFoundError(f"diffusers folder {model_path!r} not found in models/diffusers or models/checkpoints")
@@ -163,7 +131,7 @@ class VAELoader(Node):
         from nodeflow.models.loader import load_vae_file
 
         path = self.ctx.env.model_path("vae", vae_name)
-        return cached(self.ctx, ("vae", *file_identity(path)), lambda: load_vae_file(path, _manager(self.ctx)))
+        return cached(self.ctx, ("vae", *file_identity(path)), lambda: load_vae_file(path, manager(self.ctx)))
 
 
 class UNETLoader(Node):
@@ -189,7 +157,7 @@ class UNETLoader(Node):
         model = cached(
             self.ctx,
             ("unet", *file_identity(path), weight_dtype),
-            lambda: load_unet_file(path, _manager(self.ctx), weight_dtype),
+            lambda: load_unet_file(path, manager(self.ctx), weight_dtype),
         )
         return model.clone()
 
@@ -244,11 +212,9 @@ class CLIPLoader(Node):
         from nodeflow.models.component_files import load_clip_file
 
         if type == "sd3":  # one of SD3's towers alone (the others' parts are zeros)
-            from .text_encoder_loaders import load_text_encoders
-
             return load_text_encoders(self.ctx, [clip_name], type)
         path = self.ctx.env.model_path("text_encoders", clip_name)
-        clip = cached(self.ctx, ("clip", *file_identity(path)), lambda: load_clip_file(path, _manager(self.ctx)))
+        clip = cached(self.ctx, ("clip", *file_identity(path)), lambda: load_clip_file(path, manager(self.ctx)))
         return clip_output(self.ctx, clip)
 
 
@@ -271,7 +237,8 @@ class CheckpointSave(Node):
 
     def run(self, model, clip, vae, filename_prefix, prompt=None, extra_pnginfo=None):
         from nodeflow.models.saver import save_checkpoint
-        from nodeflow.nodes.latent_files import output_file
+
+        from .output_names import output_file
 
         path, record = output_file(self.ctx.env, filename_prefix, ".safetensors")
         metadata = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from nodeflow.schema.node import Node
 from nodeflow.schema.types import Clip, Combo
 
-from .sd_loaders import _manager, cached, clip_output, file_identity, model_fingerprint
+from .model_files import load_text_encoders, model_fingerprint
 
 DUAL_TYPES = [
     "sdxl",
@@ -23,18 +23,6 @@ DUAL_TYPES = [
     "newbie",
 ]
 SUPPORTED = ("sdxl", "sd3", "flux")
-
-
-def load_text_encoders(ctx, names: list[str], clip_type: str):
-    from nodeflow.models.checkpoint_file import load_state_dict
-    from nodeflow.models.text_towers import clip_from_files
-
-    paths = [ctx.env.model_path("text_encoders", name) for name in names]
-    key = ("clip_files", clip_type, *(file_identity(p) for p in paths))
-    clip = cached(
-        ctx, key, lambda: clip_from_files([(p.name, load_state_dict(p)) for p in paths], clip_type, _manager(ctx))
-    )
-    return clip_output(ctx, clip)
 
 
 def _check_type(clip_type: str):

@@ -46,7 +46,7 @@ class Node:
                       ``Hidden(...)`` ones under "hidden"
       outputs         {name: Socket | Output}
       output_node     True for nodes that save or show results (they are what a prompt runs)
-      input_is_list   receive every input as a whole list (see comfyui-compat list semantics)
+      input_is_list   receive every input as a whole list (ComfyUI's INPUT_IS_LIST)
       deterministic   False: never served from the output cache
       idempotent      False: the output is cached per node id (two nodes with the same inputs
                       never share it); nodes with a ``Hidden("UNIQUE_ID")`` input are keyed so too

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 from collections.abc import Iterable
 from typing import Any
@@ -12,6 +13,7 @@ from .node import Node
 from .spec import NodeSpec, spec_from_node_class
 
 log = logging.getLogger(__name__)
+STRICT_ENV = "NODEFLOW_STRICT_NODES"
 
 
 class NameClash(ValueError):
@@ -80,10 +82,23 @@ class Registry:
         return result
 
 
-def builtin_registry() -> Registry:
-    """A registry holding every built-in node module under nodeflow.nodes."""
+class NodeModuleError(ImportError):
+    """A built-in node module that cannot be imported, raised in strict mode."""
+
+
+def strict_node_modules() -> bool:
+    """``NODEFLOW_STRICT_NODES=1`` (the test suite sets it): a broken built-in node module stops
+    NodeFlow instead of only removing its nodes."""
+    return os.environ.get(STRICT_ENV, "") not in ("", "0")
+
+
+def builtin_registry(strict: bool | None = None) -> Registry:
+    """A registry holding every built-in node module under nodeflow.nodes. A module that fails to
+    import is logged with its traceback and listed in ``failed_modules``, and the others load; with
+    ``strict`` (default: ``strict_node_modules()``) it raises NodeModuleError naming the module."""
     import nodeflow.nodes as pkg
 
+    strict = strict_node_modules() if strict is None else strict
     registry = Registry()
     for info in sorted(pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."), key=lambda i: i.name):
         if info.ispkg:
@@ -91,8 +106,18 @@ def builtin_registry() -> Registry:
         try:
             module = importlib.import_module(info.name)
         except Exception as exc:  # one broken module must not take every node down
-            log.error("built-in node module %s failed to import: %s", info.name, exc)
-            registry.failed_modules[info.name] = f"{type(exc).__name__}: {exc}"
+            problem = f"{type(exc).__name__}: {exc}"
+            if strict:
+                raise NodeModuleError(f"built-in node module {info.name} failed to import: {problem}") from exc
+            log.error(
+                "built-in node module %s failed to import (%s); its nodes are missing until it is fixed "
+                "(%s=1 makes this stop NodeFlow instead)",
+                info.name,
+                problem,
+                STRICT_ENV,
+                exc_info=exc,
+            )
+            registry.failed_modules[info.name] = problem
             continue
         registry.add_module(module)
     return registry

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Options every descriptor accepts, copied into the /object_info options dict when set.
-_COMMON_OPTIONS = ("tooltip", "lazy", "forceInput", "rawLink")
+# The largest width, height or offset a pixel widget takes (ComfyUI's nodes.MAX_RESOLUTION).
+MAX_RESOLUTION = 16384
 
 
 class InputError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from nodeflow.comfy_compat.server_binding import attach as attach_comfy_server
 from . import openapi, routes_convert, routes_files, routes_info, routes_prompt, routes_templates, routes_userdata
 from .config import ServerConfig
 from .hub import Hub
+from .keys import BROADCAST_STATUS, CONFIG, DB, ENGINE, ENV, HUB, REGISTRY, STORE, WORKER, WORKFLOW_TO_PROMPT
+from .off_loop import SerialThread
 from .queue_store import QueueStore
 from .security import cors_guard, host_guard, json_errors, origin_guard, token_guard
 from .worker import Worker
@@ -38,12 +40,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
     sid = request.query.get("clientId") or uuid.uuid4().hex
-    hub: Hub = request.app["hub"]
+    hub = request.app[HUB]
     hub.add(sid, ws)
     try:
-        await hub.send(
-            "status", {"status": {"exec_info": {"queue_remaining": request.app["store"].remaining()}}, "sid": sid}, sid
-        )
+        remaining = await request.app[DB](request.app[STORE].remaining)
+        await hub.send("status", {"status": {"exec_info": {"queue_remaining": remaining}}, "sid": sid}, sid)
         async for msg in ws:  # the editor sends nothing we must act on; keep the socket open
             if msg.type == WSMsgType.ERROR:
                 break
@@ -115,33 +116,42 @@ def create_app(
         middlewares=[json_errors, *guards, origin_guard, security_headers],
         client_max_size=int(config.max_upload_mb * 1024 * 1024),
     )
-    app["config"], app["registry"], app["engine"], app["env"] = config, registry, engine, env
-    app["workflow_to_prompt"] = workflow_to_prompt
-    app["hub"] = Hub()
-    app["store"] = QueueStore(Path(config.database or env.user_dir / "nodeflow.db"), config.max_history)
+    app[CONFIG], app[REGISTRY], app[ENGINE], app[ENV] = config, registry, engine, env
+    app[WORKFLOW_TO_PROMPT] = workflow_to_prompt
+    app[HUB] = Hub()
+    app[STORE] = QueueStore(Path(config.database or env.user_dir / "nodeflow.db"), config.max_history)
+    app[DB] = SerialThread("nodeflow-db")
 
     async def broadcast_status() -> None:
-        await app["hub"].send("status", {"status": {"exec_info": {"queue_remaining": app["store"].remaining()}}})
+        remaining = await app[DB](app[STORE].remaining)
+        await app[HUB].send("status", {"status": {"exec_info": {"queue_remaining": remaining}}})
 
-    app["broadcast_status"] = broadcast_status
+    app[BROADCAST_STATUS] = broadcast_status
 
-    async def start_worker(app: web.Application) -> None:
+    async def worker_lifetime(app: web.Application) -> AsyncIterator[None]:
+        """The worker runs while the app does; on the way out the store's queued calls finish
+        before the database closes."""
         loop = asyncio.get_running_loop()
-        app["worker"] = (
-            worker_factory(app["store"], loop, app["hub"].send)
+        worker = (
+            worker_factory(app[STORE], loop, app[HUB].send)
             if worker_factory is not None
-            else Worker(app["store"], engine, loop, app["hub"].send)
+            else Worker(app[STORE], engine, loop, app[HUB].send)
         )
-        app["worker"].start()
+        app[WORKER] = worker
+        worker.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(worker.stop)
+            await asyncio.to_thread(app[DB].close)
+            app[STORE].close()
 
-    async def stop_worker(app: web.Application) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, app["worker"].stop)
-        for ws in list(app["hub"].sockets.values()):
+    async def close_sockets(app: web.Application) -> None:  # open websockets would hold up the shutdown
+        for ws in list(app[HUB].sockets.values()):
             await ws.close()
-        app["store"].close()
 
-    app.on_startup.append(start_worker)
-    app.on_shutdown.append(stop_worker)
+    app.cleanup_ctx.append(worker_lifetime)
+    app.on_shutdown.append(close_sockets)
     _add_routes(app, extra_routes or [])
     attach_comfy_server(app)  # ComfyUI packs' PromptServer routes and send_sync; before the static catch-all
     _add_static(app, config)

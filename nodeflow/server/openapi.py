@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from nodeflow import __version__
+
 from . import bodies
 
 routes = web.RouteTableDef()
@@ -357,7 +359,7 @@ def build_document() -> dict:
         paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
-        "info": {"title": "NodeFlow", "version": "0.1.0", "description": DESCRIPTION},
+        "info": {"title": "NodeFlow", "version": __version__, "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {

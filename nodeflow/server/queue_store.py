@@ -104,20 +104,24 @@ class QueueStore:
             high = self._db.execute("SELECT MAX(number) FROM prompts").fetchone()[0]
             return (high if high is not None and high >= 0 else -1) + 1
 
-    def add(self, item: QueuedPrompt) -> None:
+    def add(self, item: QueuedPrompt) -> bool:
+        """Queue ``item``; False (and nothing changed) when its prompt_id is taken."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO prompts (prompt_id, number, state, prompt, extra_data, outputs_to_execute, client_id, created) "
-                "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (
-                    item.prompt_id,
-                    item.number,
-                    json.dumps(item.prompt),
-                    json.dumps(item.extra_data),
-                    json.dumps(item.outputs_to_execute),
-                    item.client_id,
-                    time.time(),
-                ),
+            return (
+                self._db.execute(
+                    "INSERT OR IGNORE INTO prompts (prompt_id, number, state, prompt, extra_data, outputs_to_execute, client_id, created) "
+                    "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+                    (
+                        item.prompt_id,
+                        item.number,
+                        json.dumps(item.prompt),
+                        json.dumps(item.extra_data),
+                        json.dumps(item.outputs_to_execute),
+                        item.client_id,
+                        time.time(),
+                    ),
+                ).rowcount
+                == 1
             )
 
     def exists(self, prompt_id: str) -> bool:

@@ -7,12 +7,15 @@ Answer: {"from": <detected format>, "to": ..., "result": ..., "warnings": [{node
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from nodeflow.workflow import convert
 from nodeflow.workflow.image_metadata import workflow_from_image
 
 from .bodies import ConvertBody, parse
+from .keys import ENV, REGISTRY
 from .requests import BadRequest, bad, json_object
 from .security import json_error
 
@@ -23,7 +26,7 @@ MAX_IMAGE_BYTES = 64 * 1024 * 1024
 
 @routes.post("/nodeflow/convert")
 async def convert_workflow(request: web.Request) -> web.Response:
-    object_info = request.app["registry"].object_info(request.app["env"])
+    object_info = await asyncio.to_thread(request.app[REGISTRY].object_info, request.app[ENV])  # lists folders
     try:
         if request.content_type in ("image/png", "image/webp"):
             target = request.query.get("to", "nodeflow")

@@ -17,6 +17,7 @@ from PIL import Image
 from nodeflow.folders import UnsafePath, check_name, safe_join
 
 from .bodies import MaskUploadForm, UploadForm, parse
+from .keys import CONFIG, ENV
 from .requests import BadRequest
 from .security import json_error, refuse_unsafe_paths
 
@@ -49,7 +50,7 @@ def _folder(request: web.Request, kind: str | None, default: str = "input") -> P
     kind = kind or default
     if kind not in ("input", "output", "temp"):
         raise UnsafePath(f"type must be input, output or temp, got {kind[:40]!r}")
-    return request.app["env"].directory(kind)
+    return request.app[ENV].directory(kind)
 
 
 def check_image(data: bytes, filename: str, max_pixels: int) -> str:
@@ -137,7 +138,7 @@ async def _read_image_upload(request: web.Request, model: type[F]) -> tuple[F, b
         form = parse(model, {**fields, **({"image": bytes(data)} if data is not None else {})})
     except BadRequest as exc:
         raise ValueError(exc.message) from None
-    check_image(form.image, filename, request.app["config"].max_upload_pixels)
+    check_image(form.image, filename, request.app[CONFIG].max_upload_pixels)
     return form, form.image, filename
 
 

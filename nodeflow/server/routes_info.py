@@ -9,9 +9,11 @@ import sys
 
 from aiohttp import web
 
+from nodeflow import __version__
 from nodeflow.folders import MODEL_FOLDERS
 
 from .bodies import FreeBody, parse
+from .keys import CONFIG, ENV, REGISTRY, WORKER
 from .requests import BadRequest, bad, json_object
 from .security import json_error
 
@@ -21,33 +23,33 @@ routes = web.RouteTableDef()
 @routes.get("/object_info")
 async def object_info(request: web.Request) -> web.Response:
     app = request.app
-    return web.json_response(app["registry"].object_info(app["env"]))
+    return web.json_response(await asyncio.to_thread(app[REGISTRY].object_info, app[ENV]))  # lists folders
 
 
 @routes.get("/object_info/{node_class}")
 async def object_info_one(request: web.Request) -> web.Response:
     name = request.match_info["node_class"]
-    if name not in request.app["registry"]:
+    if name not in request.app[REGISTRY]:
         return json_error(404, f"no node named {name[:100]!r}", "not_found")
-    return web.json_response(request.app["registry"].object_info(request.app["env"], [name]))
+    return web.json_response(await asyncio.to_thread(request.app[REGISTRY].object_info, request.app[ENV], [name]))
 
 
 @routes.get("/models")
 async def models(request: web.Request) -> web.Response:
-    return web.json_response(sorted(set(MODEL_FOLDERS) | set(request.app["env"].model_paths)))
+    return web.json_response(sorted(set(MODEL_FOLDERS) | set(request.app[ENV].model_paths)))
 
 
 @routes.get("/models/{folder}")
 async def model_files(request: web.Request) -> web.Response:
     folder = request.match_info["folder"]
-    if folder not in request.app["env"].model_paths:
+    if folder not in request.app[ENV].model_paths:
         return json_error(404, f"no model folder named {folder[:60]!r}; see GET /models", "not_found")
-    return web.json_response(request.app["env"].list_files(folder))
+    return web.json_response(await asyncio.to_thread(request.app[ENV].list_files, folder))
 
 
 @routes.get("/embeddings")
 async def embeddings(request: web.Request) -> web.Response:
-    names = [os.path.splitext(n)[0] for n in request.app["env"].list_files("embeddings")]
+    names = [os.path.splitext(n)[0] for n in await asyncio.to_thread(request.app[ENV].list_files, "embeddings")]
     return web.json_response(sorted(set(names)))
 
 
@@ -63,7 +65,7 @@ def _memory() -> tuple[int, int]:
 @routes.get("/system_stats")
 async def system_stats(request: web.Request) -> web.Response:
     total, free = _memory()
-    extra = request.app["config"].system_info() if request.app["config"].system_info else {}
+    extra = request.app[CONFIG].system_info() if request.app[CONFIG].system_info else {}
     return web.json_response(
         {
             "system": {
@@ -75,7 +77,7 @@ async def system_stats(request: web.Request) -> web.Response:
                 "pytorch_version": extra.get("pytorch_version", ""),
                 "embedded_python": False,
                 "argv": sys.argv,
-                "nodeflow_version": "0.1.0",
+                "nodeflow_version": __version__,
             },
             "devices": extra.get("devices", []),
         }
@@ -90,7 +92,7 @@ async def free(request: web.Request) -> web.Response:
         return bad(exc)
     unload, free_memory = body.unload_models, body.free_memory
     if unload or free_memory:
-        request.app["worker"].request_free(unload, free_memory)
+        request.app[WORKER].request_free(unload, free_memory)
     return web.Response(status=200)
 
 
@@ -101,13 +103,13 @@ async def features(request: web.Request) -> web.Response:
 
 @routes.get("/extensions")
 async def extensions(request: web.Request) -> web.Response:
-    return web.json_response(request.app["config"].extensions)
+    return web.json_response(request.app[CONFIG].extensions)
 
 
 @routes.get("/nodeflow/plugins")
 async def plugins(request: web.Request) -> web.Response:
     """Every plugin pack found: status, import time, error, nodes, clashes, web scripts."""
-    statuses = request.app["config"].plugin_status
+    statuses = request.app[CONFIG].plugin_status
     return web.json_response([s.to_dict() if hasattr(s, "to_dict") else s for s in statuses])
 
 
@@ -115,5 +117,5 @@ async def plugins(request: web.Request) -> web.Response:
 async def workers(request: web.Request) -> web.Response:
     """Who runs prompts: the embedded worker, or each Ray worker with its node, device, memory,
     loaded models, current prompt and prompts done."""
-    worker = request.app["worker"]
-    return web.json_response(await asyncio.get_running_loop().run_in_executor(None, worker.describe_workers))
+    worker = request.app[WORKER]
+    return web.json_response(await asyncio.to_thread(worker.describe_workers))

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from nodeflow.folders import UnsafePath, safe_join
 
+from .keys import CONFIG, REGISTRY
 from .security import json_error
 
 routes = web.RouteTableDef()
@@ -27,7 +28,7 @@ SERVED_TYPES = (".json", *THUMBNAIL_TYPES)
 def _pack_folders(app: web.Application) -> dict[str, Path]:
     """pack name -> its examples folder, for every pack found (first one of TEMPLATE_FOLDERS it has)."""
     found: dict[str, Path] = {}
-    for status in app["config"].plugin_status:
+    for status in app[CONFIG].plugin_status:
         name = getattr(status, "name", None) or (status.get("name") if isinstance(status, dict) else None)
         path = getattr(status, "path", None) or (status.get("path") if isinstance(status, dict) else None)
         if not name or not path or name in found:
@@ -81,7 +82,7 @@ async def workflow_template_file(request: web.Request) -> web.StreamResponse:
 async def templates(request: web.Request) -> web.Response:
     """Every example workflow: [{source, name, url, thumbnail}], NodeFlow's own first, then each pack's."""
     items = []
-    web_dir = request.app["config"].web_dir
+    web_dir = request.app[CONFIG].web_dir
     examples = Path(web_dir) / "examples" if web_dir else None
     if examples and examples.is_dir():
         for stem in _workflows_in(examples):
@@ -113,7 +114,7 @@ async def templates(request: web.Request) -> web.Response:
 async def model_inputs(request: web.Request) -> web.Response:
     """{node class: {input name: model folder kind}} for inputs that pick a file from a model folder."""
     result: dict[str, dict[str, str]] = {}
-    for spec in request.app["registry"]:
+    for spec in request.app[REGISTRY]:
         for decl in spec.inputs.values():
             files = getattr(decl.desc, "files", None) if decl.desc is not None else None
             if files and files not in ("input", "output", "temp"):

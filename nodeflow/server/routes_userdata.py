@@ -11,6 +11,7 @@ from aiohttp import web
 
 from nodeflow.folders import safe_join
 
+from .keys import ENV
 from .security import json_error, refuse_unsafe_paths
 
 routes = web.RouteTableDef()
@@ -18,7 +19,7 @@ MAX_USERDATA_BYTES = 50 * 1024 * 1024
 
 
 def _root(request: web.Request) -> Path:
-    root = request.app["env"].user_dir / "default"
+    root = request.app[ENV].user_dir / "default"
     root.mkdir(parents=True, exist_ok=True)
     return root
 

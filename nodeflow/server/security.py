@@ -101,7 +101,8 @@ def token_guard(token: str):
     return middleware
 
 
-CORS_ORIGIN_KEY = "nodeflow_cors_origin"  # request key: the Origin, when it is one named with --enable-cors-header
+# request storage: the Origin, when it is one named with --enable-cors-header
+CORS_ORIGIN_KEY = web.RequestKey("nodeflow_cors_origin", str)
 CORS_METHODS = "GET, HEAD, POST, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization, Comfy-User"
 

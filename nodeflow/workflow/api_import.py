@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import networkx as nx
 
+from nodeflow.graph.prompt import is_link
+
 from . import model
 from .errors import WorkflowError, warning
 from .widgets import input_specs, is_widget
 
 COLUMN, ROW = 380, 40
-
-
-def _is_link(value) -> bool:
-    return (
-        isinstance(value, list) and len(value) == 2 and isinstance(value[1], int) and isinstance(value[0], (str, int))
-    )
 
 
 def import_api(prompt: dict, object_info: dict) -> tuple[dict, list[dict]]:
@@ -46,7 +42,7 @@ def import_api(prompt: dict, object_info: dict) -> tuple[dict, list[dict]]:
             "controls": {},
         }
         for name, value in (node.get("inputs") or {}).items():
-            if _is_link(value):
+            if is_link(value):
                 src = str(value[0])
                 if src not in graph:
                     raise WorkflowError(f"node {nid}: input {name!r} links to missing node {src!r}")

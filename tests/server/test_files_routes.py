@@ -116,3 +116,6 @@ async def test_upload_mask_puts_alpha_on_the_original(api):
     bad_ref = json.dumps({"filename": "../orig.png"})
     r = await api.client.post("/upload/mask", data=form(mask, original_ref=bad_ref))
     assert r.status == 400
+    for not_a_ref in ("not json", "[1]", json.dumps({"filename": 3})):
+        r = await api.client.post("/upload/mask", data=form(mask, original_ref=not_a_ref))
+        assert r.status == 400 and "original_ref" in (await r.json())["error"]["message"]

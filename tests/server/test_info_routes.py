@@ -1,5 +1,10 @@
 """/object_info, /models, /embeddings, /system_stats, /free, /features, /extensions, /userdata."""
 
+import tomllib
+from pathlib import Path
+
+import nodeflow
+
 
 async def test_object_info_shape(api):
     info = await (await api.client.get("/object_info")).json()
@@ -30,6 +35,9 @@ async def test_system_stats_free_features_extensions(api):
     stats = await (await api.client.get("/system_stats")).json()
     assert stats["system"]["ram_total"] > 0 and "python_version" in stats["system"]
     assert isinstance(stats["devices"], list)
+    assert stats["system"]["nodeflow_version"] == nodeflow.__version__
+    openapi = await (await api.client.get("/openapi.json")).json()
+    assert openapi["info"]["version"] == nodeflow.__version__
     assert (await api.post("/free", {"unload_models": True, "free_memory": True})).status == 200
     assert (await api.client.get("/features")).status == 200
     assert await (await api.client.get("/extensions")).json() == []
@@ -52,3 +60,10 @@ async def test_userdata_round_trip_and_containment(api):
         assert (await api.client.post(f"/userdata/{name}", data=b"x")).status == 400, name
         assert (await api.client.get(f"/userdata/{name}")).status in (400, 404), name
     assert (await api.client.get("/userdata?dir=..")).status == 400
+
+
+def test_the_package_version_is_read_from_nodeflow():
+    """One version string: nodeflow.__version__, which pyproject.toml reads (and the routes report)."""
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "nodeflow.__version__"}

@@ -13,8 +13,8 @@ from typing import Any
 
 from nodeflow.comfy_compat import binding, missing
 from nodeflow.comfy_compat.v1_wrappers import is_v1_class, v1_class
+from nodeflow.schema.types import MAX_RESOLUTION as MAX_RESOLUTION  # packs read nodes.MAX_RESOLUTION
 
-MAX_RESOLUTION = 16384
 NODE_CLASS_MAPPINGS: dict[str, type] = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
 _WRAPPERS: dict[tuple[Any, str], type] = {}  # (NodeFlow class, name) -> its V1 class, one per class

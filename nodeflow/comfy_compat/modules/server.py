@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from nodeflow.comfy_compat import MissingComfySymbol, missing, server_binding
+from nodeflow.server.keys import STORE, WORKER
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class PromptQueueView:
 
     def _store(self) -> Any:
         app = server_binding.attached().app
-        return app["store"] if app is not None else None
+        return app[STORE] if app is not None else None
 
     def get_tasks_remaining(self) -> int:
         store = self._store()
@@ -129,7 +130,7 @@ class PromptServer:
     def client_id(self) -> str | None:
         """client_id of the running prompt (or of the last one)."""
         app = server_binding.attached().app
-        worker = app.get("worker") if app is not None else None
+        worker = app.get(WORKER) if app is not None else None
         if worker is not None and worker.running_id is not None:
             return worker.running_client
         return self._last_client_id

@@ -1,4 +1,5 @@
-// The renderer: draws the graph on a <canvas>. It only draws; it changes nothing.
+// The renderer: draws the graph on a <canvas>. It never changes the graph; while drawing it records
+// each node's layout and which slots are linked (layouts, linkedIn, linkedOut), which hit-testing reads.
 import { effectiveInfo } from "../model/editor_nodes.js";
 import { typeColor, typesMatch } from "../model/types.js";
 import { drawGroup } from "./groups.js";

@@ -178,7 +178,7 @@ def load_controlnet(ckpt_path: str, model: Any = None, model_options: dict | Non
     ControlNet files are refused with a message naming the kind."""
     from nodeflow.comfy_compat import binding
     from nodeflow.models.control_files import load_control_file
-    from nodeflow.nodes.sd_loaders import file_identity
+    from nodeflow.nodes.model_files import file_identity
 
     path = Path(ckpt_path)
     if not path.is_file():

@@ -312,9 +312,10 @@ def interrupt_current_processing(value: bool = True) -> None:
         ctx.request_interrupt(value)
         return
     from nodeflow.comfy_compat.server_binding import attached
+    from nodeflow.server.keys import WORKER
 
     app = attached().app
-    worker = app.get("worker") if app is not None else None
+    worker = app.get(WORKER) if app is not None else None
     if value and worker is not None:
         worker.interrupt_prompt()
 

@@ -10,6 +10,7 @@ from nodeflow.comfy_compat import missing
 from nodeflow.comfy_compat.v1_wrappers import core_class, v3_execute
 from nodeflow.nodes import image_ops as _images
 from nodeflow.nodes import masks as _masks
+from nodeflow.schema.types import MAX_RESOLUTION
 
 
 def _to_batch(t: torch.Tensor, batch: int) -> torch.Tensor:
@@ -67,8 +68,8 @@ class LatentCompositeMasked:
             "required": {
                 "destination": ("LATENT",),
                 "source": ("LATENT",),
-                "x": ("INT", {"default": 0, "min": 0, "max": 16384, "step": 8}),
-                "y": ("INT", {"default": 0, "min": 0, "max": 16384, "step": 8}),
+                "x": ("INT", {"default": 0, "min": 0, "max": MAX_RESOLUTION, "step": 8}),
+                "y": ("INT", {"default": 0, "min": 0, "max": MAX_RESOLUTION, "step": 8}),
                 "resize_source": ("BOOLEAN", {"default": False}),
             },
             "optional": {"mask": ("MASK",)},

@@ -20,6 +20,7 @@ from nodeflow.comfy_compat.v1_wrappers import v3_execute
 from nodeflow.models.comfy_facade.model_sampling import EPS, ModelSamplingDiscrete, rescale_zero_terminal_snr
 from nodeflow.sampling.flow_schedule import flux_resolution_shift
 from nodeflow.sampling.schedules import DiscreteSchedule
+from nodeflow.schema.types import MAX_RESOLUTION
 
 LCM_SIGMA_DATA = 0.5  # boundary-condition constants of Latent Consistency Models (Luo et al. 2023)
 LCM_TIMESTEP_SCALING = 10.0
@@ -192,8 +193,8 @@ class ModelSamplingFlux(_PatchNode):
                 "model": ("MODEL",),
                 "max_shift": ("FLOAT", {"default": 1.15, "min": 0.0, "max": 100.0, "step": 0.01}),
                 "base_shift": ("FLOAT", {"default": 0.5, "min": 0.0, "max": 100.0, "step": 0.01}),
-                "width": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8}),
-                "height": ("INT", {"default": 1024, "min": 16, "max": 16384, "step": 8}),
+                "width": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 8}),
+                "height": ("INT", {"default": 1024, "min": 16, "max": MAX_RESOLUTION, "step": 8}),
             }
         }
 
