@@ -10,7 +10,7 @@ from nodeflow.engine.executor import Engine
 from nodeflow.models.manager import ModelManager
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from tests.server.conftest import Api
+from tests.helpers.api_client import Api
 
 
 def sd3_prompt(ckpt="sd35_medium.safetensors", clip_from_checkpoint=False, seed=1, denoise=1.0, image=None):

@@ -16,7 +16,7 @@ from nodeflow.graph.validate import validate_prompt
 from nodeflow.models.manager import ModelManager
 from nodeflow.plugins.loader import load_plugins
 from nodeflow.schema.registry import builtin_registry
-from tests.server.test_restart import call, free_port, start
+from tests.helpers.server_process import call, free_port, start
 
 from .comfy_pack_source import SOURCE
 

@@ -3,7 +3,7 @@ expansion, async and V3 nodes, and a re-run served from the cache."""
 
 import json
 
-from tests.server.test_restart import call, free_port, start, wait
+from tests.helpers.server_process import call, free_port, start, wait
 
 from .v1_runtime_pack_source import SOURCE as V1_SOURCE
 from .v3_pack_source import pack_source, reference_info

@@ -12,8 +12,7 @@ from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
 from nodeflow.server.config import ServerConfig
 from nodeflow.server.security import normalize_origin, parse_cors_origins
-
-from .test_restart import ROOT
+from tests.helpers.server_process import ROOT
 
 APP = "https://app.example"
 PROMPT = {"prompt": {"1": {"class_type": "Show", "inputs": {"value": 1}}}}

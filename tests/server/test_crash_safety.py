@@ -7,7 +7,7 @@ import signal
 import sqlite3
 import time
 
-from .test_restart import call, free_port, start, wait
+from tests.helpers.server_process import call, free_port, start, wait
 
 
 def prompt(i):

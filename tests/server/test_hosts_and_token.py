@@ -64,7 +64,7 @@ def test_binding_beyond_loopback_generates_and_requires_a_token(tmp_path):
     import urllib.error
     import urllib.request
 
-    from .test_restart import ROOT, free_port
+    from tests.helpers.server_process import ROOT, free_port
 
     port = free_port()
     proc = subprocess.Popen(

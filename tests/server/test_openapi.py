@@ -14,8 +14,7 @@ from nodeflow.server import bodies
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
 from nodeflow.server.openapi import DOCUMENT, MODEL_REF
-
-from .test_restart import ROOT, free_port, start
+from tests.helpers.server_process import ROOT, free_port, start
 
 
 def registered_operations(app: web.Application) -> set[tuple[str, str]]:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.test_restart import free_port, start
-
-from .conftest import ARTIFACTS, add_node, clear_canvas
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas
+from tests.helpers.server_process import free_port, start
 
 PACK = Path(__file__).resolve().parents[1] / "plugins" / "packs" / "comfy_web_pack"
 COMFY = "window.comfyAPI.app.app"

@@ -6,7 +6,7 @@ the review's minor defects (menus, z-order, Escape, tab names, collapse, colours
 import json
 import re
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
 
 TOY = {
     "format": "nodeflow-workflow",

@@ -4,7 +4,7 @@ drag and drop; survive a reload; show validation errors on the right node; load 
 import json
 from pathlib import Path
 
-from .conftest import add_node, clear_canvas, drag, slot
+from tests.helpers.editor_page import add_node, clear_canvas, drag, slot
 
 ROOT = Path(__file__).resolve().parents[2]
 

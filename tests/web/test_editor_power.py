@@ -4,7 +4,7 @@ minimap/snap and settings. Every test drives the UI with mouse and keyboard and 
 
 import pytest
 
-from .conftest import add_node, clear_canvas, drag, graph, nodes, rect, slot
+from tests.helpers.editor_page import add_node, clear_canvas, drag, graph, nodes, rect, slot
 
 DENY_CLIPBOARD = """(() => {
     const deny = () => Promise.reject(new DOMException('clipboard permission denied', 'NotAllowedError'));

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, rect, slot
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas, drag, rect, slot
 
 PLACE = """([id, x, y, w, h]) => { const n = window.nodeflow.graph.nodes.get(id); n.pos = [x, y];
     if (w) n.size = [w, h]; window.nodeflow.app.changed(); }"""

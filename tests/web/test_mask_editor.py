@@ -7,8 +7,7 @@ import numpy as np
 from PIL import Image
 
 from nodeflow.demo.shapes import Scene, Shape, render, shape_mask
-
-from .conftest import ARTIFACTS, clear_canvas
+from tests.helpers.editor_page import ARTIFACTS, clear_canvas
 
 LOAD, SAVE = "4", "9"  # in inpaint_demo.json
 

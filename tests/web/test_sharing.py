@@ -8,8 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from nodeflow.workflow.convert import detect_format
-
-from .conftest import add_node, clear_canvas, drag, slot
+from tests.helpers.editor_page import add_node, clear_canvas, drag, slot
 
 DROP = """([bytes, name, type]) => {
     const dt = new DataTransfer();

@@ -9,8 +9,7 @@ import urllib.request
 import jsonschema
 
 from nodeflow.workflow.model import SCHEMA
-
-from .conftest import clear_canvas, graph, nodes
+from tests.helpers.editor_page import clear_canvas, graph, nodes
 
 WORKFLOW = {
     "format": "nodeflow-workflow",
@@ -205,7 +204,7 @@ def test_queue_selected_outputs_only(page, server):
 
 
 def test_add_an_input_and_an_output_from_inside(page):
-    from .conftest import add_node, drag, slot
+    from tests.helpers.editor_page import add_node, drag, slot
 
     load(page, WORKFLOW)
     select(page, "2", "3", "6")
