@@ -9,7 +9,7 @@ from tests.helpers.toy_prompts import slow_prompt
 from .ray_server import Server
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # slow: starts a Ray cluster and grows it
 
 
 def test_a_node_that_joins_the_cluster_gets_a_worker_at_once(tmp_path):

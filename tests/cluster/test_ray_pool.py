@@ -16,7 +16,9 @@ from tests.helpers.toy_prompts import slow_prompt
 from .ray_server import Listener, Server
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.timeout(900)  # a local Ray cluster starts inside the first test
+# slow: starts local Ray clusters; the timeout: a local Ray cluster starts inside the first test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
 DEMO = "nodeflow-demo-sd1.safetensors"
 
 

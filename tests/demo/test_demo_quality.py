@@ -5,6 +5,8 @@ import pytest
 from nodeflow.demo import evaluate
 from nodeflow.demo.plan import pack_path
 
+pytestmark = pytest.mark.slow  # quality bars of the trained demo weights: minutes of sampling
+
 
 def need(path):
     if not path.exists():

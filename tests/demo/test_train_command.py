@@ -13,6 +13,7 @@ from nodeflow.demo import train as demo_train
 WEIGHTS = demo_train.WEIGHTS
 
 
+@pytest.mark.slow  # trains every stage of the demo pack (a tiny dry run)
 def test_dry_run_writes_every_file_in_loadable_formats(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # leave the test process's threads alone
     weights, work = tmp_path / "weights", tmp_path / "build"

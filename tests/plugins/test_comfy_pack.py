@@ -119,6 +119,7 @@ def test_pack_sampling_encoding_and_patches_through_the_engine(pack_engine):
     assert pack.SEEN["cond_or_uncond"][0] == [0, 1] and pack.SEEN["steps"][:3] == [(0, 3), (1, 3), (2, 3)]
 
 
+@pytest.mark.slow  # a server process on a tiny SD1 model
 def test_pack_prompt_through_a_real_server(tmp_path, tiny_file):
     _pack(tmp_path / "custom_nodes")
     _base(tmp_path, tiny_file)

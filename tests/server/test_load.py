@@ -6,9 +6,12 @@ import json
 import signal
 
 import aiohttp
+import pytest
 
 from tests.helpers.server_process import free_port, rss_kb, start
 from tests.helpers.toy_prompts import add_prompt
+
+pytestmark = pytest.mark.slow  # 1,000 prompts from 20 websocket clients
 
 CLIENTS, PER_CLIENT = 20, 50
 

@@ -261,6 +261,7 @@ def run_schemathesis(base_url: str) -> tuple[collections.Counter, list[str], set
     return statuses, failures, {operation.label for operation in operations}
 
 
+@pytest.mark.slow  # hundreds of generated requests against a server process
 @pytest.mark.timeout(240)
 def test_schemathesis_finds_no_server_errors(server, capsys):
     started = time.time()

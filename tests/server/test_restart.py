@@ -4,8 +4,12 @@ restart, the running one is in the history as interrupted, finished outputs stay
 import signal
 import time
 
+import pytest
+
 from tests.helpers.server_process import call, free_port, start, wait
 from tests.helpers.toy_prompts import slow_prompt
+
+pytestmark = pytest.mark.slow  # a server process killed and restarted
 
 
 def test_sigkill_mid_run_loses_nothing(tmp_path):

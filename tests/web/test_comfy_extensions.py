@@ -14,6 +14,8 @@ import pytest
 from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas
 from tests.helpers.server_process import free_port, start
 
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
+
 PACK = Path(__file__).resolve().parents[1] / "plugins" / "packs" / "comfy_web_pack"
 COMFY = "window.comfyAPI.app.app"
 

@@ -7,9 +7,12 @@ import json
 import urllib.request
 
 import jsonschema
+import pytest
 
 from nodeflow.workflow.model import SCHEMA
 from tests.helpers.editor_page import clear_canvas, graph, nodes
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 WORKFLOW = {
     "format": "nodeflow-workflow",
