@@ -1,21 +1,12 @@
 """python -m nodeflow run / validate as a user types them."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def nodeflow(*args, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, "-m", "nodeflow", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
+from tests.helpers.cli import ROOT, nodeflow
 
 PROMPT = {
     "1": {"class_type": "EmptyImage", "inputs": {"width": 16, "height": 8, "batch_size": 2, "color": 0xFF0000}},
