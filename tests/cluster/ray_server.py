@@ -24,6 +24,9 @@ class Server(ServerProcess):
     def log(self) -> str:
         return super().log()[-4000:]
 
+    def stop(self, timeout: float = 60) -> None:  # a Ray cluster takes a while to shut down
+        super().stop(timeout)
+
     def wait(self, predicate, timeout: float = 240.0, what: str = "condition"):
         end = time.time() + timeout
         while time.time() < end:
