@@ -60,6 +60,7 @@ def encode(clip, text="a red star"):
     return run_builtin(CLIPTextEncode, {"text": text, "clip": clip})[0]
 
 
+@pytest.mark.slow  # 31 s of CPU: every guider/sampler pairing on the tiny model
 def test_sampler_custom_advanced_equals_sampler_custom(ctx):
     model, clip, _ = load()
     pos, neg = encode(clip), encode(clip, "")

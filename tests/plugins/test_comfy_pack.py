@@ -86,6 +86,7 @@ def _run(pack_engine, prompt):
     return {nid: float(ui["text"][0]) for nid, ui in result.outputs.items() if "text" in ui}
 
 
+@pytest.mark.slow  # 32 s of CPU: a pack's sampler against the built-in one on the tiny model
 def test_pack_sampling_encoding_and_patches_through_the_engine(pack_engine):
     prompt = dict(BASE)
     prompt.update(

@@ -26,6 +26,7 @@ def _latent(batch=1):
     return torch.zeros(batch, 4, 8, 8)
 
 
+@pytest.mark.slow  # 4-10 s of CPU per case: two samplings of the tiny model
 @pytest.mark.parametrize("sampler,scheduler,denoise", CASES)
 def test_comfy_sample_equals_nodeflow_ksampler(loaded, conds, sampler, scheduler, denoise):
     model, _, _ = loaded
