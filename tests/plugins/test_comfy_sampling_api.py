@@ -122,6 +122,7 @@ def test_ksampler_class_sigmas_and_names(loaded):
         comfy.samplers.calculate_sigmas(ms, "nope", 5)
 
 
+@pytest.mark.slow  # 9 s of CPU: samplings of the tiny model
 def test_cfg_guider_and_sample_custom_equal_sampler_custom(loaded, conds):
     model, _, _ = loaded
     positive, negative = conds
@@ -148,6 +149,7 @@ def test_cfg_guider_and_sample_custom_equal_sampler_custom(loaded, conds):
     assert torch.equal(sample_with_sigmas(req, sigmas, sampler_fn=sampler.fn)["samples"], ours)
 
 
+@pytest.mark.slow  # 9 s of CPU: samplings of the tiny model
 def test_guider_subclass_predict_noise_and_wrappers(loaded, conds):
     """Packs subclass CFGGuider to change guidance, and wrap outer_sample / predict_noise."""
     import comfy.patcher_extension as pe

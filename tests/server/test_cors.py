@@ -128,6 +128,7 @@ def test_origin_parsing():
     assert parser().parse_args(["--enable-cors-header"]).enable_cors_header == ["*"]  # then refused
 
 
+@pytest.mark.slow  # 11 s of CPU: server processes
 def test_star_is_refused_at_start(env, registry):
     with pytest.raises(ValueError, match="every web site"):
         create_app(ServerConfig(cors_origins=["*"]), registry, Engine(registry, env), env)
