@@ -8,7 +8,6 @@ from nodeflow.engine.executor import Engine
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
 from nodeflow.workflow.convert import to_api
-
 from tests.helpers.api_client import Api, receive_until
 
 ADD_TWICE = {
