@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 
-from tests.server.test_restart import free_port, start
-from tests.web.conftest import CHROMIUM_ARGS
+from tests.helpers.chromium import launch
+from tests.helpers.server_process import free_port, start
 
 MEASURE = """async ([count, seconds, extras]) => {
   const app = window.nodeflow.app;
@@ -61,7 +61,7 @@ def main() -> None:
         proc = start(Path(tmp), port)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = launch(p)
                 page = browser.new_page(viewport={"width": 1400, "height": 850})
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.wait_for_selector("body[data-ready='true']")

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from tests.server.test_load import prompt, rss_kb
-from tests.server.test_restart import free_port, start
+from tests.helpers.server_process import free_port, rss_kb, start
+from tests.helpers.toy_prompts import add_prompt
 
 CLIENTS, PER_CLIENT = 20, 50
 
@@ -26,7 +26,7 @@ async def client(url: str, n: int, latencies: list[float], ids: set) -> None:
     async with aiohttp.ClientSession() as session, session.ws_connect(f"{url}/ws?clientId={cid}") as ws:
         for i in range(PER_CLIENT):
             start_time = time.perf_counter()
-            async with session.post(f"{url}/prompt", json={"prompt": prompt(n, i), "client_id": cid}) as r:
+            async with session.post(f"{url}/prompt", json={"prompt": add_prompt(n, i), "client_id": cid}) as r:
                 pid = (await r.json())["prompt_id"]
             ids.add(pid)
             while True:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run all of it: the linters first (tools/lint.sh: ruff check,
 # ruff format --check, ESLint; failing fast), then the JS unit tests and pytest (which includes the
-# headless-Chromium editor tests). Usage: bash tools/test.sh [pytest args]
+# headless-Chromium editor tests), both tiers. Usage: bash tools/test.sh [--fast] [pytest args]
+# --fast: only the fast tier (pytest -m "not slow", a few minutes), what a developer runs while working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,4 +28,8 @@ if [ -d tests/js ] && ls tests/js/*.test.mjs >/dev/null 2>&1; then
   node --test tests/js/
 fi
 
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  set -- -m "not slow" "$@"
+fi
 python3 -m pytest -q --durations=15 "$@"

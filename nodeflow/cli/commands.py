@@ -25,12 +25,12 @@ def _runtime_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace, output: str | None = None):
+    data = read_json(args.workflow)  # first: a missing or broken file is reported before torch and the nodes load
     from nodeflow.runtime import build_runtime
 
     runtime = build_runtime(
         args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes, output_directory=output
     )
-    data = read_json(args.workflow)
     prompt, warnings = to_api_prompt(data, runtime.registry.object_info(runtime.env))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -1,20 +1,12 @@
 """python -m nodeflow run / validate as a user types them."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def nodeflow(*args, cwd=ROOT):
-    return subprocess.run(
-        [sys.executable, "-m", "nodeflow", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
+from tests.helpers.cli import ROOT, nodeflow
 
 PROMPT = {
     "1": {"class_type": "EmptyImage", "inputs": {"width": 16, "height": 8, "batch_size": 2, "color": 0xFF0000}},
@@ -36,6 +28,7 @@ def test_run_writes_outputs_and_prints_their_paths(tmp_path):
         assert json.loads(img.text["prompt"]) == PROMPT
 
 
+@pytest.mark.slow  # several CLI processes, each loading every node module
 def test_validate_reports_errors_and_exit_codes(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps(PROMPT))
@@ -54,6 +47,7 @@ def test_validate_reports_errors_and_exit_codes(tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr
 
 
+@pytest.mark.slow  # several CLI processes, each loading every node module
 def test_convert_and_run_accept_editor_workflows(tmp_path):
     editor = json.loads((ROOT / "tests" / "data" / "workflows" / "default.json").read_text())
     (tmp_path / "editor.json").write_text(json.dumps(editor))

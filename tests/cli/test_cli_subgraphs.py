@@ -3,9 +3,12 @@
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
-from .test_cli import ROOT, nodeflow
+from tests.helpers.cli import ROOT, nodeflow
+
+pytestmark = pytest.mark.slow  # several CLI processes, each loading every node module
 
 FILE = ROOT / "tests" / "data" / "workflows" / "subgraphs_comfy.json"
 

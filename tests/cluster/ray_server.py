@@ -5,70 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.server_process import TOY_NODES, ServerProcess, free_port, spawn
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Server(ServerProcess):
+    """Started at once; callers wait for what they need (``ready``, ``done``...)."""
 
-
-class Server:
     def __init__(self, base: Path, extra_args: tuple = (), env: dict | None = None) -> None:
-        self.base, self.port = base, free_port()
-        self.log_path = base / "server.log"
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "main.py"),
-                    "--port",
-                    str(self.port),
-                    "--base-directory",
-                    str(base),
-                    "--disable-custom-nodes",
-                    "--extra-node-module",
-                    "tests.engine.toy_nodes",
-                    *extra_args,
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                env={**os.environ, **(env or {})},
-            )
+        port = free_port()
+        super().__init__(base, port, spawn(base, port, ["--disable-custom-nodes", *TOY_NODES, *extra_args], env))
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+        return super().log()[-4000:]
 
-    def call(self, method: str, path: str, body=None, expect_error: bool = False):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                raw = r.read()
-                return json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            if expect_error:
-                return exc.code, json.loads(exc.read())
-            raise
+    def stop(self, timeout: float = 60) -> None:  # a Ray cluster takes a while to shut down
+        super().stop(timeout)
 
     def wait(self, predicate, timeout: float = 240.0, what: str = "condition"):
         end = time.time() + timeout
@@ -108,14 +65,6 @@ class Server:
             lambda: next((w for w in self.workers() if w["prompt_id"] == prompt_id), None),
             what=f"prompt {prompt_id} running on a worker",
         )
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class Listener:

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from nodeflow.cluster.connect import parse
-from tests.cluster.ray_server import ROOT
+from tests.helpers.server_process import ROOT
 
 
 def test_the_default_server_never_imports_ray():

@@ -10,10 +10,15 @@ import time
 import pytest
 from PIL import Image
 
-from .ray_server import ROOT, Listener, Server
+from tests.helpers.server_process import ROOT
+from tests.helpers.toy_prompts import slow_prompt
+
+from .ray_server import Listener, Server
 
 pytest.importorskip("ray")
-pytestmark = pytest.mark.timeout(900)  # a local Ray cluster starts inside the first test
+# slow: starts local Ray clusters; the timeout: a local Ray cluster starts inside the first test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
 DEMO = "nodeflow-demo-sd1.safetensors"
 
 
@@ -40,14 +45,6 @@ def txt2img(ckpt=DEMO, seed=1, steps=2, prefix="ray"):
         },
         "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
         "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": prefix}},
-    }
-
-
-def slow(value, steps):
-    return {
-        "1": {"class_type": "Const", "inputs": {"value": value}},
-        "2": {"class_type": "Slow", "inputs": {"value": ["1", 0], "steps": steps}},
-        "3": {"class_type": "Show", "inputs": {"value": ["2", 0]}},
     }
 
 
@@ -135,9 +132,9 @@ def test_a_second_prompt_on_a_checkpoint_lands_on_the_worker_that_loaded_it(serv
 
 
 def test_one_clients_many_prompts_do_not_starve_anothers_one(server):
-    many = [server.queue(slow(i, 60), client="greedy") for i in range(5)]
+    many = [server.queue(slow_prompt(i, 60), client="greedy") for i in range(5)]
     time.sleep(0.5)
-    one = server.queue(slow(100, 60), client="patient")
+    one = server.queue(slow_prompt(100, 60), client="patient")
     entries = {pid: server.done(pid) for pid in [*many, one]}
     order = sorted(entries, key=lambda pid: finished_at(entries[pid]))
     # first come first served would finish it last; taking turns runs it when the first worker frees
@@ -153,7 +150,7 @@ def test_a_model_no_worker_has_fails_validation_naming_it(server):
 
 
 def test_interrupt_stops_the_prompt_on_whichever_worker_runs_it(server):
-    pid = server.queue(slow(1, 100000))
+    pid = server.queue(slow_prompt(1, 100000))
     server.running_on(pid)
     server.call("POST", "/interrupt", {"prompt_id": pid})
     entry = server.done(pid, timeout=60)
@@ -162,7 +159,7 @@ def test_interrupt_stops_the_prompt_on_whichever_worker_runs_it(server):
 
 def test_a_killed_worker_costs_only_its_prompt_which_finishes_elsewhere(server):
     before = server.call("GET", "/history")
-    pid = server.queue(slow(5, 3000))
+    pid = server.queue(slow_prompt(5, 3000))
     victim = server.running_on(pid)
     server.wait(lambda: server.workers() and any(w["prompt_id"] == pid for w in server.workers()))
     time.sleep(1.0)
@@ -175,12 +172,12 @@ def test_a_killed_worker_costs_only_its_prompt_which_finishes_elsewhere(server):
     rows = {w["name"]: w for w in server.workers()}
     assert rows[victim["name"]]["lost"] == 1
     server.ready(2)  # Ray restarted the killed worker; it takes work again
-    again = server.queue(slow(6, 5))
+    again = server.queue(slow_prompt(6, 5))
     assert status_of(server.done(again))[0] == "success"
 
 
 def test_a_prompt_that_loses_two_workers_fails_with_the_reason(server):
-    pid = server.queue(slow(7, 100000))
+    pid = server.queue(slow_prompt(7, 100000))
     for _ in range(2):
         victim = server.running_on(pid)
         time.sleep(0.5)

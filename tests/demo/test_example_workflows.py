@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+pytestmark = pytest.mark.slow  # runs every example workflow on the demo pack
 
 ROOT = Path(__file__).resolve().parents[2]
 

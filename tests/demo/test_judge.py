@@ -4,6 +4,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from nodeflow.demo.judge import load_judge
@@ -12,6 +13,7 @@ from nodeflow.demo.shapes import random_scene, render
 WEIGHTS = Path(__file__).resolve().parents[2] / "nodeflow" / "demo" / "weights" / "judge.safetensors"
 
 
+@pytest.mark.slow  # accuracy of the trained judge on rendered scenes
 def test_judge_accuracy_on_real_images():
     judge = load_judge(WEIGHTS)
     rng = random.Random(2024)

@@ -1,5 +1,6 @@
 """Every validation error type, the node_errors shape, cycles, partial targets."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,6 +182,7 @@ json_values = st.recursive(
         max_size=5,
     )
 )
+@pytest.mark.slow  # 13 s of CPU: hypothesis generates hundreds of prompts
 def test_validation_never_raises(registry, env, prompt):
     v = validate_prompt(registry, env, prompt)
     assert v.ok or v.error["type"] in {"invalid_prompt", "prompt_no_outputs", "prompt_outputs_failed_validation"}

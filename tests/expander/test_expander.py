@@ -197,6 +197,7 @@ def test_max_new_tokens_is_honoured(tiny):
         assert result.stop != "length" or len(result.token_ids) == 5
 
 
+@pytest.mark.slow  # 5 s of CPU per case: long generations
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
 def test_continue_never_repeats_a_word(tiny, temperature):
     for seed in range(4):

@@ -2,7 +2,12 @@ import os
 
 import pytest
 
+from nodeflow.engine.executor import Engine
+from nodeflow.models.manager import ModelManager
 from nodeflow.schema.registry import builtin_registry
+from nodeflow.server.app import create_app
+from nodeflow.server.config import ServerConfig
+from tests.helpers.api_client import Api
 
 from .tiny_flow import flux_state, save, sd35_medium_state, text_encoder_state, vae_state
 
@@ -36,3 +41,9 @@ def flow_env(env, flow_files):
 @pytest.fixture(scope="session")
 def registry():
     return builtin_registry()
+
+
+@pytest.fixture
+async def api(aiohttp_client, flow_env, registry):
+    app = create_app(ServerConfig(), registry, Engine(registry, flow_env, models=ModelManager(cpu=True)), flow_env)
+    return Api(await aiohttp_client(app), flow_env)

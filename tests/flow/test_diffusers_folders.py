@@ -4,6 +4,7 @@ engine: the family is read from transformer/config.json and a txt2img prompt run
 import json
 import threading
 
+import pytest
 import torch
 
 from nodeflow.engine.executor import Engine
@@ -26,6 +27,7 @@ def write_folder(root, name: str, pipeline: str, model, clip, vae):
     return folder
 
 
+@pytest.mark.slow  # 6 s of CPU: a Flux run from a diffusers folder
 def test_flux_diffusers_folder_runs(env, registry):
     model = unet_from_state(flux_state())
     clip = clip_from_files([(k, text_encoder_state(k)) for k in ("clip_l", "t5xxl")], "flux")

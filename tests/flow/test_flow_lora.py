@@ -8,8 +8,8 @@ import torch
 from nodeflow.models.component_files import unet_from_state
 from nodeflow.models.loader import load_checkpoint_state
 from nodeflow.models.lora import apply_lora, group_lora
-from tests.flow.test_flow_api import api, flux_prompt, run  # noqa: F401 -- pytest fixtures, used by name
 from tests.flow.tiny_flow import flux_state, save, sd35_medium_state
+from tests.helpers.flow_prompts import flux_prompt, run
 
 
 def kohya_pair(out_rows: int, in_features: int, rank: int = 4, seed: int = 0) -> dict:
@@ -78,7 +78,7 @@ def test_sd3_kohya_lora_on_joint_blocks():
     )
 
 
-async def test_a_flux_lora_changes_the_image(api):  # noqa: F811 -- `api` is the imported pytest fixture
+async def test_a_flux_lora_changes_the_image(api):
     sd = lora_file(
         {
             "lora_unet_double_blocks_0_img_attn_qkv": kohya_pair(192, 64),

@@ -56,6 +56,7 @@ def base(ckpt: str) -> dict:
     }
 
 
+@pytest.mark.slow  # 10-12 s of CPU each: inpainting runs on tiny models
 def test_ordinary_checkpoint_keeps_the_unmasked_area(env, files):
     import os
 
@@ -100,6 +101,7 @@ def test_ordinary_checkpoint_keeps_the_unmasked_area(env, files):
     assert kept < 0.1 and repainted > kept + 0.05
 
 
+@pytest.mark.slow  # 10-12 s of CPU each: inpainting runs on tiny models
 def test_inpainting_checkpoint_is_detected_and_gets_mask_and_image(env, files):
     import os
 

@@ -339,6 +339,7 @@ def check_vae(vae, vae2):
 IDS = torch.tensor([[3, 17, 42, 8, 99, 0, 0, 0]])
 
 
+@pytest.mark.slow  # 4-7 s of CPU: a checkpoint round trip with forward passes
 def test_tiny_sd1_round_trip_gives_identical_outputs():
     unet_cfg = {
         "sample_size": 8,
@@ -382,6 +383,7 @@ def test_tiny_sd1_round_trip_gives_identical_outputs():
     assert same_outputs(lambda i: clip(i).last_hidden_state, lambda i: clip2(i).last_hidden_state, IDS)
 
 
+@pytest.mark.slow  # 4-7 s of CPU: a checkpoint round trip with forward passes
 def test_tiny_sdxl_round_trip_gives_identical_outputs():
     """Linear proj_in/out, transformer depth 2, text_time embedding, CLIP-L + OpenCLIP encoders."""
     pooled, time_dim = 32, 8

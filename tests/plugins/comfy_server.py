@@ -9,37 +9,19 @@ import json
 import shutil
 import struct
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import torch
 from PIL import Image
 
+from tests.helpers.server_process import ServerProcess, free_port, start
 from tests.sd.tiny import write_tiny_sd1
-from tests.server.test_restart import free_port, start
 
 PACKS = Path(__file__).resolve().parent / "packs"
 
 
-class Server:
-    def __init__(self, base: Path, port: int, proc) -> None:
-        self.base, self.port, self.proc = base, port, proc
-
-    def request(self, method: str, path: str, body=None, raw: bool = False):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                payload = r.read()
-                return r.status, (payload if raw else (json.loads(payload) if payload else None))
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"null")
+class Server(ServerProcess):
+    """A started server with the test packs: JSON calls, prompts run to their history, websocket events."""
 
     def get(self, path: str):
         return self.request("GET", path)[1]
@@ -68,13 +50,6 @@ class Server:
     def output_image(self, ui_image: dict) -> Image.Image:
         folder = self.base / ui_image.get("type", "output") / ui_image.get("subfolder", "")
         return Image.open(folder / ui_image["filename"])
-
-    def log(self) -> str:
-        return (self.base / "server.log").read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
     def events(self, prompt: dict, client_id: str = "tester", linger: float = 0.5) -> tuple[str, list]:
         """Queue ``prompt`` with a websocket open; returns (prompt_id, messages up to the end of the

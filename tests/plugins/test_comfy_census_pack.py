@@ -19,7 +19,7 @@ from nodeflow.plugins.loader import load_plugins
 from nodeflow.schema.registry import builtin_registry
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from tests.server.conftest import Api
+from tests.helpers.api_client import Api
 
 PACK = Path(__file__).with_name("comfy_census_pack.py")
 AYS_SDXL = [14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029]  # the paper's Table 3

@@ -35,9 +35,9 @@ from nodeflow.models.manager import ModelManager  # noqa: E402 -- after install(
 from nodeflow.nodes.conditioning import CLIPSetLastLayer, CLIPTextEncode  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 from nodeflow.nodes.lora_nodes import LoraLoader  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 from nodeflow.nodes.sd_loaders import CheckpointLoaderSimple  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
-from tests.sd.test_lora import kohya_lora  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from tests.helpers.lora_files import kohya_lora  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
+from tests.helpers.upscaler_files import reference, write_model  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 from tests.sd.tiny import write_tiny_sd1  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
-from tests.upscale.test_upscale import reference, write_model  # noqa: E402 -- after install(), which puts ComfyUI's modules on sys.path
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,7 @@ def encode(clip, text="a red star"):
     return run_builtin(CLIPTextEncode, {"text": text, "clip": clip})[0]
 
 
+@pytest.mark.slow  # 31 s of CPU: every guider/sampler pairing on the tiny model
 def test_sampler_custom_advanced_equals_sampler_custom(ctx):
     model, clip, _ = load()
     pos, neg = encode(clip), encode(clip, "")

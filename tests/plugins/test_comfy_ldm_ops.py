@@ -153,6 +153,7 @@ def test_ops_skip_init_cast_and_patch():
     assert ops.pick_operations(torch.float16, torch.float32) is ops.manual_cast
 
 
+@pytest.mark.slow  # 4 s of CPU: two UNets on the same weights
 def test_unet_model_equals_nodeflow_diffusers_unet_with_the_same_weights():
     from diffusers import UNet2DConditionModel
 

@@ -50,6 +50,7 @@ def test_model_is_a_model_patcher_with_comfy_parts(loaded):
     assert model.get_model_object("diffusion_model") is model.unet.module
 
 
+@pytest.mark.slow  # 5-18 s of CPU each: sampling the tiny model several times
 def test_add_patches_diff_and_set_stay_on_the_clone(loaded, conds):
     model, _, _ = loaded
     original = _weight(model)
@@ -126,6 +127,7 @@ def test_lora_through_comfy_matches_nodeflow_lora(loaded):
         assert torch.allclose(w, expected, atol=1e-6)
 
 
+@pytest.mark.slow  # 5-18 s of CPU each: sampling the tiny model several times
 def test_model_options_functions_change_the_result(loaded, conds):
     model, _, _ = loaded
     reference, unguided = _run(model, conds, cfg=5.0), _run(model, conds, cfg=1.0)
@@ -173,6 +175,7 @@ def test_unet_function_wrapper_and_apply_model_wrapper(loaded, conds):
     assert wrapped.get_wrappers(pe.WrappersMP.APPLY_MODEL, "test") == [apply_wrapper]
 
 
+@pytest.mark.slow  # 5-18 s of CPU each: sampling the tiny model several times
 def test_object_patched_model_sampling_and_mask_function(loaded, conds):
     model, _, _ = loaded
     reference = _run(model, conds)

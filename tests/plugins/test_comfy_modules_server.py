@@ -16,6 +16,8 @@ from PIL import Image
 
 from .comfy_server import start_server
 
+pytestmark = pytest.mark.slow  # a server process running ComfyUI-style packs on a tiny SD1 model
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):

@@ -16,7 +16,7 @@ from nodeflow.graph.validate import validate_prompt
 from nodeflow.models.manager import ModelManager
 from nodeflow.plugins.loader import load_plugins
 from nodeflow.schema.registry import builtin_registry
-from tests.server.test_restart import call, free_port, start
+from tests.helpers.server_process import call, free_port, start
 
 from .comfy_pack_source import SOURCE
 
@@ -86,6 +86,7 @@ def _run(pack_engine, prompt):
     return {nid: float(ui["text"][0]) for nid, ui in result.outputs.items() if "text" in ui}
 
 
+@pytest.mark.slow  # 32 s of CPU: a pack's sampler against the built-in one on the tiny model
 def test_pack_sampling_encoding_and_patches_through_the_engine(pack_engine):
     prompt = dict(BASE)
     prompt.update(
@@ -119,6 +120,7 @@ def test_pack_sampling_encoding_and_patches_through_the_engine(pack_engine):
     assert pack.SEEN["cond_or_uncond"][0] == [0, 1] and pack.SEEN["steps"][:3] == [(0, 3), (1, 3), (2, 3)]
 
 
+@pytest.mark.slow  # a server process on a tiny SD1 model
 def test_pack_prompt_through_a_real_server(tmp_path, tiny_file):
     _pack(tmp_path / "custom_nodes")
     _base(tmp_path, tiny_file)

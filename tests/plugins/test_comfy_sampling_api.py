@@ -26,6 +26,7 @@ def _latent(batch=1):
     return torch.zeros(batch, 4, 8, 8)
 
 
+@pytest.mark.slow  # 4-10 s of CPU per case: two samplings of the tiny model
 @pytest.mark.parametrize("sampler,scheduler,denoise", CASES)
 def test_comfy_sample_equals_nodeflow_ksampler(loaded, conds, sampler, scheduler, denoise):
     model, _, _ = loaded
@@ -121,6 +122,7 @@ def test_ksampler_class_sigmas_and_names(loaded):
         comfy.samplers.calculate_sigmas(ms, "nope", 5)
 
 
+@pytest.mark.slow  # 9 s of CPU: samplings of the tiny model
 def test_cfg_guider_and_sample_custom_equal_sampler_custom(loaded, conds):
     model, _, _ = loaded
     positive, negative = conds
@@ -147,6 +149,7 @@ def test_cfg_guider_and_sample_custom_equal_sampler_custom(loaded, conds):
     assert torch.equal(sample_with_sigmas(req, sigmas, sampler_fn=sampler.fn)["samples"], ours)
 
 
+@pytest.mark.slow  # 9 s of CPU: samplings of the tiny model
 def test_guider_subclass_predict_noise_and_wrappers(loaded, conds):
     """Packs subclass CFGGuider to change guidance, and wrap outer_sample / predict_noise."""
     import comfy.patcher_extension as pe

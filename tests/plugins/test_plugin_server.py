@@ -3,7 +3,7 @@
 import json
 import urllib.request
 
-from tests.server.test_restart import free_port, start
+from tests.helpers.server_process import free_port, start
 
 from .v1_pack_source import SOURCE
 

@@ -172,6 +172,7 @@ def test_example_pack_and_whitelist(tmp_path):
     assert load_plugins(builtin_registry(), [ROOT / "custom_nodes"], whitelist=[]) == []
 
 
+@pytest.mark.slow  # 10 s of CPU: runs the scaffolded pack's own pytest
 def test_scaffolded_pack_loads_and_its_test_passes(tmp_path):
     target = scaffold_pack(tmp_path, "bright_nodes")
     with pytest.raises(FileExistsError):

@@ -3,10 +3,14 @@ expansion, async and V3 nodes, and a re-run served from the cache."""
 
 import json
 
-from tests.server.test_restart import call, free_port, start, wait
+import pytest
+
+from tests.helpers.server_process import call, free_port, start, wait
 
 from .v1_runtime_pack_source import SOURCE as V1_SOURCE
 from .v3_pack_source import pack_source, reference_info
+
+pytestmark = pytest.mark.slow  # a server process with V3 and V1 packs
 
 
 def queue(port, prompt):

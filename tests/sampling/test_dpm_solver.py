@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from nodeflow.sampling import SamplerExtras, calculate_sigmas, get_sampler
+from tests.helpers.gaussian_target import MU, S, gaussian_denoiser, ode_error
 from tests.sampling.comfy_reference import toy_model
-from tests.sampling.test_samplers import MU, S, gaussian_denoiser, ode_error
 
 
 def exact(x: torch.Tensor, sigma_from: float, sigma_to: float) -> torch.Tensor:

@@ -14,6 +14,7 @@ from nodeflow.sampling import (
     calculate_sigmas,
     get_sampler,
 )
+from tests.helpers.gaussian_target import MU, S, gaussian_denoiser, ode_error
 
 STOCHASTIC = {
     "euler_ancestral",
@@ -46,14 +47,7 @@ DETERMINISTIC = [n for n in SAMPLER_NAMES if n not in STOCHASTIC]
 # sample only down to the last nonzero sigma, reporting progress their own way (test_dpm_solver.py)
 RANGE_ONLY = {"dpm_fast", "dpm_adaptive"}
 
-MU, S = 0.7, 0.3
 SCHED = DiscreteSchedule.sd()
-
-
-def gaussian_denoiser(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    """Exact E[x0 | x] for x0 ~ N(MU, S^2) and x = x0 + sigma * noise."""
-    sigma = sigma.view(-1, *[1] * (x.ndim - 1)).to(x.dtype)
-    return MU + S**2 / (S**2 + sigma**2) * (x - MU)
 
 
 def karras(steps: int) -> torch.Tensor:
@@ -245,22 +239,6 @@ def test_equivalences():
     assert torch.allclose(run("seeds_2", eta=0.0), run("dpmpp_sde", eta=0.0), atol=1e-12)
     assert torch.equal(run("sa_solver", eta=0.0), run("sa_solver", eta=0.0, seed=1))
     assert torch.allclose(run("euler_ancestral", eta=0.0), run("euler"), atol=1e-12)
-
-
-def ode_error(name: str, steps: int) -> float:
-    """Max error at the last nonzero sigma against the exact probability-flow ODE solution."""
-    sig = torch.exp(torch.linspace(math.log(14.6), math.log(0.03), steps, dtype=torch.float64))
-    sig = torch.cat([sig, sig.new_zeros(1)])
-    x = torch.linspace(-3, 3, 7, dtype=torch.float64) * sig[0] + MU
-    got = {}
-
-    def keep(i, xx, d, n):
-        if i == n - 2:
-            got["x"] = xx
-
-    get_sampler(name)(gaussian_denoiser, x.clone(), sig, extra=SamplerExtras(eta=0.0, callback=keep))
-    exact = MU + (x - MU) * math.sqrt((S**2 + float(sig[-2]) ** 2) / (S**2 + float(sig[0]) ** 2))
-    return float((got["x"] - exact).abs().max())
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,8 @@ from nodeflow.engine.executor import Engine
 from nodeflow.models.manager import ModelManager
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from tests.server.conftest import Api, receive_until
-
-from .conftest import txt2img
+from tests.helpers.api_client import Api, receive_until
+from tests.helpers.sd_prompts import txt2img
 
 
 async def test_txt2img_through_the_api(aiohttp_client, sd_env, registry):

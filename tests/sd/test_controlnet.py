@@ -144,6 +144,7 @@ def test_the_step_range_limits_where_the_control_acts(tiny, cn):
     assert (out - plain_out).abs().max() > 1e-3
 
 
+@pytest.mark.slow  # 8-22 s of CPU: several ControlNet samplings
 def test_chained_controls_add_their_residuals(tiny, cn, files):
     other = load_control_file(files["other"])
     a = cn.copy().set_cond_hint(hint(1), 1.0)
@@ -171,6 +172,7 @@ def test_apply_nodes_chain_and_share_one_control_for_both_sides(tiny, cn, files)
     assert pos2[0][1]["control"].previous_controlnet is first and neg2[0][1]["control"] is pos2[0][1]["control"]
 
 
+@pytest.mark.slow  # 8-22 s of CPU: several ControlNet samplings
 def test_old_apply_node_guides_the_negative_too(tiny, cn):
     model, positive, negative = tiny
     image = hint().movedim(1, -1)

@@ -12,7 +12,7 @@ from nodeflow.engine.executor import Engine
 from nodeflow.models.manager import ModelManager
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from tests.server.conftest import Api, receive_until
+from tests.helpers.api_client import Api, receive_until
 
 from .tiny_control import CONTROL_SDXL, write_adapter_tencentarc, write_controlnet_diffusers, write_controlnet_ldm
 

@@ -14,6 +14,8 @@ from nodeflow.models.manager import ModelManager
 
 from .full_size import random_checkpoint
 
+pytestmark = pytest.mark.slow  # builds full-size SD1.5 and SDXL checkpoints (GBs of random weights)
+
 
 def one_step_prompt(ckpt: str, sdxl: bool) -> dict:
     encode = (

@@ -6,6 +6,7 @@ from safetensors.torch import save_file
 
 from nodeflow.models.loader import load_checkpoint
 from nodeflow.models.lora import apply_lora, load_lora
+from tests.helpers.lora_files import kohya_lora
 
 
 @pytest.fixture(scope="module")
@@ -22,25 +23,6 @@ def clip_weights(clip):
     enc = clip.encoders[0]
     enc.model.activate()
     return {k: v.detach().clone() for k, v in enc.model.module.state_dict().items()}
-
-
-def kohya_lora(path, rank=2, alpha=1.0, original_names=False):
-    g = torch.Generator().manual_seed(0)
-    unet_key = (
-        "lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q"
-        if original_names
-        else "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q"
-    )
-    tensors = {
-        f"{unet_key}.lora_down.weight": torch.randn(rank, 32, generator=g),
-        f"{unet_key}.lora_up.weight": torch.randn(32, rank, generator=g),
-        f"{unet_key}.alpha": torch.tensor(alpha),
-        "lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight": torch.randn(rank, 32, generator=g),
-        "lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight": torch.randn(32, rank, generator=g),
-        "lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha": torch.tensor(alpha),
-    }
-    save_file(tensors, str(path))
-    return tensors, unet_key
 
 
 @pytest.mark.parametrize("original_names", [False, True])
@@ -110,8 +92,8 @@ def test_lora_for_another_model_is_a_clear_error(loaded, tmp_path):
 
 
 def test_lora_node_through_engine_changes_output_and_base_stays(run_prompt, sd_env, engine):
-    from .conftest import txt2img
-    from .test_pipeline import latent_of
+    from tests.helpers.engine_results import latent_of
+    from tests.helpers.sd_prompts import txt2img
 
     kohya_lora(sd_env.models_dir / "loras" / "style.safetensors", alpha=2.0)
     base = latent_of(sd_env, run_prompt(txt2img(seed=1))[0])

@@ -118,7 +118,7 @@ async def test_system_stats_reports_the_bytes_of_a_loaded_checkpoint(aiohttp_cli
     from nodeflow.engine.executor import Engine
     from nodeflow.server.app import create_app
     from nodeflow.server.config import ServerConfig
-    from tests.server.conftest import Api
+    from tests.helpers.api_client import Api
 
     manager = ModelManager(cpu=True)
     config = ServerConfig(system_info=lambda: main.torch_system_info(manager))

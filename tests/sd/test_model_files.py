@@ -71,7 +71,7 @@ def test_checkpoint_save_round_trip_gives_identical_weights(tiny_ckpt_file, tmp_
 
 
 def test_checkpoint_save_node_bakes_lora_and_writes_released_names(run_prompt, sd_env):
-    from .test_lora import kohya_lora
+    from tests.helpers.lora_files import kohya_lora
 
     kohya_lora(sd_env.models_dir / "loras" / "l.safetensors")
     prompt = {

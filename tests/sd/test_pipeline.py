@@ -4,15 +4,9 @@ import threading
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
-from .conftest import txt2img
-
-
-def latent_of(env, result, node="6"):
-    assert result.status == "success", result.error
-    record = result.outputs[node]["latents"][0]
-    return load_file(str(env.output_dir / record["subfolder"] / record["filename"]))["latent_tensor"]
+from tests.helpers.engine_results import latent_of
+from tests.helpers.sd_prompts import txt2img
 
 
 def test_txt2img_runs_and_reports_progress_with_previews(run_prompt, sd_env):

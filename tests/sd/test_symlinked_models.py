@@ -15,7 +15,7 @@ from nodeflow.models.embeddings import embedding_finder
 from nodeflow.models.manager import ModelManager
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-from tests.server.conftest import Api
+from tests.helpers.api_client import Api
 
 
 @pytest.fixture

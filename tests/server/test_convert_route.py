@@ -92,7 +92,7 @@ async def test_convert_fills_missing_widget_values_and_says_so(aiohttp_client, e
     from nodeflow.schema.registry import builtin_registry
     from nodeflow.server.app import create_app
     from nodeflow.server.config import ServerConfig
-    from tests.workflow.test_missing_widget_values import with_lora
+    from tests.helpers.editor_workflows import with_lora
 
     (env.models_dir / "loras" / "only.safetensors").write_bytes(b"x")
     registry = builtin_registry()

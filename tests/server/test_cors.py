@@ -12,8 +12,7 @@ from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
 from nodeflow.server.config import ServerConfig
 from nodeflow.server.security import normalize_origin, parse_cors_origins
-
-from .test_restart import ROOT
+from tests.helpers.server_process import ROOT
 
 APP = "https://app.example"
 PROMPT = {"prompt": {"1": {"class_type": "Show", "inputs": {"value": 1}}}}
@@ -129,6 +128,7 @@ def test_origin_parsing():
     assert parser().parse_args(["--enable-cors-header"]).enable_cors_header == ["*"]  # then refused
 
 
+@pytest.mark.slow  # 11 s of CPU: server processes
 def test_star_is_refused_at_start(env, registry):
     with pytest.raises(ValueError, match="every web site"):
         create_app(ServerConfig(cors_origins=["*"]), registry, Engine(registry, env), env)

@@ -7,7 +7,11 @@ import signal
 import sqlite3
 import time
 
-from .test_restart import call, free_port, start, wait
+import pytest
+
+from tests.helpers.server_process import call, free_port, start, wait
+
+pytestmark = pytest.mark.slow  # SIGKILLs and restarts a server process several times
 
 
 def prompt(i):

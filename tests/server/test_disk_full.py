@@ -3,7 +3,11 @@ the history as an error naming the folder, and the prompts queued behind it stil
 
 import os
 
-from .test_restart import call, free_port, start, wait
+import pytest
+
+from tests.helpers.server_process import call, free_port, start, wait
+
+pytestmark = pytest.mark.slow  # server processes on a full disk
 
 
 def saving(node, prefix, seed, slow_steps=1):

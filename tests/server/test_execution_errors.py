@@ -4,7 +4,7 @@ records the error with the node id; the next prompt runs."""
 
 from PIL import Image
 
-from .conftest import receive_until
+from tests.helpers.api_client import receive_until
 
 
 def slow(steps=300):

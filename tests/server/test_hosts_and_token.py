@@ -2,6 +2,7 @@
 Remote access: with a token configured, every route answers 401 without it."""
 
 import aiohttp
+import pytest
 
 from nodeflow.engine.executor import Engine
 from nodeflow.server.app import create_app
@@ -56,6 +57,7 @@ async def test_access_token_on_every_route(aiohttp_client, env, registry):
     await ws.close()
 
 
+@pytest.mark.slow  # 10 s of CPU: a server process
 def test_binding_beyond_loopback_generates_and_requires_a_token(tmp_path):
     import re
     import subprocess
@@ -64,7 +66,7 @@ def test_binding_beyond_loopback_generates_and_requires_a_token(tmp_path):
     import urllib.error
     import urllib.request
 
-    from .test_restart import ROOT, free_port
+    from tests.helpers.server_process import ROOT, free_port
 
     port = free_port()
     proc = subprocess.Popen(

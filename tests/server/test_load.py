@@ -6,23 +6,14 @@ import json
 import signal
 
 import aiohttp
+import pytest
 
-from .test_restart import free_port, start
+from tests.helpers.server_process import free_port, rss_kb, start
+from tests.helpers.toy_prompts import add_prompt
+
+pytestmark = pytest.mark.slow  # 1,000 prompts from 20 websocket clients
 
 CLIENTS, PER_CLIENT = 20, 50
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
-def prompt(client, i):
-    return {
-        "1": {"class_type": "Const", "inputs": {"value": i}},
-        "2": {"class_type": "Add", "inputs": {"a": ["1", 0], "b": client}},
-        "3": {"class_type": "Show", "inputs": {"value": ["2", 0], "label": f"c{client}-"}},
-    }
 
 
 async def client_run(url, client, results, ids):
@@ -32,7 +23,9 @@ async def client_run(url, client, results, ids):
         for half in range(2):  # connect, send half, disconnect, reconnect for the rest
             async with session.ws_connect(f"{url}/ws?clientId={cid}") as ws:
                 for i in range(half * PER_CLIENT // 2, (half + 1) * PER_CLIENT // 2):
-                    async with session.post(f"{url}/prompt", json={"prompt": prompt(client, i), "client_id": cid}) as r:
+                    async with session.post(
+                        f"{url}/prompt", json={"prompt": add_prompt(client, i), "client_id": cid}
+                    ) as r:
                         ids.setdefault(cid, []).append((await r.json())["prompt_id"])
                     while True:  # read until nothing arrives for a moment
                         try:

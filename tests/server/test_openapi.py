@@ -14,8 +14,7 @@ from nodeflow.server import bodies
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
 from nodeflow.server.openapi import DOCUMENT, MODEL_REF
-
-from .test_restart import ROOT, free_port, start
+from tests.helpers.server_process import ROOT, free_port, start
 
 
 def registered_operations(app: web.Application) -> set[tuple[str, str]]:
@@ -262,6 +261,7 @@ def run_schemathesis(base_url: str) -> tuple[collections.Counter, list[str], set
     return statuses, failures, {operation.label for operation in operations}
 
 
+@pytest.mark.slow  # hundreds of generated requests against a server process
 @pytest.mark.timeout(240)
 def test_schemathesis_finds_no_server_errors(server, capsys):
     started = time.time()

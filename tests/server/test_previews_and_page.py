@@ -9,8 +9,7 @@ from PIL import Image
 from nodeflow.engine.executor import Engine
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
-
-from .conftest import receive_until
+from tests.helpers.api_client import receive_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

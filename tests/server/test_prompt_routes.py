@@ -3,7 +3,7 @@
 import asyncio
 import struct
 
-from .conftest import receive_until
+from tests.helpers.api_client import receive_until
 
 
 def chain(value=1, b=2):

@@ -8,8 +8,7 @@ from nodeflow.engine.executor import Engine
 from nodeflow.server.app import create_app
 from nodeflow.server.config import ServerConfig
 from nodeflow.workflow.convert import to_api
-
-from .conftest import Api, receive_until
+from tests.helpers.api_client import Api, receive_until
 
 ADD_TWICE = {
     "id": "add-twice",

@@ -29,6 +29,7 @@ from nodeflow.models.upscaler import load_upscale_model
 from nodeflow.nodes import upscale as upscale_nodes
 from nodeflow.nodes.upscale import ImageUpscaleWithModel, UpscaleModelLoader, compute_dtype
 from nodeflow.schema.registry import builtin_registry
+from tests.helpers.upscaler_files import reference, write_model
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "core_nodes_object_info.json"
 OLD_TO_NEW = {"model.3.": "conv_up1.", "model.6.": "conv_up2.", "model.8.": "conv_hr.", "model.10.": "conv_last."}
@@ -73,23 +74,6 @@ def new_layout(state: dict) -> dict:
         stem, _, leaf = key.rpartition(".")
         out[OLD_TO_NEW.get(stem + ".", stem + ".") + leaf] = value
     return out
-
-
-def write_model(env, name: str, state: dict, wrap: str | None = None, prefix: str = "") -> Path:
-    """Save ``state`` as models/upscale_models/<name> (.safetensors or a torch.save .pth)."""
-    path = env.models_dir / "upscale_models" / name
-    state = {prefix + k: v.detach().clone().contiguous() for k, v in state.items()}
-    if name.endswith(".safetensors"):
-        save_file(state, str(path))
-    else:
-        torch.save({wrap: state} if wrap else state, str(path))
-    return path
-
-
-def reference(net: torch.nn.Module, image: torch.Tensor) -> torch.Tensor:
-    """Untiled output of ``net`` for an IMAGE [B,H,W,C], as IMAGE."""
-    with torch.no_grad():
-        return net(image.movedim(-1, 1)).clamp(0, 1).movedim(1, -1)
 
 
 def ramp_image(batch: int = 1, height: int = 70, width: int = 90, seed: int = 0) -> torch.Tensor:

@@ -1,24 +1,11 @@
 """A real NodeFlow server process and a real headless Chromium (Debian's), for editor tests."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.server.test_restart import free_port, start
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.helpers.chromium import launch
+from tests.helpers.editor_page import ARTIFACTS
+from tests.helpers.server_process import free_port, start
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +21,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -54,46 +41,3 @@ def page(browser, server, request):
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
     context.close()
     assert errors == [], errors
-
-
-def clear_canvas(page):
-    page.evaluate("""() => { const app = window.nodeflow.app;
-        app.setGraph({format: 'nodeflow-workflow', version: 1, nodes: [], links: []}, 'test'); }""")
-
-
-def add_node(page, x, y, query):
-    page.mouse.dblclick(x, y)
-    try:
-        page.wait_for_selector(".search-box input", timeout=5000)
-    except Exception:  # a double-click right after a workflow loads is sometimes lost: once more (see the note)
-        page.mouse.dblclick(x, y)
-        page.wait_for_selector(".search-box input")
-    page.keyboard.type(query)
-    page.keyboard.press("Enter")
-    return page.evaluate("() => [...window.nodeflow.graph.nodes.values()].at(-1).id")
-
-
-def drag(page, start, end):
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=5)
-    page.mouse.move(*end, steps=5)
-    page.mouse.up()
-
-
-def slot(page, node_id, side, key):
-    return page.evaluate("([n, s, k]) => window.nodeflow.slotPosition(n, s, k)", [node_id, side, key])
-
-
-def graph(page):
-    """The open workflow as the editor saves it."""
-    return page.evaluate("() => window.nodeflow.graph.toJSON()")
-
-
-def nodes(page):
-    return {n["id"]: n for n in graph(page)["nodes"]}
-
-
-def rect(page, node_id):
-    """A node's box on the page (x, y, w, h in CSS pixels)."""
-    return page.evaluate("(n) => window.nodeflow.nodeRect(n)", node_id)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.test_restart import free_port, start
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas
+from tests.helpers.server_process import free_port, start
 
-from .conftest import ARTIFACTS, add_node, clear_canvas
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 PACK = Path(__file__).resolve().parents[1] / "plugins" / "packs" / "comfy_web_pack"
 COMFY = "window.comfyAPI.app.app"

@@ -2,11 +2,14 @@
 -> decode -> upscale -> save) and it runs offline on the demo pack, producing a 256x256 picture."""
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
 from nodeflow.demo.judge import load_judge
 from nodeflow.demo.plan import pack_path
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 
 def test_default_workflow_runs_on_the_demo_pack(page, server):

@@ -6,7 +6,11 @@ the review's minor defects (menus, z-order, Escape, tab names, collapse, colours
 import json
 import re
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
+import pytest
+
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas, drag, graph, nodes, rect, slot
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 TOY = {
     "format": "nodeflow-workflow",

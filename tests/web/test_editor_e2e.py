@@ -4,7 +4,9 @@ drag and drop; survive a reload; show validation errors on the right node; load 
 import json
 from pathlib import Path
 
-from .conftest import add_node, clear_canvas, drag, slot
+import pytest
+
+from tests.helpers.editor_page import add_node, clear_canvas, drag, slot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +62,7 @@ def test_undo_redo_and_delete(page):
     assert graph(page)["nodes"] == []
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_drop_a_comfyui_workflow_file_onto_the_canvas(page):
     workflow = {
         "version": 0.4,
@@ -107,6 +110,7 @@ def test_drop_a_comfyui_workflow_file_onto_the_canvas(page):
     assert loaded["links"][0]["from"] == ["1", 0] and loaded["links"][0]["to"] == ["2", "images"]
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_reload_restores_the_workflow(page):
     clear_canvas(page)
     node = add_node(page, 400, 300, "EmptyImage")
@@ -121,6 +125,7 @@ def test_reload_restores_the_workflow(page):
     assert after["nodes"] == before["nodes"] and after["nodes"][0]["widgets"]["width"] == 77
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_validation_error_shows_on_the_right_node(page):
     clear_canvas(page)
     load = add_node(page, 200, 250, "Load Image")
@@ -135,6 +140,7 @@ def test_validation_error_shows_on_the_right_node(page):
     assert page.evaluate("(id) => window.nodeflow.app.state.runtime.errors.has(id)", preview) is False
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_plugin_extension_runs_in_the_editor(page):
     clear_canvas(page)
     node = add_node(page, 300, 300, "Vignette")
@@ -142,6 +148,7 @@ def test_plugin_extension_runs_in_the_editor(page):
     assert page.evaluate("(id) => window.nodeflow.graph.nodes.get(id).color", node) == "#4a3a6a"
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     from io import BytesIO
 
@@ -187,6 +194,7 @@ def test_drop_a_png_with_a_workflow_and_an_image_onto_load_image(page, server):
     ]
 
 
+@pytest.mark.slow  # Chromium; the fast tier keeps the two editor smoke tests above
 def test_markup_in_workflows_is_shown_as_text_never_run(page):
     evil = '<img src=x onerror="window.__xss=1">'
     workflow = {

@@ -4,7 +4,9 @@ minimap/snap and settings. Every test drives the UI with mouse and keyboard and 
 
 import pytest
 
-from .conftest import add_node, clear_canvas, drag, graph, nodes, rect, slot
+from tests.helpers.editor_page import add_node, clear_canvas, drag, graph, nodes, rect, slot
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 DENY_CLIPBOARD = """(() => {
     const deny = () => Promise.reject(new DOMException('clipboard permission denied', 'NotAllowedError'));

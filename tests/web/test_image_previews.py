@@ -4,9 +4,12 @@ clipboard, Open/Save image in the node menu, and previews that never cover the n
 
 import io
 
+import pytest
 from PIL import Image
 
-from .conftest import ARTIFACTS, add_node, clear_canvas, drag, rect, slot
+from tests.helpers.editor_page import ARTIFACTS, add_node, clear_canvas, drag, rect, slot
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 PLACE = """([id, x, y, w, h]) => { const n = window.nodeflow.graph.nodes.get(id); n.pos = [x, y];
     if (w) n.size = [w, h]; window.nodeflow.app.changed(); }"""

@@ -4,11 +4,13 @@ takes it; the demo inpainting workflow (web/examples/inpaint_demo.json, demo mod
 the masked area only."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from nodeflow.demo.shapes import Scene, Shape, render, shape_mask
+from tests.helpers.editor_page import ARTIFACTS, clear_canvas
 
-from .conftest import ARTIFACTS, clear_canvas
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 LOAD, SAVE = "4", "9"  # in inpaint_demo.json
 

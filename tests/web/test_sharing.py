@@ -5,11 +5,13 @@ Export offers the three formats; the PNG and the ComfyUI export open back as the
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from nodeflow.workflow.convert import detect_format
+from tests.helpers.editor_page import add_node, clear_canvas, drag, slot
 
-from .conftest import add_node, clear_canvas, drag, slot
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 DROP = """([bytes, name, type]) => {
     const dt = new DataTransfer();

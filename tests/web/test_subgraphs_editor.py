@@ -7,10 +7,12 @@ import json
 import urllib.request
 
 import jsonschema
+import pytest
 
 from nodeflow.workflow.model import SCHEMA
+from tests.helpers.editor_page import clear_canvas, graph, nodes
 
-from .conftest import clear_canvas, graph, nodes
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
 
 WORKFLOW = {
     "format": "nodeflow-workflow",
@@ -205,7 +207,7 @@ def test_queue_selected_outputs_only(page, server):
 
 
 def test_add_an_input_and_an_output_from_inside(page):
-    from .conftest import add_node, drag, slot
+    from tests.helpers.editor_page import add_node, drag, slot
 
     load(page, WORKFLOW)
     select(page, "2", "3", "6")

@@ -4,6 +4,10 @@ its state and prompts done, updated as a prompt runs."""
 import json
 import urllib.request
 
+import pytest
+
+pytestmark = pytest.mark.slow  # Chromium editor tests (the fast tier keeps two of tests/web/test_editor_e2e.py)
+
 
 def post(url, body):
     req = urllib.request.Request(

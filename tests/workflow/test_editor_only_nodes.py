@@ -6,77 +6,7 @@ from pathlib import Path
 import pytest
 
 from nodeflow.workflow.convert import WorkflowError, detect_format, to_api, to_comfyui, to_nodeflow
-
-OBJECT_INFO = json.loads((Path(__file__).resolve().parents[1] / "data" / "core_nodes_object_info.json").read_text())
-
-
-def node(nid, kind, inputs=(), outputs=(), widgets=None, mode=0):
-    return {
-        "id": nid,
-        "type": kind,
-        "pos": [nid * 10, 0],
-        "size": [200, 100],
-        "flags": {},
-        "order": nid,
-        "mode": mode,
-        "inputs": [dict(i) for i in inputs],
-        "outputs": [dict(o) for o in outputs],
-        "properties": {},
-        "widgets_values": widgets,
-    }
-
-
-def image_chain(mode_of_invert=0):
-    """EmptyImage(1) -> ImageInvert(2) -> Reroute(3) -> ImageScaleBy(4) -> SaveImage(5);
-    a PrimitiveNode(6) feeds ImageScaleBy's scale_by (a converted widget)."""
-    return {
-        "last_node_id": 6,
-        "last_link_id": 5,
-        "version": 0.4,
-        "groups": [],
-        "config": {},
-        "extra": {},
-        "nodes": [
-            node(1, "EmptyImage", outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [1]}], widgets=[64, 32, 1, 255]),
-            node(
-                2,
-                "ImageInvert",
-                inputs=[{"name": "image", "type": "IMAGE", "link": 1}],
-                outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [2]}],
-                mode=mode_of_invert,
-            ),
-            node(
-                3,
-                "Reroute",
-                inputs=[{"name": "", "type": "*", "link": 2}],
-                outputs=[{"name": "", "type": "IMAGE", "links": [3]}],
-            ),
-            node(
-                4,
-                "ImageScaleBy",
-                inputs=[
-                    {"name": "image", "type": "IMAGE", "link": 3},
-                    {"name": "scale_by", "type": "FLOAT", "link": 5, "widget": {"name": "scale_by"}},
-                ],
-                outputs=[{"name": "IMAGE", "type": "IMAGE", "links": [4]}],
-                widgets=["bicubic", 1.0],
-            ),
-            node(5, "SaveImage", inputs=[{"name": "images", "type": "IMAGE", "link": 4}], widgets=["out"]),
-            node(
-                6,
-                "PrimitiveNode",
-                outputs=[{"name": "FLOAT", "type": "FLOAT", "links": [5], "widget": {"name": "scale_by"}}],
-                widgets=[2.5, "fixed"],
-            ),
-        ],
-        "links": [
-            [1, 1, 0, 2, 0, "IMAGE"],
-            [2, 2, 0, 3, 0, "*"],
-            [3, 3, 0, 4, 0, "IMAGE"],
-            [4, 4, 0, 5, 0, "IMAGE"],
-            [5, 6, 0, 4, 1, "FLOAT"],
-        ],
-    }
+from tests.helpers.editor_workflows import OBJECT_INFO, image_chain, node
 
 
 def test_primitive_values_and_reroutes():

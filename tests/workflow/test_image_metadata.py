@@ -8,8 +8,7 @@ from PIL import Image, PngImagePlugin
 from nodeflow.workflow.a1111 import parameters_to_prompt, parse_parameters
 from nodeflow.workflow.errors import WorkflowError
 from nodeflow.workflow.image_metadata import read_image_metadata, workflow_from_image, write_png, write_webp
-
-from .test_editor_only_nodes import OBJECT_INFO, image_chain
+from tests.helpers.editor_workflows import OBJECT_INFO, image_chain
 
 PROMPT = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}}}
 

@@ -12,10 +12,10 @@ import pytest
 from nodeflow.graph.validate import validate_prompt
 from nodeflow.schema.registry import builtin_registry
 from nodeflow.workflow.convert import to_api, to_nodeflow
+from tests.helpers.editor_workflows import ABSENT, with_lora
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CORE_OBJECT_INFO = json.loads((DATA / "core_nodes_object_info.json").read_text())
-ABSENT = object()
 
 
 @pytest.fixture(scope="module")
@@ -29,35 +29,6 @@ def object_info(registry, env):
     (env.models_dir / "loras" / "second.safetensors").write_bytes(b"x")
     (env.models_dir / "checkpoints" / "v1-5-pruned-emaonly-fp16.safetensors").write_bytes(b"x")
     return registry.object_info(env)
-
-
-def with_lora(widgets_values=ABSENT):
-    """The reference default.json (a ComfyUI template) with a LoraLoader between the checkpoint
-    and its users, as a template adds one: node 10, its widgets_values as given."""
-    workflow = json.loads((DATA / "workflows" / "default.json").read_text())
-    lora = {
-        "id": 10,
-        "type": "LoraLoader",
-        "pos": [400, 600],
-        "size": [315, 126],
-        "flags": {},
-        "order": 1,
-        "mode": 0,
-        "inputs": [{"name": "model", "type": "MODEL", "link": 100}, {"name": "clip", "type": "CLIP", "link": 101}],
-        "outputs": [
-            {"name": "MODEL", "type": "MODEL", "links": [1], "slot_index": 0},
-            {"name": "CLIP", "type": "CLIP", "links": [3, 5], "slot_index": 1},
-        ],
-        "properties": {"Node name for S&R": "LoraLoader"},
-    }
-    if widgets_values is not ABSENT:
-        lora["widgets_values"] = widgets_values
-    workflow["nodes"].append(lora)
-    for link in workflow["links"]:  # checkpoint -> KSampler.model and -> both CLIPTextEncode.clip
-        if link[0] in (1, 3, 5):
-            link[1] = 10
-    workflow["links"] += [[100, 4, 0, 10, 0, "MODEL"], [101, 4, 1, 10, 1, "CLIP"]]
-    return workflow
 
 
 def nulls(prompt):

@@ -1,8 +1,7 @@
 """Editor-only nodes in saved files: reroute points (via) <-> ComfyUI Reroute nodes, PrimitiveNode."""
 
 from nodeflow.workflow.convert import to_api, to_comfyui, to_nodeflow
-
-from .test_editor_only_nodes import OBJECT_INFO, image_chain
+from tests.helpers.editor_workflows import OBJECT_INFO, image_chain
 
 
 def test_comfy_reroutes_become_via_points_and_come_back_as_reroute_nodes():

@@ -16,9 +16,8 @@ from nodeflow.server.config import ServerConfig
 from nodeflow.workflow.convert import detect_format, to_api, to_comfyui, to_nodeflow
 from nodeflow.workflow.image_metadata import read_image_metadata, workflow_from_image, write_png, write_webp
 from nodeflow.workflow.share import NODEFLOW_KEY, shareable_pnginfo
-from tests.server.conftest import Api
-
-from .test_editor_only_nodes import OBJECT_INFO, image_chain
+from tests.helpers.api_client import Api
+from tests.helpers.editor_workflows import OBJECT_INFO, image_chain
 
 
 def info_for(types):
