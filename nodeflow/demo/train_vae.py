@@ -75,22 +75,23 @@ def fold_latent_scale(vae: AutoencoderKL, latent_std: float) -> float:
     return k
 
 
-def colour_report(vae: AutoencoderKL, seed: int, count: int = 256) -> dict:
-    """Mean absolute error of the shape colour after a round trip, per named colour (0..255)."""
+def colour_report(vae: AutoencoderKL, seed: int, count: int = 256, chunk: int = 32) -> dict:
+    """Mean absolute error of the shape colour after a round trip, per named colour (0..255); the
+    scenes go through the VAE ``chunk`` at a time (one call per image cost most of a dry run)."""
     rng = random.Random(seed)
+    scenes = [random_scene(rng, max_shapes=1) for _ in range(count)]
     errors: dict[str, list[float]] = {}
     vae.eval()
     with torch.no_grad():
-        for _ in range(count):
-            scene = random_scene(rng, max_shapes=1)
-            image = torch.from_numpy(np.asarray(render(scene))).permute(2, 0, 1)[None].float() / 127.5 - 1
-            out = vae.decode(vae.encode(image).latent_dist.mean).sample
-            rgb = ((out[0].clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).numpy()
-            mask = np.asarray(shape_mask(scene, 0)) > 0
-            got = rgb[mask].mean(0)
-            errors.setdefault(scene.shapes[0].colour, []).append(
-                float(np.abs(got - COLOURS[scene.shapes[0].colour]).mean())
-            )
+        for first in range(0, count, chunk):
+            part = scenes[first : first + chunk]
+            images = torch.stack([torch.from_numpy(np.array(render(s))).permute(2, 0, 1) for s in part])
+            out = vae.decode(vae.encode(images.float() / 127.5 - 1).latent_dist.mean).sample
+            rgb = ((out.clamp(-1, 1) + 1) * 127.5).permute(0, 2, 3, 1).numpy()
+            for scene, picture in zip(part, rgb, strict=True):
+                got = picture[np.asarray(shape_mask(scene, 0)) > 0].mean(0)
+                colour = scene.shapes[0].colour
+                errors.setdefault(colour, []).append(float(np.abs(got - COLOURS[colour]).mean()))
     return {name: round(float(np.mean(v)), 1) for name, v in sorted(errors.items())}
 
 
