@@ -32,7 +32,8 @@ export class CanvasView {
     this.nodeIds = false; // draw "#id" badges in title bars (setting)
     this.theme = THEME;
     this.afterDraw = null; // called after each frame (the minimap)
-    this.overlayers = []; // also called after each frame: DOM layers that follow the view (prompt boxes, editors)
+    this.overlayers = []; // DOM layers that follow the view (prompt boxes, editors, plugin elements): see syncOverlays
+    this.overlaySyncQueued = false;
     this.textNodes = []; // nodes drawn this frame that have prompt boxes (for text_areas.js)
   }
 
@@ -62,14 +63,29 @@ export class CanvasView {
     const extras = { hasImage: !!(nodeImages(this.state, node, info) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
     let layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
     if (layout.image) layout = keepClear(layout, node, this.state.graph, this.layouts); // never cover a neighbour
+    layout.node = node; // which node object it was made for (a loaded workflow reuses ids)
     this.layouts.set(node.id, layout);
     return layout;
   }
 
   requestDraw() {
+    this.syncOverlaysSoon();
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => { this.frameRequested = false; this.draw(); });
+  }
+
+  /** DOM layers follow at the end of the current task too, not only after the next frame: an element of a node
+   * that was removed, replaced (a workflow loaded) or in another tab must never catch the next click
+   * (a double-click whose first click hit a stale prompt box was lost). */
+  syncOverlaysSoon() {
+    if (this.overlaySyncQueued) return;
+    this.overlaySyncQueued = true;
+    queueMicrotask(() => { this.overlaySyncQueued = false; this.syncOverlays(); });
+  }
+
+  syncOverlays() {
+    for (const follow of this.overlayers) follow();
   }
 
   resize() {
@@ -120,7 +136,7 @@ export class CanvasView {
     }
     if (drag && drag.kind === "select") this.drawSelection(drag);
     if (this.afterDraw) this.afterDraw();
-    for (const follow of this.overlayers) follow();
+    this.syncOverlays();
   }
 
   visibleRect() {
