@@ -1,7 +1,7 @@
 """The review's last editor defects (issue 19, /work review editor-ux-2026-12), in a real Chromium against a
 real server: every test drives the editor with mouse and keyboard and checks what the user sees."""
 
-from .conftest import add_node, graph, nodes
+from .conftest import add_node, drag, graph, nodes, rect, slot
 
 
 def freeze_frames(page):
@@ -48,3 +48,23 @@ def test_a_prompt_box_of_a_deleted_node_goes_at_once(page):
     assert visible == 0
     thaw_frames(page)
     assert add_node(page, 700, 780, "Empty Image") in nodes(page)
+
+
+def test_a_link_dropped_where_it_cannot_go_says_why(page):
+    # review defect 32: MODEL dropped onto VAE Decode's vae input did nothing, without a word
+    by_type = {n["type"]: n["id"] for n in graph(page)["nodes"]}
+    loader, decode = by_type["CheckpointLoaderSimple"], by_type["VAEDecode"]
+    links = len(graph(page)["links"])
+    drag(page, slot(page, loader, "out", 0), slot(page, decode, "in", "vae"))
+    toast = page.wait_for_selector(".toast.warning", timeout=3000)
+    assert toast.inner_text() == "Not connected: MODEL cannot go into vae (it takes VAE)"
+    assert len(graph(page)["links"]) == links
+    # dropped on a node's body that has no input of the type: named too
+    r = rect(page, decode)
+    drag(page, slot(page, loader, "out", 0), (r["x"] + r["w"] / 2, r["y"] + r["h"] - 8))
+    page.wait_for_selector(".toast.warning >> text=VAE Decode has no input that takes MODEL", timeout=3000)
+    # a compatible drop connects and says nothing more
+    before = page.locator(".toast").count()
+    drag(page, slot(page, loader, "out", 2), slot(page, decode, "in", "vae"))
+    assert page.locator(".toast").count() == before
+    assert len(graph(page)["links"]) == links

@@ -94,13 +94,21 @@ export class Graph {
   }
 
   canConnect(fromId, slot, toId, inputName) {
-    if (fromId === toId) return false;
+    return this.connectProblem(fromId, slot, toId, inputName) === null;
+  }
+
+  /** Why output `slot` of `fromId` cannot feed `inputName` of `toId`, in words; null when it can. */
+  connectProblem(fromId, slot, toId, inputName) {
+    if (fromId === toId) return "a node cannot feed itself";
     const out = this.outputType(fromId, slot);
     const inp = this.inputType(toId, inputName);
-    if (out === null || inp === null || !typesMatch(out, inp)) return false;
+    if (out === null || inp === null) return "that slot does not exist";
+    if (!typesMatch(out, inp)) return `${out} cannot go into ${inputName} (it takes ${inp})`;
     const source = this.nodes.get(fromId);
-    if (source.type === "PrimitiveNode" && !this.nodes.get(toId).inputs.find((i) => i.name === inputName).widget) return false;
-    return !this.reaches(toId, fromId);
+    if (source.type === "PrimitiveNode" && !this.nodes.get(toId).inputs.find((i) => i.name === inputName).widget) {
+      return "a Primitive feeds only inputs converted from widgets";
+    }
+    return this.reaches(toId, fromId) ? "the link would close a loop" : null;
   }
 
   /** Is `target` downstream of `start`? (a link start -> ... -> target would close a cycle) */

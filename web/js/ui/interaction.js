@@ -175,19 +175,35 @@ export class Interaction {
         const pick = free || any;
         if (pick) target = { node: hit.node, input: pick.name };
       }
-      if (target && this.graph.canConnect(drag.nodeId, drag.slot, target.node.id, target.input)) {
+      const problem = target && this.graph.connectProblem(drag.nodeId, drag.slot, target.node.id, target.input);
+      if (target && !problem) {
         this.app.run(connect(drag.nodeId, drag.slot, target.node.id, target.input));
       } else if (!hit && drag.moved) {
         this.app.openSearch(e.clientX, e.clientY, { output: drag });
+      } else if (hit && hit.node.id !== drag.nodeId && drag.moved) {
+        this.refused(problem || `${this.title(hit.node)} has no input that takes ${drag.type}`);
       }
     } else {
       const source = hit && hit.kind === "output" ? hit : null;
-      if (source && this.graph.canConnect(source.node.id, source.slot, drag.nodeId, drag.input)) {
+      const problem = source && this.graph.connectProblem(source.node.id, source.slot, drag.nodeId, drag.input);
+      if (source && !problem) {
         this.app.run(connect(source.node.id, source.slot, drag.nodeId, drag.input));
       } else if (!hit && drag.moved) {
         this.app.openSearch(e.clientX, e.clientY, { input: drag });
+      } else if (hit && hit.node.id !== drag.nodeId && drag.moved) {
+        this.refused(problem || `drop ${drag.input} on an output of ${this.title(hit.node)} that gives ${drag.type}`);
       }
     }
+  }
+
+  /** A link dropped where it cannot go: say why (it used to vanish without a word). */
+  refused(reason) {
+    this.app.toast(`Not connected: ${reason}`, "warning");
+  }
+
+  title(node) {
+    const info = this.app.state.objectInfo[node.type];
+    return node.title || (info && info.display_name) || node.type;
   }
 
   /** Shift-drag from an output onto another output (or node): every link moves to the new source. */
