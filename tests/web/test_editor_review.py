@@ -68,3 +68,51 @@ def test_a_link_dropped_where_it_cannot_go_says_why(page):
     drag(page, slot(page, loader, "out", 2), slot(page, decode, "in", "vae"))
     assert page.locator(".toast").count() == before
     assert len(graph(page)["links"]) == links
+
+
+def combo_row(page, node, name):
+    """Screen x of the row's left and right stepper, and its middle y."""
+    return page.evaluate(
+        """([n, name]) => { const app = window.nodeflow.app; const L = app.view.layout(app.state.graph.nodes.get(n));
+        const row = L.widgets.find((w) => w.name === name && !w.control);
+        const [x1, y] = app.view.toScreen(row.x + 8, row.y + row.h / 2); const [x2] = app.view.toScreen(row.x + row.w - 8, 0);
+        return [x1, x2, y]; }""",
+        [node, name],
+    )
+
+
+def test_a_combo_steps_with_its_arrows_and_the_keyboard(page):
+    # review defect 31: no stepper arrows on combos, and the list's arrows started from the top, not the value
+    sampler = next(n["id"] for n in graph(page)["nodes"] if n["type"] == "KSampler")
+    choices = page.evaluate("() => window.nodeflow.app.state.objectInfo.KSampler.input.required.sampler_name[0]")
+
+    def value():
+        return nodes(page)[sampler]["widgets"]["sampler_name"]
+
+    start = value()
+    i = choices.index(start)
+    left, right, y = combo_row(page, sampler, "sampler_name")
+    page.mouse.click(right, y)
+    assert value() == choices[i + 1]
+    page.mouse.click(right, y)
+    assert value() == choices[i + 2]
+    page.mouse.click(left, y)
+    assert value() == choices[i + 1]
+    page.keyboard.press("Control+z")
+    assert value() == choices[i + 2]  # each step is one undoable edit
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    assert value() == start
+    # the first choice stays put on the left arrow
+    page.evaluate("([n, v]) => { window.nodeflow.graph.nodes.get(n).widgets.sampler_name = v; }", [sampler, choices[0]])
+    page.mouse.click(left, y)
+    assert value() == choices[0]
+    # the list: the arrows walk from the current value, Enter takes the marked one, all from the keyboard
+    page.mouse.click((left + right) / 2, y)
+    page.wait_for_selector(".combo-editor input")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    assert value() == choices[1]
+    assert page.locator(".combo-editor").count() == 0

@@ -331,7 +331,7 @@ export class CanvasView {
       const room = row.w - ctx.measureText(label).width - 40;
       ctx.fillText(clip(ctx, value, room), row.x + row.w - 12, mid);
       ctx.textAlign = "left";
-      if (row.kind === "INT" || row.kind === "FLOAT") {
+      if (row.kind === "INT" || row.kind === "FLOAT" || row.kind === "COMBO") { // steppers (ui/widgets.js click)
         ctx.fillStyle = THEME.dim;
         ctx.fillText("‹", row.x + 4, mid);
         ctx.fillText("›", row.x + row.w - 8, mid);

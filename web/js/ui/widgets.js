@@ -63,7 +63,11 @@ export class WidgetEditor {
       if (graphX > row.x + row.w - 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) + this.step(row)));
       return this.textOverlay(node, row);
     }
-    if (row.kind === "COMBO") return this.comboOverlay(node, row, event);
+    if (row.kind === "COMBO") {
+      if (graphX < row.x + 20) return this.stepCombo(node, row, -1);
+      if (graphX > row.x + row.w - 20) return this.stepCombo(node, row, 1);
+      return this.comboOverlay(node, row, event);
+    }
     const area = row.text && this.app.textAreas.element(nodeId, row.name);
     if (area) return area.focus();
     return this.textOverlay(node, row);
@@ -108,6 +112,15 @@ export class WidgetEditor {
     field.select?.();
   }
 
+  /** ‹ ›: the previous or next choice (it stops at either end, as ComfyUI's arrows do). */
+  stepCombo(node, row, direction) {
+    const values = comboOptions(row.spec);
+    if (!values.length) return;
+    const at = values.findIndex((v) => v === node.widgets[row.name]);
+    const next = values[Math.max(0, Math.min(values.length - 1, at < 0 ? 0 : at + direction))];
+    if (next !== node.widgets[row.name]) this.set(node.id, row.name, next);
+  }
+
   comboOverlay(node, row) {
     const box = document.createElement("div");
     box.className = "combo-editor";
@@ -136,7 +149,8 @@ export class WidgetEditor {
     filter.addEventListener("keydown", (e) => {
       e.stopPropagation();
       const items = [...list.children].filter((li) => li.className !== "empty");
-      const at = items.findIndex((li) => li.classList.contains("active"));
+      let at = items.findIndex((li) => li.classList.contains("active"));
+      if (at < 0 && !filter.value) at = items.findIndex((li) => li.classList.contains("current")); // arrows start at the value
       if (e.key === "ArrowDown" || e.key === "ArrowUp") { // the arrows walk the list; Enter takes the marked value
         e.preventDefault();
         const next = items[Math.max(0, Math.min(items.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)))];
