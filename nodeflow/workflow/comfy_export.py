@@ -220,6 +220,7 @@ def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None 
                 "outputs": [],
                 "properties": {},
                 "widgets_values": [note.get("text", "")],
+                **{key: note[key] for key in ("color", "bgcolor") if note.get(key)},
             }
         )
     groups = [

@@ -127,6 +127,7 @@ def import_graph(
                     "pos": _point(node.get("pos"), [0, 0]),
                     "size": _point(node.get("size"), [300, 120]),
                     "markdown": kind == "MarkdownNote",
+                    **{key: node[key] for key in ("color", "bgcolor") if isinstance(node.get(key), str)},
                 }
             )
             continue

@@ -7,7 +7,7 @@
      "links": [{"id", "from": [node_id, output_slot], "to": [node_id, input_name], "type",
                 "via": [[x, y], ...]}],
      "groups": [{"id", "title", "bounding": [x, y, w, h], "color"}],
-     "notes": [{"id", "text", "pos", "size", "markdown", "title"}],
+     "notes": [{"id", "text", "pos", "size", "markdown", "title", "color", "bgcolor"}],
      "viewport": {"offset": [x, y], "scale": 1.0},
      "subgraphs": [{"id", "name", "inputs": [{"id", "name", "type"}], "outputs": [...],
                     "nodes", "links", "groups", "notes", ...}]}

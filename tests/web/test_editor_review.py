@@ -1,7 +1,9 @@
 """The review's last editor defects (issue 19, /work review editor-ux-2026-12), in a real Chromium against a
 real server: every test drives the editor with mouse and keyboard and checks what the user sees."""
 
-from .conftest import add_node, drag, graph, nodes, rect, slot
+import json
+
+from .conftest import ROOT, add_node, drag, graph, nodes, rect, slot
 
 
 def freeze_frames(page):
@@ -116,3 +118,49 @@ def test_a_combo_steps_with_its_arrows_and_the_keyboard(page):
     page.keyboard.press("Enter")
     assert value() == choices[1]
     assert page.locator(".combo-editor").count() == 0
+
+
+def test_markdown_notes_are_rendered_inside_their_box_in_their_colours_with_working_links(page):
+    # review defect 14: inpaint_example.json's note showed "### ..." and "[..](..)" raw, its URL ran across the
+    # neighbouring node, its links could not be clicked and its ComfyUI colours were dropped
+    data = json.loads((ROOT / "tests/data/workflows/inpaint_example.json").read_text())
+    assert page.evaluate("(d) => window.nodeflow.app.loadWorkflow(d, 'inpaint_example.json')", data)
+    note = next(n["id"] for n in graph(page)["notes"])
+    page.evaluate(
+        "(n) => { const app = window.nodeflow.app; const L = app.view.layout(app.state.graph.nodes.get(n));"
+        " app.state.graph.viewport = {scale: 1, offset: [200 - L.x, 200 - L.y]}; app.view.requestDraw(); }",
+        note,
+    )
+    page.wait_for_timeout(300)
+    row, links = page.evaluate(
+        """(n) => { const app = window.nodeflow.app; const L = app.view.layouts.get(n);
+        return [L.widgets[0], app.view.noteLinks.get(n) || []]; }""",
+        note,
+    )
+    # the 336x128 note has room for its heading and first link (the rest is clipped, not spilled)
+    assert {link["href"] for link in links} == {"https://comfyanonymous.github.io/ComfyUI_examples/inpaint/"}
+    for link in links:  # every piece of a link lies inside the note
+        assert row["x"] <= link["x"] and link["x"] + link["w"] <= row["x"] + row["w"], link
+    # the note's body colour is ComfyUI's #653
+    pixel = page.evaluate(
+        """(n) => { const app = window.nodeflow.app; const row = app.view.layouts.get(n).widgets[0];
+        const [x, y] = app.view.toScreen(row.x + row.w - 3, row.y + row.h - 3); const c = app.view.canvas;
+        const r = c.getBoundingClientRect(); const k = c.width / r.width;
+        return [...c.getContext('2d').getImageData(Math.round((x - r.left) * k), Math.round((y - r.top) * k), 1, 1).data]; }""",
+        note,
+    )
+    assert pixel[:3] == [0x66, 0x55, 0x33]
+    # a click on a link opens it in a new tab; a click elsewhere in the note still edits it
+    page.evaluate("() => { window._opened = []; window.open = (...a) => { window._opened.push(a); return null; }; }")
+    first = links[0]
+    x, y = page.evaluate(
+        "([x, y]) => window.nodeflow.view.toScreen(x, y)", [first["x"] + first["w"] / 2, first["y"] + first["h"] / 2]
+    )
+    page.mouse.click(x, y)
+    assert page.evaluate("() => window._opened") == [[first["href"], "_blank", "noopener"]]
+    assert page.locator(".widget-editor").count() == 0
+    x, y = page.evaluate(
+        "([x, y]) => window.nodeflow.view.toScreen(x, y)", [row["x"] + row["w"] - 10, row["y"] + row["h"] - 6]
+    )
+    page.mouse.click(x, y)
+    page.wait_for_selector("textarea.widget-editor", timeout=3000)

@@ -5,6 +5,7 @@ import { typeColor, typesMatch } from "../model/types.js";
 import { drawGroup } from "./groups.js";
 import { drawImageSet } from "./image_grid.js";
 import { nodeImages, pagerIndex } from "./node_images.js";
+import { drawMarkdown, parseMarkdown } from "./markdown.js";
 import { keepClear } from "./preview_room.js";
 import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
 import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js";
@@ -12,10 +13,10 @@ import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js"
 export const THEMES = {
   dark: { background: "#1b1c1f", grid: "#25272b", node: "#2b2d31", nodeTitle: "#35383e", text: "#e4e4e4", dim: "#9a9ca3",
     widget: "#222428", selected: "#f0f0f0", executing: "#4caf50", error: "#ff5252", muted: "#55575c", bypassed: "#7a4fa8",
-    note: "#4a4326", noteText: "#f3e9c6", slotHole: "#1b1c1f" },
+    note: "#4a4326", noteText: "#f3e9c6", noteLink: "#9cc9ff", slotHole: "#1b1c1f" },
   light: { background: "#f4f5f7", grid: "#e2e4e8", node: "#ffffff", nodeTitle: "#dde1e8", text: "#1d1f23", dim: "#5c6069",
     widget: "#eef0f3", selected: "#1d4ed8", executing: "#2e7d32", error: "#d32f2f", muted: "#b0b3b9", bypassed: "#c7a8ec",
-    note: "#fff4c2", noteText: "#3b3521", slotHole: "#ffffff", linkShade: 0.72 },
+    note: "#fff4c2", noteText: "#3b3521", noteLink: "#1f5fbf", slotHole: "#ffffff", linkShade: 0.72 },
 };
 let THEME = THEMES.dark;
 
@@ -35,6 +36,7 @@ export class CanvasView {
     this.overlayers = []; // DOM layers that follow the view (prompt boxes, editors, plugin elements): see syncOverlays
     this.overlaySyncQueued = false;
     this.textNodes = []; // nodes drawn this frame that have prompt boxes (for text_areas.js)
+    this.noteLinks = new Map(); // node id -> links drawn in its markdown [{href, x, y, w, h}] (graph units)
   }
 
   setTheme(name) {
@@ -117,6 +119,7 @@ export class CanvasView {
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
     this.textNodes = [];
+    this.noteLinks = new Map();
     // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
     this.linkedIn = new Map(); // "node\0input" -> the link into it
     this.linkedOut = new Set();
@@ -378,12 +381,24 @@ export class CanvasView {
 
   drawNoteText(node, row) {
     const ctx = this.ctx;
-    ctx.fillStyle = THEME.note;
+    ctx.fillStyle = node.bgcolor || THEME.note; // a note's own colour (ComfyUI's #653) is dark: light text on it
     ctx.fillRect(row.x, row.y, row.w, row.h);
-    ctx.fillStyle = THEME.noteText;
+    const textColor = node.bgcolor ? "#f3e9c6" : THEME.noteText;
+    const text = String(node.widgets[row.name] ?? "");
+    if (node.type === "MarkdownNote") {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(row.x, row.y, row.w, row.h);
+      ctx.clip();
+      const box = { x: row.x + 8, y: row.y + 6, w: row.w - 16, h: row.h - 12 };
+      const colors = { text: textColor, link: node.bgcolor ? "#9cc9ff" : THEME.noteLink, muted: THEME.muted };
+      this.noteLinks.set(node.id, drawMarkdown(ctx, parseMarkdown(text), box, colors));
+      ctx.restore();
+      return;
+    }
+    ctx.fillStyle = textColor;
     ctx.font = "13px system-ui, sans-serif";
     ctx.textBaseline = "top";
-    const text = String(node.widgets[row.name] ?? "");
     let room = Math.max(1, Math.floor((row.h - 12) / 17));
     let line = 0;
     for (const para of text.split("\n")) {

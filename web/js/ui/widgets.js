@@ -44,6 +44,7 @@ export class WidgetEditor {
   click(nodeId, row, graphX, event) {
     const node = this.app.state.graph.nodes.get(nodeId);
     if (!node) return;
+    if (row.note && event && this.openNoteLink(nodeId, event)) return;
     if (row.control) {
       const next = CONTROLS[(CONTROLS.indexOf(node.controls[row.name] || "fixed") + 1) % CONTROLS.length];
       this.app.run(setControl(nodeId, row.name, next));
@@ -71,6 +72,14 @@ export class WidgetEditor {
     const area = row.text && this.app.textAreas.element(nodeId, row.name);
     if (area) return area.focus();
     return this.textOverlay(node, row);
+  }
+
+  /** A click on a link drawn in a markdown note opens it in a new tab (elsewhere the note is edited). */
+  openNoteLink(nodeId, event) {
+    const [x, y] = this.app.view.toGraph(event.clientX, event.clientY);
+    const link = (this.app.view.noteLinks.get(nodeId) || []).find((l) => x >= l.x && x <= l.x + l.w && y >= l.y && y <= l.y + l.h);
+    if (link) window.open(link.href, "_blank", "noopener");
+    return !!link;
   }
 
   place(element, row) {
