@@ -164,3 +164,23 @@ def test_markdown_notes_are_rendered_inside_their_box_in_their_colours_with_work
     )
     page.mouse.click(x, y)
     page.wait_for_selector("textarea.widget-editor", timeout=3000)
+
+
+def test_the_default_workflow_shows_all_its_wiring_in_the_first_view(page):
+    # review defect 30: MODEL and CLIP ran under Expand Prompt, KSampler -> VAE Decode and Upscale -> Save looped
+    # behind their nodes, the KSampler was 480 px tall and half empty, and part of the graph was off screen
+    hidden = page.evaluate((ROOT / "tests/web/link_cover.js").read_text())
+    assert hidden == []
+    canvas = page.evaluate(
+        "() => { const r = window.nodeflow.view.canvas.getBoundingClientRect(); return [r.x, r.y, r.right, r.bottom]; }"
+    )
+    for node in graph(page)["nodes"]:
+        r = rect(page, node["id"])
+        assert (
+            canvas[0] <= r["x"]
+            and r["x"] + r["w"] <= canvas[2]
+            and canvas[1] <= r["y"]
+            and r["y"] + r["h"] <= canvas[3]
+        ), node["type"]
+    sampler = next(n for n in graph(page)["nodes"] if n["type"] == "KSampler")
+    assert sampler["size"][1] <= 300

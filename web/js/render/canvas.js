@@ -7,7 +7,7 @@ import { drawImageSet } from "./image_grid.js";
 import { nodeImages, pagerIndex } from "./node_images.js";
 import { drawMarkdown, parseMarkdown } from "./markdown.js";
 import { keepClear } from "./preview_room.js";
-import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
+import { TITLE_H, linkHandle, nodeLayout } from "./layout.js";
 import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js";
 
 export const THEMES = {
@@ -187,7 +187,9 @@ export class CanvasView {
     const color = this.linkColor(link.type);
     this.curve(a[0], a[1], b[0], b[1], color);
     if (!this.detailed) return;
-    const [mx, my] = linkMidpoint(a, b); // the handle that opens the link menu (reroute, delete)
+    const handle = linkHandle(a, b); // the dot that opens the link menu (reroute, delete); none on short links
+    if (!handle) return;
+    const [mx, my] = handle;
     if (mx < visible.x || my < visible.y || mx > visible.x + visible.w || my > visible.y + visible.h) return;
     dot(this.ctx, mx, my, 4, color, true, THEME.slotHole);
   }
