@@ -3,7 +3,7 @@ real server: every test drives the editor with mouse and keyboard and checks wha
 
 import json
 
-from .conftest import ROOT, add_node, drag, graph, nodes, rect, slot
+from .conftest import ROOT, add_node, clear_canvas, drag, graph, nodes, rect, slot
 
 
 def freeze_frames(page):
@@ -184,3 +184,32 @@ def test_the_default_workflow_shows_all_its_wiring_in_the_first_view(page):
         ), node["type"]
     sampler = next(n for n in graph(page)["nodes"] if n["type"] == "KSampler")
     assert sampler["size"][1] <= 300
+
+
+def test_nodes_added_beside_the_demo_checkpoint_take_settings_that_suit_it(page):
+    # review defect 28: built from scratch, Empty Latent came at 512x512 and KSampler at cfg 8 (30 s a step, a
+    # poor picture) and nothing suggested 64x64 / cfg 3 for the bundled demo checkpoint
+    clear_canvas(page)
+    latent = add_node(page, 300, 500, "Empty Latent Image")
+    assert nodes(page)[latent]["widgets"]["width"] == 512  # no checkpoint yet: the node's own defaults
+    page.locator(".toast").evaluate_all("(ts) => ts.forEach((t) => t.remove())")
+    # this server has no demo checkpoint file: list it first, so a new loader names it
+    page.evaluate(
+        """() => { const app = window.nodeflow.app; const info = app.state.objectInfo.CheckpointLoaderSimple;
+        info.input.required.ckpt_name[0] = ['nodeflow-demo-sd1.safetensors', ...info.input.required.ckpt_name[0]]; }"""
+    )
+    loader = add_node(page, 300, 250, "Load Checkpoint")
+    assert nodes(page)[loader]["widgets"]["ckpt_name"] == "nodeflow-demo-sd1.safetensors"
+    toast = page.wait_for_selector(".toast >> text=Set for the demo checkpoint", timeout=3000).inner_text()
+    assert "width 64, height 64" in toast
+    assert {k: nodes(page)[latent]["widgets"][k] for k in ("width", "height")} == {"width": 64, "height": 64}
+    sampler = add_node(page, 800, 250, "KSampler")
+    assert nodes(page)[sampler]["widgets"]["cfg"] == 3
+    # one undo step takes the node and its settings; a value the user set is never changed
+    page.keyboard.press("Control+z")
+    assert sampler not in nodes(page)
+    page.keyboard.press("Control+z")
+    assert loader not in nodes(page) and nodes(page)[latent]["widgets"]["width"] == 512
+    page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).widgets.width = 96; }", latent)
+    add_node(page, 300, 250, "Load Checkpoint")
+    assert nodes(page)[latent]["widgets"]["width"] == 96 and nodes(page)[latent]["widgets"]["height"] == 64

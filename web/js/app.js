@@ -1,8 +1,9 @@
 // The editor application: wires the model, the renderer, the interaction layer and the API.
 import { ApiClient } from "./api/client.js";
-import { CommandStack, addNode, connect, replaceGraph, setProperty } from "./model/commands.js";
+import { CommandStack, addNode, connect, replaceGraph, setProperty, setWidget } from "./model/commands.js";
 import { EDITOR_NODES, effectiveInfo } from "./model/editor_nodes.js";
 import { Graph } from "./model/graph.js";
+import { activeHint, hintedValues } from "./model/model_hints.js";
 import { applyControls } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
@@ -166,10 +167,33 @@ class App {
         const slot = node.outputs.findIndex((o) => typesMatch(o.type, pending.input.type));
         if (slot >= 0) this.run(connect(node.id, slot, pending.input.nodeId, pending.input.input));
       }
+      this.suitModel(node); // the same undo step
     });
     this.state.selection = new Set([node.id]);
     this.extensionHost.nodeCreated(node);
     return node;
+  }
+
+  /** A node added beside a checkpoint with known good settings (model/model_hints.js) takes them, and says so;
+   * a loader added for such a checkpoint sets the nodes already there that are still at their defaults. */
+  suitModel(added) {
+    const graph = this.state.graph;
+    const hint = activeHint(graph);
+    if (!hint) return;
+    const fresh = (type) => graph.makeNode(type, this.state.objectInfo[type], [0, 0], "fresh").widgets;
+    const loaderAdded = activeHint({ nodes: new Map([[added.id, added]]) }) === hint;
+    const changes = [];
+    for (const node of loaderAdded ? graph.nodes.values() : [added]) {
+      if (!hint.nodes[node.type]) continue;
+      const values = hintedValues(hint, node, fresh(node.type));
+      if (values.length) changes.push([node, values]);
+    }
+    if (!changes.length) return;
+    this.stack.batch(`settings for ${hint.label}`, () => {
+      for (const [node, values] of changes) for (const [name, value] of values) this.run(setWidget(node.id, name, value));
+    });
+    const said = changes.map(([node, values]) => `${this.state.objectInfo[node.type]?.display_name || node.type}: ${values.map(([n, v]) => `${n} ${v}`).join(", ")}`);
+    this.toast(`Set for ${hint.label}: ${said.join("; ")} (its node defaults are slow and poor on it)`);
   }
 
   toggleMode(ids, mode) {
