@@ -9,6 +9,7 @@ import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
 import { nodeImages } from "./render/node_images.js";
 import { ActionRegistry } from "./ui/actions.js";
+import { AutoQueue } from "./ui/auto_queue.js";
 import { ClipboardActions } from "./ui/clipboard.js";
 import { ContextMenus } from "./ui/context_menus.js";
 import { registerEditorActions } from "./ui/editor_actions.js";
@@ -59,6 +60,7 @@ class App {
     registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
     this.queueStatus = new QueueStatus(this);
+    this.autoQueue = new AutoQueue(this, $("auto-queue"));
     this.errorsPanel = new ErrorsPanel(this, $("error-panel"));
     this.runEvents = new RunEvents(this);
     this.tabs = new Tabs(this, $("tabs"));
@@ -138,6 +140,7 @@ class App {
     if (tab === this.tabs.active) this.view.requestDraw();
     if (tab) this.extensionHost.changed(tab.graph);
     if (tab) this.tabs.touched(tab);
+    if (tab === this.tabs.active) this.autoQueue.graphChanged();
     this.persistSoon(300);
     if (tab && tab.path && this.settings.autosave) { // autosave: write the file a moment after the last edit
       clearTimeout(tab.autosaveTimer);

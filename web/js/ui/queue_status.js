@@ -14,7 +14,9 @@ export class QueueStatus {
 
   /** The server's queue_remaining (running + pending prompts). */
   setRemaining(count) {
+    const before = this.remaining;
     this.remaining = Math.max(0, Number(count) || 0);
+    this.app.autoQueue?.remainingChanged(before, this.remaining);
     const el = $("queue-size");
     el.textContent = `Queue: ${this.remaining}`;
     el.classList.toggle("busy", this.remaining > 0);

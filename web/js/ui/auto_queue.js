@@ -1,0 +1,51 @@
+// Auto Queue (ComfyUI's "Queue (Instant)" / "Queue (On Change)"): a mode beside the Queue button.
+// "instant": when the server's queue empties, the workflow is queued again (queue it once to start);
+// "change": an edit queues the workflow once the queue is empty (edits made during a run queue it after).
+// The mode is per page, off at every start (a forgotten loop never runs on its own).
+
+export const AUTO_QUEUE_MODES = ["off", "instant", "change"];
+
+export class AutoQueue {
+  constructor(app, select) {
+    this.app = app;
+    this.select = select;
+    this.mode = "off";
+    this.pendingChange = false;
+    this.queueing = false;
+    select.replaceChildren(...AUTO_QUEUE_MODES.map((mode) => {
+      const option = document.createElement("option");
+      option.value = mode;
+      option.textContent = mode === "off" ? "Auto: off" : mode === "instant" ? "Auto: instant" : "Auto: on change";
+      return option;
+    }));
+    select.addEventListener("change", () => this.setMode(select.value));
+  }
+
+  setMode(mode) {
+    this.mode = AUTO_QUEUE_MODES.includes(mode) ? mode : "off";
+    this.select.value = this.mode;
+    this.select.classList.toggle("active", this.mode !== "off");
+    this.pendingChange = false;
+  }
+
+  /** The server's queue size changed (websocket status). */
+  remainingChanged(before, now) {
+    if (now !== 0 || before === 0) return;
+    if (this.mode === "instant" || (this.mode === "change" && this.pendingChange)) this.queueAgain();
+  }
+
+  /** The open workflow was edited. */
+  graphChanged() {
+    if (this.mode !== "change" || this.queueing) return;
+    if (this.app.queueStatus.remaining > 0) { this.pendingChange = true; return; }
+    clearTimeout(this.timer); // a burst of edits (typing, dragging) queues once
+    this.timer = setTimeout(() => this.queueAgain(), 300);
+  }
+
+  async queueAgain() {
+    this.pendingChange = false;
+    if (this.queueing) return;
+    this.queueing = true;
+    try { await this.app.queue(); } finally { this.queueing = false; }
+  }
+}
