@@ -148,6 +148,7 @@ def import_graph(
             "bgcolor": node.get("bgcolor"),
             "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
             "collapsed": bool((node.get("flags") or {}).get("collapsed")),
+            **({"pinned": True} if (node.get("flags") or {}).get("pinned") else {}),
             "widgets": {},
             "controls": {},
         }

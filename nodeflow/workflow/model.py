@@ -2,7 +2,7 @@
 
     {"format": "nodeflow-workflow", "version": 2,
      "nodes": [{"id", "type", "version", "pos", "size", "title", "color", "bgcolor", "mode",
-                "collapsed", "widgets": {name: value}, "controls": {name: "randomize"},
+                "collapsed", "pinned"?, "widgets": {name: value}, "controls": {name: "randomize"},
                 "converted": [widget names shown as input sockets]}],
      "links": [{"id", "from": [node_id, output_slot], "to": [node_id, input_name], "type",
                 "via": [[x, y], ...]}],

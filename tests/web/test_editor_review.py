@@ -213,3 +213,29 @@ def test_nodes_added_beside_the_demo_checkpoint_take_settings_that_suit_it(page)
     page.evaluate("(n) => { window.nodeflow.graph.nodes.get(n).widgets.width = 96; }", latent)
     add_node(page, 300, 250, "Load Checkpoint")
     assert nodes(page)[latent]["widgets"]["width"] == 96 and nodes(page)[latent]["widgets"]["height"] == 64
+
+
+def test_a_pinned_node_stays_put_until_unpinned(page):
+    # missing feature: pin/lock a node (ComfyUI's Pin: no moving or resizing; saved with the workflow)
+    clear_canvas(page)
+    a = add_node(page, 300, 250, "EmptyImage")
+    r = rect(page, a)
+    page.mouse.click(r["x"] + 40, r["y"] + 12, button="right")
+    page.click(".context-menu li:text-is('Pin')")
+    assert nodes(page)[a]["pinned"] is True
+    pos, size = nodes(page)[a]["pos"], nodes(page)[a]["size"]
+    drag(page, (r["x"] + 40, r["y"] + 12), (r["x"] + 240, r["y"] + 160))  # by the title
+    drag(page, (r["x"] + r["w"] - 4, r["y"] + r["h"] - 4), (r["x"] + r["w"] + 90, r["y"] + r["h"] + 60))  # corner
+    page.keyboard.press("ArrowRight")
+    assert (nodes(page)[a]["pos"], nodes(page)[a]["size"]) == (pos, size)
+    assert nodes(page)[a]["id"] in page.evaluate("() => [...window.nodeflow.app.state.selection]")  # still selectable
+    # kept in ComfyUI's format as flags.pinned
+    comfy = page.evaluate(
+        "async (wf) => (await window.nodeflow.app.api.post('/nodeflow/convert', {workflow: wf, to: 'comfyui'})).result",
+        graph(page),
+    )
+    assert next(n for n in comfy["nodes"] if n["type"] == "EmptyImage")["flags"] == {"pinned": True}
+    page.mouse.click(r["x"] + 40, r["y"] + 12, button="right")
+    page.click(".context-menu li:text-is('Unpin')")
+    drag(page, (r["x"] + 40, r["y"] + 12), (r["x"] + 240, r["y"] + 160))
+    assert nodes(page)[a]["pos"] != pos and "pinned" not in nodes(page)[a]

@@ -169,6 +169,7 @@ export class Graph {
     }
     Object.assign(node, {
       title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
+      pinned: !!saved.pinned, // pinned: not moved or resized by drags or nudges (the node menu's Pin)
       size: saved.size ? [...saved.size] : node.size,
     });
     for (const [name, value] of Object.entries(saved.widgets || {})) { // null = no value: the default stays
@@ -245,7 +246,7 @@ export function nodeToJSON(n) {
   return {
     id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
     color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: savedWidgets(n),
-    controls: { ...n.controls },
+    controls: { ...n.controls }, ...(n.pinned ? { pinned: true } : {}),
     ...(n.inputs.some((i) => i.widget) ? { converted: n.inputs.filter((i) => i.widget).map((i) => i.name) } : {}),
   };
 }

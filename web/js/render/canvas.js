@@ -253,8 +253,9 @@ export class CanvasView {
       this.drawSlots(node, L);
       this.drawWidgets(node, L);
       this.drawOutputs(node, L);
-      if (this.detailed && !L.note) drawResizeGrip(ctx, L, THEME.muted);
+      if (this.detailed && !L.note && !node.pinned) drawResizeGrip(ctx, L, THEME.muted);
     }
+    if (node.pinned && this.detailed) drawPin(ctx, L, THEME.dim);
     const outline = error ? THEME.error : executing ? THEME.executing : selected ? THEME.selected : null;
     if (outline) {
       ctx.strokeStyle = outline;
@@ -463,6 +464,21 @@ function drawCollapseToggle(ctx, L, color) {
 }
 
 /** Two short diagonal strokes in the bottom-right corner: where a drag resizes the node. */
+/** A pinned node's mark: a pin head and needle at the right of its title bar. */
+function drawPin(ctx, L, color) {
+  const x = L.x + L.w - 14;
+  const y = L.y + TITLE_H / 2 - 3;
+  ctx.fillStyle = color;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 3.5, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.beginPath();
+  ctx.moveTo(x, y + 3); ctx.lineTo(x, y + 10);
+  ctx.stroke();
+}
+
 function drawResizeGrip(ctx, L, color) {
   const x = L.x + L.w - 3;
   const y = L.y + L.h - 3;

@@ -76,7 +76,7 @@ export class Interaction {
       if (existing) {  // detach and re-route from the same source; one undo step on drop
         Object.assign(drag, { kind: "link", fromOutput: true, nodeId: existing.from[0], slot: existing.from[1], type: existing.type, detach: existing.id });
       } else Object.assign(drag, { kind: "link", fromOutput: false, nodeId: hit.node.id, input: hit.input, type: hit.type });
-    } else if (hit.kind === "resize") {
+    } else if (hit.kind === "resize" && !hit.node.pinned) {
       Object.assign(drag, { kind: "resize", nodeId: hit.node.id, size: [...hit.node.size], key: `resize${++this.dragCounter}` });
     } else if (hit.kind === "collapse") {
       this.app.run(setProperty([hit.node.id], "collapsed", !hit.node.collapsed));
@@ -88,11 +88,17 @@ export class Interaction {
         if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
         this.state.selection.add(hit.node.id);
       } else if (e.ctrlKey) this.state.selection.delete(hit.node.id);
-      Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
-      this.raise(drag.ids, hit.node.id);
+      if (hit.node.pinned) Object.assign(drag, { kind: "pinned" }); // selected, not moved
+      else Object.assign(drag, { kind: "move", ids: this.movable([...this.state.selection]), key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
+      this.raise(drag.ids || [hit.node.id], hit.node.id);
     }
     this.state.drag = drag;
     this.app.view.requestDraw();
+  }
+
+  /** The nodes of `ids` a drag may move: pinned ones stay put. */
+  movable(ids) {
+    return ids.filter((id) => !(this.graph.nodes.get(id) || {}).pinned);
   }
 
   /** Draw `ids` above every other node (the grabbed one on top); z-order is the node order. */
