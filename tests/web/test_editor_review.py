@@ -239,3 +239,51 @@ def test_a_pinned_node_stays_put_until_unpinned(page):
     page.click(".context-menu li:text-is('Unpin')")
     drag(page, (r["x"] + 40, r["y"] + 12), (r["x"] + 240, r["y"] + 160))
     assert nodes(page)[a]["pos"] != pos and "pinned" not in nodes(page)[a]
+
+
+def canvas_menu(page, x, y, *labels):
+    page.mouse.click(x, y, button="right")
+    for label in labels[:-1]:
+        page.hover(f".context-menu li.submenu:text-is('{label}')")
+    page.click(f".context-menu li:text-is('{labels[-1]}')")
+
+
+def test_canvas_menu_extras_and_alt_drag_clone(page):
+    # missing features: Add Group, Clone, align, collapse all in the canvas menu; Alt+drag on a node clones it
+    clear_canvas(page)
+    a = add_node(page, 300, 250, "EmptyImage")
+    b = add_node(page, 750, 420, "Invert Image")
+    page.keyboard.press("Control+a")
+    canvas_menu(page, 1100, 700, "Align selected", "top edges")
+    assert nodes(page)[a]["pos"][1] == nodes(page)[b]["pos"][1]
+    page.keyboard.press("Control+z")  # one undo step
+    assert nodes(page)[a]["pos"][1] != nodes(page)[b]["pos"][1]
+    canvas_menu(page, 1100, 700, "Collapse all nodes")
+    assert all(n["collapsed"] for n in nodes(page).values())
+    canvas_menu(page, 1100, 700, "Expand all nodes")
+    assert not any(n["collapsed"] for n in nodes(page).values())
+    canvas_menu(page, 1100, 600, "Add Group")
+    group = graph(page)["groups"][-1]
+    gx, gy = page.evaluate("([x, y]) => window.nodeflow.view.toGraph(x, y)", [1100, 600])
+    assert [round(v) for v in group["bounding"][:2]] == [round(gx), round(gy)]
+    page.keyboard.press("Control+a")
+    canvas_menu(page, 150, 780, "Clone selected (2)")  # outside the new group
+    assert sorted(n["type"] for n in nodes(page).values()) == ["EmptyImage", "EmptyImage", "ImageInvert", "ImageInvert"]
+    page.keyboard.press("Control+z")
+    # Alt+drag on a node's title: a clone follows the pointer, the original stays
+    page.mouse.click(150, 800)  # nothing selected
+    r = rect(page, a)
+    before = nodes(page)[a]["pos"]
+    page.keyboard.down("Alt")
+    drag(page, (r["x"] + 40, r["y"] + 12), (r["x"] + 40, r["y"] + 262))
+    page.keyboard.up("Alt")
+    clones = [n for i, n in nodes(page).items() if n["type"] == "EmptyImage" and i != a]
+    assert len(clones) == 1 and nodes(page)[a]["pos"] == before
+    scale = page.evaluate("() => window.nodeflow.graph.viewport.scale")
+    assert abs(clones[0]["pos"][1] - (before[1] + 250 / scale)) < 2 and clones[0]["pos"][0] == before[0]
+    # Alt+drag on empty canvas still pans
+    offset = graph(page)["viewport"]["offset"]
+    page.keyboard.down("Alt")
+    drag(page, (150, 760), (250, 700))
+    page.keyboard.up("Alt")
+    assert graph(page)["viewport"]["offset"] != offset

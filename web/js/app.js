@@ -10,6 +10,7 @@ import { CanvasView } from "./render/canvas.js";
 import { nodeImages } from "./render/node_images.js";
 import { ActionRegistry } from "./ui/actions.js";
 import { AutoQueue } from "./ui/auto_queue.js";
+import { canvasMenuItems } from "./ui/canvas_menu.js";
 import { ClipboardActions } from "./ui/clipboard.js";
 import { ContextMenus } from "./ui/context_menus.js";
 import { registerEditorActions } from "./ui/editor_actions.js";
@@ -241,7 +242,10 @@ class App {
     this.state.pendingLink = pending ? pending.output || pending.input || null : null; // drawn while the box is open
     openSearch(this, clientX, clientY, pending);
   }
-  libraryMenu(clientX, clientY) { this.closeOverlays(); showMenu(this, clientX, clientY, libraryItems(this, clientX, clientY)); }
+  libraryMenu(clientX, clientY) {
+    this.closeOverlays();
+    showMenu(this, clientX, clientY, [...canvasMenuItems(this, clientX, clientY), ...libraryItems(this, clientX, clientY)]);
+  }
 
   toast(message, kind = "info") {
     const el = document.createElement("div");

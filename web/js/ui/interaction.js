@@ -1,5 +1,6 @@
 // Turns pointer and keyboard events on the canvas into commands; never draws.
 import { connect, disconnect, moveNodes, resizeNode, setProperty } from "../model/commands.js";
+import { copyNodes } from "../model/clipboard.js";
 import { groupContents, moveGroup, resizeGroup } from "../model/groups.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
@@ -47,6 +48,7 @@ export class Interaction {
   down(e) {
     this.app.closeOverlays();
     const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    if (e.button === 0 && e.altKey && this.startClone(e, x, y)) return;
     if (e.button === 1 || (e.button === 0 && e.altKey)) return this.startPan(e);
     if (e.button !== 0) return;
     this.canvas.setPointerCapture?.(e.pointerId);
@@ -94,6 +96,22 @@ export class Interaction {
     }
     this.state.drag = drag;
     this.app.view.requestDraw();
+  }
+
+  /** Alt+drag on a node: a clone of it (of the selection, when it is selected) follows the pointer. */
+  startClone(e, x, y) {
+    const hit = this.hit(x, y);
+    if (!hit || !(hit.kind === "title" || hit.kind === "body" || hit.kind === "widget")) return false;
+    if (!this.state.selection.has(hit.node.id)) this.state.selection = new Set([hit.node.id]);
+    const created = this.app.clipboard.insert(copyNodes(this.graph, [...this.state.selection]), { offset: [0, 0] }, "clone");
+    const anchor = created.map((id) => this.graph.nodes.get(id))
+      .find((n) => n.type === hit.node.type && n.pos[0] === hit.node.pos[0] && n.pos[1] === hit.node.pos[1]);
+    if (!anchor) return true;
+    this.canvas.setPointerCapture?.(e.pointerId);
+    this.state.drag = { kind: "move", startClient: [e.clientX, e.clientY], start: [x, y], pointer: [x, y], moved: false,
+      ids: this.movable(created), key: `move${++this.dragCounter}`, anchor, anchorStart: [...anchor.pos] };
+    this.app.view.requestDraw();
+    return true;
   }
 
   /** The nodes of `ids` a drag may move: pinned ones stay put. */
