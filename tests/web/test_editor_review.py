@@ -287,3 +287,29 @@ def test_canvas_menu_extras_and_alt_drag_clone(page):
     drag(page, (150, 760), (250, 700))
     page.keyboard.up("Alt")
     assert graph(page)["viewport"]["offset"] != offset
+
+
+def test_a_reopened_run_shows_its_images_and_a_run_can_be_deleted(page):
+    # review defect 26 (rest): a run reopened with "Load workflow" came without its images; single runs could
+    # not be deleted
+    clear_canvas(page)
+    source = add_node(page, 200, 250, "EmptyImage")
+    save = add_node(page, 700, 250, "Save Image")
+    drag(page, slot(page, source, "out", 0), slot(page, save, "in", "images"))
+    page.evaluate("(a) => Object.assign(window.nodeflow.graph.nodes.get(a).widgets, {width: 24, height: 16})", source)
+    with page.expect_response(lambda r: r.url.endswith("/prompt") and r.request.method == "POST") as response:
+        page.click("#queue-button")
+    prompt_id = response.value.json()["prompt_id"]
+    page.wait_for_function("(id) => window.nodeflow.app.state.runtime.images.has(id)", arg=save, timeout=60000)
+    made = page.evaluate("(id) => window.nodeflow.nodeImages(id)", save)
+    page.mouse.click(1000, 650)
+    page.keyboard.press("h")
+    page.click(f"#history-panel li[data-prompt='{prompt_id}']")
+    page.click("#history-panel .history-load")
+    page.wait_for_function(
+        "() => document.querySelector('#tabs .tab.active .tab-name').textContent.startsWith('Run #')"
+    )
+    assert page.evaluate("(id) => window.nodeflow.nodeImages(id)", save) == made
+    page.click("#history-panel .history-delete")
+    page.wait_for_selector(f"#history-panel li[data-prompt='{prompt_id}']", state="detached")
+    assert prompt_id not in page.evaluate("async () => await (await fetch('/history')).json()")
