@@ -184,6 +184,10 @@ def test_the_default_workflow_shows_all_its_wiring_in_the_first_view(page):
         ), node["type"]
     sampler = next(n for n in graph(page)["nodes"] if n["type"] == "KSampler")
     assert sampler["size"][1] <= 300
+    # the VAE goes over the top through a reroute: the prompt still feeds VAE Decode from the checkpoint
+    prompt = page.evaluate("async () => (await window.nodeflow.app.extensionHost.comfy.graphToPrompt()).output")
+    decode = next(n for n in prompt.values() if n["class_type"] == "VAEDecode")
+    assert decode["inputs"]["vae"] == ["3", 2] and decode["inputs"]["samples"] == ["7", 0]
 
 
 def test_nodes_added_beside_the_demo_checkpoint_take_settings_that_suit_it(page):
