@@ -26,18 +26,27 @@ export class AutoQueue {
     this.select.value = this.mode;
     this.select.classList.toggle("active", this.mode !== "off");
     this.pendingChange = false;
+    this.running = false;
   }
 
-  /** The server's queue size changed (websocket status). */
-  remainingChanged(before, now) {
-    if (now !== 0 || before === 0) return;
-    if (this.mode === "instant" || (this.mode === "change" && this.pendingChange)) this.queueAgain();
+  /** A prompt was queued (by hand or by this): "instant" runs on from the first one after it was turned on. */
+  armed() {
+    if (this.mode === "instant") this.running = true;
+  }
+
+  /** The queue may have emptied (a status with nothing left, or one of ours finished): queue again when it has,
+   * once (nothing of ours still waiting, no queueing under way). */
+  settled() {
+    const status = this.app.queueStatus;
+    if (this.queueing || status.remaining > 0 || status.waiting.size > 0) return;
+    if ((this.mode === "instant" && this.running) || (this.mode === "change" && this.pendingChange)) this.queueAgain();
   }
 
   /** The open workflow was edited. */
   graphChanged() {
     if (this.mode !== "change" || this.queueing) return;
-    if (this.app.queueStatus.remaining > 0) { this.pendingChange = true; return; }
+    const status = this.app.queueStatus;
+    if (status.remaining > 0 || status.waiting.size > 0) { this.pendingChange = true; return; }
     clearTimeout(this.timer); // a burst of edits (typing, dragging) queues once
     this.timer = setTimeout(() => this.queueAgain(), 300);
   }

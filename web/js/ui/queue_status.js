@@ -14,9 +14,7 @@ export class QueueStatus {
 
   /** The server's queue_remaining (running + pending prompts). */
   setRemaining(count) {
-    const before = this.remaining;
     this.remaining = Math.max(0, Number(count) || 0);
-    this.app.autoQueue?.remainingChanged(before, this.remaining);
     const el = $("queue-size");
     el.textContent = `Queue: ${this.remaining}`;
     el.classList.toggle("busy", this.remaining > 0);
@@ -27,10 +25,12 @@ export class QueueStatus {
       this.paintAll();
       this.title();
     }
+    this.app.autoQueue?.settled();
   }
 
   queued(promptId, tab) {
     this.waiting.set(promptId, tab);
+    this.app.autoQueue?.armed();
     this.paint(tab);
   }
 
@@ -39,6 +39,7 @@ export class QueueStatus {
     this.waiting.delete(promptId);
     if (tab) { tab.run = null; this.paint(tab); }
     this.title();
+    this.app.autoQueue?.settled();
   }
 
   /** The running prompt of `tab` is `fraction` done (0..1). */
