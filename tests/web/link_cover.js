@@ -1,4 +1,5 @@
 // Which links of the open workflow run under a node (not their own ends): the editor's bezier, sampled.
+/* global window */ // evaluated in the page by tests/web/test_editor_review.py
 () => {
   // every link's drawn curve (the editor's bezier), sampled: which samples fall inside a node other than its two ends
   const app = window.nodeflow.app, view = app.view, g = app.state.graph;
