@@ -27,18 +27,23 @@ export class AutoQueue {
     this.select.classList.toggle("active", this.mode !== "off");
     this.pendingChange = false;
     this.running = false;
+    clearInterval(this.watch);
+    this.watch = null;
   }
 
   /** A prompt was queued (by hand or by this): "instant" runs on from the first one after it was turned on. */
   armed() {
-    if (this.mode === "instant") this.running = true;
+    if (this.mode !== "instant") return;
+    this.running = true;
+    // a safety net for events that crossed (a run finished before its POST answered): look again each second
+    if (!this.watch) this.watch = setInterval(() => { if (this.mode === "instant" && this.running) this.settled(); }, 1000);
   }
 
   /** The queue may have emptied (a status with nothing left, or one of ours finished): queue again when it has,
    * once (nothing of ours still waiting, no queueing under way). */
   settled() {
     const status = this.app.queueStatus;
-    if (this.queueing || status.remaining > 0 || status.waiting.size > 0) return;
+    if (this.queueing || status.remaining > 0) return; // (a prompt's own events may arrive before its POST returns)
     if ((this.mode === "instant" && this.running) || (this.mode === "change" && this.pendingChange)) this.queueAgain();
   }
 
