@@ -3,7 +3,8 @@ real server: every test drives the editor with mouse and keyboard and checks wha
 
 import json
 
-from .conftest import ROOT, add_node, clear_canvas, drag, graph, nodes, rect, slot
+from tests.helpers.editor_page import add_node, clear_canvas, drag, graph, nodes, rect, slot
+from tests.helpers.server_process import ROOT
 
 
 def freeze_frames(page):
