@@ -4,6 +4,7 @@ server running the toy nodes: the workflow queues itself again while the mode is
 import time
 
 from tests.helpers.editor_page import clear_canvas, nodes
+
 from .test_editor_daily import load, slow_flow
 
 
