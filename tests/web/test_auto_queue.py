@@ -34,6 +34,8 @@ def test_instant_queues_again_until_turned_off(page):
     assert wait_for(lambda: history_count(page) >= start + 3), "the workflow did not queue itself again"
     page.select_option("#auto-queue", "off")
     assert wait_for(lambda: idle(page))
+    time.sleep(1.5)  # a prompt whose POST was already under way when the mode went off still runs
+    assert wait_for(lambda: idle(page))
     settled = history_count(page)
     time.sleep(2)
     assert idle(page) and history_count(page) == settled  # off: nothing more is queued
