@@ -14,6 +14,7 @@ from .diffusion_model import DiffusionModel
 from .family import family_for_context
 from .loader import make_clip, text_encoder_for
 from .patching import PatchedModule
+from .preview import remember_latent_space
 from .vae_model import VAE, fit_latent_rgb
 
 
@@ -62,6 +63,7 @@ def load_transformer_folder(folder: Path, manager=None):
         encoders.append(text_encoder_for(PatchedModule(module), tower))
     model = DiffusionModel(PatchedModule(network.requires_grad_(False)), family, manager=manager, source=folder.name)
     model.latent_rgb_factors = fit_latent_rgb(vae)
+    remember_latent_space(model)
     return model, make_clip(encoders, family, manager), vae
 
 
@@ -95,4 +97,5 @@ def load_diffusers_folder(folder: Path, manager=None):
         encoders.append(text_encoder_for(PatchedModule(module), tower))
     model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=folder.name)
     model.latent_rgb_factors = fit_latent_rgb(vae)
+    remember_latent_space(model)
     return model, make_clip(encoders, family, manager), vae

@@ -19,6 +19,7 @@ from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import ModelFamily, TextTower, family_named
 from .patching import PatchedModule
+from .preview import remember_latent_space
 from .vae_model import VAE, fit_latent_rgb, preview_decoder
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ def build_checkpoint(
     if vae is not None:
         model.latent_rgb_factors = fit_latent_rgb(vae)
         model.preview_vae = preview_decoder(vae)
+        remember_latent_space(model)
     log.info("loaded %s: %s", source, family.label)
     return model, clip, vae
 

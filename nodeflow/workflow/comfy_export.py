@@ -163,7 +163,10 @@ def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None 
                 "type": node["type"],
                 "pos": node.get("pos", [0, 0]),
                 "size": node.get("size", [300, 100]),
-                "flags": {"collapsed": True} if node.get("collapsed") else {},
+                "flags": {
+                    **({"collapsed": True} if node.get("collapsed") else {}),
+                    **({"pinned": True} if node.get("pinned") else {}),
+                },
                 "order": order,
                 "mode": MODE_NUMBERS.get(node.get("mode", "active"), 0),
                 "inputs": inputs,
@@ -220,6 +223,7 @@ def export_graph(workflow: dict, object_info: dict, defs: dict, io: dict | None 
                 "outputs": [],
                 "properties": {},
                 "widgets_values": [note.get("text", "")],
+                **{key: note[key] for key in ("color", "bgcolor") if note.get(key)},
             }
         )
     groups = [

@@ -127,6 +127,7 @@ def import_graph(
                     "pos": _point(node.get("pos"), [0, 0]),
                     "size": _point(node.get("size"), [300, 120]),
                     "markdown": kind == "MarkdownNote",
+                    **{key: node[key] for key in ("color", "bgcolor") if isinstance(node.get(key), str)},
                 }
             )
             continue
@@ -147,6 +148,7 @@ def import_graph(
             "bgcolor": node.get("bgcolor"),
             "mode": MODE_NAMES.get(node.get("mode", 0), "active"),
             "collapsed": bool((node.get("flags") or {}).get("collapsed")),
+            **({"pinned": True} if (node.get("flags") or {}).get("pinned") else {}),
             "widgets": {},
             "controls": {},
         }

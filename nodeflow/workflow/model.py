@@ -2,12 +2,12 @@
 
     {"format": "nodeflow-workflow", "version": 2,
      "nodes": [{"id", "type", "version", "pos", "size", "title", "color", "bgcolor", "mode",
-                "collapsed", "widgets": {name: value}, "controls": {name: "randomize"},
+                "collapsed", "pinned"?, "widgets": {name: value}, "controls": {name: "randomize"},
                 "converted": [widget names shown as input sockets]}],
      "links": [{"id", "from": [node_id, output_slot], "to": [node_id, input_name], "type",
                 "via": [[x, y], ...]}],
      "groups": [{"id", "title", "bounding": [x, y, w, h], "color"}],
-     "notes": [{"id", "text", "pos", "size", "markdown", "title"}],
+     "notes": [{"id", "text", "pos", "size", "markdown", "title", "color", "bgcolor"}],
      "viewport": {"offset": [x, y], "scale": 1.0},
      "subgraphs": [{"id", "name", "inputs": [{"id", "name", "type"}], "outputs": [...],
                     "nodes", "links", "groups", "notes", ...}]}

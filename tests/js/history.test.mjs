@@ -15,6 +15,7 @@ test("history items become entries with image URLs and the workflow that ran", (
   const entries = historyEntries(history, (img) => `/view?filename=${img.filename}&type=${img.type}`);
   assert.deepEqual(entries.map((e) => [e.id, e.number, e.status, e.images.length]), [["b", 7, "error", 0], ["a", 3, "success", 2]]);
   assert.deepEqual(entries[1].images, ["/view?filename=x.png&type=output", "/view?filename=y.png&type=temp"]);
+  assert.deepEqual(Object.values(entries[1].byNode).flat(), entries[1].images); // per node, for a reopened run
   assert.equal(entries[1].workflow, workflow);
   assert.equal(entries[0].workflow, null);
   assert.deepEqual(entries[0].prompt, { 2: { class_type: "Show" } });

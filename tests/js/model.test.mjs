@@ -52,6 +52,10 @@ test("type checks refuse wrong types and cycles", () => {
   const k = g.makeNode("KSampler", INFO.KSampler);
   g.addNode(k);
   assert.equal(g.canConnect(a.id, 0, k.id, "latent_image"), false);
+  // the refusal says why (the editor shows it when a link is dropped where it cannot go)
+  assert.equal(g.connectProblem(a.id, 0, k.id, "latent_image"), "IMAGE cannot go into latent_image (it takes LATENT)");
+  assert.equal(g.connectProblem(b.id, 0, b.id, "image"), "a node cannot feed itself");
+  assert.equal(g.connectProblem(a.id, 0, b.id, "image"), null);
   assert.ok(typesMatch("INT", "INT,FLOAT") && typesMatch("*", "IMAGE") && !typesMatch("IMAGE", "MASK"));
 });
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from nodeflow.demo.shapes import random_scene, render
+from nodeflow.models import preview as preview_module
 from nodeflow.models import vae_model
 from nodeflow.models.loader import load_checkpoint
 from nodeflow.models.preview import latent_preview as preview_image
@@ -37,8 +38,10 @@ def test_large_vaes_use_the_linear_projection(monkeypatch):
     assert preview_image(model, latent).size == (32, 32)  # 4x the 8x8 latent
 
 
-def test_a_lone_unet_previews_its_own_latent_space():
+def test_a_lone_unet_previews_its_own_latent_space(monkeypatch):
     import dataclasses
+
+    monkeypatch.setattr(preview_module, "_SPACES", {})  # no checkpoint of this latent space loaded yet
 
     from nodeflow.models.diffusion_model import DiffusionModel
     from nodeflow.models.families_sd import SD1
@@ -58,3 +61,22 @@ def test_a_lone_unet_previews_its_own_latent_space():
     )
     dark = np.array(preview_image(DiffusionModel(PatchedModule(ToyNetwork()), tinted), latent))
     assert (dark == 0).all()  # the family's own factors (here: bias -1 = black) come before the neutral ones
+
+
+def test_a_lone_unet_previews_through_the_vae_of_a_checkpoint_of_its_latent_space(monkeypatch):
+    # review defect 29: the outpaint demo's inpainting UNet (no VAE of its own) showed a magenta smear
+    from nodeflow.models.diffusion_model import DiffusionModel
+    from nodeflow.models.patching import PatchedModule
+    from tests.sampling.comfy_reference import ToyNetwork
+
+    monkeypatch.setattr(preview_module, "_SPACES", {})
+    model, _, vae = load_checkpoint(DEMO_CHECKPOINT)
+    lone = DiffusionModel(PatchedModule(ToyNetwork()), model.family)
+    assert getattr(lone, "preview_vae", None) is None
+    pixels, latent = _scene_and_latent(vae)
+    preview = torch.from_numpy(np.array(preview_image(lone, latent))).float() / 255
+    assert preview.shape == (64, 64, 3)
+    assert (preview - pixels[0]).abs().mean() < 0.08  # like the picture, as the checkpoint's own previews
+    # another latent space is not affected
+    other = DiffusionModel(PatchedModule(ToyNetwork()), "sdxl")
+    assert preview_image(other, torch.zeros(1, 4, 8, 8)).size == (32, 32)

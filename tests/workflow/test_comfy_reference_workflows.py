@@ -145,6 +145,11 @@ def test_notes_groups_and_controls_are_kept():
     workflow, _ = to_nodeflow(load("inpaint_example"), OBJECT_INFO)
     assert [n["markdown"] for n in workflow["notes"]] == [True]
     assert "Inpainting" in workflow["notes"][0]["text"]
+    # the note's ComfyUI colours (title bar, body) survive import and export (review defect 14)
+    assert (workflow["notes"][0]["color"], workflow["notes"][0]["bgcolor"]) == ("#432", "#653")
+    comfy, _ = to_comfyui(workflow, OBJECT_INFO)
+    note = next(n for n in comfy["nodes"] if n["type"] == "MarkdownNote")
+    assert (note["color"], note["bgcolor"]) == ("#432", "#653")
     assert workflow["groups"][0]["title"] == "Load image and alpha mask for inpainting"
     sampler = next(n for n in workflow["nodes"] if n["id"] == "3")
     assert sampler["controls"] == {"seed": "randomize"}

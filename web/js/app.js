@@ -1,13 +1,16 @@
 // The editor application: wires the model, the renderer, the interaction layer and the API.
 import { ApiClient } from "./api/client.js";
-import { CommandStack, addNode, connect, replaceGraph, setProperty } from "./model/commands.js";
+import { CommandStack, addNode, connect, replaceGraph, setProperty, setWidget } from "./model/commands.js";
 import { EDITOR_NODES, effectiveInfo } from "./model/editor_nodes.js";
 import { Graph } from "./model/graph.js";
+import { activeHint, hintedValues } from "./model/model_hints.js";
 import { applyControls } from "./model/prompt.js";
 import { inputSpecs, typesMatch } from "./model/types.js";
 import { CanvasView } from "./render/canvas.js";
 import { nodeImages } from "./render/node_images.js";
 import { ActionRegistry } from "./ui/actions.js";
+import { AutoQueue } from "./ui/auto_queue.js";
+import { canvasMenuItems } from "./ui/canvas_menu.js";
 import { ClipboardActions } from "./ui/clipboard.js";
 import { ContextMenus } from "./ui/context_menus.js";
 import { registerEditorActions } from "./ui/editor_actions.js";
@@ -58,6 +61,7 @@ class App {
     registerEditorActions(this);
     this.queuePanel = new QueuePanel(this, $("queue-panel"));
     this.queueStatus = new QueueStatus(this);
+    this.autoQueue = new AutoQueue(this, $("auto-queue"));
     this.errorsPanel = new ErrorsPanel(this, $("error-panel"));
     this.runEvents = new RunEvents(this);
     this.tabs = new Tabs(this, $("tabs"));
@@ -137,6 +141,7 @@ class App {
     if (tab === this.tabs.active) this.view.requestDraw();
     if (tab) this.extensionHost.changed(tab.graph);
     if (tab) this.tabs.touched(tab);
+    if (tab === this.tabs.active) this.autoQueue.graphChanged();
     this.persistSoon(300);
     if (tab && tab.path && this.settings.autosave) { // autosave: write the file a moment after the last edit
       clearTimeout(tab.autosaveTimer);
@@ -166,10 +171,33 @@ class App {
         const slot = node.outputs.findIndex((o) => typesMatch(o.type, pending.input.type));
         if (slot >= 0) this.run(connect(node.id, slot, pending.input.nodeId, pending.input.input));
       }
+      this.suitModel(node); // the same undo step
     });
     this.state.selection = new Set([node.id]);
     this.extensionHost.nodeCreated(node);
     return node;
+  }
+
+  /** A node added beside a checkpoint with known good settings (model/model_hints.js) takes them, and says so;
+   * a loader added for such a checkpoint sets the nodes already there that are still at their defaults. */
+  suitModel(added) {
+    const graph = this.state.graph;
+    const hint = activeHint(graph);
+    if (!hint) return;
+    const fresh = (type) => graph.makeNode(type, this.state.objectInfo[type], [0, 0], "fresh").widgets;
+    const loaderAdded = activeHint({ nodes: new Map([[added.id, added]]) }) === hint;
+    const changes = [];
+    for (const node of loaderAdded ? graph.nodes.values() : [added]) {
+      if (!hint.nodes[node.type]) continue;
+      const values = hintedValues(hint, node, fresh(node.type));
+      if (values.length) changes.push([node, values]);
+    }
+    if (!changes.length) return;
+    this.stack.batch(`settings for ${hint.label}`, () => {
+      for (const [node, values] of changes) for (const [name, value] of values) this.run(setWidget(node.id, name, value));
+    });
+    const said = changes.map(([node, values]) => `${this.state.objectInfo[node.type]?.display_name || node.type}: ${values.map(([n, v]) => `${n} ${v}`).join(", ")}`);
+    this.toast(`Set for ${hint.label}: ${said.join("; ")} (its node defaults are slow and poor on it)`);
   }
 
   toggleMode(ids, mode) {
@@ -214,7 +242,10 @@ class App {
     this.state.pendingLink = pending ? pending.output || pending.input || null : null; // drawn while the box is open
     openSearch(this, clientX, clientY, pending);
   }
-  libraryMenu(clientX, clientY) { this.closeOverlays(); showMenu(this, clientX, clientY, libraryItems(this, clientX, clientY)); }
+  libraryMenu(clientX, clientY) {
+    this.closeOverlays();
+    showMenu(this, clientX, clientY, [...canvasMenuItems(this, clientX, clientY), ...libraryItems(this, clientX, clientY)]);
+  }
 
   toast(message, kind = "info") {
     const el = document.createElement("div");

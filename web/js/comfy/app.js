@@ -35,8 +35,7 @@ export class ComfyApp {
       registerSidebarTab: () => { throw new Error("sidebar tabs are not supported by NodeFlow"); } };
     const view = editor.view;
     if (view) {
-      const before = view.afterDraw; // the minimap's
-      view.afterDraw = () => { before?.(); this.dom.position(); };
+      view.overlayers.push(() => this.dom.position()); // after each frame and each edit, like the prompt boxes
     }
     if (typeof window !== "undefined") {
       Object.defineProperty(this.ui, "dialog", { get: () => (this._dialog ||= new ComfyDialog()) });

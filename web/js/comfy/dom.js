@@ -37,6 +37,7 @@ export class DomLayer {
       if (!widget.node.widgets.includes(widget)) { this.remove(widget); continue; } // dropped from node.widgets
       const model = widget.node._model;
       const layout = state.graph.nodes.get(model.id) === model ? view.layouts.get(model.id) : null;
+      if (layout && layout.node !== model) { el.style.display = "none"; continue; } // laid out for a node since replaced
       const row = layout && !layout.collapsed ? layout.widgets.find((r) => r.widget === widget) : null;
       if (!row || (widget.options.hideOnZoom !== false && scale < 0.4)) { el.style.display = "none"; continue; }
       el.style.display = "";

@@ -81,7 +81,8 @@ export function exportEditorNodes(graph, json) {
   for (const node of graph.nodes.values()) {
     if (kind(node.id) === "note") {
       notes.push({ id: node.id, text: String(node.widgets.text ?? ""), pos: [...node.pos], size: [...node.size],
-        markdown: node.type === "MarkdownNote", ...(node.title ? { title: node.title } : {}) });
+        markdown: node.type === "MarkdownNote", ...(node.title ? { title: node.title } : {}),
+        ...(node.color ? { color: node.color } : {}), ...(node.bgcolor ? { bgcolor: node.bgcolor } : {}) });
     }
   }
   const links = [];
@@ -122,6 +123,8 @@ export function importEditorNodes(graph, data, pending, failed = () => {}) {
     node.widgets.text = String(note.text ?? "");
     if (note.size) node.size = [...note.size];
     if (note.title) node.title = String(note.title);
+    if (note.color) node.color = String(note.color); // ComfyUI's note colours (title bar, body) are kept
+    if (note.bgcolor) node.bgcolor = String(note.bgcolor);
     graph.addNode(node);
   }
   const reroutes = new Map(); // "[from, via prefix]" -> reroute node id (links through one point share it)

@@ -94,13 +94,21 @@ export class Graph {
   }
 
   canConnect(fromId, slot, toId, inputName) {
-    if (fromId === toId) return false;
+    return this.connectProblem(fromId, slot, toId, inputName) === null;
+  }
+
+  /** Why output `slot` of `fromId` cannot feed `inputName` of `toId`, in words; null when it can. */
+  connectProblem(fromId, slot, toId, inputName) {
+    if (fromId === toId) return "a node cannot feed itself";
     const out = this.outputType(fromId, slot);
     const inp = this.inputType(toId, inputName);
-    if (out === null || inp === null || !typesMatch(out, inp)) return false;
+    if (out === null || inp === null) return "that slot does not exist";
+    if (!typesMatch(out, inp)) return `${out} cannot go into ${inputName} (it takes ${inp})`;
     const source = this.nodes.get(fromId);
-    if (source.type === "PrimitiveNode" && !this.nodes.get(toId).inputs.find((i) => i.name === inputName).widget) return false;
-    return !this.reaches(toId, fromId);
+    if (source.type === "PrimitiveNode" && !this.nodes.get(toId).inputs.find((i) => i.name === inputName).widget) {
+      return "a Primitive feeds only inputs converted from widgets";
+    }
+    return this.reaches(toId, fromId) ? "the link would close a loop" : null;
   }
 
   /** Is `target` downstream of `start`? (a link start -> ... -> target would close a cycle) */
@@ -161,6 +169,7 @@ export class Graph {
     }
     Object.assign(node, {
       title: saved.title ?? null, mode: saved.mode || "active", collapsed: !!saved.collapsed, color: saved.color ?? null,
+      pinned: !!saved.pinned, // pinned: not moved or resized by drags or nudges (the node menu's Pin)
       size: saved.size ? [...saved.size] : node.size,
     });
     for (const [name, value] of Object.entries(saved.widgets || {})) { // null = no value: the default stays
@@ -237,7 +246,7 @@ export function nodeToJSON(n) {
   return {
     id: n.id, type: n.type, version: n.version, pos: [...n.pos], size: [...n.size], title: n.title,
     color: n.color, bgcolor: null, mode: n.mode, collapsed: n.collapsed, widgets: savedWidgets(n),
-    controls: { ...n.controls },
+    controls: { ...n.controls }, ...(n.pinned ? { pinned: true } : {}),
     ...(n.inputs.some((i) => i.widget) ? { converted: n.inputs.filter((i) => i.widget).map((i) => i.name) } : {}),
   };
 }

@@ -5,17 +5,18 @@ import { typeColor, typesMatch } from "../model/types.js";
 import { drawGroup } from "./groups.js";
 import { drawImageSet } from "./image_grid.js";
 import { nodeImages, pagerIndex } from "./node_images.js";
+import { drawMarkdown, parseMarkdown } from "./markdown.js";
 import { keepClear } from "./preview_room.js";
-import { TITLE_H, linkMidpoint, nodeLayout } from "./layout.js";
+import { TITLE_H, linkHandle, nodeLayout } from "./layout.js";
 import { clip, dot, drawFit, roundRect, widgetText, wrapText } from "./paint.js";
 
 export const THEMES = {
   dark: { background: "#1b1c1f", grid: "#25272b", node: "#2b2d31", nodeTitle: "#35383e", text: "#e4e4e4", dim: "#9a9ca3",
     widget: "#222428", selected: "#f0f0f0", executing: "#4caf50", error: "#ff5252", muted: "#55575c", bypassed: "#7a4fa8",
-    note: "#4a4326", noteText: "#f3e9c6", slotHole: "#1b1c1f" },
+    note: "#4a4326", noteText: "#f3e9c6", noteLink: "#9cc9ff", slotHole: "#1b1c1f" },
   light: { background: "#f4f5f7", grid: "#e2e4e8", node: "#ffffff", nodeTitle: "#dde1e8", text: "#1d1f23", dim: "#5c6069",
     widget: "#eef0f3", selected: "#1d4ed8", executing: "#2e7d32", error: "#d32f2f", muted: "#b0b3b9", bypassed: "#c7a8ec",
-    note: "#fff4c2", noteText: "#3b3521", slotHole: "#ffffff", linkShade: 0.72 },
+    note: "#fff4c2", noteText: "#3b3521", noteLink: "#1f5fbf", slotHole: "#ffffff", linkShade: 0.72 },
 };
 let THEME = THEMES.dark;
 
@@ -32,8 +33,10 @@ export class CanvasView {
     this.nodeIds = false; // draw "#id" badges in title bars (setting)
     this.theme = THEME;
     this.afterDraw = null; // called after each frame (the minimap)
-    this.overlayers = []; // also called after each frame: DOM layers that follow the view (prompt boxes, editors)
+    this.overlayers = []; // DOM layers that follow the view (prompt boxes, editors, plugin elements): see syncOverlays
+    this.overlaySyncQueued = false;
     this.textNodes = []; // nodes drawn this frame that have prompt boxes (for text_areas.js)
+    this.noteLinks = new Map(); // node id -> links drawn in its markdown [{href, x, y, w, h}] (graph units)
   }
 
   setTheme(name) {
@@ -62,14 +65,29 @@ export class CanvasView {
     const extras = { hasImage: !!(nodeImages(this.state, node, info) || runtime.previews.get(node.id)), hasText: !!runtime.texts.get(node.id) };
     let layout = nodeLayout(node, info, extras, this.state.graph.customWidgets);
     if (layout.image) layout = keepClear(layout, node, this.state.graph, this.layouts); // never cover a neighbour
+    layout.node = node; // which node object it was made for (a loaded workflow reuses ids)
     this.layouts.set(node.id, layout);
     return layout;
   }
 
   requestDraw() {
+    this.syncOverlaysSoon();
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => { this.frameRequested = false; this.draw(); });
+  }
+
+  /** DOM layers follow at the end of the current task too, not only after the next frame: an element of a node
+   * that was removed, replaced (a workflow loaded) or in another tab must never catch the next click
+   * (a double-click whose first click hit a stale prompt box was lost). */
+  syncOverlaysSoon() {
+    if (this.overlaySyncQueued) return;
+    this.overlaySyncQueued = true;
+    queueMicrotask(() => { this.overlaySyncQueued = false; this.syncOverlays(); });
+  }
+
+  syncOverlays() {
+    for (const follow of this.overlayers) follow();
   }
 
   resize() {
@@ -101,6 +119,7 @@ export class CanvasView {
     const layouts = [];
     for (const node of this.state.graph.nodes.values()) layouts.push([node, this.layout(node)]);
     this.textNodes = [];
+    this.noteLinks = new Map();
     // Which slots are linked, indexed once per frame (looking each up in the link list is O(n²)).
     this.linkedIn = new Map(); // "node\0input" -> the link into it
     this.linkedOut = new Set();
@@ -120,7 +139,7 @@ export class CanvasView {
     }
     if (drag && drag.kind === "select") this.drawSelection(drag);
     if (this.afterDraw) this.afterDraw();
-    for (const follow of this.overlayers) follow();
+    this.syncOverlays();
   }
 
   visibleRect() {
@@ -168,7 +187,9 @@ export class CanvasView {
     const color = this.linkColor(link.type);
     this.curve(a[0], a[1], b[0], b[1], color);
     if (!this.detailed) return;
-    const [mx, my] = linkMidpoint(a, b); // the handle that opens the link menu (reroute, delete)
+    const handle = linkHandle(a, b); // the dot that opens the link menu (reroute, delete); none on short links
+    if (!handle) return;
+    const [mx, my] = handle;
     if (mx < visible.x || my < visible.y || mx > visible.x + visible.w || my > visible.y + visible.h) return;
     dot(this.ctx, mx, my, 4, color, true, THEME.slotHole);
   }
@@ -232,8 +253,9 @@ export class CanvasView {
       this.drawSlots(node, L);
       this.drawWidgets(node, L);
       this.drawOutputs(node, L);
-      if (this.detailed && !L.note) drawResizeGrip(ctx, L, THEME.muted);
+      if (this.detailed && !L.note && !node.pinned) drawResizeGrip(ctx, L, THEME.muted);
     }
+    if (node.pinned && this.detailed) drawPin(ctx, L, THEME.dim);
     const outline = error ? THEME.error : executing ? THEME.executing : selected ? THEME.selected : null;
     if (outline) {
       ctx.strokeStyle = outline;
@@ -315,7 +337,7 @@ export class CanvasView {
       const room = row.w - ctx.measureText(label).width - 40;
       ctx.fillText(clip(ctx, value, room), row.x + row.w - 12, mid);
       ctx.textAlign = "left";
-      if (row.kind === "INT" || row.kind === "FLOAT") {
+      if (row.kind === "INT" || row.kind === "FLOAT" || row.kind === "COMBO") { // steppers (ui/widgets.js click)
         ctx.fillStyle = THEME.dim;
         ctx.fillText("‹", row.x + 4, mid);
         ctx.fillText("›", row.x + row.w - 8, mid);
@@ -362,12 +384,24 @@ export class CanvasView {
 
   drawNoteText(node, row) {
     const ctx = this.ctx;
-    ctx.fillStyle = THEME.note;
+    ctx.fillStyle = node.bgcolor || THEME.note; // a note's own colour (ComfyUI's #653) is dark: light text on it
     ctx.fillRect(row.x, row.y, row.w, row.h);
-    ctx.fillStyle = THEME.noteText;
+    const textColor = node.bgcolor ? "#f3e9c6" : THEME.noteText;
+    const text = String(node.widgets[row.name] ?? "");
+    if (node.type === "MarkdownNote") {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(row.x, row.y, row.w, row.h);
+      ctx.clip();
+      const box = { x: row.x + 8, y: row.y + 6, w: row.w - 16, h: row.h - 12 };
+      const colors = { text: textColor, link: node.bgcolor ? "#9cc9ff" : THEME.noteLink, muted: THEME.muted };
+      this.noteLinks.set(node.id, drawMarkdown(ctx, parseMarkdown(text), box, colors));
+      ctx.restore();
+      return;
+    }
+    ctx.fillStyle = textColor;
     ctx.font = "13px system-ui, sans-serif";
     ctx.textBaseline = "top";
-    const text = String(node.widgets[row.name] ?? "");
     let room = Math.max(1, Math.floor((row.h - 12) / 17));
     let line = 0;
     for (const para of text.split("\n")) {
@@ -430,6 +464,21 @@ function drawCollapseToggle(ctx, L, color) {
 }
 
 /** Two short diagonal strokes in the bottom-right corner: where a drag resizes the node. */
+/** A pinned node's mark: a pin head and needle at the right of its title bar. */
+function drawPin(ctx, L, color) {
+  const x = L.x + L.w - 14;
+  const y = L.y + TITLE_H / 2 - 3;
+  ctx.fillStyle = color;
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 3.5, 0, Math.PI * 2);
+  ctx.fill();
+  ctx.beginPath();
+  ctx.moveTo(x, y + 3); ctx.lineTo(x, y + 10);
+  ctx.stroke();
+}
+
 function drawResizeGrip(ctx, L, color) {
   const x = L.x + L.w - 3;
   const y = L.y + L.h - 3;

@@ -16,6 +16,13 @@ export function linkMidpoint(a, b) {
   return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
 }
 
+const HANDLE_MIN_LENGTH = 90; // a shorter link shows no handle: its dot would crowd the slots
+
+/** Where a link's handle dot is (the link menu), or null on a link too short to carry one. */
+export function linkHandle(a, b) {
+  return Math.hypot(b[0] - a[0], b[1] - a[1]) < HANDLE_MIN_LENGTH ? null : linkMidpoint(a, b);
+}
+
 const ROWS = new WeakMap(); // info -> Map(converted names + custom widget count -> rows); rows are read-only
 
 /** Widget rows of a node: [{name, kind, spec, control?: true, upload?: true}] (cached per spec).

@@ -31,9 +31,23 @@ export function clip(ctx, text, width) {
   return text.slice(0, lo) + "…";
 }
 
+/** Split `word` into pieces no wider than `width` (a URL longer than the note breaks instead of spilling). */
+export function breakWord(ctx, word, width) {
+  const pieces = [];
+  let rest = word;
+  while (rest && ctx.measureText(rest).width > width) {
+    let n = 1;
+    while (n < rest.length && ctx.measureText(rest.slice(0, n + 1)).width <= width) n += 1;
+    pieces.push(rest.slice(0, n));
+    rest = rest.slice(n);
+  }
+  if (rest) pieces.push(rest);
+  return pieces;
+}
+
 /** Draw `text` word-wrapped to `width`, at most `maxLines` lines; returns the lines used. */
 export function wrapText(ctx, text, x, y, width, lineHeight, maxLines) {
-  const words = String(text).split(/(\s+)/);
+  const words = String(text).split(/(\s+)/).flatMap((w) => (/^\s+$/.test(w) ? [w] : breakWord(ctx, w, width)));
   let line = "";
   let lines = 0;
   for (const word of words) {

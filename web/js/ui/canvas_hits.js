@@ -1,6 +1,6 @@
 // Hit-testing what is not a node: link handles (the dot in a link's middle) and groups.
 import { GROUP_TITLE_H } from "../model/groups.js";
-import { linkMidpoint } from "../render/layout.js";
+import { linkHandle } from "../render/layout.js";
 
 const HANDLE_HIT = 9;
 const CORNER = 18;
@@ -11,7 +11,9 @@ export function hitLinkHandle(graph, view, x, y) {
     const a = view.slotPoint(link.from[0], "out", link.from[1]);
     const b = view.slotPoint(link.to[0], "in", link.to[1]);
     if (!a || !b) continue;
-    const [mx, my] = linkMidpoint(a, b);
+    const handle = linkHandle(a, b);
+    if (!handle) continue;
+    const [mx, my] = handle;
     if (Math.abs(x - mx) <= HANDLE_HIT && Math.abs(y - my) <= HANDLE_HIT) return link;
   }
   return null;

@@ -63,6 +63,7 @@ export class ContextMenus {
       ...lead,
       { label: "Rename", run: () => this.renameNode(node.id, clientX, clientY) },
       { label: node.collapsed ? "Expand" : "Collapse", run: () => app.run(setProperty([node.id], "collapsed", !node.collapsed)) },
+      { label: node.pinned ? "Unpin" : "Pin", run: () => app.run(setProperty(ids, "pinned", !node.pinned)) },
       { label: "Colour", children: [{ label: "none", run: () => app.run(setProperty(ids, "color", null)) },
         ...Object.entries(GROUP_COLORS).map(([name, color]) => ({ label: name, run: () => app.run(setProperty(ids, "color", color)) }))] },
       { label: node.mode === "muted" ? "Unmute" : "Mute", run: () => app.toggleMode(ids, "muted") },

@@ -49,7 +49,7 @@ export function registerEditorActions(app) {
   a.add({ id: "shortcuts", name: "Keyboard shortcuts help", keys: ["?"], run: () => openShortcutsHelp(app) });
   // Arrow keys nudge the selection (by the grid step with Shift); a run of nudges is one undo step.
   const nudge = (dx, dy, big) => () => {
-    const ids = selected();
+    const ids = selected().filter((id) => !(state.graph.nodes.get(id) || {}).pinned); // pinned nodes stay put
     const step = big ? app.settings.gridSize : app.settings.snap ? app.settings.gridSize / 4 : 10;
     app.run(moveNodes(ids, dx * step, dy * step, `nudge:${ids.join(",")}`));
   };

@@ -29,18 +29,24 @@ export function timingLabel({ started, duration }) {
   return parts.join(" · ");
 }
 
-/** History entries newest first: {id, number, status, started, duration, images: [url], workflow, prompt}. */
+/** History entries newest first: {id, number, status, started, duration, images: [url], byNode: {node id: [url]},
+ * workflow, prompt}. */
 export function historyEntries(history, viewUrl) {
   return Object.entries(history || {}).map(([id, item]) => {
     const queued = item.prompt || [];
     const images = [];
-    for (const output of Object.values(item.outputs || {})) {
-      for (const image of output.images || []) if (image && image.filename) images.push(viewUrl(image));
+    const byNode = {};
+    for (const [nodeId, output] of Object.entries(item.outputs || {})) {
+      for (const image of output.images || []) {
+        if (!image || !image.filename) continue;
+        images.push(viewUrl(image));
+        (byNode[nodeId] ||= []).push(viewUrl(image));
+      }
     }
     const extra = queued[3] || {};
     const timing = runTiming(item.status);
     return { id, number: queued[0], prompt: queued[2] || {}, workflow: preferredWorkflow(extra.extra_pnginfo || {}),
-      status: timing.outcome, started: timing.started, duration: timing.duration, images };
+      status: timing.outcome, started: timing.started, duration: timing.duration, images, byNode };
   }).sort((a, b) => Number(b.number) - Number(a.number));
 }
 
@@ -149,8 +155,13 @@ export class HistoryPanel {
     const title = element("p", "history-title", `Run #${entry.number}: ${entry.status}${when ? `, ${when}` : ""}, ${Object.keys(entry.prompt).length} nodes`);
     const images = element("div", "history-images");
     images.append(...entry.images.map((url) => viewable(url, "history-image", "", entry.images)));
+    const remove = document.createElement("button");
+    remove.className = "history-delete";
+    remove.textContent = "Delete run";
+    remove.title = "Remove this run from the history (its image files stay in output/)";
+    remove.addEventListener("click", () => this.remove(entry));
     const bar = element("div", "history-actions");
-    bar.append(back, load);
+    bar.append(back, load, remove);
     return [bar, title, images];
   }
 
@@ -174,8 +185,20 @@ export class HistoryPanel {
     await this.refresh();
   }
 
-  /** Open the run's workflow in a new tab. */
-  load(entry) {
-    return this.app.openInNewTab(entry.workflow || entry.prompt, `Run #${entry.number}`);
+  /** Forget one run (POST /history {delete: [id]}). */
+  async remove(entry) {
+    try { await this.app.api.post("/history", { delete: [entry.id] }); } catch (err) { this.app.toast(`Could not delete run #${entry.number}: ${err.message}`, "error"); return; }
+    this.selected = null;
+    this.mode = "runs";
+    await this.refresh();
+  }
+
+  /** Open the run's workflow in a new tab, its nodes showing the images that run made. */
+  async load(entry) {
+    const tab = await this.app.openInNewTab(entry.workflow || entry.prompt, `Run #${entry.number}`);
+    if (!tab) return tab;
+    for (const [nodeId, urls] of Object.entries(entry.byNode || {})) if (tab.graph.nodes.has(nodeId)) tab.runtime.images.set(nodeId, urls);
+    this.app.view.requestDraw();
+    return tab;
   }
 }

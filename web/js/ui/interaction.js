@@ -1,5 +1,6 @@
 // Turns pointer and keyboard events on the canvas into commands; never draws.
 import { connect, disconnect, moveNodes, resizeNode, setProperty } from "../model/commands.js";
+import { copyNodes } from "../model/clipboard.js";
 import { groupContents, moveGroup, resizeGroup } from "../model/groups.js";
 import { typesMatch } from "../model/types.js";
 import { TITLE_H, inside } from "../render/layout.js";
@@ -47,6 +48,7 @@ export class Interaction {
   down(e) {
     this.app.closeOverlays();
     const [x, y] = this.app.view.toGraph(e.clientX, e.clientY);
+    if (e.button === 0 && e.altKey && this.startClone(e, x, y)) return;
     if (e.button === 1 || (e.button === 0 && e.altKey)) return this.startPan(e);
     if (e.button !== 0) return;
     this.canvas.setPointerCapture?.(e.pointerId);
@@ -76,7 +78,7 @@ export class Interaction {
       if (existing) {  // detach and re-route from the same source; one undo step on drop
         Object.assign(drag, { kind: "link", fromOutput: true, nodeId: existing.from[0], slot: existing.from[1], type: existing.type, detach: existing.id });
       } else Object.assign(drag, { kind: "link", fromOutput: false, nodeId: hit.node.id, input: hit.input, type: hit.type });
-    } else if (hit.kind === "resize") {
+    } else if (hit.kind === "resize" && !hit.node.pinned) {
       Object.assign(drag, { kind: "resize", nodeId: hit.node.id, size: [...hit.node.size], key: `resize${++this.dragCounter}` });
     } else if (hit.kind === "collapse") {
       this.app.run(setProperty([hit.node.id], "collapsed", !hit.node.collapsed));
@@ -88,11 +90,33 @@ export class Interaction {
         if (!e.shiftKey && !e.ctrlKey) this.state.selection.clear();
         this.state.selection.add(hit.node.id);
       } else if (e.ctrlKey) this.state.selection.delete(hit.node.id);
-      Object.assign(drag, { kind: "move", ids: [...this.state.selection], key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
-      this.raise(drag.ids, hit.node.id);
+      if (hit.node.pinned) Object.assign(drag, { kind: "pinned" }); // selected, not moved
+      else Object.assign(drag, { kind: "move", ids: this.movable([...this.state.selection]), key: `move${++this.dragCounter}`, anchor: hit.node, anchorStart: [...hit.node.pos] });
+      this.raise(drag.ids || [hit.node.id], hit.node.id);
     }
     this.state.drag = drag;
     this.app.view.requestDraw();
+  }
+
+  /** Alt+drag on a node: a clone of it (of the selection, when it is selected) follows the pointer. */
+  startClone(e, x, y) {
+    const hit = this.hit(x, y);
+    if (!hit || !(hit.kind === "title" || hit.kind === "body" || hit.kind === "widget")) return false;
+    if (!this.state.selection.has(hit.node.id)) this.state.selection = new Set([hit.node.id]);
+    const created = this.app.clipboard.insert(copyNodes(this.graph, [...this.state.selection]), { offset: [0, 0] }, "clone");
+    const anchor = created.map((id) => this.graph.nodes.get(id))
+      .find((n) => n.type === hit.node.type && n.pos[0] === hit.node.pos[0] && n.pos[1] === hit.node.pos[1]);
+    if (!anchor) return true;
+    this.canvas.setPointerCapture?.(e.pointerId);
+    this.state.drag = { kind: "move", startClient: [e.clientX, e.clientY], start: [x, y], pointer: [x, y], moved: false,
+      ids: this.movable(created), key: `move${++this.dragCounter}`, anchor, anchorStart: [...anchor.pos] };
+    this.app.view.requestDraw();
+    return true;
+  }
+
+  /** The nodes of `ids` a drag may move: pinned ones stay put. */
+  movable(ids) {
+    return ids.filter((id) => !(this.graph.nodes.get(id) || {}).pinned);
   }
 
   /** Draw `ids` above every other node (the grabbed one on top); z-order is the node order. */
@@ -175,19 +199,35 @@ export class Interaction {
         const pick = free || any;
         if (pick) target = { node: hit.node, input: pick.name };
       }
-      if (target && this.graph.canConnect(drag.nodeId, drag.slot, target.node.id, target.input)) {
+      const problem = target && this.graph.connectProblem(drag.nodeId, drag.slot, target.node.id, target.input);
+      if (target && !problem) {
         this.app.run(connect(drag.nodeId, drag.slot, target.node.id, target.input));
       } else if (!hit && drag.moved) {
         this.app.openSearch(e.clientX, e.clientY, { output: drag });
+      } else if (hit && hit.node.id !== drag.nodeId && drag.moved) {
+        this.refused(problem || `${this.title(hit.node)} has no input that takes ${drag.type}`);
       }
     } else {
       const source = hit && hit.kind === "output" ? hit : null;
-      if (source && this.graph.canConnect(source.node.id, source.slot, drag.nodeId, drag.input)) {
+      const problem = source && this.graph.connectProblem(source.node.id, source.slot, drag.nodeId, drag.input);
+      if (source && !problem) {
         this.app.run(connect(source.node.id, source.slot, drag.nodeId, drag.input));
       } else if (!hit && drag.moved) {
         this.app.openSearch(e.clientX, e.clientY, { input: drag });
+      } else if (hit && hit.node.id !== drag.nodeId && drag.moved) {
+        this.refused(problem || `drop ${drag.input} on an output of ${this.title(hit.node)} that gives ${drag.type}`);
       }
     }
+  }
+
+  /** A link dropped where it cannot go: say why (it used to vanish without a word). */
+  refused(reason) {
+    this.app.toast(`Not connected: ${reason}`, "warning");
+  }
+
+  title(node) {
+    const info = this.app.state.objectInfo[node.type];
+    return node.title || (info && info.display_name) || node.type;
   }
 
   /** Shift-drag from an output onto another output (or node): every link moves to the new source. */

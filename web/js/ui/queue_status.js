@@ -25,10 +25,12 @@ export class QueueStatus {
       this.paintAll();
       this.title();
     }
+    this.app.autoQueue?.settled();
   }
 
   queued(promptId, tab) {
     this.waiting.set(promptId, tab);
+    this.app.autoQueue?.armed();
     this.paint(tab);
   }
 
@@ -37,6 +39,7 @@ export class QueueStatus {
     this.waiting.delete(promptId);
     if (tab) { tab.run = null; this.paint(tab); }
     this.title();
+    this.app.autoQueue?.settled();
   }
 
   /** The running prompt of `tab` is `fraction` done (0..1). */

@@ -1,5 +1,5 @@
 // Prompt boxes: every multiline STRING widget in view is a real <textarea> laid over its row after
-// each frame (wrapping, scrolling, the row's size, the view's zoom). Typing is one undoable edit per
+// each frame and at the end of every edit (CanvasView.syncOverlays) (wrapping, scrolling, the row's size, the view's zoom). Typing is one undoable edit per
 // focus; Ctrl+Enter queues, Ctrl+Shift+Enter queues at the front. Far out, covered by another node
 // or collapsed, the canvas draws the text instead (render/canvas.js drawTextBox).
 
@@ -29,7 +29,8 @@ export class TextAreaLayer {
       let order = null; // z-order, built only when a prompt box is in view
       for (const node of view.textNodes) { // the nodes with prompt boxes the last frame drew (in view, expanded)
         const L = view.layouts.get(node.id);
-        if (!L || !L.texts || !L.texts.length || L.collapsed) continue;
+        if (graph.nodes.get(node.id) !== node || !L || L.node !== node) continue; // gone or replaced since that frame
+        if (!L.texts || !L.texts.length || L.collapsed) continue;
         if (!order) { order = [...graph.nodes.keys()]; order.index = new Map(order.map((id, i) => [id, i])); }
         for (const row of L.texts) {
           if (covered(row, order, order.index.get(node.id) + 1, view.layouts)) continue;

@@ -44,6 +44,7 @@ export class WidgetEditor {
   click(nodeId, row, graphX, event) {
     const node = this.app.state.graph.nodes.get(nodeId);
     if (!node) return;
+    if (row.note && event && this.openNoteLink(nodeId, event)) return;
     if (row.control) {
       const next = CONTROLS[(CONTROLS.indexOf(node.controls[row.name] || "fixed") + 1) % CONTROLS.length];
       this.app.run(setControl(nodeId, row.name, next));
@@ -63,10 +64,22 @@ export class WidgetEditor {
       if (graphX > row.x + row.w - 20) return this.set(nodeId, row.name, normaliseNumber(row.spec, Number(node.widgets[row.name]) + this.step(row)));
       return this.textOverlay(node, row);
     }
-    if (row.kind === "COMBO") return this.comboOverlay(node, row, event);
+    if (row.kind === "COMBO") {
+      if (graphX < row.x + 20) return this.stepCombo(node, row, -1);
+      if (graphX > row.x + row.w - 20) return this.stepCombo(node, row, 1);
+      return this.comboOverlay(node, row, event);
+    }
     const area = row.text && this.app.textAreas.element(nodeId, row.name);
     if (area) return area.focus();
     return this.textOverlay(node, row);
+  }
+
+  /** A click on a link drawn in a markdown note opens it in a new tab (elsewhere the note is edited). */
+  openNoteLink(nodeId, event) {
+    const [x, y] = this.app.view.toGraph(event.clientX, event.clientY);
+    const link = (this.app.view.noteLinks.get(nodeId) || []).find((l) => x >= l.x && x <= l.x + l.w && y >= l.y && y <= l.y + l.h);
+    if (link) window.open(link.href, "_blank", "noopener");
+    return !!link;
   }
 
   place(element, row) {
@@ -108,6 +121,15 @@ export class WidgetEditor {
     field.select?.();
   }
 
+  /** ‹ ›: the previous or next choice (it stops at either end, as ComfyUI's arrows do). */
+  stepCombo(node, row, direction) {
+    const values = comboOptions(row.spec);
+    if (!values.length) return;
+    const at = values.findIndex((v) => v === node.widgets[row.name]);
+    const next = values[Math.max(0, Math.min(values.length - 1, at < 0 ? 0 : at + direction))];
+    if (next !== node.widgets[row.name]) this.set(node.id, row.name, next);
+  }
+
   comboOverlay(node, row) {
     const box = document.createElement("div");
     box.className = "combo-editor";
@@ -136,7 +158,8 @@ export class WidgetEditor {
     filter.addEventListener("keydown", (e) => {
       e.stopPropagation();
       const items = [...list.children].filter((li) => li.className !== "empty");
-      const at = items.findIndex((li) => li.classList.contains("active"));
+      let at = items.findIndex((li) => li.classList.contains("active"));
+      if (at < 0 && !filter.value) at = items.findIndex((li) => li.classList.contains("current")); // arrows start at the value
       if (e.key === "ArrowDown" || e.key === "ArrowUp") { // the arrows walk the list; Enter takes the marked value
         e.preventDefault();
         const next = items[Math.max(0, Math.min(items.length - 1, at + (e.key === "ArrowDown" ? 1 : -1)))];
