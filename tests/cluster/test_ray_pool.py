@@ -10,6 +10,7 @@ import time
 import pytest
 from PIL import Image
 
+from tests.helpers import sd_prompts
 from tests.helpers.server_process import ROOT
 from tests.helpers.toy_prompts import slow_prompt
 
@@ -23,29 +24,9 @@ DEMO = "nodeflow-demo-sd1.safetensors"
 
 
 def txt2img(ckpt=DEMO, seed=1, steps=2, prefix="ray"):
-    return {
-        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
-        "2": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "red star"}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ""}},
-        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": 32, "height": 32, "batch_size": 1}},
-        "5": {
-            "class_type": "KSampler",
-            "inputs": {
-                "model": ["1", 0],
-                "positive": ["2", 0],
-                "negative": ["3", 0],
-                "latent_image": ["4", 0],
-                "seed": seed,
-                "steps": steps,
-                "cfg": 3.0,
-                "sampler_name": "euler",
-                "scheduler": "normal",
-                "denoise": 1.0,
-            },
-        },
-        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-        "7": {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": prefix}},
-    }
+    return sd_prompts.txt2img(
+        seed, steps, cfg=3.0, width=32, height=32, text="red star", save="SaveImage", ckpt=ckpt, prefix=prefix
+    )
 
 
 def status_of(entry):

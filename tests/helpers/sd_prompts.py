@@ -1,4 +1,5 @@
-"""API prompts on the tiny SD1 checkpoint of tests/sd (``tiny.safetensors``)."""
+"""API prompts on SD1 checkpoints: the tiny one of tests/sd (``tiny.safetensors``) by default, or
+the demo pack's (the Ray tests and bench)."""
 
 
 def txt2img(
@@ -12,13 +13,16 @@ def txt2img(
     width=64,
     text="a red star",
     save="SaveLatent",
+    ckpt="tiny.safetensors",
+    height=64,
+    prefix="t",
 ):
-    """A classic txt2img API prompt on the tiny checkpoint (ends in SaveLatent or SaveImage)."""
+    """A classic txt2img API prompt (ends in SaveLatent, SaveImage or PreviewImage)."""
     prompt = {
-        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": ckpt}},
         "2": {"class_type": "CLIPTextEncode", "inputs": {"text": text, "clip": ["1", 1]}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["1", 1]}},
-        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": 64, "batch_size": batch}},
+        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": width, "height": height, "batch_size": batch}},
         "5": {
             "class_type": "KSampler",
             "inputs": {
@@ -35,9 +39,10 @@ def txt2img(
             },
         },
     }
-    if save == "SaveImage":
+    if save in ("SaveImage", "PreviewImage"):
         prompt["6"] = {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}}
-        prompt["7"] = {"class_type": "SaveImage", "inputs": {"images": ["6", 0], "filename_prefix": "t"}}
+        images = {"images": ["6", 0]} | ({"filename_prefix": prefix} if save == "SaveImage" else {})
+        prompt["7"] = {"class_type": save, "inputs": images}
     else:
         prompt["6"] = {"class_type": "SaveLatent", "inputs": {"samples": ["5", 0], "filename_prefix": "lat/t"}}
     return prompt
