@@ -90,25 +90,64 @@ def load_state_dict(path: Path, device: str = "cpu") -> dict[str, torch.Tensor]:
     raise ModelFileError(f"{path.name}: unsupported model file type {suffix!r} (use .safetensors, or .ckpt/.pt)")
 
 
+# safetensors dtype names -> torch dtypes (the F8 ones exist in every torch NodeFlow supports)
+SAFETENSORS_DTYPES = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "F8_E4M3": torch.float8_e4m3fn,
+    "F8_E5M2": torch.float8_e5m2,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
+
+
 def stream_state_dict(path: Path, dtype_for) -> dict[str, torch.Tensor]:
     """All tensors of a .safetensors file read one at a time, each cast on arrival to
-    ``dtype_for(name, stored dtype)`` (None: kept as stored), so a file stored in another dtype
-    than the one it runs in never exists twice in memory. Other formats load whole."""
+    ``dtype_for(name, stored dtype)`` (None: kept as stored). The file is read with plain reads
+    into one reused staging buffer, not memory-mapped: a mapped file's pages count in the
+    process's resident memory while it is open, so an fp16 file loaded as fp32 would peak at
+    1.5x its weights; this way the peak is the weights plus the largest tensor. Tensors come
+    in file order (sequential reads). Other formats load whole."""
     path = Path(path)
     if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
         return load_state_dict(path)
-    _header, _ = safetensors_header(path)
-    from safetensors import safe_open
-
+    header, _ = safetensors_header(path)
     out: dict[str, torch.Tensor] = {}
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            for name in f.keys():  # noqa: SIM118 (safe_open is not iterable)
-                tensor = f.get_tensor(name)
-                dtype = dtype_for(name, tensor.dtype) if tensor.is_floating_point() else None
-                out[name] = tensor if dtype is None or dtype == tensor.dtype else tensor.to(dtype)
-    except Exception as exc:
-        raise ModelFileError(f"{path.name} could not be read as .safetensors: {exc}") from None
+    with open(path, "rb", buffering=0) as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        base = 8 + length
+        entries = sorted(
+            ((k, v) for k, v in header.items() if isinstance(v, dict) and "data_offsets" in v),
+            key=lambda kv: int(kv[1]["data_offsets"][0]),
+        )
+        staging = torch.empty(0, dtype=torch.uint8)
+        for name, entry in entries:
+            stored = SAFETENSORS_DTYPES.get(entry.get("dtype"))
+            if stored is None:
+                raise ModelFileError(f"{path.name}: tensor {name} has an unknown dtype {entry.get('dtype')!r}")
+            start, end = (int(x) for x in entry["data_offsets"])
+            shape = tuple(int(d) for d in entry["shape"])
+            target = dtype_for(name, stored) if stored.is_floating_point else None
+            cast = target is not None and target != stored
+            if cast and end - start > staging.numel():
+                staging = torch.empty(end - start, dtype=torch.uint8)
+            raw = staging[: end - start] if cast else torch.empty(end - start, dtype=torch.uint8)
+            f.seek(base + start)
+            if end > start and f.readinto(memoryview(raw.numpy())) != end - start:
+                raise ModelFileError(f"{path.name} ended inside tensor {name}; the download or copy did not finish")
+            try:
+                tensor = raw.view(stored).reshape(shape)
+            except RuntimeError as exc:
+                raise ModelFileError(
+                    f"{path.name}: tensor {name} does not fit its shape {list(shape)} ({exc})"
+                ) from None
+            out[name] = tensor.to(target) if cast else tensor
     return out
 
 

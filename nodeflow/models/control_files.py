@@ -26,6 +26,7 @@ from .control_layouts import (
 )
 from .control_model import ControlNet
 from .loader import build_module
+from .small_conv import choose_conv_kernels
 
 
 def load_control_file(path: Path, manager: Any = None, model: Any = None) -> ControlNet:
@@ -78,7 +79,7 @@ def control_from_state(
         network = _build(layout, sd, model, dtype, source)
     except ControlFileError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
-    return ControlNet(network, layout, manager, source)
+    return ControlNet(choose_conv_kernels(network, manager), layout, manager, source)
 
 
 def _build(layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, source: str) -> torch.nn.Module:

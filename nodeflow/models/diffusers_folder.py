@@ -15,7 +15,7 @@ from .family import family_for_context
 from .loader import make_clip, text_encoder_for
 from .patching import PatchedModule
 from .preview import remember_latent_space
-from .vae_model import VAE, fit_latent_rgb
+from .vae_model import VAE, LazyRGBFit
 
 
 def _read_json(path: Path) -> dict:
@@ -62,7 +62,7 @@ def load_transformer_folder(folder: Path, manager=None):
         module = text_cls.from_pretrained(where, local_files_only=True, torch_dtype=clip_dtype).eval()
         encoders.append(text_encoder_for(PatchedModule(module), tower))
     model = DiffusionModel(PatchedModule(network.requires_grad_(False)), family, manager=manager, source=folder.name)
-    model.latent_rgb_factors = fit_latent_rgb(vae)
+    model.rgb_fit = LazyRGBFit(vae)
     remember_latent_space(model)
     return model, make_clip(encoders, family, manager), vae
 
@@ -96,6 +96,6 @@ def load_diffusers_folder(folder: Path, manager=None):
         module = cls.from_pretrained(folder / tower.diffusers_folder, local_files_only=True, torch_dtype=dtype).eval()
         encoders.append(text_encoder_for(PatchedModule(module), tower))
     model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=folder.name)
-    model.latent_rgb_factors = fit_latent_rgb(vae)
+    model.rgb_fit = LazyRGBFit(vae)
     remember_latent_space(model)
     return model, make_clip(encoders, family, manager), vae

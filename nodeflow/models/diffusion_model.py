@@ -15,6 +15,7 @@ from .comfy_facade.state import FacadeState
 from .family import ModelFamily, family_named
 from .latent_format import LatentFormat
 from .patching import PatchedModule
+from .small_conv import choose_conv_kernels
 
 
 @dataclass
@@ -24,7 +25,9 @@ class DiffusionModel(ModelPatcherFacade):
 
     unet: PatchedModule  # wraps the family's network (a diffusers UNet2DConditionModel for SD)
     family: ModelFamily
-    latent_rgb_factors: list | None = None  # LATENT -> RGB preview projection fitted to the VAE at load time
+    # LATENT -> RGB preview projection fitted to the checkpoint's VAE: its rows, or a callable fitting
+    # them on first use (``vae_model.LazyRGBFit``: the fit encodes colours, a second of every cold load)
+    rgb_fit: object = None
     preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
     source: str = ""
@@ -33,9 +36,19 @@ class DiffusionModel(ModelPatcherFacade):
     def __post_init__(self) -> None:
         if isinstance(self.family, str):
             self.family = family_named(self.family)
+        choose_conv_kernels(self.unet.module, self.manager)
 
     def clone(self) -> DiffusionModel:
         return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())
+
+    @property
+    def latent_rgb_factors(self) -> list | None:
+        fit = self.rgb_fit
+        return fit() if callable(fit) else fit
+
+    @latent_rgb_factors.setter
+    def latent_rgb_factors(self, rows: list | None) -> None:
+        self.rgb_fit = rows
 
     @property
     def sampling_override(self):

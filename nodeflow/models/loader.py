@@ -20,7 +20,7 @@ from .diffusion_model import DiffusionModel
 from .family import ModelFamily, TextTower, family_named
 from .patching import PatchedModule
 from .preview import remember_latent_space
-from .vae_model import VAE, fit_latent_rgb, preview_decoder
+from .vae_model import VAE, LazyRGBFit, preview_decoder
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,25 @@ def load_checkpoint(
         raise
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
-    unet_dtype = manager.dtype("unet") if manager is not None else torch.float32
-    prefix = info.prefixes["unet"]
-    # the diffusion model's tensors are cast as they are read (no second copy of a multi-GB network)
-    sd = stream_state_dict(path, lambda name, stored: unet_dtype if name.startswith(prefix) else None)
+    # every component's tensors are cast to its compute dtype as they are read (no second copy)
+    sd = stream_state_dict(path, component_dtypes(info, manager))
     return build_checkpoint(info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction)
+
+
+def component_dtypes(info: CheckpointInfo, manager):
+    """(tensor name, stored dtype) -> the dtype its component computes in (None: not a weight of
+    a component this checkpoint builds), as ``stream_state_dict`` asks."""
+    unet = manager.dtype("unet") if manager is not None else torch.float32
+    vae = manager.dtype("vae") if manager is not None else torch.float32
+    by_prefix = [(info.prefixes["unet"], unet)]
+    by_prefix += [(c["prefix"], unet) for c in info.text_configs]  # text towers follow the UNet's dtype
+    if "vae" in info.prefixes:
+        by_prefix.append((info.prefixes["vae"], vae))
+
+    def dtype_for(name: str, stored: torch.dtype) -> torch.dtype | None:
+        return next((dtype for prefix, dtype in by_prefix if name.startswith(prefix)), None)
+
+    return dtype_for
 
 
 def load_checkpoint_state(
@@ -164,7 +178,7 @@ def build_checkpoint(
         clip = make_clip(encoders, family, manager)
     model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=source)
     if vae is not None:
-        model.latent_rgb_factors = fit_latent_rgb(vae)
+        model.rgb_fit = LazyRGBFit(vae)
         model.preview_vae = preview_decoder(vae)
         remember_latent_space(model)
     log.info("loaded %s: %s", source, family.label)

@@ -27,7 +27,7 @@ def _space(latent_format) -> tuple:
 
 def remember_latent_space(model) -> None:
     """``model`` came with its VAE: lone UNets of its latent space preview the same way."""
-    factors = getattr(model, "latent_rgb_factors", None)
+    factors = getattr(model, "rgb_fit", None)  # rows, or a lazy fit resolved when a preview needs it
     vae = getattr(model, "preview_vae", None)
     if factors is not None or vae is not None:
         _SPACES[_space(model.latent_format)] = (factors, weakref.ref(vae) if vae is not None else None)
@@ -49,6 +49,7 @@ def latent_preview(model, latent: torch.Tensor) -> Image.Image:
     fitted = getattr(model, "latent_rgb_factors", None)
     if vae is None and fitted is None and _space(model.latent_format) in _SPACES:
         fitted, vae_ref = _SPACES[_space(model.latent_format)]
+        fitted = fitted() if callable(fitted) else fitted
         vae = vae_ref() if vae_ref is not None else None
     if vae is not None:
         image = vae.decode(latent[:1].float())[0]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
+
+if TYPE_CHECKING:  # spandrel (and torchvision, torch._dynamo under it) costs ~2.5 s: imported when a model loads
+    from spandrel import ImageModelDescriptor
 
 SAFETENSORS_EXTENSIONS = (".safetensors", ".sft")
 PICKLE_EXTENSIONS = (".pth", ".pt", ".ckpt", ".bin")
@@ -38,6 +40,8 @@ def load_upscale_model(path: Path | str) -> ImageModelDescriptor:
     """Read ``path`` and return spandrel's ImageModelDescriptor (``.scale``, ``.supports_half``,
     ``.supports_bfloat16``, ``.model``) on the CPU in eval mode; ValueError naming the file and
     the fix when the file cannot be read safely or is not a supported upscale model."""
+    from spandrel import ImageModelDescriptor, ModelLoader, UnsupportedModelError
+
     path = Path(path)
     state = normalise_state_dict(read_state_dict(path), path)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -148,6 +149,21 @@ def preview_decoder(vae: VAE) -> VAE | None:
     projection is a fair preview for the released SD VAEs but not for every VAE (the demo one's
     latents are far from linear in colour), and a tiny VAE decodes faster than a UNet step."""
     return vae if sum(p.numel() for p in vae.module.parameters()) <= PREVIEW_DECODE_MAX_PARAMS else None
+
+
+class LazyRGBFit:
+    """``fit_latent_rgb(vae)`` computed on the first call (the first live preview), once for every
+    clone sharing it: a checkpoint load does not pay for encoding colours nobody may look at."""
+
+    def __init__(self, vae: VAE) -> None:
+        self._vae, self._rows = vae, None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> list[list[float]]:
+        with self._lock:
+            if self._rows is None:
+                self._rows = fit_latent_rgb(self._vae)
+            return self._rows
 
 
 @torch.no_grad()

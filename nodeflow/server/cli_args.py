@@ -23,6 +23,12 @@ def parser() -> argparse.ArgumentParser:
         help="keep the diffusion model and text encoders in fp16 (half the memory; the VAE stays fp32)",
     )
     p.add_argument(
+        "--plain-convolutions",
+        action="store_true",
+        help="use torch's convolution kernels on small feature maps too (bit-identical to torch's own convolution; "
+        "slower at small latents on CPU)",
+    )
+    p.add_argument(
         "--base-directory",
         default=None,
         help="folder holding models/ input/ output/ temp/ user/ (default: the NodeFlow folder)",
