@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -30,11 +32,18 @@ def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
 
 
 def build_module(
-    cls_factory, state: dict[str, torch.Tensor], dtype: torch.dtype, what: str, ignore_missing: tuple[str, ...] = ()
+    cls_factory,
+    state: dict[str, torch.Tensor],
+    dtype: torch.dtype,
+    what: str,
+    ignore_missing: tuple[str, ...] = (),
+    module: torch.nn.Module | None = None,
 ) -> torch.nn.Module:
-    """Instantiate on the meta device, assign ``state`` (strict), cast to ``dtype``."""
-    with torch.device("meta"):
-        module = cls_factory()
+    """Instantiate on the meta device (or take ``module``, already built there), assign ``state``
+    (strict), cast to ``dtype``."""
+    if module is None:
+        with torch.device("meta"):
+            module = cls_factory()
     missing, unexpected = module.load_state_dict(state, strict=False, assign=True)
     missing = [k for k in missing if not k.endswith("position_ids") and k not in ignore_missing]
     if missing or unexpected:
@@ -54,9 +63,37 @@ def build_module(
     return module.eval().requires_grad_(False)
 
 
-def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype) -> torch.nn.Module:
+def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype, meta: torch.nn.Module | None = None) -> torch.nn.Module:
     state = info.family.to_network(_sub(sd, info.prefixes["unet"]), info.unet_config)
-    return build_module(lambda: info.family.network(info.unet_config), state, dtype, "UNet")
+    return build_module(lambda: info.family.network(info.unet_config), state, dtype, "UNet", module=meta)
+
+
+def prepare_in_background(info: CheckpointInfo) -> Callable[[], torch.nn.Module | None]:
+    """Import the network code (diffusers and transformers take seconds to import on a cold start)
+    and build the diffusion network on the meta device in a thread while the caller reads the
+    file; returns ``join()`` -> that meta network (None if building failed: the caller builds it
+    again and reports the error)."""
+    built: dict = {}
+
+    def work() -> None:
+        try:
+            with torch.device("meta"):
+                built["unet"] = info.family.network(info.unet_config)
+            if info.vae_config is not None:
+                import diffusers.models.autoencoders.autoencoder_kl  # noqa: F401 (imported for its side effect: loaded once)
+            if info.text_configs:
+                import transformers.models.clip.modeling_clip  # noqa: F401 (imported for its side effect: loaded once)
+        except Exception:
+            log.debug("background network build failed", exc_info=True)
+
+    thread = threading.Thread(target=work, name="nodeflow-network-code", daemon=True)
+    thread.start()
+
+    def join() -> torch.nn.Module | None:
+        thread.join()
+        return built.get("unet")
+
+    return join
 
 
 def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
@@ -116,9 +153,12 @@ def load_checkpoint(
         raise
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
+    network_code = prepare_in_background(info)
     # every component's tensors are cast to its compute dtype as they are read (no second copy)
     sd = stream_state_dict(path, component_dtypes(info, manager))
-    return build_checkpoint(info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction)
+    return build_checkpoint(
+        info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction, network_code()
+    )
 
 
 def component_dtypes(info: CheckpointInfo, manager):
@@ -163,9 +203,10 @@ def build_checkpoint(
     output_vae: bool,
     output_clip: bool,
     prediction: str | None,
+    meta_unet: torch.nn.Module | None = None,
 ) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     dtype = manager.dtype("unet") if manager is not None else torch.float32
-    unet = _unet(info, sd, dtype)
+    unet = _unet(info, sd, dtype, meta_unet)
     vae = None
     if output_vae and info.vae_config is not None:
         vae_dtype = manager.dtype("vae") if manager is not None else torch.float32
