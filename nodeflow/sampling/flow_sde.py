@@ -110,6 +110,11 @@ def _run_on_flow(fn, denoise, x, sigmas, extra: SamplerExtras, options: dict, br
     if brownian:  # the tree spans the flow schedule before the offset, as ComfyUI builds it
         extra = with_brownian_noise(extra, x, torch.tensor(flow), on_device=bool(options.get("on_device", False)))
     flow = offset_first_sigma(flow, extra.schedule)
+    if any(s >= 1.0 for s in flow[1:]):
+        raise ValueError(
+            f"{getattr(fn, '__name__', 'sampler')}: a rectified-flow model's sigmas must stay below 1 after the "
+            f"first (got {max(flow[1:])}); check the custom sigmas"
+        )
     ve = [to_ve(s) for s in flow]
     # schedule points map back exactly (also from the float32 sigma tensor a Run hands the denoiser);
     # sigmas in between (a solver's midpoints) by the formula

@@ -233,3 +233,18 @@ def test_callback_sees_flow_x():
     # x at sigma s has spread sqrt((1 - s)^2 TAU^2 + s^2): below 1 everywhere on the flow line
     assert all(float(std) < 1.1 for _, std in seen), seen
     assert torch.isfinite(out).all()
+
+
+def test_a_run_that_stops_early_hands_back_x_on_the_flow_line():
+    """Sigmas ending above 0 (a split schedule): the result is x at that sigma, (1 - s) x0 + s n."""
+    sigmas = calculate_sigmas(SCHEDULE, "simple", 40)[:31]  # stop at sigma ~0.2
+    s = float(sigmas[-1])
+    out = SAMPLERS["dpmpp_2m_sde"](exact_denoiser, start(), sigmas, extra=SamplerExtras(seed=3, schedule=SCHEDULE))
+    assert float(out.mean()) == pytest.approx((1 - s) * MU, abs=0.01)
+    assert float(out.std()) == pytest.approx(math.sqrt((1 - s) ** 2 * TAU**2 + s * s), rel=0.05)
+
+
+def test_sigma_one_after_the_first_is_a_clear_error():
+    sigmas = torch.tensor([1.0, 1.0, 0.5, 0.0])
+    with pytest.raises(ValueError, match="below 1 after the first"):
+        SAMPLERS["er_sde"](exact_denoiser, start((1, 1, 4, 4)), sigmas, extra=SamplerExtras(schedule=SCHEDULE))
