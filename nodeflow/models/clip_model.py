@@ -218,12 +218,12 @@ class CLIP(ClipFacade):
         return cond, pooled
 
     def _device_for(self, enc: TextEncoder) -> torch.device:
-        return self.manager.device if self.manager is not None else torch.device("cpu")
+        return self.manager.text_encoder_device() if self.manager is not None else torch.device("cpu")
 
     def _use(self, enc: TextEncoder):
         import contextlib
 
-        return self.manager.use(enc.model.module) if self.manager is not None else contextlib.nullcontext()
+        return self.manager.use_text_encoder(enc.model.module) if self.manager is not None else contextlib.nullcontext()
 
     def memory_bytes(self) -> int:
         return sum(sum(p.numel() * p.element_size() for p in e.model.module.parameters()) for e in self.encoders)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .convert_rules import Rule, apply_rules
+from .convert_rules import Rule, apply_rules, invert_rules
 
 Shape = tuple[int, ...]
 
@@ -103,3 +103,8 @@ def flux_rules(config: dict) -> list[Rule]:
 
 def flux_to_diffusers(state: Mapping[str, torch.Tensor], config: dict) -> dict[str, torch.Tensor]:
     return apply_rules(state, flux_rules(config), "Flux transformer")
+
+
+def flux_from_diffusers(state: Mapping[str, torch.Tensor], config: dict) -> dict[str, torch.Tensor]:
+    """The network's tensors under the released names (for saving), by the same table inverted."""
+    return invert_rules(state, flux_rules(config), "Flux transformer")

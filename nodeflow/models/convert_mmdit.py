@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .convert_rules import Rule, apply_rules
+from .convert_rules import Rule, apply_rules, invert_rules
 
 Shape = tuple[int, ...]
 
@@ -46,6 +46,11 @@ def mmdit_config(shapes: Mapping[str, Shape], family=None, pooled_dim=None) -> d
 
 def mmdit_to_diffusers(state: Mapping[str, torch.Tensor], config: dict) -> dict[str, torch.Tensor]:
     return apply_rules(state, mmdit_rules(config), "SD3 transformer")
+
+
+def mmdit_from_diffusers(state: Mapping[str, torch.Tensor], config: dict) -> dict[str, torch.Tensor]:
+    """The network's tensors under the released names (for saving), by the same table inverted."""
+    return invert_rules(state, mmdit_rules(config), "SD3 transformer")
 
 
 def mmdit_rules(config: dict) -> list[Rule]:

@@ -1,8 +1,9 @@
 """Renaming tables for transformer checkpoints (SD3's MMDiT, Flux): a ``Rule`` maps one released
 module onto one or more network modules (a fused q/k/v or q/k/v/mlp weight is split along its
 output rows; a modulation's shift/scale halves may be swapped). The same table renames a file
-(``apply_rules``) and tells a LoRA on a fused released layer which rows of which network weights
-it changes (``lora_targets``)."""
+(``apply_rules``), renames a network back to the released names for saving (``invert_rules``) and
+tells a LoRA on a fused released layer which rows of which network weights it changes
+(``lora_targets``)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,7 @@ def apply_rules(state: Mapping[str, torch.Tensor], rules: list[Rule], what: str)
     out: dict[str, torch.Tensor] = {}
     used: set[str] = set()
     for rule in rules:
-        suffixes = (("scale", "weight"),) if rule.scale_to_weight else (("weight", "weight"), ("bias", "bias"))
-        if rule.raw:
-            suffixes = (("", ""),)
-        for src_suffix, dst_suffix in suffixes:
+        for src_suffix, dst_suffix in _suffixes(rule):
             key = f"{rule.source}.{src_suffix}".rstrip(".")
             if key not in state:
                 if src_suffix == "bias":
@@ -53,6 +51,40 @@ def apply_rules(state: Mapping[str, torch.Tensor], rules: list[Rule], what: str)
         raise ValueError(
             f"{what}: {len(unknown)} tensors the detected architecture has no place for (first: {unknown[:3]})"
         )
+    return out
+
+
+def _suffixes(rule: Rule) -> tuple[tuple[str, str], ...]:
+    """(released suffix, network suffix) pairs a rule renames."""
+    if rule.raw:
+        return (("", ""),)
+    if rule.scale_to_weight:
+        return (("scale", "weight"),)
+    return (("weight", "weight"), ("bias", "bias"))
+
+
+def invert_rules(state: Mapping[str, torch.Tensor], rules: list[Rule], what: str) -> dict[str, torch.Tensor]:
+    """Network tensors -> released tensors by the same ``rules`` (fused parts concatenated in row order,
+    swapped halves swapped back); every network tensor must have a place (clear error otherwise)."""
+    out: dict[str, torch.Tensor] = {}
+    used: set[str] = set()
+    for rule in rules:
+        for src_suffix, dst_suffix in _suffixes(rule):
+            keys = [f"{target}.{dst_suffix}".rstrip(".") for target in rule.targets]
+            present = [k in state for k in keys]
+            if not any(present) and src_suffix == "bias":
+                continue
+            if not all(present):
+                missing = keys[present.index(False)]
+                raise ValueError(f"{what}: network tensor {missing!r} is missing; the model is not this architecture")
+            used.update(keys)
+            value = torch.cat([state[k] for k in keys], dim=0) if len(keys) > 1 else state[keys[0]]
+            if rule.swap:
+                value = _swap(value)  # swapping the halves is its own inverse
+            out[f"{rule.source}.{src_suffix}".rstrip(".")] = value
+    unknown = sorted(set(state) - used)
+    if unknown:
+        raise ValueError(f"{what}: {len(unknown)} network tensors with no released name (first: {unknown[:3]})")
     return out
 
 

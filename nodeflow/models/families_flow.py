@@ -94,6 +94,12 @@ def _mmdit_to(state, config):
     return mmdit_to_diffusers(state, config)
 
 
+def _mmdit_from(state, config):
+    from .convert_mmdit import mmdit_from_diffusers
+
+    return mmdit_from_diffusers(state, config)
+
+
 def _mmdit_lora(config):
     from .convert_mmdit import mmdit_rules
     from .convert_rules import network_to_released
@@ -118,6 +124,12 @@ def _flux_to(state, config):
     from .convert_flux import flux_to_diffusers
 
     return flux_to_diffusers(state, config)
+
+
+def _flux_from(state, config):
+    from .convert_flux import flux_from_diffusers
+
+    return flux_from_diffusers(state, config)
 
 
 # -------------------------------------------------------------------------------- conditioning
@@ -242,6 +254,7 @@ SD3 = ModelFamily(
     read_config=_read_mmdit,
     network=mmdit_network,
     to_network=_mmdit_to,
+    from_network=_mmdit_from,
     forward=mmdit_forward,
     lora_names=_mmdit_lora,
     combine_text=sd3_combine,
@@ -275,6 +288,7 @@ FLUX_SCHNELL = ModelFamily(
     read_config=_read_flux,
     network=flux_network,
     to_network=_flux_to,
+    from_network=_flux_from,
     forward=flux_forward,
     lora_names=_flux_lora,
     combine_text=flux_combine,
@@ -297,6 +311,7 @@ FLUX = ModelFamily(
     read_config=_read_flux,
     network=flux_network,
     to_network=_flux_to,
+    from_network=_flux_from,
     forward=flux_forward,
     lora_names=_flux_lora,
     combine_text=flux_combine,

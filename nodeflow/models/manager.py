@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from .block_stream import BlockStream
+
 log = logging.getLogger(__name__)
 
 
@@ -107,6 +109,8 @@ class ModelManager:
         self._sizes: dict[tuple, int] = {}  # key -> entry_bytes of the loaded model, measured once
         self._resident: OrderedDict[int, torch.nn.Module] = OrderedDict()  # id -> module on device (LRU)
         self._lock = threading.RLock()
+        self._streams: dict[int, BlockStream] = {}  # id -> a module run block by block (--lowvram)
+        self._placed_sizes: dict[int, int] = {}  # id -> bytes of each module placed so far (use_text_encoder)
         self.loads = 0  # models loaded from disk (cache misses) since start: what Ray's affinity saves
 
     # dtype policy -----------------------------------------------------------------------------
@@ -162,13 +166,13 @@ class ModelManager:
     def use(self, *modules: torch.nn.Module) -> Iterator[torch.device]:
         """Place ``modules`` on the compute device for the duration of the block. Running out of
         memory unloads every model and raises an error that says what to do."""
-        on_device = self.device.type != "cpu"
+        on_device = self.places_modules()
         try:
             if on_device:
                 with self._lock:
                     self._make_room(sum(module_bytes(m) for m in modules), keep={id(m) for m in modules})
                     for m in modules:
-                        m.to(self.device)
+                        self._place(m)
                         self._resident[id(m)] = m
                         self._resident.move_to_end(id(m))
             yield self.device
@@ -200,7 +204,57 @@ class ModelManager:
     def _offload(self, key: int) -> None:
         module = self._resident.pop(key, None)
         if module is not None:
-            module.to(self.offload_device)
+            self._unplace(module)
+
+    # placement details: --lowvram streaming, text encoders ---------------------------------------
+    def places_modules(self) -> bool:
+        """Whether ``use`` moves modules (a compute device apart from the offload device)."""
+        return self.device != self.offload_device
+
+    def _place(self, module: torch.nn.Module) -> None:
+        """The whole module onto the device; with --lowvram a module over the VRAM budget is run block
+        by block instead (``BlockStream``), so the device never holds more than the budget."""
+        size = module_bytes(module)
+        self._placed_sizes[id(module)] = size
+        if self.lowvram and self.vram_budget is not None and size > self.vram_budget:
+            if id(module) not in self._streams:
+                self._streams[id(module)] = BlockStream(module, self.device, self.offload_device, self.vram_budget)
+            return
+        module.to(self.device)
+
+    def _unplace(self, module: torch.nn.Module) -> None:
+        stream = self._streams.pop(id(module), None)
+        if stream is not None:
+            stream.close()
+        module.to(self.offload_device)
+
+    def device_bytes(self) -> int:
+        """Bytes on the device now: resident modules, and what streamed ones hold at this moment."""
+        with self._lock:
+            return sum(
+                self._streams[key].live_bytes if key in self._streams else module_bytes(m)
+                for key, m in self._resident.items()
+            )
+
+    def text_encoder_device(self) -> torch.device:
+        """Where text encoders run: the CPU with --lowvram (as ComfyUI's text_encoder_device), else the device."""
+        return self.offload_device if self.lowvram else self.device
+
+    @contextlib.contextmanager
+    def use_text_encoder(self, module: torch.nn.Module) -> Iterator[torch.device]:
+        """``use`` for a text encoder. With --lowvram it stays on the CPU. Otherwise, when VRAM is short
+        (the encoder and the biggest module placed before, e.g. the diffusion model of the last prompt,
+        do not fit the budget together), it is offloaded as soon as the encoding is done, so the big T5
+        never waits on the device for LRU eviction."""
+        if self.lowvram or not self.places_modules():
+            yield self.text_encoder_device()
+            return
+        with self.use(module) as device:
+            yield device
+        with self._lock:
+            others = max((n for key, n in self._placed_sizes.items() if key != id(module)), default=0)
+            if self.vram_budget is not None and module_bytes(module) + others > self.vram_budget:
+                self._offload(id(module))
 
     def free(self) -> None:
         """Unload every model (the /free route with unload_models, and after out-of-memory)."""

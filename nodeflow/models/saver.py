@@ -1,5 +1,8 @@
 """Write MODEL + CLIP + VAE as one single-file checkpoint in the released (original) layout, so
-that loading it back gives identical weights (and other tools read it as an SD file)."""
+that loading it back gives identical weights (and other tools read it as an SD file). SD3 and Flux
+models are written as the all-in-one files of those families are laid out (the transformer renamed
+back by the family's rename table, the VAE in the original layout, the text towers in transformers'
+names under ``text_encoders.*``)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from .clip_model import CLIP
 from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_hf
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
+from .text_towers import released_tower_state
 from .vae_model import VAE
 
 
@@ -47,6 +51,9 @@ def checkpoint_state(
                 raise ValueError(f"a {enc.name} text encoder does not belong in a {model.family.label} checkpoint")
             enc.model.activate()
             state = _state(enc.model.module, dtype)
+            if tower.kind in ("hf_clip", "t5"):  # SD3 / Flux all-in-one files: transformers names under the prefix
+                tensors.update(released_tower_state(state, tower))
+                continue
             if (
                 tower.kind == "clip_l"
             ):  # OpenAI CLIP layout (released SDXL files carry its position ids, SD1.5 files not)

@@ -75,6 +75,25 @@ def tower_from_state(state: Mapping[str, torch.Tensor], tower: TextTower, dtype:
         raise ModelFileError(f"{what} could not be built ({exc})") from None
 
 
+def released_tower_state(state: Mapping[str, torch.Tensor], tower: TextTower) -> dict[str, torch.Tensor]:
+    """A transformers-layout tower's module tensors under the names an all-in-one SD3 / Flux file
+    gives them (``tower.prefix`` + transformers names): T5 without its tied ``encoder.embed_tokens``
+    copy, CLIP with a ``text_projection`` (identity for a tower loaded without one, which ComfyUI
+    reads the same way) as ComfyUI's saves lay them out."""
+    out = {k: v for k, v in state.items() if not k.endswith("position_ids")}
+    if tower.kind == "t5":
+        out.pop("encoder.embed_tokens.weight", None)
+    else:  # the text body under text_model. whatever level the installed transformers class keeps it at
+        out = {
+            k if k == "text_projection.weight" or k.startswith("text_model.") else "text_model." + k: v
+            for k, v in out.items()
+        }
+        if "text_projection.weight" not in out:
+            norm = out["text_model.final_layer_norm.weight"]
+            out["text_projection.weight"] = torch.eye(norm.shape[0], dtype=norm.dtype)
+    return {tower.prefix + k: v for k, v in out.items()}
+
+
 # the family each CLIPLoader / DualCLIPLoader / TripleCLIPLoader type makes
 CLIP_TYPE_FAMILIES = {"sd3": "sd3", "flux": "flux", "sdxl": "sdxl", "stable_diffusion": "sd1"}
 

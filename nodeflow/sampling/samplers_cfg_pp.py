@@ -14,6 +14,7 @@ import math
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, needs_uncond
+from .flow_sde import in_half_log_snr
 
 __all__ = ["dpmpp_2m_cfg_pp", "dpmpp_2s_ancestral_cfg_pp", "euler_ancestral_cfg_pp", "euler_cfg_pp"]
 
@@ -35,6 +36,7 @@ def _euler_cfg_pp_walk(run: Run, x: torch.Tensor, eta: float) -> torch.Tensor:
 
 @needs_uncond
 @torch.no_grad()
+@in_half_log_snr()
 def euler_cfg_pp(
     denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
 ) -> torch.Tensor:
@@ -44,6 +46,7 @@ def euler_cfg_pp(
 
 @needs_uncond
 @torch.no_grad()
+@in_half_log_snr()
 def euler_ancestral_cfg_pp(
     denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
 ) -> torch.Tensor:

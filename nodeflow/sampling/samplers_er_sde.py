@@ -21,6 +21,7 @@ import math
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras
+from .flow_sde import in_half_log_snr
 
 __all__ = ["er_sde", "er_sde_noise_scale"]
 
@@ -50,6 +51,7 @@ def _stage_integrals(s: float, s_next: float) -> tuple[float, float]:
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def er_sde(
     denoise: Denoiser,
     x: torch.Tensor,

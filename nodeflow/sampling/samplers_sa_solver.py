@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, lam
+from .flow_sde import in_half_log_snr
 from .schedules import DiscreteSchedule
 
 __all__ = ["sa_solver", "sa_solver_pece", "stochastic_adams_weights"]
@@ -114,6 +115,7 @@ def _sa_solver(run: Run, x: torch.Tensor, predictor_order: int, corrector_order:
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def sa_solver(
     denoise: Denoiser,
     x: torch.Tensor,
@@ -129,6 +131,7 @@ def sa_solver(
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def sa_solver_pece(
     denoise: Denoiser,
     x: torch.Tensor,

@@ -19,6 +19,7 @@ import torch
 
 from ._common import Denoiser, Run, SamplerExtras, ancestral_split, lam, phi
 from .brownian import with_brownian_noise
+from .flow_sde import in_half_log_snr
 
 __all__ = [
     "dpmpp_2m_sde",
@@ -61,6 +62,7 @@ def _exp_step(x: torch.Tensor, denoised: torch.Tensor, s: float, target: float) 
 
 
 @torch.no_grad()
+@in_half_log_snr(brownian=True)
 def dpmpp_sde(
     denoise: Denoiser,
     x: torch.Tensor,
@@ -127,6 +129,7 @@ def _dpmpp_2m_sde(run: Run, x: torch.Tensor, heun: bool) -> torch.Tensor:
 
 
 @torch.no_grad()
+@in_half_log_snr(brownian=True)
 def dpmpp_2m_sde(
     denoise: Denoiser,
     x: torch.Tensor,
@@ -148,6 +151,7 @@ def dpmpp_2m_sde_gpu(
 
 
 @torch.no_grad()
+@in_half_log_snr(brownian=True)
 def dpmpp_2m_sde_heun(
     denoise: Denoiser,
     x: torch.Tensor,
@@ -169,6 +173,7 @@ def dpmpp_2m_sde_heun_gpu(
 
 
 @torch.no_grad()
+@in_half_log_snr(brownian=True)
 def dpmpp_3m_sde(
     denoise: Denoiser,
     x: torch.Tensor,

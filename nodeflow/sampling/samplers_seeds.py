@@ -20,6 +20,7 @@ import math
 import torch
 
 from ._common import Denoiser, Run, SamplerExtras, lam, phi
+from .flow_sde import in_half_log_snr
 
 __all__ = ["exp_heun_2_x0", "exp_heun_2_x0_sde", "seeds_2", "seeds_3"]
 
@@ -78,6 +79,7 @@ def _seeds_2_walk(run: Run, x: torch.Tensor, eta: float, r: float, phi_2: bool) 
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def seeds_2(
     denoise: Denoiser,
     x: torch.Tensor,
@@ -98,6 +100,7 @@ def seeds_2(
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def exp_heun_2_x0(
     denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
 ) -> torch.Tensor:
@@ -107,6 +110,7 @@ def exp_heun_2_x0(
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def exp_heun_2_x0_sde(
     denoise: Denoiser, x: torch.Tensor, sigmas: torch.Tensor, *, extra: SamplerExtras | None = None
 ) -> torch.Tensor:
@@ -116,6 +120,7 @@ def exp_heun_2_x0_sde(
 
 
 @torch.no_grad()
+@in_half_log_snr()
 def seeds_3(
     denoise: Denoiser,
     x: torch.Tensor,

@@ -93,28 +93,9 @@ def test_network_gets_sigma_times_multiplier_and_the_noise_is_flow_interpolated(
     assert max(aura.unet.module.calls) == pytest.approx(1.0)
 
 
-# samplers whose noise model is the VE one (documented in docs/ARCHITECTURE.md as not yet flow-aware)
-VE_ONLY = {
-    "dpmpp_sde",
-    "dpmpp_sde_gpu",
-    "dpmpp_2m_sde",
-    "dpmpp_2m_sde_gpu",
-    "dpmpp_2m_sde_heun",
-    "dpmpp_2m_sde_heun_gpu",
-    "dpmpp_3m_sde",
-    "dpmpp_3m_sde_gpu",
-    "ddpm",
-    "er_sde",
-    "sa_solver",
-    "sa_solver_pece",
-    "exp_heun_2_x0_sde",
-    "seeds_2",
-    "seeds_3",
-    "res_multistep_ancestral",
-    "res_multistep_ancestral_cfg_pp",
-    "euler_ancestral_cfg_pp",
-    "dpmpp_2s_ancestral_cfg_pp",
-}
+# samplers that add noise the VE way on a flow model, as ComfyUI's do (no CONST branch in ComfyUI:
+# ddpm, res_multistep's ancestral step, and the dpmpp_2s_ancestral_cfg_pp formulation NodeFlow follows)
+VE_ONLY = {"ddpm", "res_multistep_ancestral", "res_multistep_ancestral_cfg_pp", "dpmpp_2s_ancestral_cfg_pp"}
 
 
 # these stop at the last non-zero sigma and return x there, as ComfyUI's do

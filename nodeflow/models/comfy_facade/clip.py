@@ -69,7 +69,7 @@ class ClipPatcher(ModelPatcherFacade):
     @property
     def device(self) -> torch.device:
         manager = self.clip.manager
-        return manager.device if manager is not None else torch.device("cpu")
+        return manager.text_encoder_device() if manager is not None else torch.device("cpu")
 
     @property
     def dtype(self) -> torch.dtype:

@@ -84,6 +84,9 @@ def unet_inital_load_device(parameters: int = 0, dtype: Any = None) -> torch.dev
 
 
 def text_encoder_device() -> torch.device:
+    manager = _manager()
+    if manager is not None and hasattr(manager, "text_encoder_device"):
+        return manager.text_encoder_device()  # the CPU with --lowvram, as ComfyUI's
     return get_torch_device()
 
 
