@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .checkpoint_file import ModelFileError, load_state_dict
+from .context_cache import cache_context_projections
 from .control_layouts import (
     FOLDER_ONLY_ARGS,
     ControlFileError,
@@ -79,6 +80,7 @@ def control_from_state(
         network = _build(layout, sd, model, dtype, source)
     except ControlFileError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
+    cache_context_projections(network)
     return ControlNet(choose_conv_kernels(network, manager), layout, manager, source)
 
 

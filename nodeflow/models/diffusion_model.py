@@ -12,6 +12,7 @@ import torch
 
 from .comfy_facade.patcher import ModelPatcherFacade
 from .comfy_facade.state import FacadeState
+from .context_cache import cache_context_projections
 from .family import ModelFamily, family_named
 from .latent_format import LatentFormat
 from .patching import PatchedModule
@@ -37,6 +38,7 @@ class DiffusionModel(ModelPatcherFacade):
         if isinstance(self.family, str):
             self.family = family_named(self.family)
         choose_conv_kernels(self.unet.module, self.manager)
+        cache_context_projections(self.unet.module)
 
     def clone(self) -> DiffusionModel:
         return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())
