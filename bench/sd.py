@@ -8,7 +8,7 @@ Prints JSON with, all measured in this run:
 - ``warm_s``: the same prompt with a new seed through the engine (models cached), and ``floor_s``:
   the same network calls made directly (2 text encodings, 6 batched UNet calls, 1 decode) with
   NodeFlow's kernels; ``floor_torch_s``: those calls with torch's own convolution kernels
-  everywhere (``--plain-convolutions``): the kernels ComfyUI's own UNet calls on this CPU.
+  everywhere (``--plain-kernels``): the kernels ComfyUI's own UNet calls on this CPU.
 - ``vs_comfyui_estimate``: ComfyUI is not installable here (offline, not on PyPI), so its time is
   estimated from the issue's side-by-side table, where NodeFlow's warm run equalled its torch floor
   and ComfyUI's warm run took 8.1/8.6 of it: ComfyUI warm = floor_torch_s x 8.1/8.6, and ComfyUI
@@ -16,7 +16,7 @@ Prints JSON with, all measured in this run:
   Goal: warm and cold <= 0.6x. The ratios to the table's absolute seconds are printed beside them
   (this shared machine ran the same floor up to 1.7x slower than when the table was made).
 - ``default_vs_torch_kernels``: the difference of the final image between the default and
-  ``--plain-convolutions`` (0..255 units).
+  ``--plain-kernels`` (0..255 units).
 - ``controlnet`` (SD1.5): s/step with none, one and two ControlNets; goal one <= 0.6x a UNet step.
 - ``fast_modes``: each opt-in mode's s/step and difference to the default (bench/sd_modes.py).
 
@@ -146,14 +146,14 @@ def image(model, clip, vae, seed: int):
 
 
 def kernels_difference(model, clip, vae) -> dict:
-    from nodeflow.models.small_conv import use_plain_convs, use_small_input_convs
+    from nodeflow.models.kernels import use_kernels
 
     default = image(model, clip, vae, 7)
-    use_plain_convs(model.unet.module)
+    use_kernels(model.unet.module, plain=True)
     try:
         torch_kernels = image(model, clip, vae, 7)
     finally:
-        use_small_input_convs(model.unet.module)
+        use_kernels(model.unet.module)
     diff = (default - torch_kernels).abs()
     return {"max_abs_0_255": round(float(diff.max()), 5), "mean_abs_0_255": round(float(diff.mean()), 6)}
 
@@ -216,7 +216,7 @@ def main() -> None:
         return cold_child(args.cold_child, args.ckpt)
     import torch
 
-    from nodeflow.models.small_conv import use_plain_convs, use_small_input_convs
+    from nodeflow.models.kernels import use_kernels
     from tests.sd.full_size import random_checkpoint, random_controlnet
 
     family = "sdxl" if args.sdxl else "sd15"
@@ -233,9 +233,9 @@ def main() -> None:
         for seed in range(1, args.repeats + 1):  # interleaved, so drift of a shared machine hits all alike
             warm.append(run(engine, seed, ckpt))
             floors.append(floor(model, clip, vae, args.sdxl))
-            use_plain_convs(unet)
+            use_kernels(unet, plain=True)
             torch_floors.append(floor(model, clip, vae, args.sdxl))
-            use_small_input_convs(unet)
+            use_kernels(unet)
         difference = kernels_difference(model, clip, vae)
         weights = weight_bytes(model, clip, vae)
         controlnet = None

@@ -28,10 +28,10 @@ class Runtime:
     plugin_status: list = field(default_factory=list)
 
 
-def _model_manager(cpu: bool, lowvram: bool, force_fp16: bool = False, plain_convolutions: bool = False) -> Any:
+def _model_manager(cpu: bool, lowvram: bool, force_fp16: bool = False, plain_kernels: bool = False) -> Any:
     manager_mod = importlib.import_module("nodeflow.models.manager")
     force = importlib.import_module("torch").float16 if force_fp16 else None
-    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, force_dtype=force, plain_convolutions=plain_convolutions)
+    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, force_dtype=force, plain_kernels=plain_kernels)
 
 
 def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[str]]:
@@ -57,7 +57,7 @@ def build_runtime(
     cpu: bool = False,
     lowvram: bool = False,
     force_fp16: bool = False,
-    plain_convolutions: bool = False,
+    plain_kernels: bool = False,
     cache_ram_gb: float = 4.0,
     cache_enabled: bool = True,
     extra_model_paths: list[str] | None = None,
@@ -86,7 +86,7 @@ def build_runtime(
     for name in extra_node_modules or []:
         registry.add_module(importlib.import_module(name), source=name)
     models = _model_manager(
-        cpu, lowvram, force_fp16, plain_convolutions
+        cpu, lowvram, force_fp16, plain_kernels
     )  # before packs: they ask for devices at import
     folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
     unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))

@@ -45,7 +45,7 @@ class NodeFlowWorker:
             base if base and Path(base).is_dir() else None,
             cpu=settings.get("cpu", False),
             lowvram=settings.get("lowvram", False),
-            plain_convolutions=settings.get("plain_convolutions", False),
+            plain_kernels=settings.get("plain_kernels", False),
             cache_ram_gb=settings.get("cache_ram_gb", 4.0),
             cache_enabled=settings.get("cache_enabled", True),
             extra_model_paths=settings.get("extra_model_paths"),

@@ -14,11 +14,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .fast_linear import linear
+
 
 class ContextProjection(torch.nn.Linear):
     """An ``nn.Linear`` (same parameters and state dict) that reuses its last output for an equal input."""
 
     _memo: tuple | None = None  # (weights key, input, its version, output)
+    plain = False  # --plain-kernels: torch's F.linear, else oneDNN's (fast_linear)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
@@ -34,7 +37,7 @@ class ContextProjection(torch.nn.Linear):
                 if same and torch.equal(seen, x):
                     self._memo = (key, x, x._version, out)  # hold the newest context, not an old equal one
                     return out
-        out = F.linear(x, self.weight, self.bias)
+        out = F.linear(x, self.weight, self.bias) if self.plain else linear(x, self.weight, self.bias)
         # the input is held, not copied: every projection of a step sees the same context tensor
         self._memo = (key, x, x._version, out)
         return out

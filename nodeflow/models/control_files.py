@@ -15,7 +15,6 @@ from typing import Any
 import torch
 
 from .checkpoint_file import ModelFileError, load_state_dict
-from .context_cache import cache_context_projections
 from .control_layouts import (
     FOLDER_ONLY_ARGS,
     ControlFileError,
@@ -26,8 +25,8 @@ from .control_layouts import (
     strip_prefix,
 )
 from .control_model import ControlNet
+from .kernels import prepare_network
 from .loader import build_module
-from .small_conv import choose_conv_kernels
 
 
 def load_control_file(path: Path, manager: Any = None, model: Any = None) -> ControlNet:
@@ -80,8 +79,7 @@ def control_from_state(
         network = _build(layout, sd, model, dtype, source)
     except ControlFileError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
-    cache_context_projections(network)
-    return ControlNet(choose_conv_kernels(network, manager), layout, manager, source)
+    return ControlNet(prepare_network(network, manager), layout, manager, source)
 
 
 def _build(layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, source: str) -> torch.nn.Module:

@@ -12,11 +12,10 @@ import torch
 
 from .comfy_facade.patcher import ModelPatcherFacade
 from .comfy_facade.state import FacadeState
-from .context_cache import cache_context_projections
 from .family import ModelFamily, family_named
+from .kernels import prepare_network
 from .latent_format import LatentFormat
 from .patching import PatchedModule
-from .small_conv import choose_conv_kernels
 
 
 @dataclass
@@ -37,8 +36,7 @@ class DiffusionModel(ModelPatcherFacade):
     def __post_init__(self) -> None:
         if isinstance(self.family, str):
             self.family = family_named(self.family)
-        choose_conv_kernels(self.unet.module, self.manager)
-        cache_context_projections(self.unet.module)
+        prepare_network(self.unet.module, self.manager)
 
     def clone(self) -> DiffusionModel:
         return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())

@@ -94,13 +94,13 @@ class ModelManager:
         ram_budget_gb: float = 12.0,
         vram_budget_gb: float | None = None,
         force_dtype: torch.dtype | None = None,
-        plain_convolutions: bool = False,
+        plain_kernels: bool = False,
     ) -> None:
         self.device = torch.device(device) if device is not None else pick_device(cpu)
         self.offload_device = torch.device("cpu")
         self.lowvram = lowvram
         self.force_dtype = force_dtype  # --force-fp16: UNet and text encoders in this dtype (VAE stays fp32)
-        self.plain_convolutions = plain_convolutions  # --plain-convolutions: torch's kernels even on small maps
+        self.plain_kernels = plain_kernels  # --plain-kernels: torch's conv/linear kernels (kernels.py)
         self.ram_budget = int(ram_budget_gb * 2**30)
         if vram_budget_gb is None and self.device.type == "cuda":
             vram_budget_gb = torch.cuda.get_device_properties(self.device).total_memory / 2**30 * 0.85

@@ -9,7 +9,7 @@ plain linear layer over the centre weights (a ninth of the bytes).
 
 The result is the same sum in another order: it differs from torch's convolution in the last bits
 (about 1e-6 relative per layer; ``bench/sd.py`` reports the difference on a whole image).
-``--plain-convolutions`` keeps torch's kernels everywhere. Feature maps larger than ``MAX_PIXELS``
+``--plain-kernels`` keeps torch's kernels everywhere (``kernels.py``). Feature maps larger than ``MAX_PIXELS``
 output pixels use torch's kernels, which win there."""
 
 from __future__ import annotations
@@ -53,35 +53,3 @@ class SmallInputConv2d(torch.nn.Conv2d):
         if self._centre is None or self._centre[0] != key:
             self._centre = (key, weight[:, :, 1, 1].contiguous())
         return self._centre[1]
-
-
-def use_small_input_convs(module: torch.nn.Module) -> int:
-    """Turn every plain ``nn.Conv2d`` of ``module`` into a ``SmallInputConv2d`` in place (the
-    parameters, names and state dict stay as they are); returns how many were turned."""
-    turned = 0
-    for sub in module.modules():
-        if type(sub) is torch.nn.Conv2d:
-            sub.__class__ = SmallInputConv2d
-            turned += 1
-    return turned
-
-
-def use_plain_convs(module: torch.nn.Module) -> int:
-    """Undo ``use_small_input_convs`` (every conv back to torch's kernels); returns how many."""
-    turned = 0
-    for sub in module.modules():
-        if type(sub) is SmallInputConv2d:
-            sub.__class__ = torch.nn.Conv2d
-            sub.__dict__.pop("_centre", None)
-            turned += 1
-    return turned
-
-
-def choose_conv_kernels(module: torch.nn.Module, manager=None) -> torch.nn.Module:
-    """Small-input GEMM convolutions for a diffusion network or ControlNet, unless the model
-    manager was started with ``--plain-convolutions``; a module is walked once per choice."""
-    want = "plain" if getattr(manager, "plain_convolutions", False) else "small"
-    if getattr(module, "_nodeflow_convs", None) != want:
-        (use_plain_convs if want == "plain" else use_small_input_convs)(module)
-        module._nodeflow_convs = want
-    return module

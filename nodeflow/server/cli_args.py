@@ -23,10 +23,10 @@ def parser() -> argparse.ArgumentParser:
         help="keep the diffusion model and text encoders in fp16 (half the memory; the VAE stays fp32)",
     )
     p.add_argument(
-        "--plain-convolutions",
+        "--plain-kernels",
         action="store_true",
-        help="use torch's convolution kernels on small feature maps too (bit-identical to torch's own convolution; "
-        "slower at small latents on CPU)",
+        help="compute convolutions and linear layers with torch's own kernels (bit-identical to torch's modules; "
+        "slower on CPU, where NodeFlow runs small feature maps as one GEMM and linear layers through oneDNN)",
     )
     p.add_argument(
         "--base-directory",
