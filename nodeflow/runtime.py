@@ -85,9 +85,7 @@ def build_runtime(
     registry = builtin_registry()
     for name in extra_node_modules or []:
         registry.add_module(importlib.import_module(name), source=name)
-    models = _model_manager(
-        cpu, lowvram, force_fp16, plain_kernels
-    )  # before packs: they ask for devices at import
+    models = _model_manager(cpu, lowvram, force_fp16, plain_kernels)  # before packs: they ask for devices at import
     folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
     unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
     # ComfyUI's modules (folder_paths, nodes, comfy.model_management, ...) speak for this runtime
