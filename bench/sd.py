@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-STEPS, CFG, SIZE = 6, 7.0, 64
+STEPS, CFG = 6, 7.0
+SIZE = 64  # pixels; on a GPU 512 (SD1.5) / 1024 (SDXL) unless --size says otherwise
 # the issue's side-by-side table, seconds: (ComfyUI, NodeFlow then). SD1.5's from one run, where NodeFlow's
 # warm run equalled its torch floor; SDXL's ComfyUI runs ranged 11-20 s warm, 48-53 s cold.
 COMFY_TABLE = {
@@ -83,7 +84,7 @@ def make_engine(base: Path, **manager_options):
 
     env = Folders(base)
     env.ensure()
-    manager = ModelManager(cpu=True, **manager_options)
+    manager = ModelManager(**manager_options)  # the GPU when there is one, as the server would
     return Engine(builtin_registry(), env, models=manager), manager
 
 
@@ -97,6 +98,19 @@ def run(engine, seed: int, ckpt: str) -> float:
     return time.perf_counter() - start
 
 
+def device_name() -> str:
+    """The GPU's name, or the CPU model (the benchmark's figures are only comparable on one machine)."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [
+        line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+    ]
+    return f"{names[0] if names else 'cpu'} x{len(names) or 1}"
+
+
 def cold_child(base: Path, ckpt: str) -> None:
     """The cold run, in a fresh process: import, load, first image; prints its peak RSS."""
     engine, _ = make_engine(base)
@@ -107,7 +121,7 @@ def cold_child(base: Path, ckpt: str) -> None:
 def cold(base: Path, ckpt: str) -> tuple[float, int]:
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(base), "--ckpt", ckpt],
+        [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(base), "--ckpt", ckpt, "--size", str(SIZE)],
         capture_output=True,
         text=True,
         check=True,
@@ -120,17 +134,20 @@ def floor(model, clip, vae, sdxl: bool) -> float:
     """The same network calls made directly: 2 text encodings, 6 batched UNet calls, 1 decode."""
     import torch
 
-    unet, decoder = model.unet.module, vae.module
-    with torch.no_grad():
+    unet, decoder, manager = model.unet.module, vae.module, model.manager
+    with torch.no_grad(), manager.use(unet, decoder) as device:
         start = time.perf_counter()
         contexts = [clip.encode(text)[0] for text in ("a red star", "blurry")]
-        context = torch.cat(contexts)
+        context = torch.cat(contexts).to(device)
         added = {"text_embeds": torch.zeros(2, 1280), "time_ids": torch.zeros(2, 6)} if sdxl else None
-        x = torch.randn(2, 4, SIZE // 8, SIZE // 8)
-        for t in torch.linspace(999, 0, STEPS):
+        added = {k: v.to(device) for k, v in added.items()} if added else None
+        x = torch.randn(2, 4, SIZE // 8, SIZE // 8, device=device)
+        for t in torch.linspace(999, 0, STEPS, device=device):
             eps = unet(x, t.expand(2), encoder_hidden_states=context, added_cond_kwargs=added, return_dict=False)[0]
             x = x - 0.1 * eps
         decoder.decode(x[:1] / 0.18215, return_dict=False)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         return time.perf_counter() - start
 
 
@@ -211,7 +228,15 @@ def main() -> None:
     parser.add_argument("--no-modes", action="store_true", help="skip the opt-in fast modes")
     parser.add_argument("--cold-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ckpt", default="sd15.safetensors", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, default=None, help="image side in pixels (default 64 on CPU)")
     args = parser.parse_args()
+    global SIZE
+    if args.size:
+        SIZE = args.size
+    elif not args.cold_child:
+        import torch
+
+        SIZE = (1024 if args.sdxl else 512) if torch.cuda.is_available() else 64
     if args.cold_child:
         return cold_child(args.cold_child, args.ckpt)
     import torch
@@ -253,7 +278,7 @@ def main() -> None:
                 modes = "bench/sd_modes.py not present"
             else:
                 del model, clip, vae, unet
-                manager.free()
+                engine.free(unload_models=True)  # the output cache holds the MODEL too
                 modes = fast_modes(engine.env.models_dir / "checkpoints" / ckpt, STEPS, args.repeats)
     warm_s, floor_s, torch_s = (statistics.median(v) for v in (warm, floors, torch_floors))
     table = COMFY_TABLE[family]
@@ -262,6 +287,7 @@ def main() -> None:
     result = {
         "benchmark": f"{family}_txt2img_{SIZE}px_{STEPS}steps_euler_cfg{CFG:g}",
         "device": str(manager.device),
+        "device_name": device_name(),
         "torch_threads": torch.get_num_threads(),
         "cold_s": round(cold_s, 2),
         "first_image_in_process_s": round(first_in_process, 2),
