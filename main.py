@@ -45,16 +45,9 @@ def workflow_converter(runtime):
     return convert
 
 
-def ray_pool_factory(args, runtime):
-    """--ray: the Ray pool replaces the embedded worker (Ray is imported only here)."""
-    if not args.ray:
-        return None
-    from nodeflow.cluster.connect import connect
-    from nodeflow.cluster.pool import PoolSettings, RayPool
-
-    cluster = connect(args.ray, worker_cpus=args.worker_cpus, node_ip=args.ray_node_ip)
-    logging.info("Ray cluster at %s (%s)", cluster.address, "started here" if cluster.owned else "joined")
-    worker = {
+def worker_settings(args, runtime) -> dict:
+    """What each Ray worker builds its runtime from: the same folders, flags and dtypes as this process."""
+    return {
         "base_directory": str(runtime.env.base),
         "cpu": args.cpu,
         "lowvram": args.lowvram,
@@ -67,6 +60,18 @@ def ray_pool_factory(args, runtime):
         "custom_node_whitelist": args.whitelist_custom_nodes,
         "extra_node_modules": args.extra_node_module,
     }
+
+
+def ray_pool_factory(args, runtime):
+    """--ray: the Ray pool replaces the embedded worker (Ray is imported only here)."""
+    if not args.ray:
+        return None
+    from nodeflow.cluster.connect import connect
+    from nodeflow.cluster.pool import PoolSettings, RayPool
+
+    cluster = connect(args.ray, worker_cpus=args.worker_cpus, node_ip=args.ray_node_ip)
+    logging.info("Ray cluster at %s (%s)", cluster.address, "started here" if cluster.owned else "joined")
+    worker = worker_settings(args, runtime)
     settings = PoolSettings(
         worker_cpus=args.worker_cpus,
         max_workers=cluster.max_workers,
