@@ -36,6 +36,18 @@ def cache_env(monkeypatch):
     return monkeypatch
 
 
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory):
+    """One inductor cache for the slow tests of this file: the first compiles, the others hit it."""
+    return tmp_path_factory.mktemp("torchinductor")
+
+
+@pytest.fixture
+def shared_cache(cache_env, kernels):
+    cache_env.setattr(compiled, "USER_CACHE_DIR", str(kernels))
+    return kernels
+
+
 def compile_node(env, manager):
     node = TorchCompileModel()
     node.ctx = ExecutionContext("p", "20", lambda kind, data: None, threading.Event(), env=env, models=manager)
@@ -94,8 +106,9 @@ async def test_cudagraphs_without_a_gpu_is_an_execution_error(aiohttp_client, sd
     assert "backend 'cudagraphs' needs a CUDA GPU" in errors[0]["exception_message"]
 
 
-@pytest.mark.slow  # inductor compiles the tiny UNet: 30-120 s of CPU on 2 cores (a cache hit: ~15 s)
-def test_compiled_network_matches_the_plain_one_and_honours_loras(sd_env, tiny_ckpt_file, tmp_path, cache_env):
+@pytest.mark.slow  # inductor compiles the tiny UNet: 1-4 min of CPU on 2 cores (~5 min on a busy machine)
+@pytest.mark.timeout(900)
+def test_compiled_network_matches_the_plain_one_and_honours_loras(sd_env, tiny_ckpt_file, tmp_path, shared_cache):
     manager = ModelManager(cpu=True)
     model, _, _ = load_checkpoint(tiny_ckpt_file, manager, output_vae=False, output_clip=False)
     fast = compile_node(sd_env, manager).run(model, "inductor")
@@ -110,12 +123,14 @@ def test_compiled_network_matches_the_plain_one_and_honours_loras(sd_env, tiny_c
     assert float((with_lora - exact).abs().max()) > 1e-3  # the LoRA changes the output ...
     assert float((forward(fast_lora) - with_lora).abs().max()) <= 1e-4  # ... the compiled network too
     assert float((forward(fast) - exact).abs().max()) <= 1e-4  # and drops it again
-    assert any(sd_env.user_dir.joinpath("cache", "torchinductor").iterdir())  # kernels kept for the next start
+    assert any(shared_cache.iterdir())  # kernels kept for the next start
 
 
-@pytest.mark.slow  # compiles the tiny UNet through a server (a cache hit after the test above: ~15 s)
-async def test_torch_compile_model_through_post_prompt(aiohttp_client, sd_env, registry, cache_env):
-    app = create_app(ServerConfig(), registry, Engine(registry, sd_env, models=ModelManager(cpu=True)), sd_env)
+@pytest.mark.slow  # the same compile through a server: seconds after the test above, minutes alone
+@pytest.mark.timeout(900)
+async def test_torch_compile_model_through_post_prompt(aiohttp_client, sd_env, registry, shared_cache):
+    manager = ModelManager(cpu=True)
+    app = create_app(ServerConfig(), registry, Engine(registry, sd_env, models=manager), sd_env)
     api = Api(await aiohttp_client(app), sd_env)
     latents = []
     for compile_it in (False, True):
@@ -126,11 +141,14 @@ async def test_torch_compile_model_through_post_prompt(aiohttp_client, sd_env, r
             prompt["5"]["inputs"]["model"] = ["20", 0]
         status, body = await api.queue(prompt)
         assert status == 200, body
-        history = await api.wait_history(body["prompt_id"], timeout=280)
+        history = await api.wait_history(body["prompt_id"], timeout=850)
         assert history["status"]["status_str"] == "success", history["status"]
         record = history["outputs"]["6"]["latents"][0]
         latents.append(load_file(str(sd_env.output_dir / record["subfolder"] / record["filename"]))["latent_tensor"])
     plain, fast = latents
+    (key,) = manager.cached_keys()
+    network = manager.load(key, None)[0].unet.module  # the checkpoint both prompts ran
+    assert manager.compiled(network, "inductor").compiled._orig_mod is network
     assert torch.isfinite(fast).all()
     # two steps of CFG 5 amplify the network's 1e-6-level reordering differences
     assert float((fast - plain).abs().max()) <= 1e-3 * float(plain.abs().max())
