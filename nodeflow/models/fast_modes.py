@@ -60,10 +60,12 @@ def prepare_module(manager, module: torch.nn.Module, kind: str) -> torch.nn.Modu
     return module
 
 
-def refuse_weight_patches(module: torch.nn.Module) -> None:
-    """LoRAs and other weight patches add to float weights; int8 linear layers have none."""
+def require_float_weights(
+    module: torch.nn.Module, why: str = "LoRAs and other weight patches cannot be applied to it"
+) -> None:
+    """LoRAs, weight patches and checkpoint saving need float weights; int8 linear layers have none."""
     if getattr(module, INT8, False):
         raise ValueError(
-            "this model's linear layers are int8 (--int8-linear), so LoRAs and other weight patches "
-            "cannot be applied to it; restart NodeFlow without --int8-linear to use them"
+            f"this model's linear layers are int8 (--int8-linear), so {why}; "
+            "restart NodeFlow without --int8-linear to do that"
         )

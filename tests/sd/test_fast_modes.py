@@ -1,6 +1,6 @@
 """Opt-in fast modes on the tiny SD1 checkpoint: each loads with the UNet weights in the dtype or
 layout asked for, computes finite outputs close to fp32, and ``ModelManager.prepare`` is idempotent;
-LoRAs are refused with a clear error on an int8 model."""
+LoRAs and saving are refused with a clear error on an int8 model."""
 
 import pytest
 import torch
@@ -8,6 +8,7 @@ import torch
 from nodeflow.models.loader import load_checkpoint
 from nodeflow.models.lora import apply_lora, load_lora
 from nodeflow.models.manager import ModelManager
+from nodeflow.models.saver import checkpoint_state
 from tests.helpers.lora_files import kohya_lora
 
 
@@ -84,10 +85,12 @@ def test_prepare_runs_once_and_only_for_the_unet(tiny_ckpt_file):
 def test_lora_on_an_int8_model_is_a_clear_error(tiny_ckpt_file, tmp_path):
     model, clip = load(tiny_ckpt_file, int8_linear=True)
     kohya_lora(tmp_path / "l.safetensors")
-    with pytest.raises(ValueError, match=r"\(--int8-linear\).*restart NodeFlow without --int8-linear"):
+    with pytest.raises(ValueError, match=r"\(--int8-linear\), so LoRAs.*restart NodeFlow without --int8-linear"):
         apply_lora(model, clip, load_lora(tmp_path / "l.safetensors"), 1.0, 1.0, "l")
     _, patched_clip, _ = apply_lora(None, clip, load_lora(tmp_path / "l.safetensors"), 0.0, 1.0, "l")
     assert patched_clip is not None  # the float text encoders still take the LoRA
+    with pytest.raises(ValueError, match=r"\(--int8-linear\), so it cannot be saved as a checkpoint"):
+        checkpoint_state(model, clip, None)
 
 
 def test_int8_linear_needs_the_cpu():
