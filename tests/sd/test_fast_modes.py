@@ -39,7 +39,11 @@ MODES = {
     "fp16_unet": ({"dtypes": {"unet": torch.float16}}, torch.float16, 5e-3),
     "int8_linear": ({"int8_linear": True}, torch.float32, 1e-1),
     "channels_last": ({"channels_last": True}, torch.float32, 1e-5),
+    "channels_last_plain_convs": ({"channels_last": True, "plain_convolutions": True}, torch.float32, 1e-5),
 }
+# at 8x8 latents every convolution takes the small-map GEMM path (small_conv.py), the same sums in
+# either memory format, so channels_last alone may equal fp32 bit for bit
+EXACT_POSSIBLE = {"channels_last"}
 
 
 @pytest.mark.parametrize("mode", list(MODES))
@@ -51,7 +55,8 @@ def test_each_mode_is_finite_in_its_dtype_and_close_to_fp32(mode, tiny_ckpt_file
     out = forward(model)
     assert out.dtype == torch.float32 and torch.isfinite(out).all()
     difference = float((out - exact).abs().max())
-    assert 0 < difference <= tolerance * float(exact.abs().max()), difference  # a real mode differs a little
+    assert difference <= tolerance * float(exact.abs().max()), difference
+    assert difference > 0 or mode in EXACT_POSSIBLE  # a real mode differs a little
 
 
 def test_channels_last_puts_every_convolution_in_channels_last(tiny_ckpt_file):
