@@ -54,10 +54,21 @@ def prepare_module(manager, module: torch.nn.Module, kind: str) -> torch.nn.Modu
         with warnings.catch_warnings():  # torch's notice that this API moves to torchao (see above)
             warnings.filterwarnings("ignore", message=".*quantiz", category=DeprecationWarning)
             warnings.filterwarnings("ignore", message=".*quantiz", category=UserWarning)
+            as_torch_linears(module)
             int8_quantizer()(module, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         setattr(module, INT8, True)
     setattr(module, PREPARED, True)
     return module
+
+
+def as_torch_linears(module: torch.nn.Module) -> None:
+    """NodeFlow's oneDNN linear layers (kernels.py) back to ``nn.Linear``, which torch's quantizer maps by
+    exact type (same parameters; the cross-attention context projections keep their memo, in fp32)."""
+    from .fast_linear import OneDNNLinear
+
+    for sub in module.modules():
+        if type(sub) is OneDNNLinear:
+            sub.__class__ = torch.nn.Linear
 
 
 def require_float_weights(

@@ -39,7 +39,7 @@ MODES = {
     "fp16_unet": ({"dtypes": {"unet": torch.float16}}, torch.float16, 5e-3),
     "int8_linear": ({"int8_linear": True}, torch.float32, 1e-1),
     "channels_last": ({"channels_last": True}, torch.float32, 1e-5),
-    "channels_last_plain_convs": ({"channels_last": True, "plain_convolutions": True}, torch.float32, 1e-5),
+    "channels_last_plain_kernels": ({"channels_last": True, "plain_kernels": True}, torch.float32, 1e-5),
 }
 # at 8x8 latents every convolution takes the small-map GEMM path (small_conv.py), the same sums in
 # either memory format, so channels_last alone may equal fp32 bit for bit
