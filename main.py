@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from nodeflow.models.precision import from_args
 from nodeflow.runtime import REPO_ROOT, build_runtime
 from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
@@ -44,6 +45,23 @@ def workflow_converter(runtime):
     return convert
 
 
+def worker_settings(args, runtime) -> dict:
+    """What each Ray worker builds its runtime from: the same folders, flags and dtypes as this process."""
+    return {
+        "base_directory": str(runtime.env.base),
+        "cpu": args.cpu,
+        "lowvram": args.lowvram,
+        "plain_kernels": args.plain_kernels,
+        "precision": from_args(args).as_dict(),  # a worker computes in the same dtypes as the embedded one
+        "cache_ram_gb": args.cache_ram,
+        "cache_enabled": not args.cache_none,
+        "extra_model_paths": args.extra_model_paths_config,
+        "custom_nodes": not args.disable_custom_nodes,
+        "custom_node_whitelist": args.whitelist_custom_nodes,
+        "extra_node_modules": args.extra_node_module,
+    }
+
+
 def ray_pool_factory(args, runtime):
     """--ray: the Ray pool replaces the embedded worker (Ray is imported only here)."""
     if not args.ray:
@@ -53,18 +71,7 @@ def ray_pool_factory(args, runtime):
 
     cluster = connect(args.ray, worker_cpus=args.worker_cpus, node_ip=args.ray_node_ip)
     logging.info("Ray cluster at %s (%s)", cluster.address, "started here" if cluster.owned else "joined")
-    worker = {
-        "base_directory": str(runtime.env.base),
-        "cpu": args.cpu,
-        "lowvram": args.lowvram,
-        "plain_kernels": args.plain_kernels,
-        "cache_ram_gb": args.cache_ram,
-        "cache_enabled": not args.cache_none,
-        "extra_model_paths": args.extra_model_paths_config,
-        "custom_nodes": not args.disable_custom_nodes,
-        "custom_node_whitelist": args.whitelist_custom_nodes,
-        "extra_node_modules": args.extra_node_module,
-    }
+    worker = worker_settings(args, runtime)
     settings = PoolSettings(
         worker_cpus=args.worker_cpus,
         max_workers=cluster.max_workers,
@@ -90,19 +97,22 @@ def main(argv: list[str] | None = None) -> None:
     from nodeflow.comfy_compat.binding import set_cli
 
     set_cli(listen=args.listen, port=args.port, verbose="DEBUG" if args.verbose else "INFO")
-    runtime = build_runtime(
-        args.base_directory,
-        cpu=args.cpu,
-        lowvram=args.lowvram,
-        force_fp16=args.force_fp16,
-        plain_kernels=args.plain_kernels,
-        cache_ram_gb=args.cache_ram,
-        cache_enabled=not args.cache_none,
-        extra_model_paths=args.extra_model_paths_config,
-        custom_nodes=not args.disable_custom_nodes,
-        custom_node_whitelist=args.whitelist_custom_nodes,
-        extra_node_modules=args.extra_node_module,
-    )
+    try:
+        runtime = build_runtime(
+            args.base_directory,
+            cpu=args.cpu,
+            lowvram=args.lowvram,
+            precision=from_args(args),
+            plain_kernels=args.plain_kernels,
+            cache_ram_gb=args.cache_ram,
+            cache_enabled=not args.cache_none,
+            extra_model_paths=args.extra_model_paths_config,
+            custom_nodes=not args.disable_custom_nodes,
+            custom_node_whitelist=args.whitelist_custom_nodes,
+            extra_node_modules=args.extra_node_module,
+        )
+    except ValueError as exc:  # flags that cannot run together here (e.g. --int8-linear with --bf16-unet)
+        cli.error(str(exc))
     if runtime.registry.failed_modules:  # each was logged with its traceback as it failed
         logging.error(
             "NodeFlow starts WITHOUT the nodes of %d broken built-in module(s): %s",

@@ -3,6 +3,7 @@ and engine. Shared by the server's main.py and the headless CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 
 from nodeflow.engine.executor import Engine
 from nodeflow.folders import Folders
+from nodeflow.models.precision import Precision
 from nodeflow.schema.registry import Registry, builtin_registry
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,9 @@ class Runtime:
     plugin_status: list = field(default_factory=list)
 
 
-def _model_manager(cpu: bool, lowvram: bool, force_fp16: bool = False, plain_kernels: bool = False) -> Any:
+def _model_manager(cpu: bool, lowvram: bool, precision: Precision, plain_kernels: bool = False) -> Any:
     manager_mod = importlib.import_module("nodeflow.models.manager")
-    force = importlib.import_module("torch").float16 if force_fp16 else None
-    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, force_dtype=force, plain_kernels=plain_kernels)
+    return manager_mod.ModelManager(cpu=cpu, lowvram=lowvram, plain_kernels=plain_kernels, **precision.manager_kwargs())
 
 
 def _extra_model_paths(base: Path, files: list[str] | None) -> dict[str, list[str]]:
@@ -57,6 +58,7 @@ def build_runtime(
     cpu: bool = False,
     lowvram: bool = False,
     force_fp16: bool = False,
+    precision: Precision | dict | None = None,
     plain_kernels: bool = False,
     cache_ram_gb: float = 4.0,
     cache_enabled: bool = True,
@@ -68,7 +70,12 @@ def build_runtime(
     private_directory: str | Path | None = None,
 ) -> Runtime:
     """``private_directory``: input/, output/, temp/ and user/ live there instead (a Ray worker's own
-    folders; its models stay those of ``base_directory``)."""
+    folders; its models stay those of ``base_directory``). ``precision``: the dtype and fast-mode flags
+    (a ``Precision`` or its ``as_dict()``); ``force_fp16`` is the short form of ``Precision(force="fp16")``."""
+    if not isinstance(precision, Precision):
+        precision = Precision.from_dict(precision)
+    if force_fp16 and precision.force is None:
+        precision = dataclasses.replace(precision, force="fp16")
     base = Path(base_directory or REPO_ROOT).resolve()
     extra = _extra_model_paths(base, extra_model_paths)
     own = Path(private_directory) if private_directory else None
@@ -85,7 +92,7 @@ def build_runtime(
     registry = builtin_registry()
     for name in extra_node_modules or []:
         registry.add_module(importlib.import_module(name), source=name)
-    models = _model_manager(cpu, lowvram, force_fp16, plain_kernels)  # before packs: they ask for devices at import
+    models = _model_manager(cpu, lowvram, precision, plain_kernels)  # before packs: they ask for devices at import
     folders = [REPO_ROOT / "custom_nodes", base / "custom_nodes"] + [Path(p) for p in extra.get("custom_nodes", [])]
     unique = list(dict.fromkeys(p.resolve() for p in folders if p.exists()))
     # ComfyUI's modules (folder_paths, nodes, comfy.model_management, ...) speak for this runtime

@@ -46,6 +46,7 @@ class NodeFlowWorker:
             cpu=settings.get("cpu", False),
             lowvram=settings.get("lowvram", False),
             plain_kernels=settings.get("plain_kernels", False),
+            precision=settings.get("precision"),
             cache_ram_gb=settings.get("cache_ram_gb", 4.0),
             cache_enabled=settings.get("cache_enabled", True),
             extra_model_paths=settings.get("extra_model_paths"),

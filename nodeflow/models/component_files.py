@@ -142,6 +142,6 @@ def clip_from_state(sd: dict[str, torch.Tensor], manager=None, source: str = "st
     family = family_named("sd1" if kind == "clip_l" else "sd2")  # a lone tower: the family it came with
     tower = family.text_towers[0]
     cfg.update(prefix="", kind=kind)
-    dtype = manager.dtype("clip") if manager is not None else torch.float32
+    dtype = manager.dtype("text") if manager is not None else torch.float32
     encoder = _text_encoder(cfg, sd, tower, dtype)
     return make_clip([encoder], family, manager)

@@ -26,6 +26,8 @@ class ContextProjection(torch.nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
             return super().forward(x)  # training: no reuse, autograd needs its own graph
+        if torch.compiler.is_compiling():  # TorchCompileModel: the memo's pointers would make guards recompile
+            return super().forward(x)
         key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight, self.bias) if p is not None)
         memo = self._memo
         if memo is not None and memo[0] == key:

@@ -49,7 +49,7 @@ def load_transformer_folder(folder: Path, manager=None):
         source=folder.name,
     )
     encoders = []
-    clip_dtype = manager.dtype("clip") if manager is not None else torch.float32
+    clip_dtype = manager.dtype("text") if manager is not None else torch.float32
     for tower in family.text_towers:
         where = folder / tower.diffusers_folder
         if not where.is_dir():

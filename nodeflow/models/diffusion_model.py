@@ -31,6 +31,7 @@ class DiffusionModel(ModelPatcherFacade):
     preview_vae: object = None  # a VAE small enough to decode every step's preview (else the projection)
     manager: object = None
     source: str = ""
+    compiled: object = None  # TorchCompileModel: a CompiledNetwork calling the shared torch.compile'd network
     facade_state: FacadeState = field(default_factory=FacadeState, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -139,14 +140,15 @@ class DiffusionModel(ModelPatcherFacade):
                 if residuals is not None:
                     raise ValueError(f"ControlNets and T2I-Adapters guide UNet models; {self.family.label} has none")
                 out = self.family.forward(
-                    self.unet.module,
+                    self.compiled if self.compiled is not None else self.unet.module,
                     x.to(device=device, dtype=dtype),
                     timestep.to(device=device, dtype=dtype),
                     context.to(device=device, dtype=dtype),
                     added,
                 )
             else:
-                out = self.unet.module(
+                network = self.compiled if self.compiled is not None else self.unet.module
+                out = network(
                     x.to(device=device, dtype=dtype),
                     timestep.to(device=device, dtype=torch.float32),
                     encoder_hidden_states=context.to(device=device, dtype=dtype),

@@ -37,6 +37,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
         and x.device.type == "cpu"
         and weight.device.type == "cpu"
         and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+        and not torch.compiler.is_compiling()  # TorchCompileModel: inductor takes this op only on frozen weights
     ):
         return _ONEDNN(x, weight, bias, "none", [], "")
     return F.linear(x, weight, bias)

@@ -12,6 +12,7 @@ import torch
 
 from .checkpoint_file import load_state_dict
 from .family import TextTower
+from .fast_modes import require_float_weights
 from .patching import Patch
 
 SUFFIXES = (
@@ -188,6 +189,8 @@ def apply_lora(model, clip, groups: dict, strength_model: float, strength_clip: 
     used: set[str] = set()
     new_model = new_clip = None
     if model is not None:
+        if strength_model != 0:
+            require_float_weights(model.unet.module)
         new_model = model.clone()
         if strength_model != 0 and model.family.lora_names is not None:  # transformer families
             released = model.family.lora_names(dict(model.unet.module.config))

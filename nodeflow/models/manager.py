@@ -15,8 +15,15 @@ from typing import Any
 import torch
 
 from .block_stream import BlockStream
+from .compiled import compiled_module
+from .fast_modes import check_modes, prepare_module
 
 log = logging.getLogger(__name__)
+TEXT_KINDS = ("text", "clip")  # "clip": the text-encoder loaders' older name
+
+
+def _kind(kind: str) -> str:
+    return "text" if kind in TEXT_KINDS else kind
 
 
 class OutOfMemory(RuntimeError):
@@ -95,12 +102,19 @@ class ModelManager:
         vram_budget_gb: float | None = None,
         force_dtype: torch.dtype | None = None,
         plain_kernels: bool = False,
+        dtypes: dict[str, torch.dtype] | None = None,
+        channels_last: bool = False,
+        int8_linear: bool = False,
     ) -> None:
         self.device = torch.device(device) if device is not None else pick_device(cpu)
         self.offload_device = torch.device("cpu")
         self.lowvram = lowvram
-        self.force_dtype = force_dtype  # --force-fp16: UNet and text encoders in this dtype (VAE stays fp32)
-        self.plain_kernels = plain_kernels  # --plain-kernels: torch's conv/linear kernels (kernels.py)
+        self.force_dtype = force_dtype  # --force-fp32/--force-fp16: every kind (an fp16 VAE excepted)
+        self.dtypes = {_kind(k): v for k, v in (dtypes or {}).items()}  # --bf16-unet, --fp32-vae, ...: per kind
+        self.channels_last = channels_last  # --force-channels-last
+        self.int8_linear = int8_linear  # --int8-linear
+        self.plain_kernels = plain_kernels  # --plain-convolutions: torch's kernels even on small maps
+        check_modes(self)
         self.ram_budget = int(ram_budget_gb * 2**30)
         if vram_budget_gb is None and self.device.type == "cuda":
             vram_budget_gb = torch.cuda.get_device_properties(self.device).total_memory / 2**30 * 0.85
@@ -115,15 +129,33 @@ class ModelManager:
 
     # dtype policy -----------------------------------------------------------------------------
     def dtype(self, kind: str = "unet") -> torch.dtype:
-        """fp32 on CPU; fp16 on GPUs (bf16 where supported for the UNet); the VAE stays fp32
-        on devices without bf16 (fp16 VAEs overflow to NaN)."""
-        if self.force_dtype is not None and kind != "vae":
+        """The dtype of ``kind`` ("unet", "vae", "text"; "clip" is "text"): a per-kind flag first, then
+        --force-fp32/--force-fp16 (which leaves the VAE out of fp16), then the device's default: fp32 on
+        CPU; fp16 on GPUs (bf16 where supported); the VAE stays fp32 on devices without bf16 (fp16 VAEs
+        overflow to NaN)."""
+        kind = _kind(kind)
+        if kind in self.dtypes:
+            return self.dtypes[kind]
+        if self.force_dtype is not None and (kind != "vae" or self.force_dtype == torch.float32):
             return self.force_dtype
         if self.device.type == "cpu":
             return torch.float32
         if self.device.type == "cuda" and torch.cuda.is_bf16_supported():
             return torch.bfloat16
         return torch.float32 if kind == "vae" else torch.float16
+
+    def prepare(self, module: torch.nn.Module, kind: str) -> torch.nn.Module:
+        """Put a freshly loaded ``module`` of ``kind`` in the layout the fast-mode flags ask for (the
+        loaders call it once per module): for "unet", channels_last memory format (--force-channels-last)
+        and dynamic int8 linear layers on the CPU (--int8-linear). Changes ``module`` in place and returns
+        it; calling it again is a no-op."""
+        return prepare_module(self, module, _kind(kind))
+
+    def compiled(self, module: torch.nn.Module, backend: str) -> Callable[..., Any]:
+        """``torch.compile(module, backend=backend)``, made once per module and backend and shared by
+        every clone and prompt using ``module`` (TorchCompileModel)."""
+        with self._lock:
+            return compiled_module(module, backend)
 
     # the model cache --------------------------------------------------------------------------
     def load(self, key: tuple, factory: Callable[[], Any]) -> Any:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .fast_modes import require_float_weights
+
 # a patch computes the delta for one weight, given that weight (for shape/dtype)
 DeltaFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -48,6 +50,7 @@ class PatchedModule:
         return PatchedModule(self.module, self.patches, self._shared)
 
     def add_patches(self, patches: list[Patch]) -> None:
+        require_float_weights(self.module)
         params = dict(self.module.named_parameters())
         missing = [p.key for p in patches if p.key not in params]
         if missing:

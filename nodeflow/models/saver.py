@@ -15,6 +15,7 @@ from .clip_model import CLIP
 from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_hf
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
+from .fast_modes import require_float_weights
 from .text_towers import released_tower_state
 from .vae_model import VAE
 
@@ -33,6 +34,7 @@ def checkpoint_state(
     model: DiffusionModel, clip: CLIP | None, vae: VAE | None, dtype: torch.dtype | None = None
 ) -> dict[str, torch.Tensor]:
     """Every tensor under its released name; the model's and CLIP's patches (LoRA) are baked in."""
+    require_float_weights(model.unet.module, "it cannot be saved as a checkpoint")
     model.unet.activate()
     unet_module = model.unet.module
     tensors = {

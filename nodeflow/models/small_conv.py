@@ -49,6 +49,8 @@ class SmallInputConv2d(torch.nn.Conv2d):
         """The centre column of the 3x3 kernel as a contiguous [out, in] matrix, rebuilt when the
         weight changes (a LoRA patched in place bumps its version)."""
         weight = self.weight
+        if torch.compiler.is_compiling():  # TorchCompileModel: no Python-side cache in a compiled graph
+            return weight[:, :, 1, 1]
         key = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
         if self._centre is None or self._centre[0] != key:
             self._centre = (key, weight[:, :, 1, 1].contiguous())

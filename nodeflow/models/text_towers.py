@@ -108,7 +108,7 @@ def clip_from_files(states: list[tuple[str, dict[str, torch.Tensor]]], clip_type
             f"CLIP type {clip_type!r} is not supported by NodeFlow; use one of {', '.join(CLIP_TYPE_FAMILIES)}"
         )
     family: ModelFamily = family_named(CLIP_TYPE_FAMILIES[clip_type])
-    dtype = manager.dtype("clip") if manager is not None else torch.float32
+    dtype = manager.dtype("text") if manager is not None else torch.float32
     encoders, seen = [], set()
     for name, state in states:
         kind = file_kind({k: tuple(v.shape) for k, v in state.items()})

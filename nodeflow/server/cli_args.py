@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from nodeflow.models.precision import add_flags as add_precision_flags
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python main.py", description="Start the NodeFlow server and editor.")
@@ -17,11 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8188, help="port (default 8188)")
     p.add_argument("--cpu", action="store_true", help="run models on the CPU even when a GPU is present")
     p.add_argument("--lowvram", action="store_true", help="keep model weights off the GPU between uses")
-    p.add_argument(
-        "--force-fp16",
-        action="store_true",
-        help="keep the diffusion model and text encoders in fp16 (half the memory; the VAE stays fp32)",
-    )
+    add_precision_flags(p)  # --force-fp32/--force-fp16, --{fp32,fp16,bf16}-{unet,vae,text-enc}, ...
     p.add_argument(
         "--plain-kernels",
         action="store_true",

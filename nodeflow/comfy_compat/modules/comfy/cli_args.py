@@ -1,5 +1,6 @@
 """ComfyUI's ``comfy.cli_args`` for custom-node packs: ``args``, a Namespace under ComfyUI's flag
-names. Values NodeFlow knows follow the bound runtime (folders, --cpu, --lowvram, --force-fp16,
+names. Values NodeFlow knows follow the bound runtime (folders, --cpu, --lowvram, the dtype flags
+--force-fp32/--force-fp16/--bf16-unet/--fp32-vae/... and --force-channels-last,
 the server's listen address and port); the rest hold ComfyUI's defaults. Packs may read and
 change it (``args.fast.add(...)``), as in ComfyUI.
 """
@@ -10,6 +11,9 @@ import argparse
 import enum
 
 from nodeflow.comfy_compat import binding, missing
+
+DTYPE_NAMES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+FLAG_KINDS = {"unet": "unet", "vae": "vae", "text": "text_enc"}  # ModelManager kind -> ComfyUI's flag suffix
 
 
 class LatentPreviewMethod(enum.Enum):
@@ -124,9 +128,23 @@ def _refresh(bound: binding.Bound) -> None:
     if models is not None:
         args.cpu = models.device.type == "cpu"
         args.lowvram = bool(getattr(models, "lowvram", False))
-        args.force_fp16 = getattr(models, "force_dtype", None) is not None
+        for name, value in precision_flags(models).items():
+            setattr(args, name, value)
     for name, value in bound.cli.items():
         setattr(args, name, value)
+
+
+def precision_flags(models) -> dict[str, bool]:
+    """ComfyUI's dtype booleans as the bound model manager was set (``--bf16-unet``, ``--force-fp32``, ...)."""
+    out = {f"{dt}_{suffix}": False for suffix in FLAG_KINDS.values() for dt in DTYPE_NAMES.values()}
+    for kind, dtype in (getattr(models, "dtypes", None) or {}).items():
+        name = DTYPE_NAMES.get(str(dtype).removeprefix("torch."))
+        if name and kind in FLAG_KINDS:
+            out[f"{name}_{FLAG_KINDS[kind]}"] = True
+    force = DTYPE_NAMES.get(str(getattr(models, "force_dtype", None)).removeprefix("torch."))
+    out.update(force_fp32=force == "fp32", force_fp16=force == "fp16")
+    out["force_channels_last"] = bool(getattr(models, "channels_last", False))
+    return out
 
 
 binding.on_bind(_refresh)

@@ -121,7 +121,7 @@ def unet_manual_cast(weight_dtype: torch.dtype, inference_device: Any, supported
 
 
 def text_encoder_dtype(device: Any = None) -> torch.dtype:
-    return _dtype("clip")
+    return _dtype("text")
 
 
 def vae_dtype(device: Any = None, allowed_dtypes: Any = ()) -> torch.dtype:
