@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -r requirements.txt -r requirements-test.txt
 
-# Debian packages: chromium for the editor tests, nodejs + npm for ESLint and the JS unit tests
+# Debian packages: chromium for the editor tests, nodejs + npm for ESLint and the JS unit tests,
+# g++ for torch.compile's inductor CPU backend (TorchCompileModel tests)
 missing=""
+command -v g++ >/dev/null 2>&1 || missing="$missing g++"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || missing="$missing nodejs npm"
 if [ -n "$missing" ]; then
