@@ -151,11 +151,17 @@ def floor(model, clip, vae, sdxl: bool) -> float:
         return time.perf_counter() - start
 
 
+def conditioning(clip, text: str) -> list:
+    """CONDITIONING as CLIPTextEncode makes it (SDXL's pooled output included)."""
+    cond, pooled, _ = clip.encode(text)
+    return [[cond, {"pooled_output": pooled} if pooled is not None else {}]]
+
+
 def image(model, clip, vae, seed: int):
     """One txt2img picture through NodeFlow's sampler and VAE (0..255 floats)."""
     from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas
 
-    positive, negative = [[clip.encode("a red star")[0], {}]], [[clip.encode("blurry")[0], {}]]
+    positive, negative = conditioning(clip, "a red star"), conditioning(clip, "blurry")
     latent = {"samples": __import__("torch").zeros(1, 4, SIZE // 8, SIZE // 8)}
     sigmas = ksampler_sigmas(model, "normal", STEPS)
     samples = sample_with_sigmas(SampleRequest(model, positive, negative, latent, seed, CFG), sigmas)
@@ -182,8 +188,7 @@ def controlnet_steps(model, clip, control, repeats: int) -> dict:
 
     from nodeflow.sampling.run import SampleRequest, ksampler_sigmas, sample_with_sigmas
 
-    positive = [[clip.encode("a red star")[0], {}]]
-    negative = [[clip.encode("blurry")[0], {}]]
+    positive, negative = conditioning(clip, "a red star"), conditioning(clip, "blurry")
     hint = torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
     one = control.copy().set_cond_hint(hint, 1.0)
     chains = {0: None, 1: one, 2: control.copy().set_cond_hint(hint, 0.8).set_previous_controlnet(one)}

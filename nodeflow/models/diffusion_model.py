@@ -38,6 +38,9 @@ class DiffusionModel(ModelPatcherFacade):
         if isinstance(self.family, str):
             self.family = family_named(self.family)
         prepare_network(self.unet.module, self.manager)
+        prepare = getattr(self.manager, "prepare", None)  # --force-channels-last / --int8-linear, once per module
+        if prepare is not None:
+            prepare(self.unet.module, "unet")
 
     def clone(self) -> DiffusionModel:
         return replace(self, unet=self.unet.clone(), facade_state=self.facade_state.copy())

@@ -167,7 +167,8 @@ def component_dtypes(info: CheckpointInfo, manager):
     unet = manager.dtype("unet") if manager is not None else torch.float32
     vae = manager.dtype("vae") if manager is not None else torch.float32
     by_prefix = [(info.prefixes["unet"], unet)]
-    by_prefix += [(c["prefix"], unet) for c in info.text_configs]  # text towers follow the UNet's dtype
+    text = manager.dtype("text") if manager is not None else torch.float32
+    by_prefix += [(c["prefix"], text) for c in info.text_configs]
     if "vae" in info.prefixes:
         by_prefix.append((info.prefixes["vae"], vae))
 
@@ -215,7 +216,8 @@ def build_checkpoint(
     family = info.family.variant(prediction=prediction or metadata.get("nodeflow.prediction"))
     clip = None
     if output_clip and info.text_configs:
-        encoders = [_text_encoder(c, sd, family.tower(c["tower"]), dtype) for c in info.text_configs]
+        text_dtype = manager.dtype("text") if manager is not None else torch.float32
+        encoders = [_text_encoder(c, sd, family.tower(c["tower"]), text_dtype) for c in info.text_configs]
         clip = make_clip(encoders, family, manager)
     model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=source)
     if vae is not None:

@@ -113,7 +113,7 @@ class ModelManager:
         self.dtypes = {_kind(k): v for k, v in (dtypes or {}).items()}  # --bf16-unet, --fp32-vae, ...: per kind
         self.channels_last = channels_last  # --force-channels-last
         self.int8_linear = int8_linear  # --int8-linear
-        self.plain_kernels = plain_kernels  # --plain-convolutions: torch's kernels even on small maps
+        self.plain_kernels = plain_kernels  # --plain-kernels: torch's conv/linear kernels (kernels.py)
         check_modes(self)
         self.ram_budget = int(ram_budget_gb * 2**30)
         if vram_budget_gb is None and self.device.type == "cuda":

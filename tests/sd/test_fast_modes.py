@@ -101,3 +101,16 @@ def test_lora_on_an_int8_model_is_a_clear_error(tiny_ckpt_file, tmp_path):
 def test_int8_linear_needs_the_cpu():
     with pytest.raises(ValueError, match=r"CPU only.*add --cpu"):
         ModelManager(device="meta", int8_linear=True)  # any device but the CPU
+
+
+def test_checkpoint_text_encoders_follow_the_text_dtype(tiny_ckpt_file):
+    """--bf16-unet leaves a checkpoint's text encoders in fp32 (their own kind), --bf16-text-enc does not."""
+
+    def text_dtypes(**dtypes):
+        manager = ModelManager(cpu=True, dtypes=dtypes)
+        model, clip, _ = load_checkpoint(tiny_ckpt_file, manager)
+        unet = next(model.unet.module.parameters()).dtype
+        return unet, {p.dtype for e in clip.encoders for p in e.model.module.parameters()}
+
+    assert text_dtypes(unet=torch.bfloat16) == (torch.bfloat16, {torch.float32})
+    assert text_dtypes(text=torch.bfloat16) == (torch.float32, {torch.bfloat16})
