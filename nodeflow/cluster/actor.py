@@ -7,6 +7,7 @@ data)``), then one ``("result", result, files, description)`` with the output fi
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import queue
@@ -58,6 +59,9 @@ class NodeFlowWorker:
         self.name = settings.get("name", "worker")
         self.interrupt_event = threading.Event()
         self.running: str | None = None
+        # interrupts for a prompt the head has sent but whose ``run`` has not begun here yet (the head
+        # marks the slot busy when it dispatches): applied when that prompt starts
+        self._early_interrupts: collections.deque[str] = collections.deque(maxlen=32)
         self.done = 0
         self.started = time.time()
         self._shipped: list[Path] = []
@@ -107,10 +111,14 @@ class NodeFlowWorker:
         return info
 
     def interrupt(self, prompt_id: str | None = None) -> bool:
-        if self.running is None or (prompt_id and prompt_id != self.running):
-            return False
-        self.interrupt_event.set()
-        return True
+        with self._lock:
+            if prompt_id and prompt_id != self.running:
+                self._early_interrupts.append(prompt_id)
+                return False
+            if self.running is None:
+                return False
+            self.interrupt_event.set()
+            return True
 
     def free(self, unload_models: bool, free_memory: bool) -> None:
         """As /free on one process; while a prompt runs it waits for the prompt's end."""
@@ -122,7 +130,11 @@ class NodeFlowWorker:
 
     def run(self, job: dict, files: list) -> Iterator[tuple]:
         with self._lock:
+            self.interrupt_event.clear()
             self.running = job["prompt_id"]
+            if self.running in self._early_interrupts:
+                self._early_interrupts.remove(self.running)
+                self.interrupt_event.set()
         for path in self._shipped:  # the head has stored the previous prompt's files by now
             path.unlink(missing_ok=True)
         self._shipped = []
@@ -130,7 +142,6 @@ class NodeFlowWorker:
         place_inputs(env, files)
         before = snapshot(env.output_dir)
         events: queue.Queue = queue.Queue()
-        self.interrupt_event.clear()
 
         def work() -> None:
             try:
