@@ -36,6 +36,30 @@ def test_a_double_click_right_after_a_workflow_loads_opens_the_search_box(page):
     assert [n["type"] for n in graph(page)["nodes"]] == ["EmptyImage"]
 
 
+def test_clicks_before_the_next_frame_hit_the_new_nodes_not_the_old_workflows_boxes(page):
+    # a loaded workflow reuses node ids: until a frame is drawn the view's cached box of the old node "1" must not
+    # answer for the new node "1" (CI: a double-click there opened no search box, a click selected the wrong node)
+    old = page.evaluate("""() => { const view = window.nodeflow.app.view; const node = window.nodeflow.graph.nodes.get('1');
+        const L = view.layouts.get('1'); return L && L.node === node ? [L.x + L.w / 2, L.y + 40] : null; }""")
+    assert old is not None, "the default workflow has a drawn node 1"
+    freeze_frames(page)
+    found = page.evaluate(
+        """([x, y]) => { const app = window.nodeflow.app;
+        app.setGraph({format: 'nodeflow-workflow', version: 1, nodes: [], links: []}, 'test');
+        const node = app.addNodeAt('EmptyImage', x + 3000, y + 3000);
+        const hit = app.interaction.hit(x, y);
+        return [node.id, hit && hit.node.id, window.nodeflow.app.view.toScreen(x, y)]; }""",
+        old,
+    )
+    assert found[:2] == ["1", None]
+    page.mouse.dblclick(*found[2])  # still no frame drawn: the spot is empty canvas
+    page.wait_for_selector(".search-box input", timeout=3000)
+    thaw_frames(page)
+    page.keyboard.type("Invert Image")
+    page.keyboard.press("Enter")
+    assert sorted(n["type"] for n in graph(page)["nodes"]) == ["EmptyImage", "ImageInvert"]
+
+
 def test_a_prompt_box_of_a_deleted_node_goes_at_once(page):
     ids = page.evaluate("() => [...document.querySelectorAll('textarea.text-widget')].map(t => t.dataset.node)")
     assert ids

@@ -70,6 +70,13 @@ export class CanvasView {
     return layout;
   }
 
+  /** A node's layout as of now: the last frame's when it was made for this very node at its position, else a new one
+   * (a workflow loaded or a node added reuses ids, and until the next frame the old node's box would answer clicks). */
+  layoutOf(node) {
+    const L = this.layouts.get(node.id);
+    return L && L.node === node && L.x === node.pos[0] && L.y === node.pos[1] ? L : this.layout(node);
+  }
+
   requestDraw() {
     this.syncOverlaysSoon();
     if (this.frameRequested) return;
@@ -174,7 +181,7 @@ export class CanvasView {
   slotPoint(nodeId, side, key) {
     const node = this.state.graph.nodes.get(nodeId);
     if (!node) return null;
-    const layout = this.layouts.get(nodeId) || this.layout(node);
+    const layout = this.layoutOf(node);
     if (layout.collapsed) return side === "out" ? [layout.x + layout.w, layout.y + TITLE_H / 2] : [layout.x, layout.y + TITLE_H / 2];
     const slot = side === "out" ? layout.outputs[key] : layout.inputs.find((i) => i.name === key);
     return slot ? [slot.x, slot.y] : null;

@@ -13,8 +13,8 @@ const infoOf = (app, node) => effectiveInfo(app.state.graph, node, app.state.obj
 
 /** A click at graph point (x, y) on `node`'s images; true when it was one. */
 export function imageClick(app, node, x, y) {
-  const L = app.view.layouts.get(node.id);
-  const urls = L && nodeImages(app.state, node, infoOf(app, node));
+  const L = app.view.layoutOf(node);
+  const urls = nodeImages(app.state, node, infoOf(app, node));
   if (!urls) return false;
   const runtime = app.state.runtime;
   const index = pagerIndex(runtime, node.id, urls);

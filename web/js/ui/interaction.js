@@ -32,7 +32,7 @@ export class Interaction {
   hit(x, y) {
     const nodes = [...this.graph.nodes.values()].reverse();
     for (const node of nodes) {
-      const L = this.app.view.layouts.get(node.id) || this.app.view.layout(node);
+      const L = this.app.view.layoutOf(node);
       for (const out of L.outputs) if (Math.hypot(x - out.x, y - out.y) <= SLOT_HIT) return { kind: "output", node, slot: out.slot, type: out.type };
       for (const inp of L.inputs) if (Math.hypot(x - inp.x, y - inp.y) <= SLOT_HIT) return { kind: "input", node, input: inp.name, type: inp.type };
       if (!inside(x, y, { x: L.x - 4, y: L.y, w: L.w + 8, h: L.h })) continue;
@@ -248,8 +248,8 @@ export class Interaction {
     const [x2, y2] = drag.pointer;
     const box = { x: Math.min(x1, x2), y: Math.min(y1, y2), w: Math.abs(x2 - x1), h: Math.abs(y2 - y1) };
     for (const node of this.graph.nodes.values()) {
-      const L = this.app.view.layouts.get(node.id);
-      if (L && L.x >= box.x && L.y >= box.y && L.x + L.w <= box.x + box.w && L.y + L.h <= box.y + box.h) this.state.selection.add(node.id);
+      const L = this.app.view.layoutOf(node);
+      if (L.x >= box.x && L.y >= box.y && L.x + L.w <= box.x + box.w && L.y + L.h <= box.y + box.h) this.state.selection.add(node.id);
     }
   }
 

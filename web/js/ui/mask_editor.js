@@ -60,7 +60,7 @@ function useMask(app, node, info, saved) {
   const value = refValue(saved);
   const name = uploadWidget(info);
   if (name && app.state.graph.nodes.has(node.id)) { app.widgets.set(node.id, name, value); return; }
-  const L = app.view.layouts.get(node.id) || app.view.layout(node);
+  const L = app.view.layoutOf(node);
   const load = app.state.graph.makeNode("LoadImage", app.state.objectInfo.LoadImage, [L.x + L.w + 40, L.y]);
   load.widgets.image = value;
   app.run(addNode(load));

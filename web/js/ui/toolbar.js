@@ -33,7 +33,7 @@ export function bindDrop(app) {
     if (!file) return;
     const [x, y] = app.view.toGraph(e.clientX, e.clientY);
     const hit = app.interaction.hit(x, y);
-    const upload = hit && app.view.layouts.get(hit.node.id)?.widgets.find((w) => w.upload);
+    const upload = hit && app.view.layoutOf(hit.node).widgets.find((w) => w.upload);
     if (upload && file.type.startsWith("image/")) return app.widgets.upload(hit.node.id, upload.name, file);
     return app.openFile(file);
   });
