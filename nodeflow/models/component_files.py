@@ -7,12 +7,13 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint_file import ModelFileError, load_state_dict, stream_state_dict
+from . import half_storage
+from .checkpoint_file import ModelFileError, load_state_dict, stream_state_dict, tensor_shapes
 from .clip_model import CLIP
 from .detect import UNET_PREFIX, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import family_named
-from .loader import _text_encoder, _unet, make_clip
+from .loader import _text_encoder, _unet, keeps_16bit, make_clip
 from .patching import PatchedModule
 
 FP8_DTYPES = tuple(getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, n))
@@ -21,16 +22,28 @@ FP8 = {"fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn", "fp8_e
 
 def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> DiffusionModel:
     """A diffusion model alone. fp8 weight dtypes are stored as fp8 and computed in the
-    manager's dtype (on CPU fp8 saves memory only)."""
+    manager's dtype (on CPU fp8 saves memory only); a UNet's 16-bit weights may stay 16-bit (half_storage)."""
     path = Path(path)
     compute = manager.dtype("unet") if manager is not None else torch.float32
     keep = weight_dtype in FP8  # cast layer by layer after loading
-    return unet_from_state(
-        stream_state_dict(path, lambda name, stored: None if keep or stored in FP8_DTYPES else compute),
-        manager,
-        weight_dtype,
-        path.name,
-    )
+    info = _detect(tensor_shapes(path), path.name)
+    keep16 = not keep and keeps_16bit(info, manager)
+
+    def dtype_for(name: str, stored: torch.dtype) -> torch.dtype | None:
+        if keep or stored in FP8_DTYPES or (keep16 and stored in half_storage.HALF):
+            return None
+        return compute
+
+    return unet_from_state(stream_state_dict(path, dtype_for), manager, weight_dtype, path.name)
+
+
+def _detect(shapes: dict, source: str):
+    if not any(k.startswith(UNET_PREFIX) for k in shapes):
+        shapes = {UNET_PREFIX + k: v for k, v in shapes.items()}
+    try:
+        return detect_checkpoint(shapes)
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: {exc}") from None
 
 
 def unet_from_state(
@@ -39,17 +52,15 @@ def unet_from_state(
     """A diffusion model from UNet tensors in memory (original layout, with or without the prefix)."""
     if not any(k.startswith(UNET_PREFIX) for k in sd):
         sd = {UNET_PREFIX + k: v for k, v in sd.items()}
-    try:
-        info = detect_checkpoint({k: tuple(v.shape) for k, v in sd.items()})
-    except ValueError as exc:
-        raise ModelFileError(f"{source}: {exc}") from None
+    info = _detect({k: tuple(v.shape) for k, v in sd.items()}, source)
     compute = manager.dtype("unet") if manager is not None else torch.float32
     storage = stored_fp8(sd)
     if weight_dtype in FP8:
         if not hasattr(torch, FP8[weight_dtype]):
             raise ModelFileError(f"weight_dtype {weight_dtype}: this torch has no {FP8[weight_dtype]}")
         storage = getattr(torch, FP8[weight_dtype])
-    unet = _unet(info, sd, compute if storage is None else None)  # fp8: cast layer by layer below
+    keep = storage is None and keeps_16bit(info, manager)
+    unet = _unet(info, sd, compute if storage is None else None, keep_16bit=keep)  # fp8: cast layer by layer below
     if storage is not None:
         unet = fp8_storage(unet, storage, compute)
     return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)

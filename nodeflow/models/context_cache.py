@@ -25,9 +25,9 @@ class ContextProjection(torch.nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
-            return super().forward(x)  # training: no reuse, autograd needs its own graph
+            return self._uncached(x)  # training: no reuse, autograd needs its own graph
         if torch.compiler.is_compiling():  # TorchCompileModel: the memo's pointers would make guards recompile
-            return super().forward(x)
+            return self._uncached(x)
         key = tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in (self.weight, self.bias) if p is not None)
         memo = self._memo
         if memo is not None and memo[0] == key:
@@ -39,10 +39,15 @@ class ContextProjection(torch.nn.Linear):
                 if same and torch.equal(seen, x):
                     self._memo = (key, x, x._version, out)  # hold the newest context, not an old equal one
                     return out
-        out = F.linear(x, self.weight, self.bias) if self.plain else linear(x, self.weight, self.bias)
+        out = self._uncached(x)
         # the input is held, not copied: every projection of a step sees the same context tensor
         self._memo = (key, x, x._version, out)
         return out
+
+    def _uncached(self, x: torch.Tensor) -> torch.Tensor:
+        if self.plain and self.weight.dtype == x.dtype:
+            return F.linear(x, self.weight, self.bias)
+        return linear(x, self.weight, self.bias)  # also 16-bit stored weights (half_storage)
 
     def forget(self) -> None:
         self._memo = None

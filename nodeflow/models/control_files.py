@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from . import half_storage
 from .checkpoint_file import ModelFileError, load_state_dict
 from .control_layouts import (
     FOLDER_ONLY_ARGS,
@@ -76,18 +77,22 @@ def control_from_state(
     layout = ControlLayout(layout.kind, layout.layout, layout.family, config, layout.difference)
     dtype = manager.dtype("unet") if manager is not None else torch.float32
     try:
-        network = _build(layout, sd, model, dtype, source)
+        network = _build(layout, sd, model, dtype, source, half_storage.wanted(manager))
     except ControlFileError as exc:
         raise ModelFileError(f"{source}: {exc}") from None
     return ControlNet(prepare_network(network, manager), layout, manager, source)
 
 
-def _build(layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, source: str) -> torch.nn.Module:
+def _build(
+    layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, source: str, keep_16bit: bool = False
+) -> torch.nn.Module:
     if layout.kind == "t2i_adapter":
         from diffusers import T2IAdapter
 
         state = adapter_to_diffusers(sd, layout.config) if layout.layout == "tencentarc" else sd
-        return build_module(lambda: T2IAdapter(**layout.config), state, dtype, f"T2I-Adapter {source}")
+        return build_module(
+            lambda: T2IAdapter(**layout.config), state, dtype, f"T2I-Adapter {source}", keep_16bit=keep_16bit
+        )
     from diffusers import ControlNetModel
 
     config = layout.config
@@ -95,7 +100,7 @@ def _build(layout: ControlLayout, sd: dict, model: Any, dtype: torch.dtype, sour
         sd = controlnet_to_diffusers(sd, config)
     if layout.difference:
         sd = _add_base_weights(sd, config, model, source)
-    return build_module(lambda: ControlNetModel(**config), sd, dtype, f"ControlNet {source}")
+    return build_module(lambda: ControlNetModel(**config), sd, dtype, f"ControlNet {source}", keep_16bit=keep_16bit)
 
 
 def _add_base_weights(sd: dict, config: dict, model: Any, source: str) -> dict:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from nodeflow.imaging.convert import crop_to_aspect
 
 from .control_layouts import ControlLayout
+from .half_storage import compute_dtype
 
 LATENT_TO_PIXELS = 8  # the hint is at pixel size: 8x the latent
 
@@ -212,7 +213,7 @@ class ControlNet:
         )
 
     def _dtype(self) -> torch.dtype:
-        return next(self.network.parameters()).dtype
+        return compute_dtype(self.network)
 
     def _hint(self, height: int, width: int, channels: int | None = None) -> torch.Tensor:
         key = ("hint", height, width)

@@ -93,6 +93,7 @@ def _linear_attention(found: Recognition) -> bool:
 
 
 COMMON = {
+    "stored_16bit": True,  # UNets: fp16 checkpoint weights stay fp16 on a CPU computing in fp32
     "schedule": sd_schedule,
     "read_config": unet_config,
     "network": unet_network,

@@ -56,6 +56,8 @@ class ModelFamily:
     context_dim: int  # cross-attention width of the released model (recognises diffusers folders)
     prediction: str = "eps"  # "eps" | "v"
     inpaint: bool = False  # 9-channel UNet: noisy latent + mask + masked-image latent
+    # conv/linear weights may stay in the file's 16 bits while the network computes in fp32 (half_storage.py)
+    stored_16bit: bool = False
     base: str = ""  # the family this is a variant of ("" for a base family)
     unet_sample_size: int = 64
     vae_sample_size: int = 512

@@ -12,6 +12,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .half_storage import HALF, NATIVE_ROWS, widened
+from .native import half_gemm
+
 
 def _onednn_linear():
     """torch's oneDNN linear op when this build has a working one, else None."""
@@ -29,7 +32,10 @@ _ONEDNN = _onednn_linear()
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """``F.linear`` with oneDNN's kernel for fp32 CPU inference."""
+    """``F.linear`` with oneDNN's kernel for fp32 CPU inference; a 16-bit ``weight`` with an fp32 ``x``
+    (``half_storage``) computes in fp32 too."""
+    if weight.dtype in HALF and x.dtype == torch.float32:
+        return _half_weight_linear(x, weight, bias)
     if (
         _ONEDNN is not None
         and x.dtype == torch.float32
@@ -41,6 +47,15 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> 
     ):
         return _ONEDNN(x, weight, bias, "none", [], "")
     return F.linear(x, weight, bias)
+
+
+def _half_weight_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    inference = not (torch.is_grad_enabled() and x.requires_grad)
+    if inference and x.device.type == "cpu" and weight.device.type == "cpu" and not torch.compiler.is_compiling():
+        rows = x.numel() // max(1, weight.shape[-1])
+        if rows <= NATIVE_ROWS and weight.is_contiguous() and half_gemm.kernel() is not None:
+            return half_gemm.half_linear(x, weight, bias)
+    return linear(x, widened(weight, x.dtype), bias)
 
 
 class OneDNNLinear(torch.nn.Linear):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from . import half_storage
 from .context_cache import ContextProjection, cache_context_projections
 from .fast_linear import OneDNNLinear
 from .small_conv import SmallInputConv2d
@@ -20,7 +21,12 @@ PLAIN = {fast: plain for plain, fast in FAST.items()}
 def use_kernels(module: torch.nn.Module, plain: bool = False) -> int:
     """Turn every conv / linear layer of ``module`` to the fast kernels (or back to torch's with
     ``plain``), in place; returns how many layers changed. Context projections keep their memory
-    and compute with whichever linear kernel is chosen."""
+    and compute with whichever linear kernel is chosen. torch's kernels need the compute dtype's
+    weights: 16-bit stored weights (``half_storage``) widen for them and narrow again after."""
+    if plain:
+        half_storage.widen_all(module)
+    else:
+        half_storage.narrow_back(module)
     table = PLAIN if plain else FAST
     turned = 0
     for sub in module.modules():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from . import half_storage
 from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, stream_state_dict, tensor_shapes
 from .clip_model import CLIP, EOS, TextEncoder
 from .convert_clip import clip_l_to_hf, open_clip_to_hf
@@ -38,9 +39,11 @@ def build_module(
     what: str,
     ignore_missing: tuple[str, ...] = (),
     module: torch.nn.Module | None = None,
+    keep_16bit: bool = False,
 ) -> torch.nn.Module:
     """Instantiate on the meta device (or take ``module``, already built there), assign ``state``
-    (strict), cast to ``dtype``."""
+    (strict), cast to ``dtype`` (with ``keep_16bit``: conv/linear weights stored in 16 bits stay so,
+    ``half_storage.settle``)."""
     if module is None:
         with torch.device("meta"):
             module = cls_factory()
@@ -58,14 +61,24 @@ def build_module(
                 raise ModelFileError(f"{what}: buffer {name} is not in the file")
             owner = module.get_submodule(name.rsplit(".", 1)[0])
             owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(1, -1), persistent=False)
-    if dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
+    if dtype is not None and keep_16bit:
+        half_storage.settle(module, dtype)
+    elif dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
         module = module.to(dtype)
     return module.eval().requires_grad_(False)
 
 
-def _unet(info: CheckpointInfo, sd: dict, dtype: torch.dtype, meta: torch.nn.Module | None = None) -> torch.nn.Module:
+def _unet(
+    info: CheckpointInfo, sd: dict, dtype: torch.dtype, meta: torch.nn.Module | None = None, keep_16bit: bool = False
+) -> torch.nn.Module:
     state = info.family.to_network(_sub(sd, info.prefixes["unet"]), info.unet_config)
-    return build_module(lambda: info.family.network(info.unet_config), state, dtype, "UNet", module=meta)
+    network = lambda: info.family.network(info.unet_config)  # noqa: E731
+    return build_module(network, state, dtype, "UNet", module=meta, keep_16bit=keep_16bit)
+
+
+def keeps_16bit(info: CheckpointInfo, manager) -> bool:
+    """Whether this checkpoint's UNet keeps its 16-bit conv/linear weights (``half_storage``)."""
+    return info.family.stored_16bit and half_storage.wanted(manager)
 
 
 def prepare_in_background(info: CheckpointInfo) -> Callable[[], torch.nn.Module | None]:
@@ -154,8 +167,12 @@ def load_checkpoint(
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
     network_code = prepare_in_background(info)
-    # every component's tensors are cast to its compute dtype as they are read (no second copy)
-    sd = stream_state_dict(path, component_dtypes(info, manager))
+    # every component's tensors are cast to its compute dtype as they are read (no second copy); a UNet
+    # keeping 16-bit weights takes its tensors as stored
+    dtype_for = component_dtypes(info, manager)
+    if keeps_16bit(info, manager):
+        dtype_for = half_storage.keep_stored(dtype_for, (info.prefixes["unet"],))
+    sd = stream_state_dict(path, dtype_for)
     return build_checkpoint(
         info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction, network_code()
     )
@@ -207,7 +224,7 @@ def build_checkpoint(
     meta_unet: torch.nn.Module | None = None,
 ) -> tuple[DiffusionModel, CLIP | None, VAE | None]:
     dtype = manager.dtype("unet") if manager is not None else torch.float32
-    unet = _unet(info, sd, dtype, meta_unet)
+    unet = _unet(info, sd, dtype, meta_unet, keeps_16bit(info, manager))
     vae = None
     if output_vae and info.vae_config is not None:
         vae_dtype = manager.dtype("vae") if manager is not None else torch.float32

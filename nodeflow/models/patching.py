@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .fast_modes import require_float_weights
+from .half_storage import COMPUTE_ATTR, HALF
 
 # a patch computes the delta for one weight, given that weight (for shape/dtype)
 DeltaFn = Callable[[torch.Tensor], torch.Tensor]
@@ -36,6 +37,22 @@ class _Shared:
     backups: dict[str, torch.Tensor] = field(default_factory=dict)
     applied: tuple = ()
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+def widen_for_patching(module: torch.nn.Module, weight: torch.nn.Parameter) -> None:
+    """A 16-bit weight of a module computing in fp32 (``half_storage``) becomes fp32 before a patch
+    is added: the patched sum is an fp32 number, as on a model loaded in fp32."""
+    compute = getattr(module, COMPUTE_ATTR, None)
+    if weight.dtype in HALF and compute is not None and compute not in HALF and weight.dtype != compute:
+        weight.data = weight.data.to(compute)
+
+
+def restore_weight(weight: torch.nn.Parameter, original: torch.Tensor) -> None:
+    """Put ``original`` back into ``weight``, in ``original``'s dtype (a widened 16-bit weight narrows again)."""
+    if weight.dtype != original.dtype:
+        weight.data = original.to(weight.device, copy=True)
+    else:
+        weight.copy_(original.to(weight.device))
 
 
 class PatchedModule:
@@ -66,13 +83,14 @@ class PatchedModule:
             params = dict(self.module.named_parameters())
             with torch.no_grad():
                 for key, original in shared.backups.items():  # undo the previous owner
-                    params[key].copy_(original.to(params[key].device))
+                    restore_weight(params[key], original)
                 shared.backups.clear()
                 shared.applied = ()
                 for patch in self.patches:
                     weight = params[patch.key]
                     if patch.key not in shared.backups:
                         shared.backups[patch.key] = weight.detach().to("cpu", copy=True)
+                        widen_for_patching(self.module, weight)
                     delta = patch.delta(weight).to(device=weight.device, dtype=torch.float32)
                     base = weight.float() if patch.model_strength == 1.0 else weight.float() * patch.model_strength
                     weight.copy_((base + patch.strength * delta.reshape(weight.shape)).to(weight.dtype))

@@ -17,6 +17,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .fast_linear import linear
+from .half_storage import widened
+
 MAX_PIXELS = 64  # output pixels per image up to which the GEMM form is faster (measured: 1x1 to 8x8)
 
 
@@ -27,23 +30,27 @@ class SmallInputConv2d(torch.nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or self.groups != 1 or self.padding_mode != "zeros" or isinstance(self.padding, str):
-            return super().forward(x)
+            return self._torch_conv(x)
         n, _, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel_size, self.stride, self.padding, self.dilation
         out_h = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
         out_w = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         if out_h * out_w > MAX_PIXELS or out_h < 1 or out_w < 1:
-            return super().forward(x)
+            return self._torch_conv(x)
         weight = self.weight
         if h == 1 and w == 1 and (kh, kw) == (3, 3) and (ph, pw) == (1, 1) and (dh, dw) == (1, 1):
-            rows = F.linear(x.reshape(n, -1), self._centre_taps(), self.bias)  # the other taps meet only padding
+            rows = linear(x.reshape(n, -1), self._centre_taps(), self.bias)  # the other taps meet only padding
             return rows.reshape(n, -1, out_h, out_w)
         if (kh, kw) == (1, 1) and (ph, pw) == (0, 0):
             cols = x[:, :, ::sh, ::sw].flatten(2)  # [n, C, L]
         else:
             cols = F.unfold(x, (kh, kw), dilation=(dh, dw), padding=(ph, pw), stride=(sh, sw))  # [n, C*kh*kw, L]
-        rows = F.linear(cols.transpose(1, 2).reshape(n * out_h * out_w, -1), weight.flatten(1), self.bias)
+        rows = linear(cols.transpose(1, 2).reshape(n * out_h * out_w, -1), weight.flatten(1), self.bias)
         return rows.reshape(n, out_h * out_w, -1).transpose(1, 2).reshape(n, -1, out_h, out_w)
+
+    def _torch_conv(self, x: torch.Tensor) -> torch.Tensor:
+        """torch's convolution; 16-bit weights (``half_storage``) widened to ``x``'s dtype first."""
+        return self._conv_forward(x, widened(self.weight, x.dtype), self.bias)
 
     def _centre_taps(self) -> torch.Tensor:
         """The centre column of the 3x3 kernel as a contiguous [out, in] matrix, rebuilt when the
