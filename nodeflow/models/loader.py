@@ -21,11 +21,14 @@ from .convert_vae import vae_to_diffusers
 from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import ModelFamily, TextTower, family_named
+from .kernels import use_kernels
 from .patching import PatchedModule
 from .preview import remember_latent_space
 from .vae_model import VAE, LazyRGBFit, preview_decoder
 
 log = logging.getLogger(__name__)
+
+CLIP_KINDS = ("clip_l", "open_clip")  # text towers in the released SD layouts (built by _text_encoder itself)
 
 
 def _sub(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
@@ -63,6 +66,7 @@ def build_module(
             owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(1, -1), persistent=False)
     if dtype is not None and keep_16bit:
         half_storage.settle(module, dtype)
+        use_kernels(module)  # torch's own layers cannot multiply fp32 inputs by 16-bit weights
     elif dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
         module = module.to(dtype)
     return module.eval().requires_grad_(False)
@@ -76,9 +80,18 @@ def _unet(
     return build_module(network, state, dtype, "UNet", module=meta, keep_16bit=keep_16bit)
 
 
-def keeps_16bit(info: CheckpointInfo, manager) -> bool:
-    """Whether this checkpoint's UNet keeps its 16-bit conv/linear weights (``half_storage``)."""
-    return info.family.stored_16bit and half_storage.wanted(manager)
+def keeps_16bit(info: CheckpointInfo, manager, kind: str = "unet") -> bool:
+    """Whether this checkpoint's UNet (or CLIP text towers: ``kind`` "text") keeps its 16-bit conv/linear
+    weights (``half_storage``)."""
+    return info.family.stored_16bit and half_storage.wanted(manager, kind)
+
+
+def kept_16bit_prefixes(info: CheckpointInfo, manager) -> tuple[str, ...]:
+    """The tensor-name prefixes of the components that keep 16-bit weights."""
+    prefixes = (info.prefixes["unet"],) if keeps_16bit(info, manager) else ()
+    if keeps_16bit(info, manager, "text"):
+        prefixes += tuple(c["prefix"] for c in info.text_configs if c["kind"] in CLIP_KINDS)
+    return prefixes
 
 
 def prepare_in_background(info: CheckpointInfo) -> Callable[[], torch.nn.Module | None]:
@@ -115,7 +128,7 @@ def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
     return build_module(lambda: AutoencoderKL(**config), state, dtype, "VAE")
 
 
-def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype) -> TextEncoder:
+def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype, keep_16bit: bool = False) -> TextEncoder:
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     sub = _sub(sd, cfg["prefix"])
@@ -125,13 +138,16 @@ def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype) -> 
         return tower_from_state(sub, tower, dtype, cfg["prefix"])
     config = CLIPTextConfig(**clip_config_kwargs(cfg))
     if cfg["kind"] == "clip_l":
-        module = build_module(lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder")
+        module = build_module(
+            lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder", keep_16bit=keep_16bit
+        )
     else:
         module = build_module(
             lambda: CLIPTextModelWithProjection(config),
             open_clip_to_hf(sub, cfg.get("num_hidden_layers")),
             dtype,
             "OpenCLIP text encoder",
+            keep_16bit=keep_16bit,
         )
     return text_encoder_for(PatchedModule(module), tower)
 
@@ -170,8 +186,8 @@ def load_checkpoint(
     # every component's tensors are cast to its compute dtype as they are read (no second copy); a UNet
     # keeping 16-bit weights takes its tensors as stored
     dtype_for = component_dtypes(info, manager)
-    if keeps_16bit(info, manager):
-        dtype_for = half_storage.keep_stored(dtype_for, (info.prefixes["unet"],))
+    if kept_16bit_prefixes(info, manager):
+        dtype_for = half_storage.keep_stored(dtype_for, kept_16bit_prefixes(info, manager))
     sd = stream_state_dict(path, dtype_for)
     return build_checkpoint(
         info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction, network_code()
@@ -234,7 +250,8 @@ def build_checkpoint(
     clip = None
     if output_clip and info.text_configs:
         text_dtype = manager.dtype("text") if manager is not None else torch.float32
-        encoders = [_text_encoder(c, sd, family.tower(c["tower"]), text_dtype) for c in info.text_configs]
+        keep = keeps_16bit(info, manager, "text")
+        encoders = [_text_encoder(c, sd, family.tower(c["tower"]), text_dtype, keep) for c in info.text_configs]
         clip = make_clip(encoders, family, manager)
     model = DiffusionModel(PatchedModule(unet), family, manager=manager, source=source)
     if vae is not None:

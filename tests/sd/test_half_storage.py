@@ -100,7 +100,7 @@ def loaded(files):
 
 @needs_kernel
 def test_conv_and_linear_weights_stay_16_bit_and_the_rest_is_fp32(loaded):
-    (model, _clip, _vae), (plain, _, _) = loaded
+    (model, clip, _vae), (plain, _, _) = loaded
     kinds = dtypes(model.unet.module)
     assert set(kinds) == {torch.float16, torch.float32}
     assert all(name.endswith(".weight") for name in kinds[torch.float16])
@@ -112,6 +112,13 @@ def test_conv_and_linear_weights_stay_16_bit_and_the_rest_is_fp32(loaded):
         assert name.endswith(".bias") or not isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d)), name
     assert model.dtype == torch.float32
     assert set(dtypes(plain.unet.module)) == {torch.float32}  # --plain-kernels: as before
+    text = clip.encoders[0].model.module  # the CLIP text tower too: its linear layers, not its embeddings
+    assert set(dtypes(text)) == {torch.float16, torch.float32}
+    assert all(
+        ".embeddings." in name
+        or name.endswith(("bias", "layer_norm1.weight", "layer_norm2.weight", "final_layer_norm.weight"))
+        for name in dtypes(text)[torch.float32]
+    )
     half_bytes = sum(p.numel() * p.element_size() for p in model.unet.module.parameters())
     full_bytes = sum(p.numel() * p.element_size() for p in plain.unet.module.parameters())
     assert half_bytes < 0.56 * full_bytes
@@ -208,3 +215,25 @@ def test_torch_kernels_widen_the_weights_and_nodeflows_narrow_them_again(files):
     use_kernels(unet)
     after = unet.state_dict()
     assert all(after[k].dtype == v.dtype and torch.equal(after[k], v) for k, v in before.items())
+
+
+@needs_kernel
+def test_the_kernel_bench_prints_ratios_per_shape():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "bench/half_kernels.py", "--rows", "2", "96", "--million-weights", "0.1"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(out.stdout)
+    assert report["native_rows"] == half_storage.NATIVE_ROWS
+    assert {(r["out"], r["in"], r["rows"]) for r in report["layers"]} >= {(1280, 1280, 2), (320, 2880, 96)}
+    assert all(r["fp32_ms"] > 0 and r["native_over_fp32"] > 0 and r["widened_over_fp32"] > 0 for r in report["layers"])
