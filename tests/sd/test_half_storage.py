@@ -115,7 +115,7 @@ def test_conv_and_linear_weights_stay_16_bit_and_the_rest_is_fp32(loaded):
     text = clip.encoders[0].model.module  # the CLIP text tower too: its linear layers, not its embeddings
     assert set(dtypes(text)) == {torch.float16, torch.float32}
     assert all(
-        ".embeddings." in name
+        name.startswith("embeddings.")
         or name.endswith(("bias", "layer_norm1.weight", "layer_norm2.weight", "final_layer_norm.weight"))
         for name in dtypes(text)[torch.float32]
     )
