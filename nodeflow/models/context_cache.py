@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .fast_linear import linear
+from .fast_linear import OneDNNLinear, linear
 
 
 class ContextProjection(torch.nn.Linear):
@@ -66,7 +66,7 @@ def cache_context_projections(module: torch.nn.Module) -> int:
             continue
         for name in ("to_k", "to_v"):
             projection = getattr(sub, name, None)
-            if type(projection) is torch.nn.Linear:
+            if type(projection) in (torch.nn.Linear, OneDNNLinear):  # torch's, or already given NodeFlow's kernel
                 projection.__class__ = ContextProjection
                 turned += 1
     return turned

@@ -237,3 +237,13 @@ def test_the_kernel_bench_prints_ratios_per_shape():
     assert report["native_rows"] == half_storage.NATIVE_ROWS
     assert {(r["out"], r["in"], r["rows"]) for r in report["layers"]} >= {(1280, 1280, 2), (320, 2880, 96)}
     assert all(r["fp32_ms"] > 0 and r["native_over_fp32"] > 0 and r["widened_over_fp32"] > 0 for r in report["layers"])
+
+
+@needs_kernel
+def test_cross_attention_keys_and_values_are_still_computed_once_per_run(loaded):
+    from nodeflow.models.context_cache import ContextProjection
+
+    (model, _, _), _ = loaded
+    projections = [m for name, m in model.unet.module.named_modules() if name.endswith(("attn2.to_k", "attn2.to_v"))]
+    assert projections and all(isinstance(m, ContextProjection) for m in projections)
+    assert all(m.weight.dtype == torch.float16 for m in projections)

@@ -33,8 +33,11 @@ _state: dict = {}
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("NODEFLOW_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "nodeflow" / "kernels" if not os.environ.get("NODEFLOW_CACHE_DIR") else Path(base) / "kernels"
+    """Where built kernels are kept: $NODEFLOW_CACHE_DIR/kernels, else ~/.cache/nodeflow/kernels."""
+    own = os.environ.get("NODEFLOW_CACHE_DIR")
+    if own:
+        return Path(own) / "kernels"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nodeflow" / "kernels"
 
 
 def _cpu_supports() -> bool:
