@@ -88,6 +88,15 @@ def narrow_back(module: torch.nn.Module) -> None:
                 param.data = narrow
 
 
+def widens_to(module: torch.nn.Module, tensor: torch.Tensor) -> torch.dtype | None:
+    """The compute dtype a 16-bit stored ``tensor`` of ``module`` stands for, or None when it is not one
+    (fp8 storage also marks a compute dtype: its tensors are not 16-bit)."""
+    compute = getattr(module, COMPUTE_ATTR, None)
+    if tensor.dtype in HALF and compute is not None and compute not in HALF:
+        return compute
+    return None
+
+
 def compute_dtype(module: torch.nn.Module) -> torch.dtype:
     """The dtype ``module`` computes in: marked by ``settle`` (or fp8 storage), else its first parameter's."""
     marked = getattr(module, COMPUTE_ATTR, None)

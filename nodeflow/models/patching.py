@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .fast_modes import require_float_weights
-from .half_storage import COMPUTE_ATTR, HALF
+from .half_storage import widens_to
 
 # a patch computes the delta for one weight, given that weight (for shape/dtype)
 DeltaFn = Callable[[torch.Tensor], torch.Tensor]
@@ -42,8 +42,8 @@ class _Shared:
 def widen_for_patching(module: torch.nn.Module, weight: torch.nn.Parameter) -> None:
     """A 16-bit weight of a module computing in fp32 (``half_storage``) becomes fp32 before a patch
     is added: the patched sum is an fp32 number, as on a model loaded in fp32."""
-    compute = getattr(module, COMPUTE_ATTR, None)
-    if weight.dtype in HALF and compute is not None and compute not in HALF and weight.dtype != compute:
+    compute = widens_to(module, weight)
+    if compute is not None:
         weight.data = weight.data.to(compute)
 
 
@@ -97,10 +97,14 @@ class PatchedModule:
             shared.applied = self.patches
 
     def original(self, key: str) -> torch.Tensor:
-        """The unpatched value of parameter ``key`` (whichever clone's patches are applied now)."""
+        """The unpatched value of parameter ``key`` (whichever clone's patches are applied now), in the
+        dtype the module computes in (a 16-bit stored weight of an fp32 module comes widened, as on a
+        module loaded in fp32)."""
         with self._shared.lock:
             backup = self._shared.backups.get(key)
-            return backup if backup is not None else self.module.get_parameter(key).detach()
+            value = backup if backup is not None else self.module.get_parameter(key).detach()
+        compute = widens_to(self.module, value)
+        return value.to(compute) if compute is not None else value
 
     def restore(self) -> None:
         """Put back the original weights (no patches applied)."""

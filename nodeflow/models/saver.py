@@ -16,7 +16,7 @@ from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
 from .fast_modes import require_float_weights
-from .half_storage import COMPUTE_ATTR, HALF
+from .half_storage import widens_to
 from .text_towers import released_tower_state
 from .vae_model import VAE
 
@@ -25,13 +25,12 @@ def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torc
     """Tensors in ``dtype``; None: as the module computes (16-bit stored weights of an fp32 module are
     saved fp32 like the rest, ``half_storage``; fp8 storage stays fp8)."""
     out = {}
-    compute = getattr(module, COMPUTE_ATTR, None)
     for k, v in module.state_dict().items():
         v = v.detach().to("cpu")
         if dtype is not None and v.is_floating_point():
             v = v.to(dtype)
-        elif v.dtype in HALF and compute is not None and compute not in HALF:
-            v = v.to(compute)
+        elif widens_to(module, v) is not None:
+            v = v.to(widens_to(module, v))
         out[k] = v
     return out
 
