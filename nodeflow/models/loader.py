@@ -65,8 +65,8 @@ def build_module(
             owner = module.get_submodule(name.rsplit(".", 1)[0])
             owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(1, -1), persistent=False)
     if dtype is not None and keep_16bit:
-        half_storage.settle(module, dtype)
-        use_kernels(module)  # torch's own layers cannot multiply fp32 inputs by 16-bit weights
+        if half_storage.settle(module, dtype):
+            use_kernels(module)  # torch's own layers cannot multiply fp32 inputs by 16-bit weights
     elif dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
         module = module.to(dtype)
     return module.eval().requires_grad_(False)
