@@ -58,10 +58,14 @@ def _build(compiler: str) -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    log.info("building NodeFlow's 16-bit weight kernel with %s (once per machine) into %s", compiler, target.parent)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:  # several processes may build at once
         built = Path(tmp) / target.name
         subprocess.run([compiler, *FLAGS, str(SOURCE), "-o", str(built)], check=True, capture_output=True, timeout=120)
         os.replace(built, target)
+    for old in target.parent.glob("half_gemm-*.so"):  # builds of earlier sources
+        if old != target:
+            old.unlink(missing_ok=True)
     return target
 
 
