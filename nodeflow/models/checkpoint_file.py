@@ -108,47 +108,15 @@ SAFETENSORS_DTYPES = {
 
 
 def stream_state_dict(path: Path, dtype_for) -> dict[str, torch.Tensor]:
-    """All tensors of a .safetensors file read one at a time, each cast on arrival to
-    ``dtype_for(name, stored dtype)`` (None: kept as stored). The file is read with plain reads
-    into one reused staging buffer, not memory-mapped: a mapped file's pages count in the
-    process's resident memory while it is open, so an fp16 file loaded as fp32 would peak at
-    1.5x its weights; this way the peak is the weights plus the largest tensor. Tensors come
-    in file order (sequential reads). Other formats load whole."""
+    """All tensors of a .safetensors file, each cast on arrival to ``dtype_for(name, stored dtype)``
+    (None: kept as stored), read by two threads without a memory map (``tensor_stream.TensorStream``:
+    the peak is the weights plus a tensor per reader). Other formats load whole."""
     path = Path(path)
     if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
         return load_state_dict(path)
-    header, _ = safetensors_header(path)
-    out: dict[str, torch.Tensor] = {}
-    with open(path, "rb", buffering=0) as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        base = 8 + length
-        entries = sorted(
-            ((k, v) for k, v in header.items() if isinstance(v, dict) and "data_offsets" in v),
-            key=lambda kv: int(kv[1]["data_offsets"][0]),
-        )
-        staging = torch.empty(0, dtype=torch.uint8)
-        for name, entry in entries:
-            stored = SAFETENSORS_DTYPES.get(entry.get("dtype"))
-            if stored is None:
-                raise ModelFileError(f"{path.name}: tensor {name} has an unknown dtype {entry.get('dtype')!r}")
-            start, end = (int(x) for x in entry["data_offsets"])
-            shape = tuple(int(d) for d in entry["shape"])
-            target = dtype_for(name, stored) if stored.is_floating_point else None
-            cast = target is not None and target != stored
-            if cast and end - start > staging.numel():
-                staging = torch.empty(end - start, dtype=torch.uint8)
-            raw = staging[: end - start] if cast else torch.empty(end - start, dtype=torch.uint8)
-            f.seek(base + start)
-            if end > start and f.readinto(memoryview(raw.numpy())) != end - start:
-                raise ModelFileError(f"{path.name} ended inside tensor {name}; the download or copy did not finish")
-            try:
-                tensor = raw.view(stored).reshape(shape)
-            except RuntimeError as exc:
-                raise ModelFileError(
-                    f"{path.name}: tensor {name} does not fit its shape {list(shape)} ({exc})"
-                ) from None
-            out[name] = tensor.to(target) if cast else tensor
-    return out
+    from .tensor_stream import TensorStream
+
+    return TensorStream(path, dtype_for).finish()
 
 
 def file_metadata(path: Path) -> dict:

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from . import half_storage
-from .checkpoint_file import ModelFileError, file_metadata, load_state_dict, stream_state_dict, tensor_shapes
+from .checkpoint_file import (
+    SAFETENSORS_SUFFIXES,
+    ModelFileError,
+    file_metadata,
+    load_state_dict,
+    stream_state_dict,
+    tensor_shapes,
+)
 from .clip_model import CLIP, EOS, TextEncoder
 from .convert_clip import clip_l_to_hf, open_clip_to_hf
 from .convert_vae import vae_to_diffusers
@@ -24,6 +29,7 @@ from .family import ModelFamily, TextTower, family_named
 from .kernels import use_kernels
 from .patching import PatchedModule
 from .preview import remember_latent_space
+from .tensor_stream import TensorStream
 from .vae_model import VAE, LazyRGBFit, preview_decoder
 
 log = logging.getLogger(__name__)
@@ -94,32 +100,21 @@ def kept_16bit_prefixes(info: CheckpointInfo, manager) -> tuple[str, ...]:
     return prefixes
 
 
-def prepare_in_background(info: CheckpointInfo) -> Callable[[], torch.nn.Module | None]:
-    """Import the network code (diffusers and transformers take seconds to import on a cold start)
-    and build the diffusion network on the meta device in a thread while the caller reads the
-    file; returns ``join()`` -> that meta network (None if building failed: the caller builds it
-    again and reports the error)."""
-    built: dict = {}
-
-    def work() -> None:
-        try:
-            with torch.device("meta"):
-                built["unet"] = info.family.network(info.unet_config)
-            if info.vae_config is not None:
-                import diffusers.models.autoencoders.autoencoder_kl  # noqa: F401 (imported for its side effect: loaded once)
-            if info.text_configs:
-                import transformers.models.clip.modeling_clip  # noqa: F401 (imported for its side effect: loaded once)
-        except Exception:
-            log.debug("background network build failed", exc_info=True)
-
-    thread = threading.Thread(target=work, name="nodeflow-network-code", daemon=True)
-    thread.start()
-
-    def join() -> torch.nn.Module | None:
-        thread.join()
-        return built.get("unet")
-
-    return join
+def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
+    """Import the network code (diffusers and transformers take seconds to import on a cold start) and
+    build the diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
+    meta network (None if building failed: the caller builds it again and reports the error)."""
+    try:
+        with torch.device("meta"):
+            unet = info.family.network(info.unet_config)
+        if info.vae_config is not None:
+            import diffusers.models.autoencoders.autoencoder_kl  # noqa: F401 (imported for its side effect: loaded once)
+        if info.text_configs:
+            import transformers.models.clip.modeling_clip  # noqa: F401 (imported for its side effect: loaded once)
+    except Exception:
+        log.debug("network build beside the file read failed", exc_info=True)
+        return None
+    return unet
 
 
 def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
@@ -182,15 +177,19 @@ def load_checkpoint(
         raise
     except ValueError as exc:
         raise ModelFileError(f"{path.name}: {exc}") from None
-    network_code = prepare_in_background(info)
     # every component's tensors are cast to its compute dtype as they are read (no second copy); a UNet
     # keeping 16-bit weights takes its tensors as stored
     dtype_for = component_dtypes(info, manager)
     if kept_16bit_prefixes(info, manager):
         dtype_for = half_storage.keep_stored(dtype_for, kept_16bit_prefixes(info, manager))
-    sd = stream_state_dict(path, dtype_for)
+    if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
+        sd, meta = stream_state_dict(path, dtype_for), None
+    else:  # read in a thread while this one imports the network code, then help read what is left
+        stream = TensorStream(path, dtype_for)
+        meta = network_code(info)
+        sd = stream.finish()
     return build_checkpoint(
-        info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction, network_code()
+        info, sd, file_metadata(path), path.name, manager, output_vae, output_clip, prediction, meta
     )
 
 

@@ -96,3 +96,20 @@ def test_peak_memory_is_the_cast_weights_plus_one_tensor(tmp_path):
     grown_mb = int(out.stdout.strip().splitlines()[-1])
     result_mb, one_tensor_mb = 800, 50
     assert grown_mb <= result_mb + one_tensor_mb + 80, f"peak grew {grown_mb} MB for an {result_mb} MB result"
+
+
+def test_the_caller_reads_beside_the_background_thread_and_gets_file_order(tmp_path):
+    from nodeflow.models.tensor_stream import TensorStream
+
+    tensors = {f"t{i:03d}": torch.full((1000 + i,), float(i), dtype=torch.float16) for i in range(200)}
+    path = tmp_path / "many.safetensors"
+    save_file(tensors, str(path))
+    stream = TensorStream(path, lambda name, stored: torch.float32 if name.endswith(("1", "3")) else None)
+    got = stream.finish()
+    assert list(got) == sorted(tensors)  # safetensors writes names in order: file order
+    for name, t in tensors.items():
+        assert torch.equal(got[name].half(), t)
+        assert got[name].dtype == (torch.float32 if name.endswith(("1", "3")) else torch.float16)
+    stopped = TensorStream(path, lambda *a: None)
+    stopped.cancel()  # a caller that failed: reading stops, the file is closed
+    assert stopped._file.closed
