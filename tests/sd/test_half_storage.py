@@ -247,3 +247,26 @@ def test_cross_attention_keys_and_values_are_still_computed_once_per_run(loaded)
     projections = [m for name, m in model.unet.module.named_modules() if name.endswith(("attn2.to_k", "attn2.to_v"))]
     assert projections and all(isinstance(m, ContextProjection) for m in projections)
     assert all(m.weight.dtype == torch.float16 for m in projections)
+
+
+@pytest.mark.slow  # inductor compiles the tiny UNet: 1-4 min of CPU on 2 cores
+@pytest.mark.timeout(900)
+@needs_kernel
+def test_torch_compile_model_traces_the_widening(files, sd_env, monkeypatch, tmp_path):
+    import os
+
+    from nodeflow.models import compiled
+
+    from .test_fast_modes import forward
+    from .test_torch_compile import compile_node
+
+    monkeypatch.setenv(compiled.CACHE_ENV, os.environ.get(compiled.CACHE_ENV, ""))  # restored after the test
+    monkeypatch.setattr(compiled, "USER_CACHE_DIR", str(tmp_path / "inductor"))
+    manager = ModelManager(cpu=True)
+    model, _, _ = load_checkpoint(files["fp16"], manager, output_vae=False, output_clip=False)
+    plain, _, _ = load_checkpoint(
+        files["fp16"], ModelManager(cpu=True, plain_kernels=True), output_vae=False, output_clip=False
+    )
+    assert torch.float16 in dtypes(model.unet.module)
+    fast = compile_node(sd_env, manager).run(model, "inductor")
+    assert close(forward(fast), forward(plain), 1e-5)
