@@ -261,6 +261,7 @@ def test_torch_compile_model_traces_the_widening(files, sd_env, monkeypatch, tmp
     from .test_torch_compile import compile_node
 
     monkeypatch.setenv(compiled.CACHE_ENV, os.environ.get(compiled.CACHE_ENV, ""))  # restored after the test
+    monkeypatch.delenv(compiled.CACHE_ENV)
     monkeypatch.setattr(compiled, "USER_CACHE_DIR", str(tmp_path / "inductor"))
     manager = ModelManager(cpu=True)
     model, _, _ = load_checkpoint(files["fp16"], manager, output_vae=False, output_clip=False)
