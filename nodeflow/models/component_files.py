@@ -27,13 +27,12 @@ def load_unet_file(path: Path, manager=None, weight_dtype: str = "default") -> D
     compute = manager.dtype("unet") if manager is not None else torch.float32
     keep = weight_dtype in FP8  # cast layer by layer after loading
     info = _detect(tensor_shapes(path), path.name)
-    keep16 = not keep and keeps_16bit(info, manager)
 
     def dtype_for(name: str, stored: torch.dtype) -> torch.dtype | None:
-        if keep or stored in FP8_DTYPES or (keep16 and stored in half_storage.HALF):
-            return None
-        return compute
+        return None if keep or stored in FP8_DTYPES else compute
 
+    if not keep and keeps_16bit(info, manager):
+        dtype_for = half_storage.keep_stored(dtype_for, ("",))  # every tensor of the file is the UNet's
     return unet_from_state(stream_state_dict(path, dtype_for), manager, weight_dtype, path.name)
 
 

@@ -180,8 +180,9 @@ def load_checkpoint(
     # every component's tensors are cast to its compute dtype as they are read (no second copy); a UNet
     # keeping 16-bit weights takes its tensors as stored
     dtype_for = component_dtypes(info, manager)
-    if kept_16bit_prefixes(info, manager):
-        dtype_for = half_storage.keep_stored(dtype_for, kept_16bit_prefixes(info, manager))
+    kept = kept_16bit_prefixes(info, manager)
+    if kept:
+        dtype_for = half_storage.keep_stored(dtype_for, kept)
     if path.suffix.lower() not in SAFETENSORS_SUFFIXES:
         sd, meta = stream_state_dict(path, dtype_for), None
     else:  # read in a thread while this one imports the network code, then help read what is left

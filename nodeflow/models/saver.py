@@ -29,8 +29,8 @@ def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torc
         v = v.detach().to("cpu")
         if dtype is not None and v.is_floating_point():
             v = v.to(dtype)
-        elif widens_to(module, v) is not None:
-            v = v.to(widens_to(module, v))
+        elif (wide := widens_to(module, v)) is not None:
+            v = v.to(wide)
         out[k] = v
     return out
 
