@@ -56,7 +56,9 @@ def _backend() -> Tokenizer:
     )
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in (BOS_TEXT, EOS_TEXT)])
-    tok.post_processor = processors.RobertaProcessing((EOS_TEXT, EOS), (BOS_TEXT, BOS), trim_offsets=False, add_prefix_space=False)
+    tok.post_processor = processors.RobertaProcessing(
+        (EOS_TEXT, EOS), (BOS_TEXT, BOS), trim_offsets=False, add_prefix_space=False
+    )
     return tok
 
 
@@ -109,7 +111,11 @@ class ClipTokenizer:
             import torch
 
             return Encoding(input_ids=torch.tensor(rows), attention_mask=torch.tensor(masks))
-        return Encoding(input_ids=rows[0], attention_mask=masks[0]) if single else Encoding(input_ids=rows, attention_mask=masks)
+        return (
+            Encoding(input_ids=rows[0], attention_mask=masks[0])
+            if single
+            else Encoding(input_ids=rows, attention_mask=masks)
+        )
 
     @staticmethod
     def _truncate(ids: list[int], limit: int, specials: bool) -> list[int]:

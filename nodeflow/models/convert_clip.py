@@ -1,12 +1,13 @@
-"""Text-encoder weights: checkpoint layouts <-> transformers ``CLIPTextModel(WithProjection)``.
+"""Text-encoder weights: checkpoint layouts <-> transformers ``CLIPTextModel(WithProjection)`` names (which
+NodeFlow's own ``nets.clip_text`` classes share).
 
 * CLIP-L in SD checkpoints already uses Hugging Face names (``embeddings.*``, ``encoder.layers.N.*``,
   ``final_layer_norm.*``); only the ``text_model.`` level and ``position_ids`` differ between versions.
 * OpenCLIP (SD2's ViT-H, SDXL's ViT-bigG) stacks q/k/v in ``attn.in_proj_*`` and stores
   ``text_projection`` as a [width, proj] matrix used as ``x @ P``; HF keeps a Linear of shape [proj, width].
 
-The target names are taken from the installed transformers (probed once on the meta device), so
-whether ``text_model.`` is present and whether ``position_ids`` is saved follows that version.
+The target names are taken from NodeFlow's own text classes (probed once on the meta device; they follow
+transformers 5: ``text_model.`` only under the projection class, ``position_ids`` not saved).
 Split q/k/v and transposed projections are views of the inputs; clone them before saving to a file.
 """
 
@@ -40,10 +41,10 @@ _DROPPED = ("logit_scale", "attn_mask")  # OpenCLIP extras with no HF counterpar
 
 @functools.cache
 def hf_text_layout(with_projection: bool) -> tuple[str, bool]:
-    """(prefix before ``embeddings.``, whether ``position_ids`` is in the state dict) for the installed HF class."""
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    """(prefix before ``embeddings.``, whether ``position_ids`` is in the state dict) of the text class NodeFlow builds."""
+    from .nets.clip_text import ClipTextConfig, text_model_class
 
-    cfg = CLIPTextConfig(
+    cfg = ClipTextConfig(
         hidden_size=8,
         intermediate_size=8,
         num_hidden_layers=1,
@@ -52,9 +53,8 @@ def hf_text_layout(with_projection: bool) -> tuple[str, bool]:
         max_position_embeddings=4,
         projection_dim=8,
     )
-    cls = CLIPTextModelWithProjection if with_projection else CLIPTextModel
     with torch.device("meta"):
-        keys = list(cls(cfg).state_dict())
+        keys = list(text_model_class(with_projection)(cfg).state_dict())
     tok = next(k for k in keys if k.endswith("embeddings.token_embedding.weight"))
     prefix = tok[: -len("embeddings.token_embedding.weight")]
     return prefix, any(k.endswith(POSITION_IDS) for k in keys)

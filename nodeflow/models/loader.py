@@ -27,6 +27,7 @@ from .detect import CheckpointInfo, clip_config_kwargs, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import ModelFamily, TextTower, family_named
 from .kernels import use_kernels
+from .nets.clip_text import ClipTextConfig, text_model_class
 from .patching import PatchedModule
 from .preview import remember_latent_space
 from .tensor_stream import TensorStream
@@ -101,7 +102,8 @@ def kept_16bit_prefixes(info: CheckpointInfo, manager) -> tuple[str, ...]:
 
 
 def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
-    """Import the network code (diffusers and transformers take seconds to import on a cold start) and
+    """Import the network code (diffusers takes seconds to import on a cold start; the text towers are NodeFlow's
+    own, ``nets.clip_text``) and
     build the diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
     meta network (None if building failed: the caller builds it again and reports the error)."""
     try:
@@ -109,8 +111,6 @@ def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
             unet = info.family.network(info.unet_config)
         if info.vae_config is not None:
             import diffusers.models.autoencoders.autoencoder_kl  # noqa: F401 (imported for its side effect: loaded once)
-        if info.text_configs:
-            import transformers.models.clip.modeling_clip  # noqa: F401 (imported for its side effect: loaded once)
     except Exception:
         log.debug("network build beside the file read failed", exc_info=True)
         return None
@@ -123,22 +123,37 @@ def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
     return build_module(lambda: AutoencoderKL(**config), state, dtype, "VAE")
 
 
-def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype, keep_16bit: bool = False) -> TextEncoder:
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+def clip_text_factory(config_kwargs: dict, projection: bool):
+    """A builder of NodeFlow's own CLIP text model (``nets.clip_text``: transformers' module tree and numbers,
+    without importing transformers) for these ``CLIPTextConfig`` arguments; for a config it does not support,
+    of transformers' class."""
+    try:
+        config = ClipTextConfig(**config_kwargs)
+    except ValueError as exc:
+        log.info("%s; building transformers' CLIP text model instead", exc)
+        from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
+        library_config = CLIPTextConfig(**config_kwargs)
+        library_class = CLIPTextModelWithProjection if projection else CLIPTextModel
+        return lambda: library_class(library_config)
+    own_class = text_model_class(projection)
+    return lambda: own_class(config)
+
+
+def _text_encoder(cfg: dict, sd: dict, tower: TextTower, dtype: torch.dtype, keep_16bit: bool = False) -> TextEncoder:
     sub = _sub(sd, cfg["prefix"])
     if cfg["kind"] in ("hf_clip", "t5"):  # transformers-layout towers of SD3 / Flux files
         from .text_towers import tower_from_state
 
         return tower_from_state(sub, tower, dtype, cfg["prefix"])
-    config = CLIPTextConfig(**clip_config_kwargs(cfg))
+    kwargs = clip_config_kwargs(cfg)
     if cfg["kind"] == "clip_l":
         module = build_module(
-            lambda: CLIPTextModel(config), clip_l_to_hf(sub), dtype, "CLIP-L text encoder", keep_16bit=keep_16bit
+            clip_text_factory(kwargs, False), clip_l_to_hf(sub), dtype, "CLIP-L text encoder", keep_16bit=keep_16bit
         )
     else:
         module = build_module(
-            lambda: CLIPTextModelWithProjection(config),
+            clip_text_factory(kwargs, True),
             open_clip_to_hf(sub, cfg.get("num_hidden_layers")),
             dtype,
             "OpenCLIP text encoder",

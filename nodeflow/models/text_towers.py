@@ -31,11 +31,9 @@ def file_kind(shapes: Mapping[str, tuple[int, ...]]) -> str:
 
 
 def _hf_clip(state: Mapping[str, torch.Tensor], tower: TextTower, dtype: torch.dtype, what: str):
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
-
     from .convert_clip import clip_l_to_hf
     from .detect import _clip_l_config, clip_config_kwargs
-    from .loader import build_module
+    from .loader import build_module, clip_text_factory
 
     state = {k.removeprefix("transformer."): v for k, v in state.items() if not k.endswith("logit_scale")}
     projection = state.pop("text_projection.weight", None)
@@ -49,13 +47,12 @@ def _hf_clip(state: Mapping[str, torch.Tensor], tower: TextTower, dtype: torch.d
     cfg["hidden_act"] = "gelu" if tower.name == "clip_g" else "quick_gelu"  # OpenCLIP bigG vs OpenAI CLIP-L
     if not tower.pad_with_eos:
         cfg.update(pad_token_id=0)
-    config = CLIPTextConfig(**clip_config_kwargs(cfg))
+    factory = clip_text_factory(clip_config_kwargs(cfg), tower.projection)
     if tower.projection:
         if projection is None:  # ComfyUI treats a missing projection as identity
             projection = torch.eye(cfg["hidden_size"], dtype=next(iter(body.values())).dtype)
         body["text_projection.weight"] = projection
-        return build_module(lambda: CLIPTextModelWithProjection(config), body, dtype, what)
-    return build_module(lambda: CLIPTextModel(config), body, dtype, what)
+    return build_module(factory, body, dtype, what)
 
 
 def tower_from_state(state: Mapping[str, torch.Tensor], tower: TextTower, dtype: torch.dtype, source: str):
