@@ -81,7 +81,7 @@ def test_plain_forward_is_bit_equal(name, projection):
         a = ref(input_ids=ids, output_hidden_states=True)
         b = mine(input_ids=ids, output_hidden_states=True)
         assert list(a.keys()) == list(b.keys())
-        for key in a.keys():
+        for key in a:
             if key == "hidden_states":
                 assert len(a[key]) == len(b[key]) == CONFIGS[name]["num_hidden_layers"] + 1
                 assert all(torch.equal(x, y) for x, y in zip(a[key], b[key], strict=True))
@@ -220,7 +220,7 @@ def test_tokenizer_gives_transformers_ids(library_tokenizer):
 
 def test_tokenizer_batch_forms(library_tokenizer):
     mine = load_clip_tokenizer()
-    kwargs = dict(padding="max_length", max_length=77, truncation=True, return_tensors="pt")
+    kwargs = {"padding": "max_length", "max_length": 77, "truncation": True, "return_tensors": "pt"}
     want, got = library_tokenizer(PROMPTS, **kwargs), mine(PROMPTS, **kwargs)
     assert torch.equal(want.input_ids, got.input_ids) and torch.equal(want.attention_mask, got.attention_mask)
     assert got.input_ids.dtype == torch.int64
