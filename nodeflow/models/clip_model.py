@@ -27,7 +27,7 @@ Token = tuple[int | torch.Tensor, float]  # a token id (or an embedding vector) 
 class TextEncoder:
     """One CLIP tower. ``layer`` is the hidden layer used (-1 = last); ``pad`` the pad token id."""
 
-    model: PatchedModule  # a transformers CLIPTextModel or CLIPTextModelWithProjection
+    model: PatchedModule  # a ClipTextModel(WithProjection) (nets.clip_text) or transformers' class of that name
     name: str  # "clip_l", "clip_h" or "clip_g": the key textual inversions use for this tower
     pad: int = EOS
     layer: int = -1

@@ -122,6 +122,33 @@ def test_text_encoder_forward_is_bit_equal(name, projection, final_norm):
         assert pa.shape[-1] == (CONFIGS[name]["projection_dim"] if projection else CONFIGS[name]["hidden_size"])
 
 
+@pytest.mark.parametrize("tower_name", ["clip_l", "clip_g"])
+def test_transformers_layout_towers_build_the_own_model(tower_name):
+    """SD3 / Flux towers stored in transformers' names (text_towers.tower_from_state) become the own classes
+    and encode as the library's model with those weights does."""
+    from nodeflow.models.family import family_named
+    from nodeflow.models.text_towers import tower_from_state
+
+    tower = family_named("sd3").tower(tower_name)
+    act = "gelu" if tower_name == "clip_g" else "quick_gelu"
+    kwargs = dict(BASE, hidden_size=128, intermediate_size=256, num_hidden_layers=3, num_attention_heads=2)
+    kwargs |= {"projection_dim": 128, "hidden_act": act, "pad_token_id": 0 if tower_name == "clip_g" else 1}
+    torch.manual_seed(6)
+    library = transformers.CLIPTextModelWithProjection if tower.projection else transformers.CLIPTextModel
+    ref = library(transformers.CLIPTextConfig(**kwargs)).eval()
+    state = {
+        k if k.startswith(("text_model.", "text_projection")) else "text_model." + k: v.clone()
+        for k, v in ref.state_dict().items()
+    }
+    enc = tower_from_state(state, tower, torch.float32, "test file")
+    assert type(enc.model.module) is (ClipTextModelWithProjection if tower.projection else ClipTextModel)
+    chunk = chunk_with_embedding(128)
+    theirs = TextEncoder(PatchedModule(ref), tower.name, enc.pad, enc.layer, enc.layer, enc.final_norm_on_hidden)
+    with torch.no_grad():
+        got, want = enc.forward(chunk, torch.device("cpu")), theirs.forward(chunk, torch.device("cpu"))
+    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
 def test_fast_kernels_and_16bit_weights_stay_equal():
     """kernels.py swaps the Linear classes in place; the own model computes as the library's does after it."""
     ref, mine = pair("big_g", True, seed=4)
