@@ -1,11 +1,12 @@
 """Stable Diffusion 1.x, 2.x and XL (base, refiner) with their v-prediction and inpainting
 variants, described as data (see family.py). Every one uses the SD discrete noise schedule and
-a diffusers UNet2DConditionModel; they differ in latent scale, text towers and SDXL's extras."""
+a UNet2DConditionModel-shaped network (nets/sd_unet.py); they differ in latent scale, text towers and SDXL's extras."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 from collections.abc import Sequence
 
@@ -13,6 +14,8 @@ import torch
 
 from .family import ModelFamily, Recognition, TextTower, register
 from .latent_format import LatentFormat
+
+log = logging.getLogger(__name__)
 
 SD_LATENT = LatentFormat(channels=4, scale_factor=0.18215)
 SDXL_LATENT = LatentFormat(channels=4, scale_factor=0.13025)
@@ -27,6 +30,14 @@ def sd_schedule():
 
 
 def unet_network(config: dict) -> torch.nn.Module:
+    """NodeFlow's own UNet (same names and numbers, no diffusers import) for every config it
+    supports, diffusers' UNet2DConditionModel for anything else."""
+    from .nets.sd_unet import SDUNet
+
+    reason = SDUNet.supports(config)
+    if reason is None:
+        return SDUNet(**config)
+    log.debug("UNet config not built by NodeFlow's own UNet (%s); using diffusers'", reason)
     from diffusers import UNet2DConditionModel
 
     return UNet2DConditionModel(**config)
