@@ -399,3 +399,22 @@ def test_own_unet_imports_neither_diffusers_nor_transformers():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_equal_with_fp8_storage():
+    """fp8 files: weights stored in fp8 and computed layer by layer in fp32 (diffusers' layerwise
+    casting, which skips the norms by the module's own patterns)."""
+    from nodeflow.models.component_files import fp8_storage
+
+    theirs, mine = (
+        randomize(UNet2DConditionModel(**CONFIGS["sdxl"]), seed=3).eval(),
+        SDUNet(**CONFIGS["sdxl"]).eval(),
+    )
+    mine.load_state_dict(theirs.state_dict(), strict=True)
+    theirs, mine = (fp8_storage(m, torch.float8_e4m3fn, torch.float32) for m in (theirs, mine))
+    assert {k: v.dtype for k, v in theirs.state_dict().items()} == {k: v.dtype for k, v in mine.state_dict().items()}
+    x, context, kwargs = inputs("sdxl", 2, 9, 7)
+    with torch.no_grad():
+        a = theirs(x, torch.tensor([5.0]), encoder_hidden_states=context, **kwargs).sample
+        b = mine(x, torch.tensor([5.0]), encoder_hidden_states=context, **kwargs).sample
+    assert torch.equal(a, b)
