@@ -108,6 +108,18 @@ CONFIGS = {
         use_linear_projection=False,
         norm_num_groups=32,
     ),
+    # per-level res block counts, no middle block, a wider timestep embedding
+    "uneven": unet_config(
+        (CROSS, CROSS),
+        mid_block_type=None,
+        block_out_channels=(32, 64),
+        layers_per_block=(1, 2),
+        transformer_layers_per_block=(2, 1),
+        cross_attention_dim=24,
+        attention_head_dim=(2, 4),
+        norm_num_groups=16,
+        time_embedding_dim=160,
+    ),
 }
 POOLED = 16
 
