@@ -102,25 +102,37 @@ def kept_16bit_prefixes(info: CheckpointInfo, manager) -> tuple[str, ...]:
 
 
 def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
-    """Import the network code (diffusers takes seconds to import on a cold start; the text towers are NodeFlow's
-    own, ``nets.clip_text``) and
+    """Import the network code (diffusers takes seconds to import on a cold start; the VAE and the text towers
+    are NodeFlow's own, ``nets.vae`` and ``nets.clip_text``, unless their config needs the library's) and
     build the diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
     meta network (None if building failed: the caller builds it again and reports the error)."""
     try:
         with torch.device("meta"):
             unet = info.family.network(info.unet_config)
         if info.vae_config is not None:
-            import diffusers.models.autoencoders.autoencoder_kl  # noqa: F401 (imported for its side effect: loaded once)
+            _vae_class(info.vae_config)  # imports the VAE's network code
     except Exception:
         log.debug("network build beside the file read failed", exc_info=True)
         return None
     return unet
 
 
-def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
+def _vae_class(config: dict) -> type[torch.nn.Module]:
+    """NodeFlow's own KL autoencoder for the configs it builds (no diffusers import), else diffusers'."""
+    from .nets import vae as own
+
+    reason = own.supports(config)
+    if reason is None:
+        return own.KLAutoencoder
+    log.info("VAE: %s; building diffusers' AutoencoderKL instead", reason)
     from diffusers import AutoencoderKL
 
-    return build_module(lambda: AutoencoderKL(**config), state, dtype, "VAE")
+    return AutoencoderKL
+
+
+def _vae(config: dict, state: dict, dtype: torch.dtype) -> torch.nn.Module:
+    network = _vae_class(config)
+    return build_module(lambda: network(**config), state, dtype, "VAE")
 
 
 def clip_text_factory(config_kwargs: dict, projection: bool):

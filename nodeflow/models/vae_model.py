@@ -36,7 +36,7 @@ def _tiles_on_oom(what: str, whole, tiled) -> torch.Tensor:
 
 @dataclass
 class VAE(VaeFacade):
-    module: torch.nn.Module  # a diffusers AutoencoderKL
+    module: torch.nn.Module  # NodeFlow's KLAutoencoder (nets/vae.py), or diffusers' AutoencoderKL for other configs
     manager: object = None
     source: str = ""
 
