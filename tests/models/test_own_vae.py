@@ -127,6 +127,21 @@ def test_same_numbers_with_nodeflow_kernels():
     assert_same_numbers(ref, own, down, CONFIGS[name]["latent_channels"])
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16])  # fp16 matches too, but convolves slowly on the CPU
+def test_same_numbers_in_16_bits(dtype):
+    ref, own = pair("sd", seed=5)
+    ref, own = ref.to(dtype), own.to(dtype)
+    x = torch.randn(2, 3, 40, 24, dtype=dtype)
+    with torch.no_grad():
+        z = ref.encode(x).latent_dist.mean
+        assert z.dtype == dtype and torch.equal(z, own.encode(x).latent_dist.mean)
+        assert torch.equal(ref.decode(z).sample, own.decode(z).sample)
+        for net in (ref, own):
+            set_tiles(net, 16, 4, 0.5)
+        assert torch.equal(ref._tiled_encode(x), own._tiled_encode(x))
+        assert torch.equal(ref.tiled_decode(z).sample, own.tiled_decode(z).sample)
+
+
 def test_nodeflow_vae_wrapper_gives_the_same_images_and_latents():
     ref, own = pair("sd", seed=7)
     a, b = VAE(ref), VAE(own)
