@@ -163,6 +163,15 @@ class VaeLevel(nn.Module):
         return x
 
 
+def _levels(widths: tuple[int, ...], layers: int, groups: int, resample: str) -> list[VaeLevel]:
+    """One level per width, each fed by the previous one's width; all but the last ``resample``."""
+    last = len(widths) - 1
+    return [
+        VaeLevel(widths[max(i - 1, 0)], width, layers, groups, resample if i < last else None)
+        for i, width in enumerate(widths)
+    ]
+
+
 class Encoder(nn.Module):
     """Pixels -> mean and log-variance (2 x latent channels), downsampled 2x per level but the last."""
 
@@ -171,12 +180,7 @@ class Encoder(nn.Module):
         widths, groups = tuple(cfg.block_out_channels), cfg.norm_num_groups
         self.layers_per_block = cfg.layers_per_block
         self.conv_in = nn.Conv2d(cfg.in_channels, widths[0], kernel_size=3, stride=1, padding=1)
-        self.down_blocks = nn.ModuleList(
-            VaeLevel(
-                widths[max(i - 1, 0)], width, cfg.layers_per_block, groups, "down" if i < len(widths) - 1 else None
-            )
-            for i, width in enumerate(widths)
-        )
+        self.down_blocks = nn.ModuleList(_levels(widths, cfg.layers_per_block, groups, "down"))
         self.mid_block = MidBlock(widths[-1], groups, cfg.mid_block_add_attention)
         self.conv_norm_out = nn.GroupNorm(num_channels=widths[-1], num_groups=groups, eps=EPS)
         self.conv_act = nn.SiLU()
@@ -201,12 +205,7 @@ class Decoder(nn.Module):
         self.conv_in = nn.Conv2d(cfg.latent_channels, widths[0], kernel_size=3, stride=1, padding=1)
         self.up_blocks = nn.ModuleList()  # registered before the mid block, as diffusers orders the state dict
         self.mid_block = MidBlock(widths[0], groups, cfg.mid_block_add_attention)
-        self.up_blocks.extend(
-            VaeLevel(
-                widths[max(i - 1, 0)], width, cfg.layers_per_block + 1, groups, "up" if i < len(widths) - 1 else None
-            )
-            for i, width in enumerate(widths)
-        )
+        self.up_blocks.extend(_levels(widths, cfg.layers_per_block + 1, groups, "up"))
         self.conv_norm_out = nn.GroupNorm(num_channels=widths[-1], num_groups=groups, eps=EPS)
         self.conv_act = nn.SiLU()
         self.conv_out = nn.Conv2d(widths[-1], cfg.out_channels, 3, padding=1)
