@@ -225,3 +225,21 @@ def test_vae_files_load_into_the_own_network_without_diffusers(tmp_path, name):
     assert done.stdout.split() == ["KLAutoencoder", "[]"]
     torch.manual_seed(0)
     assert torch.equal(torch.load(out), VAE(ref).decode(torch.randn(1, ref.config.latent_channels, 5, 3)))
+
+
+def test_sd1_checkpoint_loads_without_diffusers_or_transformers(tmp_path):
+    """Issue #21's cold path: with the own UNet, CLIP text model and VAE, a single-file SD1 checkpoint
+    loads (and its VAE decodes) in a fresh process that never imports either library."""
+    from tests.sd.tiny import write_tiny_sd1
+
+    path = write_tiny_sd1(tmp_path / "tiny.safetensors")
+    script = (
+        "import sys, torch\n"
+        "from nodeflow.models.loader import load_checkpoint\n"
+        f"model, clip, vae = load_checkpoint({str(path)!r})\n"
+        "assert vae.decode(torch.zeros(1, 4, 8, 8)).shape == (1, 64, 64, 3)\n"
+        "print(type(vae.module).__name__, [m for m in ('diffusers', 'transformers') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["KLAutoencoder", "[]"]
