@@ -95,7 +95,10 @@ def assert_same_numbers(ref, own, down: int, channels: int) -> None:
         assert tiled.shape == whole.shape and not torch.equal(tiled, whole)
         for net in (ref, own):
             set_tiles(net, 8 * down, 8, 0.375)
-        assert torch.equal(ref.tiled_decode(z, return_dict=False)[0], own.tiled_decode(z, return_dict=False)[0])
+        tiled = own.tiled_decode(z, return_dict=False)[0]
+        assert torch.equal(ref.tiled_decode(z, return_dict=False)[0], tiled)
+        whole = ref.decode(z).sample
+        assert tiled.shape == whole.shape and not torch.equal(tiled, whole)
         # with use_tiling, encode/decode switch to tiles above the tile size, as diffusers' do
         for net in (ref, own):
             net.enable_tiling()
