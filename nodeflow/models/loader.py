@@ -102,9 +102,9 @@ def kept_16bit_prefixes(info: CheckpointInfo, manager) -> tuple[str, ...]:
 
 
 def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
-    """Import the network code (diffusers takes seconds to import on a cold start; the VAE and the text towers
-    are NodeFlow's own, ``nets.vae`` and ``nets.clip_text``, unless their config needs the library's) and
-    build the diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
+    """Import the network code (NodeFlow's own for SD files, ``nets/``: diffusers and transformers take seconds
+    to import on a cold start, and only configs the own networks refuse fall back to them) and build the
+    diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
     meta network (None if building failed: the caller builds it again and reports the error)."""
     try:
         with torch.device("meta"):
