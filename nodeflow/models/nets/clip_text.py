@@ -122,7 +122,8 @@ class ClipTextEmbeddings(nn.Module):
         super().__init__()
         self.token_embedding = _embedding(config.vocab_size, config.hidden_size)
         self.position_embedding = _embedding(config.max_position_embeddings, config.hidden_size)
-        positions = torch.arange(config.max_position_embeddings).expand((1, -1))
+        # built on the CPU even inside a meta-device build: torch's meta arange imports its symbolic-shape machinery
+        positions = torch.arange(config.max_position_embeddings, device="cpu").expand((1, -1))
         self.register_buffer("position_ids", positions, persistent=False)
 
     def forward(
