@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import logging
 import os
 import queue
 import shutil
@@ -24,6 +25,8 @@ from nodeflow.server.worker import rss_bytes
 
 from .identity import inventory, paths_to_identities
 from .transfer import collect_outputs, place_inputs, snapshot
+
+log = logging.getLogger(__name__)
 
 
 class NodeFlowWorker:
@@ -173,6 +176,10 @@ class NodeFlowWorker:
             if request is not None:
                 self.runtime.engine.free(unload_models=request[0], free_memory=request[1])
         yield ("result", asdict(result), files_back, self.describe())
+        try:  # after the result went out: weights still viewed from their files' pages are copied in
+            self.runtime.engine.idle()
+        except Exception:
+            log.exception("idle work failed")
 
     def close(self) -> None:
         shutil.rmtree(self.private, ignore_errors=True)

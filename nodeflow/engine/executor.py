@@ -50,6 +50,13 @@ class Engine:
         self.cache = OutputCache(int(cache_ram_gb * 1024**3) if cache_enabled else 0)
         self._loops = ThreadLoops()  # async nodes run on their worker thread's own event loop
 
+    def idle(self) -> None:
+        """The queue is empty: copy weights still viewed from their files' pages into memory
+        (``mapped_weights``: a file changed on disk later cannot change or fault a loaded model)."""
+        from nodeflow.models import mapped_weights
+
+        mapped_weights.materialize()
+
     def free(self, unload_models: bool = False, free_memory: bool = False) -> None:
         if free_memory or unload_models:
             self.cache.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import threading
 from pathlib import Path
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -30,8 +31,22 @@ class Encoding(dict):
             raise AttributeError(name) from None
 
 
-@functools.cache
+_building = threading.Lock()
+
+
 def _backend() -> Tokenizer:
+    """The one backend tokenizer (built once; a second caller waits for the first: ``prefetch``)."""
+    with _building:
+        return _build()
+
+
+def prefetch() -> None:
+    """Build the tokenizer in a background thread (0.3-0.4 s) while the caller loads weights."""
+    threading.Thread(target=_backend, name="nodeflow-clip-tokenizer", daemon=True).start()
+
+
+@functools.cache
+def _build() -> Tokenizer:
     with gzip.open(DATA, "rt", encoding="utf-8") as f:
         data = json.load(f)
     merges = [tuple(m.split(" ")) for m in data["merges"]]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from . import half_storage
+from . import half_storage, mapped_weights, meta_build  # noqa: F401 -- meta_build: meta layers skip init
 from .checkpoint_file import (
     SAFETENSORS_SUFFIXES,
     ModelFileError,
@@ -76,7 +76,7 @@ def build_module(
             use_kernels(module)  # torch's own layers cannot multiply fp32 inputs by 16-bit weights
     elif dtype is not None:  # None: keep each tensor's dtype as loaded (fp8 storage casts per layer)
         module = module.to(dtype)
-    return module.eval().requires_grad_(False)
+    return mapped_weights.track(module.eval().requires_grad_(False))
 
 
 def _unet(
@@ -106,6 +106,10 @@ def network_code(info: CheckpointInfo) -> torch.nn.Module | None:
     to import on a cold start, and only configs the own networks refuse fall back to them) and build the
     diffusion network on the meta device, while a ``TensorStream`` reads the file; returns that
     meta network (None if building failed: the caller builds it again and reports the error)."""
+    if any(c["kind"] in CLIP_KINDS for c in info.text_configs):
+        from .clip_tokenizer import prefetch
+
+        prefetch()
     try:
         with torch.device("meta"):
             unet = info.family.network(info.unet_config)

@@ -71,6 +71,7 @@ class Worker:
         self._post("status", {"status": {"exec_info": {"queue_remaining": self.store.remaining()}}}, None)
 
     def _loop(self) -> None:
+        ran_since_idle = False
         while not self.stopping.is_set():
             if self._free_request is not None:
                 unload, free = self._free_request
@@ -78,10 +79,23 @@ class Worker:
                 self.engine.free(unload_models=unload, free_memory=free)
             item = self.store.take_next()
             if item is None:
+                if ran_since_idle:
+                    ran_since_idle = False
+                    self._idle()
                 self.wake.wait(timeout=1.0)
                 self.wake.clear()
                 continue
             self._run(item)
+            ran_since_idle = True
+
+    def _idle(self) -> None:
+        idle = getattr(self.engine, "idle", None)
+        if idle is None:
+            return
+        try:
+            idle()
+        except Exception:  # e.g. out of memory copying mapped weights: they stay mapped, serving goes on
+            log.exception("idle work failed")
 
     def _run(self, item) -> None:
         self.running_id, self.running_client = item.prompt_id, item.client_id

@@ -267,8 +267,7 @@ def test_tokenizer_batch_forms(library_tokenizer):
 
 def test_sd1_checkpoint_text_path_imports_no_transformers(tmp_path):
     """A fresh process builds the CLIP of an SD1 file (own tokenizer and tower) and encodes without transformers."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from sd.tiny import write_tiny_sd1
+    from tests.sd.tiny import write_tiny_sd1
 
     path = write_tiny_sd1(tmp_path / "tiny.safetensors")
     script = f"""

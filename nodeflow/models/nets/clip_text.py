@@ -36,16 +36,6 @@ _SIZES = ("vocab_size", "hidden_size", "intermediate_size", "projection_dim", "n
 _SIZES += ("num_attention_heads", "max_position_embeddings")
 
 
-def _embedding(rows: int, width: int) -> nn.Embedding:
-    """``nn.Embedding(rows, width)``, initialised as torch does, except on the meta device (where a model is
-    built before its weights are assigned): torch's meta ``normal_`` imports torch._dynamo, seconds of a
-    cold start."""
-    weight = torch.empty(rows, width)
-    if not weight.is_meta:
-        nn.init.normal_(weight)
-    return nn.Embedding(rows, width, _weight=weight)
-
-
 class QuickGELU(nn.Module):
     """OpenAI CLIP's sigmoid approximation of GELU: x * sigmoid(1.702 x)."""
 
@@ -120,8 +110,8 @@ class ClipTextEmbeddings(nn.Module):
 
     def __init__(self, config: ClipTextConfig) -> None:
         super().__init__()
-        self.token_embedding = _embedding(config.vocab_size, config.hidden_size)
-        self.position_embedding = _embedding(config.max_position_embeddings, config.hidden_size)
+        self.token_embedding = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.position_embedding = nn.Embedding(config.max_position_embeddings, config.hidden_size)
         # built on the CPU even inside a meta-device build: torch's meta arange imports its symbolic-shape machinery
         positions = torch.arange(config.max_position_embeddings, device="cpu").expand((1, -1))
         self.register_buffer("position_ids", positions, persistent=False)
