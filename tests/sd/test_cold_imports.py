@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.sd_prompts import txt2img
+
 from .tiny import write_tiny_family, write_tiny_sd1
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,32 +40,6 @@ print(json.dumps({"status": result.status, "error": str(result.error), "heavy": 
 """
 
 
-def _prompt(size: int) -> dict:
-    return {
-        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "tiny.safetensors"}},
-        "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "a red star", "clip": ["1", 1]}},
-        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["1", 1]}},
-        "4": {"class_type": "EmptyLatentImage", "inputs": {"width": size, "height": size, "batch_size": 1}},
-        "5": {
-            "class_type": "KSampler",
-            "inputs": {
-                "model": ["1", 0],
-                "seed": 1,
-                "steps": 2,
-                "cfg": 7.0,
-                "sampler_name": "euler",
-                "scheduler": "normal",
-                "positive": ["2", 0],
-                "negative": ["3", 0],
-                "latent_image": ["4", 0],
-                "denoise": 1.0,
-            },
-        },
-        "6": {"class_type": "VAEDecode", "inputs": {"samples": ["5", 0], "vae": ["1", 2]}},
-        "7": {"class_type": "PreviewImage", "inputs": {"images": ["6", 0]}},
-    }
-
-
 @pytest.mark.parametrize("family", ["sd1", "sd2", "sdxl_refiner"])
 def test_a_cold_sd_run_imports_neither_diffusers_nor_transformers(tmp_path, family):
     base = tmp_path / "base"
@@ -74,7 +50,7 @@ def test_a_cold_sd_run_imports_neither_diffusers_nor_transformers(tmp_path, fami
         write_tiny_family(target, family)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(base), json.dumps(_prompt(64))],
+        [sys.executable, "-c", CHILD, str(base), json.dumps(txt2img(steps=2, cfg=7.0, save="PreviewImage"))],
         capture_output=True,
         text=True,
         cwd=ROOT,
