@@ -17,12 +17,30 @@ from nodeflow.models.text_towers import clip_from_files
 from .tiny_flow import flux_state, text_encoder_state, vae_state
 
 
+def _library(module):
+    """The diffusers / transformers class of one of NodeFlow's own networks (nets/), with its weights:
+    what a diffusers folder holds."""
+    if hasattr(module, "save_pretrained"):
+        return module
+    if hasattr(module, "encoder") and hasattr(module, "decoder"):  # nets.vae.KLAutoencoder
+        from diffusers import AutoencoderKL
+
+        library = AutoencoderKL(**dict(module.config))
+    else:  # nets.clip_text
+        from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+        cls = CLIPTextModelWithProjection if hasattr(module, "text_projection") else CLIPTextModel
+        library = cls(CLIPTextConfig(**module.config.to_dict()))
+    library.load_state_dict(module.state_dict())
+    return library
+
+
 def write_folder(root, name: str, pipeline: str, model, clip, vae):
     folder = root / name
     model.unet.module.save_pretrained(folder / "transformer")
-    vae.module.save_pretrained(folder / "vae")
+    _library(vae.module).save_pretrained(folder / "vae")
     for enc, sub in zip(clip.encoders, ("text_encoder", "text_encoder_2", "text_encoder_3"), strict=False):
-        enc.model.module.save_pretrained(folder / sub)
+        _library(enc.model.module).save_pretrained(folder / sub)
     (folder / "model_index.json").write_text(json.dumps({"_class_name": pipeline}))
     return folder
 
