@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from . import half_storage, mapped_weights, meta_build  # noqa: F401 -- meta_build: meta layers skip init
+from . import half_storage, mapped_weights
 from .checkpoint_file import (
     SAFETENSORS_SUFFIXES,
     ModelFileError,

@@ -83,16 +83,15 @@ class TensorStream:
         shape = tuple(int(d) for d in entry["shape"])
         target = self.dtype_for(name, stored) if stored.is_floating_point else None
         cast = target is not None and target != stored
-        if cast:
-            staging = getattr(self._staging, "buf", None)
-            if staging is None or staging.numel() < end - start:
-                staging = self._staging.buf = torch.empty(end - start, dtype=torch.uint8)
-            raw = staging[: end - start]
-        else:
-            raw = self._mapped(start, end)
-        if raw is None:
-            raw = torch.empty(end - start, dtype=torch.uint8)
-        if not mapped_weights.is_mapped(raw):
+        raw = None if cast else self._mapped(start, end)
+        if raw is None:  # read: through the staging tensor when cast, else into the tensor's own memory
+            if cast:
+                staging = getattr(self._staging, "buf", None)
+                if staging is None or staging.numel() < end - start:
+                    staging = self._staging.buf = torch.empty(end - start, dtype=torch.uint8)
+                raw = staging[: end - start]
+            else:
+                raw = torch.empty(end - start, dtype=torch.uint8)
             self._fill(raw, self._base + start, name)
         try:
             tensor = raw.view(stored).reshape(shape)
