@@ -17,7 +17,9 @@ Prints JSON with, all measured in this run:
   (this shared machine ran the same floor up to 1.7x slower than when the table was made).
 - ``default_vs_torch_kernels``: the difference of the final image between the default and
   ``--plain-kernels`` (0..255 units).
-- ``controlnet`` (SD1.5): s/step with none, one and two ControlNets; goal one <= 0.6x a UNet step.
+- ``controlnet`` (SD1.5): s/step with none, one and two ControlNets, for the ControlNet stored in
+  fp16 (the released fp16 copies; the benchmark checkpoint is fp16 too) and in F32 (the .pth's weights);
+  goal: one fp16 ControlNet <= 0.6x a UNet step. An F32 ControlNet reads twice the bytes per weight.
 - ``fast_modes``: each opt-in mode's s/step and difference to the default (bench/sd_modes.py).
 
     python bench/sd.py [--sdxl] [--repeats 3] [--no-controlnet] [--no-modes]
@@ -280,9 +282,13 @@ def main() -> None:
         if not args.no_controlnet and not args.sdxl:
             from nodeflow.models.control_files import load_control_file
 
-            path = engine.env.models_dir / "controlnet" / "control_sd15.safetensors"
-            random_controlnet(path)
-            controlnet = controlnet_steps(model, clip, load_control_file(path, manager), args.repeats)
+            controlnet = {}
+            for stored in ("F16", "F32"):  # the fp16 copies most people use, and the F32 .pth's weights
+                path = engine.env.models_dir / "controlnet" / f"control_sd15_{stored}.safetensors"
+                random_controlnet(path, dtype=stored)
+                controlnet[stored] = controlnet_steps(model, clip, load_control_file(path, manager), args.repeats)
+                path.unlink()
+            controlnet["goal_figure"] = "F16: stored like the benchmark checkpoint (fp16), as its size suggests"
         modes = None
         if not args.no_modes:
             try:

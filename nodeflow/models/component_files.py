@@ -13,6 +13,7 @@ from .clip_model import CLIP
 from .detect import UNET_PREFIX, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import family_named
+from .fp8_storage import store_fp8
 from .loader import _text_encoder, _unet, keeps_16bit, make_clip
 from .patching import PatchedModule
 
@@ -61,7 +62,7 @@ def unet_from_state(
     keep = storage is None and keeps_16bit(info, manager)
     unet = _unet(info, sd, compute if storage is None else None, keep_16bit=keep)  # fp8: cast layer by layer below
     if storage is not None:
-        unet = fp8_storage(unet, storage, compute)
+        unet = store_fp8(unet, storage, compute)
     return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)
 
 
@@ -72,43 +73,6 @@ def stored_fp8(sd: dict[str, torch.Tensor]) -> torch.dtype | None:
         sizes[v.dtype] = sizes.get(v.dtype, 0) + v.numel()
     fp8 = {d: n for d, n in sizes.items() if d in FP8_DTYPES}
     return max(fp8, key=fp8.get) if fp8 and sum(fp8.values()) * 2 > sum(sizes.values()) else None
-
-
-# the layer types diffusers' layerwise casting hooks
-CASTABLE = (
-    torch.nn.Linear,
-    torch.nn.Conv1d,
-    torch.nn.Conv2d,
-    torch.nn.Conv3d,
-    torch.nn.ConvTranspose1d,
-    torch.nn.ConvTranspose2d,
-    torch.nn.ConvTranspose3d,
-)
-
-
-def fp8_storage(module: torch.nn.Module, storage: torch.dtype, compute: torch.dtype) -> torch.nn.Module:
-    """Keep the linear/conv weights in fp8 and compute every layer in ``compute`` (diffusers'
-    layerwise casting: each layer's weights are upcast only while it runs); norms, embeddings and
-    the output projection, which fp8 would damage, are held in the compute dtype. Layer by layer,
-    so no full-precision copy of the model is ever made."""
-    import re
-
-    from diffusers.hooks import apply_layerwise_casting
-    from diffusers.hooks.layerwise_casting import DEFAULT_SKIP_MODULES_PATTERN
-
-    patterns = tuple(
-        set(DEFAULT_SKIP_MODULES_PATTERN) | set(getattr(module, "_skip_layerwise_casting_patterns", None) or ())
-    )
-    for name, leaf in module.named_modules():
-        if any(True for _ in leaf.children()):
-            continue
-        cast = isinstance(leaf, CASTABLE) and not any(re.search(p, name) for p in patterns)
-        leaf.to(storage if cast else compute)
-    for param in module.parameters(recurse=False):  # parameters held by the model itself
-        param.data = param.data.to(compute)
-    apply_layerwise_casting(module, storage, compute, patterns)
-    module.nodeflow_compute_dtype = compute
-    return module
 
 
 CLIP_L_HF = "text_model.embeddings.token_embedding.weight"

@@ -7,6 +7,7 @@ LoRA (using a clone without it) restores the exact original weights."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .fast_modes import require_float_weights
+from .fp8_storage import stored_layers
 from .half_storage import widens_to
 
 # a patch computes the delta for one weight, given that weight (for shape/dtype)
@@ -28,6 +30,13 @@ class Patch:
     source: str = ""  # e.g. the LoRA file name, for messages
     model_strength: float = 1.0  # the weight is multiplied by this before the delta is added
     value: object = None  # what the patch was made from, as given (e.g. a ComfyUI patch tuple)
+
+
+def patched_value(weight: torch.Tensor, patch: Patch) -> torch.Tensor:
+    """``weight`` (scaled by the patch's model strength) plus the patch's delta, in fp32."""
+    delta = patch.delta(weight).to(device=weight.device, dtype=torch.float32)
+    base = weight.float() if patch.model_strength == 1.0 else weight.float() * patch.model_strength
+    return base + patch.strength * delta.reshape(weight.shape)
 
 
 @dataclass
@@ -86,14 +95,19 @@ class PatchedModule:
                     restore_weight(params[key], original)
                 shared.backups.clear()
                 shared.applied = ()
+                stored = stored_layers(self.module)  # fp8-stored layers take their patches as they run
+                for layer in stored.values():
+                    layer.patches.clear()
                 for patch in self.patches:
+                    leaf, _, name = patch.key.rpartition(".")
+                    if leaf in stored:
+                        stored[leaf].patches.setdefault(name, []).append(functools.partial(patched_value, patch=patch))
+                        continue
                     weight = params[patch.key]
                     if patch.key not in shared.backups:
                         shared.backups[patch.key] = weight.detach().to("cpu", copy=True)
                         widen_for_patching(self.module, weight)
-                    delta = patch.delta(weight).to(device=weight.device, dtype=torch.float32)
-                    base = weight.float() if patch.model_strength == 1.0 else weight.float() * patch.model_strength
-                    weight.copy_((base + patch.strength * delta.reshape(weight.shape)).to(weight.dtype))
+                    weight.copy_(patched_value(weight, patch).to(weight.dtype))
             shared.applied = self.patches
 
     def original(self, key: str) -> torch.Tensor:
@@ -103,7 +117,8 @@ class PatchedModule:
         with self._shared.lock:
             backup = self._shared.backups.get(key)
             value = backup if backup is not None else self.module.get_parameter(key).detach()
-        compute = widens_to(self.module, value)
+        layer = stored_layers(self.module).get(key.rpartition(".")[0])
+        compute = layer.compute if layer is not None else widens_to(self.module, value)
         return value.to(compute) if compute is not None else value
 
     def restore(self) -> None:

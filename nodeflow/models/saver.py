@@ -16,6 +16,7 @@ from .convert_clip import OPEN_CLIP_LOGIT_SCALE, clip_l_from_hf, open_clip_from_
 from .convert_vae import vae_from_diffusers
 from .diffusion_model import DiffusionModel
 from .fast_modes import require_float_weights
+from .fp8_storage import bake_patches
 from .half_storage import widens_to
 from .text_towers import released_tower_state
 from .vae_model import VAE
@@ -32,7 +33,7 @@ def _state(module: torch.nn.Module, dtype: torch.dtype | None) -> dict[str, torc
         elif (wide := widens_to(module, v)) is not None:
             v = v.to(wide)
         out[k] = v
-    return out
+    return bake_patches(module, out)
 
 
 def checkpoint_state(

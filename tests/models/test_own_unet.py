@@ -414,16 +414,15 @@ def test_own_unet_imports_neither_diffusers_nor_transformers():
 
 
 def test_equal_with_fp8_storage():
-    """fp8 files: weights stored in fp8 and computed layer by layer in fp32 (diffusers' layerwise
-    casting, which skips the norms by the module's own patterns)."""
-    from nodeflow.models.component_files import fp8_storage
+    """fp8 files: weights stored in fp8 and computed layer by layer in fp32 (fp8_storage)."""
+    from nodeflow.models.fp8_storage import store_fp8
 
     theirs, mine = (
         randomize(UNet2DConditionModel(**CONFIGS["sdxl"]), seed=3).eval(),
         SDUNet(**CONFIGS["sdxl"]).eval(),
     )
     mine.load_state_dict(theirs.state_dict(), strict=True)
-    theirs, mine = (fp8_storage(m, torch.float8_e4m3fn, torch.float32) for m in (theirs, mine))
+    theirs, mine = (store_fp8(m, torch.float8_e4m3fn, torch.float32) for m in (theirs, mine))
     assert {k: v.dtype for k, v in theirs.state_dict().items()} == {k: v.dtype for k, v in mine.state_dict().items()}
     x, context, kwargs = inputs("sdxl", 2, 9, 7)
     with torch.no_grad():

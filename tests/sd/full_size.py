@@ -22,18 +22,22 @@ def random_checkpoint(family: str, path: Path, seed: int = 0) -> dict:
     return random_file(reference_keys(family), path, seed)
 
 
-def random_controlnet(path: Path, seed: int = 0) -> dict:
-    """A full-size random SD1.5 ControlNet (control_v11p_sd15_canny's names and shapes)."""
-    return random_file(reference_keys("controlnet_sd15", "{}_keys.json.gz"), path, seed)
+def random_controlnet(path: Path, seed: int = 0, dtype: str | None = None) -> dict:
+    """A full-size random SD1.5 ControlNet (control_v11p_sd15_canny's names and shapes); ``dtype``
+    ("F16": the released fp16 copies) overrides the manifest's F32 for float tensors."""
+    return random_file(reference_keys("controlnet_sd15", "{}_keys.json.gz"), path, seed, dtype)
 
 
-def random_file(ref: dict, path: Path, seed: int = 0) -> dict:
-    """Random tensors with the manifest's names, shapes and dtypes (norm scales at 1) as .safetensors."""
+def random_file(ref: dict, path: Path, seed: int = 0, float_dtype: str | None = None) -> dict:
+    """Random tensors with the manifest's names, shapes and dtypes (norm scales at 1) as .safetensors;
+    ``float_dtype`` replaces the manifest's dtype of every float tensor."""
     from safetensors.torch import save_file
 
     g = torch.Generator().manual_seed(seed)
     tensors = {}
     for name, (shape, dtype) in ref["keys"].items():
+        if float_dtype is not None and dtype != "I64":
+            dtype = float_dtype
         if dtype == "I64":
             tensors[name] = torch.arange(shape[-1], dtype=torch.int64).expand(*shape).contiguous()
         elif (
