@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import mimetypes
 import os
@@ -138,7 +139,8 @@ async def _read_image_upload(request: web.Request, model: type[F]) -> tuple[F, b
         form = parse(model, {**fields, **({"image": bytes(data)} if data is not None else {})})
     except BadRequest as exc:
         raise ValueError(exc.message) from None
-    check_image(form.image, filename, request.app[CONFIG].max_upload_pixels)
+    # decoding runs off the event loop: a large image must not stall other requests and the websocket
+    await asyncio.to_thread(check_image, form.image, filename, request.app[CONFIG].max_upload_pixels)
     return form, form.image, filename
 
 
@@ -159,14 +161,20 @@ async def upload_mask(request: web.Request) -> web.Response:
     original_path = safe_join(folder, *(p for p in (ref.subfolder, ref.filename) if p))
     if not original_path.is_file():
         return json_error(404, f"original image {ref.filename[:100]!r} not found", "not_found")
-    with Image.open(original_path) as original, Image.open(io.BytesIO(data)) as mask:
+    masked = await asyncio.to_thread(_with_alpha_of, original_path, data)
+    name = os.path.splitext(os.path.basename(filename))[0] + ".png"
+    return await _save(request, form, masked, name)
+
+
+def _with_alpha_of(original_path: Path, mask_data: bytes) -> bytes:
+    """The image at ``original_path`` with the alpha channel of the image in ``mask_data``, as PNG."""
+    with Image.open(original_path) as original, Image.open(io.BytesIO(mask_data)) as mask:
         result = original.convert("RGBA")
         alpha = mask.convert("RGBA").getchannel("A").resize(result.size)
         result.putalpha(alpha)
         buf = io.BytesIO()
         result.save(buf, format="PNG")
-    name = os.path.splitext(os.path.basename(filename))[0] + ".png"
-    return await _save(request, form, buf.getvalue(), name)
+    return buf.getvalue()
 
 
 @routes.get("/view")
@@ -183,7 +191,7 @@ async def view(request: web.Request) -> web.StreamResponse:
     preview, channel = query.get("preview"), query.get("channel")
     if preview or channel:
         try:
-            return _converted(path, preview, channel)
+            return await asyncio.to_thread(_converted, path, preview, channel)  # off the event loop
         except Exception as exc:
             return json_error(400, f"cannot convert {name[:100]!r}: {exc}")
     ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -119,3 +119,33 @@ async def test_upload_mask_puts_alpha_on_the_original(api):
     for not_a_ref in ("not json", "[1]", json.dumps({"filename": 3})):
         r = await api.client.post("/upload/mask", data=form(mask, original_ref=not_a_ref))
         assert r.status == 400 and "original_ref" in (await r.json())["error"]["message"]
+
+
+async def test_image_work_runs_off_the_event_loop(api, monkeypatch):
+    """A /view conversion and an upload's decode check run in a thread: while one is stuck, the
+    server still answers other requests (on the loop, the second request could not be served)."""
+    import asyncio
+    import threading
+
+    from nodeflow.server import routes_files
+
+    r = await api.client.post("/upload/image", data=form(png()))
+    assert r.status == 200
+    release = threading.Event()
+    for name in ("_converted", "check_image"):
+        real = getattr(routes_files, name)
+
+        def stuck(*args, real=real):
+            assert release.wait(20), "image work ran on the event loop: the other request was never served"
+            return real(*args)
+
+        monkeypatch.setattr(routes_files, name, stuck)
+    view = asyncio.ensure_future(api.client.get("/view?filename=a.png&type=input&preview=webp;50"))
+    upload = asyncio.ensure_future(api.client.post("/upload/image", data=form(png(), filename="b.png")))
+    await asyncio.sleep(0.2)
+    stats = await asyncio.wait_for(api.client.get("/system_stats"), 10)
+    assert stats.status == 200
+    assert not view.done() and not upload.done()
+    release.set()
+    assert (await view).status == 200 and (await view).headers["Content-Type"] == "image/webp"
+    assert (await upload).status == 200 and (await (await upload).json())["name"] == "b.png"
