@@ -15,6 +15,7 @@ from nodeflow.server.app import create_app
 from nodeflow.server.cli_args import parser
 from nodeflow.server.config import ServerConfig
 from nodeflow.server.keys import STORE
+from nodeflow.startup_gc import paused_then_frozen
 
 
 def torch_system_info(models) -> dict:
@@ -98,19 +99,20 @@ def main(argv: list[str] | None = None) -> None:
 
     set_cli(listen=args.listen, port=args.port, verbose="DEBUG" if args.verbose else "INFO")
     try:
-        runtime = build_runtime(
-            args.base_directory,
-            cpu=args.cpu,
-            lowvram=args.lowvram,
-            precision=from_args(args),
-            plain_kernels=args.plain_kernels,
-            cache_ram_gb=args.cache_ram,
-            cache_enabled=not args.cache_none,
-            extra_model_paths=args.extra_model_paths_config,
-            custom_nodes=not args.disable_custom_nodes,
-            custom_node_whitelist=args.whitelist_custom_nodes,
-            extra_node_modules=args.extra_node_module,
-        )
+        with paused_then_frozen():  # torch, the nodes, the registry: long-lived objects the collector may skip
+            runtime = build_runtime(
+                args.base_directory,
+                cpu=args.cpu,
+                lowvram=args.lowvram,
+                precision=from_args(args),
+                plain_kernels=args.plain_kernels,
+                cache_ram_gb=args.cache_ram,
+                cache_enabled=not args.cache_none,
+                extra_model_paths=args.extra_model_paths_config,
+                custom_nodes=not args.disable_custom_nodes,
+                custom_node_whitelist=args.whitelist_custom_nodes,
+                extra_node_modules=args.extra_node_module,
+            )
     except ValueError as exc:  # flags that cannot run together here (e.g. --int8-linear with --bf16-unet)
         cli.error(str(exc))
     if runtime.registry.failed_modules:  # each was logged with its traceback as it failed

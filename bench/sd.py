@@ -118,7 +118,10 @@ def device_name() -> str:
 def cold_child(base: Path, ckpt: str) -> None:
     """The cold run, in a fresh process: import, load, first image; prints when the image was saved
     (CLOCK_MONOTONIC, system-wide on Linux) and its peak RSS."""
-    engine, _ = make_engine(base)
+    from nodeflow.startup_gc import paused_then_frozen
+
+    with paused_then_frozen():  # as main.py starts
+        engine, _ = make_engine(base)
     run(engine, 0, ckpt)
     done = time.monotonic()
     print(
@@ -276,7 +279,10 @@ def main() -> None:
     ckpt = f"{family}.safetensors"
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        engine, manager = make_engine(base)
+        from nodeflow.startup_gc import paused_then_frozen
+
+        with paused_then_frozen():  # as main.py starts the server that later runs the warm prompts
+            engine, manager = make_engine(base)
         random_checkpoint(family, engine.env.models_dir / "checkpoints" / ckpt)
         colds = [cold(base, ckpt) for _ in range(args.cold_runs)]
         cold_s, cold_exit_s = (statistics.median(c[i] for c in colds) for i in (0, 1))

@@ -27,10 +27,12 @@ def _runtime_args(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace, output: str | None = None):
     data = read_json(args.workflow)  # first: a missing or broken file is reported before torch and the nodes load
     from nodeflow.runtime import build_runtime
+    from nodeflow.startup_gc import paused_then_frozen
 
-    runtime = build_runtime(
-        args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes, output_directory=output
-    )
+    with paused_then_frozen():
+        runtime = build_runtime(
+            args.base_directory, cpu=args.cpu, custom_nodes=not args.disable_custom_nodes, output_directory=output
+        )
     prompt, warnings = to_api_prompt(data, runtime.registry.object_info(runtime.env))
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

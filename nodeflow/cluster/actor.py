@@ -38,6 +38,7 @@ class NodeFlowWorker:
 
         from nodeflow.engine.job import Job
         from nodeflow.runtime import build_runtime
+        from nodeflow.startup_gc import paused_then_frozen
 
         self._job_class = Job
         threads = settings.get("threads")
@@ -45,20 +46,21 @@ class NodeFlowWorker:
             torch.set_num_threads(max(1, int(threads)))
         base = settings.get("base_directory")
         self.private = Path(tempfile.mkdtemp(prefix="nodeflow-worker-"))
-        self.runtime = build_runtime(
-            base if base and Path(base).is_dir() else None,
-            cpu=settings.get("cpu", False),
-            lowvram=settings.get("lowvram", False),
-            plain_kernels=settings.get("plain_kernels", False),
-            precision=settings.get("precision"),
-            cache_ram_gb=settings.get("cache_ram_gb", 4.0),
-            cache_enabled=settings.get("cache_enabled", True),
-            extra_model_paths=settings.get("extra_model_paths"),
-            custom_nodes=settings.get("custom_nodes", True),
-            custom_node_whitelist=settings.get("custom_node_whitelist"),
-            extra_node_modules=settings.get("extra_node_modules"),
-            private_directory=self.private,
-        )
+        with paused_then_frozen():  # a worker process's start-up: see nodeflow.startup_gc
+            self.runtime = build_runtime(
+                base if base and Path(base).is_dir() else None,
+                cpu=settings.get("cpu", False),
+                lowvram=settings.get("lowvram", False),
+                plain_kernels=settings.get("plain_kernels", False),
+                precision=settings.get("precision"),
+                cache_ram_gb=settings.get("cache_ram_gb", 4.0),
+                cache_enabled=settings.get("cache_enabled", True),
+                extra_model_paths=settings.get("extra_model_paths"),
+                custom_nodes=settings.get("custom_nodes", True),
+                custom_node_whitelist=settings.get("custom_node_whitelist"),
+                extra_node_modules=settings.get("extra_node_modules"),
+                private_directory=self.private,
+            )
         self.name = settings.get("name", "worker")
         self.interrupt_event = threading.Event()
         self.running: str | None = None
