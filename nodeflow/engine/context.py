@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .job import Emit
@@ -27,6 +27,7 @@ class ExecutionContext:
         env: Any = None,
         models: Any = None,
         display_node: str | None = None,
+        previews_wanted: Callable[[], bool] | None = None,
     ) -> None:
         self.prompt_id = prompt_id
         self.node_id = node_id
@@ -35,6 +36,11 @@ class ExecutionContext:
         self._interrupt = interrupt
         self.env = env  # nodeflow.folders.Folders
         self.models = models  # the model manager (nodeflow.models), or None
+        self._previews_wanted = previews_wanted
+
+    def wants_previews(self) -> bool:
+        """Whether a live preview made now reaches anyone (a node may skip making one when not)."""
+        return self._previews_wanted is None or bool(self._previews_wanted())
 
     def is_interrupted(self) -> bool:
         return self._interrupt.is_set()
@@ -51,12 +57,15 @@ class ExecutionContext:
             raise Interrupted(f"interrupted while running node {self.node_id}")
 
     def progress(self, value: float, total: float, preview: Any = None) -> None:
-        """Report progress; ``preview`` is a PIL image (sent as a JPEG preview frame) or None.
-        Also the place where an interrupt takes effect."""
+        """Report progress; ``preview`` is a PIL image (sent as a JPEG preview frame), a function
+        making one (called only when someone receives previews) or None. Also the place where an
+        interrupt takes effect."""
         self.check_interrupt()
         self._emit("progress", {"value": value, "max": total, "prompt_id": self.prompt_id, "node": self.node_id})
-        if preview is not None:
-            self.send_preview(preview)
+        if preview is not None and self.wants_previews():
+            image = preview() if callable(preview) else preview
+            if image is not None:
+                self.send_preview(image)
 
     def send_preview(self, image: Any, fmt: str = "JPEG") -> None:
         import io

@@ -219,6 +219,7 @@ class Engine:
                 env=self.env,
                 models=self.models,
                 display_node=run.prompt.get_display_node_id(nid),
+                previews_wanted=run.job.previews_wanted,
             )
         return obj
 

@@ -21,6 +21,9 @@ class Job:
     outputs_to_execute: list[str]
     extra_data: dict = field(default_factory=dict)
     client_id: str | None = None
+    # whether anyone receives live previews now (the server: a connected editor); None: always make them.
+    # Previews nobody receives are not made (the first one fits the VAE's preview colours: ~0.4 s).
+    previews_wanted: Callable[[], bool] | None = None
 
 
 @dataclass

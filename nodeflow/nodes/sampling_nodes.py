@@ -38,7 +38,7 @@ def step_callback(ctx, model):
 
     def callback(step: int, x: torch.Tensor, denoised: torch.Tensor, total: int) -> None:
         # samplers work in the model's latent space; previews read LATENTs
-        ctx.progress(step + 1, total, preview=latent_preview(model, model.process_latent_out(denoised)))
+        ctx.progress(step + 1, total, preview=lambda: latent_preview(model, model.process_latent_out(denoised)))
 
     return callback
 

@@ -214,10 +214,11 @@ class Guider:
         """One batched network call: plain, or ComfyUI-style through model_function_wrapper / wrappers."""
         wrapper = self.options.get("model_function_wrapper")
         to = self.options.get("transformer_options") or {}
-        view = getattr(self.model, "model", None)
         if control is not None:
             control = ControlCall(control, self.model, float(sig.reshape(-1)[0]), len(which))
-        if (wrapper is None and not to.get("wrappers")) or not hasattr(view, "apply_model"):
+        # ComfyUI's model view only when a wrapper asks for it (building it reads the model's preview colours)
+        view = getattr(self.model, "model", None) if wrapper is not None or to.get("wrappers") else None
+        if not hasattr(view, "apply_model"):
             return denoise_with_model(self.model, xs, sig, ctx, y, concat, control)
         c = {"c_crossattn": ctx, "transformer_options": {**to, "cond_or_uncond": list(which), "sigmas": sig}}
         if concat is not None:

@@ -135,7 +135,7 @@ def create_app(
         worker = (
             worker_factory(app[STORE], loop, app[HUB].send)
             if worker_factory is not None
-            else Worker(app[STORE], engine, loop, app[HUB].send)
+            else Worker(app[STORE], engine, loop, app[HUB].send, watching=app[HUB].watching)
         )
         app[WORKER] = worker
         worker.start()

@@ -36,6 +36,13 @@ class Hub:
     def add(self, sid: str, ws: web.WebSocketResponse) -> None:
         self.sockets[sid] = ws
 
+    def watching(self, sid: str | None) -> bool:
+        """Whether an event for ``sid`` (None: for everyone) reaches an open socket now (any thread)."""
+        if sid is not None:
+            ws = self.sockets.get(sid)
+            return ws is not None and not ws.closed
+        return any(not ws.closed for ws in list(self.sockets.values()))
+
     def remove(self, sid: str, ws: web.WebSocketResponse) -> None:
         if self.sockets.get(sid) is ws:
             del self.sockets[sid]

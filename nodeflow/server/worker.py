@@ -26,8 +26,10 @@ class Worker:
         engine: Any,
         loop: asyncio.AbstractEventLoop,
         send: Callable[[str, dict, str | None], Any],
+        watching: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.store = store
+        self.watching = watching  # (sid) -> whether a connected editor receives its events now
         self.engine = engine
         self.loop = loop
         self.send = send  # coroutine function (event, data, sid) run on the loop
@@ -112,6 +114,7 @@ class Worker:
             outputs_to_execute=item.outputs_to_execute,
             extra_data=item.extra_data,
             client_id=sid,
+            previews_wanted=(lambda: self.watching(sid)) if self.watching is not None else None,
         )
         try:
             result = self.engine.execute(job, emit, self.interrupt)

@@ -20,6 +20,32 @@ def test_txt2img_runs_and_reports_progress_with_previews(run_prompt, sd_env):
     assert len(previews) == 3 and previews[0]["image"][:2] == b"\xff\xd8"  # JPEG frames
 
 
+def test_no_previews_are_made_while_nobody_receives_them(engine, sd_env, monkeypatch):
+    """A job whose previews reach nobody (the server: no editor connected) reports progress but
+    never makes a preview picture; when someone connects mid-run, previews start."""
+    from nodeflow.engine.job import Job
+    from nodeflow.nodes import sampling_nodes
+
+    made = []
+    real = sampling_nodes.latent_preview
+    monkeypatch.setattr(sampling_nodes, "latent_preview", lambda *a: made.append(1) or real(*a))
+    watching = []
+    events = []
+
+    def emit(kind, data):
+        events.append((kind, data))
+        if kind == "progress" and data["value"] == 2:
+            watching.append(True)  # an editor connects as the second step reports
+
+    prompt = txt2img(steps=4, seed=21)
+    outputs = [nid for nid, n in prompt.items() if engine.registry.get(n["class_type"]).output_node]
+    job = Job("p-nobody", prompt, outputs, previews_wanted=lambda: bool(watching))
+    result = engine.execute(job, emit, threading.Event())
+    assert result.status == "success", result.error
+    assert [d["value"] for t, d in events if t == "progress" and d["node"] == "5"] == [1, 2, 3, 4]
+    assert len(made) == 3 and len([1 for t, d in events if t == "preview"]) == 3  # steps 2, 3 and 4
+
+
 def test_same_seed_same_latents_and_other_seed_differs(run_prompt, sd_env, engine):
     first = latent_of(sd_env, run_prompt(txt2img(seed=7))[0])
     engine.free(unload_models=False, free_memory=True)  # drop the output cache, keep the model

@@ -15,6 +15,7 @@ from comfy.utils import ProgressBar
 from PIL import Image
 
 from nodeflow.comfy_compat import missing
+from nodeflow.engine.context import current_context
 
 MAX_PREVIEW_RESOLUTION = 512
 
@@ -47,7 +48,9 @@ def prepare_callback(model: Any, steps: int, x0_output_dict: dict | None = None)
     def callback(step: int, x0: torch.Tensor, x: torch.Tensor, total_steps: int) -> None:
         if x0_output_dict is not None:
             x0_output_dict["x0"] = x0
-        image = preview_image(model, x0) if x0 is not None else None
+        ctx = current_context()
+        wanted = x0 is not None and (ctx is None or ctx.wants_previews())  # nobody watching: no picture made
+        image = preview_image(model, x0) if wanted else None
         preview = ("JPEG", image, MAX_PREVIEW_RESOLUTION) if image is not None else None
         bar.update_absolute(step + 1, total_steps, preview)
 

@@ -69,7 +69,9 @@ class ProgressBar:
         if ctx is None:
             return
         try:
-            ctx.progress(self.current, self.total, preview=_preview_image(preview))
+            ctx.progress(
+                self.current, self.total, preview=(lambda: _preview_image(preview)) if preview is not None else None
+            )
         except InterruptProcessingException:
             raise
         except Interrupted as exc:
