@@ -6,7 +6,10 @@ Prints JSON with, all measured in this run:
   image (the file is in the page cache, as it is after a download): seconds from starting the process
   to the image saved, median of ``--cold-runs`` processes (``cold_to_process_exit_s``: to the exit,
   which a server does not do after its first image); peak RSS against the bytes of the loaded weights
-  in their compute dtype (goal <= 1.3x).
+  in their compute dtype (goal <= 1.3x). Prompts run as an API client without a websocket sends them
+  (no live previews are made: nobody would receive them; ComfyUI makes none by default either);
+  ``cold_with_previews_s``: the cold run for a connected editor (previews every step, the first one
+  fits the VAE's preview colours).
 - ``warm_s``: the same prompt with a new seed through the engine (models cached), and ``floor_s``:
   the same network calls made directly (2 text encodings, 6 batched UNet calls, 1 decode) with
   NodeFlow's kernels; ``floor_torch_s``: those calls with torch's own convolution kernels
@@ -92,11 +95,14 @@ def make_engine(base: Path, **manager_options):
     return Engine(builtin_registry(), env, models=manager), manager
 
 
-def run(engine, seed: int, ckpt: str) -> float:
+def run(engine, seed: int, ckpt: str, previews: bool = False) -> float:
+    """One prompt through the engine, as an API client without a websocket sees it (no live previews
+    are made for nobody), or with ``previews`` as a connected editor."""
     from nodeflow.engine.job import Job
 
     start = time.perf_counter()
-    result = engine.execute(Job(f"p{seed}", prompt(seed, ckpt), ["7"]), lambda *a: None, threading.Event())
+    job = Job(f"p{seed}", prompt(seed, ckpt), ["7"], previews_wanted=lambda: previews)
+    result = engine.execute(job, lambda *a: None, threading.Event())
     if result.status != "success":
         raise RuntimeError(result.error)
     return time.perf_counter() - start
@@ -115,14 +121,14 @@ def device_name() -> str:
     return f"{names[0] if names else 'cpu'} x{len(names) or 1}"
 
 
-def cold_child(base: Path, ckpt: str) -> None:
+def cold_child(base: Path, ckpt: str, previews: bool) -> None:
     """The cold run, in a fresh process: import, load, first image; prints when the image was saved
     (CLOCK_MONOTONIC, system-wide on Linux) and its peak RSS."""
     from nodeflow.startup_gc import paused_then_frozen
 
     with paused_then_frozen():  # as main.py starts
         engine, _ = make_engine(base)
-    run(engine, 0, ckpt)
+    run(engine, 0, ckpt, previews)
     done = time.monotonic()
     print(
         json.dumps(
@@ -131,13 +137,14 @@ def cold_child(base: Path, ckpt: str) -> None:
     )
 
 
-def cold(base: Path, ckpt: str) -> tuple[float, float, int]:
+def cold(base: Path, ckpt: str, previews: bool = False) -> tuple[float, float, int]:
     """(seconds from starting the process to the first image saved, to the process's exit, peak RSS MB).
     The exit is not part of a cold start (a server keeps running) but is reported: tearing down a
     process holding 3 GB of tensors takes 1.5-2 s here."""
     start = time.monotonic()
     out = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(base), "--ckpt", ckpt, "--size", str(SIZE)],
+        [sys.executable, str(Path(__file__).resolve()), "--cold-child", str(base), "--ckpt", ckpt, "--size", str(SIZE)]
+        + (["--previews"] if previews else []),
         capture_output=True,
         text=True,
         check=True,
@@ -259,6 +266,7 @@ def main() -> None:
     parser.add_argument("--no-modes", action="store_true", help="skip the opt-in fast modes")
     parser.add_argument("--cold-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ckpt", default="sd15.safetensors", help=argparse.SUPPRESS)
+    parser.add_argument("--previews", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=None, help="image side in pixels (default 64 on CPU)")
     args = parser.parse_args()
     global SIZE
@@ -269,7 +277,7 @@ def main() -> None:
 
         SIZE = (1024 if args.sdxl else 512) if torch.cuda.is_available() else 64
     if args.cold_child:
-        return cold_child(args.cold_child, args.ckpt)
+        return cold_child(args.cold_child, args.ckpt, args.previews)
     import torch
 
     from nodeflow.models.kernels import use_kernels
@@ -285,6 +293,7 @@ def main() -> None:
             engine, manager = make_engine(base)
         random_checkpoint(family, engine.env.models_dir / "checkpoints" / ckpt)
         colds = [cold(base, ckpt) for _ in range(args.cold_runs)]
+        cold_previews_s = statistics.median(cold(base, ckpt, previews=True)[0] for _ in range(args.cold_runs))
         cold_s, cold_exit_s = (statistics.median(c[i] for c in colds) for i in (0, 1))
         cold_rss = max(c[2] for c in colds)
         first_in_process = run(engine, 0, ckpt)
@@ -332,6 +341,7 @@ def main() -> None:
         "cold_s": round(cold_s, 2),
         "cold_runs_s": [round(c[0], 2) for c in colds],
         "cold_to_process_exit_s": round(cold_exit_s, 2),
+        "cold_with_previews_s": round(cold_previews_s, 2),
         "first_image_in_process_s": round(first_in_process, 2),
         "warm_s": round(warm_s, 3),
         "floor_s": round(floor_s, 3),
