@@ -13,11 +13,10 @@ from .clip_model import CLIP
 from .detect import UNET_PREFIX, detect_checkpoint
 from .diffusion_model import DiffusionModel
 from .family import family_named
-from .fp8_storage import store_fp8
+from .fp8_storage import FP8_DTYPES, store_fp8, stored_fp8
 from .loader import _text_encoder, _unet, keeps_16bit, make_clip
 from .patching import PatchedModule
 
-FP8_DTYPES = tuple(getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, n))
 FP8 = {"fp8_e4m3fn": "float8_e4m3fn", "fp8_e4m3fn_fast": "float8_e4m3fn", "fp8_e5m2": "float8_e5m2"}
 
 
@@ -64,15 +63,6 @@ def unet_from_state(
     if storage is not None:
         unet = store_fp8(unet, storage, compute)
     return DiffusionModel(PatchedModule(unet), info.family, manager=manager, source=source)
-
-
-def stored_fp8(sd: dict[str, torch.Tensor]) -> torch.dtype | None:
-    """The fp8 dtype most of a file's weights are stored in (fp8 files), else None."""
-    sizes: dict = {}
-    for v in sd.values():
-        sizes[v.dtype] = sizes.get(v.dtype, 0) + v.numel()
-    fp8 = {d: n for d, n in sizes.items() if d in FP8_DTYPES}
-    return max(fp8, key=fp8.get) if fp8 and sum(fp8.values()) * 2 > sum(sizes.values()) else None
 
 
 CLIP_L_HF = "text_model.embeddings.token_embedding.weight"

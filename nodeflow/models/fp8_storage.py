@@ -16,13 +16,15 @@ layer holding the fp8 weight plus the delta computes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
 from .half_storage import COMPUTE_ATTR
 
-__all__ = ["CASTABLE", "StoredLayer", "bake_patches", "store_fp8", "stored_layers"]
+__all__ = ["CASTABLE", "FP8_DTYPES", "StoredLayer", "bake_patches", "store_fp8", "stored_fp8", "stored_layers"]
+
+FP8_DTYPES = tuple(getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, n))
 
 # the layer types whose weights are stored in fp8
 CASTABLE = (
@@ -43,10 +45,12 @@ PatchFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 class StoredLayer:
-    """One fp8-stored leaf: widens its parameters around its forward and adds its patches."""
+    """One fp8-stored leaf: widens its parameters around a forward (its own, or its parent's when the
+    parent reads the leaf's dtype first) and adds its patches."""
 
-    def __init__(self, compute: torch.dtype) -> None:
+    def __init__(self, compute: torch.dtype, leaf: torch.nn.Module) -> None:
         self.compute = compute
+        self.leaf = leaf
         self.patches: dict[str, list[PatchFn]] = {}  # parameter name ("weight") -> patches in order
         self._saved: dict[str, torch.Tensor] = {}
 
@@ -57,17 +61,17 @@ class StoredLayer:
             value = patch(value).to(self.compute)
         return value
 
-    def before(self, module: torch.nn.Module, args) -> None:
+    def before(self, host: torch.nn.Module, args) -> None:
         if self._saved:  # the last forward raised before `after`: put its originals back first
-            self.after(module, args, None)
-        for name, param in module._parameters.items():
+            self.after(host, args, None)
+        for name, param in self.leaf._parameters.items():
             if param is not None:
                 self._saved[name] = param.data
                 param.data = self.widened(name, param.data)
 
-    def after(self, module: torch.nn.Module, args, output) -> None:
+    def after(self, host: torch.nn.Module, args, output) -> None:
         for name, stored in self._saved.items():
-            module._parameters[name].data = stored
+            self.leaf._parameters[name].data = stored
         self._saved.clear()
 
 
@@ -80,26 +84,40 @@ def store_fp8(
     storage: torch.dtype,
     compute: torch.dtype,
     keep: Iterable[str] = KEEP_PATTERNS,
+    widen_in_parent: Iterable[str] = (),
 ) -> torch.nn.Module:
     """Store ``module``'s linear/conv layers in ``storage`` (fp8) and compute each in ``compute``;
-    every other tensor is held in ``compute``. Layer by layer, so no full-precision copy is made."""
-    keep = tuple(keep)
+    every other tensor is held in ``compute``. Layer by layer, so no full-precision copy is made.
+    ``widen_in_parent``: name patterns of layers whose parent reads their weight's dtype before calling
+    them (transformers' T5 casts its activations to ``wo``'s): they are widened for the parent's forward."""
+    keep, in_parent = tuple(keep), tuple(widen_in_parent)
+    modules = dict(module.named_modules())
     layers: dict[str, StoredLayer] = {}
-    for name, leaf in module.named_modules():
+    for name, leaf in modules.items():
         if any(True for _ in leaf.children()):
             continue
         stored = isinstance(leaf, CASTABLE) and not _kept(name, keep)
         leaf.to(storage if stored else compute)
         if stored:
-            layer = StoredLayer(compute)
-            leaf.register_forward_pre_hook(layer.before)
-            leaf.register_forward_hook(layer.after, always_call=True)
+            layer = StoredLayer(compute, leaf)
+            host = modules[name.rpartition(".")[0]] if _kept(name, in_parent) else leaf
+            host.register_forward_pre_hook(layer.before)
+            host.register_forward_hook(layer.after, always_call=True)
             layers[name] = layer
     for param in module.parameters(recurse=False):  # parameters held by the model itself
         param.data = param.data.to(compute)
     setattr(module, LAYERS_ATTR, layers)
     setattr(module, COMPUTE_ATTR, compute)
     return module
+
+
+def stored_fp8(sd: Mapping[str, torch.Tensor]) -> torch.dtype | None:
+    """The fp8 dtype most of a file's weights are stored in (fp8 files), else None."""
+    sizes: dict = {}
+    for v in sd.values():
+        sizes[v.dtype] = sizes.get(v.dtype, 0) + v.numel()
+    fp8 = {d: n for d, n in sizes.items() if d in FP8_DTYPES}
+    return max(fp8, key=fp8.get) if fp8 and sum(fp8.values()) * 2 > sum(sizes.values()) else None
 
 
 def stored_layers(module: torch.nn.Module) -> dict[str, StoredLayer]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from .fp8_storage import store_fp8, stored_fp8
 from .patching import PatchedModule
 from .prompt_weights import parse_weights
 
@@ -64,10 +65,17 @@ def build_t5(state: Mapping[str, torch.Tensor], dtype: torch.dtype) -> torch.nn.
         state["shared.weight"] = state["encoder.embed_tokens.weight"]
     state.pop("encoder.embed_tokens.weight", None)  # tied to shared.weight in the module
     config = T5Config(**t5_config({k: tuple(v.shape) for k, v in state.items()}))
+    storage = stored_fp8(state)  # t5xxl_fp8_* files: linears stay fp8, each computed in ``dtype`` (fp8_storage)
     module = build_module(
-        lambda: T5EncoderModel(config), state, dtype, "T5 text encoder", ignore_missing=("encoder.embed_tokens.weight",)
+        lambda: T5EncoderModel(config),
+        state,
+        dtype if storage is None else None,
+        "T5 text encoder",
+        ignore_missing=("encoder.embed_tokens.weight",),
     )
     module.encoder.embed_tokens = module.shared
+    if storage is not None:
+        store_fp8(module, storage, dtype, widen_in_parent=(r"\.wo$",))  # T5 casts activations to wo's dtype
     return module
 
 

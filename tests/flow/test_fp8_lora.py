@@ -114,3 +114,32 @@ def test_a_failing_forward_leaves_the_layer_stored(models):
     with pytest.raises(RuntimeError):
         layer(torch.randn(2, 3))  # wrong width
     assert layer.weight.dtype == FP8
+
+
+def test_an_fp8_t5_file_stays_fp8_and_computes_as_its_widened_weights():
+    """t5xxl_fp8_e4m3fn-style files: the linears stay fp8 (a quarter of fp32's bytes) and the tower
+    encodes exactly as a full-precision tower holding the same (widened) weights."""
+    from nodeflow.models.t5_encoder import build_t5
+    from tests.flow.tiny_flow import text_encoder_state
+
+    state = text_encoder_state("t5xxl")
+    linear = [
+        k
+        for k, v in state.items()
+        if v.dim() == 2
+        and k.endswith(("q.weight", "k.weight", "v.weight", "o.weight", "wi_0.weight", "wi_1.weight", "wo.weight"))
+    ]
+    assert linear
+    # every matrix stored fp8, the vocabulary too (in the tiny model it outweighs the linears)
+    stored = {k: v.to(FP8) if k in linear or k.endswith("shared.weight") else v for k, v in state.items()}
+    fp8 = build_t5(stored, torch.float32)
+    wide = build_t5({k: v.float() for k, v in stored.items()}, torch.float32)
+    params = dict(fp8.named_parameters())
+    assert {params[k].dtype for k in linear if k in params} == {FP8}
+    assert params["shared.weight"].dtype == torch.float32
+    ids = torch.tensor([[5, 17, 3, 9, 1]])
+    with torch.no_grad():
+        a = fp8(input_ids=ids).last_hidden_state
+        b = wide(input_ids=ids).last_hidden_state
+    assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert {p.dtype for p in fp8.parameters()} == {FP8, torch.float32}
